@@ -1,0 +1,67 @@
+// swift-tools-version: 6.0
+// queuetop: the operations console and worker runtime for job queues that live in PostgreSQL.
+//
+// Dependency arrows point one way (see README "Architecture"):
+//   queuetop -> Dashboard/Workers -> QueueStore -> Postgres -> CLibPQ
+//   TerminalUI reads Dashboard state; Curses copies TerminalUI buffers to the terminal.
+import PackageDescription
+
+let package = Package(
+    name: "queuetop",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "queuetop", targets: ["queuetop"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .systemLibrary(
+            name: "CNCursesW",
+            pkgConfig: "ncursesw",
+            providers: [.apt(["libncurses-dev"])]
+        ),
+        // The only importer of libpq.
+        .target(name: "Postgres", dependencies: ["CLibPQ"]),
+        // All SQL the application runs, plus the migration runner. No UI, no threads.
+        .target(
+            name: "QueueStore",
+            dependencies: ["Postgres"],
+            resources: [.copy("migrations")]
+        ),
+        // The worker pool: claim loop, handlers, heartbeats, shutdown.
+        .target(name: "Workers", dependencies: ["QueueStore", "Postgres"]),
+        // Dashboard state and reducer: no I/O, no curses.
+        .target(name: "Dashboard", dependencies: ["QueueStore"]),
+        // Pure views drawing Dashboard state into an in-memory ScreenBuffer.
+        .target(name: "TerminalUI", dependencies: ["Dashboard"]),
+        // The only importer of ncursesw.
+        .target(name: "Curses", dependencies: ["CNCursesW", "TerminalUI"]),
+        .executableTarget(
+            name: "queuetop",
+            dependencies: [
+                "Postgres", "QueueStore", "Workers", "Dashboard", "TerminalUI", "Curses",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Test helpers: a private-Postgres fixture (a migrated template database cloned per
+        // test), snapshot assertions, data generators.
+        .target(name: "TestSupport", dependencies: ["Postgres", "QueueStore"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "QueueStoreTests", dependencies: ["QueueStore", "Postgres", "TestSupport"]),
+        .testTarget(name: "WorkersTests", dependencies: ["Workers", "QueueStore", "Postgres", "TestSupport"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "QueueStore", "TestSupport"]),
+        .testTarget(
+            name: "TerminalUITests",
+            dependencies: ["TerminalUI", "Dashboard", "QueueStore", "TestSupport"],
+            exclude: ["Snapshots"]
+        ),
+        .testTarget(name: "CLITests", dependencies: ["Postgres", "QueueStore", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,229 @@
+import CLibPQ
+import Foundation
+
+/// One libpq connection.
+///
+/// Calls block the calling thread until the server answers, so they belong on threads that may
+/// block: the dashboard's database thread, the worker pool's threads, a CLI command. Never call
+/// them from the thread that draws the screen. Every call takes an internal lock, so a connection
+/// shared between threads is safe, but its statements run one at a time.
+public final class Connection: @unchecked Sendable {
+    private let lock = NSLock()
+    private var conn: OpaquePointer?
+    public let config: ConnectionConfig
+
+    private init(conn: OpaquePointer, config: ConnectionConfig) {
+        self.conn = conn
+        self.config = config
+    }
+
+    deinit { if let conn { PQfinish(conn) } }
+
+    /// Opens a connection. Fails within the connect timeout with a message that names the host
+    /// and port (never the password).
+    public static func connect(_ config: ConnectionConfig,
+                               environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Connection {
+        var params = config.connectParameters(environment: environment)
+        params.insert(("client_encoding", "UTF8"), at: 0)
+        let keywords = params.map { strdup($0.0) }
+        let values = params.map { strdup($0.1) }
+        defer { keywords.forEach { free($0) }; values.forEach { free($0) } }
+        var keywordPointers = keywords.map { UnsafePointer<CChar>($0) } + [nil]
+        var valuePointers = values.map { UnsafePointer<CChar>($0) } + [nil]
+        guard let conn = PQconnectdbParams(&keywordPointers, &valuePointers, 1) else {
+            throw PostgresError(kind: .connection, message: "cannot connect to \(config.endpoint): out of memory")
+        }
+        guard PQstatus(conn) == CONNECTION_OK else {
+            let reason = String(cString: PQerrorMessage(conn)).trimmingWhitespace()
+                .replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\t", with: "")
+            PQfinish(conn)
+            throw PostgresError(kind: .connection, message: "cannot connect to \(config.endpoint): \(reason)")
+        }
+        let connection = Connection(conn: conn, config: config)
+        // Timestamps are parsed as UTC text; one zone for every session keeps decoding simple.
+        try connection.execute("SET TIME ZONE 'UTC'")
+        return connection
+    }
+
+    /// True while the link to the server is up.
+    public var isConnected: Bool {
+        lock.withLock { conn.map { PQstatus($0) == CONNECTION_OK } ?? false }
+    }
+
+    /// The server process serving this connection (for pg_terminate_backend in tests, logs).
+    public var backendPID: Int32 { lock.withLock { conn.map { PQbackendPID($0) } ?? 0 } }
+
+    public func close() {
+        lock.withLock {
+            if let conn { PQfinish(conn) }
+            conn = nil
+        }
+    }
+
+    /// Runs one statement; interpolated values are sent as bind parameters.
+    @discardableResult
+    public func query(_ query: Query) throws -> QueryResult {
+        try lock.withLock {
+            let conn = try liveConnection()
+            let cStrings: [UnsafeMutablePointer<CChar>?] = query.binds.map { $0.map { strdup($0) } ?? nil }
+            defer { cStrings.forEach { free($0) } }
+            let pointers = cStrings.map { UnsafePointer<CChar>($0) }
+            let result = pointers.withUnsafeBufferPointer { buffer in
+                PQexecParams(conn, query.sql, Int32(query.binds.count), nil, buffer.baseAddress, nil, nil, 0)
+            }
+            return try consume(result, conn: conn)
+        }
+    }
+
+    /// Runs statements and returns the number of rows they affected.
+    @discardableResult
+    public func execute(_ statement: Query) throws -> Int {
+        try query(statement).affectedRows
+    }
+
+    /// Runs a script of several statements with no parameters (migration files). Uses the
+    /// simple query protocol, which allows many statements in one string.
+    public func executeScript(_ sql: String) throws {
+        try lock.withLock {
+            let conn = try liveConnection()
+            var result = PQexec(conn, sql)
+            // PQexec returns only the last result; an error stops the script there.
+            _ = try consume(result, conn: conn)
+            result = nil
+        }
+    }
+
+    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    public func transaction<T>(_ body: (Connection) throws -> T) throws -> T {
+        try execute("BEGIN")
+        do {
+            let value = try body(self)
+            try execute("COMMIT")
+            return value
+        } catch {
+            if isConnected { _ = try? execute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    // MARK: LISTEN / NOTIFY
+
+    /// A notification delivered by the server.
+    public struct Notification: Sendable, Equatable {
+        public let channel: String
+        public let payload: String
+        public let senderPID: Int32
+    }
+
+    public func listen(_ channel: String) throws {
+        try executeScript("LISTEN \(try quotedIdentifier(channel))")
+    }
+
+    public func unlisten(_ channel: String) throws {
+        try executeScript("UNLISTEN \(try quotedIdentifier(channel))")
+    }
+
+    public func notify(_ channel: String, payload: String = "") throws {
+        try execute("SELECT pg_notify(\(channel), \(payload))")
+    }
+
+    /// Waits up to `timeout` seconds for notifications and returns those that arrived (possibly
+    /// none). Throws `connectionLost` when the server goes away while waiting.
+    public func waitForNotifications(timeout: Double) throws -> [Notification] {
+        let conn: OpaquePointer = try lock.withLock { try liveConnection() }
+        var pending = try lock.withLock { try drainNotifications(conn) }
+        if !pending.isEmpty { return pending }
+        var fds = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
+        let ready = poll(&fds, 1, Int32(max(0, timeout * 1000)))
+        if ready < 0 && errno != EINTR {
+            throw PostgresError(kind: .connectionLost, message: "waiting for notifications failed: \(String(cString: strerror(errno)))")
+        }
+        pending = try lock.withLock { try drainNotifications(conn) }
+        return pending
+    }
+
+    private func drainNotifications(_ conn: OpaquePointer) throws -> [Notification] {
+        guard PQconsumeInput(conn) == 1 else {
+            throw PostgresError(kind: .connectionLost, message: "lost the connection to \(config.endpoint): "
+                                + String(cString: PQerrorMessage(conn)).trimmingWhitespace())
+        }
+        var out: [Notification] = []
+        while let n = PQnotifies(conn) {
+            out.append(Notification(channel: String(cString: n.pointee.relname),
+                                    payload: String(cString: n.pointee.extra),
+                                    senderPID: n.pointee.be_pid))
+            PQfreemem(n)
+        }
+        return out
+    }
+
+    // MARK: internals
+
+    private func liveConnection() throws -> OpaquePointer {
+        guard let conn else {
+            throw PostgresError(kind: .connectionLost, message: "the connection to \(config.endpoint) is closed")
+        }
+        guard PQstatus(conn) == CONNECTION_OK else {
+            throw PostgresError(kind: .connectionLost, message: "lost the connection to \(config.endpoint)")
+        }
+        return conn
+    }
+
+    private func consume(_ result: OpaquePointer?, conn: OpaquePointer) throws -> QueryResult {
+        guard let result else {
+            throw lostOrFailed(conn, fallback: "no result from the server")
+        }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            return decodeResult(result)
+        default:
+            if PQstatus(conn) != CONNECTION_OK { throw lostOrFailed(conn, fallback: "the server closed the connection") }
+            throw PostgresError.fromResult(result)
+        }
+    }
+
+    private func lostOrFailed(_ conn: OpaquePointer, fallback: String) -> PostgresError {
+        var reason = String(cString: PQerrorMessage(conn)).trimmingWhitespace().replacingOccurrences(of: "\n", with: " ")
+        if reason.isEmpty { reason = fallback }
+        return PostgresError(kind: .connectionLost, message: "lost the connection to \(config.endpoint): \(reason)")
+    }
+
+    private func decodeResult(_ result: OpaquePointer) -> QueryResult {
+        let rowCount = Int(PQntuples(result))
+        let columnCount = Int(PQnfields(result))
+        var columns: [String] = []
+        var oids: [UInt32] = []
+        for c in 0..<columnCount {
+            columns.append(String(cString: PQfname(result, Int32(c))))
+            oids.append(PQftype(result, Int32(c)))
+        }
+        var values: [[String?]] = []
+        values.reserveCapacity(rowCount)
+        for r in 0..<rowCount {
+            var row: [String?] = []
+            row.reserveCapacity(columnCount)
+            for c in 0..<columnCount {
+                if PQgetisnull(result, Int32(r), Int32(c)) == 1 {
+                    row.append(nil)
+                } else {
+                    row.append(String(cString: PQgetvalue(result, Int32(r), Int32(c))))
+                }
+            }
+            values.append(row)
+        }
+        let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
+        return QueryResult(columns: columns, typeOIDs: oids, values: values, affectedRows: affected)
+    }
+
+    private func quotedIdentifier(_ name: String) throws -> String {
+        try lock.withLock {
+            let conn = try liveConnection()
+            guard let escaped = PQescapeIdentifier(conn, name, name.utf8.count) else {
+                throw PostgresError(kind: .query, message: "invalid identifier \(name.debugDescription)")
+            }
+            defer { PQfreemem(escaped) }
+            return String(cString: escaped)
+        }
+    }
+}

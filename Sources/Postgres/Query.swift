@@ -1,0 +1,152 @@
+import Foundation
+
+/// A SQL statement whose interpolated values travel as bind parameters, never as SQL text.
+///
+///     try conn.query("SELECT id FROM job_queue WHERE queue = \(name) AND priority > \(minimum)")
+///
+/// becomes `… WHERE queue = $1 AND priority > $2` with two parameters. Interpolating a value is
+/// the only way to put one into a `Query`; SQL text can come only from string literals (or,
+/// for migration files, from `Query(unsafeSQL:)`).
+public struct Query: Sendable, ExpressibleByStringInterpolation {
+    public private(set) var sql: String
+    public private(set) var binds: [String?]
+
+    public init(stringLiteral value: String) {
+        sql = value
+        binds = []
+    }
+
+    public init(stringInterpolation: StringInterpolation) {
+        sql = stringInterpolation.sql
+        binds = stringInterpolation.binds
+    }
+
+    /// SQL that is trusted text from the program itself (migration files). No parameters.
+    public init(unsafeSQL: String) {
+        sql = unsafeSQL
+        binds = []
+    }
+
+    public struct StringInterpolation: StringInterpolationProtocol {
+        var sql = ""
+        var binds: [String?] = []
+
+        public init(literalCapacity: Int, interpolationCount: Int) {
+            sql.reserveCapacity(literalCapacity + interpolationCount * 3)
+        }
+
+        public mutating func appendLiteral(_ literal: String) { sql += literal }
+
+        /// Optionals bind too: nil becomes SQL NULL.
+        public mutating func appendInterpolation<T: PostgresEncodable>(_ value: T) {
+            binds.append(value.postgresBind)
+            sql += "$\(binds.count)"
+        }
+
+        /// Splices a trusted SQL fragment (an identifier list, an ORDER BY chosen from a fixed
+        /// set). Never pass user input here.
+        public mutating func appendInterpolation(unsafeRaw fragment: String) { sql += fragment }
+    }
+}
+
+/// A Swift value that can travel as a text-format parameter. The server infers the parameter's
+/// type from context; write a cast (`\(ids)::uuid[]`) where the context is ambiguous.
+public protocol PostgresEncodable: Sendable {
+    var postgresText: String { get }
+    /// The value as bound: its text, or nil for SQL NULL (only an empty Optional is NULL).
+    var postgresBind: String? { get }
+}
+
+extension PostgresEncodable {
+    public var postgresBind: String? { postgresText }
+}
+
+extension String: PostgresEncodable { public var postgresText: String { self } }
+extension Substring: PostgresEncodable { public var postgresText: String { String(self) } }
+extension Int: PostgresEncodable { public var postgresText: String { String(self) } }
+extension Int64: PostgresEncodable { public var postgresText: String { String(self) } }
+extension Int32: PostgresEncodable { public var postgresText: String { String(self) } }
+extension Int16: PostgresEncodable { public var postgresText: String { String(self) } }
+extension Double: PostgresEncodable {
+    public var postgresText: String {
+        if isNaN { return "NaN" }
+        if isInfinite { return self > 0 ? "Infinity" : "-Infinity" }
+        return "\(self)"
+    }
+}
+extension Bool: PostgresEncodable { public var postgresText: String { self ? "true" : "false" } }
+extension UUID: PostgresEncodable { public var postgresText: String { uuidString.lowercased() } }
+extension Date: PostgresEncodable {
+    public var postgresText: String { PostgresTimestamp.format(self) }
+}
+
+/// A JSON document passed as text (cast it in SQL: `\(JSONText(raw))::jsonb`).
+public struct JSONText: PostgresEncodable, Equatable, Hashable, CustomStringConvertible {
+    public let raw: String
+    public init(_ raw: String) { self.raw = raw }
+    public var postgresText: String { raw }
+    public var description: String { raw }
+}
+
+extension Array: PostgresEncodable where Element: PostgresEncodable {
+    public var postgresText: String { PostgresArrayLiteral.encode(map(\.postgresBind)) }
+}
+
+/// Lets `[Int?]` bind as an array with NULL elements (e.g. `retry_after_s int[]`). A top-level
+/// nil is bound as SQL NULL by the interpolation overload for optionals.
+extension Optional: PostgresEncodable where Wrapped: PostgresEncodable {
+    public var postgresText: String { self?.postgresText ?? "" }
+    public var postgresBind: String? { self?.postgresText }
+}
+
+/// Text form of Postgres arrays: `{"a","b",NULL}`. Every element is quoted, so quotes,
+/// backslashes, commas and braces inside values are safe.
+enum PostgresArrayLiteral {
+    static func encode(_ elements: [String?]) -> String {
+        var out = "{"
+        for (i, element) in elements.enumerated() {
+            if i > 0 { out += "," }
+            guard let element else { out += "NULL"; continue }
+            out += "\""
+            for ch in element {
+                if ch == "\"" || ch == "\\" { out += "\\" }
+                out.append(ch)
+            }
+            out += "\""
+        }
+        return out + "}"
+    }
+
+    /// Parses a one-dimensional array literal as the server prints it.
+    static func decode(_ text: String) throws -> [String?] {
+        var chars = Substring(text)
+        // Arrays with non-default bounds print as "[0:2]={…}".
+        if chars.first == "[", let eq = chars.firstIndex(of: "=") { chars = chars[chars.index(after: eq)...] }
+        guard chars.first == "{", chars.last == "}" else {
+            throw PostgresError(kind: .decoding, message: "not an array literal: \(text.prefix(40))")
+        }
+        chars = chars.dropFirst().dropLast()
+        var result: [String?] = []
+        if chars.isEmpty { return result }
+        var current = ""
+        var quoted = false, wasQuoted = false, escaped = false
+        for ch in chars {
+            if escaped { current.append(ch); escaped = false; continue }
+            if quoted {
+                if ch == "\\" { escaped = true } else if ch == "\"" { quoted = false } else { current.append(ch) }
+                continue
+            }
+            switch ch {
+            case "\"": quoted = true; wasQuoted = true
+            case ",":
+                result.append(!wasQuoted && current == "NULL" ? nil : current)
+                current = ""; wasQuoted = false
+            case "{", "}":
+                throw PostgresError(kind: .decoding, message: "multi-dimensional arrays are not supported")
+            default: current.append(ch)
+            }
+        }
+        result.append(!wasQuoted && current == "NULL" ? nil : current)
+        return result
+    }
+}

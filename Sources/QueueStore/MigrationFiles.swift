@@ -1,0 +1,73 @@
+import Foundation
+
+/// One migration file: `NNNN_name.sql`, applied in the order of its number.
+public struct MigrationFile: Sendable, Equatable {
+    public let name: String
+    public let sql: String
+}
+
+/// Finds the migrations that ship with queuetop.
+///
+/// The files live at the top of the checkout (`migrations/`, where `psql -f` and Supabase users
+/// find them) and are bundled as the QueueStore target's resources, which SwiftPM copies next to
+/// the binary (`queuetop_QueueStore.resources/`). Installing queuetop elsewhere means copying that
+/// folder along, or pointing `QUEUETOP_MIGRATIONS` at a copy of `migrations/`.
+public enum MigrationFiles {
+    public static let environmentVariable = "QUEUETOP_MIGRATIONS"
+
+    /// The folders searched, in order.
+    public static func candidateDirectories(environment: [String: String] = ProcessInfo.processInfo.environment) -> [URL] {
+        var dirs: [URL] = []
+        if let explicit = environment[environmentVariable], !explicit.isEmpty {
+            dirs.append(URL(fileURLWithPath: explicit))
+        }
+        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        let binDir = executable.deletingLastPathComponent()
+        dirs.append(binDir.appendingPathComponent("queuetop_QueueStore.resources/migrations"))
+        dirs.append(binDir.deletingLastPathComponent().appendingPathComponent("share/queuetop/migrations"))
+        // Running from a checkout (tests, `swift run`): the source folder itself.
+        dirs.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("migrations"))
+        return dirs
+    }
+
+    /// Loads every `NNNN_name.sql` from the first candidate folder that has any.
+    public static func load(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [MigrationFile] {
+        let candidates = candidateDirectories(environment: environment)
+        for dir in candidates {
+            let files = try load(from: dir)
+            if !files.isEmpty { return files }
+        }
+        throw QueueStoreError.invalidInput(
+            "no migration files found; looked in: \(candidates.map(\.path).joined(separator: ", ")). "
+            + "Set \(environmentVariable) to the folder that holds NNNN_name.sql files")
+    }
+
+    /// The migrations in one folder, sorted by number. A file that does not follow the naming
+    /// scheme is ignored; two files with one number are an error.
+    public static func load(from dir: URL) throws -> [MigrationFile] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return [] }
+        let migrationNames = names.filter(isMigrationName).sorted()
+        var seen: [String: String] = [:]
+        for name in migrationNames {
+            let number = String(name.prefix(4))
+            if let other = seen[number] {
+                throw QueueStoreError.invalidInput("migrations \(other) and \(name) share the number \(number)")
+            }
+            seen[number] = name
+        }
+        return try migrationNames.map { name in
+            let url = dir.appendingPathComponent(name)
+            guard let data = FileManager.default.contents(atPath: url.path), let sql = String(data: data, encoding: .utf8) else {
+                throw QueueStoreError.invalidInput("cannot read migration \(url.path) as UTF-8 text")
+            }
+            return MigrationFile(name: name, sql: sql)
+        }
+    }
+
+    static func isMigrationName(_ name: String) -> Bool {
+        let chars = Array(name)
+        guard name.hasSuffix(".sql"), chars.count > 9, chars[4] == "_" else { return false }
+        return chars[0..<4].allSatisfy(\.isNumber)
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+/// The real `queuetop` executable, for tests that run it as a user would (CLI, worker processes,
+/// the dashboard in tmux). `swift build --build-tests` puts it next to the test bundle;
+/// `QUEUETOP_BIN` overrides.
+public enum QueuetopBinary {
+    public static var path: String {
+        if let explicit = ProcessInfo.processInfo.environment["QUEUETOP_BIN"], !explicit.isEmpty { return explicit }
+        let runner = URL(fileURLWithPath: CommandLine.arguments.first ?? "",
+                         relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        var dir = runner.deletingLastPathComponent()
+        // The XCTest bundle on Linux is a folder (…/queuetopPackageTests.xctest) on some setups.
+        if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
+        return dir.appendingPathComponent("queuetop").standardizedFileURL.path
+    }
+
+    /// Runs the binary to completion and returns its exit status and output.
+    public static func run(_ arguments: [String], environment: [String: String] = [:],
+                           stdin: String? = nil, timeout: Double = 60) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "DATABASE_URL")
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try? input.fileHandleForWriting.close()
+        // Read both pipes while the process runs, so a chatty child cannot fill a pipe and stall.
+        let collected = OutputCollector(out: out, err: err)
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        process.waitUntilExit()
+        let (o, e) = collected.finish()
+        return (process.terminationStatus, o, e)
+    }
+}
+
+private final class OutputCollector: @unchecked Sendable {
+    private let group = DispatchGroup()
+    private var out = Data(), err = Data()
+
+    init(out: Pipe, err: Pipe) {
+        group.enter()
+        DispatchQueue.global().async { self.out = out.fileHandleForReading.readDataToEndOfFile(); self.group.leave() }
+        group.enter()
+        DispatchQueue.global().async { self.err = err.fileHandleForReading.readDataToEndOfFile(); self.group.leave() }
+    }
+
+    func finish() -> (String, String) {
+        group.wait()
+        return (String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+}

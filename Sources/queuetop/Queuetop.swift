@@ -1,0 +1,21 @@
+import ArgumentParser
+
+/// queuetop: the operations console and worker runtime for job queues that live in PostgreSQL.
+@main
+struct Queuetop: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "queuetop",
+        abstract: "Operations console and worker runtime for job queues that live in PostgreSQL.",
+        discussion: """
+            Connects to --db, else DATABASE_URL, else libpq's defaults (PG* variables, ~/.pgpass).
+            Both a postgres:// URI and a 'host=… dbname=…' string work; sslmode is honoured.
+            """,
+        subcommands: [
+            MigrateCommand.self,
+        ]
+    )
+
+    // Declared here too so that `queuetop --db URL migrate` (options before the subcommand)
+    // parses; subcommands read the same values through their own ConnectionOptions.
+    @OptionGroup var connection: ConnectionOptions
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import Postgres
+
+/// `--db`, shared by every command that talks to Postgres.
+struct ConnectionOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "PostgreSQL connection URI or conninfo string (default: $DATABASE_URL, then libpq's PG* defaults).",
+        valueName: "url"))
+    var db: String?
+
+    func config() throws -> ConnectionConfig {
+        do {
+            return try ConnectionConfig.resolve(explicit: db, environment: ProcessInfo.processInfo.environment)
+        } catch let error as PostgresError {
+            throw CLIError(error.description)
+        }
+    }
+
+    /// Connects and tells the server who is acting, so audit rows name the OS user and host.
+    func connect() throws -> Connection {
+        let conn: Connection
+        do {
+            conn = try Connection.connect(try config())
+        } catch let error as PostgresError {
+            throw CLIError(error.description)
+        }
+        try conn.execute("SELECT set_config('queuetop.actor', \(OperatorIdentity.current), false)")
+        return conn
+    }
+}
+
+/// A one-line error for the terminal: what was wrong and what to do. ArgumentParser prints it as
+/// "Error: …" and exits 1; no stack trace, never a password.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

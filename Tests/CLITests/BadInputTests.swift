@@ -1,0 +1,54 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The binary as a user runs it: bad input gets one clear line, a non-zero exit, no secrets.
+@Suite struct BadInputTests {
+    @Test func unreachableServerFailsFastNamingHostAndPortWithoutThePassword() throws {
+        let started = Date()
+        let r = try QueuetopBinary.run(["--db", "postgres://u:secret@127.0.0.1:1/x", "migrate"], timeout: 15)
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("127.0.0.1:1"))
+        #expect(!(r.stderr + r.stdout).contains("secret"))
+        #expect(!r.stderr.contains("Fatal error"), "no crash or stack trace")
+        #expect(r.stderr.split(separator: "\n").count <= 2)
+    }
+
+    @Test func malformedURIGetsOneClearLine() throws {
+        let r = try QueuetopBinary.run(["--db", "postgres://u:secret@[::1/x", "migrate"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("invalid connection string"))
+        #expect(!(r.stderr + r.stdout).contains("secret"))
+    }
+
+    @Test func unknownSubcommandAndMissingArgumentShowUsage() throws {
+        let unknown = try QueuetopBinary.run(["frobnicate"])
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("frobnicate"))
+        #expect(unknown.stderr.contains("Usage"))
+        let missing = try QueuetopBinary.run(["migrate", "--db"])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("--db"))
+    }
+
+    @Test func helpListsTheSubcommands() throws {
+        let r = try QueuetopBinary.run(["--help"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("migrate"))
+    }
+
+    @Test func migrateAppliesThenReportsUpToDateAndStatusListsFiles() throws {
+        try TestDatabase.with(migrated: false) { db in
+            let first = try QueuetopBinary.run(["migrate", "--db", db.conninfo])
+            #expect(first.status == 0, "\(first.stderr)")
+            #expect(first.stdout.contains("applied  0001_"))
+            let second = try QueuetopBinary.run(["migrate"], environment: ["DATABASE_URL": db.conninfo])
+            #expect(second.status == 0)
+            #expect(second.stdout.contains("up to date"))
+            let status = try QueuetopBinary.run(["migrate", "--status", "--db", db.conninfo])
+            #expect(status.stdout.contains("applied  0001_"))
+            #expect(!status.stdout.contains("pending"))
+        }
+    }
+}
