@@ -37,9 +37,14 @@ public struct Query: Sendable, ExpressibleByStringInterpolation {
 
         public mutating func appendLiteral(_ literal: String) { sql += literal }
 
-        /// Optionals bind too: nil becomes SQL NULL.
         public mutating func appendInterpolation<T: PostgresEncodable>(_ value: T) {
             binds.append(value.postgresBind)
+            sql += "$\(binds.count)"
+        }
+
+        /// nil becomes SQL NULL. (A separate overload so the compiler knows optionals are meant.)
+        public mutating func appendInterpolation<T: PostgresEncodable>(_ value: T?) {
+            binds.append(value.flatMap(\.postgresBind))
             sql += "$\(binds.count)"
         }
 

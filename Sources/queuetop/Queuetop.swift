@@ -12,6 +12,12 @@ struct Queuetop: ParsableCommand {
             """,
         subcommands: [
             MigrateCommand.self,
+            WorkerCommand.self,
+            StatusCommand.self,
+            EnqueueCommand.self,
+            DLQCommand.self,
+            QueueCommand.self,
+            LeadsCommand.self,
         ]
     )
 

@@ -1,0 +1,121 @@
+import Foundation
+import QueueStore
+
+/// Operator action keys: r R d c p + - t. Every action is refused in read-only mode; bulk and
+/// destructive ones open a confirmation that first shows the exact count.
+func handleActionKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
+    guard case .character(let c) = key, "rRdcp+-t".contains(c) else { return [] }
+    if state.readOnly {
+        state.flash = Flash("read-only: actions are disabled", kind: .error, at: state.now)
+        return []
+    }
+    guard let action = action(for: c, in: state) else { return [] }
+    return request(&state, action)
+}
+
+/// Starts an action: straight away, or through a confirmation whose count is fetched first.
+func request(_ state: inout DashboardState, _ action: OperatorAction) -> [Effect] {
+    if state.readOnly {
+        state.flash = Flash("read-only: actions are disabled", kind: .error, at: state.now)
+        return []
+    }
+    guard action.needsConfirmation else { return [.perform(action)] }
+    switch action {
+    case .requeueJobs(let ids, _), .deleteJobs(let ids):
+        state.confirmation = Confirmation(action: action, count: ids.count)
+        return []
+    case .cancelMigration:
+        state.confirmation = Confirmation(action: action, count: 1)
+        return []
+    default:
+        state.confirmation = Confirmation(action: action, count: nil)
+        return [.preview(action)]
+    }
+}
+
+private func action(for c: Character, in state: DashboardState) -> OperatorAction? {
+    let reset = c == "R"
+    switch (state.screen, c) {
+    case (.dlq, "r"), (.dlq, "R"):
+        switch state.dlqLevel {
+        case .groups:
+            guard let g = state.focusedGroup else { return nil }
+            return .requeueGroup(DLQGroupKey(queue: g.queue, errorType: g.errorType), resetAttempts: reset, asOf: nil)
+        case .jobs:
+            if !state.marked.isEmpty { return .requeueJobs(state.marked.sorted { $0.uuidString < $1.uuidString }, resetAttempts: reset) }
+            return state.focusedJob.map { .requeueJobs([$0.id], resetAttempts: reset) }
+        case .job(_, let id):
+            return .requeueJobs([id], resetAttempts: reset)
+        }
+    case (.dlq, "d"):
+        switch state.dlqLevel {
+        case .groups:
+            guard let g = state.focusedGroup else { return nil }
+            return .deleteGroup(DLQGroupKey(queue: g.queue, errorType: g.errorType), asOf: nil)
+        case .jobs:
+            if !state.marked.isEmpty { return .deleteJobs(state.marked.sorted { $0.uuidString < $1.uuidString }) }
+            return state.focusedJob.map { .deleteJobs([$0.id]) }
+        case .job(_, let id):
+            return .deleteJobs([id])
+        }
+    case (.leads, "c"):
+        guard let m = state.focusedMigration, let run = m.runId.flatMap(UUID.init(uuidString:)),
+              ["pending", "running"].contains(m.status) else { return nil }
+        return .cancelMigration(runID: run, name: m.runName ?? run.uuidString)
+    case (.overview, "p"), (.queue, "p"):
+        guard let q = state.focusedQueue else { return nil }
+        return q.paused ? .resume(queue: q.name) : .pause(queue: q.name)
+    case (.overview, "+"), (.queue, "+"), (.overview, "-"), (.queue, "-"):
+        guard let q = state.focusedQueue else { return nil }
+        let current = q.settings.concurrencyLimit
+        if c == "+" {
+            guard let current else { return nil }  // already unlimited
+            return .setConcurrency(queue: q.name, limit: current + 1)
+        }
+        // From unlimited, '-' starts at the number of workers' slots in use, at least 1.
+        let base = current ?? max(1, Int(q.counts.processing))
+        return .setConcurrency(queue: q.name, limit: max(1, base - (current == nil ? 0 : 1)))
+    case (.overview, "t"), (.queue, "t"):
+        return state.focusedQueue.map { .trigger(queue: $0.name) }
+    default:
+        return nil
+    }
+}
+
+func handleConfirmationKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
+    guard let confirmation = state.confirmation else { return [] }
+    switch key {
+    case .character("y"), .character("Y"), .enter:
+        // Confirming needs the count on screen: nothing happens until it has arrived.
+        guard let count = confirmation.count else { return [] }
+        state.confirmation = nil
+        if count == 0 {
+            state.flash = Flash("nothing to do: 0 jobs match", kind: .info, at: state.now)
+            return []
+        }
+        return [.perform(confirmation.action)]
+    case .character("n"), .character("N"), .escape, .character("q"):
+        state.confirmation = nil
+        state.flash = Flash("cancelled", kind: .info, at: state.now)
+        return []
+    default:
+        return []
+    }
+}
+
+extension OperatorAction {
+    /// Same action on the same rows, ignoring the `asOf` pin (used to match a preview's answer).
+    func sameTarget(as other: OperatorAction) -> Bool {
+        pinned(asOf: nil) == other.pinned(asOf: nil)
+    }
+
+    /// Pins a group action to the moment its count was taken, so confirming acts on exactly the
+    /// jobs that were counted and not on ones that died since.
+    func pinned(asOf: Date?) -> OperatorAction {
+        switch self {
+        case .requeueGroup(let key, let reset, _): return .requeueGroup(key, resetAttempts: reset, asOf: asOf)
+        case .deleteGroup(let key, _): return .deleteGroup(key, asOf: asOf)
+        default: return self
+        }
+    }
+}

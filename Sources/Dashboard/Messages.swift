@@ -1,0 +1,34 @@
+import Foundation
+import QueueStore
+
+/// Everything that can happen to the dashboard: keys, time, and answers from the database thread.
+public enum Message: Sendable {
+    case key(Key)
+    case tick(Date)
+    case snapshotLoaded(HealthSnapshot, at: Date)
+    /// A load failed because the database is unreachable; the next try is in `retryIn` seconds.
+    case disconnected(reason: String, retryIn: Double, at: Date)
+    case dlqGroupsLoaded([DLQGroup])
+    case dlqJobsLoaded(DLQGroupKey, [DLQJob])
+    case jobDetailLoaded(JobDetail)
+    case auditLoaded([AuditEntry])
+    /// The exact number of rows a confirmation would touch, counted as of `asOf`.
+    case previewCounted(OperatorAction, count: Int, asOf: Date)
+    case actionFinished(String, at: Date)
+    case actionFailed(String, at: Date)
+}
+
+/// Work for the database thread. The reducer only asks; the runner does it and answers with a
+/// `Message`.
+public enum Effect: Sendable, Equatable {
+    /// Reload the health snapshot and whatever list the current screen shows.
+    case refresh
+    case loadDLQGroups
+    case loadDLQJobs(DLQGroupKey)
+    case loadJobDetail(UUID)
+    case loadAudit
+    /// Count what an action would touch, for its confirmation dialog.
+    case preview(OperatorAction)
+    case perform(OperatorAction)
+    case quit
+}

@@ -1,0 +1,255 @@
+import Foundation
+import QueueStore
+
+/// The dashboard's only state transition: `reduce(&state, message) -> effects`.
+///
+/// Pure: no I/O, no clock (time arrives in messages), no curses — so key sequences are tested as
+/// plain values. Modal input is handled first (confirmation dialog, `:` command line, `/` filter
+/// editing, help overlay), then screen keys.
+public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect] {
+    switch message {
+    case .key(let key):
+        return handleKey(&state, key)
+    case .tick(let now):
+        state.now = now
+        if let flash = state.flash, now.timeIntervalSince(flash.at) > 5 { state.flash = nil }
+        return refreshIfDue(state)
+    case .snapshotLoaded(let snapshot, let at):
+        state.snapshot = snapshot
+        state.lastRefreshAt = at
+        state.now = at
+        state.connection = .connected
+        return []
+    case .disconnected(let reason, let retryIn, let at):
+        state.now = at
+        state.lastRefreshAt = at
+        state.connection = .disconnected(reason: reason, retryAt: at.addingTimeInterval(retryIn))
+        return []
+    case .dlqGroupsLoaded(let groups):
+        state.dlqGroups = groups
+        return []
+    case .dlqJobsLoaded(let key, let jobs):
+        guard state.dlqLevel.groupKey == key else { return [] }
+        state.dlqJobs = jobs
+        state.marked.formIntersection(jobs.map(\.id))
+        return []
+    case .jobDetailLoaded(let detail):
+        state.jobDetail = detail
+        return []
+    case .auditLoaded(let entries):
+        state.audit = entries
+        return []
+    case .previewCounted(let action, let count, let asOf):
+        guard state.confirmation?.action.sameTarget(as: action) == true else { return [] }
+        state.confirmation = Confirmation(action: action.pinned(asOf: asOf), count: count)
+        return []
+    case .actionFinished(let text, let at):
+        state.flash = Flash(text, kind: .success, at: at)
+        state.marked.removeAll()
+        return [.refresh] + reloadCurrentList(state)
+    case .actionFailed(let text, let at):
+        state.flash = Flash(text, kind: .error, at: at)
+        return []
+    }
+}
+
+// MARK: - Refresh
+
+private func refreshIfDue(_ state: DashboardState) -> [Effect] {
+    if case .disconnected(_, let retryAt) = state.connection {
+        return state.now >= retryAt ? [.refresh] : []
+    }
+    guard !state.refreshPaused else { return [] }
+    guard let last = state.lastRefreshAt else { return [.refresh] }
+    return state.now.timeIntervalSince(last) >= state.refreshInterval ? [.refresh] + reloadCurrentList(state) : []
+}
+
+/// The list the current screen shows comes from its own query; it is reloaded with the snapshot.
+func reloadCurrentList(_ state: DashboardState) -> [Effect] {
+    switch state.screen {
+    case .dlq:
+        switch state.dlqLevel {
+        case .groups: return [.loadDLQGroups]
+        case .jobs(let key): return [.loadDLQJobs(key)]
+        case .job(_, let id): return [.loadJobDetail(id)]
+        }
+    case .audit: return [.loadAudit]
+    case .overview, .queue, .leads, .workers: return []
+    }
+}
+
+// MARK: - Keys
+
+private func handleKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
+    if key == .character("Q") { state.quitting = true; return [.quit] }
+    if state.confirmation != nil { return handleConfirmationKey(&state, key) }
+    if state.commandLine != nil { return handleCommandKey(&state, key) }
+    if state.filterEditing { handleFilterKey(&state, key); return [] }
+    if state.showHelp {
+        // Any key closes help; `?` too.
+        state.showHelp = false
+        return []
+    }
+    switch key {
+    case .character("?"): state.showHelp = true
+    case .character("q"), .escape: return goBack(&state)
+    case .character(let c) where ("1"..."6").contains(c):
+        return switchScreen(&state, to: Screen(rawValue: Int(String(c))!)!)
+    case .tab: return switchScreen(&state, to: nextScreen(state.screen, by: 1))
+    case .backTab: return switchScreen(&state, to: nextScreen(state.screen, by: -1))
+    case .up, .character("k"): moveCursor(&state, by: -1)
+    case .down, .character("j"): moveCursor(&state, by: 1)
+    case .pageUp: moveCursor(&state, by: -10)
+    case .pageDown: moveCursor(&state, by: 10)
+    case .home, .character("g"): moveCursor(&state, to: 0)
+    case .end, .character("G"): moveCursor(&state, to: Int.max)
+    case .enter, .right, .character("l"): return drillIn(&state)
+    case .left, .character("h"): return goBack(&state)
+    case .character("/"):
+        state.filterEditing = true
+    case .character(":"):
+        state.commandLine = ""
+    case .character("["):
+        state.refreshInterval = max(DashboardState.minimumInterval, (state.refreshInterval / 2 * 10).rounded() / 10)
+        state.flash = Flash("refresh every \(formatInterval(state.refreshInterval))", kind: .info, at: state.now)
+    case .character("]"):
+        state.refreshInterval = min(DashboardState.maximumInterval, state.refreshInterval * 2)
+        state.flash = Flash("refresh every \(formatInterval(state.refreshInterval))", kind: .info, at: state.now)
+    case .character("P"):
+        state.refreshPaused.toggle()
+        state.flash = Flash(state.refreshPaused ? "refresh paused (P resumes)" : "refresh resumed", kind: .info, at: state.now)
+        return state.refreshPaused ? [] : [.refresh]
+    case .control("r"):
+        return [.refresh] + reloadCurrentList(state)
+    case .character(" "):
+        toggleMark(&state)
+    default:
+        return handleActionKey(&state, key)
+    }
+    return []
+}
+
+private func nextScreen(_ screen: Screen, by step: Int) -> Screen {
+    let all = Screen.allCases
+    let i = all.firstIndex(of: screen)!
+    return all[(i + step + all.count) % all.count]
+}
+
+func switchScreen(_ state: inout DashboardState, to screen: Screen) -> [Effect] {
+    if screen == .queue, state.selectedQueue == nil {
+        state.selectedQueue = state.visibleQueues.first?.name
+    }
+    state.screen = screen
+    return reloadCurrentList(state)
+}
+
+private func goBack(_ state: inout DashboardState) -> [Effect] {
+    if !state.activeFilter.isEmpty {
+        state.filter[state.screen] = nil
+        return []
+    }
+    switch state.screen {
+    case .overview:
+        state.quitting = true
+        return [.quit]
+    case .dlq:
+        switch state.dlqLevel {
+        case .job(let key, _):
+            state.dlqLevel = .jobs(key)
+            state.jobDetail = nil
+            state.detailScroll = 0
+            return []
+        case .jobs:
+            state.dlqLevel = .groups
+            state.marked.removeAll()
+            return [.loadDLQGroups]
+        case .groups:
+            state.screen = .overview
+            return []
+        }
+    case .queue, .leads, .workers, .audit:
+        state.screen = .overview
+        return []
+    }
+}
+
+private func drillIn(_ state: inout DashboardState) -> [Effect] {
+    switch state.screen {
+    case .overview:
+        guard let queue = state.focusedQueue else { return [] }
+        state.selectedQueue = queue.name
+        state.screen = .queue
+        return []
+    case .dlq:
+        switch state.dlqLevel {
+        case .groups:
+            guard let group = state.focusedGroup else { return [] }
+            let key = DLQGroupKey(queue: group.queue, errorType: group.errorType)
+            state.dlqLevel = .jobs(key)
+            state.dlqJobs = []
+            state.marked.removeAll()
+            state.cursor[.dlq] = 0
+            return [.loadDLQJobs(key)]
+        case .jobs(let key):
+            guard let job = state.focusedJob else { return [] }
+            state.dlqLevel = .job(key, job.id)
+            state.jobDetail = nil
+            state.detailScroll = 0
+            return [.loadJobDetail(job.id)]
+        case .job:
+            return []
+        }
+    case .queue, .leads, .workers, .audit:
+        return []
+    }
+}
+
+private func moveCursor(_ state: inout DashboardState, by delta: Int) {
+    if state.screen == .dlq, case .job = state.dlqLevel {
+        state.detailScroll = max(0, state.detailScroll + delta)
+        return
+    }
+    moveCursor(&state, to: state.cursorRow + delta)
+}
+
+private func moveCursor(_ state: inout DashboardState, to row: Int) {
+    if state.screen == .dlq, case .job = state.dlqLevel {
+        state.detailScroll = row == Int.max ? Int.max / 2 : max(0, row)
+        return
+    }
+    let n = state.rowCount
+    state.cursor[state.listKey] = n == 0 ? 0 : min(max(0, row), n - 1)
+    if state.screen == .overview, let q = state.focusedQueue { state.selectedQueue = q.name }
+}
+
+private func toggleMark(_ state: inout DashboardState) {
+    guard state.screen == .dlq, case .jobs = state.dlqLevel, let job = state.focusedJob else { return }
+    if state.marked.contains(job.id) { state.marked.remove(job.id) } else { state.marked.insert(job.id) }
+    moveCursor(&state, by: 1)
+}
+
+private func handleFilterKey(_ state: inout DashboardState, _ key: Key) {
+    var text = state.filter[state.screen] ?? ""
+    switch key {
+    case .enter: state.filterEditing = false
+    case .escape: state.filterEditing = false; text = ""
+    case .backspace: if !text.isEmpty { text.removeLast() }
+    case .character(let c) where text.count < 80: text.append(c)
+    default: break
+    }
+    state.filter[state.screen] = text.isEmpty ? nil : text
+    state.cursor[state.listKey] = 0
+}
+
+func formatInterval(_ seconds: Double) -> String {
+    seconds < 1 ? "\(Int(seconds * 1000))ms" : (seconds == seconds.rounded() ? "\(Int(seconds))s" : String(format: "%.1fs", seconds))
+}
+
+extension DLQLevel {
+    var groupKey: DLQGroupKey? {
+        switch self {
+        case .groups: return nil
+        case .jobs(let key), .job(let key, _): return key
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import QueueStore
+
+/// The rows each screen lists, after the `/` filter. Views draw these and the reducer moves the
+/// cursor over them, so both always agree on what row N is.
+extension DashboardState {
+    public var activeFilter: String { filter[screen] ?? "" }
+
+    public var visibleQueues: [QueueHealth] {
+        (snapshot?.queues ?? []).filter { matches($0.name) }
+    }
+
+    public var visibleGroups: [DLQGroup] {
+        dlqGroups.filter { matches($0.queue) || matches($0.errorType ?? "") || matches($0.sampleMessage ?? "") }
+    }
+
+    public var visibleJobs: [DLQJob] {
+        dlqJobs.filter { matches($0.id.uuidString) || matches($0.jobType) || matches($0.errorMessage ?? "") }
+    }
+
+    public var visibleMigrations: [LeadMigrationProgress] {
+        (snapshot?.leadMigrations ?? []).filter { matches($0.runName ?? "") || matches($0.status) }
+    }
+
+    public var visibleWorkers: [WorkerInfo] {
+        (snapshot?.workers ?? []).filter { matches($0.host ?? "") || $0.queues.contains(where: matches) }
+    }
+
+    public var visibleAudit: [AuditEntry] {
+        audit.filter { matches($0.action) || matches($0.actor ?? "") || matches($0.databaseRole) }
+    }
+
+    /// How many rows the current screen's list has (0 for screens without a list).
+    public var rowCount: Int {
+        switch screen {
+        case .overview: return visibleQueues.count
+        case .queue: return 0
+        case .dlq:
+            switch dlqLevel {
+            case .groups: return visibleGroups.count
+            case .jobs: return visibleJobs.count
+            case .job: return 0
+            }
+        case .leads: return visibleMigrations.count
+        case .workers: return visibleWorkers.count
+        case .audit: return visibleAudit.count
+        }
+    }
+
+    /// The cursor on the current list, clamped to its rows.
+    public var cursorRow: Int {
+        let n = rowCount
+        guard n > 0 else { return 0 }
+        return min(max(0, cursor[listKey] ?? 0), n - 1)
+    }
+
+    /// The queue the operator is looking at: the overview's selected row, or the detail screen's.
+    public var focusedQueue: QueueHealth? {
+        switch screen {
+        case .overview:
+            let rows = visibleQueues
+            return rows.isEmpty ? nil : rows[cursorRow]
+        case .queue:
+            return selectedQueue.flatMap { snapshot?.queue(named: $0) }
+        default:
+            return nil
+        }
+    }
+
+    public var focusedGroup: DLQGroup? {
+        guard screen == .dlq, case .groups = dlqLevel else { return nil }
+        let rows = visibleGroups
+        return rows.isEmpty ? nil : rows[cursorRow]
+    }
+
+    public var focusedJob: DLQJob? {
+        guard screen == .dlq else { return nil }
+        switch dlqLevel {
+        case .jobs:
+            let rows = visibleJobs
+            return rows.isEmpty ? nil : rows[cursorRow]
+        case .job(_, let id):
+            return jobDetail?.job.id == id ? jobDetail?.job : dlqJobs.first { $0.id == id }
+        case .groups:
+            return nil
+        }
+    }
+
+    public var focusedMigration: LeadMigrationProgress? {
+        guard screen == .leads else { return nil }
+        let rows = visibleMigrations
+        return rows.isEmpty ? nil : rows[cursorRow]
+    }
+
+    /// Cursor positions are kept per list: the DLQ's three levels each remember their own.
+    var listKey: Screen { screen }
+
+    private func matches(_ text: String) -> Bool {
+        let f = activeFilter
+        return f.isEmpty || text.range(of: f, options: [.caseInsensitive, .literal]) != nil
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import QueueStore
+
+/// The screens, in tab order; number keys 1–6 switch between them.
+public enum Screen: Int, CaseIterable, Sendable, Equatable {
+    case overview = 1, queue, dlq, leads, workers, audit
+
+    public var title: String {
+        switch self {
+        case .overview: return "Overview"
+        case .queue: return "Queue"
+        case .dlq: return "DLQ"
+        case .leads: return "Leads"
+        case .workers: return "Workers"
+        case .audit: return "Audit"
+        }
+    }
+}
+
+/// Which group of dead-letter jobs is open: one queue and one error type (nil = no type).
+public struct DLQGroupKey: Sendable, Hashable {
+    public var queue: String
+    public var errorType: String?
+    public init(queue: String, errorType: String?) { self.queue = queue; self.errorType = errorType }
+}
+
+/// Where DLQ triage is: groups -> jobs of a group -> one job.
+public enum DLQLevel: Sendable, Equatable {
+    case groups
+    case jobs(DLQGroupKey)
+    case job(DLQGroupKey, UUID)
+}
+
+/// Is the database reachable? Drives the "disconnected — retrying in Ns" banner.
+public enum ConnectionStatus: Sendable, Equatable {
+    case connecting
+    case connected
+    /// The last refresh failed; the data on screen is stale. `retryAt` is when the next try is.
+    case disconnected(reason: String, retryAt: Date)
+}
+
+/// Something the operator asked for that changes the database.
+public enum OperatorAction: Sendable, Equatable {
+    /// Requeue every job of a group that was dead-lettered at or before `asOf` (what was previewed).
+    case requeueGroup(DLQGroupKey, resetAttempts: Bool, asOf: Date?)
+    case requeueJobs([UUID], resetAttempts: Bool)
+    case deleteGroup(DLQGroupKey, asOf: Date?)
+    case deleteJobs([UUID])
+    case cancelMigration(runID: UUID, name: String)
+    case pause(queue: String)
+    case resume(queue: String)
+    case setConcurrency(queue: String, limit: Int?)
+    case trigger(queue: String)
+
+    /// Destructive or bulk actions ask first.
+    public var needsConfirmation: Bool {
+        switch self {
+        case .requeueGroup, .requeueJobs, .deleteGroup, .deleteJobs, .cancelMigration: return true
+        case .pause, .resume, .setConcurrency, .trigger: return false
+        }
+    }
+}
+
+/// A confirmation dialog. `count` is nil while the exact number is being counted, so the
+/// operator never confirms a bulk action without seeing how many rows it touches.
+public struct Confirmation: Sendable, Equatable {
+    public var action: OperatorAction
+    public var count: Int?
+    public init(action: OperatorAction, count: Int? = nil) { self.action = action; self.count = count }
+}
+
+/// A one-line result shown in the footer for a few seconds ("requeued 412 jobs").
+public struct Flash: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case info, success, error }
+    public var text: String
+    public var kind: Kind
+    public var at: Date
+    public init(_ text: String, kind: Kind, at: Date) { self.text = text; self.kind = kind; self.at = at }
+}
+
+/// Everything the dashboard shows. Views read it; only `reduce` changes it.
+public struct DashboardState: Sendable, Equatable {
+    public var screen: Screen = .overview
+    public var snapshot: HealthSnapshot?
+    public var lastRefreshAt: Date?
+    public var now: Date
+    public var connection: ConnectionStatus = .connecting
+    public var refreshInterval: Double = 2
+    public var refreshPaused = false
+    public var readOnly: Bool
+
+    /// Selection by identity, not index, so a refresh that reorders rows keeps the same row.
+    public var selectedQueue: String?
+    public var cursor: [Screen: Int] = [:]
+    public var dlqLevel: DLQLevel = .groups
+    public var dlqGroups: [DLQGroup] = []
+    public var dlqJobs: [DLQJob] = []
+    public var jobDetail: JobDetail?
+    public var detailScroll = 0
+    public var marked: Set<UUID> = []
+    public var audit: [AuditEntry] = []
+
+    /// `/` filter per screen; `filterEditing` while the operator types it.
+    public var filter: [Screen: String] = [:]
+    public var filterEditing = false
+    /// `:` command line being typed, nil when closed.
+    public var commandLine: String?
+    public var confirmation: Confirmation?
+    public var flash: Flash?
+    public var showHelp = false
+    public var quitting = false
+
+    public init(now: Date, readOnly: Bool = false) {
+        self.now = now
+        self.readOnly = readOnly
+    }
+
+    public static let minimumInterval = 0.5
+    public static let maximumInterval = 60.0
+}
+
+/// One job with everything triage needs: payload, error, every attempt.
+public struct JobDetail: Sendable, Equatable {
+    public struct Attempt: Sendable, Equatable {
+        public var attempt: Int
+        public var errorType: String?
+        public var message: String?
+        public var worker: String?
+        public var failedAt: Date
+        public init(attempt: Int, errorType: String?, message: String?, worker: String?, failedAt: Date) {
+            self.attempt = attempt; self.errorType = errorType; self.message = message; self.worker = worker; self.failedAt = failedAt
+        }
+    }
+    public var job: DLQJob
+    public var payloadJSON: String
+    public var errorDetailsJSON: String?
+    public var attempts: [Attempt]
+    public init(job: DLQJob, payloadJSON: String, errorDetailsJSON: String?, attempts: [Attempt]) {
+        self.job = job; self.payloadJSON = payloadJSON; self.errorDetailsJSON = errorDetailsJSON; self.attempts = attempts
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import Postgres
+
+/// Which dead-letter jobs an action targets: nil fields match everything.
+public struct DLQFilter: Sendable, Equatable {
+    public var queue: String?
+    public var errorType: String?
+    public init(queue: String? = nil, errorType: String? = nil) { self.queue = queue; self.errorType = errorType }
+}
+
+public struct DLQJob: Sendable, Equatable {
+    public let id: UUID
+    public let queue: String
+    public let jobType: String
+    public let errorType: String?
+    public let errorMessage: String?
+    public let attemptCount: Int
+    public let maxAttempts: Int
+    public let lastErrorAt: Date?
+    public let createdAt: Date
+}
+
+/// Dead-letter jobs of one queue and error type: what broke, how many, since when.
+public struct DLQGroup: Sendable, Equatable {
+    public let queue: String
+    public let errorType: String?
+    public let count: Int
+    public let firstErrorAt: Date?
+    public let lastErrorAt: Date?
+    public let sampleMessage: String?
+}
+
+/// The result of a bulk action done in batches, recorded as one audit row.
+public struct BulkResult: Sendable, Equatable {
+    public let affected: Int
+    public let batches: Int
+    public let auditID: Int64
+}
+
+/// DLQ triage: list, group, requeue and delete, over the SQL functions of 0001.
+public struct DLQStore: Sendable {
+    public let connection: Connection
+    public init(connection: Connection) { self.connection = connection }
+
+    public func list(_ filter: DLQFilter = DLQFilter(), limit: Int = 100) throws -> [DLQJob] {
+        let rows = try connection.run("""
+            SELECT id, queue, job_type, error_type, error_message, attempt_count, max_attempts, last_error_at, created_at
+            FROM job_queue
+            WHERE status = 'dead_letter'
+              AND (\(filter.queue)::text IS NULL OR queue = \(filter.queue))
+              AND (\(filter.errorType)::text IS NULL OR error_type = \(filter.errorType))
+            ORDER BY last_error_at DESC NULLS LAST, id
+            LIMIT \(max(1, min(limit, 100000)))
+            """)
+        return try rows.map {
+            DLQJob(id: try $0.decode("id"), queue: try $0.decode("queue"), jobType: try $0.decode("job_type"),
+                   errorType: try $0.decode("error_type"), errorMessage: try $0.decode("error_message"),
+                   attemptCount: try $0.decode("attempt_count"), maxAttempts: try $0.decode("max_attempts"),
+                   lastErrorAt: try $0.decode("last_error_at"), createdAt: try $0.decode("created_at"))
+        }
+    }
+
+    public func groups(queue: String? = nil) throws -> [DLQGroup] {
+        let rows = try connection.run("""
+            SELECT queue, error_type, count(*)::int AS n, min(last_error_at) AS first_at, max(last_error_at) AS last_at,
+                   (array_agg(error_message ORDER BY last_error_at DESC NULLS LAST))[1] AS sample
+            FROM job_queue
+            WHERE status = 'dead_letter' AND (\(queue)::text IS NULL OR queue = \(queue))
+            GROUP BY queue, error_type
+            ORDER BY n DESC, queue, error_type
+            """)
+        return try rows.map {
+            DLQGroup(queue: try $0.decode("queue"), errorType: try $0.decode("error_type"), count: try $0.decode("n"),
+                     firstErrorAt: try $0.decode("first_at"), lastErrorAt: try $0.decode("last_at"),
+                     sampleMessage: try $0.decode("sample"))
+        }
+    }
+
+    /// How many jobs a bulk action with this filter and `asOf` would touch: the preview an operator
+    /// confirms. Pass the same `asOf` to the action so it touches exactly these.
+    public func count(_ filter: DLQFilter, asOf: Date) throws -> Int {
+        try connection.run("""
+            SELECT count(*)::int FROM job_queue
+            WHERE status = 'dead_letter'
+              AND (\(filter.queue)::text IS NULL OR queue = \(filter.queue))
+              AND (\(filter.errorType)::text IS NULL OR error_type = \(filter.errorType))
+              AND coalesce(last_error_at, created_at) <= \(asOf)
+            """).scalar()
+    }
+
+    /// The server's clock, so a preview's `asOf` and the action agree even when clocks differ.
+    public func now() throws -> Date { try connection.run("SELECT now()").scalar() }
+
+    /// The seed's `requeue_dlq_job`: refuses a job that is not dead_letter, with the reason.
+    public func requeue(id: UUID, resetAttempts: Bool = true) throws {
+        try connection.run("SELECT requeue_dlq_job(\(id), \(resetAttempts))")
+    }
+
+    /// Requeues marked jobs; ids no longer in the DLQ are skipped. Returns how many moved.
+    public func requeue(ids: [UUID], resetAttempts: Bool = true) throws -> Int {
+        try connection.run("SELECT requeue_dlq_jobs(\(ids)::uuid[], \(resetAttempts))").scalar()
+    }
+
+    /// Requeues every dead_letter job matching `filter` whose last error is at or before `asOf`,
+    /// in short batches (each its own transaction), as one audited action.
+    public func requeueAll(_ filter: DLQFilter, resetAttempts: Bool = true, asOf: Date, batchSize: Int = 1000,
+                           progress: (Int) -> Void = { _ in }) throws -> BulkResult {
+        try inBatches(action: "dlq.requeue", filter, asOf: asOf, batchSize: batchSize, progress: progress) { audit in
+            "SELECT requeue_dlq_batch(\(filter.queue), \(filter.errorType), \(resetAttempts), \(asOf), \(batchSize), \(audit))"
+        }
+    }
+
+    public func delete(ids: [UUID]) throws -> Int {
+        try connection.run("SELECT delete_dlq_jobs(\(ids)::uuid[])").scalar()
+    }
+
+    public func deleteAll(_ filter: DLQFilter, asOf: Date, batchSize: Int = 1000,
+                          progress: (Int) -> Void = { _ in }) throws -> BulkResult {
+        try inBatches(action: "dlq.delete", filter, asOf: asOf, batchSize: batchSize, progress: progress) { audit in
+            "SELECT delete_dlq_batch(\(filter.queue), \(filter.errorType), \(asOf), \(batchSize), \(audit))"
+        }
+    }
+
+    /// One loop for every batched DLQ action: open the audit row, run batches until one does
+    /// nothing. A unique-key race with a concurrent enqueue fails one batch; it is retried.
+    private func inBatches(action: String, _ filter: DLQFilter, asOf: Date, batchSize: Int,
+                           progress: (Int) -> Void, batch: (Int64) -> Query) throws -> BulkResult {
+        guard (1...100_000).contains(batchSize) else {
+            throw QueueStoreError.invalidInput("batch size must be between 1 and 100000, got \(batchSize)")
+        }
+        if let queue = filter.queue { _ = try QueueConfigStore(connection: connection).get(queue) }
+        let filterJSON = "{\"queue\":\(filter.queue.map(JobStore.jsonString) ?? "null"),"
+            + "\"error_type\":\(filter.errorType.map(JobStore.jsonString) ?? "null"),"
+            + "\"as_of\":\(JobStore.jsonString(PostgresTimestamp.format(asOf)))}"
+        let auditID = try AuditStore(connection: connection).begin(action: action, filter: JSONText(filterJSON))
+        var total = 0, batches = 0, conflicts = 0
+        while true {
+            let n: Int
+            do {
+                n = try connection.run(batch(auditID)).scalar()
+            } catch QueueStoreError.database(let message) where message.contains("job_queue_dedup_idx") && conflicts < 3 {
+                conflicts += 1
+                continue
+            }
+            batches += 1
+            total += n
+            progress(total)
+            if n == 0 { break }
+        }
+        return BulkResult(affected: total, batches: batches, auditID: auditID)
+    }
+
+    /// Every failed attempt of a job, oldest first: the history triage shows.
+    public func attempts(jobID: UUID) throws -> [(attempt: Int, errorType: String?, message: String?, worker: String?, failedAt: Date)] {
+        let rows = try connection.run("""
+            SELECT attempt, error_type, error_message, worker, failed_at FROM job_attempts
+            WHERE job_id = \(jobID) ORDER BY id
+            """)
+        return try rows.map { (try $0.decode("attempt"), try $0.decode("error_type"), try $0.decode("error_message"),
+                               try $0.decode("worker"), try $0.decode("failed_at")) }
+    }
+}

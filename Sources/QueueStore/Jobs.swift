@@ -1,0 +1,156 @@
+import Foundation
+import Postgres
+
+/// A job to enqueue. `payload` must be JSON text; nil fields take the queue's or the SQL defaults.
+public struct NewJob: Sendable, Equatable {
+    public var queue: String
+    public var type: String
+    public var payload: JSONText
+    public var priority: Int?
+    public var runAt: Date?
+    public var dedupKey: String?
+    public var maxAttempts: Int?
+
+    public init(queue: String, type: String, payload: JSONText = JSONText("{}"), priority: Int? = nil,
+                runAt: Date? = nil, dedupKey: String? = nil, maxAttempts: Int? = nil) {
+        self.queue = queue; self.type = type; self.payload = payload; self.priority = priority
+        self.runAt = runAt; self.dedupKey = dedupKey; self.maxAttempts = maxAttempts
+    }
+}
+
+/// The outcome of enqueueing one job: its id, or the id of the active job with the same dedup key.
+public struct EnqueueResult: Sendable, Equatable {
+    public let id: UUID
+    public let deduplicated: Bool
+}
+
+/// A job handed to a worker by `claim_jobs`. The running attempt is `attemptCount + 1`.
+public struct ClaimedJob: Sendable, Equatable {
+    public let id: UUID
+    public let queue: String
+    public let jobType: String
+    public let payload: JSONText
+    public let attemptCount: Int
+    public let maxAttempts: Int
+    public let priority: Int
+    public let createdAt: Date
+}
+
+/// One failed job for `fail_jobs`. retryAfterSeconds is a minimum wait (e.g. HTTP Retry-After).
+public struct JobFailure: Sendable, Equatable {
+    public var id: UUID
+    public var message: String
+    public var errorType: String
+    public var details: JSONText?
+    public var retryable: Bool
+    public var retryAfterSeconds: Int?
+
+    public init(id: UUID, message: String, errorType: String, details: JSONText? = nil,
+                retryable: Bool = true, retryAfterSeconds: Int? = nil) {
+        self.id = id; self.message = message; self.errorType = errorType; self.details = details
+        self.retryable = retryable; self.retryAfterSeconds = retryAfterSeconds
+    }
+}
+
+/// Enqueue, the worker hot path and single-job actions, over the SQL functions of 0001.
+public struct JobStore: Sendable {
+    public let connection: Connection
+    public init(connection: Connection) { self.connection = connection }
+
+    public func enqueue(_ job: NewJob) throws -> EnqueueResult {
+        guard let result = try enqueue([job]).first else { throw QueueStoreError.database("enqueue_jobs returned nothing") }
+        return result
+    }
+
+    /// Enqueues a batch in one statement; results are in input order.
+    public func enqueue(_ jobs: [NewJob]) throws -> [EnqueueResult] {
+        guard !jobs.isEmpty else { throw QueueStoreError.invalidInput("nothing to enqueue: the batch is empty") }
+        let rows = try connection.run("SELECT ord, id, deduplicated FROM enqueue_jobs(\(JSONText(try Self.encode(jobs)))::jsonb) ORDER BY ord")
+        return try rows.map { EnqueueResult(id: try $0.decode("id"), deduplicated: try $0.decode("deduplicated")) }
+    }
+
+    public func claim(worker: String, queues: [String]?, max: Int) throws -> [ClaimedJob] {
+        let rows = try connection.run("""
+            SELECT id, queue, job_type, payload, attempt_count, max_attempts, priority, created_at
+            FROM claim_jobs(\(worker), \(queues)::text[], \(max))
+            """)
+        return try rows.map {
+            ClaimedJob(id: try $0.decode("id"), queue: try $0.decode("queue"), jobType: try $0.decode("job_type"),
+                       payload: try $0.decode("payload"), attemptCount: try $0.decode("attempt_count"),
+                       maxAttempts: try $0.decode("max_attempts"), priority: try $0.decode("priority"),
+                       createdAt: try $0.decode("created_at"))
+        }
+    }
+
+    /// Returns how many of the jobs this worker still held and completed.
+    @discardableResult
+    public func complete(worker: String, ids: [UUID], processingMs: [Int?]? = nil) throws -> Int {
+        try connection.run("SELECT complete_jobs(\(worker), \(ids)::uuid[], \(processingMs)::int[])").scalar()
+    }
+
+    @discardableResult
+    public func fail(worker: String, _ failures: [JobFailure]) throws -> Int {
+        guard !failures.isEmpty else { return 0 }
+        return try connection.run("""
+            SELECT fail_jobs(\(worker), \(failures.map(\.id))::uuid[], \(failures.map(\.message))::text[],
+                             \(failures.map(\.errorType))::text[], \(failures.map(\.details))::jsonb[],
+                             \(failures.map(\.retryable))::boolean[], \(failures.map(\.retryAfterSeconds))::int[])
+            """).scalar()
+    }
+
+    /// The seed's `fail_job` on one pending or processing job; returns its new status.
+    @discardableResult
+    public func failJob(id: UUID, message: String, errorType: String, details: JSONText? = nil,
+                        retryable: Bool = true) throws -> String {
+        try connection.run("SELECT fail_job(\(id), \(message), \(errorType), \(details)::jsonb, \(retryable))").scalar()
+    }
+
+    @discardableResult
+    public func release(worker: String, ids: [UUID]) throws -> Int {
+        try connection.run("SELECT release_jobs(\(worker), \(ids)::uuid[])").scalar()
+    }
+
+    @discardableResult
+    public func heartbeat(worker: String, ids: [UUID]) throws -> Int {
+        try connection.run("SELECT heartbeat_jobs(\(worker), \(ids)::uuid[])").scalar()
+    }
+
+    @discardableResult
+    public func rescueStale(max: Int = 1000) throws -> Int {
+        try connection.run("SELECT rescue_stale_jobs(\(max))").scalar()
+    }
+
+    public func cancel(id: UUID) throws {
+        try connection.run("SELECT cancel_job(\(id))")
+    }
+
+    /// Deletes up to `batchSize` completed/cancelled jobs past their queue's retention.
+    @discardableResult
+    public func prune(batchSize: Int = 1000) throws -> Int {
+        try connection.run("SELECT prune_completed_jobs(\(batchSize))").scalar()
+    }
+
+    /// The JSON array `enqueue_jobs` takes. Payloads are checked here so that the error names the job.
+    static func encode(_ jobs: [NewJob]) throws -> String {
+        var parts: [String] = []
+        parts.reserveCapacity(jobs.count)
+        for (index, job) in jobs.enumerated() {
+            guard let data = job.payload.raw.data(using: .utf8),
+                  (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil else {
+                throw QueueStoreError.invalidInput("payload of job \(index + 1) is not valid JSON: \(job.payload.raw.prefix(80))")
+            }
+            var fields = ["\"queue\":\(jsonString(job.queue))", "\"type\":\(jsonString(job.type))", "\"payload\":\(job.payload.raw)"]
+            if let p = job.priority { fields.append("\"priority\":\(p)") }
+            if let r = job.runAt { fields.append("\"run_at\":\(jsonString(PostgresTimestamp.format(r)))") }
+            if let k = job.dedupKey { fields.append("\"dedup_key\":\(jsonString(k))") }
+            if let m = job.maxAttempts { fields.append("\"max_attempts\":\(m)") }
+            parts.append("{" + fields.joined(separator: ",") + "}")
+        }
+        return "[" + parts.joined(separator: ",") + "]"
+    }
+
+    static func jsonString(_ s: String) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: s, options: [.fragmentsAllowed, .withoutEscapingSlashes])) ?? Data("\"\"".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}

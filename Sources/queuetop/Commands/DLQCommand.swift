@@ -1,0 +1,165 @@
+import ArgumentParser
+import Foundation
+import Postgres
+import QueueStore
+
+/// `queuetop dlq list|groups|requeue|delete`: dead-letter triage from the shell.
+struct DLQCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dlq",
+        abstract: "Inspect, requeue and delete dead-letter jobs.",
+        subcommands: [List.self, Groups.self, Requeue.self, Delete.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List dead-letter jobs, newest failure first.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option(name: .long) var queue: String?
+        @Option(name: .customLong("error-type")) var errorType: String?
+        @Option(name: .long) var limit = 100
+        @Flag(name: .long, help: "Print JSON.") var json = false
+
+        func run() throws {
+            let conn = try connection.connect()
+            defer { conn.close() }
+            let jobs = try cliErrors { try DLQStore(connection: conn).list(DLQFilter(queue: queue, errorType: errorType), limit: limit) }
+            if json {
+                printJSON(jobs.map { ["id": $0.id.uuidString.lowercased(), "queue": $0.queue, "job_type": $0.jobType,
+                                      "error_type": $0.errorType ?? NSNull(), "error_message": $0.errorMessage ?? NSNull(),
+                                      "attempt_count": $0.attemptCount, "max_attempts": $0.maxAttempts,
+                                      "last_error_at": $0.lastErrorAt.map(isoTime) ?? NSNull()] as [String: Any] })
+                return
+            }
+            if jobs.isEmpty { print("the DLQ is empty\(queue.map { " for queue \($0)" } ?? "")"); return }
+            for j in jobs {
+                print("\(j.id.uuidString.lowercased())  \(j.queue)  \(j.errorType ?? "-")  attempts \(j.attemptCount)/\(j.maxAttempts)  \(j.lastErrorAt.map(isoTime) ?? "-")  \((j.errorMessage ?? "").prefix(80))")
+            }
+        }
+    }
+
+    struct Groups: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Dead-letter jobs grouped by queue and error type.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option(name: .long) var queue: String?
+        @Flag(name: .long, help: "Print JSON.") var json = false
+
+        func run() throws {
+            let conn = try connection.connect()
+            defer { conn.close() }
+            let groups = try cliErrors { try DLQStore(connection: conn).groups(queue: queue) }
+            if json {
+                printJSON(groups.map { ["queue": $0.queue, "error_type": $0.errorType ?? NSNull(), "count": $0.count,
+                                        "first_error_at": $0.firstErrorAt.map(isoTime) ?? NSNull(),
+                                        "last_error_at": $0.lastErrorAt.map(isoTime) ?? NSNull(),
+                                        "sample_message": $0.sampleMessage ?? NSNull()] as [String: Any] })
+                return
+            }
+            if groups.isEmpty { print("the DLQ is empty"); return }
+            for g in groups {
+                print("\(g.count)\t\(g.queue)\t\(g.errorType ?? "-")\tlast \(g.lastErrorAt.map(isoTime) ?? "-")\t\((g.sampleMessage ?? "").prefix(60))")
+            }
+        }
+    }
+
+    /// What a requeue or delete targets: explicit ids, or a filter (--error-type / --all, --queue).
+    struct Target: ParsableArguments {
+        @Argument(help: "Job ids.") var ids: [String] = []
+        @Option(name: .customLong("error-type"), help: "Every dead-letter job with this error type.") var errorType: String?
+        @Flag(name: .long, help: "Every dead-letter job (of --queue, if given).") var all = false
+        @Option(name: .long) var queue: String?
+        @Option(name: .customLong("batch-size"), help: "Jobs per transaction for bulk actions.") var batchSize = 1000
+        @Flag(name: .long, help: "Do not ask for confirmation.") var yes = false
+
+        func validate() throws {
+            let modes = [!ids.isEmpty, errorType != nil, all].filter { $0 }.count
+            guard modes == 1 else { throw ValidationError("give job ids, or --error-type T, or --all (exactly one)") }
+        }
+
+        func uuids() throws -> [UUID] {
+            try ids.map { text in
+                guard let id = UUID(uuidString: text) else { throw CLIError("\(text) is not a job id (expected a UUID)") }
+                return id
+            }
+        }
+
+        var filter: DLQFilter { DLQFilter(queue: queue, errorType: errorType) }
+        var describe: String {
+            [queue.map { "queue \($0)" }, errorType.map { "error type \($0)" }].compactMap { $0 }.joined(separator: ", ")
+        }
+    }
+
+    struct Requeue: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Requeue dead-letter jobs: ids, all of an error type, or all.",
+            discussion: "Bulk requeues count the jobs first, ask, then requeue exactly those (failures that arrive meanwhile stay).")
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var target: Target
+        @Flag(name: .customLong("reset-attempts"), help: "Give the jobs their full number of attempts again.") var resetAttempts = false
+        @Flag(name: .long, help: "Print JSON.") var json = false
+
+        func run() throws {
+            let conn = try connection.connect()
+            defer { conn.close() }
+            let dlq = DLQStore(connection: conn)
+            if !target.ids.isEmpty {
+                let ids = try target.uuids()
+                let n: Int = try cliErrors {
+                    if ids.count == 1 { try dlq.requeue(id: ids[0], resetAttempts: resetAttempts); return 1 }
+                    return try dlq.requeue(ids: ids, resetAttempts: resetAttempts)
+                }
+                report(n, of: ids.count)
+                return
+            }
+            let asOf = try cliErrors { try dlq.now() }
+            let preview = try cliErrors { try dlq.count(target.filter, asOf: asOf) }
+            if preview == 0 { report(0, of: 0); return }
+            try confirmDestructiveAction("Requeue \(preview) dead-letter job(s)\(target.describe.isEmpty ? "" : " (\(target.describe))")?", yes: target.yes)
+            let result = try cliErrors {
+                try dlq.requeueAll(target.filter, resetAttempts: resetAttempts, asOf: asOf, batchSize: target.batchSize)
+            }
+            report(result.affected, of: preview)
+        }
+
+        func report(_ n: Int, of total: Int) {
+            if json { printJSON(["requeued": n, "requested": total]) }
+            else if n == total { print("requeued \(n) job(s)") }
+            else { print("requeued \(n) of \(total) job(s); the others are no longer in the DLQ or their dedup key is active") }
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete dead-letter jobs for good: ids, all of an error type, or all.")
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var target: Target
+        @Flag(name: .long, help: "Print JSON.") var json = false
+
+        func run() throws {
+            let conn = try connection.connect()
+            defer { conn.close() }
+            let dlq = DLQStore(connection: conn)
+            let n: Int, total: Int
+            if !target.ids.isEmpty {
+                let ids = try target.uuids()
+                try confirmDestructiveAction("Delete \(ids.count) dead-letter job(s)?", yes: target.yes)
+                n = try cliErrors { try dlq.delete(ids: ids) }
+                total = ids.count
+            } else {
+                let asOf = try cliErrors { try dlq.now() }
+                total = try cliErrors { try dlq.count(target.filter, asOf: asOf) }
+                if total > 0 {
+                    try confirmDestructiveAction("Delete \(total) dead-letter job(s)\(target.describe.isEmpty ? "" : " (\(target.describe))") for good?", yes: target.yes)
+                }
+                n = total == 0 ? 0 : try cliErrors { try dlq.deleteAll(target.filter, asOf: asOf, batchSize: target.batchSize).affected }
+            }
+            if json { printJSON(["deleted": n, "requested": total]) } else { print("deleted \(n) of \(total) job(s)") }
+        }
+    }
+}
+
+/// Turns store and server errors into the one-line CLI error.
+func cliErrors<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() }
+    catch let error as QueueStoreError { throw CLIError(error.description) }
+    catch let error as PostgresError { throw CLIError(error.description) }
+}
+
+func isoTime(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }

@@ -1,0 +1,13 @@
+import Foundation
+
+/// Destructive bulk commands ask on a terminal; without one they refuse unless --yes, so a script
+/// never deletes or requeues thousands of jobs by accident.
+func confirmDestructiveAction(_ question: String, yes: Bool) throws {
+    if yes { return }
+    guard isatty(STDIN_FILENO) == 1 else {
+        throw CLIError("\(question) Refusing without a terminal to confirm on; pass --yes to proceed.")
+    }
+    FileHandle.standardError.write(Data("\(question) [y/N] ".utf8))
+    let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+    guard answer == "y" || answer == "yes" else { throw CLIError("cancelled; nothing changed") }
+}

@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import Postgres
+import QueueStore
+
+/// `queuetop queue list|show|pause|resume|scale|set`: per-queue settings. Changes are audited.
+struct QueueCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "queue",
+        abstract: "List queues and change their settings (pause, resume, concurrency, backoff…).",
+        subcommands: [List.self, Show.self, Pause.self, Resume.self, Scale.self, SetSettings.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every queue and its settings.")
+        @OptionGroup var connection: ConnectionOptions
+        @Flag(name: .long, help: "Print JSON.") var json = false
+        func run() throws {
+            let conn = try connection.connect()
+            defer { conn.close() }
+            let queues = try cliErrors { try QueueConfigStore(connection: conn).list() }
+            if json { printJSON(queues.map(queueJSON)); return }
+            if queues.isEmpty { print("no queues yet (enqueueing a job creates its queue)"); return }
+            for q in queues { print(queueLine(q)) }
+        }
+    }
+
+    struct Show: QueueActionCommand {
+        static let configuration = CommandConfiguration(abstract: "One queue's settings.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var queue: String
+        @Flag(name: .long, help: "Print JSON.") var json = false
+        func act(_ store: QueueConfigStore) throws -> QueueConfig { try store.get(queue) }
+    }
+
+    struct Pause: QueueActionCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop claiming jobs of a queue (running jobs finish).")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var queue: String
+        @Flag(name: .long, help: "Print JSON.") var json = false
+        func act(_ store: QueueConfigStore) throws -> QueueConfig { try store.pause(queue) }
+    }
+
+    struct Resume: QueueActionCommand {
+        static let configuration = CommandConfiguration(abstract: "Claim jobs of a paused queue again.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var queue: String
+        @Flag(name: .long, help: "Print JSON.") var json = false
+        func act(_ store: QueueConfigStore) throws -> QueueConfig { try store.resume(queue) }
+    }
+
+    struct Scale: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set how many jobs of a queue may run at once across all workers.",
+            discussion: "N is 1…100000, or 'unlimited'. To stop a queue, pause it.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var queue: String
+        @Argument(help: "Concurrency limit, or 'unlimited'.") var limit: String
+        @Flag(name: .long, help: "Print JSON.") var json = false
+        func run() throws {
+            let value: Int?
+            if limit.lowercased() == "unlimited" { value = nil }
+            else if let n = Int(limit) { value = n }
+            else { throw CLIError("limit \(limit): expected a number 1…100000 or 'unlimited'") }
+            let conn = try connection.connect()
+            defer { conn.close() }
+            printQueue(try cliErrors { try QueueConfigStore(connection: conn).setConcurrency(queue, value) }, json: json)
+        }
+    }
+
+    struct SetSettings: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set",
+            abstract: "Change settings from a JSON object.",
+            discussion: #"Example: queuetop queue set emails '{"max_attempts": 3, "backoff_schedule_s": [300, 900, 1800]}'"#)
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var queue: String
+        @Argument(help: "JSON object of settings.") var settings: String
+        @Flag(name: .long, help: "Print JSON.") var json = false
+        func run() throws {
+            let conn = try connection.connect()
+            defer { conn.close() }
+            printQueue(try cliErrors { try QueueConfigStore(connection: conn).update(queue, settings: JSONText(settings)) }, json: json)
+        }
+    }
+}
+
+func printQueue(_ q: QueueConfig, json: Bool) {
+    if json { printJSON(queueJSON(q)) } else { print(queueLine(q)) }
+}
+
+private func queueLine(_ q: QueueConfig) -> String {
+    let backoff = q.backoffScheduleSeconds.map { "schedule " + $0.map(String.init).joined(separator: ",") + "s" }
+        ?? "exp \(q.backoffBaseSeconds)s…\(q.backoffCapSeconds)s"
+    return "\(q.name)\t\(q.paused ? "paused" : "active")\tconcurrency \(q.concurrencyLimit.map(String.init) ?? "unlimited")"
+        + "\tmax attempts \(q.maxAttempts)\tbackoff \(backoff)\tvisibility \(q.visibilityTimeoutSeconds)s"
+        + (q.rateLimitPerSecond.map { "\trate \($0)/s" } ?? "")
+}
+
+private func queueJSON(_ q: QueueConfig) -> [String: Any] {
+    ["name": q.name, "paused": q.paused, "concurrency_limit": q.concurrencyLimit ?? NSNull(),
+     "max_attempts": q.maxAttempts, "backoff_base_s": q.backoffBaseSeconds, "backoff_cap_s": q.backoffCapSeconds,
+     "backoff_schedule_s": q.backoffScheduleSeconds ?? NSNull(), "visibility_timeout_s": q.visibilityTimeoutSeconds,
+     "rate_limit_per_s": q.rateLimitPerSecond ?? NSNull(), "retention_s": q.retentionSeconds]
+}
+
+/// A `queue` subcommand that does one thing to one queue and prints the queue's settings after.
+protocol QueueActionCommand: ParsableCommand {
+    var connection: ConnectionOptions { get }
+    var json: Bool { get }
+    func act(_ store: QueueConfigStore) throws -> QueueConfig
+}
+
+extension QueueActionCommand {
+    func run() throws {
+        let conn = try connection.connect()
+        defer { conn.close() }
+        printQueue(try cliErrors { try act(QueueConfigStore(connection: conn)) }, json: json)
+    }
+}
