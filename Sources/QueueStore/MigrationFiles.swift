@@ -8,9 +8,10 @@ public struct MigrationFile: Sendable, Equatable {
 
 /// Finds the migrations that ship with queuetop.
 ///
-/// The files live at the top of the checkout (`migrations/`, where `psql -f` and Supabase users
-/// find them) and are bundled as the QueueStore target's resources, which SwiftPM copies next to
-/// the binary (`queuetop_QueueStore.resources/`). Installing queuetop elsewhere means copying that
+/// The files live in the QueueStore target (`Sources/QueueStore/migrations/`, so SwiftPM bundles
+/// them as resources next to the binary in `queuetop_QueueStore.resources/`); the top-level
+/// `migrations/` of the checkout is a link to that folder, where `psql -f` and Supabase users
+/// find them. Installing queuetop elsewhere means copying that
 /// folder along, or pointing `QUEUETOP_MIGRATIONS` at a copy of `migrations/`.
 public enum MigrationFiles {
     public static let environmentVariable = "QUEUETOP_MIGRATIONS"
