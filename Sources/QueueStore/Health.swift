@@ -1,0 +1,212 @@
+import Foundation
+
+// The queue-health snapshot as `queue_health_snapshot()` (migrations/0003_health.sql) returns it
+// and `queuetop status --json` prints it. docs/HEALTH.md documents every field. The JSON keys are
+// snake_case; these types decode them with `.convertFromSnakeCase`, so a field added on the SQL
+// side is ignored here until someone needs it, and never breaks decoding.
+
+/// Everything one refresh shows, read in one round trip.
+public struct HealthSnapshot: Sendable, Equatable, Codable {
+    public var generatedAt: Date
+    /// Every queue in `queues`, ordered by name.
+    public var queues: [QueueHealth]
+    /// Every alert: each queue's alerts plus global ones (`worker_silent`, whose `queue` is nil).
+    public var alerts: [Alert]
+    /// Error types over the last 24 h across all queues, most frequent first (at most 50).
+    public var errorTypes: [ErrorTypeSummary]
+    public var workers: [WorkerInfo]
+    public var circuitBreakers: [CircuitInfo]
+    /// Active lead migrations, and those that ended within the last hour, newest first.
+    public var leadMigrations: [LeadMigrationProgress]
+
+    public init(generatedAt: Date, queues: [QueueHealth], alerts: [Alert], errorTypes: [ErrorTypeSummary],
+                workers: [WorkerInfo], circuitBreakers: [CircuitInfo], leadMigrations: [LeadMigrationProgress]) {
+        self.generatedAt = generatedAt; self.queues = queues; self.alerts = alerts; self.errorTypes = errorTypes
+        self.workers = workers; self.circuitBreakers = circuitBreakers; self.leadMigrations = leadMigrations
+    }
+
+    public func queue(named name: String) -> QueueHealth? { queues.first { $0.name == name } }
+}
+
+public struct QueueHealth: Sendable, Equatable, Codable {
+    public var name: String
+    public var paused: Bool
+    public var settings: QueueSettings
+    /// Exact, from counters (not an estimate).
+    public var counts: StatusCounts
+    /// Seconds the oldest due pending job has waited (0 when none waits). Jobs scheduled for
+    /// later or backing off before a retry are not waiting yet.
+    public var oldestPendingSeconds: Int64
+    /// The current minute and the 59 before it.
+    public var lastHour: PeriodTotals
+    /// Failed attempts / finished attempts over the last 5 minutes; nil when none finished.
+    public var errorRate5m: Double?
+    /// `closed`, `open` or `half_open`.
+    public var circuit: String
+    /// 24 points, oldest first, the last being the current UTC hour (zero-filled).
+    public var throughputPerHour: [HourPoint]
+    /// 60 points, oldest first, the last being the current minute (zero-filled).
+    public var throughputPerMinute: [MinutePoint]
+    public var latencyMs: LatencySummary
+    public var alerts: [Alert]
+}
+
+/// The queue's settings, for the queue-detail screen.
+public struct QueueSettings: Sendable, Equatable, Codable {
+    public var concurrencyLimit: Int?
+    public var maxAttempts: Int
+    public var rateLimitPerS: Double?
+    public var visibilityTimeoutS: Int
+    public var backoffBaseS: Int
+    public var backoffCapS: Int
+    public var backoffScheduleS: [Int]?
+    public var dlqAlertThreshold: Int
+    public var oldestPendingAlertS: Int
+    public var errorRateAlert: Double
+}
+
+public struct StatusCounts: Sendable, Equatable, Codable {
+    public var pending: Int64
+    public var processing: Int64
+    public var completed: Int64
+    public var failed: Int64
+    public var deadLetter: Int64
+    public var cancelled: Int64
+
+    public init(pending: Int64 = 0, processing: Int64 = 0, completed: Int64 = 0, failed: Int64 = 0,
+                deadLetter: Int64 = 0, cancelled: Int64 = 0) {
+        self.pending = pending; self.processing = processing; self.completed = completed
+        self.failed = failed; self.deadLetter = deadLetter; self.cancelled = cancelled
+    }
+
+    public var total: Int64 { pending + processing + completed + failed + deadLetter + cancelled }
+}
+
+/// Event totals over a period. `failed` counts failed attempts (retried or not);
+/// `deadLettered` is the part of them that went to the DLQ.
+public struct PeriodTotals: Sendable, Equatable, Codable {
+    public var completed: Int64
+    public var failed: Int64
+    public var deadLettered: Int64
+}
+
+public struct HourPoint: Sendable, Equatable, Codable {
+    /// Start of the UTC hour.
+    public var hour: Date
+    public var completed: Int64
+    public var failed: Int64
+    public var deadLettered: Int64
+}
+
+public struct MinutePoint: Sendable, Equatable, Codable {
+    public var minute: Date
+    public var completed: Int64
+    public var failed: Int64
+}
+
+/// Processing time of the jobs completed in the last hour. `p50`/`p95`/`p99` are estimates from
+/// a log-bucketed histogram, each within `relativeError` (sqrt(1.1) - 1 = 4.881 %) of
+/// percentile_cont over the raw rows; `avg`, `max` and `samples` are exact. All nil when
+/// `samples` is 0.
+public struct LatencySummary: Sendable, Equatable, Codable {
+    public var p50: Double?
+    public var p95: Double?
+    public var p99: Double?
+    public var avg: Double?
+    public var max: Int64?
+    public var samples: Int64
+    public var relativeError: Double
+    /// The names of the fields that are estimates.
+    public var estimated: [String]
+}
+
+public struct Alert: Sendable, Equatable, Hashable, Codable {
+    /// nil for global alerts (`worker_silent`).
+    public var queue: String?
+    public var kind: Kind
+    public var message: String
+    /// The measured figure and the threshold it crossed, when the alert has them.
+    public var value: Double?
+    public var threshold: Double?
+
+    /// Open set of alert kinds: a kind added on the SQL side decodes as itself.
+    public struct Kind: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
+        public var rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public init(from decoder: Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.singleValueContainer()
+            try c.encode(rawValue)
+        }
+        public var description: String { rawValue }
+
+        public static let dlqAboveThreshold = Kind(rawValue: "dlq_above_threshold")
+        public static let oldestPendingTooOld = Kind(rawValue: "oldest_pending_too_old")
+        public static let errorRateHigh = Kind(rawValue: "error_rate_high")
+        public static let circuitOpen = Kind(rawValue: "circuit_open")
+        public static let workerSilent = Kind(rawValue: "worker_silent")
+    }
+}
+
+public struct ErrorTypeSummary: Sendable, Equatable, Codable {
+    public var queue: String
+    public var errorType: String
+    public var count: Int64
+    public var lastSeen: Date
+    /// The most recent message of this type.
+    public var sampleMessage: String?
+}
+
+public struct WorkerInfo: Sendable, Equatable, Codable {
+    public var id: String
+    public var host: String?
+    public var pid: Int?
+    public var queues: [String]
+    public var concurrency: Int?
+    public var inFlight: Int
+    /// `running`, `draining`, `stopped`, or `lost` (not stopped, silent for 30 s).
+    public var status: String
+    public var startedAt: Date
+    public var lastSeen: Date
+}
+
+public struct CircuitInfo: Sendable, Equatable, Codable {
+    public var queue: String
+    public var state: String
+    public var consecutiveFailures: Int
+    public var openedAt: Date?
+    public var reopenAt: Date?
+    public var updatedAt: Date
+}
+
+public struct LeadMigrationProgress: Sendable, Equatable, Codable {
+    public var operationId: Int64
+    public var runId: String?
+    public var runName: String?
+    /// `pending`, `running`, `completed`, `cancelled` or `failed`.
+    public var status: String
+    public var moved: Int64
+    public var remaining: Int64
+    public var total: Int64
+    public var batches: Int64?
+    public var batchSize: Int?
+    public var createdAt: Date?
+    public var startedAt: Date?
+    public var lastBatchAt: Date?
+    public var finishedAt: Date?
+    public var error: String?
+}
+
+extension HealthSnapshot {
+    /// Decodes the JSON text `queue_health_snapshot()` returns.
+    public static func decode(json: String) throws -> HealthSnapshot {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .iso8601
+        do {
+            return try decoder.decode(HealthSnapshot.self, from: Data(json.utf8))
+        } catch {
+            throw QueueStoreError.database("the health snapshot did not decode (\(error)); is the database migrated by this version of queuetop?")
+        }
+    }
+}

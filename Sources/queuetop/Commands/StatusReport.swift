@@ -1,0 +1,99 @@
+import Foundation
+import QueueStore
+
+/// The readable form of a health snapshot: plain text, fixed columns, ASCII only, so it reads
+/// the same in a pipe, in `watch`, over SSH and with LANG=C.
+enum StatusReport {
+    static func text(_ s: HealthSnapshot, topErrors: Int = 10) -> String {
+        var out: [String] = []
+        let lost = s.workers.filter { $0.status == "lost" }.count
+        let inFlight = s.workers.reduce(0) { $0 + $1.inFlight }
+        out.append("queuetop status  \(timestamp(s.generatedAt))  \(s.queues.count) queue\(s.queues.count == 1 ? "" : "s")  "
+                   + "\(s.workers.count) worker\(s.workers.count == 1 ? "" : "s")\(lost > 0 ? " (\(lost) lost)" : "")  \(inFlight) in flight")
+        out.append("")
+
+        let header = ["QUEUE", "STATE", "PENDING", "RUNNING", "DONE/1h", "FAIL/1h", "DLQ", "OLDEST", "p50", "p95", "p99"]
+        var rows = [header]
+        for q in s.queues {
+            let state = q.paused ? "paused" : (q.circuit == "closed" ? "active" : "circuit \(q.circuit)")
+            rows.append([
+                q.name, state, count(q.counts.pending), count(q.counts.processing), count(q.lastHour.completed),
+                count(q.lastHour.failed), count(q.counts.deadLetter), duration(Double(q.oldestPendingSeconds)),
+                millis(q.latencyMs.p50), millis(q.latencyMs.p95), millis(q.latencyMs.p99),
+            ])
+        }
+        if s.queues.isEmpty { out.append("no queues yet (a queue is created by enqueueing into it)") } else { out += table(rows) }
+        out.append("")
+
+        out.append("TOP ERROR TYPES (24 h)")
+        if s.errorTypes.isEmpty {
+            out.append("  none")
+        } else {
+            var errs = [["QUEUE", "ERROR TYPE", "COUNT", "LAST SEEN", "SAMPLE"]]
+            for e in s.errorTypes.prefix(topErrors) {
+                errs.append([e.queue, e.errorType, count(e.count), timestamp(e.lastSeen), oneLine(e.sampleMessage ?? "", max: 60)])
+            }
+            out += table(errs).map { "  " + $0 }
+        }
+        out.append("")
+
+        out.append("ALERTS")
+        if s.alerts.isEmpty { out.append("  none") }
+        for a in s.alerts { out.append("  ! [\(a.kind)] \(a.message)") }
+        if s.queues.contains(where: { $0.latencyMs.samples > 0 }) {
+            out.append("")
+            out.append("p50/p95/p99: processing time of jobs completed in the last hour, histogram estimates within "
+                       + String(format: "%.1f", (s.queues.first?.latencyMs.relativeError ?? 0.0488) * 100) + " %")
+        }
+        return out.joined(separator: "\n")
+    }
+
+    /// Left-aligned text columns, right-aligned figures, two spaces apart.
+    static func table(_ rows: [[String]]) -> [String] {
+        guard let first = rows.first else { return [] }
+        let widths = first.indices.map { i in rows.map { $0[i].count }.max() ?? 0 }
+        let numeric = first.indices.map { i in rows.dropFirst().allSatisfy { $0[i].first.map { $0.isNumber || $0 == "-" } ?? true } }
+        return rows.map { row in
+            row.indices.map { i in
+                let pad = String(repeating: " ", count: widths[i] - row[i].count)
+                return numeric[i] && i > 0 ? pad + row[i] : row[i] + pad
+            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }
+    }
+
+    static func count(_ n: Int64) -> String {
+        switch n {
+        case ..<10_000: return "\(n)"
+        case ..<1_000_000: return String(format: "%.1fk", Double(n) / 1_000)
+        default: return String(format: "%.2fM", Double(n) / 1_000_000)
+        }
+    }
+
+    static func millis(_ ms: Double?) -> String {
+        guard let ms else { return "-" }
+        if ms < 1_000 { return String(format: "%.0fms", ms) }
+        if ms < 60_000 { return String(format: "%.2fs", ms / 1_000) }
+        return String(format: "%.1fm", ms / 60_000)
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        switch seconds {
+        case ..<60: return "\(Int(seconds))s"
+        case ..<3600: return "\(Int(seconds / 60))m\(Int(seconds) % 60)s"
+        case ..<86400: return "\(Int(seconds / 3600))h\(Int(seconds / 60) % 60)m"
+        default: return "\(Int(seconds / 86400))d\(Int(seconds / 3600) % 24)h"
+        }
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: date)
+    }
+
+    /// Messages can hold newlines and control characters; the report is one line per item.
+    static func oneLine(_ text: String, max: Int) -> String {
+        let flat = String(text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : Character($0) })
+        return flat.count <= max ? flat : String(flat.prefix(max - 3)) + "..."
+    }
+}
