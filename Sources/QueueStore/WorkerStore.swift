@@ -1,0 +1,63 @@
+import Foundation
+import Postgres
+
+/// The worker pool's own statements (migration 0004): registry, live queue settings, circuit
+/// breakers. The hot path (claim / complete / fail / release / heartbeat) is `JobStore`.
+/// Synchronous; the pool calls these from its own threads, each with its own connection.
+public struct WorkerStore: Sendable {
+    public let connection: Connection
+    public let workerID: String
+
+    public init(connection: Connection, workerID: String) {
+        self.connection = connection
+        self.workerID = workerID
+    }
+
+    /// Live settings of one queue plus its fleet-wide breaker state.
+    public struct QueueSettings: Sendable, Equatable {
+        public var name: String
+        public var paused: Bool
+        public var concurrencyLimit: Int?
+        public var rateLimitPerSecond: Double?
+        public var visibilityTimeoutSeconds: Int
+        public var breakerState: String
+        public var breakerReopenAt: Date?
+    }
+
+    // MARK: registry, settings, breakers (0004)
+
+    public func register(host: String, pid: Int, queues: [String]?, concurrency: Int) throws {
+        try connection.execute(
+            "SELECT register_worker(\(workerID), \(host), \(pid), \(queues)::text[], \(concurrency))")
+    }
+
+    /// Returns the registry status (`running` / `draining`), nil when the row is gone.
+    public func registryHeartbeat(inFlight: Int) throws -> String? {
+        let rows = try connection.query("SELECT worker_heartbeat(\(workerID), \(inFlight))")
+        return try rows.first?.decode(0, as: String?.self)
+    }
+
+    public func deregister() throws {
+        try connection.execute("SELECT deregister_worker(\(workerID))")
+    }
+
+    public func queueSettings(queues: [String]?) throws -> [QueueSettings] {
+        let rows = try connection.query("""
+            SELECT name, paused, concurrency_limit, rate_limit_per_s, visibility_timeout_s,
+                   breaker_state, breaker_reopen_at
+            FROM worker_queue_settings(\(queues)::text[])
+            """)
+        return try rows.map { row in
+            QueueSettings(name: try row.decode(0), paused: try row.decode(1),
+                          concurrencyLimit: try row.decode(2, as: Int?.self),
+                          rateLimitPerSecond: try row.decode(3, as: Double?.self),
+                          visibilityTimeoutSeconds: try row.decode(4),
+                          breakerState: try row.decode(5), breakerReopenAt: try row.decode(6, as: Date?.self))
+        }
+    }
+
+    public func setCircuitBreaker(queue: String, state: String, failures: Int, reopenAt: Date?) throws {
+        try connection.execute(
+            "SELECT set_circuit_breaker(\(queue), \(state), \(failures), \(reopenAt)::timestamptz)")
+    }
+}

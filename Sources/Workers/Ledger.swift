@@ -1,0 +1,161 @@
+import Foundation
+import Synchronization
+import QueueStore
+import Postgres
+
+/// Where every claimed job is until its outcome is committed. A job leaves the ledger only when
+/// complete_jobs / fail_jobs / release_jobs succeeded, so nothing in memory is ever dropped: a
+/// flush that fails puts its results back for the next try.
+final class Ledger: Sendable {
+    enum Phase: Sendable, Equatable { case claimed, running, finished }
+
+    struct Entry: Sendable {
+        var job: WorkerJob
+        var phase: Phase
+        var leaseRenewedAt: Date
+        var cancellation: CancellationFlag
+    }
+
+    struct Completion: Sendable { var id: String; var processingMs: Int }
+
+    struct Counters: Sendable {
+        var processed = 0
+        var failed = 0
+        var perQueueProcessed: [String: Int] = [:]
+        var perQueueFailed: [String: Int] = [:]
+    }
+
+    private struct State: Sendable {
+        var entries: [String: Entry] = [:]
+        var slotsInUse = 0  // claimed + running
+        var completions: [Completion] = []
+        var failures: [JobFailure] = []
+        var counters = Counters()
+    }
+
+    private let state = Mutex(State())
+
+    /// Reserves up to `limit` free slots of `capacity` before a claim, so several claimer threads
+    /// never hold more than `capacity` jobs together. Returns 0 when fewer than `minimum` are free.
+    func reserve(upTo limit: Int, capacity: Int, minimum: Int) -> Int {
+        state.withLock { s in
+            let free = capacity - s.slotsInUse
+            guard free >= minimum, free > 0 else { return 0 }
+            let n = min(limit, free)
+            s.slotsInUse += n
+            return n
+        }
+    }
+
+    /// The claim for `reserved` slots returned `jobs` (at most that many); the rest are freed.
+    func claimed(_ jobs: [WorkerJob], reserved: Int, at now: Date = Date()) {
+        state.withLock { s in
+            for job in jobs {
+                s.entries[job.id] = Entry(job: job, phase: .claimed, leaseRenewedAt: now, cancellation: CancellationFlag())
+            }
+            s.slotsInUse -= reserved - jobs.count
+        }
+    }
+
+    /// Marks a job running; nil when it was released meanwhile (shutdown) and must not run.
+    func start(_ id: String) -> CancellationFlag? {
+        state.withLock { s in
+            guard var entry = s.entries[id], entry.phase == .claimed else { return nil }
+            entry.phase = .running
+            s.entries[id] = entry
+            return entry.cancellation
+        }
+    }
+
+    /// Records a handler result. Results for jobs released meanwhile are dropped: the job is
+    /// pending again and belongs to whoever claims it next.
+    func finish(_ id: String, outcome: JobOutcome, processingMs: Int) {
+        state.withLock { s in
+            guard var entry = s.entries[id], entry.phase == .running else { return }
+            entry.phase = .finished
+            s.entries[id] = entry
+            s.slotsInUse -= 1
+            let queue = entry.job.queue
+            switch outcome {
+            case .completed:
+                s.completions.append(Completion(id: id, processingMs: processingMs))
+                s.counters.processed += 1
+                s.counters.perQueueProcessed[queue, default: 0] += 1
+            case let .failed(failure):
+                s.failures.append(JobFailure(
+                    id: UUID(uuidString: id) ?? UUID(), message: failure.message, errorType: failure.errorType,
+                    details: JSONText(failure.detailsJSON), retryable: failure.retryable,
+                    retryAfterSeconds: failure.retryAfterSeconds))
+                s.counters.failed += 1
+                s.counters.perQueueFailed[queue, default: 0] += 1
+            }
+        }
+    }
+
+    /// Takes up to `max` results to flush.
+    func takeResults(max: Int) -> ([Completion], [JobFailure]) {
+        state.withLock { s in
+            let c = Array(s.completions.prefix(max))
+            s.completions.removeFirst(c.count)
+            let f = Array(s.failures.prefix(Swift.max(0, max - c.count)))
+            s.failures.removeFirst(f.count)
+            return (c, f)
+        }
+    }
+
+    /// A flush failed: the results go back to the front, to be written on the next try.
+    func putBack(_ completions: [Completion], _ failures: [JobFailure]) {
+        state.withLock { s in
+            s.completions.insert(contentsOf: completions, at: 0)
+            s.failures.insert(contentsOf: failures, at: 0)
+        }
+    }
+
+    /// The results were committed (or the jobs released): forget them.
+    func forget(_ ids: [String]) {
+        state.withLock { s in
+            for id in ids {
+                if let entry = s.entries.removeValue(forKey: id), entry.phase != .finished { s.slotsInUse -= 1 }
+            }
+        }
+    }
+
+    /// Takes the jobs claimed or running out of the ledger, for release at shutdown: their
+    /// cancellation flags are set and a result that arrives later is dropped.
+    func takeUnfinished() -> [String] {
+        state.withLock { s in
+            let ids = s.entries.values.filter { $0.phase != .finished }.map(\.job.id)
+            for id in ids {
+                s.entries.removeValue(forKey: id)?.cancellation.cancel()
+                s.slotsInUse -= 1
+            }
+            return ids
+        }
+    }
+
+    /// Every job held (any phase) whose lease is older than its queue's threshold.
+    func leasesDue(now: Date, threshold: (String) -> TimeInterval) -> [String] {
+        state.withLock { s in
+            s.entries.values.filter { now.timeIntervalSince($0.leaseRenewedAt) >= threshold($0.job.queue) }.map(\.job.id)
+        }
+    }
+
+    /// How many of `ids` are still claimed or running (a lease "lost" on a job that has just
+    /// been committed is no loss).
+    func unfinishedCount(among ids: [String]) -> Int {
+        state.withLock { s in ids.reduce(0) { $0 + ((s.entries[$1].map { $0.phase != .finished } ?? false) ? 1 : 0) } }
+    }
+
+    func leasesRenewed(_ ids: [String], at now: Date) {
+        state.withLock { s in for id in ids { s.entries[id]?.leaseRenewedAt = now } }
+    }
+
+    var slotsInUse: Int { state.withLock { $0.slotsInUse } }
+    var hasPendingResults: Bool { state.withLock { !$0.completions.isEmpty || !$0.failures.isEmpty } }
+    var isEmpty: Bool { state.withLock { $0.entries.isEmpty } }
+    var running: Int { state.withLock { s in s.entries.values.reduce(0) { $0 + ($1.phase == .running ? 1 : 0) } } }
+    var counters: Counters { state.withLock { $0.counters } }
+    func heldPerQueue() -> [String: Int] {
+        state.withLock { s in s.entries.values.reduce(into: [:]) { $0[$1.job.queue, default: 0] += 1 } }
+    }
+}

@@ -1,0 +1,328 @@
+import Foundation
+import Postgres
+import QueueStore
+
+/// The pool's thread bodies. None contains SQL: that lives in QueueStore/WorkerStore.swift.
+extension WorkerPool {
+    // MARK: fetcher
+
+    func fetchLoop(_ n: Int) {
+        let slot = DatabaseSlot(config: configuration.database, label: "fetcher-\(n)", log: log)
+        let stop = { self.isStopping }
+        var lastClaimWasFull = false
+        while !isStopping {
+            if phase == .draining { fetchWake.wait(timeout: configuration.pollInterval); continue }
+            // After a full batch, wait for a useful number of free slots rather than claiming
+            // one job per finished job.
+            let lowWater = lastClaimWasFull ? max(1, min(configuration.batchSize, configuration.concurrency) / 4) : 1
+            let reserved = ledger.reserve(upTo: configuration.batchSize, capacity: configuration.concurrency, minimum: lowWater)
+            if reserved == 0 { fetchWake.wait(timeout: configuration.pollInterval); continue }
+            let plan = claimPlan(free: reserved)
+            guard !plan.isEmpty else {
+                ledger.claimed([], reserved: reserved)
+                fetchWake.wait(timeout: configuration.pollInterval)
+                continue
+            }
+            var claimed: [WorkerJob] = []
+            var requested = 0
+            do {
+                for (queues, limit, probeQueue) in plan {
+                    requested += limit
+                    let rows = try slot.run(stop: stop) {
+                        try JobStore(connection: $0).claim(worker: id, queues: queues, max: limit)
+                    }
+                    let jobs = rows.map {
+                        WorkerJob(id: $0.id.uuidString.lowercased(), queue: $0.queue, type: $0.jobType,
+                                  payload: $0.payload.raw, attemptCount: $0.attemptCount,
+                                  maxAttempts: $0.maxAttempts, priority: $0.priority)
+                    }
+                    if let probeQueue, jobs.isEmpty {
+                        shared.withLock { $0.breakers[probeQueue]?.probeFoundNothing() }
+                    }
+                    claimed += jobs
+                }
+            } catch {
+                // The slot logged and backed off. Jobs of an earlier call of this plan are kept.
+                ledger.claimed(claimed, reserved: reserved)
+                work.push(claimed)
+                lastClaimWasFull = false
+                continue
+            }
+            if isStopping {
+                // Claimed while stop() began: hand them back untouched.
+                ledger.claimed([], reserved: reserved)
+                _ = try? slot.run(stop: { false }) { try JobStore(connection: $0).release(worker: id, ids: uuids(claimed.map(\.id))) }
+                break
+            }
+            ledger.claimed(claimed, reserved: reserved)
+            work.push(claimed)
+            lastClaimWasFull = !claimed.isEmpty && claimed.count >= requested
+            if !lastClaimWasFull {
+                // Nothing more is due (or a limit held us back): sleep until NOTIFY, a freed slot
+                // or the fallback poll. Rate-limited queues refill continuously, so look again soon.
+                let rateLimited = shared.withLock { $0.settings.values.contains { $0.rateLimitPerSecond != nil } }
+                fetchWake.wait(timeout: rateLimited && !claimed.isEmpty ? 0.1 : configuration.pollInterval)
+            }
+        }
+        slot.close()
+    }
+
+    /// Which claim_jobs calls to make: normally one; a half-open breaker adds a one-job probe.
+    /// Paused queues and open breakers are left out (claim_jobs also skips paused queues; leaving
+    /// them out here saves it the work).
+    func claimPlan(free: Int) -> [(queues: [String]?, limit: Int, probe: String?)] {
+        let now = Date()
+        return shared.withLock { s in
+            var allowed: [String] = []
+            var probes: [String] = []
+            var restricted = false
+            for name in s.settings.keys.sorted() {
+                let paused = s.settings[name]?.paused ?? false
+                var breaker = s.breakers[name] ?? CircuitBreaker(policy: configuration.breaker)
+                let permission = breaker.permission(now: now)
+                if case .probeOne = permission, !paused { breaker.probeClaimed(); probes.append(name) }
+                s.breakers[name] = breaker
+                if paused || permission != .claim { restricted = true } else { allowed.append(name) }
+            }
+            var plan: [(queues: [String]?, limit: Int, probe: String?)] = []
+            var budget = free
+            for probe in probes where budget > 0 {
+                plan.append(([probe], 1, probe))
+                budget -= 1
+            }
+            guard budget > 0 else { return plan }
+            if configuration.queues == nil && !restricted {
+                plan.append((nil, budget, nil))  // every queue, including ones created since the last refresh
+            } else if !allowed.isEmpty {
+                plan.append((allowed, budget, nil))
+            } else if s.settings.isEmpty, let queues = configuration.queues {
+                plan.append((queues, budget, nil))  // queues that do not exist yet: claim_jobs finds nothing, cheaply
+            }
+            return plan
+        }
+    }
+
+    // MARK: executors
+
+    func executeLoop() {
+        while let job = work.pop() {
+            guard let cancellation = ledger.start(job.id) else { continue }
+            let started = DispatchTime.now().uptimeNanoseconds
+            let outcome = configuration.handlers.run(JobContext(job: job, cancellation: cancellation))
+            let ms = Int((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)
+            ledger.finish(job.id, outcome: outcome, processingMs: ms)
+            recordBreaker(queue: job.queue, outcome: outcome)
+            if case let .failed(failure) = outcome, !failure.retryable || job.attempt >= job.maxAttempts {
+                log(.warning, "job \(job.id) (\(job.queue)/\(job.type)) to DLQ: \(failure.errorType): \(failure.message)")
+            }
+            flushWake.fire()
+            fetchWake.fire()
+        }
+    }
+
+    private func recordBreaker(queue: String, outcome: JobOutcome) {
+        let (success, retryable): (Bool, Bool) = {
+            if case let .failed(f) = outcome { return (false, f.retryable) }
+            return (true, false)
+        }()
+        let now = Date()
+        let changed: CircuitBreaker? = shared.withLock { s in
+            var breaker = s.breakers[queue] ?? CircuitBreaker(policy: configuration.breaker)
+            let changed = breaker.record(success: success, retryable: retryable, now: now)
+            s.breakers[queue] = breaker
+            if changed { s.breakerWrites[queue] = breaker }
+            return changed ? breaker : nil
+        }
+        if let changed {
+            log(.warning, "circuit breaker for queue \(queue): \(changed.state.name)"
+                + (changed.reopenAt.map { " until \(PostgresTimestamp.format($0))" } ?? ""))
+            maintenanceWake.fire()
+        }
+    }
+
+    // MARK: completer
+
+    func completeLoop() {
+        let slot = DatabaseSlot(config: configuration.database, label: "completer", log: log)
+        var stoppingSince: Date?
+        while true {
+            if isStopping {
+                stoppingSince = stoppingSince ?? Date()
+                // Executors may still be finishing; give up writing after 15 s of database trouble:
+                // those jobs are then rescued after the visibility timeout (at-least-once).
+                if !ledger.hasPendingResults && ledger.running == 0 { break }
+                if Date().timeIntervalSince(stoppingSince!) > 15 {
+                    log(.error, "completer: giving up on unwritten results at shutdown; rescue will retry those jobs")
+                    break
+                }
+            }
+            let (completions, failures) = ledger.takeResults(max: max(configuration.batchSize, 1000))
+            if completions.isEmpty && failures.isEmpty {
+                flushWake.wait(timeout: isStopping ? 0.05 : 1)
+                continue
+            }
+            do {
+                try slot.run(stop: { false }) { connection in
+                    let store = JobStore(connection: connection)
+                    if !completions.isEmpty {
+                        try store.complete(worker: id, ids: uuids(completions.map(\.id)),
+                                           processingMs: completions.map(\.processingMs))
+                    }
+                    try store.fail(worker: id, failures)
+                }
+                ledger.forget(completions.map(\.id) + failures.map { $0.id.uuidString.lowercased() })
+            } catch {
+                // Not dropped: the same results are written on the next try (complete_jobs is
+                // idempotent for this worker: it only touches rows still locked by it).
+                ledger.putBack(completions, failures)
+            }
+        }
+        slot.close()
+    }
+
+    // MARK: maintenance
+
+    func maintenanceLoop() {
+        let slot = DatabaseSlot(config: configuration.database, label: "maintenance", log: log)
+        let stop = { self.isStopping }
+        var lastRescue = Date().addingTimeInterval(-Double.random(in: 0...configuration.rescueInterval))
+        while !isStopping {
+            maintenanceWake.wait(timeout: min(1, configuration.pollInterval))
+            if isStopping { break }
+            do {
+                let writes = shared.withLock { s -> [String: CircuitBreaker] in
+                    let w = s.breakerWrites
+                    s.breakerWrites = [:]
+                    return w
+                }
+                do {
+                    try slot.run(stop: stop) { connection in
+                        let store = WorkerStore(connection: connection, workerID: id)
+                        for (queue, breaker) in writes {
+                            try store.setCircuitBreaker(queue: queue, state: breaker.state.name,
+                                                        failures: breaker.consecutiveFailures, reopenAt: breaker.reopenAt)
+                        }
+                    }
+                } catch {
+                    shared.withLock { s in s.breakerWrites.merge(writes) { newer, _ in newer } }
+                    throw error
+                }
+                let settings = try slot.run(stop: stop) {
+                    try WorkerStore(connection: $0, workerID: id).queueSettings(queues: configuration.queues)
+                }
+                refreshSettings(settings)
+                try renewLeases(slot: slot, settings: settings)
+                let status = try slot.run(stop: stop) {
+                    try WorkerStore(connection: $0, workerID: id).registryHeartbeat(inFlight: ledger.slotsInUse)
+                }
+                if status == nil {
+                    try slot.run(stop: stop) {
+                        try WorkerStore(connection: $0, workerID: id).register(host: configuration.host, pid: configuration.pid,
+                                        queues: configuration.queues, concurrency: configuration.concurrency)
+                    }
+                } else if status == "draining" {
+                    beginDrain()
+                }
+                if Date().timeIntervalSince(lastRescue) >= configuration.rescueInterval {
+                    lastRescue = Date()
+                    let rescued = try slot.run(stop: stop) { try JobStore(connection: $0).rescueStale() }
+                    if rescued > 0 { log(.warning, "rescued \(rescued) job(s) whose worker stopped heartbeating") }
+                }
+            } catch {
+                continue
+            }
+        }
+        slot.close()
+    }
+
+    /// Heartbeats every held job whose lease is a third of its queue's visibility timeout old,
+    /// in one heartbeat_jobs call, so a live long job is never rescued.
+    private func renewLeases(slot: DatabaseSlot, settings: [WorkerStore.QueueSettings]) throws {
+        let timeouts = Dictionary(settings.map { ($0.name, Double($0.visibilityTimeoutSeconds)) }, uniquingKeysWith: { a, _ in a })
+        let now = Date()
+        let due = ledger.leasesDue(now: now) { queue in max(0.5, (timeouts[queue] ?? 300) / 3) }
+        guard !due.isEmpty else { return }
+        let renewed = try slot.run(stop: { self.isStopping }) {
+            try JobStore(connection: $0).heartbeat(worker: id, ids: uuids(due))
+        }
+        ledger.leasesRenewed(due, at: now)
+        if renewed < due.count && ledger.unfinishedCount(among: due) > 0 {
+            log(.warning, "\(due.count - renewed) job lease(s) were lost (rescued elsewhere?); their results will be ignored")
+        }
+    }
+
+    /// A drain request: stop claiming, let in-flight jobs finish, then stop and exit.
+    private func beginDrain() {
+        let first = shared.withLock { s -> Bool in
+            guard s.phase == .running else { return false }
+            s.phase = .draining
+            return true
+        }
+        guard first else { return }
+        log(.info, "drain requested: finishing \(ledger.slotsInUse) job(s), then stopping")
+        Thread {
+            while self.ledger.slotsInUse > 0 && !self.isStopping { usleep(50_000) }
+            self.stop(grace: 0)
+        }.start()
+    }
+
+    // MARK: listener
+
+    func listenLoop() {
+        let slot = DatabaseSlot(config: configuration.database, label: "listener", log: log)
+        slot.onConnect = { connection in
+            try connection.listen("queuetop_jobs")
+            self.fetchWake.fire()  // we may have missed notifications while disconnected
+        }
+        let wanted = configuration.queues.map(Set.init)
+        while !isStopping {
+            do {
+                let notifications = try slot.run(stop: { self.isStopping }) { connection in
+                    try connection.waitForNotifications(timeout: 0.5)
+                }
+                if notifications.contains(where: { wanted == nil || wanted!.contains($0.payload) }) {
+                    fetchWake.fire()
+                }
+            } catch {
+                continue
+            }
+        }
+        slot.close()
+    }
+
+    // MARK: shutdown
+
+    /// After the grace period: wait for the loops to write what they can, hand back the
+    /// unfinished jobs (release_jobs: not counted as an attempt), mark the registry row stopped.
+    func finishStop(release ids: [String]) {
+        maintenanceWake.close()
+        flushWake.fire()
+        if threads.wait(timeout: .now() + 20) == .timedOut {
+            log(.error, "some worker threads did not stop within 20 s")
+        }
+        let slot = DatabaseSlot(config: configuration.database, label: "shutdown", log: log)
+        var attempts = 0
+        while attempts < 5 {
+            attempts += 1
+            do {
+                let released = try slot.run(stop: { false }) { connection -> Int in
+                    let n = ids.isEmpty ? 0 : try JobStore(connection: connection).release(worker: id, ids: uuids(ids))
+                    try WorkerStore(connection: connection, workerID: id).deregister()
+                    return n
+                }
+                if !ids.isEmpty { log(.info, "released \(released) unfinished job(s) back to pending") }
+                break
+            } catch where attempts == 5 {
+                log(.error, "could not release \(ids.count) job(s) at shutdown: \(error); rescue will recover them")
+            } catch {}
+        }
+        slot.close()
+        shared.withLock { $0.phase = .stopped }
+        let counters = ledger.counters
+        log(.info, "worker \(id) stopped: \(counters.processed) completed, \(counters.failed) failed")
+    }
+}
+
+/// Job ids travel as text inside the pool (handlers put them in HTTP bodies and environments);
+/// the store takes UUIDs. Every id came from claim_jobs, so none fails to parse.
+func uuids(_ ids: [String]) -> [UUID] { ids.compactMap(UUID.init(uuidString:)) }

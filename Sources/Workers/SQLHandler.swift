@@ -1,0 +1,129 @@
+import Foundation
+import Synchronization
+import Postgres
+import QueueStore
+
+/// Calls SQL with the job's payload, on connections of its own (a small pool, one per executor
+/// that needs one, so SQL jobs run in parallel without touching the pool's hot-path connections).
+///
+/// Two modes:
+/// - `function`: `SELECT <function>(payload::jsonb)` under `statement_timeout`. The name comes from
+///   the config file and is checked to be a plain (schema-qualified) identifier at startup.
+/// - `bulk_operation`: payload `{"operation_id": N, "batch_size": M}`; runs
+///   `run_bulk_operation_batch` until the operation is completed, cancelled or failed. Progress is
+///   written by the SQL after every batch. Lead migrations (`lead_migration` jobs) run this way.
+public final class SQLHandler: JobHandler, Sendable, CustomStringConvertible, CustomReflectable {
+    public enum Mode: Sendable, Equatable {
+        case function(String)
+        case bulkOperation
+    }
+
+    public let mode: Mode
+    /// Per statement (one batch in bulk mode), not per job: a million-lead migration is many batches.
+    public let timeout: TimeInterval
+    private let database: ConnectionConfig
+    private let idle = Mutex<[Connection]>([])
+
+    public init(mode: Mode, timeout: TimeInterval, database: ConnectionConfig) {
+        self.mode = mode
+        self.timeout = timeout
+        self.database = database
+    }
+
+    public var kind: String { "sql" }
+
+    /// The connection config is reduced to its redacted endpoint, also under reflection.
+    public var description: String { "sql \(mode) on \(database.endpoint) (timeout \(Int(timeout)) s)" }
+    public var customMirror: Mirror { Mirror(self, children: ["description": description]) }
+
+    /// `name` or `schema.name`, lower-case identifiers: the only SQL text a config file supplies.
+    public static func isValidFunctionName(_ name: String) -> Bool {
+        name.range(of: #"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$"#, options: .regularExpression) != nil
+    }
+
+    public func handle(_ context: JobContext) -> JobOutcome {
+        let connection: Connection
+        do {
+            connection = try checkout()
+        } catch {
+            return .failed(HandlerFailure(message: "sql handler cannot connect: \(error)", errorType: "connection_error", retryable: true))
+        }
+        var healthy = true
+        defer { checkin(connection, healthy: healthy && connection.isConnected) }
+        do {
+            switch mode {
+            case let .function(name):
+                try connection.execute("SELECT set_config('statement_timeout', \(String(Int(timeout * 1000))), false)")
+                try connection.query("SELECT \(unsafeRaw: name)(\(JSONText(context.job.payload))::jsonb)")
+                return .completed
+            case .bulkOperation:
+                return try runBulk(context, connection: connection)
+            }
+        } catch let error as PostgresError {
+            healthy = !error.isConnectionProblem
+            return .failed(Self.classify(error))
+        } catch let error as QueueStoreError {
+            return .failed(Self.classify(error))
+        } catch {
+            return .failed(HandlerFailure(message: String(describing: error), errorType: "sql_error", retryable: true))
+        }
+    }
+
+    private func runBulk(_ context: JobContext, connection: Connection) throws -> JobOutcome {
+        guard let payload = JSONSupport.parseObject(context.job.payload),
+              let operationID = number(payload["operation_id"]).map({ Int64($0) }) else {
+            return .failed(.invalidPayload("a bulk operation job needs {\"operation_id\": N}"))
+        }
+        let batchSize = number(payload["batch_size"]).map { Int($0) }
+        try connection.execute("SELECT set_config('statement_timeout', \(String(Int(timeout * 1000))), false)")
+        let result = try BulkOperationStore(connection: connection)
+            .runUntilDone(operationID: operationID, batchSize: batchSize) { _ in !context.cancellation.isCancelled }
+        switch result.status {
+        case .completed, .cancelled:
+            return .completed
+        case .failed:
+            return .failed(HandlerFailure(message: "bulk operation \(operationID) failed (see bulk_operations.error)",
+                                          errorType: "bulk_operation_failed", retryable: false))
+        case .pending, .running:
+            // Stopped early (worker shutdown): the released job resumes where the SQL left off.
+            return .failed(HandlerFailure(message: "bulk operation \(operationID) interrupted", errorType: "cancelled", retryable: true))
+        }
+    }
+
+    /// Bad data (class 22/23, P0002, raise_exception) is the payload's fault: DLQ. A statement
+    /// timeout retries; anything else (locks, restarts) retries too.
+    static func classify(_ error: PostgresError) -> HandlerFailure {
+        let state = error.sqlState ?? ""
+        let details: [String: any Sendable] = ["sqlstate": state]
+        if error.isConnectionProblem {
+            return HandlerFailure(message: error.description, errorType: "connection_error", details: details, retryable: true)
+        }
+        if state == "57014" {
+            return HandlerFailure(message: "SQL statement timed out: \(error.message)", errorType: "timeout", details: details, retryable: true)
+        }
+        if state.hasPrefix("22") || state.hasPrefix("23") || state == "P0001" || state == "P0002" || state == "42883" {
+            return HandlerFailure(message: error.description, errorType: state.hasPrefix("22") ? "invalid_payload" : "sql_error",
+                                  details: details, retryable: false)
+        }
+        return HandlerFailure(message: error.description, errorType: "sql_error", details: details, retryable: true)
+    }
+
+    static func classify(_ error: QueueStoreError) -> HandlerFailure {
+        switch error {
+        case .invalidInput, .notFound:
+            return HandlerFailure(message: error.description, errorType: "invalid_payload", retryable: false)
+        default:
+            return HandlerFailure(message: error.description, errorType: "sql_error", retryable: true)
+        }
+    }
+
+    private func checkout() throws -> Connection {
+        if let connection = idle.withLock({ $0.popLast() }) { return connection }
+        return try Connection.connect(database)
+    }
+
+    private func checkin(_ connection: Connection, healthy: Bool) {
+        guard healthy else { connection.close(); return }
+        idle.withLock { $0.append(connection) }
+    }
+}

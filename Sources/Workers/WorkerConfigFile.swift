@@ -1,0 +1,176 @@
+import Foundation
+import Postgres
+
+/// A config-file problem, reported at startup before anything is claimed. Messages name the
+/// handler and field and say what to do; they never contain a secret's value.
+public struct WorkerConfigError: Error, Sendable, CustomStringConvertible, Equatable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Loads the handler config (JSON; format in docs/WORKERS.md):
+///
+///     {
+///       "circuit_breaker": {"failure_threshold": 5, "cool_down_s": 30},
+///       "handlers": {
+///         "send_email": {"kind": "http", "url": "https://…/functions/v1/process-queue", "timeout_s": 30,
+///                        "headers": {"X-Source": "queuetop"},
+///                        "secret_headers": {"Authorization": {"env": "SERVICE_ROLE_KEY", "prefix": "Bearer "}}},
+///         "sync_store": {"kind": "command", "argv": ["/usr/local/bin/sync-store"], "timeout_s": 20,
+///                        "secret_env": {"STORE_TOKEN": "STORE_API_TOKEN"}},
+///         "rollup":     {"kind": "sql", "function": "app.rollup_day", "timeout_s": 60},
+///         "demo":       {"kind": "simulate"}, "bench": {"kind": "noop"}
+///       }
+///     }
+///
+/// Secrets are environment-variable *names*; values are read here, once, and live only in the
+/// handlers' memory.
+public struct WorkerConfigFile: Sendable {
+    public var handlers: HandlerTable
+    public var breaker: CircuitBreakerPolicy
+    /// Non-fatal findings (e.g. an HTTP endpoint refusing connections right now).
+    public var warnings: [String]
+
+    /// The table with no file: noop, simulate, and the bulk-operation jobs (lead_migration).
+    public static func defaults(database: ConnectionConfig) -> WorkerConfigFile {
+        WorkerConfigFile(handlers: HandlerTable(bindings: bulkBindings(database)), breaker: CircuitBreakerPolicy(), warnings: [])
+    }
+
+    static func bulkBindings(_ database: ConnectionConfig) -> [String: any JobHandler] {
+        let bulk = SQLHandler(mode: .bulkOperation, timeout: 60, database: database)
+        return ["lead_migration": bulk, "bulk_operation": bulk]
+    }
+
+    public static func load(path: String, database: ConnectionConfig,
+                            environment: [String: String] = ProcessInfo.processInfo.environment,
+                            checkEndpoints: Bool = true) throws -> WorkerConfigFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw WorkerConfigError("cannot read the worker config file \(path): no such file or not readable")
+        }
+        return try parse(data, source: path, database: database, environment: environment, checkEndpoints: checkEndpoints)
+    }
+
+    public static func parse(_ data: Data, source: String, database: ConnectionConfig,
+                             environment: [String: String], checkEndpoints: Bool = true) throws -> WorkerConfigFile {
+        let root: [String: Any]
+        do {
+            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw WorkerConfigError("\(source): the top level must be a JSON object with a \"handlers\" object")
+            }
+            root = object
+        } catch let error as WorkerConfigError {
+            throw error
+        } catch {
+            let reason = (error as NSError).userInfo["NSDebugDescription"] as? String ?? "\(error)"
+            throw WorkerConfigError("\(source) is not valid JSON: \(reason)")
+        }
+        let known: Set = ["handlers", "circuit_breaker"]
+        if let unknown = root.keys.first(where: { !known.contains($0) }) {
+            throw WorkerConfigError("\(source): unknown top-level key \"\(unknown)\" (expected: handlers, circuit_breaker)")
+        }
+        var breaker = CircuitBreakerPolicy()
+        if let cb = root["circuit_breaker"] as? [String: Any] {
+            breaker = CircuitBreakerPolicy(failureThreshold: Int(number(cb["failure_threshold"]) ?? 5),
+                                           coolDown: number(cb["cool_down_s"]) ?? 30)
+        }
+        guard let handlers = (root["handlers"] ?? [String: Any]()) as? [String: Any] else {
+            throw WorkerConfigError("\(source): \"handlers\" must be an object mapping job types to handlers")
+        }
+        var bindings = bulkBindings(database)
+        var warnings: [String] = []
+        for (type, value) in handlers.sorted(by: { $0.key < $1.key }) {
+            guard let spec = value as? [String: Any] else {
+                throw WorkerConfigError("\(source): handler for job type \"\(type)\" must be an object with a \"kind\"")
+            }
+            let parser = HandlerSpec(type: type, spec: spec, source: source, environment: environment)
+            let (handler, warning) = try parser.build(database: database, checkEndpoints: checkEndpoints)
+            bindings[type] = handler
+            if let warning { warnings.append(warning) }
+        }
+        return WorkerConfigFile(handlers: HandlerTable(bindings: bindings), breaker: breaker, warnings: warnings)
+    }
+}
+
+/// One entry of "handlers", validated field by field.
+struct HandlerSpec {
+    let type: String
+    let spec: [String: Any]
+    let source: String
+    let environment: [String: String]
+
+    static let kinds = ["http", "command", "sql", "simulate", "noop"]
+
+    func fail(_ message: String) -> WorkerConfigError {
+        WorkerConfigError("\(source): handler \"\(type)\": \(message)")
+    }
+
+    func build(database: ConnectionConfig, checkEndpoints: Bool) throws -> (any JobHandler, String?) {
+        guard let kind = spec["kind"] as? String else { throw fail("missing \"kind\" (one of \(Self.kinds.joined(separator: ", ")))") }
+        let timeout = number(spec["timeout_s"]) ?? 30
+        guard timeout > 0 && timeout <= 86_400 else { throw fail("\"timeout_s\" must be between 0 and 86400 seconds") }
+        switch kind {
+        case "noop": return (NoopHandler(), nil)
+        case "simulate": return (SimulateHandler(), nil)
+        case "http":
+            guard let text = spec["url"] as? String else { throw fail("missing \"url\"") }
+            let url = try HTTPEndpointCheck.parse(text, handler: type, source: source)
+            var headers = try stringMap("headers")
+            for (name, secret) in try secretMap("secret_headers") { headers[name] = secret }
+            let warning = checkEndpoints ? try HTTPEndpointCheck.reachability(url, handler: type, source: source) : nil
+            return (HTTPHandler(url: url, timeout: timeout, headers: headers), warning)
+        case "command":
+            guard let argv = spec["argv"] as? [String], let program = argv.first, !program.isEmpty else {
+                throw fail("\"argv\" must be a non-empty array of strings, program first")
+            }
+            if program.contains("/") {
+                guard FileManager.default.isExecutableFile(atPath: program) else { throw fail("\(program) is not an executable file") }
+            }
+            var env = try stringMap("env")
+            for (name, secret) in try secretMap("secret_env") { env[name] = secret }
+            return (CommandHandler(argv: argv, timeout: timeout, environment: env), nil)
+        case "sql":
+            if spec["bulk_operation"] as? Bool == true {
+                return (SQLHandler(mode: .bulkOperation, timeout: timeout, database: database), nil)
+            }
+            guard let function = spec["function"] as? String, SQLHandler.isValidFunctionName(function) else {
+                throw fail("\"function\" must name a SQL function as name or schema.name (lower case, digits, _), "
+                           + "or set \"bulk_operation\": true")
+            }
+            return (SQLHandler(mode: .function(function), timeout: timeout, database: database), nil)
+        default:
+            throw fail("unknown handler kind \"\(kind)\" (expected one of \(Self.kinds.joined(separator: ", ")))")
+        }
+    }
+
+    private func stringMap(_ key: String) throws -> [String: String] {
+        guard let raw = spec[key] else { return [:] }
+        guard let map = raw as? [String: String] else { throw fail("\"\(key)\" must map names to strings") }
+        return map
+    }
+
+    /// `{"NAME": "ENV_VAR"}` or `{"NAME": {"env": "ENV_VAR", "prefix": "Bearer "}}` -> resolved values.
+    private func secretMap(_ key: String) throws -> [String: String] {
+        guard let raw = spec[key] else { return [:] }
+        guard let map = raw as? [String: Any] else { throw fail("\"\(key)\" must be an object") }
+        var out: [String: String] = [:]
+        for (name, value) in map {
+            let variable: String?, prefix: String
+            if let plain = value as? String {
+                variable = plain; prefix = ""
+            } else if let object = value as? [String: Any] {
+                variable = object["env"] as? String; prefix = object["prefix"] as? String ?? ""
+            } else {
+                variable = nil; prefix = ""
+            }
+            guard let variable, !variable.isEmpty else {
+                throw fail("\"\(key)\".\"\(name)\" must name an environment variable: \"VAR\" or {\"env\": \"VAR\", \"prefix\": \"…\"}")
+            }
+            guard let secret = environment[variable], !secret.isEmpty else {
+                throw fail("environment variable \(variable) (for \(key) \"\(name)\") is not set; export it before starting the worker")
+            }
+            out[name] = prefix + secret
+        }
+        return out
+    }
+}

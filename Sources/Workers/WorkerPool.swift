@@ -1,0 +1,147 @@
+import Foundation
+import Synchronization
+import Postgres
+import QueueStore
+
+/// The embedded worker pool: claims jobs in batches, runs them through handlers on its own OS
+/// threads, commits outcomes in batches. Used headless by `queuetop worker` and embedded in the
+/// dashboard process.
+///
+/// Threads (each blocking one has its own connection; Swift's cooperative pool is never blocked):
+/// - fetcher: claim_jobs up to the free slots, hands jobs to the executors;
+/// - executors (`concurrency` of them): run handlers;
+/// - completer: one complete_jobs + fail_jobs round trip per flush ("group commit": whatever
+///   finished during the previous round trip goes in the next);
+/// - maintenance: lease heartbeats, registry row, live queue settings and breaker state, drain
+///   requests, rescue_stale_jobs, once a second;
+/// - listener: LISTEN queuetop_jobs, wakes the fetcher.
+public final class WorkerPool: Sendable {
+    public let id: String
+    let configuration: WorkerPoolConfiguration
+    let ledger = Ledger()
+    let work = WorkQueue()
+    let fetchWake = WakeSignal()
+    let flushWake = WakeSignal()
+    let maintenanceWake = WakeSignal()
+    let threads = DispatchGroup()
+    let executorThreads = DispatchGroup()
+    let stopped = DispatchSemaphore(value: 0)
+
+    struct Shared: Sendable {
+        var phase: WorkerPoolSnapshot.Phase = .starting
+        var settings: [String: WorkerStore.QueueSettings] = [:]
+        var breakers: [String: CircuitBreaker] = [:]
+        /// Breaker states to write to circuit_breakers (queue -> state at transition).
+        var breakerWrites: [String: CircuitBreaker] = [:]
+        var stopRequested = false
+    }
+    let shared = Mutex(Shared())
+
+    public init(configuration: WorkerPoolConfiguration) {
+        self.configuration = configuration
+        let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        self.id = "\(configuration.host):\(configuration.pid):\(suffix)"
+    }
+
+    var log: WorkerLogger { configuration.log }
+    var phase: WorkerPoolSnapshot.Phase { shared.withLock { $0.phase } }
+    var isStopping: Bool { shared.withLock { $0.stopRequested } }
+
+    /// Connects, registers and starts the threads. Throws (and starts nothing) when the database
+    /// cannot be reached or the schema is missing, so a wrong --db fails fast.
+    public func start() throws {
+        let setup = DatabaseSlot(config: configuration.database, label: "setup", log: log)
+        try setup.connect()
+        guard let connection = setup.connection else { return }
+        let store = WorkerStore(connection: connection, workerID: id)
+        try store.register(host: configuration.host, pid: configuration.pid,
+                           queues: configuration.queues, concurrency: configuration.concurrency)
+        refreshSettings(try store.queueSettings(queues: configuration.queues))
+        setup.close()
+        shared.withLock { $0.phase = .running }
+
+        for n in 0..<configuration.claimers { spawn("fetcher-\(n)") { self.fetchLoop(n) } }
+        spawn("completer") { self.completeLoop() }
+        spawn("maintenance") { self.maintenanceLoop() }
+        spawn("listener") { self.listenLoop() }
+        for n in 0..<configuration.concurrency {
+            executorThreads.enter()
+            let thread = Thread { self.executeLoop(); self.executorThreads.leave() }
+            thread.name = "queuetop-executor-\(n)"
+            thread.start()
+        }
+        let queues = configuration.queues?.joined(separator: ",") ?? "all queues"
+        log(.info, "worker \(id) started: \(queues), concurrency \(configuration.concurrency), batch \(configuration.batchSize)")
+    }
+
+    private func spawn(_ name: String, _ body: @escaping @Sendable () -> Void) {
+        threads.enter()
+        let thread = Thread { body(); self.threads.leave() }
+        thread.name = "queuetop-\(name)"
+        thread.start()
+    }
+
+    /// Stops claiming, gives running jobs `grace` seconds, releases whatever is unfinished (not
+    /// counted as an attempt), commits the finished, deregisters. Blocks until done; safe to
+    /// call more than once and from any thread.
+    public func stop(grace: TimeInterval) {
+        let first = shared.withLock { s -> Bool in
+            if s.stopRequested { return false }
+            s.stopRequested = true
+            s.phase = .stopping
+            return true
+        }
+        guard first else { stopped.wait(); stopped.signal(); return }
+        log(.info, "stopping: no more claims; \(ledger.running) job(s) running, grace \(Int(grace)) s")
+        fetchWake.close()
+        // Jobs claimed but not started are released at once: running them now only delays exit.
+        let notStarted = work.drainAll().map(\.id)
+        let deadline = Date().addingTimeInterval(grace)
+        while ledger.running > 0 && Date() < deadline { usleep(20_000) }
+        let unfinished = Set(ledger.takeUnfinished()).union(notStarted)
+        work.close()
+        flushWake.fire()
+        finishStop(release: Array(unfinished))
+        stopped.signal()
+    }
+
+    /// Blocks until the pool has stopped (after stop(), or after a drain request finished).
+    public func waitUntilStopped() {
+        stopped.wait()
+        stopped.signal()
+    }
+
+    /// Wakes the fetcher now (the dashboard's "run now" for an embedded pool).
+    public func wake() { fetchWake.fire() }
+
+    public func snapshot() -> WorkerPoolSnapshot {
+        let counters = ledger.counters
+        let held = ledger.heldPerQueue()
+        let (phase, settings, breakers) = shared.withLock { ($0.phase, $0.settings, $0.breakers) }
+        let names = Set(settings.keys).union(held.keys).union(counters.perQueueProcessed.keys)
+        let queues = names.sorted().map { name in
+            WorkerPoolSnapshot.QueueState(
+                name: name, paused: settings[name]?.paused ?? false,
+                breaker: breakers[name]?.state.name ?? "closed", held: held[name] ?? 0,
+                processed: counters.perQueueProcessed[name] ?? 0, failed: counters.perQueueFailed[name] ?? 0)
+        }
+        return WorkerPoolSnapshot(workerID: id, phase: phase, concurrency: configuration.concurrency,
+                                  inFlight: held.values.reduce(0, +), running: ledger.running,
+                                  processed: counters.processed, failed: counters.failed, queues: queues)
+    }
+
+    func refreshSettings(_ rows: [WorkerStore.QueueSettings]) {
+        let now = Date()
+        shared.withLock { s in
+            s.settings = Dictionary(rows.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            for row in rows {
+                var breaker = s.breakers[row.name] ?? CircuitBreaker(policy: configuration.breaker)
+                // A transition not yet written would be undone by the stale row we just read.
+                if s.breakerWrites[row.name] == nil {
+                    breaker.adopt(remoteState: row.breakerState, reopenAt: row.breakerReopenAt, now: now)
+                }
+                s.breakers[row.name] = breaker
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Postgres
+
+public enum WorkerLogLevel: String, Sendable { case info, warning, error }
+
+/// Where the pool reports notable events (one line each). The pool never prints: headless
+/// `queuetop worker` writes these to stderr, the dashboard shows them in its log pane.
+public typealias WorkerLogger = @Sendable (WorkerLogLevel, String) -> Void
+
+public struct WorkerPoolConfiguration: Sendable {
+    public var database: ConnectionConfig
+    /// Queues to work; nil means every queue.
+    public var queues: [String]?
+    /// Handler threads, and the most jobs this process holds claimed at once.
+    public var concurrency: Int
+    /// Most jobs per claim_jobs / complete_jobs round trip.
+    public var batchSize: Int
+    /// Claiming threads (each with its own connection). claim_jobs uses SKIP LOCKED, so two
+    /// claimers overlap their round trips; only useful when concurrency is at least 2 batches.
+    public var claimers: Int
+    public var handlers: HandlerTable
+    public var breaker: CircuitBreakerPolicy
+    /// Fallback poll when no NOTIFY arrives (and the live-settings refresh period).
+    public var pollInterval: TimeInterval
+    /// How often rescue_stale_jobs runs from this worker (every worker runs it; it is cheap).
+    public var rescueInterval: TimeInterval
+    public var host: String
+    public var pid: Int
+    public var log: WorkerLogger
+
+    public init(database: ConnectionConfig, queues: [String]? = nil, concurrency: Int = 10, batchSize: Int = 100, claimers: Int = 1,
+                handlers: HandlerTable = HandlerTable(), breaker: CircuitBreakerPolicy = CircuitBreakerPolicy(),
+                pollInterval: TimeInterval = 1, rescueInterval: TimeInterval = 10,
+                host: String = ProcessInfo.processInfo.hostName,
+                pid: Int = Int(ProcessInfo.processInfo.processIdentifier),
+                log: @escaping WorkerLogger = { _, _ in }) {
+        self.database = database
+        self.queues = queues.map { $0.isEmpty ? nil : $0 } ?? nil
+        self.concurrency = max(1, concurrency)
+        self.batchSize = max(1, min(batchSize, 10_000))
+        self.claimers = max(1, min(claimers, 8))
+        self.handlers = handlers
+        self.breaker = breaker
+        self.pollInterval = pollInterval
+        self.rescueInterval = rescueInterval
+        self.host = host
+        self.pid = pid
+        self.log = log
+    }
+}
+
+/// What the dashboard shows about an embedded pool.
+public struct WorkerPoolSnapshot: Sendable, Equatable {
+    public enum Phase: String, Sendable { case starting, running, draining, stopping, stopped }
+
+    public struct QueueState: Sendable, Equatable {
+        public var name: String
+        public var paused: Bool
+        public var breaker: String
+        public var held: Int
+        public var processed: Int
+        public var failed: Int
+    }
+
+    public var workerID: String
+    public var phase: Phase
+    public var concurrency: Int
+    /// Jobs claimed and not yet committed (includes finished ones awaiting their batch).
+    public var inFlight: Int
+    public var running: Int
+    public var processed: Int
+    public var failed: Int
+    public var queues: [QueueState]
+}

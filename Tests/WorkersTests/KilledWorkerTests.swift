@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+import Postgres
+import QueueStore
+import TestSupport
+@testable import Workers
+
+/// Runs the real `queuetop worker` binary (TestSupport.QueuetopBinary: next to the test bundle,
+/// or $QUEUETOP_BIN), kills it with SIGKILL mid-batch, restarts it, and checks that nothing was
+/// lost: every job completes, and the ledger shows the only duplicates are jobs that were in
+/// flight at the kill (the documented at-least-once window).
+// Nested in PoolTests so it inherits .serialized: it runs a child process against the same
+// server, and its timing assertions should not compete with the other pool tests for 2 cores.
+extension PoolTests {
+@Suite("killed worker process")
+struct KilledWorkerTests {
+    func spawnWorker(_ db: TestDatabase, config: String, log: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: QueuetopBinary.path)
+        process.arguments = ["worker", "--queues", "crash", "--concurrency", "8", "--batch-size", "20", "--config", config]
+        var env = ProcessInfo.processInfo.environment
+        env["DATABASE_URL"] = db.conninfo
+        process.environment = env
+        FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    @Test func killNineLosesNothing() throws {
+        guard FileManager.default.isExecutableFile(atPath: QueuetopBinary.path) else {
+            Issue.record("queuetop binary not found at \(QueuetopBinary.path); build it or set QUEUETOP_BIN")
+            return
+        }
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            try PoolFixture.prepare(conn)
+            try PoolFixture.enqueue(conn, queue: "crash", type: "ledger", count: 400, extra: #","sleep_s":0.02"#)
+            // A short visibility timeout so the killed worker's jobs are rescued within the test.
+            // Rescue counts an attempt and backs off; keep that short too.
+            try conn.query("SELECT update_queue_settings('crash', '{\"visibility_timeout_s\": 2, \"backoff_base_s\": 0}'::jsonb)")
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qt-kill-\(UUID())")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let config = dir.appendingPathComponent("workers.json").path
+            try #"{"handlers": {"ledger": {"kind": "sql", "function": "ledger_record", "timeout_s": 10}}}"#
+                .write(toFile: config, atomically: true, encoding: .utf8)
+
+            let first = try spawnWorker(db, config: config, log: dir.appendingPathComponent("first.log").path)
+            #expect(try PoolFixture.eventually(timeout: 30) {
+                try PoolFixture.count(conn, "SELECT count(*)::int FROM ledger") >= 100
+            })
+            kill(first.processIdentifier, SIGKILL)
+            first.waitUntilExit()
+            let inFlightAtKill = try PoolFixture.count(conn, "SELECT count(*)::int FROM job_queue WHERE status = 'processing'")
+            print("killed after \(try PoolFixture.count(conn, "SELECT count(*)::int FROM ledger")) runs; \(inFlightAtKill) in flight; \(try PoolFixture.count(conn, "SELECT count(*)::int FROM job_queue WHERE status = 'completed'")) completed")
+            #expect(inFlightAtKill > 0)
+
+            let second = try spawnWorker(db, config: config, log: dir.appendingPathComponent("second.log").path)
+            let allDone = try PoolFixture.eventually(timeout: 60) {
+                try PoolFixture.count(conn, "SELECT count(*)::int FROM job_queue WHERE status = 'completed'") == 400
+            }
+            kill(second.processIdentifier, SIGTERM)
+            let exited = PoolFixture.eventually(timeout: 20) { !second.isRunning }
+            if !exited { kill(second.processIdentifier, SIGKILL) }
+            second.waitUntilExit()
+            #expect(exited, "the worker did not stop on SIGTERM")
+            #expect(allDone)
+            #expect(second.terminationStatus == 0)
+            #expect(try PoolFixture.count(conn, "SELECT count(DISTINCT k)::int FROM ledger") == 400)
+            // Duplicates only inside the window: jobs held by the killed worker (claimed, running,
+            // or finished but not yet committed).
+            let duplicates = try PoolFixture.count(conn, "SELECT (count(*) - count(DISTINCT k))::int FROM ledger")
+            #expect(duplicates <= 8 + 20)
+            // The killed worker's rescued jobs count one attempt; the second worker deregistered.
+            #expect(try PoolFixture.count(conn, "SELECT count(*)::int FROM workers WHERE status = 'stopped'") == 1)
+        }
+    }
+}
+}

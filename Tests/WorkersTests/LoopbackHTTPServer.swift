@@ -1,0 +1,116 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A tiny HTTP/1.1 server on 127.0.0.1 for the http handler's tests. Each request is answered by
+/// path: /ok 200, /429 (Retry-After: 7), /503-date (Retry-After as an HTTP date), /500, /404,
+/// /slow (answers after 5 s), /reset (closes the socket without answering).
+final class LoopbackHTTPServer: @unchecked Sendable {  // fd set once in init; bodies under lock
+    let port: Int
+    private let fd: Int32
+    private let lock = NSLock()
+    private var _bodies: [String] = []
+
+    var bodies: [String] { lock.withLock { _bodies } }
+
+    init() throws {
+        signal(SIGPIPE, SIG_IGN)  // a client that gave up must not kill the test process
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 64) == 0 else { throw POSIXError(.EADDRINUSE) }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        self.port = Int(UInt16(bigEndian: address.sin_port))
+        Thread { self.acceptLoop() }.start()
+    }
+
+    func url(_ path: String) -> URL { URL(string: "http://127.0.0.1:\(port)\(path)")! }
+
+    func shutdown() { Glibc.shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
+
+    /// A port with nothing listening: bind, read the port, close.
+    static func refusedPort() -> Int {
+        let server = try! LoopbackHTTPServer()
+        let port = server.port
+        server.shutdown()
+        return port
+    }
+
+    private func acceptLoop() {
+        while true {
+            let client = accept(fd, nil, nil)
+            if client < 0 { return }
+            Thread { self.serve(client) }.start()
+        }
+    }
+
+    private func serve(_ client: Int32) {
+        defer { close(client) }
+        var data = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var headerEnd: Int?
+        var contentLength = 0
+        while true {
+            let n = read(client, &buffer, buffer.count)
+            if n <= 0 { return }
+            data += buffer[0..<n]
+            if headerEnd == nil, let range = findHeaderEnd(data) {
+                headerEnd = range
+                let head = String(decoding: data[0..<range], as: UTF8.self)
+                for line in head.split(separator: "\r\n") where line.lowercased().hasPrefix("content-length:") {
+                    contentLength = Int(line.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) ?? 0
+                }
+            }
+            if let end = headerEnd, data.count >= end + 4 + contentLength { break }
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        let requestLine = text.split(separator: "\r\n").first.map(String.init) ?? ""
+        let path = requestLine.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
+        let body = String(decoding: data[(headerEnd! + 4)...], as: UTF8.self)
+        lock.withLock { _bodies.append(body) }
+        let response: (Int, [String], String)
+        switch path {
+        case "/ok": response = (200, [], "{\"ok\":true}")
+        case "/429": response = (429, ["Retry-After: 7"], "slow down")
+        case "/503-date":
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "GMT")
+            formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+            response = (503, ["Retry-After: \(formatter.string(from: Date().addingTimeInterval(120)))"], "maintenance")
+        case "/500": response = (500, [], String(repeating: "x", count: 10_000))
+        case "/404": response = (404, [], "no such function")
+        case "/slow": Thread.sleep(forTimeInterval: 5); response = (200, [], "late")
+        case "/reset":
+            var linger = linger(l_onoff: 1, l_linger: 0)  // RST instead of FIN
+            setsockopt(client, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
+            return
+        default: response = (404, [], "unknown path")
+        }
+        let (status, headers, payload) = response
+        var out = "HTTP/1.1 \(status) X\r\nContent-Length: \(payload.utf8.count)\r\nConnection: close\r\n"
+        for header in headers { out += header + "\r\n" }
+        out += "\r\n" + payload
+        _ = out.withCString { write(client, $0, strlen($0)) }
+    }
+
+    private func findHeaderEnd(_ data: [UInt8]) -> Int? {
+        guard data.count >= 4 else { return nil }
+        for i in 0...(data.count - 4) where data[i] == 13 && data[i + 1] == 10 && data[i + 2] == 13 && data[i + 3] == 10 {
+            return i
+        }
+        return nil
+    }
+}
