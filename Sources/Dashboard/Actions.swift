@@ -59,9 +59,8 @@ private func action(for c: Character, in state: DashboardState) -> OperatorActio
             return .deleteJobs([id])
         }
     case (.leads, "c"):
-        guard let m = state.focusedMigration, let run = m.runId.flatMap(UUID.init(uuidString:)),
-              ["pending", "running"].contains(m.status) else { return nil }
-        return .cancelMigration(runID: run, name: m.runName ?? run.uuidString)
+        guard let m = state.focusedMigration, m.status.isActive else { return nil }
+        return .cancelMigration(runID: m.runID, name: m.runName)
     case (.overview, "p"), (.queue, "p"):
         guard let q = state.focusedQueue else { return nil }
         return q.paused ? .resume(queue: q.name) : .pause(queue: q.name)

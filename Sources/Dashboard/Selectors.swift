@@ -18,8 +18,8 @@ extension DashboardState {
         dlqJobs.filter { matches($0.id.uuidString) || matches($0.jobType) || matches($0.errorMessage ?? "") }
     }
 
-    public var visibleMigrations: [LeadMigrationProgress] {
-        (snapshot?.leadMigrations ?? []).filter { matches($0.runName ?? "") || matches($0.status) }
+    public var visibleMigrations: [LeadMigration] {
+        (snapshot?.leadMigrations ?? []).filter { matches($0.runName) || matches($0.status.rawValue) }
     }
 
     public var visibleWorkers: [WorkerInfo] {
@@ -86,7 +86,7 @@ extension DashboardState {
         }
     }
 
-    public var focusedMigration: LeadMigrationProgress? {
+    public var focusedMigration: LeadMigration? {
         guard screen == .leads else { return nil }
         let rows = visibleMigrations
         return rows.isEmpty ? nil : rows[cursorRow]

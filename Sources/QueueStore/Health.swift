@@ -17,10 +17,10 @@ public struct HealthSnapshot: Sendable, Equatable, Codable {
     public var workers: [WorkerInfo]
     public var circuitBreakers: [CircuitInfo]
     /// Active lead migrations, and those that ended within the last hour, newest first.
-    public var leadMigrations: [LeadMigrationProgress]
+    public var leadMigrations: [LeadMigration]
 
     public init(generatedAt: Date, queues: [QueueHealth], alerts: [Alert], errorTypes: [ErrorTypeSummary],
-                workers: [WorkerInfo], circuitBreakers: [CircuitInfo], leadMigrations: [LeadMigrationProgress]) {
+                workers: [WorkerInfo], circuitBreakers: [CircuitInfo], leadMigrations: [LeadMigration]) {
         self.generatedAt = generatedAt; self.queues = queues; self.alerts = alerts; self.errorTypes = errorTypes
         self.workers = workers; self.circuitBreakers = circuitBreakers; self.leadMigrations = leadMigrations
     }
@@ -179,23 +179,6 @@ public struct CircuitInfo: Sendable, Equatable, Codable {
     public var updatedAt: Date
 }
 
-public struct LeadMigrationProgress: Sendable, Equatable, Codable {
-    public var operationId: Int64
-    public var runId: String?
-    public var runName: String?
-    /// `pending`, `running`, `completed`, `cancelled` or `failed`.
-    public var status: String
-    public var moved: Int64
-    public var remaining: Int64
-    public var total: Int64
-    public var batches: Int64?
-    public var batchSize: Int?
-    public var createdAt: Date?
-    public var startedAt: Date?
-    public var lastBatchAt: Date?
-    public var finishedAt: Date?
-    public var error: String?
-}
 
 extension HealthSnapshot {
     /// Decodes the JSON text `queue_health_snapshot()` returns.

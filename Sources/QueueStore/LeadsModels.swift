@@ -60,9 +60,9 @@ public struct LeadMigrationCancellation: Sendable, Equatable {
     public var json: String
 }
 
-/// One lead migration with its progress: a row of the `lead_migration_progress` view.
-/// (Health.swift has a smaller Codable `LeadMigrationProgress` decoded from the health snapshot.)
-public struct LeadMigration: Sendable, Equatable {
+/// One lead migration with its progress: a row of the `lead_migration_progress` view, read
+/// directly (`leads status`) or inside the health snapshot's `lead_migrations` (the dashboard).
+public struct LeadMigration: Sendable, Equatable, Codable {
     public var operationID: Int64
     public var runID: UUID
     public var runName: String
@@ -82,6 +82,14 @@ public struct LeadMigration: Sendable, Equatable {
     public var finishedAt: Date?
     public var cancelledAt: Date?
     public var error: String?
+
+    /// The snapshot is decoded with `.convertFromSnakeCase`, which turns `operation_id` into
+    /// `operationId`; these keys name the Swift properties that spell "ID" in capitals.
+    enum CodingKeys: String, CodingKey {
+        case operationID = "operationId", runID = "runId", runName, funnelID = "funnelId", columnID = "columnId"
+        case status, moved, remaining, total, batches, lastBatchAt, lastBatchCount, batchSize, createdBy
+        case createdAt, startedAt, finishedAt, cancelledAt, error
+    }
 
     /// 0...1; a migration of an empty run counts as done.
     public var fraction: Double { total == 0 ? 1 : min(1, Double(moved) / Double(total)) }

@@ -338,7 +338,7 @@ import Testing
             try conn.execute("SELECT process_lead_migration_batch(100)")
             let s = try HealthStore(connection: conn).snapshot().snapshot
             let lead = try #require(s.leadMigrations.first)
-            #expect(lead.runId?.lowercased() == f.run.uuidString.lowercased())
+            #expect(lead.runID == f.run)
             #expect(lead.runName == "Restaurantes")
             #expect(lead.total == 250)
             #expect(lead.moved == 100)

@@ -760,10 +760,13 @@ BEGIN
     IF to_regclass('lead_migration_progress') IS NOT NULL THEN
         -- Active runs, plus those that finished in the last hour so the operator sees the outcome.
         SELECT coalesce(jsonb_agg(jsonb_build_object(
-                       'operation_id', operation_id, 'run_id', run_id, 'run_name', run_name, 'status', status,
+                       'operation_id', operation_id, 'run_id', run_id, 'run_name', run_name,
+                       'funnel_id', funnel_id, 'column_id', column_id, 'status', status,
                        'moved', moved, 'remaining', remaining, 'total', total, 'batches', batches,
-                       'batch_size', batch_size, 'created_at', health_ts(created_at), 'started_at', health_ts(started_at),
-                       'last_batch_at', health_ts(last_batch_at), 'finished_at', health_ts(finished_at), 'error', error)
+                       'batch_size', batch_size, 'last_batch_count', last_batch_count, 'created_by', created_by,
+                       'created_at', health_ts(created_at), 'started_at', health_ts(started_at),
+                       'last_batch_at', health_ts(last_batch_at), 'finished_at', health_ts(finished_at),
+                       'cancelled_at', health_ts(cancelled_at), 'error', error)
                    ORDER BY created_at DESC), '[]') INTO leads
             FROM (SELECT * FROM lead_migration_progress
                   WHERE status IN ('pending', 'running') OR finished_at > now() - interval '1 hour'
