@@ -118,3 +118,33 @@ extension OperatorAction {
         }
     }
 }
+
+extension Confirmation {
+    /// The question the confirmation dialog asks, with the exact count once it is known.
+    /// Views show it verbatim; the end-to-end test waits for it on screen before pressing `y`.
+    public var prompt: String {
+        guard let count else { return "Counting the jobs this would touch…" }
+        let jobs = count == 1 ? "1 job" : "\(count) jobs"
+        switch action {
+        case .requeueGroup(let key, let reset, _):
+            return "Requeue \(jobs) from \(key.label)\(reset ? " with attempts reset" : "")?"
+        case .requeueJobs(_, let reset):
+            return "Requeue \(jobs)\(reset ? " with attempts reset" : "")?"
+        case .deleteGroup(let key, _):
+            return "Delete \(jobs) from \(key.label)? This cannot be undone."
+        case .deleteJobs:
+            return "Delete \(jobs)? This cannot be undone."
+        case .cancelMigration(_, let name):
+            return "Cancel lead migration \(name)? Leads already moved stay moved."
+        case .pause(let queue): return "Pause \(queue)?"
+        case .resume(let queue): return "Resume \(queue)?"
+        case .setConcurrency(let queue, let limit): return "Set \(queue) concurrency to \(limit.map(String.init) ?? "unlimited")?"
+        case .trigger(let queue): return "Run \(queue) now?"
+        }
+    }
+}
+
+extension DLQGroupKey {
+    /// "emails / smtp_error", or "emails / (no type)".
+    public var label: String { "\(queue) / \(errorType ?? "(no type)")" }
+}
