@@ -100,3 +100,61 @@ extension DashboardState {
         return f.isEmpty || text.range(of: f, options: [.caseInsensitive, .literal]) != nil
     }
 }
+
+/// Figures the footer and banners derive from the state. Computed from `now` in the state (never
+/// the clock), so the same state always reads the same.
+extension DashboardState {
+    /// Workers that are running or draining (not stopped, not lost).
+    public var liveWorkerCount: Int {
+        (snapshot?.workers ?? []).filter { $0.status == "running" || $0.status == "draining" }.count
+    }
+
+    /// Jobs being processed right now, over every queue (from the counters, so jobs held by a
+    /// worker that is not registered in the snapshot count too).
+    public var inFlightCount: Int64 {
+        (snapshot?.queues ?? []).reduce(0) { $0 + $1.counts.processing }
+    }
+
+    /// Dead-letter jobs over every queue, from the snapshot's exact counters.
+    public var deadLetterTotal: Int64 {
+        (snapshot?.queues ?? []).reduce(0) { $0 + $1.counts.deadLetter }
+    }
+
+    /// Whole seconds since the last refresh answered (nil before the first).
+    public var secondsSinceRefresh: Int? {
+        lastRefreshAt.map { max(0, Int(now.timeIntervalSince($0).rounded(.down))) }
+    }
+
+    /// Whole seconds until the next reconnection try, rounded up so "retrying in 0s" only shows
+    /// when the try is due; nil while connected.
+    public var secondsUntilRetry: Int? {
+        guard case .disconnected(_, let retryAt) = connection else { return nil }
+        return max(0, Int(retryAt.timeIntervalSince(now).rounded(.up)))
+    }
+
+    /// The data on screen is from before the connection was lost.
+    public var isStale: Bool {
+        if case .disconnected = connection { return snapshot != nil }
+        return false
+    }
+
+    /// Alerts of the whole system, worst first: an open circuit or a silent worker stops work,
+    /// a full DLQ loses it, slow or failing queues degrade it.
+    public var alertsBySeverity: [Alert] {
+        let rank: [Alert.Kind: Int] = [.circuitOpen: 0, .workerSilent: 1, .dlqAboveThreshold: 2,
+                                       .errorRateHigh: 3, .oldestPendingTooOld: 4]
+        return (snapshot?.alerts ?? []).enumerated()
+            .sorted { (rank[$0.element.kind] ?? 5, $0.offset) < (rank[$1.element.kind] ?? 5, $1.offset) }
+            .map(\.element)
+    }
+
+    /// The queue whose chart and errors the overview shows: the cursor's row.
+    public var chartQueue: QueueHealth? {
+        screen == .overview ? focusedQueue : selectedQueue.flatMap { snapshot?.queue(named: $0) }
+    }
+}
+
+extension DashboardState {
+    /// The refresh interval as the reducer's own messages spell it ("500ms", "2s").
+    public var refreshIntervalText: String { formatInterval(refreshInterval) }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import QueueStore
+
+/// Operator actions, newest first: when, who (OS user@host and database role), what, on which
+/// filter, how many rows.
+enum AuditScreen {
+    static func draw(_ context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
+        let state = context.state
+        // In the order the store gives (newest first): the cursor indexes this same list.
+        let entries = state.visibleAudit
+        // The selected row in full below the list: filters are JSON and rarely fit in a column.
+        let detailRows = context.compact || entries.isEmpty ? 0 : 6
+        let parts = Layout.vertical(rect, [.flexible, .fixed(detailRows)])
+        let area = context.section("Audit log (\(entries.count), newest first)", in: parts[0], into: &buffer)
+        if state.audit.isEmpty {
+            context.message(state.snapshot == nil ? context.noSnapshotText : "No operator action recorded yet.", in: area, into: &buffer)
+            return
+        }
+        var columns = [TableColumn("TIME UTC", alignment: .right), TableColumn("AGO", alignment: .right),
+                       TableColumn("ACTOR", minWidth: 8, maxWidth: 28), TableColumn("ROLE", minWidth: 4, maxWidth: 16),
+                       TableColumn("ACTION", minWidth: 6, maxWidth: 20), TableColumn("N", alignment: .right),
+                       TableColumn("FILTER", minWidth: 8, flexible: true)]
+        if context.compact { columns.remove(at: 1) }
+        let rows = entries.map { e -> TableRow in
+            var cells = [ViewText.clock(e.at, now: state.now), context.age(e.at), e.actor ?? "(unknown)", e.databaseRole,
+                         e.action, ViewText.count(e.affected), ViewText.oneLine(e.filter.raw)]
+            if context.compact { cells.remove(at: 1) }
+            return TableRow(cells)
+        }
+        Table(columns: columns, rows: rows, selectedIndex: rows.isEmpty ? nil : state.cursorRow,
+              emptyText: "No audit row matches /\(state.activeFilter)")
+            .draw(into: &buffer, in: area)
+        if detailRows > 0 {
+            drawDetail(entries[state.cursorRow], context: context, into: &buffer, in: parts[1])
+        }
+    }
+
+    static func drawDetail(_ e: AuditEntry, context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
+        let box = context.section("Action #\(e.id)", in: rect, into: &buffer, framed: true).inset(dx: 1, dy: 0)
+        var p = Pairs()
+        p.add("who", "\(e.actor ?? "(unknown OS user)") as database role \(e.databaseRole)")
+        p.add("what", "\(e.action)\(context.dot)\(e.affected == 1 ? "1 row" : "\(ViewText.grouped(e.affected)) rows")\(context.dot)\(ViewText.clock(e.at, now: context.now)) UTC, \(context.age(e.at)) ago")
+        let labelWidth = 6  // "filter"
+        let filterLines = TextWrap.wrap(ViewText.oneLine(e.filter.raw), width: max(1, box.width - labelWidth - 1))
+        for (i, line) in filterLines.enumerated() { p.add(i == 0 ? "filter" : "", line) }
+        p.draw(into: &buffer, in: box)
+    }
+}

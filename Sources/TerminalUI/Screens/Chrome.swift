@@ -1,0 +1,124 @@
+import Foundation
+import QueueStore
+
+/// The rows every screen shares: the tab line at the top, the connection banner under it, and
+/// the footer (status, flash message, key hints) or the line being typed at the bottom.
+enum Chrome {
+    static func drawTabs(_ context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
+        let state = context.state
+        var trailing = state.readOnly ? "READ-ONLY" : ""
+        if state.isStale { trailing = trailing.isEmpty ? "STALE" : "STALE " + trailing }
+        Tabs(titles: Screen.allCases.map(\.title), selected: state.screen.rawValue - 1, trailing: trailing)
+            .draw(into: &buffer, in: rect)
+    }
+
+    /// The banner for the connection, or nil while connected. "connecting…" until the first
+    /// snapshot; after a failure, when the next try is and that what is shown is stale.
+    static func connectionBanner(_ context: ScreenContext) -> Banner? {
+        let state = context.state
+        switch state.connection {
+        case .connected:
+            return nil
+        case .connecting:
+            return Banner("connecting to the database\(context.ellipsis)", level: .info)
+        case .disconnected(let reason, _):
+            let seconds = state.secondsUntilRetry ?? 0
+            let retry = seconds == 0 ? "retrying now" : "retrying in \(seconds)s"
+            var text = "disconnected \(context.dash) \(retry)"
+            if let refreshed = state.snapshot?.generatedAt {
+                text += context.dot + "data is stale, from \(context.age(refreshed)) ago"
+            }
+            return Banner(text + context.dot + ViewText.oneLine(reason), level: .error)
+        }
+    }
+
+    /// The footer. On one row: the `:` or `/` line while one is typed, otherwise hints (or the
+    /// flash message) on the left and the status on the right. With two rows (full layout), the
+    /// status gets the upper row to itself, read left to right; the lower row has the hints, the
+    /// flash or the line being typed.
+    static func drawFooter(_ context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
+        guard !rect.isEmpty else { return }
+        let bottom = rect.row(rect.height - 1)
+        if rect.height >= 2 {
+            let top = rect.row(0)
+            buffer.fill(top)
+            buffer.write(" " + statusText(context), at: Point(x: top.x, y: top.y), style: statusStyle(context.state),
+                         maxWidth: top.width)
+            if !drawPrompt(context, into: &buffer, in: bottom) {
+                drawHintsOrFlash(context, status: "", into: &buffer, in: bottom)
+            }
+            return
+        }
+        if !drawPrompt(context, into: &buffer, in: bottom) {
+            drawHintsOrFlash(context, status: statusText(context), into: &buffer, in: bottom)
+        }
+    }
+
+    /// The `:` command or `/` filter being typed, if any; true when it drew one.
+    static func drawPrompt(_ context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) -> Bool {
+        let state = context.state
+        if let command = state.commandLine {
+            PromptLine(prompt: ":", text: command,
+                       placeholder: "dlq, queue NAME, pause NAME, leads, workers, audit, q  (Esc cancels)")
+                .draw(into: &buffer, in: rect)
+            return true
+        }
+        if state.filterEditing {
+            PromptLine(prompt: "/", text: state.activeFilter,
+                       placeholder: "filter \(KeyMap.listNoun(state)) (Enter keeps, Esc clears)")
+                .draw(into: &buffer, in: rect)
+            return true
+        }
+        return false
+    }
+
+    /// Key hints, or for its few seconds the flash message that answers what the operator just
+    /// did; `status` (possibly empty) on the right.
+    static func drawHintsOrFlash(_ context: ScreenContext, status: String, into buffer: inout ScreenBuffer, in rect: Rect) {
+        let state = context.state
+        guard let flash = state.flash else {
+            StatusLine(hints: KeyMap.footerHints(state), status: status, statusStyle: statusStyle(state))
+                .draw(into: &buffer, in: rect)
+            return
+        }
+        // The flash outranks the status here: it is the answer to what the operator just did,
+        // and the status is back in a few seconds. It gets up to two thirds of the row.
+        let text = (flash.kind == .error ? "! " : "") + ViewText.oneLine(flash.text)
+        let flashWidth = min(DisplayWidth.of(text), rect.width * 2 / 3)
+        let statusRoom = max(0, rect.width - flashWidth - 2)
+        let shortStatus = statusRoom > 0 ? ScreenBuffer.truncate(status, toWidth: statusRoom, ellipsis: buffer.glyphs.ellipsis) : ""
+        StatusLine(hints: [], status: shortStatus, statusStyle: statusStyle(state)).draw(into: &buffer, in: rect)
+        let statusWidth = DisplayWidth.of(shortStatus)
+        let room = rect.width - statusWidth - (statusWidth > 0 ? 2 : 0)
+        let style: Style = flash.kind == .error ? .error : flash.kind == .success ? .role(.ok, .bold) : .accent
+        buffer.write(text, at: Point(x: rect.x, y: rect.y), style: style, maxWidth: room)
+    }
+
+    /// "4 workers · 44 in flight · connected · 3s ago · every 2s", most urgent first, so when
+    /// the row is short the end is what gets cut.
+    static func statusText(_ context: ScreenContext) -> String {
+        let state = context.state
+        var parts: [String] = []
+        if state.readOnly { parts.append("READ-ONLY") }
+        if state.snapshot != nil {
+            let workers = state.liveWorkerCount
+            parts.append(workers == 1 ? "1 worker" : "\(workers) workers")
+            parts.append("\(ViewText.count(state.inFlightCount)) in flight")
+        }
+        switch state.connection {
+        case .connected: parts.append(context.compact ? "ok" : "connected")
+        case .connecting: parts.append("connecting")
+        case .disconnected: parts.append("DISCONNECTED")
+        }
+        if let seconds = state.secondsSinceRefresh {
+            parts.append("\(Format.age(seconds: seconds)) ago")
+        }
+        parts.append(state.refreshPaused ? "refresh paused" : "every \(state.refreshIntervalText)")
+        return parts.joined(separator: context.dot)
+    }
+
+    static func statusStyle(_ state: DashboardState) -> Style {
+        if case .disconnected = state.connection { return .error }
+        return state.readOnly || state.refreshPaused ? .warn : .normal
+    }
+}

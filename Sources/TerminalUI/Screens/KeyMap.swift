@@ -1,0 +1,125 @@
+import Foundation
+
+/// The keys each screen answers to, as the reducer handles them (Sources/Dashboard/Reducer.swift
+/// and Actions.swift): one list feeds both the help overlay and the footer hints, so the two
+/// cannot disagree.
+enum KeyMap {
+    struct Entry {
+        let keys: String
+        let does: String
+    }
+
+    struct Section {
+        let title: String
+        let entries: [Entry]
+    }
+
+    /// What `/` narrows on this screen, for the filter prompt's placeholder.
+    static func listNoun(_ state: DashboardState) -> String {
+        switch state.screen {
+        case .overview, .queue: return "queues by name"
+        case .dlq:
+            if case .jobs = state.dlqLevel { return "jobs by id, type or error" }
+            return "groups by queue, error type or message"
+        case .leads: return "migrations by name or status"
+        case .workers: return "workers by host or queue"
+        case .audit: return "actions, actors or roles"
+        }
+    }
+
+    /// The operator actions of the current screen (and DLQ level). Empty in read-only mode.
+    static func actions(_ state: DashboardState) -> [Entry] {
+        guard !state.readOnly else { return [] }
+        switch state.screen {
+        case .overview, .queue:
+            return [Entry(keys: "p", does: "pause / resume the queue"),
+                    Entry(keys: "+ -", does: "raise / lower its concurrency"),
+                    Entry(keys: "t", does: "trigger: run its due jobs now")]
+        case .dlq:
+            switch state.dlqLevel {
+            case .groups:
+                return [Entry(keys: "r", does: "requeue every job of the group (count shown first)"),
+                        Entry(keys: "R", does: "the same, with attempts reset"),
+                        Entry(keys: "d", does: "delete every job of the group")]
+            case .jobs:
+                return [Entry(keys: "Space", does: "mark / unmark the job"),
+                        Entry(keys: "r", does: "requeue the marked jobs, or this one"),
+                        Entry(keys: "R", does: "the same, with attempts reset"),
+                        Entry(keys: "d", does: "delete the marked jobs, or this one")]
+            case .job:
+                return [Entry(keys: "r", does: "requeue this job"),
+                        Entry(keys: "R", does: "requeue it with attempts reset"),
+                        Entry(keys: "d", does: "delete it")]
+            }
+        case .leads:
+            return [Entry(keys: "c", does: "cancel the selected migration")]
+        case .workers, .audit:
+            return []
+        }
+    }
+
+    /// Help for the current screen: its actions first (what the operator most likely came for),
+    /// then the keys every screen shares, then the `:` commands; a short terminal cuts from the end.
+    static func sections(_ state: DashboardState, ascii: Bool) -> [Section] {
+        let updown = ascii ? "Up Down j k" : "↑ ↓ j k"
+        let detail: Bool
+        if state.screen == .dlq, case .job = state.dlqLevel { detail = true } else { detail = false }
+        let back = state.screen == .overview ? "quit" : "back"
+        let keys = [
+            Entry(keys: updown, does: detail ? "scroll the payload" : "move"),
+            Entry(keys: "PgUp PgDn g G", does: detail ? "scroll a page, top, bottom" : "a page up / down, first / last row"),
+            Entry(keys: "Enter l", does: "open"),
+            Entry(keys: "Esc q h", does: state.activeFilter.isEmpty ? back : "clear the filter, then \(back)"),
+            Entry(keys: "1-6 Tab", does: "switch screen"),
+            Entry(keys: "/", does: "filter " + listNoun(state)),
+            Entry(keys: "[ ] P ^R", does: "refresh faster / slower, pause refresh, refresh now"),
+            Entry(keys: "Q", does: "quit from anywhere"),
+        ]
+        var sections: [Section] = []
+        if state.readOnly {
+            sections.append(Section(title: "Actions", entries: [Entry(keys: "", does: "read-only: actions are disabled")]))
+        } else if !actions(state).isEmpty {
+            sections.append(Section(title: "Actions", entries: actions(state)))
+        }
+        sections.append(Section(title: "Keys", entries: keys))
+        sections.append(Section(title: "Commands (type : first)", entries: [
+            Entry(keys: "", does: dashboardCommands.map { ":" + $0 }.joined(separator: "  ")),
+        ]))
+        return sections
+    }
+
+    /// The footer's hints, most useful first; the footer drops them from the end when short.
+    static func footerHints(_ state: DashboardState) -> [KeyHint] {
+        var hints = [KeyHint("?", "help")]
+        if !state.activeFilter.isEmpty { hints.append(KeyHint("Esc", "clear filter")) }
+        switch state.screen {
+        case .overview:
+            hints += [KeyHint("Enter", "open")]
+            if !state.readOnly { hints += [KeyHint("p", "pause"), KeyHint("t", "run")] }
+            hints += [KeyHint("/", "filter"), KeyHint(":", "cmd"), KeyHint("q", "quit")]
+        case .queue:
+            if !state.readOnly { hints += [KeyHint("p", "pause"), KeyHint("+/-", "scale"), KeyHint("t", "run")] }
+            hints += [KeyHint("Esc", "back")]
+        case .dlq:
+            switch state.dlqLevel {
+            case .groups:
+                hints += [KeyHint("Enter", "jobs")]
+                if !state.readOnly { hints += [KeyHint("r", "requeue"), KeyHint("d", "delete")] }
+                hints += [KeyHint("/", "filter")]
+            case .jobs:
+                if !state.readOnly { hints += [KeyHint("Space", "mark"), KeyHint("r", "requeue"), KeyHint("d", "delete")] }
+                hints += [KeyHint("Enter", "detail"), KeyHint("Esc", "back")]
+            case .job:
+                hints += [KeyHint("j/k", "scroll")]
+                if !state.readOnly { hints += [KeyHint("r", "requeue"), KeyHint("d", "delete")] }
+                hints += [KeyHint("Esc", "back")]
+            }
+        case .leads:
+            if !state.readOnly { hints += [KeyHint("c", "cancel")] }
+            hints += [KeyHint("/", "filter")]
+        case .workers, .audit:
+            hints += [KeyHint("/", "filter"), KeyHint("Esc", "back")]
+        }
+        return hints
+    }
+}

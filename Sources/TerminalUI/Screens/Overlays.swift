@@ -1,0 +1,100 @@
+import Foundation
+import QueueStore
+
+/// `?`: the keys of the current screen, in a centred box over it. Any key closes it.
+enum HelpOverlay {
+    static func draw(_ context: ScreenContext, into buffer: inout ScreenBuffer, in screen: Rect) {
+        let sections = KeyMap.sections(context.state, ascii: context.glyphs.isASCII)
+        let keyWidth = sections.flatMap(\.entries).map { DisplayWidth.of($0.keys) }.max() ?? 0
+        let width = min(screen.width, 76)
+        let textWidth = max(1, width - 4 - keyWidth - 2)
+        var lines: [(key: String, text: String, isHeading: Bool)] = []
+        for section in sections {
+            if !lines.isEmpty { lines.append(("", "", false)) }
+            lines.append((section.title, "", true))
+            for entry in section.entries {
+                for (i, piece) in TextWrap.wrap(entry.does, width: textWidth).enumerated() {
+                    lines.append((i == 0 ? entry.keys : "", piece, false))
+                }
+            }
+        }
+        let title = "Help" + context.dot + screenName(context.state) + context.dot + "any key closes"
+        let box = screen.centered(width: width, height: min(screen.height, lines.count + 2))
+        buffer.fill(box)
+        let inner = Box(title: title, borderStyle: .role(.accent), titleStyle: .title).draw(into: &buffer, in: box)
+            .inset(dx: 1, dy: 0)
+        guard !inner.isEmpty else { return }
+        // When the screen is short the last row says so, and the lines above it are cut.
+        let rows = lines.count > inner.height ? max(0, inner.height - 1) : inner.height
+        for (i, line) in lines.prefix(rows).enumerated() {
+            let y = inner.y + i
+            if line.isHeading {
+                buffer.write(line.key, at: Point(x: inner.x, y: y), style: .title, maxWidth: inner.width)
+                continue
+            }
+            buffer.write(line.key, at: Point(x: inner.x, y: y), style: .role(.accent, .bold), maxWidth: keyWidth)
+            buffer.write(line.text, at: Point(x: inner.x + keyWidth + 2, y: y), maxWidth: max(0, inner.width - keyWidth - 2))
+        }
+        if lines.count > rows {
+            buffer.write("more help on a taller terminal", in: inner.row(inner.height - 1), alignment: .right, style: .muted)
+        }
+    }
+
+    static func screenName(_ state: DashboardState) -> String {
+        guard state.screen == .dlq else { return state.screen.title }
+        switch state.dlqLevel {
+        case .groups: return "DLQ groups"
+        case .jobs: return "DLQ jobs"
+        case .job: return "DLQ job detail"
+        }
+    }
+}
+
+/// The question before a bulk or destructive action. It shows `Confirmation.prompt` verbatim;
+/// while the exact count is still being fetched it says so, and `y` is not offered.
+enum ConfirmationDialog {
+    static func draw(_ confirmation: Confirmation, _ context: ScreenContext, into buffer: inout ScreenBuffer, in screen: Rect) {
+        var body = [confirmation.prompt]
+        let buttons: [DialogButton]
+        if confirmation.count == nil {
+            body += ["", "Target: \(target(confirmation.action))",
+                     "y is not accepted until the exact count is shown."]
+            buttons = [DialogButton(key: "n", label: "cancel")]
+        } else {
+            buttons = [DialogButton(key: "y", label: "confirm"), DialogButton(key: "n", label: "cancel")]
+        }
+        Dialog(title: title(confirmation.action), body: body, buttons: buttons,
+               style: isDestructive(confirmation.action) ? .error : .warn)
+            .draw(into: &buffer, in: screen)
+    }
+
+    static func title(_ action: OperatorAction) -> String {
+        switch action {
+        case .requeueGroup, .requeueJobs: return "Requeue"
+        case .deleteGroup, .deleteJobs: return "Delete"
+        case .cancelMigration: return "Cancel migration"
+        case .pause: return "Pause"
+        case .resume: return "Resume"
+        case .setConcurrency: return "Scale"
+        case .trigger: return "Trigger"
+        }
+    }
+
+    /// What the action will touch, said while the count is not known yet.
+    static func target(_ action: OperatorAction) -> String {
+        switch action {
+        case .requeueGroup(let key, let reset, _): return key.label + (reset ? " (attempts reset)" : "")
+        case .deleteGroup(let key, _): return key.label
+        case .requeueJobs(let ids, _), .deleteJobs(let ids): return ids.count == 1 ? "1 job" : "\(ids.count) jobs"
+        case .cancelMigration(_, let name): return name
+        case .pause(let q), .resume(let q), .setConcurrency(let q, _), .trigger(let q): return q
+        }
+    }
+
+    static func isDestructive(_ action: OperatorAction) -> Bool {
+        switch action {
+        case .deleteGroup, .deleteJobs, .cancelMigration: return true
+        default: return false
+        }
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+import QueueStore
+
+/// The home screen: every queue in a table; under it the alerts, and for the selected queue a
+/// 24-hour chart and its top error types.
+enum OverviewScreen {
+    static func draw(_ context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
+        let state = context.state
+        guard let snapshot = context.snapshot(orExplainIn: rect, into: &buffer) else { return }
+        let alerts = state.alertsBySeverity
+        let rows = state.visibleQueues
+        let split = layout(rect.height, queueCount: rows.count, alertCount: alerts.count, compact: context.compact)
+        let parts = Layout.vertical(rect, [.fixed(split.table), .fixed(split.alerts), .flexible])
+        let chartRows = parts[2].height
+
+        let filter = state.activeFilter.isEmpty ? "" : context.dot + "/\(state.activeFilter)"
+        let counted = rows.count == snapshot.queues.count ? "\(rows.count)" : "\(rows.count) of \(snapshot.queues.count)"
+        let title = "Queues (\(counted))\(filter)\(context.dot)done, trend: last hour"
+        let tableArea = context.section(title, in: parts[0], into: &buffer)
+        queueTable(rows, context: context, width: tableArea.width).draw(into: &buffer, in: tableArea)
+
+        AlertLines.draw(alerts, context: context, into: &buffer, in: parts[1])
+        if chartRows > 0 && !context.compact {
+            drawChartAndErrors(context, snapshot: snapshot, into: &buffer, in: parts[2])
+        }
+    }
+
+    /// Rows for the table and the alert lines; the chart gets the rest. The table takes what its
+    /// queues need first (as long as one alert line and the smallest chart still fit), then
+    /// spare rows show more alerts (up to 4); the chart never grows past half the screen, and
+    /// what is left goes back to the table.
+    static func layout(_ height: Int, queueCount: Int, alertCount: Int, compact: Bool) -> (table: Int, alerts: Int) {
+        if compact {
+            let alerts = min(1, alertCount)
+            return (max(0, height - alerts), alerts)
+        }
+        let chartMin = 9
+        let tableNeeded = max(1, queueCount) + 3  // frame and header
+        var table = min(tableNeeded, max(0, height - chartMin - 1))
+        let spare = max(0, height - table - chartMin - 1)
+        let alerts = min(height - table, 1 + min(max(0, alertCount - 1), 3, spare))
+        let chart = max(0, min(max(chartMin, height / 2), height - table - alerts))
+        table = height - alerts - chart
+        return (table, alerts)
+    }
+
+    /// The sparkline column's width: wider terminals see more minutes of the last hour.
+    static func trendWidth(tableWidth: Int) -> Int { tableWidth >= 150 ? 30 : tableWidth >= 110 ? 20 : 8 }
+
+    static func queueTable(_ queues: [QueueHealth], context: ScreenContext, width: Int) -> Table {
+        let compact = context.compact
+        var columns = [
+            TableColumn("QUEUE", minWidth: 8, flexible: true),
+            TableColumn("STATE", minWidth: 5),
+            TableColumn("PEND", alignment: .right), TableColumn("PROC", alignment: .right),
+        ]
+        if !compact { columns.append(TableColumn("DONE", alignment: .right)) }
+        columns += [TableColumn("DLQ", alignment: .right), TableColumn("OLDEST", alignment: .right)]
+        let sparkWidth = trendWidth(tableWidth: width)
+        if !compact {
+            columns += [TableColumn("P50", alignment: .right), TableColumn("P95", alignment: .right),
+                        TableColumn("P99", alignment: .right),
+                        TableColumn("TREND", minWidth: sparkWidth, maxWidth: sparkWidth)]
+        }
+        let rows = queues.map { q -> TableRow in
+            var cells = [q.name, QueueText.state(q), ViewText.count(q.counts.pending), ViewText.count(q.counts.processing)]
+            if !compact { cells.append(ViewText.count(q.lastHour.completed)) }
+            cells += [ViewText.count(q.counts.deadLetter), QueueText.oldest(q)]
+            if !compact {
+                cells += [ViewText.latency(q.latencyMs.p50), ViewText.latency(q.latencyMs.p95), ViewText.latency(q.latencyMs.p99),
+                          Sparkline(q.throughputPerMinute.map { Double($0.completed) }).render(width: sparkWidth, glyphs: context.glyphs)]
+            }
+            var styles: [Int: Style] = [1: QueueText.stateStyle(q)]
+            let dlqColumn = compact ? 4 : 5
+            if QueueText.dlqAlarming(q) { styles[dlqColumn] = .error }
+            if QueueText.oldestAlarming(q) { styles[dlqColumn + 1] = .warn }
+            if !compact { styles[columns.count - 1] = .role(.bar) }
+            return TableRow(cells, style: q.paused ? .muted : .normal, cellStyles: styles)
+        }
+        let empty = context.state.activeFilter.isEmpty ? "No queues yet: jobs create them when enqueued"
+            : "No queue matches /\(context.state.activeFilter)"
+        return Table(columns: columns, rows: rows, selectedIndex: rows.isEmpty ? nil : context.state.cursorRow,
+                     emptyText: empty)
+    }
+
+    static func drawChartAndErrors(_ context: ScreenContext, snapshot: HealthSnapshot, into buffer: inout ScreenBuffer, in rect: Rect) {
+        guard let queue = context.state.focusedQueue else {
+            _ = context.section("Throughput, 24h", in: rect, into: &buffer)
+            return
+        }
+        let halves = Layout.horizontal(rect, [.flexible(weight: 3), .flexible(weight: 2)])
+        QueueCharts.drawHourly(queue, context: context, into: &buffer, in: halves[0])
+        QueueCharts.drawErrors(queue.name, snapshot: snapshot, context: context, into: &buffer, in: halves[1])
+    }
+}
+
+/// Up to `rect.height` alert lines, worst first; the last says how many more there are.
+enum AlertLines {
+    static func draw(_ alerts: [Alert], context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
+        guard !rect.isEmpty else { return }
+        guard !alerts.isEmpty else {
+            buffer.write(" no alerts", in: rect.row(0), style: .role(.ok))
+            return
+        }
+        let shown = min(alerts.count, rect.height)
+        for i in 0..<shown {
+            var text = ViewText.oneLine(alerts[i].message)
+            if i == shown - 1 && alerts.count > shown { text += " (+\(alerts.count - shown) more)" }
+            Banner(text, level: .warn).draw(into: &buffer, in: rect.row(i))
+        }
+    }
+}
+
+/// How the figures of one queue read, shared by the overview and the queue screen.
+enum QueueText {
+    static func state(_ q: QueueHealth) -> String {
+        // Blank when all is well, so the exceptions stand out; "cb" is the circuit breaker.
+        if q.paused { return "paused" }
+        switch q.circuit {
+        case "open": return "cb open"
+        case "half_open": return "cb half"
+        default: return ""
+        }
+    }
+
+    static func stateStyle(_ q: QueueHealth) -> Style {
+        if q.circuit == "open" { return .error }
+        return q.paused || q.circuit == "half_open" ? .warn : .role(.ok)
+    }
+
+    static func oldest(_ q: QueueHealth) -> String {
+        q.counts.pending == 0 && q.oldestPendingSeconds == 0 ? "-" : Format.age(seconds: Int(clamping: q.oldestPendingSeconds))
+    }
+
+    static func dlqAlarming(_ q: QueueHealth) -> Bool {
+        q.counts.deadLetter > 0 && q.counts.deadLetter >= Int64(q.settings.dlqAlertThreshold)
+    }
+
+    static func oldestAlarming(_ q: QueueHealth) -> Bool {
+        q.oldestPendingSeconds > 0 && q.oldestPendingSeconds >= Int64(q.settings.oldestPendingAlertS)
+    }
+}
+
+/// The charts of one queue: completed jobs per hour over 24 h, and its top error types.
+enum QueueCharts {
+    static func drawHourly(_ queue: QueueHealth, context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
+        let area = context.section("\(queue.name)\(context.dot)completed/hour, 24h UTC", in: rect, into: &buffer, framed: true)
+        guard !area.isEmpty else { return }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let labels = queue.throughputPerHour.map { point -> String in
+            let hour = calendar.component(.hour, from: point.hour)
+            return hour % 6 == 0 ? "\(hour)h" : ""
+        }
+        let values = queue.throughputPerHour.map { Double($0.completed) }
+        guard values.contains(where: { $0 > 0 }) else {
+            context.message("no jobs completed in 24h", in: area, into: &buffer)
+            return
+        }
+        BarChart(values: values, labels: labels).draw(into: &buffer, in: area)
+    }
+
+    static func drawMinutes(_ queue: QueueHealth, context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
+        let area = context.section("\(queue.name)\(context.dot)completed/minute, last hour", in: rect, into: &buffer, framed: true)
+        guard !area.isEmpty else { return }
+        let values = queue.throughputPerMinute.map { Double($0.completed) }
+        guard values.contains(where: { $0 > 0 }) else {
+            context.message("no jobs completed in the last hour", in: area, into: &buffer)
+            return
+        }
+        let count = values.count
+        let labels = values.indices.map { i -> String in
+            let minutesAgo = count - 1 - i
+            return minutesAgo % 15 == 0 ? (minutesAgo == 0 ? "now" : "-\(minutesAgo)m") : ""
+        }
+        BarChart(values: values, labels: labels, gap: 0).draw(into: &buffer, in: area)
+    }
+
+    static func drawErrors(_ queueName: String, snapshot: HealthSnapshot, context: ScreenContext,
+                           into buffer: inout ScreenBuffer, in rect: Rect) {
+        let area = context.section("Top errors, 24h", in: rect, into: &buffer, framed: true)
+        let errors = snapshot.errorTypes.filter { $0.queue == queueName }
+        Table(columns: [TableColumn("ERROR TYPE", minWidth: 8, flexible: true),
+                        TableColumn("N", alignment: .right), TableColumn("LAST", alignment: .right)],
+              rows: errors.map { TableRow([$0.errorType, ViewText.count($0.count), context.age($0.lastSeen)], cellStyles: [1: .error]) },
+              emptyText: "no errors in 24h")
+            .draw(into: &buffer, in: area)
+    }
+}

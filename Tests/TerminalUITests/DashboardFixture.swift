@@ -1,0 +1,241 @@
+import Foundation
+@testable import QueueStore
+import Postgres
+import TerminalUI
+
+/// A realistic, fixed dashboard state for the screen snapshots: five queues (one paused, one
+/// with an open circuit, one with a unicode name), alerts, DLQ groups and jobs, a job with a
+/// nested payload and five attempts, two lead migrations, workers on two hosts, audit rows.
+/// Every time is relative to `now`, so renders are the same on every machine and every day.
+enum DashboardFixture {
+    static let now = Date(timeIntervalSince1970: 1_795_318_200)  // 2026-11-22 03:30:00 UTC
+
+    static func ago(_ seconds: Double) -> Date { now.addingTimeInterval(-seconds) }
+
+    static func id(_ n: Int) -> UUID {
+        UUID(uuidString: String(format: "0193%04X-7C1E-7A2B-9F00-%012X", n, n * 7919))!
+    }
+
+    // MARK: Queues
+
+    static let settings = QueueSettings(concurrencyLimit: 8, maxAttempts: 5, rateLimitPerS: nil, visibilityTimeoutS: 300,
+                                        backoffBaseS: 2, backoffCapS: 600, backoffScheduleS: nil, dlqAlertThreshold: 100,
+                                        oldestPendingAlertS: 600, errorRateAlert: 0.2)
+
+    /// `completedPerHour` oldest first (24 values); the minute series is derived from the last hour's shape.
+    static func queue(_ name: String, paused: Bool = false, circuit: String = "closed", settings: QueueSettings = settings,
+                      counts: StatusCounts, oldest: Int64, lastHour: PeriodTotals, errorRate: Double?,
+                      latency: (Double, Double, Double)?, hourly: [Int64], minutes: [Int64], alerts: [Alert] = []) -> QueueHealth {
+        let hourStart = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 3600).rounded(.down) * 3600)
+        let minuteStart = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 60).rounded(.down) * 60)
+        return QueueHealth(
+            name: name, paused: paused, settings: settings, counts: counts, oldestPendingSeconds: oldest,
+            lastHour: lastHour, errorRate5m: errorRate, circuit: circuit,
+            throughputPerHour: hourly.enumerated().map { i, v in
+                HourPoint(hour: hourStart.addingTimeInterval(Double(i - 23) * 3600), completed: v, failed: v / 50, deadLettered: v / 400)
+            },
+            throughputPerMinute: minutes.enumerated().map { i, v in
+                MinutePoint(minute: minuteStart.addingTimeInterval(Double(i - 59) * 60), completed: v, failed: 0)
+            },
+            latencyMs: latency.map { LatencySummary(p50: $0.0, p95: $0.1, p99: $0.2, avg: $0.0 * 1.3, max: Int64($0.2 * 3),
+                                                    samples: 4_812, relativeError: 0.0488, estimated: ["p50", "p95", "p99"]) }
+                ?? LatencySummary(p50: nil, p95: nil, p99: nil, avg: nil, max: nil, samples: 0, relativeError: 0.0488, estimated: []),
+            alerts: alerts)
+    }
+
+    /// A day with a morning ramp, as real traffic looks.
+    static let dayShape: [Int64] = [120, 80, 60, 40, 35, 50, 210, 640, 1_480, 1_920, 2_050, 1_870,
+                                     1_640, 1_720, 1_900, 2_210, 2_480, 2_050, 1_300, 900, 620, 410, 260, 180]
+
+    static func minutes(_ base: Int64, wobble: [Int64]) -> [Int64] {
+        (0..<60).map { base + wobble[$0 % wobble.count] }
+    }
+
+    static let emailsAlert = Alert(queue: "emails", kind: .dlqAboveThreshold,
+                                   message: "emails: 412 jobs in the DLQ (threshold 100)", value: 412, threshold: 100)
+    static let circuitAlert = Alert(queue: "store-sync", kind: .circuitOpen, message: "store-sync: circuit breaker is open",
+                                    value: nil, threshold: nil)
+    static let oldestAlert = Alert(queue: "campaign-messages", kind: .oldestPendingTooOld,
+                                   message: "campaign-messages: oldest pending job has waited 11520 s (threshold 3600 s)",
+                                   value: 11_520, threshold: 3_600)
+    static let silentAlert = Alert(queue: nil, kind: .workerSilent,
+                                   message: "worker app-2:977 (app-2 pid 977) silent for 95 s", value: 95, threshold: 30)
+
+    static var queues: [QueueHealth] {
+        var campaign = settings
+        campaign.concurrencyLimit = 32
+        campaign.rateLimitPerS = 50
+        campaign.oldestPendingAlertS = 3_600
+        var emails = settings
+        emails.backoffScheduleS = [10, 60, 300, 900]
+        var sync = settings
+        sync.concurrencyLimit = nil
+        sync.maxAttempts = 10
+        return [
+            queue("campaign-messages", settings: campaign,
+                  counts: StatusCounts(pending: 1_234_567, processing: 32, completed: 2_400_000, deadLetter: 17),
+                  oldest: 11_520, lastHour: PeriodTotals(completed: 61_250, failed: 40, deadLettered: 2), errorRate: 0.001,
+                  latency: (42, 310, 1_200), hourly: dayShape.map { $0 * 30 }, minutes: minutes(1_000, wobble: [0, 20, -30, 10]),
+                  alerts: [oldestAlert]),
+            queue("emails", settings: emails,
+                  counts: StatusCounts(pending: 1_234, processing: 8, completed: 98_000, failed: 3, deadLetter: 412),
+                  oldest: 245, lastHour: PeriodTotals(completed: 4_812, failed: 130, deadLettered: 21), errorRate: 0.023,
+                  latency: (180, 850, 2_400), hourly: dayShape, minutes: minutes(80, wobble: [0, 12, 40, -20, 5, 60]),
+                  alerts: [emailsAlert]),
+            queue("lead-migration", paused: true,
+                  counts: StatusCounts(pending: 0, processing: 0, completed: 5_000), oldest: 0,
+                  lastHour: PeriodTotals(completed: 0, failed: 0, deadLettered: 0), errorRate: nil, latency: nil,
+                  hourly: Array(repeating: 0, count: 24), minutes: Array(repeating: 0, count: 60)),
+            queue("store-sync", circuit: "open", settings: sync,
+                  counts: StatusCounts(pending: 3, processing: 0, completed: 2_300, deadLetter: 17), oldest: 12,
+                  lastHour: PeriodTotals(completed: 96, failed: 41, deadLettered: 17), errorRate: 0.87,
+                  latency: (1_450, 4_100, 9_800), hourly: dayShape.map { $0 / 20 }, minutes: minutes(2, wobble: [0, 1, 0, 0, 2]),
+                  alerts: [circuitAlert]),
+            queue("webhooks-日本",
+                  counts: StatusCounts(pending: 12, processing: 1, completed: 8_100, deadLetter: 2), oldest: 3,
+                  lastHour: PeriodTotals(completed: 340, failed: 2, deadLettered: 0), errorRate: 0.005,
+                  latency: (0.4, 3, 11), hourly: dayShape.map { $0 / 6 }, minutes: minutes(5, wobble: [0, 2, 1, 3])),
+        ]
+    }
+
+    // MARK: Workers, circuits, migrations
+
+    static let workers: [WorkerInfo] = [
+        WorkerInfo(id: "app-1:4242", host: "app-1", pid: 4242, queues: ["emails", "webhooks-日本"], concurrency: 16, inFlight: 9,
+                   status: "running", startedAt: ago(86_400 * 2 + 3_700), lastSeen: ago(1)),
+        WorkerInfo(id: "app-1:4243", host: "app-1", pid: 4243, queues: ["campaign-messages"], concurrency: 32, inFlight: 32,
+                   status: "running", startedAt: ago(7_260), lastSeen: ago(2)),
+        WorkerInfo(id: "app-2:977", host: "app-2", pid: 977, queues: [], concurrency: 4, inFlight: 0,
+                   status: "lost", startedAt: ago(40_000), lastSeen: ago(95)),
+        WorkerInfo(id: "app-2:1001", host: "app-2", pid: 1001, queues: ["store-sync"], concurrency: 2, inFlight: 0,
+                   status: "draining", startedAt: ago(600), lastSeen: ago(3)),
+    ]
+
+    static let circuits: [CircuitInfo] = [
+        CircuitInfo(queue: "emails", state: "closed", consecutiveFailures: 0, openedAt: nil, reopenAt: nil, updatedAt: ago(3_600)),
+        CircuitInfo(queue: "store-sync", state: "open", consecutiveFailures: 7, openedAt: ago(40), reopenAt: now.addingTimeInterval(20),
+                    updatedAt: ago(40)),
+        CircuitInfo(queue: "webhooks-日本", state: "half_open", consecutiveFailures: 3, openedAt: ago(400), reopenAt: ago(100),
+                    updatedAt: ago(100)),
+    ]
+
+    /// LeadMigration is decoded from the snapshot's JSON (it has no memberwise initialiser), the
+    /// way the dashboard gets it.
+    static var migrations: [LeadMigration] {
+        let iso = ISO8601DateFormatter()
+        func t(_ seconds: Double) -> String { "\"\(iso.string(from: ago(seconds)))\"" }
+        let json = """
+        [{"operation_id": 41, "run_id": "5f1c2d3e-0000-4000-8000-000000000041", "run_name": "black-friday-reactivation",
+          "funnel_id": "5f1c2d3e-0000-4000-8000-0000000000f1", "column_id": "5f1c2d3e-0000-4000-8000-0000000000c1",
+          "status": "running", "moved": 41200, "remaining": 78800, "total": 120000, "batches": 412,
+          "last_batch_at": \(t(2)), "last_batch_count": 100, "batch_size": 100, "created_by": "ana@ops-1",
+          "created_at": \(t(760)), "started_at": \(t(720)), "finished_at": null, "cancelled_at": null, "error": null},
+         {"operation_id": 40, "run_id": "5f1c2d3e-0000-4000-8000-000000000040", "run_name": "nov-cleanup",
+          "funnel_id": "5f1c2d3e-0000-4000-8000-0000000000f2", "column_id": "5f1c2d3e-0000-4000-8000-0000000000c2",
+          "status": "completed", "moved": 5000, "remaining": 0, "total": 5000, "batches": 50,
+          "last_batch_at": \(t(1_810)), "last_batch_count": 100, "batch_size": 100, "created_by": "bruno@ops-2",
+          "created_at": \(t(2_500)), "started_at": \(t(2_400)), "finished_at": \(t(1_800)), "cancelled_at": null, "error": null}]
+        """
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .iso8601
+        return try! decoder.decode([LeadMigration].self, from: Data(json.utf8))
+    }
+
+    static var snapshot: HealthSnapshot {
+        let qs = queues
+        return HealthSnapshot(
+            generatedAt: ago(3), queues: qs, alerts: [emailsAlert, oldestAlert, circuitAlert, silentAlert],
+            errorTypes: [
+                ErrorTypeSummary(queue: "emails", errorType: "smtp_error", count: 389, lastSeen: ago(40), sampleMessage: "SMTP 421 4.7.0 try again later"),
+                ErrorTypeSummary(queue: "store-sync", errorType: "http_503", count: 41, lastSeen: ago(45), sampleMessage: "upstream returned 503"),
+                ErrorTypeSummary(queue: "emails", errorType: "rate_limited", count: 21, lastSeen: ago(600), sampleMessage: "429 Too Many Requests"),
+                ErrorTypeSummary(queue: "emails", errorType: "invalid_recipient", count: 2, lastSeen: ago(7_300), sampleMessage: "550 no such user"),
+            ],
+            workers: workers, circuitBreakers: circuits, leadMigrations: migrations)
+    }
+
+    // MARK: DLQ
+
+    static let smtpKey = DLQGroupKey(queue: "emails", errorType: "smtp_error")
+
+    static let groups: [DLQGroup] = [
+        DLQGroup(queue: "emails", errorType: "smtp_error", count: 389, firstErrorAt: ago(5 * 3_600 + 120), lastErrorAt: ago(40),
+                 sampleMessage: "SMTP 421 4.7.0 try again later (mx1.example.net)"),
+        DLQGroup(queue: "emails", errorType: "rate_limited", count: 21, firstErrorAt: ago(3_000), lastErrorAt: ago(600),
+                 sampleMessage: "429 Too Many Requests"),
+        DLQGroup(queue: "emails", errorType: nil, count: 2, firstErrorAt: ago(86_400 * 3), lastErrorAt: ago(86_400),
+                 sampleMessage: "worker died twice while processing"),
+        DLQGroup(queue: "store-sync", errorType: "http_503", count: 17, firstErrorAt: ago(900), lastErrorAt: ago(45),
+                 sampleMessage: "POST https://stores.example.com/api/v2/sync returned 503 Service Unavailable: upstream connect error"),
+        DLQGroup(queue: "campaign-messages", errorType: "template_missing", count: 17, firstErrorAt: ago(8_000), lastErrorAt: ago(7_000),
+                 sampleMessage: "template 'nov-promo-v3' not found"),
+    ]
+
+    static var jobs: [DLQJob] {
+        (1...6).map { n in
+            DLQJob(id: id(n), queue: "emails", jobType: n % 3 == 0 ? "send_digest" : "send_welcome", errorType: "smtp_error",
+                   errorMessage: n == 2 ? "SMTP 421 4.7.0 try again later\n(mx2.example.net)" : "SMTP 421 4.7.0 try again later",
+                   attemptCount: 5, maxAttempts: 5, lastErrorAt: ago(Double(40 + n * 300)), createdAt: ago(Double(3_600 * n + 200)))
+        }
+    }
+
+    static var jobDetail: JobDetail {
+        let job = jobs[0]
+        return JobDetail(
+            job: job,
+            payloadJSON: #"{"to": {"name": "Zoë Martins", "email": "zoe@example.com"}, "template": "welcome-v2", "locale": "pt-BR", "vars": {"first_name": "Zoë", "plan": "pro", "trial_days": 14, "features": ["reports", "api", "sso"], "referrer": null}, "headers": {}, "tags": [], "attempt_budget": 5}"#,
+            errorDetailsJSON: #"{"smtp_code": 421, "enhanced": "4.7.0", "mx": "mx1.example.net", "retry_after_s": 300}"#,
+            attempts: (1...5).map { n in
+                JobDetail.Attempt(attempt: n, errorType: n == 1 ? "timeout" : "smtp_error",
+                                  message: n == 1 ? "connect timeout after 10s" : "SMTP 421 4.7.0 try again later",
+                                  worker: n % 2 == 0 ? "app-1:4242" : "app-2:977", failedAt: ago(Double(40 + (5 - n) * 700)))
+            })
+    }
+
+    // MARK: Audit
+
+    static let audit: [AuditEntry] = [
+        AuditEntry(id: 3, at: ago(120), databaseRole: "queuetop_ops", actor: "ana@ops-1", action: "requeue_dlq",
+                   filter: JSONText(#"{"queue": "emails", "error_type": "rate_limited", "reset_attempts": false}"#), affected: 412),
+        AuditEntry(id: 2, at: ago(1_500), databaseRole: "queuetop_ops", actor: "bruno@ops-2", action: "pause_queue",
+                   filter: JSONText(#"{"queue": "lead-migration"}"#), affected: 1),
+        AuditEntry(id: 1, at: ago(90_000), databaseRole: "postgres", actor: nil, action: "delete_dlq",
+                   filter: JSONText(#"{"ids": ["0193a1b2-7c1e-7a2b-9f00-000000001ef7"]}"#), affected: 1),
+    ]
+
+    // MARK: States
+
+    /// The dashboard connected, refreshed 3 s ago, on `screen`, with lists loaded and the cursor
+    /// on the "emails" queue (the one with the DLQ alert).
+    static func state(_ screen: Screen = .overview, width: Int = 80) -> DashboardState {
+        var state = DashboardState(now: now)
+        state.snapshot = snapshot
+        state.lastRefreshAt = ago(3)
+        state.connection = .connected
+        state.screen = screen
+        state.selectedQueue = "emails"
+        state.cursor[.overview] = 1
+        state.dlqGroups = groups
+        state.audit = audit
+        return state
+    }
+
+    static func dlqJobsState() -> DashboardState {
+        var state = state(.dlq)
+        state.dlqLevel = .jobs(smtpKey)
+        state.dlqJobs = jobs
+        state.cursor[.dlq] = 2
+        state.marked = [id(1), id(3)]
+        return state
+    }
+
+    static func jobDetailState(scroll: Int = 0) -> DashboardState {
+        var state = state(.dlq)
+        state.dlqLevel = .job(smtpKey, id(1))
+        state.dlqJobs = jobs
+        state.jobDetail = jobDetail
+        state.detailScroll = scroll
+        return state
+    }
+}
