@@ -28,16 +28,15 @@ enum DLQScreen {
         return text
     }
 
+    /// The breadcrumb on the left, the cursor position (and marks) on the right when both fit.
     static func drawBreadcrumb(_ context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
         let state = context.state
-        var position = ""
-        if state.rowCount > 0 { position = "\(state.cursorRow + 1)/\(state.rowCount)" }
+        var position = state.rowCount > 0 ? "\(state.cursorRow + 1)/\(state.rowCount)" : ""
         if case .jobs = state.dlqLevel, !state.marked.isEmpty { position = "\(state.marked.count) marked" + context.dot + position }
-        buffer.write(" " + breadcrumb(context), in: rect, style: .title)
-        if !position.isEmpty, DisplayWidth.of(breadcrumb(context)) + DisplayWidth.of(position) + 3 <= rect.width {
-            buffer.write(position + " ", in: rect, alignment: .right, style: .muted)
-            buffer.write(" " + breadcrumb(context), at: Point(x: rect.x, y: rect.y), style: .title)
-        }
+        let crumbs = " " + breadcrumb(context)
+        let room = rect.width - DisplayWidth.of(crumbs) - 2
+        buffer.write(room >= DisplayWidth.of(position) ? position + " " : "", in: rect, alignment: .right, style: .muted)
+        buffer.write(crumbs, at: Point(x: rect.x, y: rect.y), style: .title, maxWidth: rect.width)
     }
 
     static func drawGroups(_ context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {

@@ -88,6 +88,11 @@ enum KeyMap {
         return sections
     }
 
+    /// `p` resumes a paused queue, so its hint says which it will do.
+    static func pauseLabel(_ state: DashboardState) -> String {
+        state.focusedQueue?.paused == true ? "resume" : "pause"
+    }
+
     /// The footer's hints, most useful first; the footer drops them from the end when short.
     static func footerHints(_ state: DashboardState) -> [KeyHint] {
         var hints = [KeyHint("?", "help")]
@@ -95,10 +100,10 @@ enum KeyMap {
         switch state.screen {
         case .overview:
             hints += [KeyHint("Enter", "open")]
-            if !state.readOnly { hints += [KeyHint("p", "pause"), KeyHint("t", "run")] }
+            if !state.readOnly { hints += [KeyHint("p", pauseLabel(state)), KeyHint("t", "run")] }
             hints += [KeyHint("/", "filter"), KeyHint(":", "cmd"), KeyHint("q", "quit")]
         case .queue:
-            if !state.readOnly { hints += [KeyHint("p", "pause"), KeyHint("+/-", "scale"), KeyHint("t", "run")] }
+            if !state.readOnly { hints += [KeyHint("p", pauseLabel(state)), KeyHint("+/-", "scale"), KeyHint("t", "run")] }
             hints += [KeyHint("Esc", "back")]
         case .dlq:
             switch state.dlqLevel {

@@ -63,8 +63,10 @@ enum ConfirmationDialog {
         } else {
             buttons = [DialogButton(key: "y", label: "confirm"), DialogButton(key: "n", label: "cancel")]
         }
+        // Wide enough that the question stays on one line where the terminal allows: the
+        // operator (and the end-to-end test) reads it whole.
         Dialog(title: title(confirmation.action), body: body, buttons: buttons,
-               style: isDestructive(confirmation.action) ? .error : .warn)
+               style: isDestructive(confirmation.action) ? .error : .warn, maxWidth: 100)
             .draw(into: &buffer, in: screen)
     }
 
