@@ -8,7 +8,8 @@ enum LeadsScreen {
         let state = context.state
         guard let snapshot = context.snapshot(orExplainIn: rect, into: &buffer) else { return }
         let migrations = state.visibleMigrations
-        let detailRows = context.compact || migrations.isEmpty ? 0 : 6
+        let focusedError = state.focusedMigration?.error.map { errorLines($0, width: valueWidth(rect)) } ?? []
+        let detailRows = context.compact || migrations.isEmpty ? 0 : 6 + max(0, focusedError.count - 1)
         let parts = Layout.vertical(rect, [.flexible, .fixed(detailRows)])
         let active = migrations.filter { $0.status.isActive }.count
         let area = context.section("Lead migrations (\(active) active, \(migrations.count - active) ended in the last hour)",
@@ -20,7 +21,7 @@ enum LeadsScreen {
         drawList(migrations, context: context, into: &buffer, in: area)
         if detailRows > 0, let m = state.focusedMigration {
             let box = context.section("Run \(m.runName)", in: parts[1], into: &buffer).inset(dx: 1, dy: 0)
-            details(m, context: context).draw(into: &buffer, in: box)
+            details(m, context: context, valueWidth: valueWidth(rect)).draw(into: &buffer, in: box)
         }
     }
 
@@ -60,10 +61,22 @@ enum LeadsScreen {
         }
     }
 
-    /// "running · last batch 2s ago", or how it ended.
+    /// "running · last batch 2s ago", or when it ended.
     static func statusLine(_ m: LeadMigration, context: ScreenContext) -> String {
+        if !m.status.isActive, let ended = m.finishedAt ?? m.cancelledAt {
+            return m.status.rawValue + context.dot + "ended \(context.age(ended)) ago"
+        }
         let last = m.lastBatchAt.map { "last batch \(context.age($0)) ago" } ?? "no batch yet"
         return m.status.rawValue + context.dot + last
+    }
+
+    /// The detail box's value column: the screen less frame, padding and the "last batch" label.
+    static func valueWidth(_ rect: Rect) -> Int { rect.width - 4 - 11 }
+
+    /// A run's error in up to 3 lines of `width` columns (the detail box's value column).
+    static func errorLines(_ error: String, width: Int) -> [String] {
+        let lines = TextWrap.wrap(ViewText.oneLine(error), width: max(20, width))
+        return lines.count <= 3 ? lines : Array(lines.prefix(2)) + [ScreenBuffer.truncate(lines[2...].joined(separator: " "), toWidth: max(20, width))]
     }
 
     /// "41,200 of 120,000 moved · 78,800 left · 57/s · ETA 22m54s".
@@ -93,7 +106,7 @@ enum LeadsScreen {
         }
     }
 
-    static func details(_ m: LeadMigration, context: ScreenContext) -> Pairs {
+    static func details(_ m: LeadMigration, context: ScreenContext, valueWidth: Int) -> Pairs {
         var p = Pairs()
         let dot = context.dot
         p.add("run", "\(m.runID.uuidString.lowercased())\(dot)operation \(m.operationID)")
@@ -103,7 +116,7 @@ enum LeadsScreen {
         if let count = m.lastBatchCount { last += ", \(count) leads" }
         p.add("last batch", last)
         if let error = m.error {
-            p.add("error", ViewText.oneLine(error), .error)
+            for (i, line) in errorLines(error, width: valueWidth).enumerated() { p.add(i == 0 ? "error" : "", line, .error) }
         } else if let ended = m.finishedAt ?? m.cancelledAt {
             p.add("ended", "\(context.age(ended)) ago (\(m.status.rawValue))")
         }

@@ -17,11 +17,11 @@ enum QueueDetailScreen {
         if context.compact {
             // One column, no frames: figures, then settings, then the worst alert.
             let parts = Layout.vertical(rect, [.fixed(1), .fixed(min(1, alerts.count)), .flexible])
-            buffer.write(title(queue, context: context), in: parts[0], style: .title)
+            buffer.write(" " + title(queue, context: context), in: parts[0], style: .title)
             AlertLines.draw(alerts, context: context, into: &buffer, in: parts[1])
             var all = figures
             all.items += settings.items
-            all.draw(into: &buffer, in: parts[2])
+            all.draw(into: &buffer, in: Rect(x: parts[2].x + 1, y: parts[2].y, width: parts[2].width - 1, height: parts[2].height))
             return
         }
         let boxRows = max(figures.items.count, settings.items.count) + 2
