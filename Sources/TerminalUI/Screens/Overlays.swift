@@ -55,13 +55,16 @@ enum HelpOverlay {
 enum ConfirmationDialog {
     static func draw(_ confirmation: Confirmation, _ context: ScreenContext, into buffer: inout ScreenBuffer, in screen: Rect) {
         var body = [confirmation.prompt]
+        // On a tiny terminal "[y] yes  [n] no" still fits whole; how to answer must never be cut.
+        let narrow = screen.width < 40
+        let no = DialogButton(key: "n", label: narrow ? "no" : "cancel")
         let buttons: [DialogButton]
         if confirmation.count == nil {
             body += ["", "Target: \(target(confirmation.action))",
                      "y is not accepted until the exact count is shown."]
-            buttons = [DialogButton(key: "n", label: "cancel")]
+            buttons = [no]
         } else {
-            buttons = [DialogButton(key: "y", label: "confirm"), DialogButton(key: "n", label: "cancel")]
+            buttons = [DialogButton(key: "y", label: narrow ? "yes" : "confirm"), no]
         }
         // Wide enough that the question stays on one line where the terminal allows: the
         // operator (and the end-to-end test) reads it whole.
