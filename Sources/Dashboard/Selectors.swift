@@ -147,11 +147,6 @@ extension DashboardState {
             .sorted { (rank[$0.element.kind] ?? 5, $0.offset) < (rank[$1.element.kind] ?? 5, $1.offset) }
             .map(\.element)
     }
-
-    /// The queue whose chart and errors the overview shows: the cursor's row.
-    public var chartQueue: QueueHealth? {
-        screen == .overview ? focusedQueue : selectedQueue.flatMap { snapshot?.queue(named: $0) }
-    }
 }
 
 extension DashboardState {
