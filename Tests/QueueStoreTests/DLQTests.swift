@@ -39,6 +39,42 @@ import Testing
         }
     }
 
+    @Test func requeueProcedureTakesWhatWasThereAtAsOfInBatchesAsOneAuditedAction() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            let dlq = DLQStore(connection: conn)
+            let previewed = try deadLetters(conn, 5)
+            _ = try deadLetters(conn, 2, type: "other")
+            let asOf = try dlq.now()
+            let filter = DLQFilter(queue: "emails", errorType: "smtp_error")
+            #expect(try dlq.count(filter, asOf: asOf) == 5)
+            let arrivedLater = try deadLetters(conn, 3)  // after the operator's preview
+
+            // psql users: CALL, batches of 2, one commit per batch.
+            let requeued: Int = try conn.run("CALL requeue_dlq('emails', 'smtp_error', true, \(asOf)::timestamptz, 2, NULL)")
+                .scalar()
+            #expect(requeued == 5)
+            func statuses(_ ids: [UUID]) throws -> [String] {
+                try conn.query("SELECT status FROM job_queue WHERE id = ANY(\(ids)::uuid[]) GROUP BY status").map { try $0.decode(0) }
+            }
+            #expect(try statuses(previewed) == ["pending"])
+            #expect(try statuses(arrivedLater) == ["dead_letter"])
+            let reset: Int = try conn.query("SELECT max(attempt_count)::int FROM job_queue WHERE id = ANY(\(previewed)::uuid[])").scalar()
+            #expect(reset == 0)
+            let audit = try AuditStore(connection: conn).list(action: "dlq.requeue")
+            #expect(audit.count == 1 && audit.first?.affected == 5)
+            #expect(audit.first.map { $0.filter.raw.contains(#""queue": "emails""#) && $0.filter.raw.contains(#""error_type": "smtp_error""#) } == true)
+
+            // The Swift bulk path, later: the rest, as its own audited action with its own count.
+            let rest = try dlq.requeueAll(filter, asOf: try dlq.now(), batchSize: 2)
+            #expect(rest.affected == 3 && rest.batches == 3)
+            let audits = try AuditStore(connection: conn).list(action: "dlq.requeue")
+            #expect(audits.map(\.affected) == [3, 5] && audits.first?.id == rest.auditID)
+            #expect(try dlq.count(DLQFilter(), asOf: try dlq.now()) == 2)  // the other error type stays
+        }
+    }
+
     @Test func requeueRespectsAsOfAndDeleteWorks() throws {
         try TestDatabase.with { db in
             let conn = try db.connect()
