@@ -5,19 +5,12 @@ import TestSupport
 import Testing
 
 @Suite struct DLQTests {
-    func deadLetters(_ conn: Connection, _ n: Int, queue: String = "emails", type: String = "smtp_error") throws -> [UUID] {
-        let jobs = JobStore(connection: conn)
-        let ids = try jobs.enqueue((0..<n).map { _ in NewJob(queue: queue, type: "send") }).map(\.id)
-        try conn.query("SELECT fail_job(id, 'down', \(type), NULL, false) FROM unnest(\(ids)::uuid[]) id")
-        return ids
-    }
-
     @Test func racingBulkRequeuesRequeueEachJobOnceAndCountsAddUp() async throws {
         try await TestDatabase.with { db in
             let setup = try db.connect()
             defer { setup.close() }
-            _ = try deadLetters(setup, 3000)
-            _ = try deadLetters(setup, 5, type: "other")
+            _ = try JobFixtures.deadLetters(setup, 3000)
+            _ = try JobFixtures.deadLetters(setup, 5, type: "other")
             let asOf = try DLQStore(connection: setup).now()
             let counts = try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<2 {
@@ -44,12 +37,12 @@ import Testing
             let conn = try db.connect()
             defer { conn.close() }
             let dlq = DLQStore(connection: conn)
-            let previewed = try deadLetters(conn, 5)
-            _ = try deadLetters(conn, 2, type: "other")
+            let previewed = try JobFixtures.deadLetters(conn, 5)
+            _ = try JobFixtures.deadLetters(conn, 2, type: "other")
             let asOf = try dlq.now()
             let filter = DLQFilter(queue: "emails", errorType: "smtp_error")
             #expect(try dlq.count(filter, asOf: asOf) == 5)
-            let arrivedLater = try deadLetters(conn, 3)  // after the operator's preview
+            let arrivedLater = try JobFixtures.deadLetters(conn, 3)  // after the operator's preview
 
             // psql users: CALL, batches of 2, one commit per batch.
             let requeued: Int = try conn.run("CALL requeue_dlq('emails', 'smtp_error', true, \(asOf)::timestamptz, 2, NULL)")
@@ -79,7 +72,7 @@ import Testing
         try TestDatabase.with { db in
             let conn = try db.connect()
             defer { conn.close() }
-            _ = try deadLetters(conn, 10)
+            _ = try JobFixtures.deadLetters(conn, 10)
             let dlq = DLQStore(connection: conn)
             let asOf = try dlq.now()
             try conn.query("UPDATE job_queue SET last_error_at = now() + interval '1 minute' WHERE id IN (SELECT id FROM job_queue LIMIT 3)")

@@ -33,8 +33,8 @@ import Testing
     static func threeQueues(_ conn: Connection) throws {
         try fill(conn, queue: "short", done: 3, cancelled: 1)
         try fill(conn, queue: "long", done: 2)
-        try JobAging.age(conn, queue: "short", seconds: 2 * 86400)
-        try JobAging.age(conn, queue: "long", seconds: 2 * 86400)
+        try JobFixtures.age(conn, queue: "short", seconds: 2 * 86400)
+        try JobFixtures.age(conn, queue: "long", seconds: 2 * 86400)
         try fill(conn, queue: "fresh", done: 2)
         for queue in ["short", "long", "fresh"] { try deadLetterOne(conn, queue: queue) }
         let queues = QueueConfigStore(connection: conn)
@@ -73,7 +73,7 @@ import Testing
             let ids = try jobs.enqueue((0..<25).map { _ in NewJob(queue: "q", type: "t") }).map(\.id)
             _ = try jobs.claim(worker: "w", queues: ["q"], max: 25)
             try jobs.complete(worker: "w", ids: Array(ids.prefix(20)))  // 20 completed, 5 processing
-            try JobAging.age(conn, queue: "q", seconds: 86400)
+            try JobFixtures.age(conn, queue: "q", seconds: 86400)
             try QueueConfigStore(connection: conn).update("q", settings: JSONText(#"{"retention_s": 60}"#))
             let store = MaintenanceStore(connection: conn)
             var cursor: UUID? = nil
@@ -98,7 +98,7 @@ import Testing
             defer { conn.close() }
             let jobs = JobStore(connection: conn)
             _ = try jobs.enqueue(NewJob(queue: "q", type: "t"))
-            try JobAging.age(conn, queue: "q", seconds: 86400)
+            try JobFixtures.age(conn, queue: "q", seconds: 86400)
             let aged: UUID = try conn.query("SELECT id FROM job_queue").scalar()
             try QueueConfigStore(connection: conn).update("q", settings: JSONText(#"{"retention_s": 60, "backoff_base_s": 0, "backoff_cap_s": 0}"#))
             #expect(try jobs.failJob(id: aged, message: "flaky", errorType: "timeout") == "pending")

@@ -16,7 +16,7 @@ import Testing
             _ = try jobs.claim(worker: "earlier", queues: ["old"], max: 30)
             try jobs.complete(worker: "earlier", ids: Array(ids.prefix(20)))
             try jobs.release(worker: "earlier", ids: Array(ids.suffix(10)))  // pending again, kept
-            try JobAging.age(conn, queue: "old", seconds: 3 * 86400)
+            try JobFixtures.age(conn, queue: "old", seconds: 3 * 86400)
             try QueueConfigStore(connection: conn).update("old", settings: JSONText(#"{"retention_s": 86400, "paused": true}"#))
             try conn.execute("UPDATE maintenance_tasks SET batch_size = 7")
 

@@ -1,8 +1,19 @@
 import Foundation
 import Postgres
+import QueueStore
 
-/// Makes jobs look old without waiting: retention tests need finished jobs days old.
-public enum JobAging {
+/// Jobs in the states tests start from, made the way production makes them (through the SQL
+/// API), plus the one thing production cannot do quickly: age.
+public enum JobFixtures {
+    /// `n` jobs of `queue` sent to the DLQ by a non-retryable `fail_job` of error type `type`.
+    @discardableResult
+    public static func deadLetters(_ conn: Connection, _ n: Int, queue: String = "emails", type: String = "smtp_error") throws -> [UUID] {
+        let ids = try JobStore(connection: conn).enqueue((0..<n).map { _ in NewJob(queue: queue, type: "send") }).map(\.id)
+        try conn.execute("SELECT fail_job(id, 'down', \(type), NULL, false) FROM unnest(\(ids)::uuid[]) id")
+        return ids
+    }
+
+
     /// Makes every job of `queue` look created (and, if finished, finished) `seconds` ago, its
     /// time-ordered UUIDv7 id included (retention walks ids in time order), as if the clock had
     /// moved on. Call before a job has attempts: job_attempts references the id.
