@@ -171,6 +171,7 @@ import Testing
             #expect(actions == ["queue.pause", "queue.resume", "queue.scale", "queue.settings", "queue.scale"])
             let list = try Self.queuetop(db, ["queue", "list"])
             #expect(list.status == 0 && list.stdout.contains("emails\tactive\tconcurrency unlimited\tmax attempts 3"))
+            #expect(list.stdout.contains("keeps finished jobs 604800s"))
         }
     }
 

@@ -5,24 +5,19 @@ import TestSupport
 import Testing
 
 @Suite struct DLQTests {
-    @Test func racingBulkRequeuesRequeueEachJobOnceAndCountsAddUp() async throws {
-        try await TestDatabase.with { db in
+    @Test func racingBulkRequeuesRequeueEachJobOnceAndCountsAddUp() throws {
+        try TestDatabase.with { db in
             let setup = try db.connect()
             defer { setup.close() }
             _ = try JobFixtures.deadLetters(setup, 3000)
             _ = try JobFixtures.deadLetters(setup, 5, type: "other")
             let asOf = try DLQStore(connection: setup).now()
-            let counts = try await withThrowingTaskGroup(of: Int.self) { group in
-                for _ in 0..<2 {
-                    group.addTask {
-                        let conn = try db.connect()
-                        defer { conn.close() }
-                        return try DLQStore(connection: conn).requeueAll(
-                            DLQFilter(queue: "emails", errorType: "smtp_error"), asOf: asOf, batchSize: 100).affected
-                    }
-                }
-                return try await group.reduce(0, +)
-            }
+            let counts = try OnThreads.run(2) { _ in
+                let conn = try db.connect()
+                defer { conn.close() }
+                return try DLQStore(connection: conn).requeueAll(
+                    DLQFilter(queue: "emails", errorType: "smtp_error"), asOf: asOf, batchSize: 100).affected
+            }.reduce(0, +)
             #expect(counts == 3000)
             let left: Int = try setup.query("SELECT count(*)::int FROM job_queue WHERE status = 'dead_letter'").scalar()
             #expect(left == 5)

@@ -141,19 +141,9 @@ import Testing
             // Eight workers on eight connections ask at the same instant.
             let connections = try (0..<8).map { _ in try db.connect() }
             defer { connections.forEach { $0.close() } }
-            let results = Results()
-            let start = DispatchSemaphore(value: 0), done = DispatchGroup()
-            for (n, conn) in connections.enumerated() {
-                done.enter()
-                Thread {
-                    start.wait()
-                    results.add(Result { try MaintenanceStore(connection: conn).claim(worker: "w\(n)") })
-                    done.leave()
-                }.start()
+            let claims = try OnThreads.run(connections.count) { n in
+                try MaintenanceStore(connection: connections[n]).claim(worker: "w\(n)")
             }
-            for _ in connections { start.signal() }
-            done.wait()
-            let claims = try results.all.map { try $0.get() }
             #expect(claims.filter(\.claimed).count == 1)
             let store = MaintenanceStore(connection: setup)
             // The winner's run is in progress: nobody else takes it, even once the interval is over.
@@ -202,12 +192,4 @@ import Testing
             #expect(started)
         }
     }
-}
-
-/// Results gathered from test threads.
-final class Results: @unchecked Sendable {  // guarded by lock
-    private let lock = NSLock()
-    private var items: [Result<MaintenanceClaim, Error>] = []
-    func add(_ r: Result<MaintenanceClaim, Error>) { lock.withLock { items.append(r) } }
-    var all: [Result<MaintenanceClaim, Error>] { lock.withLock { items } }
 }
