@@ -58,6 +58,12 @@ import Testing
             #expect(batch.stdout.contains("enqueued 3 job(s)"))
             #expect(try Self.int(conn, "SELECT count(*)::int FROM job_queue WHERE queue = 'emails'") == 4)
             #expect(try Self.int(conn, "SELECT count(*)::int FROM job_queue WHERE job_type = 'digest' AND priority = 9") == 1)
+
+            let scheduled = try Self.queuetop(db, ["enqueue", "reports", "--type", "monthly", "--run-at", "2030-01-01T06:00:00Z",
+                                                   "--max-attempts", "2", "--json"])
+            #expect(scheduled.status == 0, "\(scheduled.stderr)")
+            let when = try conn.query("SELECT to_char(run_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS at, max_attempts FROM job_queue WHERE queue = 'reports'")[0]
+            #expect(try when.decode("at", as: String.self) == "2030-01-01 06:00" && when.decode("max_attempts", as: Int.self) == 2)
         }
     }
 
@@ -77,6 +83,8 @@ import Testing
             let refused = try Self.queuetop(db, ["enqueue", "emails", "--type", "send", "--from", "-", "--batch-size", "1"],
                                             stdin: "{\"n\": 1}\n" + huge + "\n")
             #expect(refused.status != 0 && refused.stderr.contains("1 MiB"))
+            let badTime = try Self.queuetop(db, ["enqueue", "emails", "--type", "send", "--run-at", "tomorrow"])
+            #expect(badTime.status != 0 && badTime.stderr.contains("expected an ISO 8601 time"))
             let noType = try Self.queuetop(db, ["enqueue", "emails"])
             #expect(noType.status != 0 && noType.stderr.contains("--type is required"))
             #expect(try Self.int(conn, "SELECT count(*)::int FROM job_queue") == 0)
@@ -142,6 +150,12 @@ import Testing
             #expect(try Self.int(conn, "SELECT count(*)::int FROM job_queue WHERE status = 'dead_letter'") == 1)
             #expect(try Self.int(conn, "SELECT count(*)::int FROM job_queue WHERE status = 'pending'") == 1)
             #expect(try Self.int(conn, "SELECT count(*)::int FROM audit_log") == 0)
+            // The dead one, by id: requeued and audited.
+            let dead: UUID = try conn.query("SELECT id FROM job_queue WHERE status = 'dead_letter'").scalar()
+            let byID = try Self.queuetop(db, ["dlq", "requeue", dead.uuidString.lowercased()])
+            #expect(byID.status == 0 && byID.stdout.contains("requeued 1 job(s)"))
+            #expect(try Self.int(conn, "SELECT count(*)::int FROM job_queue WHERE status = 'pending'") == 2)
+            #expect(try Self.audits(conn, "dlq.requeue").map(\.affected) == [1])
         }
     }
 
