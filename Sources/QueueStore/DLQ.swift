@@ -43,6 +43,7 @@ public struct DLQStore: Sendable {
     public init(connection: Connection) { self.connection = connection }
 
     public func list(_ filter: DLQFilter = DLQFilter(), limit: Int = 100) throws -> [DLQJob] {
+        try requireQueue(filter.queue)
         let rows = try connection.run("""
             SELECT id, queue, job_type, error_type, error_message, attempt_count, max_attempts, last_error_at, created_at
             FROM job_queue
@@ -61,6 +62,7 @@ public struct DLQStore: Sendable {
     }
 
     public func groups(queue: String? = nil) throws -> [DLQGroup] {
+        try requireQueue(queue)
         let rows = try connection.run("""
             SELECT queue, error_type, count(*)::int AS n, min(last_error_at) AS first_at, max(last_error_at) AS last_at,
                    (array_agg(error_message ORDER BY last_error_at DESC NULLS LAST))[1] AS sample
@@ -78,8 +80,10 @@ public struct DLQStore: Sendable {
 
     /// How many jobs a bulk action with this filter and `asOf` would touch: the preview an operator
     /// confirms. Pass the same `asOf` to the action so it touches exactly these.
+    /// An unknown queue in the filter is an error (a typo must not preview "0 jobs").
     public func count(_ filter: DLQFilter, asOf: Date) throws -> Int {
-        try connection.run("""
+        try requireQueue(filter.queue)
+        return try connection.run("""
             SELECT count(*)::int FROM job_queue
             WHERE status = 'dead_letter'
               AND (\(filter.queue)::text IS NULL OR queue = \(filter.queue))
@@ -128,7 +132,7 @@ public struct DLQStore: Sendable {
         guard (1...100_000).contains(batchSize) else {
             throw QueueStoreError.invalidInput("batch size must be between 1 and 100000, got \(batchSize)")
         }
-        if let queue = filter.queue { _ = try QueueConfigStore(connection: connection).get(queue) }
+        try requireQueue(filter.queue)
         let filterJSON = "{\"queue\":\(filter.queue.map(JobStore.jsonString) ?? "null"),"
             + "\"error_type\":\(filter.errorType.map(JobStore.jsonString) ?? "null"),"
             + "\"as_of\":\(JobStore.jsonString(PostgresTimestamp.format(asOf)))}"
@@ -148,6 +152,10 @@ public struct DLQStore: Sendable {
             if n == 0 { break }
         }
         return BulkResult(affected: total, batches: batches, auditID: auditID)
+    }
+
+    private func requireQueue(_ name: String?) throws {
+        if let name { _ = try QueueConfigStore(connection: connection).get(name) }
     }
 
     /// Every failed attempt of a job, oldest first: the history triage shows.

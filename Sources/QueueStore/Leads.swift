@@ -37,6 +37,20 @@ public struct LeadMigrationStore: Sendable {
             json: try row.decode("raw"))
     }
 
+    /// What `queue` would move, for a confirmation. Refuses exactly what `queue` refuses
+    /// (unknown run, funnel or column, a column of another funnel, a batch size outside
+    /// 1...100000), with the same errors, and changes nothing.
+    public func preview(run: UUID, funnel: UUID, column: UUID, batchSize: Int = 100) throws -> LeadMigrationPreview {
+        try connection.run("SELECT _check_batch_size(\(batchSize), 'batch size')")
+        let row = try connection.run("""
+            SELECT _lead_migration_check_target(\(run), \(funnel), \(column)) AS run_name,
+                   (SELECT name FROM funnel_columns WHERE id = \(column)) AS column_name,
+                   (SELECT count(*) FROM leads WHERE run_id = \(run)) AS leads
+            """)[0]
+        return LeadMigrationPreview(runName: try row.decode("run_name"), columnName: try row.decode("column_name"),
+                                    leads: try row.decode("leads"))
+    }
+
     /// One batch of whichever active migration's turn it is (`process_lead_migration_batch`);
     /// `operationID` nil in the result means there was nothing to do.
     public func processNextBatch(batchSize: Int? = 100) throws -> LeadMigrationBatch {

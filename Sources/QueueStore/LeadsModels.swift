@@ -19,6 +19,14 @@ public struct QueuedLeadMigration: Sendable, Equatable {
     public var json: String
 }
 
+/// What a lead migration would move, for the operator to confirm before it is queued.
+public struct LeadMigrationPreview: Sendable, Equatable {
+    public var runName: String
+    public var columnName: String
+    /// Leads of the run now (the migration moves every one of them).
+    public var leads: Int64
+}
+
 /// What `process_lead_migration_batch` answered.
 public struct LeadMigrationBatch: Sendable, Equatable {
     /// nil when no migration was waiting.

@@ -14,7 +14,9 @@ import QueueStore
 ///   finished during the previous round trip goes in the next);
 /// - maintenance: lease heartbeats, registry row, live queue settings and breaker state, drain
 ///   requests, rescue_stale_jobs, once a second;
-/// - listener: LISTEN queuetop_jobs, wakes the fetcher.
+/// - listener: LISTEN queuetop_jobs, wakes the fetcher;
+/// - retention: prunes finished jobs and bulk operations when this worker wins the run
+///   (Maintenance.swift; at most one worker per interval across all hosts).
 public final class WorkerPool: Sendable {
     public let id: String
     let configuration: WorkerPoolConfiguration
@@ -64,6 +66,7 @@ public final class WorkerPool: Sendable {
         spawn("completer") { self.completeLoop() }
         spawn("maintenance") { self.maintenanceLoop() }
         spawn("listener") { self.listenLoop() }
+        spawn("retention") { self.retentionLoop() }
         for n in 0..<configuration.concurrency {
             executorThreads.enter()
             let thread = Thread { self.executeLoop(); self.executorThreads.leave() }

@@ -5,31 +5,19 @@ import TestSupport
 import Testing
 
 @Suite struct DLQTests {
-    func deadLetters(_ conn: Connection, _ n: Int, queue: String = "emails", type: String = "smtp_error") throws -> [UUID] {
-        let jobs = JobStore(connection: conn)
-        let ids = try jobs.enqueue((0..<n).map { _ in NewJob(queue: queue, type: "send") }).map(\.id)
-        try conn.query("SELECT fail_job(id, 'down', \(type), NULL, false) FROM unnest(\(ids)::uuid[]) id")
-        return ids
-    }
-
-    @Test func racingBulkRequeuesRequeueEachJobOnceAndCountsAddUp() async throws {
-        try await TestDatabase.with { db in
+    @Test func racingBulkRequeuesRequeueEachJobOnceAndCountsAddUp() throws {
+        try TestDatabase.with { db in
             let setup = try db.connect()
             defer { setup.close() }
-            _ = try deadLetters(setup, 3000)
-            _ = try deadLetters(setup, 5, type: "other")
+            _ = try JobFixtures.deadLetters(setup, 3000)
+            _ = try JobFixtures.deadLetters(setup, 5, type: "other")
             let asOf = try DLQStore(connection: setup).now()
-            let counts = try await withThrowingTaskGroup(of: Int.self) { group in
-                for _ in 0..<2 {
-                    group.addTask {
-                        let conn = try db.connect()
-                        defer { conn.close() }
-                        return try DLQStore(connection: conn).requeueAll(
-                            DLQFilter(queue: "emails", errorType: "smtp_error"), asOf: asOf, batchSize: 100).affected
-                    }
-                }
-                return try await group.reduce(0, +)
-            }
+            let counts = try OnThreads.run(2) { _ in
+                let conn = try db.connect()
+                defer { conn.close() }
+                return try DLQStore(connection: conn).requeueAll(
+                    DLQFilter(queue: "emails", errorType: "smtp_error"), asOf: asOf, batchSize: 100).affected
+            }.reduce(0, +)
             #expect(counts == 3000)
             let left: Int = try setup.query("SELECT count(*)::int FROM job_queue WHERE status = 'dead_letter'").scalar()
             #expect(left == 5)
@@ -39,11 +27,47 @@ import Testing
         }
     }
 
+    @Test func requeueProcedureTakesWhatWasThereAtAsOfInBatchesAsOneAuditedAction() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            let dlq = DLQStore(connection: conn)
+            let previewed = try JobFixtures.deadLetters(conn, 5)
+            _ = try JobFixtures.deadLetters(conn, 2, type: "other")
+            let asOf = try dlq.now()
+            let filter = DLQFilter(queue: "emails", errorType: "smtp_error")
+            #expect(try dlq.count(filter, asOf: asOf) == 5)
+            let arrivedLater = try JobFixtures.deadLetters(conn, 3)  // after the operator's preview
+
+            // psql users: CALL, batches of 2, one commit per batch.
+            let requeued: Int = try conn.run("CALL requeue_dlq('emails', 'smtp_error', true, \(asOf)::timestamptz, 2, NULL)")
+                .scalar()
+            #expect(requeued == 5)
+            func statuses(_ ids: [UUID]) throws -> [String] {
+                try conn.query("SELECT status FROM job_queue WHERE id = ANY(\(ids)::uuid[]) GROUP BY status").map { try $0.decode(0) }
+            }
+            #expect(try statuses(previewed) == ["pending"])
+            #expect(try statuses(arrivedLater) == ["dead_letter"])
+            let reset: Int = try conn.query("SELECT max(attempt_count)::int FROM job_queue WHERE id = ANY(\(previewed)::uuid[])").scalar()
+            #expect(reset == 0)
+            let audit = try AuditStore(connection: conn).list(action: "dlq.requeue")
+            #expect(audit.count == 1 && audit.first?.affected == 5)
+            #expect(audit.first.map { $0.filter.raw.contains(#""queue": "emails""#) && $0.filter.raw.contains(#""error_type": "smtp_error""#) } == true)
+
+            // The Swift bulk path, later: the rest, as its own audited action with its own count.
+            let rest = try dlq.requeueAll(filter, asOf: try dlq.now(), batchSize: 2)
+            #expect(rest.affected == 3 && rest.batches == 3)
+            let audits = try AuditStore(connection: conn).list(action: "dlq.requeue")
+            #expect(audits.map(\.affected) == [3, 5] && audits.first?.id == rest.auditID)
+            #expect(try dlq.count(DLQFilter(), asOf: try dlq.now()) == 2)  // the other error type stays
+        }
+    }
+
     @Test func requeueRespectsAsOfAndDeleteWorks() throws {
         try TestDatabase.with { db in
             let conn = try db.connect()
             defer { conn.close() }
-            _ = try deadLetters(conn, 10)
+            _ = try JobFixtures.deadLetters(conn, 10)
             let dlq = DLQStore(connection: conn)
             let asOf = try dlq.now()
             try conn.query("UPDATE job_queue SET last_error_at = now() + interval '1 minute' WHERE id IN (SELECT id FROM job_queue LIMIT 3)")

@@ -87,48 +87,38 @@ import Testing
         }
     }
 
-    @Test func twoConnectionsClaimDisjointJobs() async throws {
-        try await TestDatabase.with { db in
+    @Test func twoConnectionsClaimDisjointJobs() throws {
+        try TestDatabase.with { db in
             let setup = try db.connect()
             defer { setup.close() }
             _ = try JobStore(connection: setup).enqueue((0..<400).map { _ in NewJob(queue: "q", type: "t") })
-            let results = try await withThrowingTaskGroup(of: [UUID].self) { group in
-                for w in 0..<4 {
-                    group.addTask {
-                        let conn = try db.connect()
-                        defer { conn.close() }
-                        var mine: [UUID] = []
-                        while true {
-                            let got = try JobStore(connection: conn).claim(worker: "w\(w)", queues: ["q"], max: 7)
-                            if got.isEmpty { return mine }
-                            mine += got.map(\.id)
-                        }
-                    }
+            let results = try OnThreads.run(4) { w -> [UUID] in
+                let conn = try db.connect()
+                defer { conn.close() }
+                var mine: [UUID] = []
+                while true {
+                    let got = try JobStore(connection: conn).claim(worker: "w\(w)", queues: ["q"], max: 7)
+                    if got.isEmpty { return mine }
+                    mine += got.map(\.id)
                 }
-                return try await group.reduce(into: [[UUID]]()) { $0.append($1) }
             }
             let all = results.flatMap { $0 }
             #expect(all.count == 400 && Set(all).count == 400)
         }
     }
 
-    @Test func concurrencyLimitHoldsAcrossConnections() async throws {
-        try await TestDatabase.with { db in
+    @Test func concurrencyLimitHoldsAcrossConnections() throws {
+        try TestDatabase.with { db in
             let setup = try db.connect()
             defer { setup.close() }
             _ = try JobStore(connection: setup).enqueue((0..<50).map { _ in NewJob(queue: "sync", type: "t") })
             try QueueConfigStore(connection: setup).setConcurrency("sync", 3)
-            let counts = try await withThrowingTaskGroup(of: Int.self) { group in
-                for w in 0..<6 {
-                    group.addTask {
-                        let conn = try db.connect()
-                        defer { conn.close() }
-                        return try JobStore(connection: conn).claim(worker: "w\(w)", queues: ["sync"], max: 2).count
-                    }
-                }
-                return try await group.reduce(0, +)
+            let counts = try OnThreads.run(6) { w in
+                let conn = try db.connect()
+                defer { conn.close() }
+                return try JobStore(connection: conn).claim(worker: "w\(w)", queues: ["sync"], max: 2).count
             }
-            #expect(counts == 3)
+            #expect(counts.reduce(0, +) == 3)
             let processing: Int = try setup.query("SELECT count(*)::int FROM job_queue WHERE status = 'processing'").scalar()
             #expect(processing == 3)
         }

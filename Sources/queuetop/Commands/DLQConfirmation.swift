@@ -1,7 +1,8 @@
 import Foundation
 
-/// Destructive bulk commands ask on a terminal; without one they refuse unless --yes, so a script
-/// never deletes or requeues thousands of jobs by accident.
+/// Destructive and bulk commands (dlq requeue/delete, leads move) ask on a terminal; without one
+/// they refuse unless --yes, so a script never deletes, requeues or moves thousands of rows by
+/// accident.
 func confirmDestructiveAction(_ question: String, yes: Bool) throws {
     if yes { return }
     guard isatty(STDIN_FILENO) == 1 else {

@@ -30,44 +30,52 @@ struct EnqueueCommand: ParsableCommand {
 
     func run() throws {
         let when = try runAt.map(Self.parseTime)
+        if from != nil {
+            guard (1...100_000).contains(batchSize) else { throw CLIError("--batch-size must be between 1 and 100000, got \(batchSize)") }
+        } else if type == nil {
+            throw CLIError("--type is required (or use --from FILE)")
+        }
+        // Every line is read and checked before anything is written: a bad line changes nothing.
+        let fromLines = try from.map { try Self.jobs(fromLines: Self.lines($0), makeJob: { try job(fromLine: $0, number: $1, runAt: when) }) }
         let conn = try connection.connect()
         defer { conn.close() }
         let store = JobStore(connection: conn)
-        do {
-            if let from {
-                guard (1...100_000).contains(batchSize) else { throw CLIError("--batch-size must be between 1 and 100000") }
-                var total = 0, deduplicated = 0, batch: [NewJob] = []
-                func flush() throws {
-                    guard !batch.isEmpty else { return }
-                    let results = try store.enqueue(batch)
-                    total += results.count
-                    deduplicated += results.filter(\.deduplicated).count
-                    batch.removeAll(keepingCapacity: true)
+        if let jobs = fromLines {
+            // One transaction: a batch the database refuses (say, a payload over 1 MiB on line
+            // 40 000) rolls back the batches before it too.
+            let results = try cliErrors {
+                try conn.transaction { _ in
+                    try stride(from: 0, to: jobs.count, by: batchSize).flatMap {
+                        try store.enqueue(Array(jobs[$0..<min($0 + batchSize, jobs.count)]))
+                    }
                 }
-                for (number, line) in try Self.lines(from).enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-                    batch.append(try job(fromLine: line, number: number + 1, runAt: when))
-                    if batch.count == batchSize { try flush() }
-                }
-                try flush()
-                if json { printJSON(["enqueued": total - deduplicated, "deduplicated": deduplicated]) }
-                else { print("enqueued \(total - deduplicated) job(s) into \(queue)\(deduplicated > 0 ? ", \(deduplicated) deduplicated" : "")") }
-                return
             }
-            guard let type else { throw CLIError("--type is required (or use --from FILE)") }
-            let result = try store.enqueue(NewJob(queue: queue, type: type, payload: JSONText(payload ?? "{}"),
-                                                  priority: priority, runAt: when, dedupKey: dedupKey, maxAttempts: maxAttempts))
-            if json { printJSON(["id": result.id.uuidString.lowercased(), "deduplicated": result.deduplicated]) }
-            else { print(result.deduplicated ? "\(result.id.uuidString.lowercased()) (existing job with this dedup key)" : result.id.uuidString.lowercased()) }
-        } catch let error as QueueStoreError {
-            throw CLIError(error.description)
-        } catch let error as PostgresError {
-            throw CLIError(error.description)
+            let deduplicated = results.filter(\.deduplicated).count
+            if json { printJSON(["enqueued": results.count - deduplicated, "deduplicated": deduplicated]) }
+            else { print("enqueued \(results.count - deduplicated) job(s)\(deduplicated > 0 ? ", \(deduplicated) deduplicated" : "")") }
+            return
         }
+        let result = try cliErrors {
+            try store.enqueue(NewJob(queue: queue, type: type ?? "", payload: JSONText(payload ?? "{}"),
+                                     priority: priority, runAt: when, dedupKey: dedupKey, maxAttempts: maxAttempts))
+        }
+        if json { printJSON(["id": result.id.uuidString.lowercased(), "deduplicated": result.deduplicated]) }
+        else { print(result.deduplicated ? "\(result.id.uuidString.lowercased()) (existing job with this dedup key)" : result.id.uuidString.lowercased()) }
+    }
+
+    /// The jobs of the non-blank lines, in order; the first bad line is an error naming it.
+    static func jobs(fromLines lines: [String], makeJob: (String, Int) throws -> NewJob) throws -> [NewJob] {
+        var jobs: [NewJob] = []
+        for (index, line) in lines.enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            jobs.append(try makeJob(line, index + 1))
+        }
+        guard !jobs.isEmpty else { throw CLIError("no jobs to enqueue: the input has no JSON lines") }
+        return jobs
     }
 
     private func job(fromLine line: String, number: Int, runAt: Date?) throws -> NewJob {
         guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8), options: [.fragmentsAllowed]) else {
-            throw CLIError("line \(number) is not valid JSON; nothing was enqueued from line \(number) on")
+            throw CLIError("line \(number) is not valid JSON; nothing was enqueued")
         }
         guard let fields = object as? [String: Any], fields["payload"] != nil else {
             guard let type else { throw CLIError("line \(number): a bare payload needs --type") }

@@ -19,17 +19,6 @@ private func parseUUID(_ text: String, _ option: String, listHint: String) throw
     return id
 }
 
-/// Runs a store call, turning its errors into one line for the terminal.
-private func storeCall<T>(_ body: () throws -> T) throws -> T {
-    do {
-        return try body()
-    } catch let error as QueueStoreError {
-        throw CLIError(error.description)
-    } catch let error as PostgresError {
-        throw CLIError(error.description)
-    }
-}
-
 struct LeadsMoveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "move",
@@ -39,6 +28,8 @@ struct LeadsMoveCommand: ParsableCommand {
             process instead and prints progress; interrupting it stops only the waiting; the
             migration stays queued (stop it with `queuetop leads cancel RUN`).
             Queueing the same run to the same column again returns the active migration.
+            It is a bulk change: on a terminal it shows how many leads will move and asks; without
+            a terminal (scripts) it refuses unless --yes.
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -55,6 +46,8 @@ struct LeadsMoveCommand: ParsableCommand {
     var wait = false
     @Flag(name: .long, help: "Print JSON (with --wait: one JSON object per line).")
     var json = false
+    @Flag(name: .long, help: "Do not ask for confirmation.")
+    var yes = false
 
     func run() throws {
         let runID = try parseUUID(runText, "--run", listHint: "list runs with: SELECT id, name FROM extraction_runs")
@@ -63,7 +56,11 @@ struct LeadsMoveCommand: ParsableCommand {
         let conn = try connection.connect()
         defer { conn.close() }
         let store = LeadMigrationStore(connection: conn)
-        let queued = try storeCall { try store.queue(run: runID, funnel: funnelID, column: columnID, batchSize: batchSize) }
+        // Checked before asking: a wrong id or batch size is an error, not a question.
+        let preview = try cliErrors { try store.preview(run: runID, funnel: funnelID, column: columnID, batchSize: batchSize) }
+        try confirmDestructiveAction(
+            "Move \(preview.leads) lead(s) of run \"\(preview.runName)\" to column \"\(preview.columnName)\"?", yes: yes)
+        let queued = try cliErrors { try store.queue(run: runID, funnel: funnelID, column: columnID, batchSize: batchSize) }
         if json {
             print(queued.json)
         } else {
@@ -75,7 +72,7 @@ struct LeadsMoveCommand: ParsableCommand {
 
         var lastPrint = Date.distantPast
         let started = Date()
-        let last = try storeCall {
+        let last = try cliErrors {
             try store.runUntilDone(operationID: queued.operationID, batchSize: batchSize) { batch in
                 // One line a second at most: a million leads is ten thousand batches.
                 if !batch.status.isActive || Date().timeIntervalSince(lastPrint) >= 1 {
@@ -137,11 +134,11 @@ struct LeadsStatusCommand: ParsableCommand {
         defer { conn.close() }
         let store = LeadMigrationStore(connection: conn)
         if json {
-            print(try storeCall { try store.statusJSON(recent: recent * 3600, limit: limit) })
+            print(try cliErrors { try store.statusJSON(recent: recent * 3600, limit: limit) })
             return
         }
-        let queue = try storeCall { try store.queueStatus() }
-        let rows = try storeCall { try store.progress(recent: recent * 3600, limit: limit) }
+        let queue = try cliErrors { try store.queueStatus() }
+        let rows = try cliErrors { try store.progress(recent: recent * 3600, limit: limit) }
         print("\(queue.queueName): \(queue.totalMessages) active (\(queue.pending) pending, \(queue.running) running), "
               + "\(queue.leadsRemaining) leads remaining")
         guard !rows.isEmpty else {
@@ -167,7 +164,7 @@ struct LeadsCancelCommand: ParsableCommand {
         let runID = try parseUUID(runText, "RUN", listHint: "list migrations with: queuetop leads status")
         let conn = try connection.connect()
         defer { conn.close() }
-        let result = try storeCall { try LeadMigrationStore(connection: conn).cancel(run: runID) }
+        let result = try cliErrors { try LeadMigrationStore(connection: conn).cancel(run: runID) }
         if json {
             print(result.json)
         } else if result.cancelled == 0 {

@@ -93,7 +93,7 @@ private func queueLine(_ q: QueueConfig) -> String {
         ?? "exp \(q.backoffBaseSeconds)s…\(q.backoffCapSeconds)s"
     return "\(q.name)\t\(q.paused ? "paused" : "active")\tconcurrency \(q.concurrencyLimit.map(String.init) ?? "unlimited")"
         + "\tmax attempts \(q.maxAttempts)\tbackoff \(backoff)\tvisibility \(q.visibilityTimeoutSeconds)s"
-        + (q.rateLimitPerSecond.map { "\trate \($0)/s" } ?? "")
+        + (q.rateLimitPerSecond.map { "\trate \($0)/s" } ?? "") + "\tkeeps finished jobs \(q.retentionSeconds)s"
 }
 
 private func queueJSON(_ q: QueueConfig) -> [String: Any] {
