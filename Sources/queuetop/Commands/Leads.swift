@@ -20,7 +20,7 @@ private func parseUUID(_ text: String, _ option: String, listHint: String) throw
 }
 
 /// Runs a store call, turning its errors into one line for the terminal.
-private func storeCall<T>(_ body: () throws -> T) throws -> T {
+func storeCall<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
     } catch let error as QueueStoreError {
