@@ -73,6 +73,7 @@ demo_binary() {
     (cd "$QT_ROOT" && swift build 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]') || qt_die "build failed"
     bin=$(cd "$QT_ROOT" && swift build --show-bin-path)/queuetop
   fi
-  "$bin" dash --help >/dev/null 2>&1 \
+  # `dash --help` alone proves nothing: the argument parser answers --help for any word.
+  "$bin" dash --help 2>/dev/null | grep -q -- '--no-workers' \
     || qt_die "this build of queuetop has no dashboard (queuetop dash); build a version that has it"
 }
