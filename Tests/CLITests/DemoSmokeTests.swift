@@ -15,7 +15,8 @@ import Testing
         let report = FileManager.default.temporaryDirectory.appendingPathComponent("queuetop-\(name)")
         defer { try? FileManager.default.removeItem(at: report) }
 
-        let run = try Script.run(Self.repoRoot.appendingPathComponent("scripts/demo").path, ["--for", "20"], environment: [
+        let script = Self.repoRoot.appendingPathComponent("scripts/demo").path
+        let run = try Script.run("/bin/bash", [script, "--for", "20"], environment: [
             "QUEUETOP_BIN": QueuetopBinary.path, "QUEUETOP_DEMO_NAME": name, "QUEUETOP_DEMO_REPORT": report.path,
         ], timeout: 240)
         #expect(run.status == 0, "scripts/demo failed:\n\(run.stderr.suffix(3000))")
@@ -83,13 +84,13 @@ enum Processes {
     }
 }
 
-/// Runs a script to completion with extra environment, collecting its output.
+/// Runs a program to completion with extra environment, collecting its output.
 enum Script {
-    static func run(_ path: String, _ arguments: [String], environment: [String: String],
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String],
                     timeout: Double) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [path] + arguments
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
         process.environment = env

@@ -122,8 +122,36 @@ import Testing
         }
     }
 
-    @Test func produceRejectsANonPositiveDuration() throws {
+    @Test func producerStopsByItselfWhenTheProcessItFollowsIsKilled() throws {
+        try TestDatabase.with { db in
+            #expect(try QueuetopBinary.run(["demo", "seed", "--db", db.conninfo], timeout: 120).status == 0)
+            // Stands in for a scripts/demo killed with SIGKILL, whose traps never run.
+            let demo = Process()
+            demo.executableURL = URL(fileURLWithPath: "/bin/sleep")
+            demo.arguments = ["600"]
+            try demo.run()
+            let producer = Process()
+            producer.executableURL = URL(fileURLWithPath: QueuetopBinary.path)
+            producer.arguments = ["demo", "produce", "--db", db.conninfo, "--stop-with", String(demo.processIdentifier)]
+            producer.standardError = FileHandle.nullDevice
+            try producer.run()
+            defer { if producer.isRunning { kill(producer.processIdentifier, SIGKILL) } }
+            Thread.sleep(forTimeInterval: 1.5)
+            #expect(producer.isRunning, "it produces while the process it follows lives")
+            kill(demo.processIdentifier, SIGKILL)
+            demo.waitUntilExit()
+            let deadline = Date().addingTimeInterval(15)
+            while producer.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+            #expect(!producer.isRunning, "the producer outlived the process it follows")
+            if !producer.isRunning { #expect(producer.terminationStatus == 0) }
+        }
+    }
+
+    @Test func produceRejectsANonPositiveDurationAndAProcessThatIsNotThere() throws {
         let r = try QueuetopBinary.run(["demo", "produce", "--for", "0", "--db", "postgres://u:pw@127.0.0.1:1/x"])
         #expect(r.status != 0 && r.stderr.contains("--for"))
+        let gone = try QueuetopBinary.run(["demo", "produce", "--stop-with", "2147483646", "--db", "postgres://u:pw@127.0.0.1:1/x"])
+        #expect(gone.status != 0 && gone.stderr.contains("no such process"))
+        #expect(!(r.stderr + gone.stderr).contains("pw@"))
     }
 }

@@ -8,7 +8,8 @@ demo_producer_pid=""
 demo_start_workload() {
   "$bin" migrate >/dev/null
   "$bin" demo seed
-  "$bin" demo produce 2>>"$QT_PG_DIR/producer.log" &
+  # --stop-with: even if this script is killed outright (no trap runs), the producer follows it.
+  "$bin" demo produce --stop-with $$ 2>>"$QT_PG_DIR/producer.log" &
   demo_producer_pid=$!
 }
 

@@ -47,7 +47,8 @@ struct DemoProduceCommand: ParsableCommand {
         discussion: """
             Emails (~6/s), store-sync waves every 2 s, a campaign run every 8 s, one lead-migration batch
             every 0.5 s and a new run to migrate every minute. Stops on SIGTERM/SIGINT/SIGHUP, after --for
-            seconds, or when the process that started it exits (so a killed scripts/demo leaves no producer).
+            seconds, or when the process --stop-with names exits (scripts/demo passes its own, so a killed
+            demo leaves no producer behind).
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -55,20 +56,28 @@ struct DemoProduceCommand: ParsableCommand {
     @Option(name: .customLong("for"), help: ArgumentHelp("Stop after this many seconds (default: run until stopped).", valueName: "s"))
     var seconds: Double?
 
+    @Option(name: .long, help: ArgumentHelp("Stop when the process with this id exits.", valueName: "pid"))
+    var stopWith: Int32?
+
     func validate() throws {
         if let seconds, !(seconds > 0 && seconds.isFinite) { throw ValidationError("--for must be a positive number of seconds") }
+        if let stopWith, !(stopWith > 1 && Self.isAlive(stopWith)) {
+            throw ValidationError("--stop-with \(stopWith): no such process (give the id of a running process other than init)")
+        }
     }
+
+    /// kill(pid, 0) checks existence without sending anything; EPERM still means it exists.
+    static func isAlive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
 
     func run() throws {
         let config = try connection.config()
         let stop = Mutex(false)
         let signals = ShutdownSignals { _ in stop.withLock { $0 = true } }
-        let parent = getppid()
         let deadline = seconds.map { Date().addingTimeInterval($0) }
         let log = StderrLog()
         let producer = DemoProducer(config: config) { log(.warning, $0) }
         producer.run(shouldStop: {
-            stop.withLock { $0 } || getppid() != parent || deadline.map { Date() >= $0 } == true
+            stop.withLock { $0 } || stopWith.map { !Self.isAlive($0) } == true || deadline.map { Date() >= $0 } == true
         })
         withExtendedLifetime(signals) {}
     }
