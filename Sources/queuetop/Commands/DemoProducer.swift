@@ -17,7 +17,8 @@ final class DemoProducer {
     private var lastNewRun = Date()
     private let started = Date()
 
-    /// The time scale: one demo "hour" of the seeds (a sync period, a campaign cadence) lasts this long.
+    /// The pace, in seconds: the seeds' hours and minutes scaled down so that a sync period, a
+    /// campaign cadence or a migration batch happens while you watch.
     static let tick = 0.25, emailsPerSecond = 6.0, storeWaveEvery = 2.0, syncPeriod = 30.0
     static let campaignEvery = 8.0, campaignSize = 25, leadBatchEvery = 0.5, newRunEvery = 60.0
     static let stores = 12
