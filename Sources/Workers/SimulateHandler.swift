@@ -3,14 +3,19 @@ import Foundation
 /// A demo handler whose latency and error mix come from the payload, so `queuetop demo` can show
 /// a realistic queue without any external service:
 ///
-///     {"latency_ms": {"p50": 40, "p99": 400}, "errors": {"smtp_error": 0.03, "rate_limited": 0.02,
-///      "timeout": 0.01, "invalid_payload": 0.005}, "retry_after_s": 30}
+///     {"latency_ms": {"p50": 40, "p99": 400},
+///      "errors": {"smtp_error": 0.03, "rate_limited": 0.02, "ai_timeout": 0.01,
+///                 "quota_exceeded": {"p": 0.01, "message": "402 quota exceeded", "retryable": false,
+///                                    "retry_after_s": 60}},
+///      "retry_after_s": 30}
 ///
-/// Latency is log-normal with the given median and 99th percentile (capped at `max_ms`, default
-/// 10 s). Every field is optional; an empty payload completes after ~20 ms.
+/// Any error type may be named: its value is the probability of that error on one attempt, or
+/// an object with the probability `p` and optional `message`, `retryable` (default true, except
+/// `invalid_payload`) and `retry_after_s` (default: the top-level `retry_after_s` for
+/// `rate_limited`, none otherwise). Latency is log-normal with the given median and 99th
+/// percentile (capped at `max_ms`, default 10 s). Every field is optional; an empty payload
+/// completes after ~20 ms.
 public struct SimulateHandler: JobHandler {
-    public static let errorTypes = ["smtp_error", "rate_limited", "timeout", "invalid_payload"]
-
     public init() {}
     public var kind: String { "simulate" }
 
@@ -27,28 +32,40 @@ public struct SimulateHandler: JobHandler {
 
         let errors = payload["errors"] as? [String: Any] ?? [:]
         var roll = Double.random(in: 0..<1)
-        for type in Self.errorTypes {
-            let probability = number(errors[type]) ?? 0
-            if roll < probability { return .failed(failure(type, payload: payload)) }
+        // Sorted, so a given roll always picks the same type: the mix is reproducible in tests.
+        for (type, spec) in errors.sorted(by: { $0.key < $1.key }) {
+            let probability = Self.probability(spec)
+            if roll < probability { return .failed(Self.failure(type, spec: spec, payload: payload)) }
             roll -= probability
         }
         return .completed
     }
 
-    private func failure(_ type: String, payload: [String: Any]) -> HandlerFailure {
-        switch type {
-        case "smtp_error":
-            return HandlerFailure(message: "simulated SMTP error: 451 temporary local problem",
-                              errorType: type, retryable: true)
-        case "rate_limited":
-            let after = Int(number(payload["retry_after_s"]) ?? 30)
-            return HandlerFailure(message: "simulated rate limit", errorType: type,
-                              details: ["retry_after_s": after], retryable: true, retryAfterSeconds: after)
-        case "timeout":
-            return HandlerFailure(message: "simulated timeout", errorType: type, retryable: true)
-        default:
-            return .invalidPayload("simulated invalid payload")
-        }
+    /// A bare number, or `p` of an object; anything else (a typo, a negative) means never.
+    static func probability(_ spec: Any) -> Double {
+        let value = number(spec) ?? number((spec as? [String: Any])?["p"]) ?? 0
+        return value.isFinite ? max(0, value) : 0
+    }
+
+    /// Messages that read like the real failure for the types the seeds name; any other type
+    /// gets a generic one.
+    static let defaultMessages = [
+        "smtp_error": "simulated SMTP error: 451 temporary local problem",
+        "rate_limited": "simulated rate limit: 429 too many requests",
+        "timeout": "simulated timeout",
+        "ai_timeout": "simulated AI timeout: the model did not answer within 30 s",
+        "invalid_payload": "invalid payload: simulated invalid payload",
+    ]
+
+    static func failure(_ type: String, spec: Any, payload: [String: Any]) -> HandlerFailure {
+        let options = spec as? [String: Any] ?? [:]
+        let message = options["message"] as? String ?? defaultMessages[type] ?? "simulated \(type)"
+        let retryable = options["retryable"] as? Bool ?? (type != "invalid_payload")
+        let after = number(options["retry_after_s"]) ?? (type == "rate_limited" ? number(payload["retry_after_s"]) ?? 30 : nil)
+        let seconds = after.map { Int(max(0, min($0, 86_400))) }
+        return HandlerFailure(message: message, errorType: type,
+                              details: seconds.map { ["retry_after_s": $0] } ?? [:],
+                              retryable: retryable, retryAfterSeconds: seconds)
     }
 
     /// Median `median`, 99th percentile `p99` (z(0.99) = 2.326).

@@ -129,6 +129,35 @@ struct SimpleHandlerTests {
         #expect(failure(SimulateHandler().handle(job("[1,2]")))?.errorType == "invalid_payload")
     }
 
+    @Test func simulateFailsWithAnyErrorTypeThePayloadNames() throws {
+        // A type the handler has never heard of, the seeds' ai_timeout, and the object form.
+        let custom = try #require(failure(SimulateHandler().handle(job(#"{"latency_ms":{"p50":0},"errors":{"store_api_403":1}}"#))))
+        #expect(custom.errorType == "store_api_403" && custom.retryable && custom.retryAfterSeconds == nil)
+        #expect(custom.message.contains("store_api_403"))
+        let ai = try #require(failure(SimulateHandler().handle(job(#"{"latency_ms":{"p50":0},"errors":{"ai_timeout":1.0}}"#))))
+        #expect(ai.errorType == "ai_timeout" && ai.retryable)
+        let spec = #"{"latency_ms":{"p50":0},"errors":{"quota":{"p":1,"message":"402 quota","retryable":false,"retry_after_s":7}}}"#
+        let quota = try #require(failure(SimulateHandler().handle(job(spec))))
+        #expect(quota.errorType == "quota" && quota.message == "402 quota" && !quota.retryable && quota.retryAfterSeconds == 7)
+        let invalid = try #require(failure(SimulateHandler().handle(job(#"{"latency_ms":{"p50":0},"errors":{"invalid_payload":1}}"#))))
+        #expect(invalid.errorType == "invalid_payload" && !invalid.retryable)
+        // Probability 0, a negative or a non-number never fires.
+        let never = #"{"latency_ms":{"p50":0},"errors":{"a":0,"b":-1,"c":"often","d":{"p":null}}}"#
+        #expect(SimulateHandler().handle(job(never)) == .completed)
+    }
+
+    @Test func simulateSplitsAttemptsBetweenErrorTypesByTheirProbabilities() throws {
+        let mix = #"{"latency_ms":{"p50":0},"errors":{"smtp_error":0.25,"custom_b":0.25}}"#
+        var seen: [String: Int] = [:]
+        for _ in 0..<2000 {
+            let key = failure(SimulateHandler().handle(job(mix)))?.errorType ?? "completed"
+            seen[key, default: 0] += 1
+        }
+        // Each share is 500 ± 4.3 standard deviations (sd ≈ 19.4): a real split, never flaky.
+        for key in ["smtp_error", "custom_b"] { #expect((416...584).contains(seen[key] ?? 0), "\(key): \(seen)") }
+        #expect((900...1100).contains(seen["completed"] ?? 0), "\(seen)")
+    }
+
     @Test func unknownTypeGoesToTheDLQ() throws {
         let f = try #require(failure(HandlerTable().run(job(type: "mystery"))))
         #expect(f.errorType == "unknown_job_type" && !f.retryable)
