@@ -14,7 +14,8 @@ import QueueStore
 ///   finished during the previous round trip goes in the next);
 /// - maintenance: lease heartbeats, registry row, live queue settings and breaker state, drain
 ///   requests, rescue_stale_jobs, once a second;
-/// - listener: LISTEN queuetop_jobs, wakes the fetcher.
+/// - listener: LISTEN queuetop_jobs, wakes the fetcher;
+/// - schedules: enqueues due cron schedules (ScheduleTicker.swift).
 public final class WorkerPool: Sendable {
     public let id: String
     let configuration: WorkerPoolConfiguration
@@ -64,6 +65,7 @@ public final class WorkerPool: Sendable {
         spawn("completer") { self.completeLoop() }
         spawn("maintenance") { self.maintenanceLoop() }
         spawn("listener") { self.listenLoop() }
+        spawn("schedules") { self.scheduleLoop() }
         for n in 0..<configuration.concurrency {
             executorThreads.enter()
             let thread = Thread { self.executeLoop(); self.executorThreads.leave() }

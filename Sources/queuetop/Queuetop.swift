@@ -18,6 +18,7 @@ struct Queuetop: ParsableCommand {
             DLQCommand.self,
             QueueCommand.self,
             LeadsCommand.self,
+            ScheduleCommand.self,
         ]
     )
 
