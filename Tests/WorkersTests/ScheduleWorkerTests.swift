@@ -11,19 +11,9 @@ extension PoolTests {
 /// Real `queuetop worker` processes ticking a 1-second schedule, driven by the real CLI.
 @Suite("schedules ticked by worker processes")
 struct ScheduleWorkerTests {
+    /// The workers serve another queue: the scheduled jobs stay pending where the test counts them.
     func spawnWorker(_ db: TestDatabase, log: String) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: QueuetopBinary.path)
-        // The workers serve another queue: the scheduled jobs stay pending where the test counts them.
-        process.arguments = ["worker", "--queues", "elsewhere", "--concurrency", "1"]
-        var env = ProcessInfo.processInfo.environment
-        env["DATABASE_URL"] = db.conninfo
-        process.environment = env
-        FileManager.default.createFile(atPath: log, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        return process
+        try PoolFixture.spawnWorker(db, arguments: ["--queues", "elsewhere", "--concurrency", "1"], log: log)
     }
 
     func stop(_ workers: [Process]) {
