@@ -15,7 +15,8 @@ import QueueStore
 /// - maintenance: lease heartbeats, registry row, live queue settings and breaker state, drain
 ///   requests, rescue_stale_jobs, once a second;
 /// - listener: LISTEN queuetop_jobs, wakes the fetcher;
-/// - schedules: enqueues due cron schedules (ScheduleTicker.swift).
+/// - schedules: enqueues due cron schedules (ScheduleTicker.swift);
+/// - alerts: turns health alerts firing or clearing into webhook POSTs (AlertHookDelivery.swift).
 public final class WorkerPool: Sendable {
     public let id: String
     let configuration: WorkerPoolConfiguration
@@ -66,6 +67,7 @@ public final class WorkerPool: Sendable {
         spawn("maintenance") { self.maintenanceLoop() }
         spawn("listener") { self.listenLoop() }
         spawn("schedules") { self.scheduleLoop() }
+        spawn("alerts") { self.alertLoop() }
         for n in 0..<configuration.concurrency {
             executorThreads.enter()
             let thread = Thread { self.executeLoop(); self.executorThreads.leave() }
