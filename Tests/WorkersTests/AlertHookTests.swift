@@ -22,16 +22,23 @@ import TestSupport
         try conn.query("SELECT update_queue_settings(\(queue), '{\"dlq_alert_threshold\": 10}'::jsonb)")
     }
 
-    func json(_ text: String) -> [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
-    }
-
-    @Test func firingAndClearingAreDeliveredOnceEachWithTheSecretHeader() throws {
+    /// A loopback receiver, a fresh database and a connection to it, all closed afterwards.
+    func withReceiver(_ body: (LoopbackHTTPServer, TestDatabase, Connection) throws -> Void) throws {
         let receiver = try LoopbackHTTPServer()
         defer { receiver.shutdown() }
         try TestDatabase.with { db in
             let conn = try db.connect()
             defer { conn.close() }
+            try body(receiver, db, conn)
+        }
+    }
+
+    func json(_ text: String) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+    }
+
+    @Test func firingAndClearingAreDeliveredOnceEachWithTheSecretHeader() throws {
+        try withReceiver { receiver, db, conn in
             let hooks = AlertHookStore(connection: conn)
             _ = try hooks.add(name: "ops", url: receiver.url("/ok").absoluteString, secretHeader: "Authorization",
                               secretEnv: "QT_TEST_HOOK_TOKEN", secretPrefix: "Bearer ")
@@ -68,11 +75,7 @@ import TestSupport
     }
 
     @Test func aFailingReceiverIsRecordedAndRetriedWithBackoff() throws {
-        let receiver = try LoopbackHTTPServer()
-        defer { receiver.shutdown() }
-        try TestDatabase.with { db in
-            let conn = try db.connect()
-            defer { conn.close() }
+        try withReceiver { receiver, db, conn in
             let hooks = AlertHookStore(connection: conn)
             _ = try hooks.add(name: "flaky", url: receiver.url("/500").absoluteString)
             let deliverer = AlertDeliverer()
@@ -105,11 +108,7 @@ import TestSupport
     }
 
     @Test func aMissingSecretIsAFailedDeliveryNamingTheVariable() throws {
-        let receiver = try LoopbackHTTPServer()
-        defer { receiver.shutdown() }
-        try TestDatabase.with { db in
-            let conn = try db.connect()
-            defer { conn.close() }
+        try withReceiver { receiver, db, conn in
             let hooks = AlertHookStore(connection: conn)
             _ = try hooks.add(name: "slack", url: receiver.url("/ok").absoluteString, secretHeader: "X-Token", secretEnv: "QT_UNSET_TOKEN")
             try fireDLQAlert(conn)
@@ -121,11 +120,7 @@ import TestSupport
     }
 
     @Test func concurrentDeliverersSendOneNotification() throws {
-        let receiver = try LoopbackHTTPServer()
-        defer { receiver.shutdown() }
-        try TestDatabase.with { db in
-            let conn = try db.connect()
-            defer { conn.close() }
+        try withReceiver { receiver, db, conn in
             _ = try AlertHookStore(connection: conn).add(name: "ops", url: receiver.url("/ok").absoluteString)
             try fireDLQAlert(conn)
             // Six processes' worth of deliverers, each on its own connection and OS thread.
@@ -174,11 +169,7 @@ import TestSupport
     }
 
     @Test func theWorkerPoolDeliversOnItsOwn() throws {
-        let receiver = try LoopbackHTTPServer()
-        defer { receiver.shutdown() }
-        try TestDatabase.with { db in
-            let conn = try db.connect()
-            defer { conn.close() }
+        try withReceiver { receiver, db, conn in
             _ = try AlertHookStore(connection: conn).add(name: "ops", url: receiver.url("/ok").absoluteString)
             try fireDLQAlert(conn)
             let pool = PoolFixture.pool(db, queues: ["elsewhere"])
