@@ -19,6 +19,7 @@ struct Queuetop: ParsableCommand {
             QueueCommand.self,
             LeadsCommand.self,
             ScheduleCommand.self,
+            AlertsCommand.self,
         ]
     )
 
