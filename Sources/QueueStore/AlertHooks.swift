@@ -100,11 +100,12 @@ public struct AlertHookStore: Sendable {
     public func lastDelivery() throws -> AlertDelivery? { try deliveries(limit: 1).first }
 
     /// Compares the health snapshot's alerts with the last state seen and queues one notification
-    /// per hook for each alert that started firing or cleared. nil: another process holds the
-    /// sync lock right now (it is doing the work).
+    /// per hook for each alert that started firing or cleared. Does nothing (returns 0) when any
+    /// process synced less than `minInterval` seconds ago. nil: another process holds the sync
+    /// lock right now (it is doing the work).
     @discardableResult
-    public func syncAlertStates() throws -> Int? {
-        try connection.run("SELECT sync_alert_states() AS n").first?.decode("n")
+    public func syncAlertStates(minInterval: Double = 0) throws -> Int? {
+        try connection.run("SELECT sync_alert_states(\(minInterval)) AS n").first?.decode("n")
     }
 
     /// Leases up to `max` due notifications for `leaseSeconds`.

@@ -14,6 +14,8 @@ struct AlertDeliverer: Sendable {
     /// so that a value fixed by restarting the worker is used at once.
     var environment: @Sendable () -> [String: String] = { ProcessInfo.processInfo.environment }
     var timeout: TimeInterval = 10
+    /// The fleet compares alerts at most this often (tests use 0 to see every change at once).
+    var minSyncInterval: TimeInterval = 0.9
 
     /// What one POST came to.
     struct Attempt: Sendable, Equatable {
@@ -27,7 +29,7 @@ struct AlertDeliverer: Sendable {
     /// what is due. Returns the attempts made, for the log.
     func round(_ connection: Connection) throws -> [(PendingAlertNotification, Attempt)] {
         let store = AlertHookStore(connection: connection)
-        try store.syncAlertStates()
+        try store.syncAlertStates(minInterval: minSyncInterval)
         var made: [(PendingAlertNotification, Attempt)] = []
         for notification in try store.claimNotifications() {
             let attempt = deliver(notification)

@@ -42,7 +42,7 @@ import TestSupport
             let hooks = AlertHookStore(connection: conn)
             _ = try hooks.add(name: "ops", url: receiver.url("/ok").absoluteString, secretHeader: "Authorization",
                               secretEnv: "QT_TEST_HOOK_TOKEN", secretPrefix: "Bearer ")
-            let deliverer = AlertDeliverer(environment: { ["QT_TEST_HOOK_TOKEN": "s3cret-token"] })
+            let deliverer = AlertDeliverer(environment: { ["QT_TEST_HOOK_TOKEN": "s3cret-token"] }, minSyncInterval: 0)
             try fireDLQAlert(conn)
             // Many refreshes see the same alert: one notification.
             for _ in 0..<4 { _ = try deliverer.round(conn) }
@@ -78,7 +78,7 @@ import TestSupport
         try withReceiver { receiver, db, conn in
             let hooks = AlertHookStore(connection: conn)
             _ = try hooks.add(name: "flaky", url: receiver.url("/500").absoluteString)
-            let deliverer = AlertDeliverer()
+            let deliverer = AlertDeliverer(minSyncInterval: 0)
             try fireDLQAlert(conn)
             _ = try deliverer.round(conn)
             var deliveries = try hooks.deliveries()
@@ -112,7 +112,7 @@ import TestSupport
             let hooks = AlertHookStore(connection: conn)
             _ = try hooks.add(name: "slack", url: receiver.url("/ok").absoluteString, secretHeader: "X-Token", secretEnv: "QT_UNSET_TOKEN")
             try fireDLQAlert(conn)
-            _ = try AlertDeliverer(environment: { [:] }).round(conn)
+            _ = try AlertDeliverer(environment: { [:] }, minSyncInterval: 0).round(conn)
             #expect(receiver.requests.isEmpty)
             let last = try hooks.lastDelivery()
             #expect(last?.ok == false && last?.error?.contains("QT_UNSET_TOKEN") == true && last?.notificationStatus == "pending")
@@ -141,6 +141,33 @@ import TestSupport
             #expect(failures.withLock { $0 } == 0)
             #expect(receiver.requests.count == 1)
             #expect(try conn.query("SELECT count(*)::int FROM alert_notifications").scalar(Int.self) == 1)
+        }
+    }
+
+    @Test func aHookAddedWhileAnAlertFiresHearsOfIt() throws {
+        try withReceiver { receiver, _, conn in
+            try fireDLQAlert(conn)
+            let deliverer = AlertDeliverer(minSyncInterval: 0)
+            _ = try deliverer.round(conn)  // no hook yet: nothing to tell anyone
+            #expect(try conn.query("SELECT count(*)::int FROM alert_notifications").scalar(Int.self) == 0)
+            _ = try AlertHookStore(connection: conn).add(name: "late", url: receiver.url("/ok").absoluteString)
+            _ = try deliverer.round(conn)
+            #expect(receiver.requests.count == 1)
+            #expect(json(receiver.requests.first?.body ?? "")["event"] as? String == "firing")
+        }
+    }
+
+    @Test func theFleetComparesAlertsAtMostOncePerInterval() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            _ = try AlertHookStore(connection: conn).add(name: "ops", url: "http://127.0.0.1:\(LoopbackHTTPServer.refusedPort())/")
+            let store = AlertHookStore(connection: conn)
+            #expect(try store.syncAlertStates(minInterval: 60) == 0)  // first sync: no alert yet
+            try fireDLQAlert(conn)
+            // Synced a moment ago: the new alert waits for the interval to pass.
+            #expect(try store.syncAlertStates(minInterval: 60) == 0)
+            #expect(try store.syncAlertStates(minInterval: 0) == 1)
         }
     }
 

@@ -276,13 +276,23 @@ begin
   return n;
 end $$;
 
--- Compares the current alerts with alert_states and queues notifications for what changed.
--- Returns the number of notifications queued, or NULL when another session is syncing (the
--- lock makes "one process at a time" hold across hosts; the loser simply skips this round).
-create function sync_alert_states()
+-- When the alerts were last compared: every worker process runs the sync, and this keeps the
+-- whole fleet to one health snapshot per min_interval_s, not one per process.
+create table alert_sync (
+  singleton boolean primary key default true check (singleton),
+  synced_at timestamptz not null
+);
+
+-- Compares the current alerts with alert_states ("what the hooks were last told") and queues
+-- notifications for what changed. Returns the number of notifications queued; 0 when the last
+-- sync was less than min_interval_s ago; NULL when another session is syncing (the lock makes
+-- "one process at a time" hold across hosts; the loser simply skips this round). With no enabled
+-- hook the states are forgotten, so a hook added later hears of the alerts already firing.
+create function sync_alert_states(min_interval_s double precision default 0)
 returns int language plpgsql volatile as $$
 declare
   v_now timestamptz := now();
+  v_last timestamptz;
   v_alerts jsonb;
   v_keys text[];
   v_changed jsonb[];
@@ -290,6 +300,16 @@ declare
 begin
   if not pg_try_advisory_xact_lock(hashtext('queuetop.alert_hooks')) then
     return null;
+  end if;
+  select synced_at into v_last from alert_sync;
+  if v_last is not null and clock_timestamp() - v_last < make_interval(secs => greatest(min_interval_s, 0)) then
+    return 0;
+  end if;
+  insert into alert_sync (singleton, synced_at) values (true, clock_timestamp())
+  on conflict (singleton) do update set synced_at = excluded.synced_at;
+  if not exists (select 1 from alert_hooks where enabled) then
+    delete from alert_states;
+    return 0;
   end if;
   v_alerts := queue_health_snapshot()->'alerts';
 
