@@ -171,6 +171,28 @@ import TestSupport
         }
     }
 
+    @Test func historyPastRetentionIsPrunedButPendingNotificationsAreKept() throws {
+        try withReceiver { receiver, _, conn in
+            _ = try AlertHookStore(connection: conn).add(name: "ops", url: receiver.url("/ok").absoluteString)
+            let deliverer = AlertDeliverer(minSyncInterval: 0)
+            try fireDLQAlert(conn)
+            _ = try deliverer.round(conn)       // firing: delivered
+            try clearDLQAlert(conn)
+            // cleared: the receiver moved away, so it cannot be delivered and stays pending.
+            try conn.query("UPDATE alert_hooks SET url = \("http://127.0.0.1:\(LoopbackHTTPServer.refusedPort())/")")
+            _ = try deliverer.round(conn)
+            #expect(try conn.query("SELECT count(*)::int FROM alert_deliveries").scalar(Int.self) == 2)
+            try conn.query("""
+                UPDATE alert_notifications SET finished_at = now() - interval '31 days', created_at = now() - interval '31 days';
+                """)
+            try conn.query("UPDATE alert_sync SET pruned_at = now() - interval '2 hours'")
+            _ = try AlertHookStore(connection: conn).syncAlertStates()
+            let left = try conn.query("SELECT status FROM alert_notifications").map { try $0.decode("status", as: String.self) }
+            #expect(left == ["pending"])
+            #expect(try conn.query("SELECT count(*)::int FROM alert_deliveries").scalar(Int.self) == 1)
+        }
+    }
+
     @Test func hookInputIsCheckedAndChangesAreAudited() throws {
         try TestDatabase.with { db in
             let conn = try db.connect()

@@ -203,6 +203,7 @@ create table alert_notifications (
   finished_at     timestamptz
 );
 create index alert_notifications_due_idx on alert_notifications (next_attempt_at) where status = 'pending';
+create index alert_notifications_finished_idx on alert_notifications (finished_at) where status <> 'pending';
 
 -- Every attempt, successful or not: what the dashboard and `queuetop alerts deliveries` show.
 create table alert_deliveries (
@@ -219,6 +220,7 @@ create table alert_deliveries (
   at              timestamptz not null default now()
 );
 create index alert_deliveries_at_idx on alert_deliveries (at desc);
+create index alert_deliveries_notification_idx on alert_deliveries (notification_id);
 
 create function add_alert_hook(p_name text, p_url text, p_secret_header text default null,
                                p_secret_env text default null, p_secret_prefix text default '')
@@ -280,8 +282,12 @@ end $$;
 -- whole fleet to one health snapshot per min_interval_s, not one per process.
 create table alert_sync (
   singleton boolean primary key default true check (singleton),
-  synced_at timestamptz not null
+  synced_at timestamptz not null,
+  pruned_at timestamptz not null default now()
 );
+
+-- Finished notifications (and, by cascade, their delivery attempts) are kept this long.
+create function alert_history_retention() returns interval language sql immutable as $$ select interval '30 days' $$;
 
 -- Compares the current alerts with alert_states ("what the hooks were last told") and queues
 -- notifications for what changed. Returns the number of notifications queued; 0 when the last
@@ -307,6 +313,12 @@ begin
   end if;
   insert into alert_sync (singleton, synced_at) values (true, clock_timestamp())
   on conflict (singleton) do update set synced_at = excluded.synced_at;
+  -- Hourly, the history past retention goes (a notification still pending is never pruned).
+  if (select pruned_at from alert_sync) < v_now - interval '1 hour' then
+    delete from alert_notifications
+    where status <> 'pending' and finished_at < v_now - alert_history_retention();
+    update alert_sync set pruned_at = v_now;
+  end if;
   if not exists (select 1 from alert_hooks where enabled) then
     delete from alert_states;
     return 0;
