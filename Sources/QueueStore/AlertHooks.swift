@@ -60,12 +60,19 @@ public struct AlertHookStore: Sendable {
     /// environment variable (plus `secretPrefix`, e.g. "Bearer ").
     public func add(name: String, url: String, secretHeader: String? = nil, secretEnv: String? = nil,
                     secretPrefix: String = "") throws -> AlertHook {
+        try ScheduleStore.checkName(name, what: "alert hook")
         guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), ["http", "https"].contains(scheme),
               let host = parsed.host, !host.isEmpty else {
             throw QueueStoreError.invalidInput("hook URL must be an http:// or https:// URL with a host, got \"\(Self.redact(url))\"")
         }
         guard (secretHeader == nil) == (secretEnv == nil) else {
             throw QueueStoreError.invalidInput("a secret header needs both its name and the environment variable holding its value")
+        }
+        if let header = secretHeader, header.range(of: #"^[A-Za-z0-9-]{1,100}$"#, options: .regularExpression) == nil {
+            throw QueueStoreError.invalidInput("header name \"\(header.prefix(120))\" must be letters, digits and '-'")
+        }
+        if let variable = secretEnv, variable.range(of: #"^[A-Za-z_][A-Za-z0-9_]{0,127}$"#, options: .regularExpression) == nil {
+            throw QueueStoreError.invalidInput("\"\(variable.prefix(130))\" is not an environment variable name (letters, digits, '_', not starting with a digit)")
         }
         guard let row = try connection.run("""
             SELECT name, url, secret_header, secret_env, secret_prefix, enabled
@@ -127,6 +134,11 @@ public struct AlertHookStore: Sendable {
         try connection.run("""
             SELECT record_alert_delivery(\(id), \(ok), \(httpStatus), \(error), \(durationMs), \(Self.maxAttempts))
             """).scalar()
+    }
+
+    /// Whether migration 0008 is applied; the worker's alerts thread waits quietly until it is.
+    public func isInstalled() throws -> Bool {
+        try connection.run("SELECT to_regproc('sync_alert_states') IS NOT NULL AS ok").scalar()
     }
 
     /// URLs may carry user:password; never echo that part.

@@ -59,6 +59,13 @@ public struct ScheduleStore: Sendable {
     /// Validates the expression and payload here (so nothing is stored when either is wrong),
     /// then stores the schedule with its first fire time after the database's clock.
     public func add(_ schedule: NewSchedule) throws -> Schedule {
+        try Self.checkName(schedule.name, what: "schedule")
+        guard (-1_000_000...1_000_000).contains(schedule.priority) else {
+            throw QueueStoreError.invalidInput("priority \(schedule.priority) is outside -1000000…1000000")
+        }
+        guard (1...200).contains(schedule.jobType.count) else {
+            throw QueueStoreError.invalidInput("job type must be 1 to 200 characters")
+        }
         let cron = try CronExpression(schedule.cron)
         guard let data = schedule.payload.raw.data(using: .utf8),
               (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil else {
@@ -91,6 +98,18 @@ public struct ScheduleStore: Sendable {
 
     public func delete(_ name: String) throws {
         try connection.run("SELECT delete_schedule(\(name))")
+    }
+
+    /// Names of schedules and alert hooks: what the CHECK constraints of 0008 accept, said plainly.
+    static func checkName(_ name: String, what: String) throws {
+        guard name.range(of: #"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"#, options: .regularExpression) != nil else {
+            throw QueueStoreError.invalidInput("\(what) name \"\(name.prefix(120))\" must be 1 to 100 letters, digits, '.', '_', ':' or '-', starting with a letter or digit")
+        }
+    }
+
+    /// Whether migration 0008 is applied; the worker's ticker waits quietly until it is.
+    public func isInstalled() throws -> Bool {
+        try connection.run("SELECT to_regproc('lock_due_schedules') IS NOT NULL AS ok").scalar()
     }
 
     /// The next fire time after the database's clock (not this host's: tickers on several hosts

@@ -109,6 +109,10 @@ extension WorkerPool {
         let slot = DatabaseSlot(config: configuration.database, label: "alerts", log: log)
         let deliverer = AlertDeliverer()
         let stop = { self.isStopping }
+        guard awaitMigration(slot: slot, feature: "alert hooks", { try AlertHookStore(connection: $0).isInstalled() }) else {
+            slot.close()
+            return
+        }
         while !isStopping {
             do {
                 let attempts = try slot.run(stop: stop) { try deliverer.round($0) }

@@ -12,6 +12,10 @@ extension WorkerPool {
     func scheduleLoop() {
         let slot = DatabaseSlot(config: configuration.database, label: "schedules", log: log)
         let stop = { self.isStopping }
+        guard awaitMigration(slot: slot, feature: "schedules", { try ScheduleStore(connection: $0).isInstalled() }) else {
+            slot.close()
+            return
+        }
         while !isStopping {
             let wait: Double?
             do {
@@ -28,5 +32,27 @@ extension WorkerPool {
             interruptibleSleep(min(Self.scheduleLookInterval, max(0.01, (wait ?? .infinity) + 0.005)), stop: stop)
         }
         slot.close()
+    }
+}
+
+extension WorkerPool {
+    /// Waits until `installed` says the feature's migration is applied, checking every 30 s, so a
+    /// worker on a database not yet migrated to 0008 logs one line instead of an error a second
+    /// and starts the feature once `queuetop migrate` has run. False when the pool stops first.
+    func awaitMigration(slot: DatabaseSlot, feature: String, _ installed: (Connection) throws -> Bool) -> Bool {
+        var warned = false
+        while !isStopping {
+            do {
+                if try slot.run(stop: { self.isStopping }, installed) { return true }
+            } catch {
+                continue  // the database is unreachable: the slot logged and backed off
+            }
+            if !warned {
+                log(.warning, "\(feature) are off: this database lacks migration 0008 (run `queuetop migrate`); checking again every 30 s")
+                warned = true
+            }
+            interruptibleSleep(30, stop: { self.isStopping })
+        }
+        return false
     }
 }

@@ -26,7 +26,7 @@ import Testing
                 (["alerts", "hooks", "add", "x", "ftp://example.com"], "http:// or https://"),
                 (["alerts", "hooks", "add", "x", "https://example.com", "--secret-header", "Authorization"], "needs both"),
                 (["alerts", "hooks", "add", "slack", "https://example.com"], "already exists"),
-                (["alerts", "hooks", "add", "bad name", "https://example.com"], "alert_hooks_name_check"),
+                (["alerts", "hooks", "add", "bad name", "https://example.com"], "alert hook name \"bad name\" must be"),
                 (["alerts", "hooks", "remove", "nope"], "unknown alert hook \"nope\""),
                 (["alerts", "deliveries", "--limit", "0"], "--limit 0"),
             ]

@@ -29,9 +29,9 @@ import Synchronization
                 (NewSchedule(name: "x", cron: "61 * * * * *", queue: "q", jobType: "t"), "second field"),
                 (NewSchedule(name: "x", cron: "* * * * *", queue: "q", jobType: "t", payload: JSONText("{nope")), "not valid JSON"),
                 (NewSchedule(name: "fetch-emails", cron: "* * * * *", queue: "q", jobType: "t"), "already exists"),
-                (NewSchedule(name: "bad name", cron: "* * * * *", queue: "q", jobType: "t"), "schedules_name_check"),
+                (NewSchedule(name: "bad name", cron: "* * * * *", queue: "q", jobType: "t"), "schedule name \"bad name\" must be 1 to 100 letters"),
                 (NewSchedule(name: "x", cron: "* * * * *", queue: "q", jobType: "t", priority: 2_000_000), "priority"),
-                (NewSchedule(name: "x", cron: "* * * * *", queue: "q", jobType: ""), "job_type"),
+                (NewSchedule(name: "x", cron: "* * * * *", queue: "q", jobType: ""), "job type must be 1 to 200 characters"),
             ]
             for (schedule, expected) in bad {
                 #expect(throws: QueueStoreError.self) { _ = try store.add(schedule) }

@@ -229,3 +229,32 @@ import TestSupport
         }
     }
 }
+
+/// A worker on a database without migration 0008 keeps working jobs and says once that
+/// schedules and alert hooks are off, instead of logging an error every second.
+@Suite struct NotMigratedFeatureTests {
+    @Test func aWorkerWithoutMigration0008WarnsOnceAndStillWorks() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            try conn.query("DROP FUNCTION lock_due_schedules(int)")
+            try conn.query("DROP FUNCTION sync_alert_states(double precision)")
+            let lines = Mutex<[String]>([])
+            let pool = WorkerPool(configuration: WorkerPoolConfiguration(
+                database: db.config, queues: ["plain"], concurrency: 2, handlers: HandlerTable(bindings: [:]),
+                pollInterval: 0.2, log: { level, message in lines.withLock { $0.append("\(level) \(message)") } }))
+            try pool.start()
+            _ = try JobStore(connection: conn).enqueue(NewJob(queue: "plain", type: "noop"))
+            let done = PoolFixture.eventually(timeout: 10) {
+                (try? PoolFixture.count(conn, "SELECT count(*)::int FROM job_queue WHERE status = 'completed'")) == 1
+            }
+            Thread.sleep(forTimeInterval: 1.5)
+            pool.stop(grace: 1)
+            #expect(done)
+            let logged = lines.withLock { $0 }
+            #expect(logged.filter { $0.contains("schedules are off") }.count == 1)
+            #expect(logged.filter { $0.contains("alert hooks are off") }.count == 1)
+            #expect(!logged.contains { $0.hasPrefix("error") }, "\(logged)")
+        }
+    }
+}
