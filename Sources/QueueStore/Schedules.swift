@@ -71,6 +71,10 @@ public struct ScheduleStore: Sendable {
               (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil else {
             throw QueueStoreError.invalidInput("payload is not valid JSON: \(schedule.payload.raw.prefix(80))")
         }
+        // enqueue_job's own limit: a bigger payload would make every tick fail.
+        guard data.count <= 1_048_576 else {
+            throw QueueStoreError.invalidInput("payload is \(data.count) bytes; the limit is 1 MiB (1048576 bytes)")
+        }
         let next = try nextRun(cron)
         let row = try connection.run("""
             SELECT \(unsafeRaw: Self.columns) FROM create_schedule(\(schedule.name), \(cron.source), \(schedule.queue),

@@ -118,6 +118,46 @@ import Synchronization
         }
     }
 
+    @Test func aTickWhoseJobIsStillPendingIsDeduplicated() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            let store = ScheduleStore(connection: conn)
+            _ = try store.add(NewSchedule(name: "again", cron: "* * * * *", queue: "again", jobType: "t"))
+            try conn.query("UPDATE schedules SET next_run_at = date_trunc('minute', now())")
+            #expect(try store.tick().fired.map(\.outcome) == ["enqueued"])
+            // The same tick due again (a clock step back, a restored backup): the dedup key holds.
+            try conn.query("UPDATE schedules SET next_run_at = date_trunc('minute', now())")
+            #expect(try store.tick().fired.map(\.outcome) == ["deduplicated"])
+            #expect(try jobs(conn, queue: "again") == 1)
+        }
+    }
+
+    @Test func aFailingEnqueueIsRecordedAndTheScheduleStillAdvances() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            let store = ScheduleStore(connection: conn)
+            _ = try store.add(NewSchedule(name: "huge", cron: "* * * * *", queue: "huge", jobType: "t"))
+            #expect(throws: QueueStoreError.self) {
+                _ = try store.add(NewSchedule(name: "huge2", cron: "* * * * *", queue: "huge", jobType: "t",
+                                              payload: JSONText("\"" + String(repeating: "a", count: 1_100_000) + "\"")))
+            }
+            // A raw UPDATE gives it a payload enqueue_job refuses (over 1 MiB).
+            try conn.query("""
+                UPDATE schedules SET payload = jsonb_build_object('x', repeat('a', 1100000)),
+                                     next_run_at = date_trunc('minute', now())
+                """)
+            let fired = try store.tick().fired
+            #expect(fired.count == 1 && fired[0].outcome.hasPrefix("error: payload of job 1 is"))
+            let s = try store.get("huge")
+            let now: Date = try conn.query("SELECT now()").scalar()
+            #expect(s.enabled && s.nextRunAt > now && s.lastOutcome == fired[0].outcome)
+            #expect(try jobs(conn, queue: "huge") == 0)
+            #expect(try store.list().count == 1)
+        }
+    }
+
     @Test func disabledSchedulesDoNotFireAndEnableRestartsTheClock() throws {
         try TestDatabase.with { db in
             let conn = try db.connect()
