@@ -17,6 +17,8 @@ import QueueStore
 /// - listener: LISTEN queuetop_jobs, wakes the fetcher;
 /// - retention: prunes finished jobs and bulk operations when this worker wins the run
 ///   (Maintenance.swift; at most one worker per interval across all hosts).
+/// - schedules: enqueues due cron schedules (ScheduleTicker.swift);
+/// - alerts: turns health alerts firing or clearing into webhook POSTs (AlertHookDelivery.swift).
 public final class WorkerPool: Sendable {
     public let id: String
     let configuration: WorkerPoolConfiguration
@@ -67,6 +69,8 @@ public final class WorkerPool: Sendable {
         spawn("maintenance") { self.maintenanceLoop() }
         spawn("listener") { self.listenLoop() }
         spawn("retention") { self.retentionLoop() }
+        spawn("schedules") { self.scheduleLoop() }
+        spawn("alerts") { self.alertLoop() }
         for n in 0..<configuration.concurrency {
             executorThreads.enter()
             let thread = Thread { self.executeLoop(); self.executorThreads.leave() }

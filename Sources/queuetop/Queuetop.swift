@@ -19,6 +19,8 @@ struct Queuetop: ParsableCommand {
             QueueCommand.self,
             LeadsCommand.self,
             DemoCommand.self,
+            ScheduleCommand.self,
+            AlertsCommand.self,
         ]
     )
 

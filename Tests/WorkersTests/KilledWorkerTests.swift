@@ -15,17 +15,7 @@ extension PoolTests {
 @Suite("killed worker process")
 struct KilledWorkerTests {
     func spawnWorker(_ db: TestDatabase, config: String, log: String) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: QueuetopBinary.path)
-        process.arguments = ["worker", "--queues", "crash", "--concurrency", "8", "--batch-size", "20", "--config", config]
-        var env = ProcessInfo.processInfo.environment
-        env["DATABASE_URL"] = db.conninfo
-        process.environment = env
-        FileManager.default.createFile(atPath: log, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        return process
+        try PoolFixture.spawnWorker(db, arguments: ["--queues", "crash", "--concurrency", "8", "--batch-size", "20", "--config", config], log: log)
     }
 
     @Test func killNineLosesNothing() throws {

@@ -11,8 +11,17 @@ final class LoopbackHTTPServer: @unchecked Sendable {  // fd set once in init; b
     private let fd: Int32
     private let lock = NSLock()
     private var _bodies: [String] = []
+    private var _requests: [Request] = []
 
     var bodies: [String] { lock.withLock { _bodies } }
+    /// Every request in arrival order, with its headers (names lowercased).
+    var requests: [Request] { lock.withLock { _requests } }
+
+    struct Request: Sendable {
+        let path: String
+        let headers: [String: String]
+        let body: String
+    }
 
     init() throws {
         signal(SIGPIPE, SIG_IGN)  // a client that gave up must not kill the test process
@@ -79,7 +88,15 @@ final class LoopbackHTTPServer: @unchecked Sendable {  // fd set once in init; b
         let requestLine = text.split(separator: "\r\n").first.map(String.init) ?? ""
         let path = requestLine.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
         let body = String(decoding: data[(headerEnd! + 4)...], as: UTF8.self)
-        lock.withLock { _bodies.append(body) }
+        var requestHeaders: [String: String] = [:]
+        for line in String(decoding: data[0..<headerEnd!], as: UTF8.self).split(separator: "\r\n").dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            requestHeaders[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        lock.withLock {
+            _bodies.append(body)
+            _requests.append(Request(path: path, headers: requestHeaders, body: body))
+        }
         let response: (Int, [String], String)
         switch path {
         case "/ok": response = (200, [], "{\"ok\":true}")
