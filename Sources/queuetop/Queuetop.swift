@@ -11,6 +11,7 @@ struct Queuetop: ParsableCommand {
             Both a postgres:// URI and a 'host=… dbname=…' string work; sslmode is honoured.
             """,
         subcommands: [
+            DashCommand.self,
             MigrateCommand.self,
             WorkerCommand.self,
             StatusCommand.self,
@@ -18,7 +19,9 @@ struct Queuetop: ParsableCommand {
             DLQCommand.self,
             QueueCommand.self,
             LeadsCommand.self,
-        ]
+        ],
+        // `queuetop` alone opens the dashboard, as an operator expects of a *top.
+        defaultSubcommand: DashCommand.self
     )
 
     // Declared here too so that `queuetop --db URL migrate` (options before the subcommand)
