@@ -13,7 +13,7 @@ import Testing
         try TestDatabase.with { db in
             let conn = try db.connect()
             defer { conn.close() }
-            try deadLetters(conn, 1, type: "x")
+            try seedDeadLetters(conn, 1, type: "x")
             let calls = Atomic<Int>(0)
             let listener = ChangeListener(database: db.config, minimumGap: 0.5) { calls.add(1, ordering: .relaxed) }
             listener.start()

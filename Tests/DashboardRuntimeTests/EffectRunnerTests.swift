@@ -13,8 +13,8 @@ import Testing
         try TestDatabase.with { db in
             let conn = try db.connect()
             defer { conn.close() }
-            try deadLetters(conn, 3, type: "smtp_error")
-            try deadLetters(conn, 2, type: "timeout")
+            try seedDeadLetters(conn, 3, type: "smtp_error")
+            try seedDeadLetters(conn, 2, type: "timeout")
             let harness = RunnerHarness(db.config)
             let snapshot = harness.post([.refresh]) { if case .snapshotLoaded(let s, _) = $0 { s } else { nil } }
             #expect(snapshot?.queue(named: "emails")?.counts.deadLetter == 5)
@@ -30,8 +30,8 @@ import Testing
         try TestDatabase.with { db in
             let conn = try db.connect()
             defer { conn.close() }
-            let smtp = try deadLetters(conn, 3, type: "smtp_error")
-            let other = try deadLetters(conn, 2, type: "timeout")
+            let smtp = try seedDeadLetters(conn, 3, type: "smtp_error")
+            let other = try seedDeadLetters(conn, 2, type: "timeout")
             let harness = RunnerHarness(db.config)
             let key = DLQGroupKey(queue: "emails", errorType: "smtp_error")
             let asked = OperatorAction.requeueGroup(key, resetAttempts: false, asOf: nil)
@@ -47,8 +47,8 @@ import Testing
             let effects = reduce(&state, .key(.character("y")))
             let text = harness.post(effects) { if case .actionFinished(let t, _) = $0 { t } else { nil } }
             #expect(text == "requeued 3 jobs from emails / smtp_error")
-            #expect(try statuses(conn, smtp) == ["pending"])
-            #expect(try statuses(conn, other) == ["dead_letter"])
+            #expect(try jobStatuses(conn, smtp) == ["pending"])
+            #expect(try jobStatuses(conn, other) == ["dead_letter"])
             let audit = try AuditStore(connection: conn).list(action: "dlq.requeue")
             #expect(audit.count == 1)
             #expect(audit.first?.actor == "tester@testhost" && audit.first?.affected == 3)
@@ -59,8 +59,8 @@ import Testing
         try TestDatabase.with { db in
             let conn = try db.connect()
             defer { conn.close() }
-            let untyped = try deadLetters(conn, 2, type: nil)
-            let typed = try deadLetters(conn, 4, type: "smtp_error")
+            let untyped = try seedDeadLetters(conn, 2, type: nil)
+            let typed = try seedDeadLetters(conn, 4, type: "smtp_error")
             let harness = RunnerHarness(db.config)
             let key = DLQGroupKey(queue: "emails", errorType: nil)
             let count = harness.post([.preview(.deleteGroup(key, asOf: nil))]) {
@@ -71,8 +71,8 @@ import Testing
                 if case .actionFinished(let t, _) = $0 { t } else { nil }
             }
             #expect(text == "requeued 2 jobs from emails / (no type) (attempts reset)")
-            #expect(try statuses(conn, untyped) == ["pending"])
-            #expect(try statuses(conn, typed) == ["dead_letter"])
+            #expect(try jobStatuses(conn, untyped) == ["pending"])
+            #expect(try jobStatuses(conn, typed) == ["dead_letter"])
         }
     }
 
@@ -97,7 +97,7 @@ import Testing
         try TestDatabase.with { db in
             let conn = try db.connect()
             defer { conn.close() }
-            try deadLetters(conn, 1, type: "x")
+            try seedDeadLetters(conn, 1, type: "x")
             let harness = RunnerHarness(db.config)
             let finished: (Message) -> String? = { if case .actionFinished(let t, _) = $0 { t } else { nil } }
             #expect(harness.post([.perform(.pause(queue: "emails"))], until: finished) == "paused emails")
@@ -116,7 +116,7 @@ import Testing
         try TestDatabase.with { db in
             let conn = try db.connect()
             defer { conn.close() }
-            let ids = try deadLetters(conn, 2, type: "x")
+            let ids = try seedDeadLetters(conn, 2, type: "x")
             let harness = RunnerHarness(db.config, readOnly: true)
             let snapshot = harness.post([.refresh]) { if case .snapshotLoaded(let s, _) = $0 { s } else { nil } }
             #expect(snapshot != nil)
@@ -124,7 +124,7 @@ import Testing
                 if case .actionFailed(let t, _) = $0 { t } else { nil }
             }
             #expect(failed?.contains("read-only") == true)
-            #expect(try statuses(conn, ids) == ["dead_letter"])
+            #expect(try jobStatuses(conn, ids) == ["dead_letter"])
             #expect(try AuditStore(connection: conn).list().isEmpty)
         }
     }

@@ -54,6 +54,7 @@ struct DashCommand: ParsableCommand {
             throw ExitCode(2)
         }
         signal(SIGPIPE, SIG_IGN)  // a handler's child closing its stdin early must not kill us
+        unblockSignals([SIGHUP, SIGTERM, SIGINT, SIGWINCH])
         let database = try connection.config()
         let start = try DashStartup.check(database, readOnlyFlag: readOnly)
         let workers = try noWorkers ? nil : startPool(database)

@@ -71,13 +71,7 @@ final class ShutdownSignals: @unchecked Sendable {  // sources are only touched 
     private final class Counter: Sendable { let value = Mutex(0) }
 
     init(_ handler: @escaping @Sendable (Int) -> Void) {
-        // A parent may start us with these blocked (Foundation's Process does); blocked, they
-        // would never reach the sources. Done on the main thread before the pool's threads
-        // exist, so they all inherit the unblocked mask.
-        var unblock = sigset_t()
-        sigemptyset(&unblock)
-        for sig in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&unblock, sig) }
-        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        unblockSignals([SIGTERM, SIGINT, SIGHUP])
         let count = Counter()
         for sig in [SIGTERM, SIGINT, SIGHUP] {
             signal(sig, SIG_IGN)  // the dispatch source sees it; the default action (exit) must not run
