@@ -20,7 +20,8 @@ public final class TmuxSession: @unchecked Sendable {  // used from one test thr
         try tmux(args)
         // bash replaces an inherited PS1 for root; set it where it sticks.
         try type("PS1='\(Self.prompt)'; clear", enter: true)
-        _ = waitFor(timeout: 10) { $0.hasPrefix(Self.prompt) }
+        // capture-pane drops trailing blanks, so the prompt's space is not on screen.
+        _ = waitFor(timeout: 10) { $0.hasPrefix(Self.prompt.trimmingCharacters(in: .whitespaces)) }
     }
 
     deinit { close() }
