@@ -47,3 +47,39 @@ import Testing
         #expect(reduce(&s, .tick(t0.addingTimeInterval(6.2))) == [.refresh])
     }
 }
+
+@Suite struct StatusSelectorTests {
+    let t0 = Date(timeIntervalSince1970: 1_795_000_000)
+
+    /// A snapshot with these workers (id, status, in-flight), decoded as the database sends it.
+    func snapshot(workers: [(String, String, Int)]) throws -> HealthSnapshot {
+        let rows = workers.map { w in
+            #"{"id":"\#(w.0)","host":"h","pid":1,"queues":[],"concurrency":10,"in_flight":\#(w.2),"status":"\#(w.1)","started_at":"2026-11-18T00:00:00Z","last_seen":"2026-11-18T00:00:00Z"}"#
+        }
+        return try HealthSnapshot.decode(json: """
+            {"generated_at":"2026-11-18T00:00:00Z","queues":[],"alerts":[],"error_types":[],"workers":[\(rows.joined(separator: ","))],"circuit_breakers":[],"lead_migrations":[]}
+            """)
+    }
+
+    @Test func theStatusLineCountsLiveWorkersAndTheirJobsOnly() throws {
+        var s = DashboardState(now: t0)
+        #expect(s.statusWorkers.isEmpty && s.statusInFlight == 0 && s.secondsSinceRefresh == nil)
+        let snapshot = try snapshot(workers: [("a", "running", 3), ("b", "draining", 2), ("c", "lost", 7), ("d", "stopped", 0)])
+        _ = reduce(&s, .snapshotLoaded(snapshot, at: t0))
+        #expect(s.statusWorkers.map(\.id) == ["a", "b"])
+        #expect(s.statusInFlight == 5)
+        _ = reduce(&s, .tick(t0.addingTimeInterval(3.4)))
+        #expect(s.secondsSinceRefresh == 3)
+    }
+
+    @Test func theBannerCountsDownToTheRetry() {
+        var s = DashboardState(now: t0)
+        #expect(s.reconnectCountdown == nil)
+        _ = reduce(&s, .disconnected(reason: "connection refused", retryIn: 4.2, at: t0))
+        #expect(s.reconnectCountdown == 5)
+        _ = reduce(&s, .tick(t0.addingTimeInterval(4)))
+        #expect(s.reconnectCountdown == 1)
+        _ = reduce(&s, .tick(t0.addingTimeInterval(9)))
+        #expect(s.reconnectCountdown == 0)
+    }
+}
