@@ -38,6 +38,9 @@ let package = Package(
         .target(name: "Workers", dependencies: ["QueueStore", "Postgres"]),
         // Dashboard state and reducer: no I/O, no curses.
         .target(name: "Dashboard", dependencies: ["QueueStore"]),
+        // The dashboard's database side: effect runner thread, LISTEN/NOTIFY, reconnects.
+        // No curses, so it is tested against Postgres without a terminal.
+        .target(name: "DashboardRuntime", dependencies: ["Dashboard", "QueueStore", "Postgres"]),
         // Pure views drawing Dashboard state into an in-memory ScreenBuffer.
         .target(name: "TerminalUI", dependencies: ["Dashboard"]),
         // The only importer of ncursesw.
@@ -45,7 +48,7 @@ let package = Package(
         .executableTarget(
             name: "queuetop",
             dependencies: [
-                "Postgres", "QueueStore", "Workers", "Dashboard", "TerminalUI", "Curses",
+                "Postgres", "QueueStore", "Workers", "Dashboard", "DashboardRuntime", "TerminalUI", "Curses",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -61,7 +64,8 @@ let package = Package(
             dependencies: ["TerminalUI", "Dashboard", "QueueStore", "TestSupport"],
             exclude: ["Snapshots"]
         ),
-        .testTarget(name: "CLITests", dependencies: ["Postgres", "QueueStore", "TestSupport"]),
+        .testTarget(name: "DashboardRuntimeTests", dependencies: ["DashboardRuntime", "Dashboard", "QueueStore", "Postgres", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Postgres", "QueueStore", "Dashboard", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -14,6 +14,9 @@ public enum Message: Sendable {
     case auditLoaded([AuditEntry])
     /// The exact number of rows a confirmation would touch, counted as of `asOf`.
     case previewCounted(OperatorAction, count: Int, asOf: Date)
+    /// The database announced a change (NOTIFY queuetop_changed, already coalesced by the
+    /// listener): reload what is on screen now instead of at the next interval.
+    case changed(at: Date)
     case actionFinished(String, at: Date)
     case actionFailed(String, at: Date)
 }

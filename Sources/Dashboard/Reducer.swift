@@ -43,6 +43,12 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
         guard state.confirmation?.action.sameTarget(as: action) == true else { return [] }
         state.confirmation = Confirmation(action: action.pinned(asOf: asOf), count: count)
         return []
+    case .changed(let at):
+        state.now = at
+        // Paused means paused: the operator is reading a frozen screen. While disconnected the
+        // tick's retry schedule decides (a notification only proves the listener's link is up).
+        guard !state.refreshPaused, state.connection == .connected else { return [] }
+        return [.refresh] + reloadCurrentList(state)
     case .actionFinished(let text, let at):
         state.flash = Flash(text, kind: .success, at: at)
         state.marked.removeAll()

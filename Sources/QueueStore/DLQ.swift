@@ -45,7 +45,7 @@ public struct DLQStore: Sendable {
     public func list(_ filter: DLQFilter = DLQFilter(), limit: Int = 100) throws -> [DLQJob] {
         try requireQueue(filter.queue)
         let rows = try connection.run("""
-            SELECT id, queue, job_type, error_type, error_message, attempt_count, max_attempts, last_error_at, created_at
+            SELECT \(unsafeRaw: Self.jobColumns)
             FROM job_queue
             WHERE status = 'dead_letter'
               AND (\(filter.queue)::text IS NULL OR queue = \(filter.queue))
@@ -53,12 +53,17 @@ public struct DLQStore: Sendable {
             ORDER BY last_error_at DESC NULLS LAST, id
             LIMIT \(max(1, min(limit, 100000)))
             """)
-        return try rows.map {
-            DLQJob(id: try $0.decode("id"), queue: try $0.decode("queue"), jobType: try $0.decode("job_type"),
-                   errorType: try $0.decode("error_type"), errorMessage: try $0.decode("error_message"),
-                   attemptCount: try $0.decode("attempt_count"), maxAttempts: try $0.decode("max_attempts"),
-                   lastErrorAt: try $0.decode("last_error_at"), createdAt: try $0.decode("created_at"))
-        }
+        return try rows.map(Self.decodeJob)
+    }
+
+    /// The columns `decodeJob` reads, for every query that lists dead-letter jobs.
+    static let jobColumns = "id, queue, job_type, error_type, error_message, attempt_count, max_attempts, last_error_at, created_at"
+
+    static func decodeJob(_ row: Row) throws -> DLQJob {
+        DLQJob(id: try row.decode("id"), queue: try row.decode("queue"), jobType: try row.decode("job_type"),
+               errorType: try row.decode("error_type"), errorMessage: try row.decode("error_message"),
+               attemptCount: try row.decode("attempt_count"), maxAttempts: try row.decode("max_attempts"),
+               lastErrorAt: try row.decode("last_error_at"), createdAt: try row.decode("created_at"))
     }
 
     public func groups(queue: String? = nil) throws -> [DLQGroup] {

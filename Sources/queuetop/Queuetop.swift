@@ -11,6 +11,7 @@ struct Queuetop: ParsableCommand {
             Both a postgres:// URI and a 'host=… dbname=…' string work; sslmode is honoured.
             """,
         subcommands: [
+            DashCommand.self,
             MigrateCommand.self,
             WorkerCommand.self,
             StatusCommand.self,
@@ -21,7 +22,9 @@ struct Queuetop: ParsableCommand {
             DemoCommand.self,
             ScheduleCommand.self,
             AlertsCommand.self,
-        ]
+        ],
+        // `queuetop` alone opens the dashboard, as an operator expects of a *top.
+        defaultSubcommand: DashCommand.self
     )
 
     // Declared here too so that `queuetop --db URL migrate` (options before the subcommand)

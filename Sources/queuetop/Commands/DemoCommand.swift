@@ -74,7 +74,7 @@ struct DemoProduceCommand: ParsableCommand {
         let stop = Mutex(false)
         let signals = ShutdownSignals { _ in stop.withLock { $0 = true } }
         let deadline = seconds.map { Date().addingTimeInterval($0) }
-        let log = StderrLog()
+        let log = LineLog(.standardError)
         let producer = DemoProducer(config: config) { log(.warning, $0) }
         producer.run(shouldStop: {
             stop.withLock { $0 } || stopWith.map { !Self.isAlive($0) } == true || deadline.map { Date() >= $0 } == true

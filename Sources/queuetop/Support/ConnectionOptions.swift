@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Postgres
+import QueueStore
 
 /// `--db`, shared by every command that talks to Postgres.
 struct ConnectionOptions: ParsableArguments {
@@ -25,7 +26,7 @@ struct ConnectionOptions: ParsableArguments {
         } catch let error as PostgresError {
             throw CLIError(error.description)
         }
-        try conn.execute("SELECT set_config('queuetop.actor', \(OperatorIdentity.current), false)")
+        try AuditStore(connection: conn).identify()
         return conn
     }
 }

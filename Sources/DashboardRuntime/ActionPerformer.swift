@@ -1,0 +1,89 @@
+import Dashboard
+import Foundation
+import Postgres
+import QueueStore
+
+/// Runs one confirmed `OperatorAction` through the stores and says what happened, in the words
+/// the footer shows ("requeued 412 jobs from emails / smtp_error"). The SQL functions write
+/// the audit rows themselves; the connection has been identified with the operator's
+/// `user@host` (`AuditStore.identify`), so each row names who acted.
+struct ActionPerformer {
+    let connection: Connection
+
+    func perform(_ action: OperatorAction) throws -> String {
+        let dlq = DLQStore(connection: connection)
+        let queues = QueueConfigStore(connection: connection)
+        switch action {
+        case .requeueGroup(let key, let reset, let asOf):
+            // Without a pinned count (never via the reducer, which previews first) act on what
+            // is dead now rather than on whatever dies while the batches run.
+            let cutoff = try asOf ?? dlq.now()
+            let n = try dlq.requeue(inGroup: key.queue, errorType: key.errorType, resetAttempts: reset, asOf: cutoff)
+            return "requeued \(jobs(n)) from \(key.label)\(reset ? " (attempts reset)" : "")"
+        case .requeueJobs(let ids, let reset):
+            if ids.count == 1 {
+                // The single-job function says why it refuses (not dead-lettered, dedup key held).
+                try dlq.requeue(id: ids[0], resetAttempts: reset)
+                return "requeued 1 job\(reset ? " (attempts reset)" : "")"
+            }
+            let n = try dlq.requeue(ids: ids, resetAttempts: reset)
+            return "requeued \(outOf(n, ids.count))\(reset ? " (attempts reset)" : "")"
+        case .deleteGroup(let key, let asOf):
+            let cutoff = try asOf ?? dlq.now()
+            let n = try dlq.delete(inGroup: key.queue, errorType: key.errorType, asOf: cutoff)
+            return "deleted \(jobs(n)) from \(key.label)"
+        case .deleteJobs(let ids):
+            return "deleted \(outOf(try dlq.delete(ids: ids), ids.count))"
+        case .cancelMigration(let runID, let name):
+            let result = try LeadMigrationStore(connection: connection).cancel(run: runID)
+            if result.cancelled == 0 { return "lead migration \(name) was no longer running" }
+            return "cancelled lead migration \(name): \(result.leadsMoved) leads moved (they stay), \(result.leadsNotMoved) not moved"
+        case .pause(let queue):
+            try queues.pause(queue)
+            return "paused \(queue)"
+        case .resume(let queue):
+            try queues.resume(queue)
+            return "resumed \(queue)"
+        case .setConcurrency(let queue, let limit):
+            try queues.setConcurrency(queue, limit)
+            return "\(queue) concurrency set to \(limit.map(String.init) ?? "unlimited")"
+        case .trigger(let queue):
+            return "ran \(queue) now: \(jobs(try queues.runNow(queue))) due"
+        }
+    }
+
+    /// Counts a confirmation dialog shows. Group actions are pinned to the server's clock at the
+    /// moment of counting, so confirming touches exactly what was counted.
+    func preview(_ action: OperatorAction) throws -> (count: Int, asOf: Date) {
+        let dlq = DLQStore(connection: connection)
+        let asOf = try dlq.now()
+        switch action {
+        case .requeueGroup(let key, _, _), .deleteGroup(let key, _):
+            return (try dlq.count(inGroup: key.queue, errorType: key.errorType, asOf: asOf), asOf)
+        case .requeueJobs(let ids, _), .deleteJobs(let ids):
+            return (ids.count, asOf)
+        case .cancelMigration, .pause, .resume, .setConcurrency, .trigger:
+            return (1, asOf)
+        }
+    }
+
+    /// A short label for failures: "requeue failed: …".
+    static func verb(_ action: OperatorAction) -> String {
+        switch action {
+        case .requeueGroup, .requeueJobs: return "requeue"
+        case .deleteGroup, .deleteJobs: return "delete"
+        case .cancelMigration: return "cancel"
+        case .pause: return "pause"
+        case .resume: return "resume"
+        case .setConcurrency: return "scale"
+        case .trigger: return "run now"
+        }
+    }
+
+    private func jobs(_ n: Int) -> String { n == 1 ? "1 job" : "\(n) jobs" }
+
+    /// "5 jobs", or "3 of 5 jobs" when some were no longer in the DLQ (or their dedup key is held).
+    private func outOf(_ n: Int, _ requested: Int) -> String {
+        n == requested ? jobs(n) : "\(n) of \(jobs(requested)) (the others were no longer in the DLQ or their dedup key is active)"
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Postgres
+import Synchronization
+
+/// LISTENs on `queuetop_changed` (operator actions, breaker changes, bulk-operation progress)
+/// on a connection of its own and calls `onChange` — at most once per `minimumGap` seconds, so
+/// a busy system cannot cause a redraw storm: notifications arriving within the gap are folded
+/// into one call at its end.
+///
+/// A lost connection is re-established with jittered backoff; after a reconnect `onChange`
+/// fires once, because whatever changed while it was away was not announced to it.
+public final class ChangeListener: Sendable {
+    public static let channel = "queuetop_changed"
+
+    private let database: ManagedConnection
+    private let minimumGap: Double
+    private let onChange: @Sendable () -> Void
+    private let stopping = Atomic<Bool>(false)
+    private let finished = DispatchSemaphore(value: 0)
+
+    public init(database config: ConnectionConfig, minimumGap: Double = 0.5, onChange: @escaping @Sendable () -> Void) {
+        self.database = ManagedConnection(config: config) { try $0.listen(ChangeListener.channel) }
+        self.minimumGap = minimumGap
+        self.onChange = onChange
+    }
+
+    public func start() {
+        let thread = Thread { [self] in
+            loop()
+            database.drop()
+            finished.signal()
+        }
+        thread.name = "queuetop-dashboard-listen"
+        thread.start()
+    }
+
+    /// Ends the thread within about `minimumGap` (its longest wait).
+    public func stop() {
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        _ = finished.wait(timeout: .now() + 10)
+    }
+
+    private var isStopping: Bool { stopping.load(ordering: .sequentiallyConsistent) }
+
+    private func loop() {
+        var backoff = Backoff()
+        var lastFired = Date.distantPast
+        var owed = false       // a change arrived during the gap and has not been reported yet
+        var wasDown = false
+        while !isStopping {
+            do {
+                let notifications = try database.run { try $0.waitForNotifications(timeout: minimumGap) }
+                if wasDown { owed = true; wasDown = false }
+                backoff.reset()
+                if !notifications.isEmpty { owed = true }
+            } catch {
+                // Only connection problems reach here in practice; ManagedConnection has
+                // dropped the link and the next `run` reconnects.
+                wasDown = true
+                sleep(seconds: backoff.next())
+                continue
+            }
+            let now = Date()
+            if owed && now.timeIntervalSince(lastFired) >= minimumGap {
+                owed = false
+                lastFired = now
+                onChange()
+            }
+        }
+    }
+
+    /// Sleeps in short steps so `stop` is never kept waiting for a long backoff.
+    private func sleep(seconds: Double) {
+        let until = Date().addingTimeInterval(seconds)
+        while !isStopping && Date() < until { Thread.sleep(forTimeInterval: min(0.1, until.timeIntervalSinceNow)) }
+    }
+}

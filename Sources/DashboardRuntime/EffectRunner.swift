@@ -1,0 +1,140 @@
+import Dashboard
+import Foundation
+import Postgres
+import QueueStore
+
+/// The dashboard's database thread: takes `Effect`s from a mailbox, runs them on its own
+/// connection through the QueueStore stores, and posts the answers as `Message`s to the inbox.
+/// The drawing thread only ever posts and drains, so it never waits on the database.
+///
+/// When the database is unreachable a load answers `.disconnected` with a jittered backoff
+/// delay; the reducer's tick asks for `.refresh` again when it is due, and the next successful
+/// refresh clears the banner. The reason shown comes from `PostgresError`, which never carries
+/// the password.
+public final class EffectRunner: Sendable {
+    private let mailbox = EffectMailbox()
+    private let inbox: Inbox
+    private let database: ManagedConnection
+    private let clock: @Sendable () -> Date
+    private let finished = DispatchSemaphore(value: 0)
+    private let backoff = LockedBackoff()
+
+    /// - Parameters:
+    ///   - actor: the operator's `user@host`, recorded in the audit rows of actions.
+    ///   - readOnly: the session is made read-only on the server too (`--read-only`), so not
+    ///     even a bug could write through it.
+    public init(database config: ConnectionConfig, actor: String, readOnly: Bool, inbox: Inbox,
+                clock: @escaping @Sendable () -> Date = Date.init) {
+        self.inbox = inbox
+        self.clock = clock
+        self.database = ManagedConnection(config: config) { connection in
+            try AuditStore(connection: connection).identify(actor: actor)
+            if readOnly { try connection.execute("SET default_transaction_read_only = on") }
+        }
+    }
+
+    public func start() {
+        let thread = Thread { [self] in
+            while let effect = mailbox.take() {
+                inbox.post(run(effect))
+            }
+            database.drop()
+            finished.signal()
+        }
+        thread.name = "queuetop-dashboard-db"
+        thread.start()
+    }
+
+    /// Queues effects for the database thread (`.quit` is the caller's business and ignored).
+    /// Never blocks on the database.
+    public func post(_ effects: [Effect]) {
+        mailbox.post(effects.filter { $0 != .quit })
+    }
+
+    /// Lets the effect in progress and any confirmed action still waiting finish, closes the
+    /// connection and ends the thread. Returns false if that took longer than `timeout`.
+    @discardableResult
+    public func stop(timeout: Double = 10) -> Bool {
+        mailbox.close()
+        return finished.wait(timeout: .now() + timeout) == .success
+    }
+
+    /// Runs one effect and says what came of it. Never throws: every failure becomes a message.
+    func run(_ effect: Effect) -> [Message] {
+        do {
+            let messages = try database.run { try execute(effect, on: $0) }
+            if effect == .refresh { backoff.reset() }
+            return messages
+        } catch let error as PostgresError where error.isConnectionProblem {
+            return connectionLost(error, during: effect)
+        } catch {
+            return [.actionFailed(failureText(effect, error), at: clock())]
+        }
+    }
+
+    private func execute(_ effect: Effect, on connection: Connection) throws -> [Message] {
+        let dlq = DLQStore(connection: connection)
+        switch effect {
+        case .refresh:
+            let snapshot = try HealthStore(connection: connection).snapshot().snapshot
+            return [.snapshotLoaded(snapshot, at: clock())]
+        case .loadDLQGroups:
+            return [.dlqGroupsLoaded(try dlq.groups())]
+        case .loadDLQJobs(let key):
+            return [.dlqJobsLoaded(key, try dlq.jobs(inGroup: key.queue, errorType: key.errorType))]
+        case .loadJobDetail(let id):
+            guard let detail = try dlq.detail(id: id) else {
+                return [.actionFailed("job \(id.uuidString.lowercased()) is no longer in the DLQ", at: clock())]
+            }
+            let attempts = try dlq.attempts(jobID: id).map {
+                JobDetail.Attempt(attempt: $0.attempt, errorType: $0.errorType, message: $0.message,
+                                  worker: $0.worker, failedAt: $0.failedAt)
+            }
+            return [.jobDetailLoaded(JobDetail(job: detail.job, payloadJSON: detail.payloadJSON,
+                                               errorDetailsJSON: detail.errorDetailsJSON, attempts: attempts))]
+        case .loadAudit:
+            return [.auditLoaded(try AuditStore(connection: connection).list(limit: 500))]
+        case .preview(let action):
+            let (count, asOf) = try ActionPerformer(connection: connection).preview(action)
+            return [.previewCounted(action, count: count, asOf: asOf)]
+        case .perform(let action):
+            let text = try ActionPerformer(connection: connection).perform(action)
+            return [.actionFinished(text, at: clock())]
+        case .quit:
+            return []
+        }
+    }
+
+    /// The link is down. Loads report `.disconnected` (banner, stale data, automatic retry).
+    /// An action may or may not have committed before the link broke, so the operator is told
+    /// to check rather than told it failed — and it is never retried on its own.
+    private func connectionLost(_ error: PostgresError, during effect: Effect) -> [Message] {
+        let now = clock()
+        let disconnected = Message.disconnected(reason: error.description, retryIn: backoff.next(), at: now)
+        guard case .perform(let action) = effect else { return [disconnected] }
+        let verb = ActionPerformer.verb(action)
+        return [.actionFailed("\(verb): connection lost (\(error.description)); it may not have been done — check the Audit screen (6) before retrying", at: now),
+                disconnected]
+    }
+
+    private func failureText(_ effect: Effect, _ error: Error) -> String {
+        switch effect {
+        case .perform(let action): return "\(ActionPerformer.verb(action)) failed: \(error)"
+        case .preview(let action): return "cannot count for \(ActionPerformer.verb(action)): \(error)"
+        case .refresh: return "refresh failed: \(error)"
+        case .loadDLQGroups, .loadDLQJobs: return "cannot load the DLQ: \(error)"
+        case .loadJobDetail: return "cannot load the job: \(error)"
+        case .loadAudit: return "cannot load the audit log: \(error)"
+        case .quit: return "\(error)"
+        }
+    }
+}
+
+/// Reconnect delays for the banner: 1 s doubling to 15 s, jittered so many dashboards do not
+/// hammer a restarting server in step. Locked because `stop` may race the thread.
+private final class LockedBackoff: @unchecked Sendable {  // all state behind `lock`
+    private let lock = NSLock()
+    private var backoff = Backoff(initial: 1, maximum: 15)
+    func next() -> Double { lock.withLock { backoff.next() } }
+    func reset() { lock.withLock { backoff.reset() } }
+}

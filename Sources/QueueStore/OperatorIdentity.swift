@@ -1,0 +1,39 @@
+import Foundation
+import Postgres
+
+/// `user@host` of the person running queuetop, recorded with every operator action.
+public enum OperatorIdentity {
+    public static var current: String {
+        let user: String
+        if let pw = getpwuid(geteuid()), let name = pw.pointee.pw_name {
+            user = String(cString: name)
+        } else {
+            user = ProcessInfo.processInfo.environment["USER"] ?? "uid\(geteuid())"
+        }
+        return "\(user)@\(ProcessInfo.processInfo.hostName)"
+    }
+}
+
+extension AuditStore {
+    /// Tells the server who is acting on this session: the operator functions write the audit
+    /// rows themselves and read the actor from `queuetop.actor` (docs/DESIGN.md), so every
+    /// client that acts — CLI or dashboard — must call this once per new connection.
+    public func identify(actor: String = OperatorIdentity.current) throws {
+        try connection.run("SELECT set_config('queuetop.actor', \(actor), false)")
+    }
+
+    /// Whether this session may run operator actions: a writable server (not a standby, not
+    /// default_transaction_read_only) and a role allowed to change jobs and queues and to record
+    /// the audit row. The dashboard opens read-only when it may not, instead of failing each key.
+    public func mayAct() throws -> Bool {
+        try connection.run("""
+            SELECT NOT pg_is_in_recovery()
+               AND current_setting('transaction_read_only') = 'off'
+               AND has_table_privilege('job_queue', 'UPDATE')
+               AND has_table_privilege('job_queue', 'DELETE')
+               AND has_table_privilege('queues', 'UPDATE')
+               AND has_table_privilege('audit_log', 'INSERT')
+               AND has_function_privilege('requeue_dlq_jobs(uuid[], boolean)', 'EXECUTE')
+            """).scalar(Bool.self)
+    }
+}

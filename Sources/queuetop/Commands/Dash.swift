@@ -1,0 +1,131 @@
+import ArgumentParser
+import Curses
+import Dashboard
+import DashboardRuntime
+import Foundation
+import Postgres
+import QueueStore
+import Workers
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `queuetop dash` (and plain `queuetop`): the live console, with the worker pool embedded.
+struct DashCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dash",
+        abstract: "Open the dashboard: live queue health, DLQ triage and operator actions (the default command).",
+        discussion: """
+            Runs the worker pool in the same process unless --no-workers (worker options as for
+            `queuetop worker`; worker log lines go to --worker-log, since the terminal belongs to the
+            dashboard). The database must be reachable at start: otherwise queuetop says why and exits 1
+            before touching the terminal. Once open, an outage shows "disconnected — retrying in Ns" over
+            the last data, and recovery is automatic. Standard input and output must be a terminal
+            (exit 2 otherwise; use `queuetop status` in scripts). Q, SIGTERM or SIGHUP restore the
+            terminal first, then stop the workers gracefully (--grace) and exit 0.
+            The dashboard is read-only with --read-only, or when the database role may not act.
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var pool: WorkerPoolOptions
+
+    @Flag(name: .long, help: "Do not run workers in this process (only watch and act).")
+    var noWorkers = false
+
+    @Flag(name: .long, help: "Allow no action at all; the database session is read-only too.")
+    var readOnly = false
+
+    @Option(name: .long, help: ArgumentHelp("Seconds between refreshes, 0.5 to 60 (change live with [ and ]).", valueName: "seconds"))
+    var refresh: Double = 2
+
+    @Option(name: .long, help: ArgumentHelp("Append the embedded workers' log lines to this file (default: discarded).", valueName: "file"))
+    var workerLog: String?
+
+    func validate() throws {
+        guard (DashboardState.minimumInterval...DashboardState.maximumInterval).contains(refresh) else {
+            throw ValidationError("--refresh must be between 0.5 and 60 seconds, got \(refresh)")
+        }
+    }
+
+    func run() throws {
+        // Before anything else: a dashboard without a terminal is a mistake, not an outage.
+        guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
+            FileHandle.standardError.write(Data("Error: \(TerminalError.notATerminal.description)\n".utf8))
+            throw ExitCode(2)
+        }
+        signal(SIGPIPE, SIG_IGN)  // a handler's child closing its stdin early must not kill us
+        unblockSignals([SIGHUP, SIGTERM, SIGINT, SIGWINCH])
+        let database = try connection.config()
+        let start = try DashStartup.check(database, readOnlyFlag: readOnly)
+        let workers = try noWorkers ? nil : startPool(database)
+        let terminal: Terminal
+        do {
+            terminal = try Terminal()
+        } catch {
+            workers?.stop(grace: pool.grace)
+            throw CLIError("cannot open the terminal: \(error)")
+        }
+        let session = DashSession(database: database, terminal: terminal, readOnly: start.readOnly,
+                                  refreshInterval: refresh, initial: start.snapshot)
+        let signal = session.run()
+        // The terminal comes back first: the operator sees their shell while workers drain.
+        terminal.restore()
+        if let workers {
+            if signal != .hangup {  // after a hang-up there is nobody to read it
+                FileHandle.standardError.write(Data("queuetop: stopping the workers (running jobs get up to \(Int(pool.grace)) s)…\n".utf8))
+            }
+            workers.stop(grace: pool.grace)
+            workers.waitUntilStopped()
+        }
+        session.close()
+    }
+
+    private func startPool(_ database: ConnectionConfig) throws -> WorkerPool {
+        let handle: FileHandle?
+        if let workerLog {
+            guard FileManager.default.fileExists(atPath: workerLog) || FileManager.default.createFile(atPath: workerLog, contents: nil),
+                  let file = FileHandle(forWritingAtPath: workerLog) else {
+                throw CLIError("cannot write the worker log \(workerLog): check the path and its permissions")
+            }
+            file.seekToEndOfFile()
+            handle = file
+        } else {
+            handle = nil
+        }
+        let log = LineLog(handle)
+        let workers = try pool.makePool(database: database, log: { level, message in log(level, message) })
+        do {
+            try workers.start()
+        } catch let error as PostgresError {
+            throw CLIError("cannot start the embedded workers: \(error.description) (or run with --no-workers)")
+        }
+        return workers
+    }
+}
+
+/// What the dashboard needs to know before it takes over the terminal, checked with one
+/// short-lived connection so every startup problem is a plain message on a normal terminal.
+enum DashStartup {
+    struct Result {
+        var snapshot: HealthSnapshot
+        var readOnly: Bool
+    }
+
+    static func check(_ database: ConnectionConfig, readOnlyFlag: Bool) throws -> Result {
+        let conn: Connection
+        do {
+            conn = try Connection.connect(database)
+        } catch let error as PostgresError {
+            throw CLIError("cannot reach the database: \(error.description)")
+        }
+        defer { conn.close() }
+        let snapshot: HealthSnapshot
+        do {
+            snapshot = try HealthStore(connection: conn).snapshot().snapshot
+        } catch {
+            throw CLIError("cannot read queue health from \(database.redacted): \(error) — is the schema installed? run `queuetop migrate`")
+        }
+        let mayAct = try cliErrors { try AuditStore(connection: conn).mayAct() }
+        return Result(snapshot: snapshot, readOnly: readOnlyFlag || !mayAct)
+    }
+}

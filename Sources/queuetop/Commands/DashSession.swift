@@ -1,0 +1,77 @@
+import Curses
+import Dashboard
+import DashboardRuntime
+import Foundation
+import Postgres
+import QueueStore
+import TerminalUI
+
+/// The running dashboard: the drawing thread's loop (this object), the database thread
+/// (`EffectRunner`) and the change listener, joined by the inbox and the terminal's waker.
+/// The loop never calls libpq: it draws, reads keys, feeds the reducer and posts effects.
+final class DashSession {
+    private let terminal: Terminal
+    private let inbox: Inbox
+    private let runner: EffectRunner
+    private let listener: ChangeListener
+    private var state: DashboardState
+
+    /// How often the loop wakes on its own: the reducer's clock ("3s ago", refresh due, retry
+    /// due). Unchanged frames write nothing to the terminal, so this costs no bytes.
+    private static let tick = 0.25
+
+    init(database: ConnectionConfig, terminal: Terminal, readOnly: Bool, refreshInterval: Double, initial: HealthSnapshot) {
+        self.terminal = terminal
+        let waker = terminal.waker
+        let inbox = Inbox(wake: { waker.wake() })
+        self.inbox = inbox
+        runner = EffectRunner(database: database, actor: OperatorIdentity.current, readOnly: readOnly, inbox: inbox)
+        listener = ChangeListener(database: database) { inbox.post([.changed(at: Date())]) }
+        var state = DashboardState(now: Date(), readOnly: readOnly)
+        state.refreshInterval = refreshInterval
+        // The startup check already read a snapshot: the first frame has data.
+        _ = reduce(&state, .snapshotLoaded(initial, at: Date()))
+        self.state = state
+    }
+
+    /// Runs until the operator quits (nil) or a signal arrives (which one).
+    func run() -> TerminalSignal? {
+        runner.start()
+        listener.start()
+        var lastTick = Date()
+        while !state.quitting {
+            var buffer = terminal.makeBuffer()
+            DashboardView.draw(state, into: &buffer)
+            terminal.present(buffer)
+            switch terminal.nextEvent(timeout: .milliseconds(Int(Self.tick * 1000))) {
+            case .key(.control("l")):
+                terminal.redrawAll()
+            case .key(let key):
+                apply(.key(key))
+            case .signal(let signal):
+                return signal
+            case .wake, .timeout:
+                break
+            }
+            // Drained on every pass, not only on `.wake`: a wake-up coalesced with a key press
+            // must not leave answers waiting until the next one.
+            for message in inbox.drain() { apply(message) }
+            let now = Date()
+            if now.timeIntervalSince(lastTick) >= Self.tick {
+                lastTick = now
+                apply(.tick(now))
+            }
+        }
+        return nil
+    }
+
+    private func apply(_ message: Message) {
+        runner.post(reduce(&state, message))
+    }
+
+    /// Stops the listener and the database thread (a confirmed action still waiting runs first).
+    func close() {
+        listener.stop()
+        runner.stop()
+    }
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import Postgres
+import Workers
+
+/// The worker-pool options `queuetop worker` and `queuetop dash` share, and how they become a
+/// configured `WorkerPool`.
+struct WorkerPoolOptions: ParsableArguments {
+    static let configVariable = "QUEUETOP_WORKER_CONFIG"
+
+    @Option(name: .long, help: ArgumentHelp("Queues to work, comma-separated (default: every queue).", valueName: "a,b"))
+    var queues: String?
+
+    @Option(name: .long, help: "Handler threads: jobs run at once by this process.")
+    var concurrency = 10
+
+    @Option(name: .long, help: "Most jobs per claim and per completion round trip.")
+    var batchSize = 100
+
+    @Option(name: .long, help: "Claiming threads, each with its own connection (2 helps a deep backlog when concurrency >= 2 batches).")
+    var claimers = 1
+
+    @Option(name: .long, help: ArgumentHelp("Handler config file (JSON).", valueName: "file"))
+    var config: String?
+
+    @Option(name: .long, help: "Seconds running jobs get to finish at shutdown before they are released.")
+    var grace: Double = 30
+
+    func validate() throws {
+        guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 10000") }
+        guard (1...10_000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 10000") }
+        guard (1...8).contains(claimers) else { throw ValidationError("--claimers must be between 1 and 8") }
+        guard grace >= 0 else { throw ValidationError("--grace must be 0 or more seconds") }
+    }
+
+    /// Loads the handler config (checking secrets, URLs, programs) and builds the pool; nothing
+    /// is started. Config warnings go to `log`.
+    func makePool(database: ConnectionConfig, log: @escaping WorkerLogger) throws -> WorkerPool {
+        let configPath = config ?? ProcessInfo.processInfo.environment[Self.configVariable].flatMap { $0.isEmpty ? nil : $0 }
+        let file: WorkerConfigFile
+        do {
+            file = try configPath.map { try WorkerConfigFile.load(path: $0, database: database) }
+                ?? WorkerConfigFile.defaults(database: database)
+        } catch let error as WorkerConfigError {
+            throw CLIError("bad worker config: \(error.message)")
+        }
+        for warning in file.warnings { log(.warning, warning) }
+        let queueList = queues?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return WorkerPool(configuration: WorkerPoolConfiguration(
+            database: database, queues: queueList, concurrency: concurrency, batchSize: batchSize, claimers: claimers,
+            handlers: file.handlers, breaker: file.breaker, log: log))
+    }
+}

@@ -1,0 +1,120 @@
+import Dashboard
+import Foundation
+import Postgres
+import QueueStore
+import TestSupport
+import Testing
+
+/// The real binary in a real terminal (tmux, 120×40) against the private Postgres, driven with
+/// keystrokes as an on-call engineer would. Serialized: each runs a dashboard process, and the
+/// machine is small.
+@Suite(.serialized) struct DashboardEndToEndTests {
+    /// Starts `queuetop <arguments>` from the session's shell; the shell prints the exit status.
+    func launch(_ tmux: TmuxSession, _ arguments: String) throws {
+        try tmux.type("\"$QT_BIN\" \(arguments) --db \"$QT_DB\"; echo \"exit=$?\"", enter: true)
+        #expect(tmux.waitFor(timeout: 20) { _ in tmux.alternateScreenOn } != nil, "the dashboard took over the screen")
+    }
+
+    /// Back at the shell: the dashboard exited 0, the terminal left the alternate screen, and
+    /// the shell's lines from before the dashboard are visible again.
+    func expectRestoredShell(_ tmux: TmuxSession, timeout: Double = 20) {
+        // The status line the shell prints, not the typed command (which contains "exit=" too).
+        func status(_ screen: String) -> Substring? { screen.split(separator: "\n").first { $0.hasPrefix("exit=") } }
+        let screen = tmux.waitFor(timeout: timeout) { status($0) != nil && !tmux.alternateScreenOn }
+        #expect(screen.flatMap(status) == "exit=0", "exit status: \(screen ?? tmux.screen())")
+        #expect(screen?.contains("\"$QT_BIN\"") == true, "the shell's own lines are back")
+        #expect(screen?.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix("$") == true, "back at the prompt")
+    }
+
+    @Test func requeueAGroupFromTheDLQScreenTouchesExactlyThoseJobsAndIsAudited() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            // Groups are listed biggest first: timeout (4) on row 0, smtp_error (3) on row 1.
+            let other = try seedDeadLetters(conn, 4, type: "timeout")
+            let target = try seedDeadLetters(conn, 3, type: "smtp_error")
+            let tmux = try TmuxSession(width: 120, height: 40, environment: ["QT_BIN": QueuetopBinary.path, "QT_DB": db.conninfo])
+            defer { tmux.close() }
+            try launch(tmux, "dash --no-workers")
+            try tmux.keys("3")
+            // An operator moves once the groups are on screen (keys before that act on an empty list).
+            #expect(tmux.waitFor(timeout: 10) { $0.contains("smtp_error") } != nil, "the DLQ groups are listed")
+            try tmux.keys("Down")
+            try tmux.keys("r")
+            let prompt = Confirmation(action: .requeueGroup(DLQGroupKey(queue: "emails", errorType: "smtp_error"),
+                                                            resetAttempts: false, asOf: nil), count: 3).prompt
+            #expect(prompt == "Requeue 3 jobs from emails / smtp_error?")
+            let shown = tmux.waitFor(timeout: 15) { $0.contains(prompt) }
+            #expect(shown != nil, "the confirmation shows the exact count: \(tmux.screen())")
+            try tmux.keys("y")
+
+            let deadline = Date().addingTimeInterval(15)
+            while try jobStatuses(conn, target) != ["pending"], Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+            #expect(try jobStatuses(conn, target) == ["pending"])
+            #expect(try jobStatuses(conn, other) == ["dead_letter"])
+            let audit = try AuditStore(connection: conn).list(action: "dlq.requeue")
+            #expect(audit.count == 1 && audit.first?.affected == 3)
+            #expect(audit.first?.actor == OperatorIdentity.current)
+
+            try tmux.keys("Q")
+            expectRestoredShell(tmux)
+        }
+    }
+
+    /// Steady state on an idle database: a refresh that changes nothing writes next to nothing.
+    @Test func anIdleRefreshWritesUnderTwoKilobytesAndSIGHUPRestoresTheTerminal() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            _ = try seedDeadLetters(conn, 2, type: "timeout")
+            let tmux = try TmuxSession(width: 120, height: 40, environment: ["QT_BIN": QueuetopBinary.path, "QT_DB": db.conninfo])
+            defer { tmux.close() }
+            let capture = FileManager.default.temporaryDirectory.appendingPathComponent("\(tmux.name).bytes").path
+            defer { try? FileManager.default.removeItem(atPath: capture) }
+            try tmux.recordOutput(to: capture)
+            let interval = 0.5
+            try launch(tmux, "dash --no-workers --refresh \(interval)")
+            Thread.sleep(forTimeInterval: 3)  // first frame, first refreshes, listener connected
+            let refreshes = 20.0
+            let before = fileSize(capture)
+            Thread.sleep(forTimeInterval: refreshes * interval)
+            let perRefresh = Double(fileSize(capture) - before) / refreshes
+            print("dashboard bytes per idle refresh (120x40, --refresh \(interval)): \(perRefresh)")
+            #expect(perRefresh < 2048, "\(perRefresh) bytes per refresh")
+
+            guard let pid = tmux.foregroundChildPID() else {
+                Issue.record("no dashboard process under the shell")
+                return
+            }
+            kill(pid, SIGHUP)
+            expectRestoredShell(tmux)
+        }
+    }
+
+    /// With the embedded workers, quitting stops them gracefully: the worker row is deregistered.
+    @Test func quittingWithWorkersDeregistersThePool() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            _ = try JobStore(connection: conn).enqueue(NewJob(queue: "bench", type: "noop"))
+            let tmux = try TmuxSession(width: 80, height: 24, environment: ["QT_BIN": QueuetopBinary.path, "QT_DB": db.conninfo])
+            defer { tmux.close() }
+            try launch(tmux, "dash --concurrency 2 --grace 5")
+            let deadline = Date().addingTimeInterval(20)
+            var done = 0
+            while done == 0, Date() < deadline {
+                done = try conn.query("SELECT count(*)::int FROM job_queue WHERE status = 'completed'").scalar()
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            #expect(done == 1, "the embedded pool ran the job")
+            try tmux.keys("Q")
+            expectRestoredShell(tmux, timeout: 30)
+            let running: Int = try conn.query("SELECT count(*)::int FROM workers WHERE status <> 'stopped'").scalar()
+            #expect(running == 0)
+        }
+    }
+
+    private func fileSize(_ path: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0
+    }
+}
