@@ -37,15 +37,23 @@ import Testing
             defer { tmux.close() }
             try launch(tmux, "dash --no-workers")
             try tmux.keys("3")
-            // An operator moves once the groups are on screen (keys before that act on an empty list).
-            #expect(tmux.waitFor(timeout: 10) { $0.contains("smtp_error") } != nil, "the DLQ groups are listed")
+            // An operator moves once the groups are on screen (keys before that act on an empty
+            // list). "smtp_error" alone is not enough: the overview's top-errors panel shows it too.
+            #expect(tmux.waitFor(timeout: 10) { $0.contains("Dead-letter groups (2)") } != nil, "the DLQ groups are listed")
             try tmux.keys("Down")
+            // …and acts once the cursor is on the row (the ▸ marker, > in ASCII).
+            func smtpRowSelected(_ screen: String) -> Bool {
+                screen.split(separator: "\n").contains { $0.contains("smtp_error") && ($0.contains("▸") || $0.contains(">")) }
+            }
+            #expect(tmux.waitFor(timeout: 10, smtpRowSelected) != nil, "the cursor is on the smtp_error group")
             try tmux.keys("r")
             let prompt = Confirmation(action: .requeueGroup(DLQGroupKey(queue: "emails", errorType: "smtp_error"),
                                                             resetAttempts: false, asOf: nil), count: 3).prompt
             #expect(prompt == "Requeue 3 jobs from emails / smtp_error?")
             let shown = tmux.waitFor(timeout: 15) { $0.contains(prompt) }
             #expect(shown != nil, "the confirmation shows the exact count: \(tmux.screen())")
+            // Never confirm a dialog that does not say what the test expects.
+            guard shown != nil else { try tmux.keys("Escape"); try tmux.keys("Q"); return }
             try tmux.keys("y")
 
             let deadline = Date().addingTimeInterval(15)
