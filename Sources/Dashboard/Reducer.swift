@@ -98,7 +98,9 @@ private func handleKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
     }
     switch key {
     case .character("?"): state.showHelp = true
-    case .character("q"), .escape: return goBack(&state)
+    case .character("q"): return goBack(&state, quitsAtHome: true)
+    // Esc never quits: an operator presses it repeatedly to close things and get home.
+    case .escape: return goBack(&state, quitsAtHome: false)
     case .character(let c) where ("1"..."6").contains(c):
         return switchScreen(&state, to: Screen(rawValue: Int(String(c))!)!)
     case .tab: return switchScreen(&state, to: nextScreen(state.screen, by: 1))
@@ -110,7 +112,7 @@ private func handleKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
     case .home, .character("g"): moveCursor(&state, to: 0)
     case .end, .character("G"): moveCursor(&state, to: Int.max)
     case .enter, .right, .character("l"): return drillIn(&state)
-    case .left, .character("h"): return goBack(&state)
+    case .left, .character("h"): return goBack(&state, quitsAtHome: false)
     case .character("/"):
         state.filterEditing = true
     case .character(":"):
@@ -149,13 +151,14 @@ func switchScreen(_ state: inout DashboardState, to screen: Screen) -> [Effect] 
     return reloadCurrentList(state)
 }
 
-private func goBack(_ state: inout DashboardState) -> [Effect] {
+private func goBack(_ state: inout DashboardState, quitsAtHome: Bool) -> [Effect] {
     if !state.activeFilter.isEmpty {
         state.filter[state.screen] = nil
         return []
     }
     switch state.screen {
     case .overview:
+        guard quitsAtHome else { return [] }
         state.quitting = true
         return [.quit]
     case .dlq:

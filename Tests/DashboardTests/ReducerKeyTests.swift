@@ -14,6 +14,17 @@ import Testing
         text.flatMap { reduce(&state, .key(.character($0))) }
     }
 
+    @Test func escapeAndLeftOnHomeNeverQuit() {
+        // An operator mashes Esc to close whatever is open; that must not end the session.
+        var home = DashboardState(now: t0)
+        #expect(press(&home, .escape, .escape, .left, .character("h")) == [])
+        #expect(!home.quitting && home.screen == .overview)
+        var deep = DashboardState(now: t0)
+        _ = press(&deep, .character("4"))
+        _ = press(&deep, .escape, .escape)
+        #expect(deep.screen == .overview && !deep.quitting)
+    }
+
     @Test func qOnHomeQuitsAndCapitalQQuitsFromAnywhere() {
         var home = DashboardState(now: t0)
         #expect(press(&home, .character("q")) == [.quit])
