@@ -6,9 +6,10 @@ import QueueStore
 /// that restart or crash the server: the suite's shared cluster serves every other test at the
 /// same moment and must never go down.
 ///
-/// Durable settings (no `--fast`): an immediate shutdown is a crash, and a cluster without fsync
-/// and with asynchronous commit could lose acknowledged commits in one, which would be a fault
-/// of the test setup, not of queuetop.
+/// Synchronous commit stays on (not scripts/pg `--fast`): an immediate shutdown is a crash, and
+/// asynchronous commit would lose acknowledged commits still in WAL buffers, a fault of the test
+/// setup, not of queuetop. fsync is turned off: the server process crashes, the OS does not, so
+/// what was written to the OS survives, and the test does not wait on the shared disk.
 public final class PrivateCluster: Sendable {
     public let name: String
     /// The migrated `queuetop` database of this cluster.
@@ -27,6 +28,8 @@ public final class PrivateCluster: Sendable {
         config = try ConnectionConfig(url)
         let conn = try Connection.connect(config)
         defer { conn.close() }
+        try conn.executeScript("ALTER SYSTEM SET fsync = off")
+        try conn.executeScript("SELECT pg_reload_conf()")
         try MigrationRunner(files: try MigrationFiles.load()).migrate(on: conn)
     }
 

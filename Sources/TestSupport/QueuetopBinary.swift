@@ -14,6 +14,26 @@ public enum QueuetopBinary {
         return dir.appendingPathComponent("queuetop").standardizedFileURL.path
     }
 
+    /// Starts the binary in the background (a worker, say) with `environment` added to this
+    /// process's (DATABASE_URL removed unless given), stdout discarded and stderr appended to
+    /// the file `stderrLog`. The caller stops it.
+    public static func start(_ arguments: [String], environment: [String: String] = [:], stderrLog: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "DATABASE_URL")
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        if !FileManager.default.fileExists(atPath: stderrLog) { FileManager.default.createFile(atPath: stderrLog, contents: nil) }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrLog))
+        handle.seekToEndOfFile()
+        process.standardError = handle
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     /// Runs the binary to completion and returns its exit status and output.
     public static func run(_ arguments: [String], environment: [String: String] = [:],
                            stdin: String? = nil, timeout: Double = 60) throws -> (status: Int32, stdout: String, stderr: String) {

@@ -74,20 +74,9 @@ enum PoolFixture {
     /// stderr appended to `log`.
     static func spawnWorker(conninfo: String, queues: [String], config: String, log: String,
                             concurrency: Int = 8, batch: Int = 20) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: QueuetopBinary.path)
-        process.arguments = ["worker", "--queues", queues.joined(separator: ","), "--concurrency", "\(concurrency)",
-                             "--batch-size", "\(batch)", "--config", config]
-        var env = ProcessInfo.processInfo.environment
-        env["DATABASE_URL"] = conninfo
-        process.environment = env
-        if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        handle.seekToEndOfFile()
-        process.standardError = handle
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        return process
+        try QueuetopBinary.start(["worker", "--queues", queues.joined(separator: ","), "--concurrency", "\(concurrency)",
+                                  "--batch-size", "\(batch)", "--config", config],
+                                 environment: ["DATABASE_URL": conninfo], stderrLog: log)
     }
 
     /// SIGTERM, then SIGKILL if the worker has not exited within `timeout`. Returns whether it
