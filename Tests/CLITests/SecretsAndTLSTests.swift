@@ -87,7 +87,7 @@ import Testing
                 if !registered { Thread.sleep(forTimeInterval: 0.05) }
             }
             #expect(registered, "the worker did not start: \(String(decoding: FileManager.default.contents(atPath: log) ?? Data(), as: UTF8.self))")
-            let ps = try Self.output("/bin/ps", ["-ww", "-o", "args=", "-p", String(worker.processIdentifier)])
+            let ps = try QueuetopBinary.output(of: "/bin/ps", ["-ww", "-o", "args=", "-p", String(worker.processIdentifier)])
             let cmdline = String(decoding: FileManager.default.contents(atPath: "/proc/\(worker.processIdentifier)/cmdline") ?? Data(),
                                  as: UTF8.self)
             #expect(ps.contains("worker --queues mail --db"), "\(ps)")
@@ -120,17 +120,5 @@ import Testing
             #expect(!disabled.stderr.contains("SSL"))
             #expect(disabled.stderr.contains("password"), "\(disabled.stderr)")
         }
-    }
-
-    static func output(_ program: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
     }
 }

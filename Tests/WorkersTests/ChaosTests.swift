@@ -233,7 +233,7 @@ struct ChaosTests {
             #expect(try row.decode(0, as: String.self) == "dead_letter")
             #expect(try row.decode(1, as: String?.self) == "timeout")
             // The child was killed, not left running.
-            let leftover = try QueuetopTestShell.run("/usr/bin/pgrep", ["-f", "sleep \(marker)"])
+            let leftover = try QueuetopBinary.output(of: "/usr/bin/pgrep", ["-f", "sleep \(marker)"])
             #expect(leftover.isEmpty, "the runaway child process is still running")
             Self.report("runaway job (timeout 1 s)", runs: 2, jobs: 2, lost: 0, duplicated: 0,
                         stuck: try PoolFixture.count(conn, "SELECT count(*)::int FROM job_queue WHERE status IN ('pending', 'processing')"))
@@ -323,20 +323,4 @@ final class Locked<Value>: @unchecked Sendable {
     private var value: Value
     init(_ value: Value) { self.value = value }
     func withLock<T>(_ body: (inout Value) -> T) -> T { lock.withLock { body(&value) } }
-}
-
-/// Runs a helper program (pgrep) and returns its stdout.
-enum QueuetopTestShell {
-    static func run(_ program: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
 }
