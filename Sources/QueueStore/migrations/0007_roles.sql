@@ -82,7 +82,9 @@ begin
     'claim_jobs', 'complete_jobs', 'fail_jobs', 'fail_job', 'release_jobs', 'heartbeat_jobs',
     'rescue_stale_jobs', 'enqueue_job', 'enqueue_jobs', 'register_worker', 'worker_heartbeat',
     'deregister_worker', 'worker_queue_settings', 'set_circuit_breaker', 'run_bulk_operation_batch',
-    'run_next_bulk_operation_batch', 'process_lead_migration_batch']) loop
+    'run_next_bulk_operation_batch', 'process_lead_migration_batch',
+    -- retention run by whichever worker wins claim_maintenance (0005_maintenance)
+    'claim_maintenance', 'maintenance_progress', 'prune_jobs_batch', 'prune_bulk_operations']) loop
     execute format('alter function %s security definer set search_path = %I, pg_temp', f, current_schema());
   end loop;
 end $$;
@@ -134,7 +136,8 @@ select _roles_grant(array[
   'claim_jobs', 'complete_jobs', 'fail_jobs', 'fail_job', 'release_jobs', 'heartbeat_jobs',
   'rescue_stale_jobs', 'enqueue_job', 'enqueue_jobs', 'register_worker', 'worker_heartbeat',
   'deregister_worker', 'worker_queue_settings', 'set_circuit_breaker', 'run_bulk_operation_batch',
-  'run_next_bulk_operation_batch', 'process_lead_migration_batch'], 'queuetop_worker');
+  'run_next_bulk_operation_batch', 'process_lead_migration_batch',
+  'claim_maintenance', 'maintenance_progress', 'prune_jobs_batch', 'prune_bulk_operations'], 'queuetop_worker');
 
 -- ---------------------------------------------------------------------------------------------
 -- Audit rows are append-only for everyone but the owner. No role above has UPDATE, DELETE or
