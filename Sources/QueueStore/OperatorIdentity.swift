@@ -23,17 +23,12 @@ extension AuditStore {
     }
 
     /// Whether this session may run operator actions: a writable server (not a standby, not
-    /// default_transaction_read_only) and a role allowed to change jobs and queues and to record
-    /// the audit row. The dashboard opens read-only when it may not, instead of failing each key.
+    /// default_transaction_read_only) and a role that may execute the operator functions (every
+    /// write goes through them; see `QueueConfigStore.canOperate`). The dashboard opens read-only
+    /// when it may not, instead of offering keys that would fail with "permission denied".
     public func mayAct() throws -> Bool {
-        try connection.run("""
-            SELECT NOT pg_is_in_recovery()
-               AND current_setting('transaction_read_only') = 'off'
-               AND has_table_privilege('job_queue', 'UPDATE')
-               AND has_table_privilege('job_queue', 'DELETE')
-               AND has_table_privilege('queues', 'UPDATE')
-               AND has_table_privilege('audit_log', 'INSERT')
-               AND has_function_privilege('requeue_dlq_jobs(uuid[], boolean)', 'EXECUTE')
-            """).scalar(Bool.self)
+        let writable = try connection.run(
+            "SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off'").scalar(Bool.self)
+        return try writable && QueueConfigStore(connection: connection).canOperate()
     }
 }

@@ -57,6 +57,24 @@ public struct QueueConfigStore: Sendable {
         try apply("SELECT \(unsafeRaw: Self.columns) FROM update_queue_settings(\(name), \(settings)::jsonb)")
     }
 
+    /// Whether the connected role may run operator actions (pause, scale, requeue, delete,
+    /// cancel). The database is the authority (migration 0007 grants these functions to
+    /// `queuetop_operator`; owners and superusers have them anyway), so the dashboard asks it once
+    /// after connecting and goes read-only when the answer is no, instead of offering keys that
+    /// would fail with "permission denied".
+    public func canOperate() throws -> Bool {
+        try connection.run("""
+            SELECT bool_and(has_function_privilege(f::regprocedure, 'EXECUTE'))
+            FROM unnest(\(Self.operatorProbes)::text[]) f
+            """).scalar(Bool.self)
+    }
+
+    /// One function per kind of operator action: a role must be able to run all of them.
+    static let operatorProbes = [
+        "pause_queue(text)", "set_queue_concurrency(text, int)",
+        "requeue_dlq_jobs(uuid[], boolean)", "delete_dlq_jobs(uuid[])", "cancel_job(uuid)",
+    ]
+
     private func apply(_ query: Query) throws -> QueueConfig {
         guard let row = try connection.run(query).first else { throw QueueStoreError.database("the queue function returned nothing") }
         return try Self.decode(row)

@@ -14,9 +14,9 @@ public enum QueuetopBinary {
         return dir.appendingPathComponent("queuetop").standardizedFileURL.path
     }
 
-    /// Runs the binary to completion and returns its exit status and output.
-    public static func run(_ arguments: [String], environment: [String: String] = [:],
-                           stdin: String? = nil, timeout: Double = 60) throws -> (status: Int32, stdout: String, stderr: String) {
+    /// The binary with `arguments`, this process's environment without DATABASE_URL (a test
+    /// chooses its database explicitly), plus `environment`.
+    static func makeProcess(_ arguments: [String], environment: [String: String]) -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
@@ -24,6 +24,41 @@ public enum QueuetopBinary {
         env.removeValue(forKey: "DATABASE_URL")
         for (k, v) in environment { env[k] = v }
         process.environment = env
+        return process
+    }
+
+    /// Runs another program (ps, pgrep) to completion and returns its stdout, trimmed.
+    public static func output(of program: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Starts the binary in the background (a worker, say) with `environment` added to this
+    /// process's (DATABASE_URL removed unless given), stdout discarded and stderr appended to
+    /// the file `stderrLog`. The caller stops it.
+    public static func start(_ arguments: [String], environment: [String: String] = [:], stderrLog: String) throws -> Process {
+        let process = makeProcess(arguments, environment: environment)
+        if !FileManager.default.fileExists(atPath: stderrLog) { FileManager.default.createFile(atPath: stderrLog, contents: nil) }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrLog))
+        handle.seekToEndOfFile()
+        process.standardError = handle
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// Runs the binary to completion and returns its exit status and output.
+    public static func run(_ arguments: [String], environment: [String: String] = [:],
+                           stdin: String? = nil, timeout: Double = 60) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = makeProcess(arguments, environment: environment)
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
         process.standardError = err

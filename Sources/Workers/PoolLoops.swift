@@ -25,12 +25,15 @@ extension WorkerPool {
             }
             var claimed: [WorkerJob] = []
             var requested = 0
+            // Probes this plan reserved (claimPlan marks them claimed) whose claim has not run yet.
+            var unclaimedProbes = Set(plan.compactMap(\.2))
             do {
                 for (queues, limit, probeQueue) in plan {
                     requested += limit
                     let rows = try slot.run(stop: stop) {
                         try JobStore(connection: $0).claim(worker: id, queues: queues, max: limit)
                     }
+                    if let probeQueue { unclaimedProbes.remove(probeQueue) }
                     let jobs = rows.map {
                         WorkerJob(id: $0.id.uuidString.lowercased(), queue: $0.queue, type: $0.jobType,
                                   payload: $0.payload.raw, attemptCount: $0.attemptCount,
@@ -43,6 +46,10 @@ extension WorkerPool {
                 }
             } catch {
                 // The slot logged and backed off. Jobs of an earlier call of this plan are kept.
+                // A probe whose claim failed (the database went away) never ran: without this the
+                // half-open breaker would wait for its outcome forever and the queue would never
+                // be claimed again (found by ChaosTests' repeated PostgreSQL restarts).
+                shared.withLock { s in for queue in unclaimedProbes { s.breakers[queue]?.probeFoundNothing() } }
                 ledger.claimed(claimed, reserved: reserved)
                 work.push(claimed)
                 lastClaimWasFull = false

@@ -42,11 +42,22 @@ public final class SQLHandler: JobHandler, Sendable, CustomStringConvertible, Cu
     }
 
     public func handle(_ context: JobContext) -> JobOutcome {
+        // A pooled connection may have died while idle (the server restarted). That says nothing
+        // about the job: drop every idle connection (they went down together) and run the job
+        // once more on a fresh one, instead of failing it and feeding the circuit breaker.
+        let first = attempt(context, fresh: false)
+        guard first.wasPooledConnectionLost else { return first.outcome }
+        for connection in idle.withLock({ pool in defer { pool.removeAll() }; return pool }) { connection.close() }
+        return attempt(context, fresh: true).outcome
+    }
+
+    private func attempt(_ context: JobContext, fresh: Bool) -> (outcome: JobOutcome, wasPooledConnectionLost: Bool) {
         let connection: Connection
+        let pooled: Bool
         do {
-            connection = try checkout()
+            (connection, pooled) = try checkout(fresh: fresh)
         } catch {
-            return .failed(HandlerFailure(message: "sql handler cannot connect: \(error)", errorType: "connection_error", retryable: true))
+            return (.failed(HandlerFailure(message: "sql handler cannot connect: \(error)", errorType: "connection_error", retryable: true)), false)
         }
         var healthy = true
         defer { checkin(connection, healthy: healthy && connection.isConnected) }
@@ -55,18 +66,30 @@ public final class SQLHandler: JobHandler, Sendable, CustomStringConvertible, Cu
             case let .function(name):
                 try connection.execute("SELECT set_config('statement_timeout', \(String(Int(timeout * 1000))), false)")
                 try connection.query("SELECT \(unsafeRaw: name)(\(JSONText(context.job.payload))::jsonb)")
-                return .completed
+                return (.completed, false)
             case .bulkOperation:
-                return try runBulk(context, connection: connection)
+                return (try runBulk(context, connection: connection), false)
             }
         } catch let error as PostgresError {
-            healthy = !error.isConnectionProblem
-            return .failed(Self.classify(error))
+            healthy = !Self.isConnectionLost(error, on: connection)
+            return (.failed(healthy ? Self.classify(error) : Self.connectionFailure(error)), pooled && !healthy)
         } catch let error as QueueStoreError {
-            return .failed(Self.classify(error))
+            return (.failed(Self.classify(error)), false)
         } catch {
-            return .failed(HandlerFailure(message: String(describing: error), errorType: "sql_error", retryable: true))
+            return (.failed(HandlerFailure(message: String(describing: error), errorType: "sql_error", retryable: true)), false)
         }
+    }
+
+    /// libpq reports a socket closed by the server ("server closed the connection unexpectedly")
+    /// as a failed result without SQLSTATE, sometimes before it marks the connection bad: every
+    /// error from the server itself carries a SQLSTATE, so one without is the connection's.
+    static func isConnectionLost(_ error: PostgresError, on connection: Connection) -> Bool {
+        error.isConnectionProblem || !connection.isConnected || (error.kind == .query && error.sqlState == nil)
+    }
+
+    static func connectionFailure(_ error: PostgresError) -> HandlerFailure {
+        HandlerFailure(message: error.description, errorType: "connection_error",
+                       details: ["sqlstate": error.sqlState ?? ""], retryable: true)
     }
 
     private func runBulk(_ context: JobContext, connection: Connection) throws -> JobOutcome {
@@ -95,9 +118,7 @@ public final class SQLHandler: JobHandler, Sendable, CustomStringConvertible, Cu
     static func classify(_ error: PostgresError) -> HandlerFailure {
         let state = error.sqlState ?? ""
         let details: [String: any Sendable] = ["sqlstate": state]
-        if error.isConnectionProblem {
-            return HandlerFailure(message: error.description, errorType: "connection_error", details: details, retryable: true)
-        }
+        if error.isConnectionProblem { return connectionFailure(error) }
         if state == "57014" {
             return HandlerFailure(message: "SQL statement timed out: \(error.message)", errorType: "timeout", details: details, retryable: true)
         }
@@ -117,9 +138,9 @@ public final class SQLHandler: JobHandler, Sendable, CustomStringConvertible, Cu
         }
     }
 
-    private func checkout() throws -> Connection {
-        if let connection = idle.withLock({ $0.popLast() }) { return connection }
-        return try Connection.connect(database)
+    private func checkout(fresh: Bool) throws -> (Connection, pooled: Bool) {
+        if !fresh, let connection = idle.withLock({ $0.popLast() }) { return (connection, true) }
+        return (try Connection.connect(database), false)
     }
 
     private func checkin(_ connection: Connection, healthy: Bool) {

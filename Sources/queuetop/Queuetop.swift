@@ -30,4 +30,12 @@ struct Queuetop: ParsableCommand {
     // Declared here too so that `queuetop --db URL migrate` (options before the subcommand)
     // parses; subcommands read the same values through their own ConnectionOptions.
     @OptionGroup var connection: ConnectionOptions
+
+    /// Copies the arguments, then masks any password in the process's argv so `ps` cannot show
+    /// it (ArgvPasswordMask), then runs the command with the unmasked copy.
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        ArgvPasswordMask.apply()
+        main(arguments)
+    }
 }

@@ -14,15 +14,8 @@ import TestSupport
 extension PoolTests {
 @Suite("killed worker process")
 struct KilledWorkerTests {
-    func spawnWorker(_ db: TestDatabase, config: String, log: String) throws -> Process {
-        try PoolFixture.spawnWorker(db, arguments: ["--queues", "crash", "--concurrency", "8", "--batch-size", "20", "--config", config], log: log)
-    }
-
     @Test func killNineLosesNothing() throws {
-        guard FileManager.default.isExecutableFile(atPath: QueuetopBinary.path) else {
-            Issue.record("queuetop binary not found at \(QueuetopBinary.path); build it or set QUEUETOP_BIN")
-            return
-        }
+        guard PoolFixture.binaryIsBuilt else { return }
         try TestDatabase.with { db in
             let conn = try db.connect()
             defer { conn.close() }
@@ -31,11 +24,10 @@ struct KilledWorkerTests {
             // A short visibility timeout so the killed worker's jobs are rescued within the test.
             // Rescue counts an attempt and backs off; keep that short too.
             try conn.query("SELECT update_queue_settings('crash', '{\"visibility_timeout_s\": 2, \"backoff_base_s\": 0}'::jsonb)")
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qt-kill-\(UUID())")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            let config = dir.appendingPathComponent("workers.json").path
-            try #"{"handlers": {"ledger": {"kind": "sql", "function": "ledger_record", "timeout_s": 10}}}"#
-                .write(toFile: config, atomically: true, encoding: .utf8)
+            let (dir, config) = try PoolFixture.ledgerWorkerConfig()
+            func spawnWorker(_ db: TestDatabase, config: String, log: String) throws -> Process {
+                try PoolFixture.spawnWorker(conninfo: db.conninfo, queues: ["crash"], config: config, log: log)
+            }
 
             let first = try spawnWorker(db, config: config, log: dir.appendingPathComponent("first.log").path)
             #expect(try PoolFixture.eventually(timeout: 30) {
@@ -51,10 +43,7 @@ struct KilledWorkerTests {
             let allDone = try PoolFixture.eventually(timeout: 60) {
                 try PoolFixture.count(conn, "SELECT count(*)::int FROM job_queue WHERE status = 'completed'") == 400
             }
-            kill(second.processIdentifier, SIGTERM)
-            let exited = PoolFixture.eventually(timeout: 20) { !second.isRunning }
-            if !exited { kill(second.processIdentifier, SIGKILL) }
-            second.waitUntilExit()
+            let exited = PoolFixture.stopWorker(second)
             #expect(exited, "the worker did not stop on SIGTERM")
             #expect(allDone)
             #expect(second.terminationStatus == 0)

@@ -2,6 +2,7 @@ import Foundation
 import Postgres
 import QueueStore
 import TestSupport
+import Testing
 @testable import Workers
 
 /// Shared helpers for the pool tests: a ledger table that a `sql` handler writes, so a test can
@@ -54,5 +55,47 @@ enum PoolFixture {
             database: db.config, queues: queues, concurrency: concurrency, batchSize: batch, claimers: claimers,
             handlers: handlers ?? ledgerHandlers(db.config), pollInterval: 0.5, rescueInterval: 1,
             log: { level, message in if level != .info { print("[pool \(level)] \(message)") } }))
+    }
+
+    // MARK: worker processes (the real binary)
+
+    /// A scratch folder holding a worker config that binds job type `ledger` to the ledger SQL
+    /// function, for `queuetop worker` processes. Returns (folder, config path).
+    static func ledgerWorkerConfig() throws -> (dir: URL, config: String) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qt-workers-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let config = dir.appendingPathComponent("workers.json").path
+        try #"{"handlers": {"ledger": {"kind": "sql", "function": "ledger_record", "timeout_s": 10}}}"#
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        return (dir, config)
+    }
+
+    /// Starts `queuetop worker` with DATABASE_URL = `conninfo` (never on the command line), its
+    /// stderr appended to `log`.
+    static func spawnWorker(conninfo: String, queues: [String], config: String, log: String,
+                            concurrency: Int = 8, batch: Int = 20) throws -> Process {
+        try QueuetopBinary.start(["worker", "--queues", queues.joined(separator: ","), "--concurrency", "\(concurrency)",
+                                  "--batch-size", "\(batch)", "--config", config],
+                                 environment: ["DATABASE_URL": conninfo], stderrLog: log)
+    }
+
+    /// SIGTERM, then SIGKILL if the worker has not exited within `timeout`. Returns whether it
+    /// stopped by itself.
+    @discardableResult
+    static func stopWorker(_ process: Process, timeout: TimeInterval = 20) -> Bool {
+        guard process.isRunning else { return true }
+        kill(process.processIdentifier, SIGTERM)
+        let exited = eventually(timeout: timeout) { !process.isRunning }
+        if !exited { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        return exited
+    }
+
+    static var binaryIsBuilt: Bool {
+        guard FileManager.default.isExecutableFile(atPath: QueuetopBinary.path) else {
+            Issue.record("queuetop binary not found at \(QueuetopBinary.path); build it or set QUEUETOP_BIN")
+            return false
+        }
+        return true
     }
 }

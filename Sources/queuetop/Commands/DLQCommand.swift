@@ -15,12 +15,17 @@ struct DLQCommand: ParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Option(name: .long) var queue: String?
         @Option(name: .customLong("error-type")) var errorType: String?
-        @Option(name: .long) var limit = 100
+        @Option(name: .long, help: "At most this many jobs, 1 to 10000.") var limit = 100
         @Flag(name: .long, help: "Print JSON.") var json = false
+
+        func validate() throws {
+            guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be between 1 and 10000, got \(limit)") }
+        }
 
         func run() throws {
             let conn = try connection.connect()
             defer { conn.close() }
+            try requireKnownQueue(queue, conn)
             let jobs = try cliErrors { try DLQStore(connection: conn).list(DLQFilter(queue: queue, errorType: errorType), limit: limit) }
             if json {
                 printJSON(jobs.map { ["id": $0.id.uuidString.lowercased(), "queue": $0.queue, "job_type": $0.jobType,
@@ -45,6 +50,7 @@ struct DLQCommand: ParsableCommand {
         func run() throws {
             let conn = try connection.connect()
             defer { conn.close() }
+            try requireKnownQueue(queue, conn)
             let groups = try cliErrors { try DLQStore(connection: conn).groups(queue: queue) }
             if json {
                 printJSON(groups.map { ["queue": $0.queue, "error_type": $0.errorType ?? NSNull(), "count": $0.count,
@@ -72,6 +78,10 @@ struct DLQCommand: ParsableCommand {
         func validate() throws {
             let modes = [!ids.isEmpty, errorType != nil, all].filter { $0 }.count
             guard modes == 1 else { throw ValidationError("give job ids, or --error-type T, or --all (exactly one)") }
+            // Checked here, not only by the SQL: an empty DLQ would otherwise hide a bad value.
+            guard (1...100_000).contains(batchSize) else {
+                throw ValidationError("--batch-size must be between 1 and 100000, got \(batchSize)")
+            }
         }
 
         func uuids() throws -> [UUID] {
@@ -109,6 +119,7 @@ struct DLQCommand: ParsableCommand {
                 report(n, of: ids.count)
                 return
             }
+            try requireKnownQueue(target.queue, conn)
             let asOf = try cliErrors { try dlq.now() }
             let preview = try cliErrors { try dlq.count(target.filter, asOf: asOf) }
             if preview == 0 { report(0, of: 0); return }
@@ -143,6 +154,7 @@ struct DLQCommand: ParsableCommand {
                 n = try cliErrors { try dlq.delete(ids: ids) }
                 total = ids.count
             } else {
+                try requireKnownQueue(target.queue, conn)
                 let asOf = try cliErrors { try dlq.now() }
                 total = try cliErrors { try dlq.count(target.filter, asOf: asOf) }
                 if total > 0 {
@@ -156,6 +168,12 @@ struct DLQCommand: ParsableCommand {
 }
 
 /// Turns store and server errors into the one-line CLI error.
+/// A `--queue` that names no queue is a typo, not an empty DLQ: say so and exit non-zero.
+func requireKnownQueue(_ name: String?, _ conn: Connection) throws {
+    guard let name else { return }
+    _ = try cliErrors { try QueueConfigStore(connection: conn).get(name) }
+}
+
 func cliErrors<T>(_ body: () throws -> T) throws -> T {
     do { return try body() }
     catch let error as QueueStoreError { throw CLIError(error.description) }

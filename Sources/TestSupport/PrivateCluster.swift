@@ -1,0 +1,67 @@
+import Foundation
+import Postgres
+import QueueStore
+
+/// A PostgreSQL cluster of a test's own (scripts/pg, `.pg/NAME` in the project), for fault tests
+/// that restart or crash the server: the suite's shared cluster serves every other test at the
+/// same moment and must never go down.
+///
+/// Synchronous commit stays on (not scripts/pg `--fast`): an immediate shutdown is a crash, and
+/// asynchronous commit would lose acknowledged commits still in WAL buffers, a fault of the test
+/// setup, not of queuetop. fsync is turned off: the server process crashes, the OS does not, so
+/// what was written to the OS survives, and the test does not wait on the shared disk.
+public final class PrivateCluster: Sendable {
+    public let name: String
+    /// The migrated `queuetop` database of this cluster.
+    public let config: ConnectionConfig
+    public let url: String
+
+    static var script: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/pg").path
+    }
+
+    /// Starts (initdb first) a cluster named `chaos-…` and applies the migrations.
+    public init(prefix: String = "chaos") throws {
+        name = "\(prefix)-\(UUID().uuidString.lowercased().prefix(8))"
+        url = try Self.pg(["start", "--name", name]).trimmingCharacters(in: .whitespacesAndNewlines)
+        config = try ConnectionConfig(url)
+        let conn = try Connection.connect(config)
+        defer { conn.close() }
+        try conn.executeScript("ALTER SYSTEM SET fsync = off")
+        try conn.executeScript("SELECT pg_reload_conf()")
+        try MigrationRunner(files: try MigrationFiles.load()).migrate(on: conn)
+    }
+
+    public enum ShutdownMode: String, Sendable { case fast, immediate }
+
+    /// Restarts the server on the same port; `.immediate` is a crash (no checkpoint, recovery on start).
+    public func restart(_ mode: ShutdownMode) throws {
+        _ = try Self.pg(["restart", "--name", name, "--mode", mode.rawValue])
+    }
+
+    /// Stops the server and deletes its folder.
+    public func destroy() {
+        _ = try? Self.pg(["destroy", "--name", name])
+    }
+
+    /// Runs scripts/pg and returns its stdout; throws with its stderr when it fails.
+    @discardableResult
+    static func pg(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [script] + arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw PostgresError(kind: .connection, message:
+                "scripts/pg \(arguments.joined(separator: " ")) failed: \(String(decoding: errors, as: UTF8.self))")
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+}

@@ -1,0 +1,203 @@
+import Foundation
+import Postgres
+import QueueStore
+import TestSupport
+import Testing
+
+/// Migration 0007's roles, shown by connecting as a login member of each and letting the
+/// database itself allow or refuse: nothing here is checked by queuetop's own code.
+@Suite struct RoleTests {
+    /// Runs `sql` and returns the SQLSTATE it failed with, nil when it succeeded.
+    func refusal(_ conn: Connection, _ sql: Query) -> String? {
+        do {
+            _ = try conn.query(sql)
+            return nil
+        } catch let error as PostgresError {
+            return error.sqlState ?? "connection"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    /// A queue with one pending job, one dead-letter job and one audit row, made by the owner.
+    func seed(_ owner: Connection) throws -> (pending: UUID, dead: UUID) {
+        let jobs = JobStore(connection: owner)
+        let pending = try jobs.enqueue(NewJob(queue: "roles", type: "send")).id
+        let dead = try jobs.enqueue(NewJob(queue: "roles", type: "send")).id
+        try owner.query("SELECT fail_job(\(dead), 'boom', 'smtp_error', NULL, false)")
+        try owner.query("SELECT record_audit('test.seed', '{}', 1)")
+        return (pending, dead)
+    }
+
+    func count(_ conn: Connection, _ sql: Query) throws -> Int { try conn.query(sql).scalar(Int.self) }
+
+    @Test func viewerReadsEverythingTheDashboardShowsAndChangesNothing() throws {
+        try TestDatabase.with { db in
+            let owner = try db.connect()
+            defer { owner.close() }
+            let ids = try seed(owner)
+            try db.withLoginRole(in: "queuetop_viewer") { config, _ in
+                let viewer = try Connection.connect(config)
+                defer { viewer.close() }
+                // Every view of the schema, the dashboard's snapshot and the seed's status RPC.
+                let views: [String] = try owner.query(
+                    "SELECT viewname::text FROM pg_views WHERE schemaname = current_schema() ORDER BY 1").map { try $0.decode(0) }
+                #expect(views.count >= 10)
+                for view in views {
+                    #expect(refusal(viewer, "SELECT * FROM \(unsafeRaw: "\"" + view + "\"") LIMIT 1") == nil, "viewer cannot read \(view)")
+                }
+                #expect(refusal(viewer, "SELECT queue_health_snapshot()") == nil)
+                #expect(refusal(viewer, "SELECT get_lead_migration_queue_status()") == nil)
+                #expect(try DLQStore(connection: viewer).list().map(\.id) == [ids.dead])
+                #expect(try AuditStore(connection: viewer).list().count == 1)
+
+                // Refused by the database: operator actions, the worker's claim, any write.
+                #expect(refusal(viewer, "SELECT requeue_dlq_job(\(ids.dead), true)") == "42501")
+                #expect(refusal(viewer, "SELECT delete_dlq_jobs(ARRAY[\(ids.dead)]::uuid[])") == "42501")
+                #expect(refusal(viewer, "SELECT pause_queue('roles')") == "42501")
+                #expect(refusal(viewer, "SELECT cancel_job(\(ids.pending))") == "42501")
+                #expect(refusal(viewer, "SELECT * FROM claim_jobs('w', NULL, 10)") == "42501")
+                #expect(refusal(viewer, "SELECT enqueue_job('roles', 'send')") == "42501")
+                #expect(refusal(viewer, "INSERT INTO job_queue (queue, job_type) VALUES ('roles', 'send')") == "42501")
+                #expect(refusal(viewer, "UPDATE job_queue SET status = 'pending' WHERE id = \(ids.dead)") == "42501")
+                #expect(refusal(viewer, "INSERT INTO audit_log (action) VALUES ('forged')") == "42501")
+                #expect(refusal(viewer, "SELECT record_audit('forged', '{}', 1)") == "42501")
+            }
+            // Nothing changed.
+            #expect(try count(owner, "SELECT count(*)::int FROM job_queue WHERE status = 'dead_letter'") == 1)
+            #expect(try count(owner, "SELECT count(*)::int FROM job_queue WHERE status = 'pending'") == 1)
+            #expect(try count(owner, "SELECT count(*)::int FROM audit_log") == 1)
+            #expect(try count(owner, "SELECT count(*)::int FROM queues WHERE paused") == 0)
+        }
+    }
+
+    @Test func operatorActsThroughAuditedFunctionsButCannotEditTheAuditTrail() throws {
+        try TestDatabase.with { db in
+            let owner = try db.connect()
+            defer { owner.close() }
+            let ids = try seed(owner)
+            try db.withLoginRole(in: "queuetop_operator") { config, roleName in
+                let op = try Connection.connect(config)
+                defer { op.close() }
+                try op.query("SELECT set_config('queuetop.actor', 'alice@laptop', false)")
+                let queues = QueueConfigStore(connection: op)
+                #expect(try queues.pause("roles").paused)
+                #expect(try queues.setConcurrency("roles", 3).concurrencyLimit == 3)
+                try DLQStore(connection: op).requeue(id: ids.dead)
+                try JobStore(connection: op).cancel(id: ids.pending)
+                // The audit rows name the login role and the person, though the functions run
+                // as their owner (SECURITY DEFINER).
+                let actors: [String] = try owner.query("""
+                    SELECT db_role || ' ' || actor FROM audit_log WHERE action <> 'test.seed' ORDER BY id
+                    """).map { try $0.decode(0) }
+                #expect(actors == Array(repeating: "\(roleName) alice@laptop", count: 4))
+
+                // Refused: rewriting or deleting the trail, raw table writes, the worker's path.
+                #expect(refusal(op, "UPDATE audit_log SET affected = 0") == "42501")
+                #expect(refusal(op, "DELETE FROM audit_log") == "42501")
+                #expect(refusal(op, "TRUNCATE audit_log") == "42501")
+                #expect(refusal(op, "UPDATE job_queue SET status = 'completed'") == "42501")
+                #expect(refusal(op, "DELETE FROM job_queue") == "42501")
+                #expect(refusal(op, "SELECT * FROM claim_jobs('w', NULL, 10)") == "42501")
+                #expect(refusal(op, "SELECT complete_jobs('w', ARRAY[\(ids.dead)]::uuid[])") == "42501")
+                // The batch-count helper is internal: an operator cannot inflate an audit row.
+                #expect(refusal(op, "SELECT _audit_add(1, 'test.seed', '{}', 100)") == "42501")
+            }
+            #expect(try count(owner, "SELECT count(*)::int FROM audit_log") == 5)
+            #expect(try count(owner, "SELECT affected::int FROM audit_log WHERE action = 'test.seed'") == 1)
+            #expect(try count(owner, "SELECT count(*)::int FROM job_queue WHERE status = 'pending'") == 1)
+            #expect(try count(owner, "SELECT count(*)::int FROM job_queue WHERE status = 'cancelled'") == 1)
+        }
+    }
+
+    @Test func theAuditTrailRefusesEditsEvenFromARoleGrantedUpdate() throws {
+        try TestDatabase.with { db in
+            let owner = try db.connect()
+            defer { owner.close() }
+            _ = try seed(owner)
+            try db.withLoginRole(in: "queuetop_operator") { config, roleName in
+                // A mistaken grant later on: the append-only trigger still holds.
+                try owner.executeScript("GRANT UPDATE, DELETE ON audit_log TO \"\(roleName)\"")
+                defer { _ = try? owner.executeScript("REVOKE UPDATE, DELETE ON audit_log FROM \"\(roleName)\"") }
+                let op = try Connection.connect(config)
+                defer { op.close() }
+                #expect(refusal(op, "UPDATE audit_log SET affected = 0") == "42501")
+                #expect(refusal(op, "DELETE FROM audit_log") == "42501")
+            }
+            #expect(try count(owner, "SELECT affected::int FROM audit_log") == 1)
+            // The owner still maintains it (retention).
+            #expect(try owner.execute("DELETE FROM audit_log") == 1)
+        }
+    }
+
+    @Test func workerRunsTheHotPathAndNothingElse() throws {
+        try TestDatabase.with { db in
+            let owner = try db.connect()
+            defer { owner.close() }
+            let ids = try seed(owner)
+            try db.withLoginRole(in: "queuetop_worker") { config, _ in
+                let worker = try Connection.connect(config)
+                defer { worker.close() }
+                let jobs = JobStore(connection: worker)
+                let workerStore = WorkerStore(connection: worker, workerID: "w-roles")
+                try workerStore.register(host: "h", pid: 1, queues: ["roles"], concurrency: 2)
+                #expect(try workerStore.queueSettings(queues: ["roles"]).map(\.name) == ["roles"])
+                _ = try jobs.enqueue(NewJob(queue: "roles", type: "send"))
+                let claimed = try jobs.claim(worker: "w-roles", queues: ["roles"], max: 10)
+                #expect(claimed.count == 2)
+                #expect(try jobs.heartbeat(worker: "w-roles", ids: claimed.map(\.id)) == 2)
+                #expect(try jobs.complete(worker: "w-roles", ids: [claimed[0].id]) == 1)
+                #expect(try jobs.release(worker: "w-roles", ids: [claimed[1].id]) == 1)
+                _ = try jobs.rescueStale()
+                _ = try workerStore.registryHeartbeat(inFlight: 0)
+                try workerStore.deregister()
+
+                // Refused: the DLQ, the audit trail, operator actions, raw reads and writes.
+                #expect(refusal(worker, "SELECT requeue_dlq_job(\(ids.dead), true)") == "42501")
+                #expect(refusal(worker, "SELECT delete_dlq_jobs(ARRAY[\(ids.dead)]::uuid[])") == "42501")
+                #expect(refusal(worker, "SELECT pause_queue('roles')") == "42501")
+                #expect(refusal(worker, "DELETE FROM audit_log") == "42501")
+                #expect(refusal(worker, "SELECT record_audit('forged', '{}', 1)") == "42501")
+                #expect(refusal(worker, "UPDATE job_queue SET status = 'pending' WHERE id = \(ids.dead)") == "42501")
+                #expect(refusal(worker, "SELECT count(*) FROM job_queue") == "42501")
+            }
+            #expect(try count(owner, "SELECT count(*)::int FROM job_queue WHERE status = 'dead_letter'") == 1)
+            #expect(try count(owner, "SELECT count(*)::int FROM job_queue WHERE status = 'completed'") == 1)
+            #expect(try count(owner, "SELECT count(*)::int FROM audit_log") == 1)
+        }
+    }
+
+    @Test func canOperateAnswersForEachRole() throws {
+        try TestDatabase.with { db in
+            let owner = try db.connect()
+            defer { owner.close() }
+            #expect(try QueueConfigStore(connection: owner).canOperate())
+            for (group, expected) in [("queuetop_viewer", false), ("queuetop_operator", true), ("queuetop_worker", false)] {
+                try db.withLoginRole(in: group) { config, _ in
+                    let conn = try Connection.connect(config)
+                    defer { conn.close() }
+                    #expect(try QueueConfigStore(connection: conn).canOperate() == expected, "\(group)")
+                    // What the dashboard asks to decide whether to open read-only.
+                    #expect(try AuditStore(connection: conn).mayAct() == expected, "\(group)")
+                }
+            }
+        }
+    }
+
+    @Test func aLoginRoleOutsideTheGroupsCanDoNothing() throws {
+        // PUBLIC lost EXECUTE and SELECT: any other login role of the cluster is a stranger.
+        try TestDatabase.with { db in
+            let owner = try db.connect()
+            defer { owner.close() }
+            let ids = try seed(owner)
+            try db.withLoginRole(in: "pg_monitor") { config, _ in
+                let stranger = try Connection.connect(config)
+                defer { stranger.close() }
+                #expect(refusal(stranger, "SELECT requeue_dlq_job(\(ids.dead), true)") == "42501")
+                #expect(refusal(stranger, "SELECT enqueue_job('roles', 'send')") == "42501")
+                #expect(refusal(stranger, "SELECT count(*) FROM job_queue") == "42501")
+                #expect(try QueueConfigStore(connection: stranger).canOperate() == false)
+            }
+        }
+    }
+}
