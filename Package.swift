@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "queuetop", targets: ["queuetop"]),
+        .executable(name: "queuetop-bench", targets: ["queuetop-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -52,6 +53,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Measurements of scripts/bench that need an in-process clock (pickup latency, claim waits).
+        .executableTarget(name: "queuetop-bench", dependencies: ["Postgres", "QueueStore", "Workers"]),
         // Test helpers: a private-Postgres fixture (a migrated template database cloned per
         // test), snapshot assertions, data generators.
         .target(name: "TestSupport", dependencies: ["Postgres", "QueueStore"]),

@@ -1,0 +1,121 @@
+// queuetop-bench: the two measurements of scripts/bench that need a clock inside the process.
+//
+//   queuetop-bench pickup URL JOBS GAP_MS
+//       Idle pickup latency: an embedded WorkerPool (the same pool `queuetop worker` runs) works
+//       queue `pickup`; JOBS jobs are enqueued one at a time, GAP_MS apart, each after the
+//       previous one started. Latency = the handler starting - enqueue_jobs having returned
+//       (the commit is known to the client). Both instants come from one monotonic clock.
+//       Prints: p50_ms p99_ms max_ms count
+//   queuetop-bench claim-probe URL QUEUE STOP_FILE
+//       A worker's view of a concurrent bulk operation: claims up to 100 jobs of QUEUE and
+//       completes them, in a loop, until STOP_FILE exists. Prints: max_ms p99_ms claims jobs
+//       (max and p99 of the claim_jobs round trip).
+// Only scripts/bench runs it; the figures go to docs/BENCHMARKS.md.
+import Foundation
+import Postgres
+import QueueStore
+import Workers
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("queuetop-bench: \(message)\n".utf8))
+    exit(2)
+}
+
+func nowNanos() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+/// Nearest-rank percentile of sorted values.
+func percentile(_ sorted: [Double], _ p: Double) -> Double {
+    guard !sorted.isEmpty else { return .nan }
+    let rank = Int((p * Double(sorted.count)).rounded(.up))
+    return sorted[min(sorted.count - 1, max(0, rank - 1))]
+}
+
+/// The handler of the pickup run: records when each job started and wakes the enqueuer.
+final class StartRecorder: JobHandler, @unchecked Sendable {  // state guarded by `condition`
+    private let condition = NSCondition()
+    private var started: [String: UInt64] = [:]
+    var kind: String { "noop" }
+
+    func handle(_ context: JobContext) -> JobOutcome {
+        let at = nowNanos()
+        condition.lock()
+        started[context.job.id] = at
+        condition.broadcast()
+        condition.unlock()
+        return .completed
+    }
+
+    /// When job `id` started, waiting up to `timeout` seconds.
+    func waitForStart(of id: String, timeout: TimeInterval) -> UInt64? {
+        let deadline = Date().addingTimeInterval(timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while started[id] == nil {
+            if !condition.wait(until: deadline) { break }
+        }
+        return started[id]
+    }
+}
+
+func pickup(url: String, jobs: Int, gapMs: Int) throws {
+    let config = try ConnectionConfig(url)
+    let recorder = StartRecorder()
+    let pool = WorkerPool(configuration: WorkerPoolConfiguration(
+        database: config, queues: ["pickup"], concurrency: 10, batchSize: 100,
+        handlers: HandlerTable(bindings: ["pickup": recorder]),
+        log: { level, line in if level != .info { FileHandle.standardError.write(Data("pool: \(line)\n".utf8)) } }))
+    let producer = try Connection.connect(config)
+    let store = JobStore(connection: producer)
+    _ = try store.enqueue(NewJob(queue: "pickup", type: "pickup"))  // creates the queue; warms the pool
+    try pool.start()
+    Thread.sleep(forTimeInterval: 1.5)
+    var latencies: [Double] = []
+    for _ in 0..<jobs {
+        let result = try store.enqueue(NewJob(queue: "pickup", type: "pickup"))
+        let committed = nowNanos()
+        guard let started = recorder.waitForStart(of: result.id.uuidString.lowercased(), timeout: 10) else {
+            pool.stop(grace: 1)
+            fail("job \(result.id) did not start within 10 s")
+        }
+        // The handler may start before the client has read enqueue_jobs' answer: that is 0.
+        latencies.append(started > committed ? Double(started - committed) / 1e6 : 0)
+        usleep(useconds_t(gapMs * 1000))
+    }
+    pool.stop(grace: 5)
+    producer.close()
+    let sorted = latencies.sorted()
+    print(String(format: "%.2f %.2f %.2f %d", percentile(sorted, 0.5), percentile(sorted, 0.99), sorted.last ?? .nan, sorted.count))
+}
+
+func claimProbe(url: String, queue: String, stopFile: String) throws {
+    let connection = try Connection.connect(try ConnectionConfig(url))
+    let store = JobStore(connection: connection)
+    var waits: [Double] = []
+    var total = 0
+    while !FileManager.default.fileExists(atPath: stopFile) {
+        let start = nowNanos()
+        let claimed = try store.claim(worker: "bench-claim-probe", queues: [queue], max: 100)
+        waits.append(Double(nowNanos() - start) / 1e6)
+        if claimed.isEmpty { usleep(2_000); continue }
+        total += claimed.count
+        try store.complete(worker: "bench-claim-probe", ids: claimed.map(\.id))
+    }
+    connection.close()
+    let sorted = waits.sorted()
+    print(String(format: "%.2f %.2f %d %d", sorted.last ?? .nan, percentile(sorted, 0.99), sorted.count, total))
+}
+
+let args = CommandLine.arguments
+do {
+    switch args.dropFirst().first {
+    case "pickup" where args.count == 5:
+        guard let jobs = Int(args[3]), jobs > 0, let gap = Int(args[4]), gap >= 0 else { fail("pickup: JOBS > 0 and GAP_MS >= 0") }
+        try pickup(url: args[2], jobs: jobs, gapMs: gap)
+    case "claim-probe" where args.count == 5:
+        try claimProbe(url: args[2], queue: args[3], stopFile: args[4])
+    default:
+        fail("usage: queuetop-bench pickup URL JOBS GAP_MS | claim-probe URL QUEUE STOP_FILE")
+    }
+} catch {
+    fail("\(error)")
+}
