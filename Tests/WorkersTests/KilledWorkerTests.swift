@@ -40,8 +40,14 @@ struct KilledWorkerTests {
             #expect(inFlightAtKill > 0)
 
             let second = try spawnWorker(db, config: config, log: dir.appendingPathComponent("second.log").path)
+            let secondPID = Int(second.processIdentifier)
+            #expect(try PoolFixture.eventually(timeout: 30) {
+                try PoolFixture.count(conn, "SELECT count(*)::int FROM workers WHERE pid = \(secondPID) AND status = 'running'") == 1
+            }, "the second worker registered")
+            // Every job completed, and every job's handler ran (the ledger has its key).
             let allDone = try PoolFixture.eventually(timeout: 60) {
                 try PoolFixture.count(conn, "SELECT count(*)::int FROM job_queue WHERE status = 'completed'") == 400
+                    && PoolFixture.count(conn, "SELECT count(DISTINCT k)::int FROM ledger") == 400
             }
             let exited = PoolFixture.stopWorker(second)
             #expect(exited, "the worker did not stop on SIGTERM")
