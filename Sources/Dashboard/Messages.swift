@@ -12,6 +12,9 @@ public enum Message: Sendable {
     case dlqJobsLoaded(DLQGroupKey, [DLQJob])
     case jobDetailLoaded(JobDetail)
     case auditLoaded([AuditEntry])
+    /// The view drew the job-detail payload pane with this room (nil: no payload on screen).
+    /// Sent by the runtime after a frame whenever it differs from `state.detailViewport`.
+    case detailViewportMeasured(DetailViewport?)
     /// The exact number of rows a confirmation would touch, counted as of `asOf`.
     case previewCounted(OperatorAction, count: Int, asOf: Date)
     /// The database announced a change (NOTIFY queuetop_changed, already coalesced by the

@@ -92,6 +92,12 @@ extension DashboardState {
         return rows.isEmpty ? nil : rows[cursorRow]
     }
 
+    /// One dead-letter job is open: the arrows scroll its payload instead of moving a cursor.
+    public var isInJobDetail: Bool {
+        if screen == .dlq, case .job = dlqLevel { return true }
+        return false
+    }
+
     /// Cursor positions are kept per list: the DLQ's three levels each remember their own.
     var listKey: Screen { screen }
 

@@ -96,7 +96,13 @@ public struct DashboardState: Sendable, Equatable {
     public var dlqGroups: [DLQGroup] = []
     public var dlqJobs: [DLQJob] = []
     public var jobDetail: JobDetail?
+    /// First payload line shown in job detail; always within `0...detailViewport.maxOffset`
+    /// once the view has measured the pane (before that, `G` parks it past the end and the
+    /// first measurement pulls it back).
     public var detailScroll = 0
+    /// The payload pane as last drawn, fed back by the runtime (`.detailViewportMeasured`):
+    /// only the view knows how many rows the layout leaves for it.
+    public var detailViewport: DetailViewport?
     public var marked: Set<UUID> = []
     public var audit: [AuditEntry] = []
 
@@ -117,6 +123,17 @@ public struct DashboardState: Sendable, Equatable {
 
     public static let minimumInterval = 0.5
     public static let maximumInterval = 60.0
+}
+
+/// How far the job-detail payload can scroll at the current terminal size, and how many of its
+/// lines one screenful shows (a PgUp/PgDn step).
+public struct DetailViewport: Sendable, Equatable {
+    public var maxOffset: Int
+    public var visibleRows: Int
+    public init(maxOffset: Int, visibleRows: Int) {
+        self.maxOffset = max(0, maxOffset)
+        self.visibleRows = max(1, visibleRows)
+    }
 }
 
 /// One job with everything triage needs: payload, error, every attempt.
