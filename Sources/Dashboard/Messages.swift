@@ -12,6 +12,7 @@ public enum Message: Sendable {
     case dlqJobsLoaded(DLQGroupKey, [DLQJob])
     case jobDetailLoaded(JobDetail)
     case auditLoaded([AuditEntry])
+    case schedulesLoaded([Schedule])
     /// The view drew the job-detail payload pane with this room (nil: no payload on screen).
     /// Sent by the runtime after a frame whenever it differs from `state.detailViewport`.
     case detailViewportMeasured(DetailViewport?)
@@ -33,6 +34,7 @@ public enum Effect: Sendable, Equatable {
     case loadDLQJobs(DLQGroupKey)
     case loadJobDetail(UUID)
     case loadAudit
+    case loadSchedules
     /// Count what an action would touch, for its confirmation dialog.
     case preview(OperatorAction)
     case perform(OperatorAction)

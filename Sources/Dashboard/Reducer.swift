@@ -39,6 +39,9 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
     case .auditLoaded(let entries):
         state.audit = entries
         return []
+    case .schedulesLoaded(let schedules):
+        state.schedules = schedules
+        return []
     case .detailViewportMeasured(let viewport):
         state.detailViewport = viewport
         // A smaller terminal (or a shorter payload after a reload) leaves less to scroll.
@@ -85,6 +88,7 @@ func reloadCurrentList(_ state: DashboardState) -> [Effect] {
         case .job(_, let id): return [.loadJobDetail(id)]
         }
     case .audit: return [.loadAudit]
+    case .schedules: return [.loadSchedules]
     case .overview, .queue, .leads, .workers: return []
     }
 }
@@ -106,7 +110,7 @@ private func handleKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
     case .character("q"): return goBack(&state, quitsAtHome: true)
     // Esc never quits: an operator presses it repeatedly to close things and get home.
     case .escape: return goBack(&state, quitsAtHome: false)
-    case .character(let c) where ("1"..."6").contains(c):
+    case .character(let c) where ("1"..."7").contains(c):
         return switchScreen(&state, to: Screen(rawValue: Int(String(c))!)!)
     case .tab: return switchScreen(&state, to: nextScreen(state.screen, by: 1))
     case .backTab: return switchScreen(&state, to: nextScreen(state.screen, by: -1))
@@ -182,7 +186,7 @@ private func goBack(_ state: inout DashboardState, quitsAtHome: Bool) -> [Effect
             state.screen = .overview
             return []
         }
-    case .queue, .leads, .workers, .audit:
+    case .queue, .leads, .workers, .audit, .schedules:
         state.screen = .overview
         return []
     }
@@ -215,7 +219,7 @@ private func drillIn(_ state: inout DashboardState) -> [Effect] {
         case .job:
             return []
         }
-    case .queue, .leads, .workers, .audit:
+    case .queue, .leads, .workers, .audit, .schedules:
         return []
     }
 }

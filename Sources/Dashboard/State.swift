@@ -1,9 +1,9 @@
 import Foundation
 import QueueStore
 
-/// The screens, in tab order; number keys 1–6 switch between them.
+/// The screens, in tab order; number keys 1–7 switch between them.
 public enum Screen: Int, CaseIterable, Sendable, Equatable {
-    case overview = 1, queue, dlq, leads, workers, audit
+    case overview = 1, queue, dlq, leads, workers, audit, schedules
 
     public var title: String {
         switch self {
@@ -13,6 +13,7 @@ public enum Screen: Int, CaseIterable, Sendable, Equatable {
         case .leads: return "Leads"
         case .workers: return "Workers"
         case .audit: return "Audit"
+        case .schedules: return "Schedules"
         }
     }
 }
@@ -51,12 +52,17 @@ public enum OperatorAction: Sendable, Equatable {
     case resume(queue: String)
     case setConcurrency(queue: String, limit: Int?)
     case trigger(queue: String)
+    /// Enabling restarts the schedule's clock (missed ticks are not run); disabling stops it.
+    case setScheduleEnabled(name: String, enabled: Bool)
+    /// Enqueues the schedule's job once, now; what it enqueues is carried for the question.
+    case runSchedule(name: String, queue: String, jobType: String)
 
-    /// Destructive or bulk actions ask first.
+    /// Destructive or bulk actions ask first, and so does enqueueing a job the operator cannot
+    /// take back.
     public var needsConfirmation: Bool {
         switch self {
-        case .requeueGroup, .requeueJobs, .deleteGroup, .deleteJobs, .cancelMigration: return true
-        case .pause, .resume, .setConcurrency, .trigger: return false
+        case .requeueGroup, .requeueJobs, .deleteGroup, .deleteJobs, .cancelMigration, .runSchedule: return true
+        case .pause, .resume, .setConcurrency, .trigger, .setScheduleEnabled: return false
         }
     }
 }
@@ -105,6 +111,8 @@ public struct DashboardState: Sendable, Equatable {
     public var detailViewport: DetailViewport?
     public var marked: Set<UUID> = []
     public var audit: [AuditEntry] = []
+    /// nil until the Schedules screen's first load answers: "none yet" must not read as "none".
+    public var schedules: [Schedule]?
 
     /// `/` filter per screen; `filterEditing` while the operator types it.
     public var filter: [Screen: String] = [:]

@@ -94,6 +94,8 @@ public final class EffectRunner: Sendable {
                                                errorDetailsJSON: detail.errorDetailsJSON, attempts: attempts))]
         case .loadAudit:
             return [.auditLoaded(try AuditStore(connection: connection).list(limit: 500))]
+        case .loadSchedules:
+            return [.schedulesLoaded(try ScheduleStore(connection: connection).list())]
         case .preview(let action):
             let (count, asOf) = try ActionPerformer(connection: connection).preview(action)
             return [.previewCounted(action, count: count, asOf: asOf)]
@@ -125,6 +127,7 @@ public final class EffectRunner: Sendable {
         case .loadDLQGroups, .loadDLQJobs: return "cannot load the DLQ: \(error)"
         case .loadJobDetail: return "cannot load the job: \(error)"
         case .loadAudit: return "cannot load the audit log: \(error)"
+        case .loadSchedules: return "cannot load the schedules: \(error)"
         case .quit: return "\(error)"
         }
     }

@@ -33,6 +33,7 @@ public enum DashboardView {
         case .leads: LeadsScreen.draw(context, into: &buffer, in: rows[2])
         case .workers: WorkersScreen.draw(context, into: &buffer, in: rows[2])
         case .audit: AuditScreen.draw(context, into: &buffer, in: rows[2])
+        case .schedules: SchedulesScreen.draw(context, into: &buffer, in: rows[2])
         }
         Chrome.drawFooter(context, into: &buffer, in: rows[3])
         if let confirmation = state.confirmation {
