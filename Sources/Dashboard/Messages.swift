@@ -6,6 +6,8 @@ public enum Message: Sendable {
     case key(Key)
     case tick(Date)
     case snapshotLoaded(HealthSnapshot, at: Date)
+    /// Alert hooks and their latest delivery, loaded with every refresh.
+    case alertHooksLoaded(AlertHookSummary)
     /// A load failed because the database is unreachable; the next try is in `retryIn` seconds.
     case disconnected(reason: String, retryIn: Double, at: Date)
     case dlqGroupsLoaded([DLQGroup])
@@ -28,7 +30,7 @@ public enum Message: Sendable {
 /// Work for the database thread. The reducer only asks; the runner does it and answers with a
 /// `Message`.
 public enum Effect: Sendable, Equatable {
-    /// Reload the health snapshot and whatever list the current screen shows.
+    /// Reload the health snapshot (and the alert hook summary that goes with it).
     case refresh
     case loadDLQGroups
     case loadDLQJobs(DLQGroupKey)

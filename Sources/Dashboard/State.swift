@@ -88,6 +88,8 @@ public struct Flash: Sendable, Equatable {
 public struct DashboardState: Sendable, Equatable {
     public var screen: Screen = .overview
     public var snapshot: HealthSnapshot?
+    /// nil until the first refresh answers; the overview shows the latest delivery when hooks exist.
+    public var alertHooks: AlertHookSummary?
     public var lastRefreshAt: Date?
     public var now: Date
     public var connection: ConnectionStatus = .connecting

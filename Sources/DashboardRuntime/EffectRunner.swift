@@ -77,7 +77,7 @@ public final class EffectRunner: Sendable {
         switch effect {
         case .refresh:
             let snapshot = try HealthStore(connection: connection).snapshot().snapshot
-            return [.snapshotLoaded(snapshot, at: clock())]
+            return [.snapshotLoaded(snapshot, at: clock())] + (try alertHookSummary(connection))
         case .loadDLQGroups:
             return [.dlqGroupsLoaded(try dlq.groups())]
         case .loadDLQJobs(let key):
@@ -103,6 +103,18 @@ public final class EffectRunner: Sendable {
             let text = try ActionPerformer(connection: connection).perform(action)
             return [.actionFinished(text, at: clock())]
         case .quit:
+            return []
+        }
+    }
+
+    /// The alert hook line of the overview. Its failure must not cost the operator the snapshot
+    /// already read: the overview keeps the previous line (a lost link still counts as lost).
+    private func alertHookSummary(_ connection: Connection) throws -> [Message] {
+        do {
+            return [.alertHooksLoaded(try AlertHookStore(connection: connection).summary())]
+        } catch let error as PostgresError where error.isConnectionProblem {
+            throw error
+        } catch {
             return []
         }
     }
