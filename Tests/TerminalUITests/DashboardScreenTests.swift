@@ -88,7 +88,7 @@ import QueueStore
         #expect(!loading.contains("No schedules yet"))
     }
 
-    @Test func readOnlyHidesTheActionsFromHintsAndHelp() {
+    @Test func readOnlyHidesTheActionsFromHintsAndHelp() throws {
         var state = F.state(.schedules)
         state.readOnly = true
         #expect(!DashboardScreenTests.draw(state, 120, 40).plainText().contains("run now"))
@@ -96,7 +96,9 @@ import QueueStore
         let help = DashboardScreenTests.draw(state, 120, 40).plainText()
         #expect(help.contains("read-only: actions are disabled"))
         state.readOnly = false
-        let writable = DashboardScreenTests.draw(state, 120, 40).plainText()
-        #expect(writable.contains("enable / disable the schedule"))
+        let writable = DashboardScreenTests.draw(state, 80, 24)
+        try assertScreen(writable, named: "help-schedules-80x24")
+        #expect(writable.plainText().contains("enable / disable the schedule"))
+        #expect(writable.plainText().contains("run it now"))
     }
 }
