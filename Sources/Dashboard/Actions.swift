@@ -1,10 +1,10 @@
 import Foundation
 import QueueStore
 
-/// Operator action keys: r R d c p + - t. Every action is refused in read-only mode; bulk and
+/// Operator action keys: r R d c p + - t e. Every action is refused in read-only mode; bulk and
 /// destructive ones open a confirmation that first shows the exact count.
 func handleActionKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
-    guard case .character(let c) = key, "rRdcp+-t".contains(c) else { return [] }
+    guard case .character(let c) = key, "rRdcp+-te".contains(c) else { return [] }
     if state.readOnly {
         state.flash = Flash("read-only: actions are disabled", kind: .error, at: state.now)
         return []
@@ -24,7 +24,7 @@ func request(_ state: inout DashboardState, _ action: OperatorAction) -> [Effect
     case .requeueJobs(let ids, _), .deleteJobs(let ids):
         state.confirmation = Confirmation(action: action, count: ids.count)
         return []
-    case .cancelMigration:
+    case .cancelMigration, .runSchedule:
         state.confirmation = Confirmation(action: action, count: 1)
         return []
     default:
@@ -76,6 +76,10 @@ private func action(for c: Character, in state: DashboardState) -> OperatorActio
         return .setConcurrency(queue: q.name, limit: max(1, base - (current == nil ? 0 : 1)))
     case (.overview, "t"), (.queue, "t"):
         return state.focusedQueue.map { .trigger(queue: $0.name) }
+    case (.schedules, "e"):
+        return state.focusedSchedule.map { .setScheduleEnabled(name: $0.name, enabled: !$0.enabled) }
+    case (.schedules, "t"):
+        return state.focusedSchedule.map { .runSchedule(name: $0.name, queue: $0.queue, jobType: $0.jobType) }
     default:
         return nil
     }
@@ -140,6 +144,9 @@ extension Confirmation {
         case .resume(let queue): return "Resume \(queue)?"
         case .setConcurrency(let queue, let limit): return "Set \(queue) concurrency to \(limit.map(String.init) ?? "unlimited")?"
         case .trigger(let queue): return "Run \(queue) now?"
+        case .setScheduleEnabled(let name, let enabled): return "\(enabled ? "Enable" : "Disable") schedule \(name)?"
+        case .runSchedule(let name, let queue, let jobType):
+            return "Run schedule \(name) now? It enqueues one \(jobType) job on \(queue); its regular ticks stay as they are."
         }
     }
 }

@@ -24,7 +24,7 @@ func handleCommandKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
 
 /// The commands `:` accepts, for help and error messages.
 public let dashboardCommands = [
-    "overview", "queue NAME", "dlq", "leads", "workers", "audit",
+    "overview", "queue NAME", "dlq", "leads", "workers", "audit", "schedules",
     "pause NAME", "resume NAME", "scale NAME N", "trigger NAME", "refresh SECONDS", "help", "q",
 ]
 
@@ -58,6 +58,8 @@ func runCommand(_ state: inout DashboardState, _ line: String) -> [Effect] {
         return switchScreen(&state, to: .workers)
     case "audit":
         return switchScreen(&state, to: .audit)
+    case "schedules", "schedule", "cron":
+        return switchScreen(&state, to: .schedules)
     case "queue", "queues":
         guard let name = args.first else { return switchScreen(&state, to: .overview) }
         guard let queue = knownQueue(name) else { return fail("unknown queue '\(name)'") }

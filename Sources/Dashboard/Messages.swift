@@ -6,12 +6,18 @@ public enum Message: Sendable {
     case key(Key)
     case tick(Date)
     case snapshotLoaded(HealthSnapshot, at: Date)
+    /// Alert hooks and their latest delivery, loaded with every refresh.
+    case alertHooksLoaded(AlertHookSummary)
     /// A load failed because the database is unreachable; the next try is in `retryIn` seconds.
     case disconnected(reason: String, retryIn: Double, at: Date)
     case dlqGroupsLoaded([DLQGroup])
     case dlqJobsLoaded(DLQGroupKey, [DLQJob])
     case jobDetailLoaded(JobDetail)
     case auditLoaded([AuditEntry])
+    case schedulesLoaded([Schedule])
+    /// The view drew the job-detail payload pane with this room (nil: no payload on screen).
+    /// Sent by the runtime after a frame whenever it differs from `state.detailViewport`.
+    case detailViewportMeasured(DetailViewport?)
     /// The exact number of rows a confirmation would touch, counted as of `asOf`.
     case previewCounted(OperatorAction, count: Int, asOf: Date)
     /// The database announced a change (NOTIFY queuetop_changed, already coalesced by the
@@ -24,12 +30,13 @@ public enum Message: Sendable {
 /// Work for the database thread. The reducer only asks; the runner does it and answers with a
 /// `Message`.
 public enum Effect: Sendable, Equatable {
-    /// Reload the health snapshot and whatever list the current screen shows.
+    /// Reload the health snapshot (and the alert hook summary that goes with it).
     case refresh
     case loadDLQGroups
     case loadDLQJobs(DLQGroupKey)
     case loadJobDetail(UUID)
     case loadAudit
+    case loadSchedules
     /// Count what an action would touch, for its confirmation dialog.
     case preview(OperatorAction)
     case perform(OperatorAction)

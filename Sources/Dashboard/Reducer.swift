@@ -20,6 +20,9 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
         state.now = at
         state.connection = .connected
         return []
+    case .alertHooksLoaded(let summary):
+        state.alertHooks = summary
+        return []
     case .disconnected(let reason, let retryIn, let at):
         state.now = at
         state.lastRefreshAt = at
@@ -38,6 +41,14 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
         return []
     case .auditLoaded(let entries):
         state.audit = entries
+        return []
+    case .schedulesLoaded(let schedules):
+        state.schedules = schedules
+        return []
+    case .detailViewportMeasured(let viewport):
+        state.detailViewport = viewport
+        // A smaller terminal (or a shorter payload after a reload) leaves less to scroll.
+        if let viewport { state.detailScroll = min(state.detailScroll, viewport.maxOffset) }
         return []
     case .previewCounted(let action, let count, let asOf):
         guard state.confirmation?.action.sameTarget(as: action) == true else { return [] }
@@ -80,6 +91,7 @@ func reloadCurrentList(_ state: DashboardState) -> [Effect] {
         case .job(_, let id): return [.loadJobDetail(id)]
         }
     case .audit: return [.loadAudit]
+    case .schedules: return [.loadSchedules]
     case .overview, .queue, .leads, .workers: return []
     }
 }
@@ -101,14 +113,14 @@ private func handleKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
     case .character("q"): return goBack(&state, quitsAtHome: true)
     // Esc never quits: an operator presses it repeatedly to close things and get home.
     case .escape: return goBack(&state, quitsAtHome: false)
-    case .character(let c) where ("1"..."6").contains(c):
+    case .character(let c) where ("1"..."7").contains(c):
         return switchScreen(&state, to: Screen(rawValue: Int(String(c))!)!)
     case .tab: return switchScreen(&state, to: nextScreen(state.screen, by: 1))
     case .backTab: return switchScreen(&state, to: nextScreen(state.screen, by: -1))
     case .up, .character("k"): moveCursor(&state, by: -1)
     case .down, .character("j"): moveCursor(&state, by: 1)
-    case .pageUp: moveCursor(&state, by: -10)
-    case .pageDown: moveCursor(&state, by: 10)
+    case .pageUp: moveCursor(&state, by: -pageStep(state))
+    case .pageDown: moveCursor(&state, by: pageStep(state))
     case .home, .character("g"): moveCursor(&state, to: 0)
     case .end, .character("G"): moveCursor(&state, to: Int.max)
     case .enter, .right, .character("l"): return drillIn(&state)
@@ -167,6 +179,7 @@ private func goBack(_ state: inout DashboardState, quitsAtHome: Bool) -> [Effect
             state.dlqLevel = .jobs(key)
             state.jobDetail = nil
             state.detailScroll = 0
+            state.detailViewport = nil
             return []
         case .jobs:
             state.dlqLevel = .groups
@@ -176,7 +189,7 @@ private func goBack(_ state: inout DashboardState, quitsAtHome: Bool) -> [Effect
             state.screen = .overview
             return []
         }
-    case .queue, .leads, .workers, .audit:
+    case .queue, .leads, .workers, .audit, .schedules:
         state.screen = .overview
         return []
     }
@@ -204,31 +217,46 @@ private func drillIn(_ state: inout DashboardState) -> [Effect] {
             state.dlqLevel = .job(key, job.id)
             state.jobDetail = nil
             state.detailScroll = 0
+            state.detailViewport = nil
             return [.loadJobDetail(job.id)]
         case .job:
             return []
         }
-    case .queue, .leads, .workers, .audit:
+    case .queue, .leads, .workers, .audit, .schedules:
         return []
     }
 }
 
+/// Lists page by 10 rows; the job-detail payload by the screenful the view measured.
+private func pageStep(_ state: DashboardState) -> Int {
+    guard state.isInJobDetail, let viewport = state.detailViewport else { return 10 }
+    return viewport.visibleRows
+}
+
 private func moveCursor(_ state: inout DashboardState, by delta: Int) {
-    if state.screen == .dlq, case .job = state.dlqLevel {
-        state.detailScroll = max(0, state.detailScroll + delta)
+    if state.isInJobDetail {
+        scrollDetail(&state, to: state.detailScroll + delta)
         return
     }
     moveCursor(&state, to: state.cursorRow + delta)
 }
 
 private func moveCursor(_ state: inout DashboardState, to row: Int) {
-    if state.screen == .dlq, case .job = state.dlqLevel {
-        state.detailScroll = row == Int.max ? Int.max / 2 : max(0, row)
+    if state.isInJobDetail {
+        scrollDetail(&state, to: row)
         return
     }
     let n = state.rowCount
     state.cursor[state.listKey] = n == 0 ? 0 : min(max(0, row), n - 1)
     if state.screen == .overview, let q = state.focusedQueue { state.selectedQueue = q.name }
+}
+
+/// Keeps the payload offset within what the view can show, so every `k` after `G` moves the
+/// text at once. Until the first measurement there is no known end: `G` parks the offset past
+/// it and `.detailViewportMeasured` clamps it (the runtime measures after every frame).
+private func scrollDetail(_ state: inout DashboardState, to offset: Int) {
+    let limit = state.detailViewport?.maxOffset ?? Int.max / 2
+    state.detailScroll = min(max(0, offset), limit)
 }
 
 private func toggleMark(_ state: inout DashboardState) {

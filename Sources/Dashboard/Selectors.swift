@@ -30,6 +30,10 @@ extension DashboardState {
         audit.filter { matches($0.action) || matches($0.actor ?? "") || matches($0.databaseRole) }
     }
 
+    public var visibleSchedules: [Schedule] {
+        (schedules ?? []).filter { matches($0.name) || matches($0.queue) || matches($0.jobType) }
+    }
+
     /// How many rows the current screen's list has (0 for screens without a list).
     public var rowCount: Int {
         switch screen {
@@ -44,6 +48,7 @@ extension DashboardState {
         case .leads: return visibleMigrations.count
         case .workers: return visibleWorkers.count
         case .audit: return visibleAudit.count
+        case .schedules: return visibleSchedules.count
         }
     }
 
@@ -90,6 +95,18 @@ extension DashboardState {
         guard screen == .leads else { return nil }
         let rows = visibleMigrations
         return rows.isEmpty ? nil : rows[cursorRow]
+    }
+
+    public var focusedSchedule: Schedule? {
+        guard screen == .schedules else { return nil }
+        let rows = visibleSchedules
+        return rows.isEmpty ? nil : rows[cursorRow]
+    }
+
+    /// One dead-letter job is open: the arrows scroll its payload instead of moving a cursor.
+    public var isInJobDetail: Bool {
+        if screen == .dlq, case .job = dlqLevel { return true }
+        return false
     }
 
     /// Cursor positions are kept per list: the DLQ's three levels each remember their own.

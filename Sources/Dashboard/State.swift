@@ -1,9 +1,9 @@
 import Foundation
 import QueueStore
 
-/// The screens, in tab order; number keys 1–6 switch between them.
+/// The screens, in tab order; number keys 1–7 switch between them.
 public enum Screen: Int, CaseIterable, Sendable, Equatable {
-    case overview = 1, queue, dlq, leads, workers, audit
+    case overview = 1, queue, dlq, leads, workers, audit, schedules
 
     public var title: String {
         switch self {
@@ -13,6 +13,7 @@ public enum Screen: Int, CaseIterable, Sendable, Equatable {
         case .leads: return "Leads"
         case .workers: return "Workers"
         case .audit: return "Audit"
+        case .schedules: return "Schedules"
         }
     }
 }
@@ -51,12 +52,17 @@ public enum OperatorAction: Sendable, Equatable {
     case resume(queue: String)
     case setConcurrency(queue: String, limit: Int?)
     case trigger(queue: String)
+    /// Enabling restarts the schedule's clock (missed ticks are not run); disabling stops it.
+    case setScheduleEnabled(name: String, enabled: Bool)
+    /// Enqueues the schedule's job once, now; what it enqueues is carried for the question.
+    case runSchedule(name: String, queue: String, jobType: String)
 
-    /// Destructive or bulk actions ask first.
+    /// Destructive or bulk actions ask first, and so does enqueueing a job the operator cannot
+    /// take back.
     public var needsConfirmation: Bool {
         switch self {
-        case .requeueGroup, .requeueJobs, .deleteGroup, .deleteJobs, .cancelMigration: return true
-        case .pause, .resume, .setConcurrency, .trigger: return false
+        case .requeueGroup, .requeueJobs, .deleteGroup, .deleteJobs, .cancelMigration, .runSchedule: return true
+        case .pause, .resume, .setConcurrency, .trigger, .setScheduleEnabled: return false
         }
     }
 }
@@ -82,6 +88,8 @@ public struct Flash: Sendable, Equatable {
 public struct DashboardState: Sendable, Equatable {
     public var screen: Screen = .overview
     public var snapshot: HealthSnapshot?
+    /// nil until the first refresh answers; the overview shows the latest delivery when hooks exist.
+    public var alertHooks: AlertHookSummary?
     public var lastRefreshAt: Date?
     public var now: Date
     public var connection: ConnectionStatus = .connecting
@@ -96,9 +104,17 @@ public struct DashboardState: Sendable, Equatable {
     public var dlqGroups: [DLQGroup] = []
     public var dlqJobs: [DLQJob] = []
     public var jobDetail: JobDetail?
+    /// First payload line shown in job detail; always within `0...detailViewport.maxOffset`
+    /// once the view has measured the pane (before that, `G` parks it past the end and the
+    /// first measurement pulls it back).
     public var detailScroll = 0
+    /// The payload pane as last drawn, fed back by the runtime (`.detailViewportMeasured`):
+    /// only the view knows how many rows the layout leaves for it.
+    public var detailViewport: DetailViewport?
     public var marked: Set<UUID> = []
     public var audit: [AuditEntry] = []
+    /// nil until the Schedules screen's first load answers: "none yet" must not read as "none".
+    public var schedules: [Schedule]?
 
     /// `/` filter per screen; `filterEditing` while the operator types it.
     public var filter: [Screen: String] = [:]
@@ -117,6 +133,17 @@ public struct DashboardState: Sendable, Equatable {
 
     public static let minimumInterval = 0.5
     public static let maximumInterval = 60.0
+}
+
+/// How far the job-detail payload can scroll at the current terminal size, and how many of its
+/// lines one screenful shows (a PgUp/PgDn step).
+public struct DetailViewport: Sendable, Equatable {
+    public var maxOffset: Int
+    public var visibleRows: Int
+    public init(maxOffset: Int, visibleRows: Int) {
+        self.maxOffset = max(0, maxOffset)
+        self.visibleRows = max(1, visibleRows)
+    }
 }
 
 /// One job with everything triage needs: payload, error, every attempt.

@@ -49,6 +49,14 @@ struct ActionPerformer {
             return "\(queue) concurrency set to \(limit.map(String.init) ?? "unlimited")"
         case .trigger(let queue):
             return "ran \(queue) now: \(jobs(try queues.runNow(queue))) due"
+        case .setScheduleEnabled(let name, let enabled):
+            let schedule = try ScheduleStore(connection: connection).setEnabled(name, enabled)
+            // Enabling restarts the clock: say so, the operator may expect the missed ticks to run.
+            return schedule.enabled ? "enabled schedule \(name) (ticks missed while disabled are not run)"
+                : "disabled schedule \(name)"
+        case .runSchedule(let name, let queue, let jobType):
+            let id = try ScheduleStore(connection: connection).runNow(name)
+            return "ran schedule \(name): enqueued \(jobType) job \(id.uuidString.lowercased().prefix(8)) on \(queue)"
         }
     }
 
@@ -62,7 +70,7 @@ struct ActionPerformer {
             return (try dlq.count(inGroup: key.queue, errorType: key.errorType, asOf: asOf), asOf)
         case .requeueJobs(let ids, _), .deleteJobs(let ids):
             return (ids.count, asOf)
-        case .cancelMigration, .pause, .resume, .setConcurrency, .trigger:
+        case .cancelMigration, .pause, .resume, .setConcurrency, .trigger, .setScheduleEnabled, .runSchedule:
             return (1, asOf)
         }
     }
@@ -77,6 +85,8 @@ struct ActionPerformer {
         case .resume: return "resume"
         case .setConcurrency: return "scale"
         case .trigger: return "run now"
+        case .setScheduleEnabled(_, let enabled): return enabled ? "enable" : "disable"
+        case .runSchedule: return "run schedule"
         }
     }
 

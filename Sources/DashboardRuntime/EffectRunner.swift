@@ -77,7 +77,7 @@ public final class EffectRunner: Sendable {
         switch effect {
         case .refresh:
             let snapshot = try HealthStore(connection: connection).snapshot().snapshot
-            return [.snapshotLoaded(snapshot, at: clock())]
+            return [.snapshotLoaded(snapshot, at: clock())] + (try alertHookSummary(connection))
         case .loadDLQGroups:
             return [.dlqGroupsLoaded(try dlq.groups())]
         case .loadDLQJobs(let key):
@@ -94,6 +94,8 @@ public final class EffectRunner: Sendable {
                                                errorDetailsJSON: detail.errorDetailsJSON, attempts: attempts))]
         case .loadAudit:
             return [.auditLoaded(try AuditStore(connection: connection).list(limit: 500))]
+        case .loadSchedules:
+            return [.schedulesLoaded(try ScheduleStore(connection: connection).list())]
         case .preview(let action):
             let (count, asOf) = try ActionPerformer(connection: connection).preview(action)
             return [.previewCounted(action, count: count, asOf: asOf)]
@@ -101,6 +103,18 @@ public final class EffectRunner: Sendable {
             let text = try ActionPerformer(connection: connection).perform(action)
             return [.actionFinished(text, at: clock())]
         case .quit:
+            return []
+        }
+    }
+
+    /// The alert hook line of the overview. Its failure must not cost the operator the snapshot
+    /// already read: the overview keeps the previous line (a lost link still counts as lost).
+    private func alertHookSummary(_ connection: Connection) throws -> [Message] {
+        do {
+            return [.alertHooksLoaded(try AlertHookStore(connection: connection).summary())]
+        } catch let error as PostgresError where error.isConnectionProblem {
+            throw error
+        } catch {
             return []
         }
     }
@@ -125,6 +139,7 @@ public final class EffectRunner: Sendable {
         case .loadDLQGroups, .loadDLQJobs: return "cannot load the DLQ: \(error)"
         case .loadJobDetail: return "cannot load the job: \(error)"
         case .loadAudit: return "cannot load the audit log: \(error)"
+        case .loadSchedules: return "cannot load the schedules: \(error)"
         case .quit: return "\(error)"
         }
     }

@@ -89,18 +89,25 @@ public struct AlertHookStore: Sendable {
     /// Newest first: what `queuetop alerts deliveries` and the dashboard's "last delivery" show.
     public func deliveries(limit: Int = 50, hook: String? = nil) throws -> [AlertDelivery] {
         try connection.run("""
-            SELECT d.id, d.hook, d.alert_key, d.event, d.attempt, d.ok, d.http_status, d.error, d.duration_ms, d.at,
-                   n.status AS notification_status
+            SELECT \(unsafeRaw: Self.deliveryColumns)
             FROM alert_deliveries d JOIN alert_notifications n ON n.id = d.notification_id
             WHERE \(hook)::text IS NULL OR d.hook = \(hook)
             ORDER BY d.id DESC LIMIT \(max(1, min(limit, 10000)))
-            """).map {
-            AlertDelivery(id: try $0.decode("id"), hook: try $0.decode("hook"), alertKey: try $0.decode("alert_key"),
-                          event: try $0.decode("event"), attempt: try $0.decode("attempt"), ok: try $0.decode("ok"),
-                          httpStatus: try $0.decode("http_status"), error: try $0.decode("error"),
-                          durationMs: try $0.decode("duration_ms"), at: try $0.decode("at"),
-                          notificationStatus: try $0.decode("notification_status"))
-        }
+            """).map(Self.decodeDelivery)
+    }
+
+    /// The columns `decodeDelivery` reads, over `alert_deliveries d JOIN alert_notifications n`.
+    static let deliveryColumns = """
+        d.id, d.hook, d.alert_key, d.event, d.attempt, d.ok, d.http_status, d.error, d.duration_ms, d.at,
+        n.status AS notification_status
+        """
+
+    static func decodeDelivery(_ row: Row) throws -> AlertDelivery {
+        AlertDelivery(id: try row.decode("id"), hook: try row.decode("hook"), alertKey: try row.decode("alert_key"),
+                      event: try row.decode("event"), attempt: try row.decode("attempt"), ok: try row.decode("ok"),
+                      httpStatus: try row.decode("http_status"), error: try row.decode("error"),
+                      durationMs: try row.decode("duration_ms"), at: try row.decode("at"),
+                      notificationStatus: try row.decode("notification_status"))
     }
 
     /// The most recent delivery attempt, for the dashboard.

@@ -69,6 +69,43 @@ import Testing
         }
     }
 
+    @Test func disableAndRunAScheduleFromTheSchedulesScreen() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            let store = ScheduleStore(connection: conn)
+            _ = try store.add(NewSchedule(name: "nightly-report", cron: "0 2 * * *", queue: "reports",
+                                          jobType: "build_report", payload: JSONText("{}"), priority: 0))
+            let tmux = try TmuxSession(width: 120, height: 40, environment: ["QT_BIN": QueuetopBinary.path, "QT_DB": db.conninfo])
+            defer { tmux.close() }
+            try launch(tmux, "dash --no-workers")
+            try tmux.keys("7")
+            #expect(tmux.waitFor(timeout: 10) { $0.contains("Schedule nightly-report") } != nil, "the schedule is listed and selected")
+            try tmux.keys("e")
+            let deadline = Date().addingTimeInterval(15)
+            while try store.get("nightly-report").enabled, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+            #expect(try store.get("nightly-report").enabled == false)
+            #expect(tmux.waitFor(timeout: 10) { $0.contains("disabled schedule nightly-report") } != nil)
+
+            try tmux.keys("t")
+            let prompt = Confirmation(action: .runSchedule(name: "nightly-report", queue: "reports", jobType: "build_report"), count: 1).prompt
+            let shown = tmux.waitFor(timeout: 15) { $0.contains("Run schedule nightly-report now?") }
+            #expect(shown != nil, "the confirmation asks first: \(tmux.screen())")
+            guard shown != nil else { try tmux.keys("Escape"); try tmux.keys("Q"); return }
+            #expect(prompt.hasPrefix("Run schedule nightly-report now?"))
+            try tmux.keys("y")
+            let ran = tmux.waitFor(timeout: 15) { $0.contains("ran schedule nightly-report") }
+            #expect(ran != nil, "the flash says it ran: \(tmux.screen())")
+            let jobs = try conn.query("SELECT count(*) FROM job_queue WHERE queue = 'reports'").scalar(Int64.self)
+            #expect(jobs == 1)
+            let actions = try AuditStore(connection: conn).list().map(\.action)
+            #expect(actions.prefix(2) == ["schedule.run", "schedule.disable"])
+
+            try tmux.keys("Q")
+            expectRestoredShell(tmux)
+        }
+    }
+
     /// Steady state on an idle database: a refresh that changes nothing writes next to nothing.
     @Test func anIdleRefreshWritesUnderTwoKilobytesAndSIGHUPRestoresTheTerminal() throws {
         try TestDatabase.with { db in

@@ -204,6 +204,27 @@ enum DashboardFixture {
                    filter: JSONText(#"{"ids": ["0193a1b2-7c1e-7a2b-9f00-000000001ef7"]}"#), affected: 1),
     ]
 
+    // MARK: Schedules
+
+    /// One of each kind the operator meets: healthy, deduplicated, failing and due with ticks
+    /// coalesced (no ticker ran), and disabled and never run.
+    static let schedules: [Schedule] = [
+        Schedule(name: "crm-sync", cron: "*/5 * * * *", queue: "store-sync", jobType: "sync_crm",
+                 payload: JSONText(#"{"full": false}"#), priority: 0, enabled: true, nextRunAt: ago(40),
+                 lastRunAt: ago(940), lastJobID: id(40),
+                 lastOutcome: "error: queue store-sync does not accept jobs (circuit open) (coalesced 3 missed ticks)",
+                 missedTicks: 3),
+        Schedule(name: "digest-hourly", cron: "0 * * * *", queue: "emails", jobType: "send_digest",
+                 payload: JSONText(#"{"template": "digest", "locale": "pt-BR"}"#), priority: 5, enabled: true,
+                 nextRunAt: ago(-1_800), lastRunAt: ago(1_800), lastJobID: id(41), lastOutcome: "deduplicated", missedTicks: 0),
+        Schedule(name: "legacy-cleanup", cron: "30 4 * * 0", queue: "maintenance", jobType: "purge_legacy",
+                 payload: JSONText("{}"), priority: 0, enabled: false, nextRunAt: ago(-300_000),
+                 lastRunAt: nil, lastJobID: nil, lastOutcome: nil, missedTicks: 0),
+        Schedule(name: "nightly-report", cron: "0 2 * * *", queue: "reports", jobType: "build_report",
+                 payload: JSONText(#"{"period": "day", "recipients": ["ops@example.com"]}"#), priority: 0, enabled: true,
+                 nextRunAt: ago(-81_000), lastRunAt: ago(5_400), lastJobID: id(42), lastOutcome: "enqueued", missedTicks: 0),
+    ]
+
     // MARK: States
 
     /// The dashboard connected, refreshed 3 s ago, on `screen`, with lists loaded and the cursor
@@ -218,6 +239,8 @@ enum DashboardFixture {
         state.cursor[.overview] = 1
         state.dlqGroups = groups
         state.audit = audit
+        state.schedules = schedules
+        state.cursor[.schedules] = 1
         return state
     }
 

@@ -172,3 +172,35 @@ import QueueStore
         #expect(Self.draw(F.state(), 1, 1).plainText() == "…")
     }
 }
+
+/// The view measures the payload pane; fed back to the reducer, that keeps `k` after `G` exact.
+@Suite struct DetailViewportTests {
+    typealias F = DashboardFixture
+
+    @Test func theMeasuredBottomIsTheLastPageAndKScrollsUpFromIt() throws {
+        var state = F.jobDetailState()
+        var buffer = ScreenBuffer(width: 80, height: 24)
+        let viewport = try #require(DashboardView.draw(state, into: &buffer))
+        _ = reduce(&state, .detailViewportMeasured(viewport))
+        _ = reduce(&state, .key(.character("G")))
+        let bottom = DashboardOverlayTests.draw(state).plainText()
+        #expect(bottom.contains("of 30"))
+        #expect(bottom.contains("lines \(viewport.maxOffset + 1)-30 of 30"))
+        _ = reduce(&state, .key(.character("k")))
+        let up = DashboardOverlayTests.draw(state).plainText()
+        #expect(up.contains("lines \(viewport.maxOffset)-29 of 30"))
+    }
+
+    @Test func onlyJobDetailReportsAViewport() {
+        var buffer = ScreenBuffer(width: 80, height: 24)
+        #expect(DashboardView.draw(F.state(.dlq), into: &buffer) == nil)
+        #expect(DashboardView.draw(F.dlqJobsState(), into: &buffer) == nil)
+        // A bigger terminal shows more of the payload, so less is left to scroll.
+        var big = ScreenBuffer(width: 120, height: 40)
+        let small = DashboardView.draw(F.jobDetailState(), into: &buffer)
+        let large = DashboardView.draw(F.jobDetailState(), into: &big)
+        #expect(small != nil && large != nil)
+        #expect(large!.visibleRows > small!.visibleRows)
+        #expect(large!.maxOffset < small!.maxOffset)
+    }
+}

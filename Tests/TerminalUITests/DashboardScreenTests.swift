@@ -24,6 +24,7 @@ import QueueStore
         ("leads", DashboardFixture.state(.leads)),
         ("workers", DashboardFixture.state(.workers)),
         ("audit", DashboardFixture.state(.audit)),
+        ("schedules", DashboardFixture.state(.schedules)),
     ]
 
     @Test(arguments: screens.indices)
@@ -52,5 +53,52 @@ import QueueStore
         for (w, h) in Self.sizes + [(70, 20), (20, 5)] {
             #expect(Self.draw(state, w, h) == Self.draw(state, w, h))
         }
+    }
+}
+
+/// The Schedules screen says what each schedule does next and how its last run went, and
+/// explains how to add one when there is none.
+@Suite struct SchedulesScreenTests {
+    typealias F = DashboardFixture
+
+    @Test func rowsShowNextLastOutcomeAndMissedTicks() {
+        let text = DashboardScreenTests.draw(F.state(.schedules), 120, 40).plainText()
+        let crm = text.split(separator: "\n").first { $0.contains("crm-sync") && $0.contains("*/5") }.map(String.init) ?? ""
+        #expect(crm.contains("due"))            // next run is 40 s in the past: waiting for a ticker
+        #expect(crm.contains("15m ago"))
+        #expect(crm.contains("error: queue store-sync"))
+        let digest = text.split(separator: "\n").first { $0.contains("digest-hourly") }.map(String.init) ?? ""
+        #expect(digest.contains("in 30m") && digest.contains("deduplicated") && digest.contains("emails / send_digest"))
+        let legacy = text.split(separator: "\n").first { $0.contains("legacy-cleanup") }.map(String.init) ?? ""
+        #expect(legacy.contains("off") && legacy.contains("never"))
+        // The selected row (digest-hourly) in full below the list.
+        #expect(text.contains("Schedule digest-hourly"))
+        #expect(text.contains(#"{"template": "digest", "locale": "pt-BR"}"#))
+    }
+
+    @Test func emptyExplainsHowToAddOneAndLoadingSaysSo() throws {
+        var state = F.state(.schedules)
+        state.schedules = []
+        let empty = DashboardScreenTests.draw(state, 80, 24)
+        try assertScreen(empty, named: "schedules-empty-80x24")
+        #expect(empty.plainText().contains("queuetop schedule add"))
+        state.schedules = nil
+        let loading = DashboardScreenTests.draw(state, 80, 24).plainText()
+        #expect(loading.contains("loading the schedules"))
+        #expect(!loading.contains("No schedules yet"))
+    }
+
+    @Test func readOnlyHidesTheActionsFromHintsAndHelp() throws {
+        var state = F.state(.schedules)
+        state.readOnly = true
+        #expect(!DashboardScreenTests.draw(state, 120, 40).plainText().contains("run now"))
+        state.showHelp = true
+        let help = DashboardScreenTests.draw(state, 120, 40).plainText()
+        #expect(help.contains("read-only: actions are disabled"))
+        state.readOnly = false
+        let writable = DashboardScreenTests.draw(state, 80, 24)
+        try assertScreen(writable, named: "help-schedules-80x24")
+        #expect(writable.plainText().contains("enable / disable the schedule"))
+        #expect(writable.plainText().contains("run it now"))
     }
 }

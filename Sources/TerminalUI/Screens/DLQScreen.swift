@@ -4,15 +4,17 @@ import QueueStore
 /// DLQ triage in three levels: groups (queue × error type) → the jobs of a group → one job.
 /// A breadcrumb on the first row says where the operator is: "DLQ › emails / smtp_error › 0193ab12".
 enum DLQScreen {
-    static func draw(_ context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
+    /// Returns the payload pane's room when one job is open (see `DashboardView.draw`).
+    static func draw(_ context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) -> DetailViewport? {
         let state = context.state
         let parts = Layout.vertical(rect, [.fixed(1), .flexible])
         drawBreadcrumb(context, into: &buffer, in: parts[0])
         switch state.dlqLevel {
         case .groups: drawGroups(context, into: &buffer, in: parts[1])
         case .jobs(let key): drawJobs(key, context: context, into: &buffer, in: parts[1])
-        case .job: JobDetailView.draw(context, into: &buffer, in: parts[1])
+        case .job: return JobDetailView.draw(context, into: &buffer, in: parts[1])
         }
+        return nil
     }
 
     static func breadcrumb(_ context: ScreenContext) -> String {
@@ -103,11 +105,11 @@ enum DLQScreen {
 
 /// One dead-letter job: what it was, why it failed, its payload (scrollable) and every attempt.
 enum JobDetailView {
-    static func draw(_ context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
+    static func draw(_ context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) -> DetailViewport? {
         let state = context.state
         guard let detail = state.jobDetail, case .job(_, let id) = state.dlqLevel, detail.job.id == id else {
             context.message("loading the job\(context.ellipsis)", in: rect, into: &buffer)
-            return
+            return nil
         }
         let job = detail.job
         let errorLines = errorText(job, width: rect.width - 1, maxLines: context.compact ? 1 : 2, ellipsis: context.glyphs.ellipsis)
@@ -131,12 +133,14 @@ enum JobDetailView {
 
         let wide = !context.compact && rect.width >= 110 && detail.errorDetailsJSON != nil
         let middle = Layout.horizontal(parts[2], wide ? [.flexible(weight: 3), .flexible(weight: 2)] : [.flexible, .fixed(0)])
-        drawPayload(detail, withDetails: !wide, withAttempts: attemptRows == 0, context: context, into: &buffer, in: middle[0])
+        let viewport = drawPayload(detail, withDetails: !wide, withAttempts: attemptRows == 0, context: context,
+                                   into: &buffer, in: middle[0])
         if wide, let details = detail.errorDetailsJSON {
             let area = context.section("Error details", in: middle[1], into: &buffer)
             TextView(lines: PrettyJSON.lines(details)).draw(into: &buffer, in: area)
         }
         if attemptRows > 0 { drawAttempts(detail, context: context, into: &buffer, in: parts[3]) }
+        return viewport
     }
 
     /// "smtp_error: SMTP 421 …" wrapped to `maxLines`, then the details on one line when they
@@ -154,8 +158,9 @@ enum JobDetailView {
     /// The payload, scrollable by `detailScroll`. Without a box of their own (narrow screens),
     /// the error details follow it under a heading, so they are one scroll away, never missing.
     /// On a compact screen the attempt history has no table either; it follows the same way.
+    /// Returns how far the payload can scroll in the room it got.
     static func drawPayload(_ detail: JobDetail, withDetails: Bool, withAttempts: Bool, context: ScreenContext,
-                            into buffer: inout ScreenBuffer, in rect: Rect) {
+                            into buffer: inout ScreenBuffer, in rect: Rect) -> DetailViewport {
         var lines = PrettyJSON.lines(detail.payloadJSON)
         if withDetails, let details = detail.errorDetailsJSON {
             lines += ["", "error details:"] + PrettyJSON.lines(details)
@@ -172,6 +177,9 @@ enum JobDetailView {
         let title = "Payload\(context.dot)\(view.positionLabel(visibleRows: viewRows))"
         let area = context.section(title, in: rect, into: &buffer, framed: boxed)
         view.draw(into: &buffer, in: area)
+        // `area` is what TextView clamps against; `viewRows` only labels the title.
+        return DetailViewport(maxOffset: TextView.clampedOffset(Int.max, lineCount: lines.count, visibleRows: area.height),
+                              visibleRows: area.height)
     }
 
     static func drawAttempts(_ detail: JobDetail, context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {

@@ -3,15 +3,20 @@
 /// The runtime sizes `buffer` to the terminal (with the terminal's glyphs) and hands it to
 /// `Terminal.present`; snapshot tests call the same function at fixed sizes.
 ///
+/// Returns the room the job-detail payload pane got (nil when it is not on screen): only the
+/// layout knows it, and the reducer needs it to keep `detailScroll` within what can be shown, so
+/// the runtime feeds it back as `.detailViewportMeasured` whenever it changes.
+///
 /// Rows, top to bottom: tabs, the connection banner (only when not connected), the screen, and
 /// the footer (or the `:`/`/` line being typed). Overlays (help, confirmation) go on top.
 public enum DashboardView {
-    public static func draw(_ state: DashboardState, into buffer: inout ScreenBuffer) {
+    @discardableResult
+    public static func draw(_ state: DashboardState, into buffer: inout ScreenBuffer) -> DetailViewport? {
         buffer.clear()
         let size = Layout.sizeClass(width: buffer.width, height: buffer.height)
         guard size != .tooSmall else {
             TooSmallScreen.draw(into: &buffer)
-            return
+            return nil
         }
         let context = ScreenContext(state: state, size: size, glyphs: buffer.glyphs)
         let banner = Chrome.connectionBanner(context)
@@ -20,13 +25,15 @@ public enum DashboardView {
         let rows = Layout.vertical(buffer.bounds, [.fixed(1), .fixed(banner == nil ? 0 : 1), .flexible, .fixed(footerRows)])
         Chrome.drawTabs(context, into: &buffer, in: rows[0])
         banner?.draw(into: &buffer, in: rows[1])
+        var viewport: DetailViewport?
         switch state.screen {
         case .overview: OverviewScreen.draw(context, into: &buffer, in: rows[2])
         case .queue: QueueDetailScreen.draw(context, into: &buffer, in: rows[2])
-        case .dlq: DLQScreen.draw(context, into: &buffer, in: rows[2])
+        case .dlq: viewport = DLQScreen.draw(context, into: &buffer, in: rows[2])
         case .leads: LeadsScreen.draw(context, into: &buffer, in: rows[2])
         case .workers: WorkersScreen.draw(context, into: &buffer, in: rows[2])
         case .audit: AuditScreen.draw(context, into: &buffer, in: rows[2])
+        case .schedules: SchedulesScreen.draw(context, into: &buffer, in: rows[2])
         }
         Chrome.drawFooter(context, into: &buffer, in: rows[3])
         if let confirmation = state.confirmation {
@@ -36,6 +43,7 @@ public enum DashboardView {
             HelpOverlay.draw(context, into: &buffer, in: Rect(x: 0, y: 1, width: buffer.width, height: buffer.height - 1 - footerRows))
         }
         if buffer.glyphs.isASCII { ASCIIFallback.apply(to: &buffer) }
+        return viewport
     }
 }
 

@@ -24,6 +24,7 @@ enum KeyMap {
         case .leads: return "migrations by name or status"
         case .workers: return "workers by host or queue"
         case .audit: return "actions, actors or roles"
+        case .schedules: return "schedules by name, queue or job type"
         }
     }
 
@@ -53,6 +54,9 @@ enum KeyMap {
             }
         case .leads:
             return [Entry(keys: "c", does: "cancel the selected migration")]
+        case .schedules:
+            return [Entry(keys: "e", does: "enable / disable the schedule"),
+                    Entry(keys: "t", does: "run it now: enqueue its job once (asks first)")]
         case .workers, .audit:
             return []
         }
@@ -70,7 +74,7 @@ enum KeyMap {
             Entry(keys: "PgUp PgDn g G", does: detail ? "scroll a page, top, bottom" : "a page up / down, first / last row"),
             Entry(keys: "Enter l", does: "open"),
             Entry(keys: "Esc q h", does: state.activeFilter.isEmpty ? back : "clear the filter, then \(back)"),
-            Entry(keys: "1-6 Tab", does: "switch screen"),
+            Entry(keys: "1-7 Tab", does: "switch screen"),
             Entry(keys: "/", does: "filter " + listNoun(state)),
             Entry(keys: "[ ] P ^R", does: "refresh faster / slower, pause refresh, refresh now"),
             Entry(keys: "Q", does: "quit from anywhere"),
@@ -122,6 +126,11 @@ enum KeyMap {
         case .leads:
             if !state.readOnly { hints += [KeyHint("c", "cancel")] }
             hints += [KeyHint("/", "filter")]
+        case .schedules:
+            if !state.readOnly, state.focusedSchedule != nil {
+                hints += [KeyHint("e", state.focusedSchedule?.enabled == false ? "enable" : "disable"), KeyHint("t", "run now")]
+            }
+            hints += [KeyHint("/", "filter"), KeyHint("Esc", "back")]
         case .workers, .audit:
             hints += [KeyHint("/", "filter"), KeyHint("Esc", "back")]
         }

@@ -82,6 +82,8 @@ enum ConfirmationDialog {
         case .resume: return "Resume"
         case .setConcurrency: return "Scale"
         case .trigger: return "Trigger"
+        case .setScheduleEnabled(_, let enabled): return enabled ? "Enable schedule" : "Disable schedule"
+        case .runSchedule: return "Run schedule"
         }
     }
 
@@ -93,6 +95,7 @@ enum ConfirmationDialog {
         case .requeueJobs(let ids, _), .deleteJobs(let ids): return ids.count == 1 ? "1 job" : "\(ids.count) jobs"
         case .cancelMigration(_, let name): return name
         case .pause(let q), .resume(let q), .setConcurrency(let q, _), .trigger(let q): return q
+        case .setScheduleEnabled(let name, _), .runSchedule(let name, _, _): return name
         }
     }
 

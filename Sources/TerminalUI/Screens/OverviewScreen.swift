@@ -9,9 +9,12 @@ enum OverviewScreen {
         guard let snapshot = context.snapshot(orExplainIn: rect, into: &buffer) else { return }
         let alerts = state.alertsBySeverity
         let rows = state.visibleQueues
-        let split = layout(rect.height, queueCount: rows.count, alertCount: alerts.count, compact: context.compact)
-        let parts = Layout.vertical(rect, [.fixed(split.table), .fixed(split.alerts), .flexible])
-        let chartRows = parts[2].height
+        // The hook line sits under the alerts it reports on; a compact layout cannot spare it.
+        let hooks = context.compact ? nil : state.alertHooks.flatMap { $0.hookCount > 0 ? $0 : nil }
+        let hookRows = hooks == nil ? 0 : 1
+        let split = layout(rect.height - hookRows, queueCount: rows.count, alertCount: alerts.count, compact: context.compact)
+        let parts = Layout.vertical(rect, [.fixed(split.table), .fixed(split.alerts), .fixed(hookRows), .flexible])
+        let chartRows = parts[3].height
 
         let filter = state.activeFilter.isEmpty ? "" : context.dot + "/\(state.activeFilter)"
         let counted = rows.count == snapshot.queues.count ? "\(rows.count)" : "\(rows.count) of \(snapshot.queues.count)"
@@ -20,8 +23,9 @@ enum OverviewScreen {
         queueTable(rows, context: context, width: tableArea.width).draw(into: &buffer, in: tableArea)
 
         AlertLines.draw(alerts, context: context, into: &buffer, in: parts[1])
+        if let hooks { HookDeliveryLine.draw(hooks, context: context, into: &buffer, in: parts[2]) }
         if chartRows > 0 && !context.compact {
-            drawChartAndErrors(context, snapshot: snapshot, into: &buffer, in: parts[2])
+            drawChartAndErrors(context, snapshot: snapshot, into: &buffer, in: parts[3])
         }
     }
 
@@ -108,6 +112,33 @@ enum AlertLines {
             if i == shown - 1 && alerts.count > shown { text += " (+\(alerts.count - shown) more)" }
             Banner(text, level: .warn).draw(into: &buffer, in: rect.row(i))
         }
+    }
+}
+
+/// The latest alert hook delivery on one line: did the people on call hear about the alerts above?
+/// Outcome and age first, so an 80-column terminal cuts only the alert key:
+/// "hook ops-slack, 1m ago: failed HTTP 503, will retry · firing emails:dlq_above_threshold".
+enum HookDeliveryLine {
+    static func draw(_ hooks: AlertHookSummary, context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
+        guard !rect.isEmpty else { return }
+        let (text, style) = line(hooks, context: context)
+        buffer.write(" " + text, in: rect.row(0), style: style)
+    }
+
+    static func line(_ hooks: AlertHookSummary, context: ScreenContext) -> (String, Style) {
+        let count = hooks.hookCount == 1 ? "1 alert hook" : "\(hooks.hookCount) alert hooks"
+        guard let d = hooks.lastDelivery else { return ("\(count), no delivery yet", .muted) }
+        var result: String
+        if d.ok {
+            result = d.httpStatus.map { "ok, HTTP \($0)" } ?? "ok"
+        } else {
+            result = "failed " + (d.httpStatus.map { "HTTP \($0)" } ?? ViewText.oneLine(d.error ?? "without an answer"))
+            // The notification's fate after this attempt: still retrying, or given up.
+            result += d.notificationStatus == "pending" ? ", will retry" : d.notificationStatus == "failed" ? ", gave up" : ""
+        }
+        let text = "hook \(d.hook), \(context.age(d.at)) ago: \(result)\(context.dot)\(d.event) \(d.alertKey)"
+        let style: Style = d.ok ? .muted : d.notificationStatus == "pending" ? .warn : .error
+        return (text, style)
     }
 }
 

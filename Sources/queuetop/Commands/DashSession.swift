@@ -41,8 +41,11 @@ final class DashSession {
         var lastTick = Date()
         while !state.quitting {
             var buffer = terminal.makeBuffer()
-            DashboardView.draw(state, into: &buffer)
+            let viewport = DashboardView.draw(state, into: &buffer)
             terminal.present(buffer)
+            // Before the next key: the reducer clamps job-detail scrolling to what this frame
+            // could show, so `k` after `G` (or after a resize) moves the text at once.
+            if viewport != state.detailViewport { apply(.detailViewportMeasured(viewport)) }
             switch terminal.nextEvent(timeout: .milliseconds(Int(Self.tick * 1000))) {
             case .key(.control("l")):
                 terminal.redrawAll()
