@@ -62,7 +62,10 @@ struct ChaosTests {
             let conn = try db.connect()
             defer { conn.close() }
             try PoolFixture.prepare(conn)
-            try Self.makeQueue(conn, "kill9", visibility: 2)
+            // Visibility 8 s: long enough that a live worker's heartbeats (every second) still
+            // arrive in time on a loaded 2-core CI machine, so only killed workers' jobs are
+            // rescued; with 2 s, a busy machine rescued live workers' jobs and ran them twice.
+            try Self.makeQueue(conn, "kill9", visibility: 8)
             try PoolFixture.enqueue(conn, queue: "kill9", type: "ledger", count: jobs)
             let (dir, config) = try PoolFixture.ledgerWorkerConfig()
             let log = dir.appendingPathComponent("workers.log").path
