@@ -24,7 +24,7 @@ import Testing
 
         #expect(text.contains("## Targets"))
         for heading in ["## 1. Drain", "## 3. The raw-SQL limit", "## 5. Pickup", "## 2. Continuous",
-                        "## 4. pgqueuer", "## 6. Dashboard refresh", "## 7. The dashboard process — TODO",
+                        "## 4. pgqueuer", "## 6. Dashboard refresh", "## 7. The dashboard process",
                         "## 8. Bulk requeue", "## 9. Lead migration", "What 0006_hot_path.sql bought"] {
             #expect(text.contains(heading), "missing section \(heading)")
         }
@@ -38,6 +38,12 @@ import Testing
         for row in raw { #expect((Double(row.last ?? "") ?? 0) > 0, "raw row \(row)") }
         let pickup = tableRows(text, after: "## 5. Pickup")
         #expect((Double(pickup.first?.first ?? "") ?? 0) > 0, "pickup p50")
+        // The dashboard really ran in a pty: it used CPU and memory (bytes may be near 0 when idle).
+        let dashboard = tableRows(text, after: "## 7. The dashboard process")
+        #expect(dashboard.count == 3, "dashboard rows \(dashboard)")
+        if dashboard.count == 3 {
+            #expect((Double(dashboard[2].last ?? "") ?? 0) > 0, "dashboard RSS \(dashboard)")
+        }
         let leads = tableRows(text, after: "## 9. Lead migration")
         #expect(leads.count == 2)
         for row in leads { #expect((Double(row.last ?? "") ?? 0) > 0, "leads row \(row)") }
