@@ -53,7 +53,9 @@ enum LeadsScreen {
             buffer.write(status, in: Rect(x: inner.maxX - statusWidth, y: top, width: statusWidth, height: 1),
                          alignment: .right, style: statusStyle)
             let label = "\(ViewText.grouped(m.moved))/\(ViewText.grouped(m.total))"
-            ProgressBar(fraction: m.fraction, label: context.compact ? label : "", style: selected ? .selected : .role(.bar))
+            // The bar keeps its colour on the selected card too: drawn in the selection style, a
+            // full bar reads as an empty one.
+            ProgressBar(fraction: m.fraction, label: context.compact ? label : "", style: .role(.bar))
                 .draw(into: &buffer, in: inner.row(1))
             if !context.compact {
                 buffer.write(figures(m, context: context), in: inner.row(2), style: base)
