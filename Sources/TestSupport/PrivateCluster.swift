@@ -40,6 +40,18 @@ public final class PrivateCluster: Sendable {
         _ = try Self.pg(["restart", "--name", name, "--mode", mode.rawValue])
     }
 
+    /// Stops the server (fast shutdown) and leaves it down until `start`: an outage, not a blip.
+    public func stop() throws {
+        _ = try Self.pg(["stop", "--name", name])
+    }
+
+    /// Starts a stopped server again on its old port, so clients holding the URL reconnect to it
+    /// (scripts/pg start would otherwise pick the first free port from 54400).
+    public func start() throws {
+        let port = String(config.endpoint.split(separator: ":").last ?? "")
+        _ = try Self.pg(["start", "--name", name], environment: ["QT_PG_PORT": port])
+    }
+
     /// Stops the server and deletes its folder.
     public func destroy() {
         _ = try? Self.pg(["destroy", "--name", name])
@@ -47,8 +59,9 @@ public final class PrivateCluster: Sendable {
 
     /// Runs scripts/pg and returns its stdout; throws with its stderr when it fails.
     @discardableResult
-    static func pg(_ arguments: [String]) throws -> String {
+    static func pg(_ arguments: [String], environment: [String: String] = [:]) throws -> String {
         let process = Process()
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = [script] + arguments
         let out = Pipe(), err = Pipe()
