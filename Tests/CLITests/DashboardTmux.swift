@@ -6,9 +6,13 @@ import Testing
 /// shared by the end-to-end and the fault tests.
 extension TmuxSession {
     /// Starts `queuetop <arguments> --db "$QT_DB"` from the session's shell (QT_BIN and QT_DB
-    /// in its environment); the shell prints the exit status afterwards.
-    func launchDashboard(_ arguments: String) throws {
-        try type("\"$QT_BIN\" \(arguments) --db \"$QT_DB\"; echo \"exit=$?\"", enter: true)
+    /// in its environment); the shell prints the exit status afterwards. `environment` is set
+    /// on the command line, where it wins even over the TERM tmux gives every pane. A terminal
+    /// without an alternate screen (TERM=dumb, driven as a VT100) sets `alternateScreen: false`.
+    func launchDashboard(_ arguments: String, environment: [String: String] = [:], alternateScreen: Bool = true) throws {
+        let assignments = environment.sorted { $0.key < $1.key }.map { "\($0.key)='\($0.value)' " }.joined()
+        try type("\(assignments)\"$QT_BIN\" \(arguments) --db \"$QT_DB\"; echo \"exit=$?\"", enter: true)
+        guard alternateScreen else { return }
         #expect(waitFor(timeout: 20) { _ in self.alternateScreenOn } != nil, "the dashboard took over the screen")
     }
 
