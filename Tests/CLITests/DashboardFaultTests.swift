@@ -196,4 +196,105 @@ import Testing
             try Self.quit(tmux)
         }
     }
+
+    /// Seconds until `condition` holds on screen (nil on timeout), polled every 0.1 s.
+    static func secondsUntil(_ tmux: TmuxSession, timeout: Double, _ condition: (String) -> Bool) -> Double? {
+        let started = Date()
+        return tmux.waitFor(timeout: timeout, condition).map { _ in Date().timeIntervalSince(started) }
+    }
+
+    /// PostgreSQL stopped under an open dashboard: the disconnected banner appears over the last
+    /// data; once the server is back the banner goes and fresh data (a queue created after the
+    /// restart) shows.
+    @Test func postgresStoppedAndStartedUnderTheDashboardShowsTheBannerThenRecovers() throws {
+        let cluster = try PrivateCluster(prefix: "dashpg")
+        defer { cluster.destroy() }
+        let setup = try Connection.connect(cluster.config)
+        try setup.execute("SELECT enqueue_job('before_outage', 'noop')")
+        setup.close()
+        let tmux = try TmuxSession(width: 120, height: 40, environment: ["QT_BIN": QueuetopBinary.path, "QT_DB": cluster.url])
+        defer { tmux.close() }
+        try tmux.launchDashboard("dash --no-workers --refresh 1")
+        #expect(tmux.waitFor(timeout: 15) { $0.contains("before_outage") } != nil, "the queue is on screen")
+
+        try cluster.stop()
+        let bannerAfter = Self.secondsUntil(tmux, timeout: 20) { $0.contains("disconnected") && $0.contains("retrying") }
+        let outage = tmux.screen()
+        #expect(bannerAfter != nil, "the disconnected banner shows: \(outage)")
+        #expect(outage.contains("before_outage"), "the last data stays on screen")
+        #expect(outage.contains("stale"), "and is called stale")
+
+        try cluster.start()
+        let restarted = Date()
+        let conn = try Connection.connect(cluster.config)
+        defer { conn.close() }
+        try conn.execute("SELECT enqueue_job('after_outage', 'noop')")
+        let recovered = tmux.waitFor(timeout: 25) { $0.contains("after_outage") && !$0.contains("disconnected") }
+        let recoveredAfter = Date().timeIntervalSince(restarted)
+        #expect(recovered != nil, "the banner goes and a fresh refresh shows: \(tmux.screen())")
+        #expect(recoveredAfter <= 20, "recovered after \(recoveredAfter) s")
+        print("DASHFAULT | postgres stop/start | banner after \(String(format: "%.1f", bannerAfter ?? -1)) s | recovered \(String(format: "%.1f", recoveredAfter)) s after start")
+        try Self.quit(tmux)
+    }
+
+    /// A 500 ms round trip (SlowProxy, 250 ms each way) between the dashboard and PostgreSQL:
+    /// switching screens does not wait for the slow refresh, and a DLQ requeue still confirms with
+    /// the exact count and lands in the database.
+    @Test func overASlowLinkKeysStayResponsiveAndARequeueConfirms() throws {
+        let cluster = try PrivateCluster(prefix: "dashslow")
+        defer { cluster.destroy() }
+        let direct = try Connection.connect(cluster.config)
+        defer { direct.close() }
+        // The cluster trusts its socket but wants a password over TCP, the proxy's way in.
+        let password = "slow-link-\(UUID().uuidString.prefix(8))"
+        try direct.execute(Query(unsafeSQL: "ALTER ROLE postgres PASSWORD '\(password)'"))
+        let target = try seedDeadLetters(direct, 3, type: "smtp_error")
+        let upstream = Int(cluster.config.endpoint.split(separator: ":").last ?? "") ?? 0
+        let proxy = try SlowProxy(upstreamPort: upstream, delay: 0.25)
+        defer { proxy.stop() }
+        let slowConninfo = try cluster.config.overriding("host", "127.0.0.1").overriding("port", String(proxy.port))
+            .overriding("password", password).unredactedConninfo()
+
+        // What one round trip costs on this link, measured rather than assumed.
+        let slow = try Connection.connect(try ConnectionConfig(slowConninfo))
+        let pinged = Date()
+        _ = try slow.query("SELECT 1").scalar(Int.self)
+        let roundTrip = Date().timeIntervalSince(pinged)
+        slow.close()
+        #expect(roundTrip >= 0.5, "the link is slow: \(roundTrip) s a round trip")
+
+        let tmux = try TmuxSession(width: 120, height: 40, environment: ["QT_BIN": QueuetopBinary.path, "QT_DB": slowConninfo])
+        defer { tmux.close() }
+        try tmux.launchDashboard("dash --no-workers")
+        #expect(tmux.waitFor(timeout: 30) { $0.contains("emails") } != nil, "the overview arrives over the slow link")
+        var switches: [Double] = []
+        for _ in 0..<3 {
+            try tmux.keys("3")
+            switches.append(Self.secondsUntil(tmux, timeout: 10) { $0.contains("Dead-letter groups") } ?? 99)
+            try tmux.keys("1")
+            switches.append(Self.secondsUntil(tmux, timeout: 10) { $0.contains("Queues (") } ?? 99)
+        }
+        #expect(switches.allSatisfy { $0 < 1.5 }, "screen switches took \(switches) s")
+
+        try tmux.keys("3")
+        #expect(tmux.waitFor(timeout: 20) { $0.contains("Dead-letter groups (1)") } != nil, "the group is listed")
+        try tmux.keys("r")
+        let prompt = "Requeue 3 jobs from emails / smtp_error?"
+        let asked = Date()
+        let shown = tmux.waitFor(timeout: 20) { $0.contains(prompt) }
+        let promptAfter = Date().timeIntervalSince(asked)
+        #expect(shown != nil, "the confirmation shows the exact count: \(tmux.screen())")
+        guard shown != nil else { try tmux.keys("Escape"); try Self.quit(tmux); return }
+        try tmux.keys("y")
+        let confirmed = Date()
+        let deadline = Date().addingTimeInterval(20)
+        while try jobStatuses(direct, target) != ["pending"], Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        let landedAfter = Date().timeIntervalSince(confirmed)
+        #expect(try jobStatuses(direct, target) == ["pending"], "the requeue landed")
+        let audit = try AuditStore(connection: direct).list(action: "dlq.requeue")
+        #expect(audit.count == 1 && audit.first?.affected == 3)
+        #expect(tmux.waitFor(timeout: 20) { $0.contains("requeued 3") } != nil, "the flash confirms: \(tmux.screen())")
+        print("DASHFAULT | slow link | round trip \(String(format: "%.2f", roundTrip)) s | screen switches max \(String(format: "%.2f", switches.max() ?? 0)) s | prompt after \(String(format: "%.1f", promptAfter)) s | requeue landed after \(String(format: "%.1f", landedAfter)) s")
+        try Self.quit(tmux)
+    }
 }
