@@ -42,6 +42,14 @@ public final class TmuxSession: @unchecked Sendable {  // used from one test thr
     /// The visible screen as text, one line per row.
     public func screen() -> String { (try? tmux(["capture-pane", "-p", "-t", name])) ?? "" }
 
+    /// The visible screen with its SGR escapes (`capture-pane -e`), to check colour and attributes.
+    public func screenWithEscapes() -> String { (try? tmux(["capture-pane", "-p", "-e", "-t", name])) ?? "" }
+
+    /// Resizes the window (and its one pane) as a terminal emulator would; the program gets SIGWINCH.
+    public func resize(width: Int, height: Int) throws {
+        try tmux(["resize-window", "-t", name, "-x", String(width), "-y", String(height)])
+    }
+
     /// Whether the pane shows the alternate screen (curses is running and has not restored).
     public var alternateScreenOn: Bool {
         (try? tmux(["display-message", "-p", "-t", name, "#{alternate_on}"]))?.hasPrefix("1") ?? false

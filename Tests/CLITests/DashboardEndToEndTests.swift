@@ -9,23 +9,6 @@ import Testing
 /// keystrokes as an on-call engineer would. Serialized: each runs a dashboard process, and the
 /// machine is small.
 @Suite(.serialized) struct DashboardEndToEndTests {
-    /// Starts `queuetop <arguments>` from the session's shell; the shell prints the exit status.
-    func launch(_ tmux: TmuxSession, _ arguments: String) throws {
-        try tmux.type("\"$QT_BIN\" \(arguments) --db \"$QT_DB\"; echo \"exit=$?\"", enter: true)
-        #expect(tmux.waitFor(timeout: 20) { _ in tmux.alternateScreenOn } != nil, "the dashboard took over the screen")
-    }
-
-    /// Back at the shell: the dashboard exited 0, the terminal left the alternate screen, and
-    /// the shell's lines from before the dashboard are visible again.
-    func expectRestoredShell(_ tmux: TmuxSession, timeout: Double = 20) {
-        // The status line the shell prints, not the typed command (which contains "exit=" too).
-        func status(_ screen: String) -> Substring? { screen.split(separator: "\n").first { $0.hasPrefix("exit=") } }
-        let screen = tmux.waitFor(timeout: timeout) { status($0) != nil && !tmux.alternateScreenOn }
-        #expect(screen.flatMap(status) == "exit=0", "exit status: \(screen ?? tmux.screen())")
-        #expect(screen?.contains("\"$QT_BIN\"") == true, "the shell's own lines are back")
-        #expect(screen?.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix("$") == true, "back at the prompt")
-    }
-
     @Test func requeueAGroupFromTheDLQScreenTouchesExactlyThoseJobsAndIsAudited() throws {
         try TestDatabase.with { db in
             let conn = try db.connect()
@@ -35,7 +18,7 @@ import Testing
             let target = try seedDeadLetters(conn, 3, type: "smtp_error")
             let tmux = try TmuxSession(width: 120, height: 40, environment: ["QT_BIN": QueuetopBinary.path, "QT_DB": db.conninfo])
             defer { tmux.close() }
-            try launch(tmux, "dash --no-workers")
+            try tmux.launchDashboard("dash --no-workers")
             try tmux.keys("3")
             // An operator moves once the groups are on screen (keys before that act on an empty
             // list). "smtp_error" alone is not enough: the overview's top-errors panel shows it too.
@@ -65,7 +48,7 @@ import Testing
             #expect(audit.first?.actor == OperatorIdentity.current)
 
             try tmux.keys("Q")
-            expectRestoredShell(tmux)
+            tmux.expectRestoredShell()
         }
     }
 
@@ -78,7 +61,7 @@ import Testing
                                           jobType: "build_report", payload: JSONText("{}"), priority: 0))
             let tmux = try TmuxSession(width: 120, height: 40, environment: ["QT_BIN": QueuetopBinary.path, "QT_DB": db.conninfo])
             defer { tmux.close() }
-            try launch(tmux, "dash --no-workers")
+            try tmux.launchDashboard("dash --no-workers")
             try tmux.keys("7")
             #expect(tmux.waitFor(timeout: 10) { $0.contains("Schedule nightly-report") } != nil, "the schedule is listed and selected")
             try tmux.keys("e")
@@ -102,7 +85,7 @@ import Testing
             #expect(actions.prefix(2) == ["schedule.run", "schedule.disable"])
 
             try tmux.keys("Q")
-            expectRestoredShell(tmux)
+            tmux.expectRestoredShell()
         }
     }
 
@@ -118,7 +101,7 @@ import Testing
             defer { try? FileManager.default.removeItem(atPath: capture) }
             try tmux.recordOutput(to: capture)
             let interval = 0.5
-            try launch(tmux, "dash --no-workers --refresh \(interval)")
+            try tmux.launchDashboard("dash --no-workers --refresh \(interval)")
             Thread.sleep(forTimeInterval: 3)  // first frame, first refreshes, listener connected
             let refreshes = 20.0
             let before = fileSize(capture)
@@ -132,7 +115,7 @@ import Testing
                 return
             }
             kill(pid, SIGHUP)
-            expectRestoredShell(tmux)
+            tmux.expectRestoredShell()
         }
     }
 
@@ -144,7 +127,7 @@ import Testing
             _ = try JobStore(connection: conn).enqueue(NewJob(queue: "bench", type: "noop"))
             let tmux = try TmuxSession(width: 80, height: 24, environment: ["QT_BIN": QueuetopBinary.path, "QT_DB": db.conninfo])
             defer { tmux.close() }
-            try launch(tmux, "dash --concurrency 2 --grace 5")
+            try tmux.launchDashboard("dash --concurrency 2 --grace 5")
             let deadline = Date().addingTimeInterval(20)
             var done = 0
             while done == 0, Date() < deadline {
@@ -153,7 +136,7 @@ import Testing
             }
             #expect(done == 1, "the embedded pool ran the job")
             try tmux.keys("Q")
-            expectRestoredShell(tmux, timeout: 30)
+            tmux.expectRestoredShell(timeout: 30)
             let running: Int = try conn.query("SELECT count(*)::int FROM workers WHERE status <> 'stopped'").scalar()
             #expect(running == 0)
         }
