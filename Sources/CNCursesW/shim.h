@@ -18,4 +18,10 @@ static inline int qt_cols(void) { return COLS; }
 static inline int qt_colors(void) { return COLORS; }
 static inline int qt_color_pair(int n) { return (int)COLOR_PAIR(n); }
 static inline const char *qt_codeset(void) { return nl_langinfo(CODESET); }
+/* Whether the terminal has an alternate screen (terminfo smcup). tigetstr answers NULL when the
+   capability is absent and (char *)-1 when it is not a string capability. */
+static inline int qt_has_alternate_screen(void) {
+  char *s = tigetstr("smcup");
+  return s != NULL && s != (char *)-1 && s[0] != '\0';
+}
 #endif

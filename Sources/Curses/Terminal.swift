@@ -174,6 +174,12 @@ public final class Terminal {
         guard isActive else { return }
         isActive = false
         _ = curs_set(1)
+        // Without an alternate screen (TERM=dumb, a bare VT100) endwin leaves the last frame
+        // where the shell continues; clear it so the prompt returns to an empty terminal.
+        if qt_has_alternate_screen() == 0 {
+            werase(qt_stdscr())
+            wrefresh(qt_stdscr())
+        }
         endwin()
         TerminalSignals.releaseAfterRestore()
     }

@@ -160,8 +160,8 @@ import Testing
 
     /// TERM=dumb (an SSH client that sent no TERM): the product drives the terminal as a VT100
     /// in ASCII rather than refusing (Sources/Curses/Terminal.swift); it draws, Q exits 0 and
-    /// the shell works again. A VT100 has no alternate screen, so the last frame stays above
-    /// the prompt (not cleared): asserted as is, not as a restored screen.
+    /// the shell works again. A VT100 has no alternate screen, so quitting clears the last
+    /// frame instead of leaving it above the prompt.
     @Test func termDumbDrawsAnASCIIDashboardAndQuitsCleanly() throws {
         try TestDatabase.with { db in
             let tmux = try Self.openDashboard(db, width: 80, height: 24, environment: ["TERM": "dumb"], alternateScreen: false)
@@ -172,6 +172,7 @@ import Testing
             try tmux.keys("Q")
             let exited = tmux.waitFor(timeout: 20) { $0.split(separator: "\n").contains { $0.hasPrefix("exit=") } }
             #expect(exited?.split(separator: "\n").contains { $0.hasPrefix("exit=0") } == true, "exit 0: \(tmux.screen())")
+            #expect(exited?.contains("Queues (") == false, "the last frame was cleared: \(exited ?? "")")
             try tmux.type("echo shell-ok-$((40 + 2))", enter: true)
             #expect(tmux.waitFor(timeout: 10) { $0.contains("shell-ok-42") } != nil, "the shell reads and echoes again: \(tmux.screen())")
             #expect(!tmux.alternateScreenOn)
