@@ -201,6 +201,7 @@ import Testing
                 #expect(r.stderr.contains("unknown queue \"nope\""), "\(args): \(r.stderr)")
             }
             for (args, message) in [(["scale", "emails", "0"], "between 1 and 100000"), (["scale", "emails", "many"], "expected a number"),
+                                    (["scale", "emails", "99999999999"], "between 1 and 100000"),
                                     (["set", "emails", #"{"bogus": 1}"#], "unknown queue setting(s): bogus"),
                                     (["set", "emails", "not json"], "json"),
                                     (["set", "emails", #"{"max_attempts": 0}"#], "max_attempts")] {

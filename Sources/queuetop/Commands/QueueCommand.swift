@@ -59,7 +59,14 @@ struct QueueCommand: ParsableCommand {
         func run() throws {
             let value: Int?
             if limit.lowercased() == "unlimited" { value = nil }
-            else if let n = Int(limit) { value = n }
+            // The range is checked here too: a number past Int32 would otherwise surface as
+            // PostgreSQL's "out of range for type integer" instead of a clear message.
+            else if let n = Int(limit) {
+                guard (1...100_000).contains(n) else {
+                    throw CLIError("limit \(limit): must be between 1 and 100000, or 'unlimited'")
+                }
+                value = n
+            }
             else { throw CLIError("limit \(limit): expected a number 1…100000 or 'unlimited'") }
             let conn = try connection.connect()
             defer { conn.close() }
