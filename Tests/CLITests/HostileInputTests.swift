@@ -94,7 +94,7 @@ import Testing
             }
             try refuses(db, conn, ["dlq", "list", "--limit=-1"], saying: "--limit must be between 1 and 10000")
             try refuses(db, conn, ["queue", "scale", "mail", "-- -4"], saying: "limit")
-            try refuses(db, conn, ["queue", "scale", "mail", "99999999999"], saying: "out of range")
+            try refuses(db, conn, ["queue", "scale", "mail", "99999999999"], saying: "must be between 1 and 100000")
             for args in [["queue", "pause", "nosuch"], ["queue", "show", "nosuch"], ["queue", "resume", "nosuch"],
                          ["dlq", "list", "--queue", "nosuch"], ["dlq", "groups", "--queue", "nosuch"],
                          ["dlq", "requeue", "--all", "--queue", "nosuch", "--yes"],
