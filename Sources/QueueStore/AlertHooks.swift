@@ -63,7 +63,7 @@ public struct AlertHookStore: Sendable {
         try ScheduleStore.checkName(name, what: "alert hook")
         guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), ["http", "https"].contains(scheme),
               let host = parsed.host, !host.isEmpty else {
-            throw QueueStoreError.invalidInput("hook URL must be an http:// or https:// URL with a host, got \"\(Self.redact(url))\"")
+            throw QueueStoreError.invalidInput("hook URL must be an http:// or https:// URL with a host, got \"\(redactingURLCredentials(url))\"")
         }
         guard (secretHeader == nil) == (secretEnv == nil) else {
             throw QueueStoreError.invalidInput("a secret header needs both its name and the environment variable holding its value")
@@ -146,11 +146,6 @@ public struct AlertHookStore: Sendable {
     /// Whether migration 0008 is applied; the worker's alerts thread waits quietly until it is.
     public func isInstalled() throws -> Bool {
         try connection.run("SELECT to_regproc('sync_alert_states') IS NOT NULL AS ok").scalar()
-    }
-
-    /// URLs may carry user:password; never echo that part.
-    public static func redact(_ url: String) -> String {
-        url.replacingOccurrences(of: #"//[^/@]*@"#, with: "//***@", options: .regularExpression)
     }
 
     static func decodeHook(_ row: Row) throws -> AlertHook {

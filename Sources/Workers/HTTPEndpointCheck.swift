@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,7 +12,7 @@ enum HTTPEndpointCheck {
     static func parse(_ text: String, handler: String, source: String) throws -> URL {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
               let host = url.host, !host.isEmpty else {
-            throw WorkerConfigError("\(source): handler \"\(handler)\": \"url\" must be an http:// or https:// URL with a host, got \"\(redact(text))\"")
+            throw WorkerConfigError("\(source): handler \"\(handler)\": \"url\" must be an http:// or https:// URL with a host, got \"\(redactingURLCredentials(text))\"")
         }
         return url
     }
@@ -46,10 +47,5 @@ enum HTTPEndpointCheck {
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
         return error == 0 ? nil
             : "handler \"\(handler)\": \(host):\(port) refuses connections now (\(String(cString: strerror(error)))); jobs will retry"
-    }
-
-    /// URLs may carry user:password; never echo that part.
-    static func redact(_ text: String) -> String {
-        text.replacingOccurrences(of: #"//[^/@]*@"#, with: "//***@", options: .regularExpression)
     }
 }

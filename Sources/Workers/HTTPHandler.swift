@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -43,7 +44,7 @@ public final class HTTPHandler: JobHandler, Sendable, CustomStringConvertible, C
 
     /// Header names only, never values (they carry resolved secrets), also under reflection.
     public var description: String {
-        "http POST \(HTTPEndpointCheck.redact(url.absoluteString)) (timeout \(Int(timeout)) s, headers \(headers.keys.sorted().joined(separator: ",")))"
+        "http POST \(redactingURLCredentials(url.absoluteString)) (timeout \(Int(timeout)) s, headers \(headers.keys.sorted().joined(separator: ",")))"
     }
     public var customMirror: Mirror { Mirror(self, children: ["description": description]) }
 

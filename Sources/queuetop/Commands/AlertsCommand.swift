@@ -96,12 +96,12 @@ struct AlertsCommand: ParsableCommand {
 }
 
 private func hookLine(_ h: AlertHook) -> String {
-    "\(h.name)\t\(h.enabled ? "enabled" : "disabled")\t\(AlertHookStore.redact(h.url))"
+    "\(h.name)\t\(h.enabled ? "enabled" : "disabled")\t\(redactingURLCredentials(h.url))"
         + (h.secretHeader.map { "\theader \($0) from $\(h.secretEnv ?? "?")" } ?? "")
 }
 
 private func hookJSON(_ h: AlertHook) -> [String: Any] {
-    ["name": h.name, "url": AlertHookStore.redact(h.url), "enabled": h.enabled,
+    ["name": h.name, "url": redactingURLCredentials(h.url), "enabled": h.enabled,
      "secret_header": h.secretHeader ?? NSNull(), "secret_env": h.secretEnv ?? NSNull()]
 }
 
