@@ -1,0 +1,17 @@
+-- 0011 — the health trigger's join of the transition tables, planned for any batch size.
+--
+-- health_job_queue_trigger() (0003) joins new_rows to old_rows on id for every UPDATE statement
+-- on job_queue (each claim, completion, failure, heartbeat batch). PL/pgSQL plans that statement
+-- once per session and keeps the plan: it has no parameters, so it is never re-planned for the
+-- size of the transition tables. A worker's first UPDATE usually touches no row or one (a claim
+-- on an empty queue, a heartbeat), so the cached plan is a nested loop, and from then on every
+-- claim and completion of n jobs compares n × n rows: at a batch of 200 that was 40,000 row
+-- pairs and ~10 ms per statement (EXPLAIN ANALYZE: "Rows Removed by Join Filter: 39800"), half
+-- of the fetcher's backend CPU while a producer was enqueuing (perf, docs/BENCHMARKS.md). A hash
+-- join of the same 200 rows takes ~0.25 ms.
+--
+-- The fix: the function runs with enable_nestloop off, so whatever plan PL/pgSQL caches joins
+-- the two tables by hashing (or merging), linear in the batch. The setting applies only while
+-- the trigger (and health_record_changes, which it calls) runs; the statement that fired it is
+-- already planned. The body is unchanged; ALTER keeps the function's owner and privileges.
+alter function health_job_queue_trigger() set enable_nestloop = off;
