@@ -63,6 +63,7 @@ extension WorkerPool {
             }
             ledger.claimed(claimed, reserved: reserved)
             work.push(claimed)
+            claimedTotal.add(claimed.count, ordering: .relaxed)
             lastClaimWasFull = !claimed.isEmpty && claimed.count >= requested
             if !lastClaimWasFull {
                 // Nothing more is due (or a limit held us back): sleep until NOTIFY, a freed slot

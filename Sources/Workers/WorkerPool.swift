@@ -19,6 +19,7 @@ import QueueStore
 ///   (Maintenance.swift; at most one worker per interval across all hosts).
 /// - schedules: enqueues due cron schedules (ScheduleTicker.swift);
 /// - alerts: turns health alerts firing or clearing into webhook POSTs (AlertHookDelivery.swift).
+/// - vacuum: VACUUMs job_queue after every `vacuumAfterClaims` claimed jobs (QueueVacuum.swift).
 public final class WorkerPool: Sendable {
     public let id: String
     let configuration: WorkerPoolConfiguration
@@ -30,6 +31,8 @@ public final class WorkerPool: Sendable {
     let threads = DispatchGroup()
     let executorThreads = DispatchGroup()
     let stopped = DispatchSemaphore(value: 0)
+    /// Jobs claimed since start (the vacuum thread's clock).
+    let claimedTotal = Atomic<Int>(0)
 
     struct Shared: Sendable {
         var phase: WorkerPoolSnapshot.Phase = .starting
@@ -71,6 +74,7 @@ public final class WorkerPool: Sendable {
         spawn("retention") { self.retentionLoop() }
         spawn("schedules") { self.scheduleLoop() }
         spawn("alerts") { self.alertLoop() }
+        if configuration.vacuumAfterClaims > 0 { spawn("vacuum") { self.vacuumLoop() } }
         for n in 0..<configuration.concurrency {
             executorThreads.enter()
             let thread = Thread { self.executeLoop(); self.executorThreads.leave() }

@@ -18,6 +18,9 @@ public struct WorkerPoolConfiguration: Sendable {
     /// Claiming threads (each with its own connection). claim_jobs uses SKIP LOCKED, so two
     /// claimers overlap their round trips; only useful when concurrency is at least 2 batches.
     public var claimers: Int
+    /// Jobs this worker claims between two VACUUMs of job_queue it runs itself (0: never; see
+    /// QueueVacuum.swift). Only roles allowed to VACUUM the table do it.
+    public var vacuumAfterClaims: Int
     public var handlers: HandlerTable
     public var breaker: CircuitBreakerPolicy
     /// Fallback poll when no NOTIFY arrives (and the live-settings refresh period).
@@ -29,7 +32,7 @@ public struct WorkerPoolConfiguration: Sendable {
     public var log: WorkerLogger
 
     public init(database: ConnectionConfig, queues: [String]? = nil, concurrency: Int = 10, batchSize: Int = 100, claimers: Int = 1,
-                handlers: HandlerTable = HandlerTable(), breaker: CircuitBreakerPolicy = CircuitBreakerPolicy(),
+                vacuumAfterClaims: Int = 5_000, handlers: HandlerTable = HandlerTable(), breaker: CircuitBreakerPolicy = CircuitBreakerPolicy(),
                 pollInterval: TimeInterval = 1, rescueInterval: TimeInterval = 10,
                 host: String = ProcessInfo.processInfo.hostName,
                 pid: Int = Int(ProcessInfo.processInfo.processIdentifier),
@@ -39,6 +42,7 @@ public struct WorkerPoolConfiguration: Sendable {
         self.concurrency = max(1, concurrency)
         self.batchSize = max(1, min(batchSize, 10_000))
         self.claimers = max(1, min(claimers, 8))
+        self.vacuumAfterClaims = max(0, vacuumAfterClaims)
         self.handlers = handlers
         self.breaker = breaker
         self.pollInterval = pollInterval

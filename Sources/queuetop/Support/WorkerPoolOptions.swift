@@ -20,6 +20,9 @@ struct WorkerPoolOptions: ParsableArguments {
     @Option(name: .long, help: "Claiming threads, each with its own connection (2 helps a deep backlog when concurrency >= 2 batches).")
     var claimers = 1
 
+    @Option(name: .long, help: "VACUUM job_queue after this many jobs claimed by this worker (0: leave it to autovacuum; only roles allowed to VACUUM it do).")
+    var vacuumAfter = 5_000
+
     @Option(name: .long, help: ArgumentHelp("Handler config file (JSON).", valueName: "file"))
     var config: String?
 
@@ -30,6 +33,7 @@ struct WorkerPoolOptions: ParsableArguments {
         guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 10000") }
         guard (1...10_000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 10000") }
         guard (1...8).contains(claimers) else { throw ValidationError("--claimers must be between 1 and 8") }
+        guard vacuumAfter >= 0 else { throw ValidationError("--vacuum-after must be 0 or more jobs") }
         guard grace >= 0 else { throw ValidationError("--grace must be 0 or more seconds") }
     }
 
@@ -48,6 +52,6 @@ struct WorkerPoolOptions: ParsableArguments {
         let queueList = queues?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         return WorkerPool(configuration: WorkerPoolConfiguration(
             database: database, queues: queueList, concurrency: concurrency, batchSize: batchSize, claimers: claimers,
-            handlers: file.handlers, breaker: file.breaker, log: log))
+            vacuumAfterClaims: vacuumAfter, handlers: file.handlers, breaker: file.breaker, log: log))
     }
 }
