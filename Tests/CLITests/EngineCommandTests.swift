@@ -28,6 +28,78 @@ import Testing
 
     // MARK: enqueue
 
+    @Test func enqueueWithAPeriodATenantAndAnExpiryAndRefusesBadOnes() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            let sync = ["enqueue", "sync", "--type", "store", "--dedup-key", "store:7", "--unique-for", "10m",
+                        "--tenant", "shop-7", "--expires-in", "1h", "--json"]
+            let first = try Self.queuetop(db, sync)
+            #expect(first.status == 0, "\(first.stderr)")
+            let id = try #require((try Self.json(first.stdout) as? [String: Any])?["id"] as? String)
+            let row = try conn.query("""
+                SELECT tenant, expires_at > now() + interval '59 minutes' AS later FROM job_queue WHERE id = \(id)::uuid
+                """)[0]
+            #expect(try row.decode("tenant", as: String.self) == "shop-7" && row.decode("later", as: Bool.self))
+            // The job completes with a result; the same command within 10 minutes answers with it.
+            _ = try JobStore(connection: conn).claim(worker: "w", queues: ["sync"], max: 1)
+            try JobStore(connection: conn).complete(worker: "w", ids: [UUID(uuidString: id)!], results: [JSONText(#"{"orders": 42}"#)])
+            let hit = try Self.queuetop(db, sync)
+            let answer = try #require(try Self.json(hit.stdout) as? [String: Any])
+            #expect(answer["id"] as? String == id && answer["status"] as? String == "completed")
+            #expect((answer["result"] as? [String: Any])?["orders"] as? Int == 42)
+            let plain = try Self.queuetop(db, Array(sync.dropLast()))
+            #expect(plain.stdout.contains("completed within --unique-for; nothing queued") && plain.stdout.contains(#""orders": 42"#))
+
+            for (args, message) in [
+                (["--unique-for", "10m"], "--unique-for needs --dedup-key"),
+                (["--dedup-key", "k", "--unique-for", "0"], "expected a positive duration"),
+                (["--dedup-key", "k", "--unique-for", "ten minutes"], "expected a positive duration"),
+                (["--expires-in", "5m", "--expires-at", "2030-01-01T00:00:00Z"], "not both"),
+                (["--expires-at", "2001-01-01T00:00:00Z"], "not after both now"),
+                (["--expires-at", "tomorrow"], "expected an ISO 8601 time"),
+                (["--tenant", ""], "tenant key"),
+            ] {
+                let out = try Self.queuetop(db, ["enqueue", "other", "--type", "t"] + args)
+                #expect(out.status != 0 && out.stderr.contains(message), "\(args): \(out.stderr)")
+            }
+            #expect(try Self.int(conn, "SELECT count(*)::int FROM job_queue WHERE queue = 'other'") == 0)
+        }
+    }
+
+    @Test func jobShowTellsWhatHappenedAndJobCancelCancelsOnlyAPendingJob() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            let jobs = JobStore(connection: conn)
+            let done = try jobs.enqueue(NewJob(queue: "sync", type: "store", tenant: "shop-7")).id
+            _ = try jobs.claim(worker: "w", queues: ["sync"], max: 1)
+            try jobs.complete(worker: "w", ids: [done], results: [JSONText(#"{"orders": 42}"#)])
+            let shown = try Self.queuetop(db, ["job", "show", done.uuidString.lowercased()])
+            #expect(shown.status == 0, "\(shown.stderr)")
+            for line in ["status    completed", "tenant    shop-7", "result:", #""orders": 42"#] {
+                #expect(shown.stdout.contains(line), "missing \(line) in \(shown.stdout)")
+            }
+            let asJSON = try #require(try Self.json(Self.queuetop(db, ["job", "show", done.uuidString, "--json"]).stdout) as? [String: Any])
+            #expect((asJSON["result"] as? [String: Any])?["orders"] as? Int == 42 && asJSON["tenant"] as? String == "shop-7")
+
+            let pending = try jobs.enqueue(NewJob(queue: "sync", type: "store")).id
+            let cancel = try Self.queuetop(db, ["job", "cancel", pending.uuidString])
+            #expect(cancel.status == 0, "\(cancel.stderr)")
+            #expect(try Self.queuetop(db, ["job", "show", pending.uuidString]).stdout.contains("status    cancelled (operator)"))
+            #expect(try Self.audits(conn, "job.cancel").count == 1)
+            // A completed job cannot be cancelled; a bad or unknown id is a clear error. Nothing changes.
+            let refused = try Self.queuetop(db, ["job", "cancel", done.uuidString])
+            #expect(refused.status != 0 && refused.stderr.contains("only a pending job can be cancelled"))
+            let bad = try Self.queuetop(db, ["job", "show", "not-a-uuid"])
+            #expect(bad.status != 0 && bad.stderr.contains("is not a job id"))
+            let unknown = try Self.queuetop(db, ["job", "cancel", "01a201e7-a38f-72ad-9bc7-bfa9eb24a81f"])
+            #expect(unknown.status != 0 && unknown.stderr.contains("unknown job"))
+            #expect(try Self.audits(conn, "job.cancel").count == 1)
+            #expect(try Self.int(conn, "SELECT count(*)::int FROM job_queue WHERE status = 'completed'") == 1)
+        }
+    }
+
     @Test func enqueueOneJobABatchFromStdinAndDedup() throws {
         try TestDatabase.with { db in
             let conn = try db.connect()
@@ -44,7 +116,7 @@ import Testing
             let again = try Self.queuetop(db, ["enqueue", "sync", "--type", "store", "--dedup-key", "store-1:2025-11"])
             #expect(first.status == 0 && again.status == 0)
             let firstID = first.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            #expect(again.stdout.hasPrefix(firstID) && again.stdout.contains("existing job with this dedup key"))
+            #expect(again.stdout.hasPrefix(firstID) && again.stdout.contains("existing pending job with this dedup key"))
             #expect(try Self.int(conn, "SELECT count(*)::int FROM job_queue WHERE queue = 'sync'") == 1)
 
             let lines = """

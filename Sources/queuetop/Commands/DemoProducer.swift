@@ -67,7 +67,7 @@ final class DemoProducer {
             lastStoreWave = now
         }
         if now.timeIntervalSince(lastCampaign) >= Self.campaignEvery {
-            jobs += campaignRun()
+            jobs += campaignRun(now: now)
             lastCampaign = now
         }
         if !jobs.isEmpty { _ = try JobStore(connection: conn).enqueue(jobs) }
@@ -94,25 +94,28 @@ final class DemoProducer {
         }
     }
 
-    /// A few stores ask for a sync; one job per store and period at most (the dedup key).
+    /// A few stores ask for a sync. Seed 001's cache-first: a store synced within the period is
+    /// answered with its last sync's result instead of syncing again (the dedup key with
+    /// unique_for_s); the store is the tenant, so one store never runs two syncs at once.
     private func storeSyncWave(now: Date) -> [NewJob] {
         let profile = DemoWorkload.storeSync
-        let period = Int(now.timeIntervalSince1970 / Self.syncPeriod)
         let stores = (1...Self.stores).shuffled().prefix(4)
         return stores.map { store in
             NewJob(queue: profile.name, type: profile.jobType,
-                   payload: JSONText(profile.payload(store, overriding: ["period": String(period)])),
-                   dedupKey: "loja-\(store):\(period)")
+                   payload: JSONText(profile.payload(store, overriding: ["result": "synced loja-\(store)"])),
+                   dedupKey: "loja-\(store)", uniqueForSeconds: Int(Self.syncPeriod), tenant: "loja-\(store)")
         }
     }
 
-    /// One campaign run: its messages arrive together and are worked 5 at a time.
-    private func campaignRun() -> [NewJob] {
+    /// One campaign run: its messages arrive together and are worked 5 at a time. A message not
+    /// sent within two minutes is stale (seeds 002/004) and expires instead.
+    private func campaignRun(now: Date) -> [NewJob] {
         let profile = DemoWorkload.campaigns
         let run = next()
         return (0..<Self.campaignSize).map { _ in
             NewJob(queue: profile.name, type: profile.jobType,
-                   payload: JSONText(profile.payload(next(), overriding: ["campaign_run_id": "campanha-\(run)"])))
+                   payload: JSONText(profile.payload(next(), overriding: ["campaign_run_id": "campanha-\(run)"])),
+                   expiresAt: now.addingTimeInterval(120))
         }
     }
 
