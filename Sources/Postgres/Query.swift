@@ -91,6 +91,13 @@ public struct JSONText: PostgresEncodable, Equatable, Hashable, CustomStringConv
     public init(_ raw: String) { self.raw = raw }
     public var postgresText: String { raw }
     public var description: String { raw }
+
+    /// `text` as a JSON string literal (quotes and escapes added).
+    public static func string(_ text: String) -> JSONText {
+        let data = (try? JSONSerialization.data(withJSONObject: text, options: [.fragmentsAllowed, .withoutEscapingSlashes]))
+            ?? Data("\"\"".utf8)
+        return JSONText(String(decoding: data, as: UTF8.self))
+    }
 }
 
 extension Array: PostgresEncodable where Element: PostgresEncodable {

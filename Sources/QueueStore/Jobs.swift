@@ -10,18 +10,39 @@ public struct NewJob: Sendable, Equatable {
     public var runAt: Date?
     public var dedupKey: String?
     public var maxAttempts: Int?
+    /// With a dedup key: a job of that key that completed within this many seconds is answered
+    /// with its stored result instead of queueing work (cache-first).
+    public var uniqueForSeconds: Int?
+    /// A pending job past this instant is cancelled as expired, never run.
+    public var expiresAt: Date?
+    /// Whose job this is, for the queue's per-tenant caps.
+    public var tenant: String?
 
     public init(queue: String, type: String, payload: JSONText = JSONText("{}"), priority: Int? = nil,
-                runAt: Date? = nil, dedupKey: String? = nil, maxAttempts: Int? = nil) {
+                runAt: Date? = nil, dedupKey: String? = nil, maxAttempts: Int? = nil,
+                uniqueForSeconds: Int? = nil, expiresAt: Date? = nil, tenant: String? = nil) {
         self.queue = queue; self.type = type; self.payload = payload; self.priority = priority
         self.runAt = runAt; self.dedupKey = dedupKey; self.maxAttempts = maxAttempts
+        self.uniqueForSeconds = uniqueForSeconds; self.expiresAt = expiresAt; self.tenant = tenant
     }
 }
 
-/// The outcome of enqueueing one job: its id, or the id of the active job with the same dedup key.
+/// The outcome of enqueueing one job: a new job, the active job with the same dedup key, or
+/// (with `uniqueForSeconds`) the job of that key that completed within the period and its result.
 public struct EnqueueResult: Sendable, Equatable {
     public let id: UUID
     public let deduplicated: Bool
+    /// 'pending' for a new job, the active twin's status, or 'completed' for a cache hit.
+    public let status: String
+    /// The completed job's stored result, on a cache hit (nil when it returned nothing).
+    public let result: JSONText?
+
+    public init(id: UUID, deduplicated: Bool, status: String = "pending", result: JSONText? = nil) {
+        self.id = id; self.deduplicated = deduplicated; self.status = status; self.result = result
+    }
+
+    /// The answer came from a completed job: no work was queued.
+    public var isCacheHit: Bool { status == "completed" }
 }
 
 /// A job handed to a worker by `claim_jobs`. The running attempt is `attemptCount + 1`.
@@ -65,8 +86,13 @@ public struct JobStore: Sendable {
     /// Enqueues a batch in one statement; results are in input order.
     public func enqueue(_ jobs: [NewJob]) throws -> [EnqueueResult] {
         guard !jobs.isEmpty else { throw QueueStoreError.invalidInput("nothing to enqueue: the batch is empty") }
-        let rows = try connection.run("SELECT ord, id, deduplicated FROM enqueue_jobs(\(JSONText(try Self.encode(jobs)))::jsonb) ORDER BY ord")
-        return try rows.map { EnqueueResult(id: try $0.decode("id"), deduplicated: try $0.decode("deduplicated")) }
+        let rows = try connection.run("""
+            SELECT ord, id, deduplicated, status, result FROM enqueue_jobs(\(JSONText(try Self.encode(jobs)))::jsonb) ORDER BY ord
+            """)
+        return try rows.map {
+            EnqueueResult(id: try $0.decode("id"), deduplicated: try $0.decode("deduplicated"),
+                          status: try $0.decode("status"), result: try $0.decode("result"))
+        }
     }
 
     public func claim(worker: String, queues: [String]?, max: Int) throws -> [ClaimedJob] {
@@ -82,10 +108,20 @@ public struct JobStore: Sendable {
         }
     }
 
-    /// Returns how many of the jobs this worker still held and completed.
+    /// Returns how many of the jobs this worker still held and completed. `results` (JSON text,
+    /// parallel to ids, nil = none) are stored on the jobs; over 64 KiB is replaced by a note.
     @discardableResult
-    public func complete(worker: String, ids: [UUID], processingMs: [Int?]? = nil) throws -> Int {
-        try connection.run("SELECT complete_jobs(\(worker), \(ids)::uuid[], \(processingMs)::int[])").scalar()
+    public func complete(worker: String, ids: [UUID], processingMs: [Int?]? = nil, results: [JSONText?]? = nil) throws -> Int {
+        try connection.run("""
+            SELECT complete_jobs(\(worker), \(ids)::uuid[], \(processingMs)::int[], \(results)::jsonb[])
+            """).scalar()
+    }
+
+    /// Cancels up to `max` pending jobs past their expiry (reason 'expired', one audit row per
+    /// queue); returns how many.
+    @discardableResult
+    public func expire(max: Int = 1000) throws -> Int {
+        try connection.run("SELECT expire_jobs(\(max))").scalar()
     }
 
     @discardableResult
@@ -144,13 +180,13 @@ public struct JobStore: Sendable {
             if let r = job.runAt { fields.append("\"run_at\":\(jsonString(PostgresTimestamp.format(r)))") }
             if let k = job.dedupKey { fields.append("\"dedup_key\":\(jsonString(k))") }
             if let m = job.maxAttempts { fields.append("\"max_attempts\":\(m)") }
+            if let u = job.uniqueForSeconds { fields.append("\"unique_for_s\":\(u)") }
+            if let e = job.expiresAt { fields.append("\"expires_at\":\(jsonString(PostgresTimestamp.format(e)))") }
+            if let t = job.tenant { fields.append("\"tenant\":\(jsonString(t))") }
             parts.append("{" + fields.joined(separator: ",") + "}")
         }
         return "[" + parts.joined(separator: ",") + "]"
     }
 
-    static func jsonString(_ s: String) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: s, options: [.fragmentsAllowed, .withoutEscapingSlashes])) ?? Data("\"\"".utf8)
-        return String(decoding: data, as: UTF8.self)
-    }
+    static func jsonString(_ s: String) -> String { JSONText.string(s).raw }
 }

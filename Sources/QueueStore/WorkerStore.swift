@@ -22,6 +22,11 @@ public struct WorkerStore: Sendable {
         public var visibilityTimeoutSeconds: Int
         public var breakerState: String
         public var breakerReopenAt: Date?
+        /// Per-tenant claims per second (0010), nil = no tenant rate cap.
+        public var tenantRateLimitPerSecond: Double? = nil
+
+        /// Claims of this queue are paced by a token bucket that refills continuously.
+        public var isRateLimited: Bool { rateLimitPerSecond != nil || tenantRateLimitPerSecond != nil }
     }
 
     // MARK: registry, settings, breakers (0004)
@@ -44,7 +49,7 @@ public struct WorkerStore: Sendable {
     public func queueSettings(queues: [String]?) throws -> [QueueSettings] {
         let rows = try connection.query("""
             SELECT name, paused, concurrency_limit, rate_limit_per_s, visibility_timeout_s,
-                   breaker_state, breaker_reopen_at
+                   breaker_state, breaker_reopen_at, tenant_rate_limit_per_s
             FROM worker_queue_settings(\(queues)::text[])
             """)
         return try rows.map { row in
@@ -52,7 +57,8 @@ public struct WorkerStore: Sendable {
                           concurrencyLimit: try row.decode(2, as: Int?.self),
                           rateLimitPerSecond: try row.decode(3, as: Double?.self),
                           visibilityTimeoutSeconds: try row.decode(4),
-                          breakerState: try row.decode(5), breakerReopenAt: try row.decode(6, as: Date?.self))
+                          breakerState: try row.decode(5), breakerReopenAt: try row.decode(6, as: Date?.self),
+                          tenantRateLimitPerSecond: try row.decode(7, as: Double?.self))
         }
     }
 

@@ -17,7 +17,9 @@ struct ChildResult: Sendable {
     var signal: Int32?
     var timedOut = false
     var cancelled = false
-    var stdoutTail = ""
+    /// The first `stdoutLimit` bytes of stdout (the job's result), and whether there was more.
+    var stdout = ""
+    var stdoutOverflowed = false
     var stderrTail = ""
 }
 
@@ -36,8 +38,10 @@ enum ChildProcessError: Error, CustomStringConvertible {
 /// output before reading its input cannot deadlock us. Foundation's Process is not used because it
 /// cannot put the child in a new process group.
 enum ChildProcess {
-    /// Bytes of stdout / stderr kept (the tail: the end of a log says what went wrong).
+    /// Bytes of stderr kept (the tail: the end of a log says what went wrong).
     static let tailLimit = 4096
+    /// Bytes of stdout kept (the head: it is the job's result, which is useless cut at the front).
+    static let stdoutLimit = JobResult.limitBytes
 
     static func run(argv: [String], environment: [String: String],
                     input: Data, timeout: TimeInterval, cancellation: CancellationFlag) throws -> ChildResult {
@@ -118,7 +122,7 @@ enum ChildProcess {
                     var chunk = [UInt8](repeating: 0, count: 8192)
                     let n = read(entry.fd, &chunk, chunk.count)
                     if n <= 0 { openOutputs.remove(entry.fd); close(entry.fd); continue }
-                    if entry.fd == stdout { appendTail(&outBuffer, chunk[0..<n]) } else { appendTail(&errBuffer, chunk[0..<n]) }
+                    if entry.fd == stdout { appendHead(&outBuffer, chunk[0..<n], overflowed: &result.stdoutOverflowed) } else { appendTail(&errBuffer, chunk[0..<n]) }
                 }
             }
             if !exited, waitpid(pid, &status, WNOHANG) == pid {
@@ -141,7 +145,7 @@ enum ChildProcess {
             // WIFEXITED / WEXITSTATUS are macros Swift cannot import.
             if status & 0x7f == 0 { result.exitCode = (status >> 8) & 0xff } else { result.signal = status & 0x7f }
         }
-        result.stdoutTail = String(decoding: outBuffer, as: UTF8.self)
+        result.stdout = String(decoding: outBuffer, as: UTF8.self)
         result.stderrTail = String(decoding: errBuffer, as: UTF8.self)
         return result
     }
@@ -155,6 +159,12 @@ enum ChildProcess {
             usleep(25_000)
         }
         kill(-pid, SIGKILL)
+    }
+
+    private static func appendHead(_ buffer: inout Data, _ bytes: ArraySlice<UInt8>, overflowed: inout Bool) {
+        let room = stdoutLimit - buffer.count
+        if bytes.count > room { overflowed = true }
+        buffer.append(contentsOf: bytes.prefix(max(0, room)))
     }
 
     private static func appendTail(_ buffer: inout Data, _ bytes: ArraySlice<UInt8>) {

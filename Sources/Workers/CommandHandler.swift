@@ -4,7 +4,7 @@ import Foundation
 ///
 /// | exit code           | outcome |
 /// |---------------------|---------|
-/// | 0                   | completed |
+/// | 0                   | completed; stdout (JSON, else a JSON string) is the job's result |
 /// | 75 (EX_TEMPFAIL)    | retried, error_type `command_tempfail` |
 /// | timeout             | retried, error_type `timeout` (the process group is killed) |
 /// | anything else       | DLQ, error_type `command_failed` (killed by a signal: `command_signal`) |
@@ -80,7 +80,11 @@ public struct CommandHandler: JobHandler, CustomStringConvertible, CustomReflect
         let suffix = lastLine.isEmpty ? "" : ": " + JSONSupport.snippet(lastLine, limit: 200)
         switch code {
         case 0:
-            return .completed
+            if result.stdoutOverflowed {
+                // A cut result would be wrong, not short: keep a note instead (as complete_jobs does).
+                return .completedWithResult(#"{"result_not_stored": "stdout larger than 64 KiB"}"#)
+            }
+            return .completed(output: result.stdout)
         case tempFail:
             return .failed(HandlerFailure(message: "\(program) asked for a retry (exit 75)\(suffix)",
                                       errorType: "command_tempfail", details: details, retryable: true))

@@ -93,7 +93,7 @@ public final class HTTPHandler: JobHandler, Sendable, CustomStringConvertible, C
 
     /// The status-code table above, separated from I/O so it is tested directly.
     static func outcome(status: Int, retryAfter: String?, body: String, url: URL, now: Date = Date()) -> JobOutcome {
-        if (200..<300).contains(status) { return .completed }
+        if (200..<300).contains(status) { return .completed(output: body) }
         var details: [String: any Sendable] = ["status": status, "url": url.absoluteString,
                                                "body": JSONSupport.snippet(body, limit: snippetLimit)]
         switch status {

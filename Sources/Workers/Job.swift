@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 import Synchronization
 
 /// A job this worker has claimed, as `claim_jobs` returned it.
@@ -56,7 +57,31 @@ public struct HandlerFailure: Sendable, Equatable {
 /// What a handler decided about one job.
 public enum JobOutcome: Sendable, Equatable {
     case completed
+    /// Completed with a result (JSON text), stored on the job for `unique_for_s` cache hits
+    /// (docs/QUEUE_ENGINE.md). Results over 64 KiB are not stored; the job still completes.
+    case completedWithResult(String)
     case failed(HandlerFailure)
+
+    /// Completed, keeping what the handler produced as the job's result (nil: nothing to keep).
+    public static func completed(output: String?) -> JobOutcome {
+        JobResult.json(fromOutput: output).map(JobOutcome.completedWithResult) ?? .completed
+    }
+}
+
+/// How a handler's output (an HTTP body, a command's stdout) becomes a job result: JSON stays
+/// JSON; any other non-blank text is kept as a JSON string, so nothing a handler said is lost.
+public enum JobResult {
+    /// The most a handler result may be; complete_jobs refuses to store more (0010).
+    public static let limitBytes = 65_536
+
+    public static func json(fromOutput output: String?) -> String? {
+        guard let output, !output.allSatisfy(\.isWhitespace) else { return nil }
+        if let data = output.data(using: .utf8),
+           (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil {
+            return output
+        }
+        return JSONText.string(output).raw
+    }
 }
 
 /// Set when the pool gives up on a running job (shutdown grace over); handlers that run

@@ -16,7 +16,7 @@ final class Ledger: Sendable {
         var cancellation: CancellationFlag
     }
 
-    struct Completion: Sendable { var id: String; var processingMs: Int }
+    struct Completion: Sendable { var id: String; var processingMs: Int; var result: String? = nil }
 
     struct Counters: Sendable {
         var processed = 0
@@ -77,8 +77,10 @@ final class Ledger: Sendable {
             s.slotsInUse -= 1
             let queue = entry.job.queue
             switch outcome {
-            case .completed:
-                s.completions.append(Completion(id: id, processingMs: processingMs))
+            case .completed, .completedWithResult:
+                var result: String?
+                if case let .completedWithResult(json) = outcome { result = json }
+                s.completions.append(Completion(id: id, processingMs: processingMs, result: result))
                 s.counters.processed += 1
                 s.counters.perQueueProcessed[queue, default: 0] += 1
             case let .failed(failure):

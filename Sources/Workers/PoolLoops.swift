@@ -67,7 +67,7 @@ extension WorkerPool {
             if !lastClaimWasFull {
                 // Nothing more is due (or a limit held us back): sleep until NOTIFY, a freed slot
                 // or the fallback poll. Rate-limited queues refill continuously, so look again soon.
-                let rateLimited = shared.withLock { $0.settings.values.contains { $0.rateLimitPerSecond != nil } }
+                let rateLimited = shared.withLock { $0.settings.values.contains(where: \.isRateLimited) }
                 fetchWake.wait(timeout: rateLimited && !claimed.isEmpty ? 0.1 : configuration.pollInterval)
             }
         }
@@ -172,8 +172,10 @@ extension WorkerPool {
                 try slot.run(stop: { false }) { connection in
                     let store = JobStore(connection: connection)
                     if !completions.isEmpty {
+                        let results = completions.map { $0.result.map(JSONText.init) }
                         try store.complete(worker: id, ids: uuids(completions.map(\.id)),
-                                           processingMs: completions.map(\.processingMs))
+                                           processingMs: completions.map(\.processingMs),
+                                           results: results.contains { $0 != nil } ? results : nil)
                     }
                     try store.fail(worker: id, failures)
                 }
@@ -230,6 +232,10 @@ extension WorkerPool {
                 } else if status == "draining" {
                     beginDrain()
                 }
+                // Expired jobs are never claimed; cancelling them here makes that visible (counts,
+                // audit) within about a second. Cheap when there are none: one partial-index probe.
+                let expired = try slot.run(stop: stop) { try JobStore(connection: $0).expire() }
+                if expired > 0 { log(.info, "cancelled \(expired) expired job(s)") }
                 if Date().timeIntervalSince(lastRescue) >= configuration.rescueInterval {
                     lastRescue = Date()
                     let rescued = try slot.run(stop: stop) { try JobStore(connection: $0).rescueStale() }

@@ -65,8 +65,14 @@ public final class SQLHandler: JobHandler, Sendable, CustomStringConvertible, Cu
             switch mode {
             case let .function(name):
                 try connection.execute("SELECT set_config('statement_timeout', \(String(Int(timeout * 1000))), false)")
-                try connection.query("SELECT \(unsafeRaw: name)(\(JSONText(context.job.payload))::jsonb)")
-                return (.completed, false)
+                // The function's value is the job's result: jsonb as is, other types through
+                // to_jsonb, void as none. A set-returning function's first row.
+                let rows = try connection.query("""
+                    SELECT CASE WHEN pg_typeof(r) = 'void'::regtype THEN NULL ELSE to_jsonb(r) END
+                    FROM (SELECT \(unsafeRaw: name)(\(JSONText(context.job.payload))::jsonb) AS r LIMIT 1) s
+                    """)
+                let value = try rows.first?.decode(0, as: String?.self)
+                return (value.map(JobOutcome.completedWithResult) ?? .completed, false)
             case .bulkOperation:
                 return (try runBulk(context, connection: connection), false)
             }

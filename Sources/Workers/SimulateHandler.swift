@@ -7,14 +7,14 @@ import Foundation
 ///      "errors": {"smtp_error": 0.03, "rate_limited": 0.02, "ai_timeout": 0.01,
 ///                 "quota_exceeded": {"p": 0.01, "message": "402 quota exceeded", "retryable": false,
 ///                                    "retry_after_s": 60}},
-///      "retry_after_s": 30}
+///      "retry_after_s": 30, "result": {"synced": 42}}
 ///
 /// Any error type may be named: its value is the probability of that error on one attempt, or
 /// an object with the probability `p` and optional `message`, `retryable` (default true, except
 /// `invalid_payload`) and `retry_after_s` (default: the top-level `retry_after_s` for
 /// `rate_limited`, none otherwise). Latency is log-normal with the given median and 99th
 /// percentile (capped at `max_ms`, default 10 s). Every field is optional; an empty payload
-/// completes after ~20 ms.
+/// completes after ~20 ms. `result`, if present, is returned as the job's result.
 public struct SimulateHandler: JobHandler {
     public init() {}
     public var kind: String { "simulate" }
@@ -37,6 +37,11 @@ public struct SimulateHandler: JobHandler {
             let probability = Self.probability(spec)
             if roll < probability { return .failed(Self.failure(type, spec: spec, payload: payload)) }
             roll -= probability
+        }
+        // A "result" in the payload is what the simulated work returns (stored on the job).
+        if let result = payload["result"],
+           let data = try? JSONSerialization.data(withJSONObject: result, options: [.fragmentsAllowed, .sortedKeys]) {
+            return .completedWithResult(String(decoding: data, as: UTF8.self))
         }
         return .completed
     }

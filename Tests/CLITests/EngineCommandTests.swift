@@ -28,6 +28,45 @@ import Testing
 
     // MARK: enqueue
 
+    @Test func enqueueWithAPeriodATenantAndAnExpiryAndRefusesBadOnes() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            let sync = ["enqueue", "sync", "--type", "store", "--dedup-key", "store:7", "--unique-for", "10m",
+                        "--tenant", "shop-7", "--expires-in", "1h", "--json"]
+            let first = try Self.queuetop(db, sync)
+            #expect(first.status == 0, "\(first.stderr)")
+            let id = try #require((try Self.json(first.stdout) as? [String: Any])?["id"] as? String)
+            let row = try conn.query("""
+                SELECT tenant, expires_at > now() + interval '59 minutes' AS later FROM job_queue WHERE id = \(id)::uuid
+                """)[0]
+            #expect(try row.decode("tenant", as: String.self) == "shop-7" && row.decode("later", as: Bool.self))
+            // The job completes with a result; the same command within 10 minutes answers with it.
+            _ = try JobStore(connection: conn).claim(worker: "w", queues: ["sync"], max: 1)
+            try JobStore(connection: conn).complete(worker: "w", ids: [UUID(uuidString: id)!], results: [JSONText(#"{"orders": 42}"#)])
+            let hit = try Self.queuetop(db, sync)
+            let answer = try #require(try Self.json(hit.stdout) as? [String: Any])
+            #expect(answer["id"] as? String == id && answer["status"] as? String == "completed")
+            #expect((answer["result"] as? [String: Any])?["orders"] as? Int == 42)
+            let plain = try Self.queuetop(db, Array(sync.dropLast()))
+            #expect(plain.stdout.contains("completed within --unique-for; nothing queued") && plain.stdout.contains(#""orders": 42"#))
+
+            for (args, message) in [
+                (["--unique-for", "10m"], "--unique-for needs --dedup-key"),
+                (["--dedup-key", "k", "--unique-for", "0"], "expected a positive duration"),
+                (["--dedup-key", "k", "--unique-for", "ten minutes"], "expected a positive duration"),
+                (["--expires-in", "5m", "--expires-at", "2030-01-01T00:00:00Z"], "not both"),
+                (["--expires-at", "2001-01-01T00:00:00Z"], "not after both now"),
+                (["--expires-at", "tomorrow"], "expected an ISO 8601 time"),
+                (["--tenant", ""], "tenant key"),
+            ] {
+                let out = try Self.queuetop(db, ["enqueue", "other", "--type", "t"] + args)
+                #expect(out.status != 0 && out.stderr.contains(message), "\(args): \(out.stderr)")
+            }
+            #expect(try Self.int(conn, "SELECT count(*)::int FROM job_queue WHERE queue = 'other'") == 0)
+        }
+    }
+
     @Test func enqueueOneJobABatchFromStdinAndDedup() throws {
         try TestDatabase.with { db in
             let conn = try db.connect()
@@ -44,7 +83,7 @@ import Testing
             let again = try Self.queuetop(db, ["enqueue", "sync", "--type", "store", "--dedup-key", "store-1:2025-11"])
             #expect(first.status == 0 && again.status == 0)
             let firstID = first.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            #expect(again.stdout.hasPrefix(firstID) && again.stdout.contains("existing job with this dedup key"))
+            #expect(again.stdout.hasPrefix(firstID) && again.stdout.contains("existing pending job with this dedup key"))
             #expect(try Self.int(conn, "SELECT count(*)::int FROM job_queue WHERE queue = 'sync'") == 1)
 
             let lines = """

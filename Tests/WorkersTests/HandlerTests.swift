@@ -16,9 +16,9 @@ struct HTTPHandlerTests {
     let server: LoopbackHTTPServer
     init() throws { server = try LoopbackHTTPServer() }
 
-    @Test func twoHundredCompletesAndPostsTheJob() throws {
+    @Test func twoHundredCompletesWithTheBodyAsResultAndPostsTheJob() throws {
         let handler = HTTPHandler(url: server.url("/ok"), timeout: 5, headers: ["Authorization": "Bearer s3cret"])
-        #expect(handler.handle(job()) == .completed)
+        #expect(handler.handle(job()) == .completedWithResult(#"{"ok":true}"#))
         let body = try #require(server.bodies.last)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
         #expect(object["id"] as? String == "0190a4d2-0000-7000-8000-000000000001")

@@ -1,0 +1,665 @@
+-- 0010 — what the seeds did by hand, as queue features: unique-for-a-period with stored results
+-- (seed 001's cache-first sync), stale-job expiry (seeds 002/004's
+-- mark_old_campaign_messages_as_skipped) and per-tenant rate limits (seed 000's "rate limiting per
+-- shop"). Reference: docs/QUEUE_ENGINE.md, sections "Results and unique-for-a-period", "Expiry"
+-- and "Tenants".
+--
+-- Applies after 0007 (roles): every function replaced here that 0007 made SECURITY DEFINER says
+-- so again with its search_path, and every new or re-created public function is granted to the
+-- roles that call it (0007 took EXECUTE away from PUBLIC by default).
+
+-- =============================================================================================
+-- Columns
+
+alter table job_queue
+  -- What the handler returned (completed jobs only), at most 64 KiB; see complete_jobs.
+  add column result        jsonb,
+  -- A pending job past this instant is cancelled with cancel_reason 'expired', never claimed.
+  add column expires_at    timestamptz,
+  -- Whose job this is, for per-tenant caps (queues.tenant_*). Null = no tenant.
+  add column tenant        text check (length(tenant) between 1 and 200 and tenant !~ '[[:cntrl:]]'),
+  -- Why a cancelled job was cancelled: 'operator' (cancel_job) or 'expired' (expire_jobs).
+  add column cancel_reason text check (cancel_reason in ('operator', 'expired'));
+
+alter table queues
+  -- Per-tenant caps: jobs of one tenant in flight at once, and claimed per second (a token
+  -- bucket per tenant with a burst of one second's worth). Null = no cap.
+  add column tenant_concurrency_limit int check (tenant_concurrency_limit between 1 and 100000),
+  add column tenant_rate_limit_per_s  numeric check (tenant_rate_limit_per_s > 0 and tenant_rate_limit_per_s <= 1000000);
+
+-- One token bucket per (queue, tenant) with a tenant rate limit. Rows are small and only written
+-- by claims of that tenant, under the queue's row lock (claim_jobs), so they never contend.
+create table tenant_rate_buckets (
+  queue       text not null references queues (name) on delete cascade on update cascade,
+  tenant      text not null,
+  tokens      double precision not null,
+  refilled_at timestamptz not null,
+  primary key (queue, tenant)
+) with (fillfactor = 50);
+
+-- =============================================================================================
+-- Indexes. Each is partial, so jobs that use none of these features pay nothing but the
+-- predicate check.
+
+-- Cache-first enqueue: the newest completed job of a (queue, dedup_key).
+create index job_queue_dedup_done_idx on job_queue (queue, dedup_key, completed_at)
+  where status = 'completed' and dedup_key is not null;
+-- The expirer: pending jobs by expiry.
+create index job_queue_expiry_idx on job_queue (expires_at)
+  where status = 'pending' and expires_at is not null;
+-- Expired counts per queue for the dashboard and `queue show`.
+create index job_queue_expired_idx on job_queue (queue, completed_at)
+  where cancel_reason = 'expired';
+-- The tenant claim: per tenant, its pending jobs in claim order; also walked tenant by tenant
+-- (a skip scan) to find the tenants with work.
+create index job_queue_tenant_idx on job_queue (queue, tenant, priority desc, run_at, id)
+  where status = 'pending' and tenant is not null;
+-- Jobs of a tenant in flight, for tenant_concurrency_limit.
+create index job_queue_tenant_busy_idx on job_queue (queue, tenant)
+  where status = 'processing' and tenant is not null;
+
+-- =============================================================================================
+-- Enqueue. _enqueue keeps 0001's contract (parallel arrays, race-safe dedup through the unique
+-- index and ON CONFLICT) and adds three per-job inputs:
+--   unique_for_s  with a dedup_key: when a job of that key COMPLETED within the last
+--                 unique_for_s seconds, no job is queued; the answer is that job's id, status
+--                 'completed' and its stored result (a cache hit). A completed job wins over an
+--                 active one: its result is fresh enough by the caller's own definition.
+--   expires_at    must be in the future and after run_at (else the job could never run).
+--   tenant        1-200 characters, no control characters.
+-- Each answer row now also says the job's status ('pending' for a new job, the active twin's
+-- status, or 'completed' for a cache hit) and, for a cache hit, the result.
+drop function enqueue_job(text, text, jsonb, int, timestamptz, text, int);
+drop function enqueue_jobs(jsonb);
+drop function _enqueue(text[], text[], jsonb[], int[], timestamptz[], text[], int[]);
+
+create function _enqueue(p_queues text[], p_types text[], p_payloads jsonb[], p_priorities int[],
+                         p_run_ats timestamptz[], p_dedup_keys text[], p_max_attempts int[],
+                         p_unique_for_s int[], p_expires_ats timestamptz[], p_tenants text[])
+returns table (ord int, id uuid, deduplicated boolean, status text, result jsonb)
+language plpgsql volatile as $$
+#variable_conflict use_column
+declare
+  n int := coalesce(cardinality(p_queues), 0);
+  v_ids uuid[];
+  v_dedup boolean[];
+  v_status text[];
+  v_result jsonb[];
+  v_notify text[];
+  v_big int;
+  v_bad int;
+  r record;
+  i int;
+begin
+  perform _check_batch_size(n, 'number of jobs');
+  if array_position(p_queues, null) is not null then
+    raise exception 'job % has no queue', array_position(p_queues, null) using errcode = '22023';
+  end if;
+  if exists (select 1 from unnest(p_types) t where t is null or t = '')
+     or coalesce(cardinality(p_types), 0) <> n then
+    raise exception 'every job needs a non-empty job type' using errcode = '22023';
+  end if;
+  select min(x.k) into v_big from unnest(p_payloads) with ordinality x(v, k)
+   where octet_length(x.v::text) > 1048576;
+  if v_big is not null then
+    raise exception 'payload of job % is % bytes; the limit is 1 MiB (1048576 bytes)',
+      v_big, octet_length(p_payloads[v_big]::text)
+      using errcode = '54000', hint = 'Store large data elsewhere and put a reference in the payload.';
+  end if;
+  -- The new inputs, checked before anything is written (a bad job refuses the whole batch).
+  select min(x.k) into v_bad from unnest(p_unique_for_s, p_dedup_keys) with ordinality x(u, dk, k)
+   where x.u is not null and x.dk is null;
+  if v_bad is not null then
+    raise exception 'job % has unique_for_s but no dedup_key', v_bad using errcode = '22023',
+      hint = 'unique_for_s makes a dedup key unique for a period after its job completed; give the key.';
+  end if;
+  select min(x.k) into v_bad from unnest(p_unique_for_s) with ordinality x(u, k)
+   where x.u not between 1 and 31536000;
+  if v_bad is not null then
+    raise exception 'job %: unique_for_s must be between 1 and 31536000 (a year), got %',
+      v_bad, p_unique_for_s[v_bad] using errcode = '22023';
+  end if;
+  select min(x.k) into v_bad from unnest(p_expires_ats, p_run_ats) with ordinality x(e, at, k)
+   where x.e is not null and (x.e <= now() or x.e <= coalesce(x.at, now()));
+  if v_bad is not null then
+    raise exception 'job % expires at %, which is not after both now and its run_at', v_bad, p_expires_ats[v_bad]
+      using errcode = '22023', hint = 'A job that expires before it may run would never run.';
+  end if;
+  select min(x.k) into v_bad from unnest(p_tenants) with ordinality x(t, k)
+   where x.t is not null and (length(x.t) not between 1 and 200 or x.t ~ '[[:cntrl:]]');
+  if v_bad is not null then
+    raise exception 'job %: a tenant key is 1 to 200 characters without control characters', v_bad
+      using errcode = '22023';
+  end if;
+
+  -- Unknown queues are created with default settings: producers need no setup step.
+  insert into queues (name)
+  select distinct x.q from unnest(p_queues) x(q)
+  where not exists (select 1 from queues where name = x.q)
+  on conflict do nothing;
+
+  with input as (
+    select t.k::int as k, uuid_v7() as new_id, t.q, t.typ, coalesce(t.payload, '{}') as payload,
+           coalesce(t.prio, 0) as prio, coalesce(t.at, now()) as at, t.dk,
+           coalesce(t.ma, qq.max_attempts) as ma, t.uf, t.exp, t.ten
+    from unnest(p_queues, p_types, p_payloads, p_priorities, p_run_ats, p_dedup_keys, p_max_attempts,
+                p_unique_for_s, p_expires_ats, p_tenants)
+         with ordinality as t(q, typ, payload, prio, at, dk, ma, uf, exp, ten, k)
+    join queues qq on qq.name = t.q
+  ), cached as (
+    select i.k, c.id, c.result
+    from input i
+    cross join lateral (select d.id, d.result from job_queue d
+                        where i.uf is not null and d.queue = i.q and d.dedup_key = i.dk
+                          and d.status = 'completed'
+                          and d.completed_at >= now() - make_interval(secs => i.uf)
+                        order by d.completed_at desc limit 1) c
+  ), ins as (
+    insert into job_queue (id, queue, job_type, payload, priority, run_at, dedup_key, max_attempts,
+                           expires_at, tenant)
+    select new_id, q, typ, payload, prio, at, dk, ma, exp, ten from input
+    where not exists (select 1 from cached c where c.k = input.k)
+    order by k
+    on conflict (queue, dedup_key) where status in ('pending', 'processing') and dedup_key is not null
+    do nothing
+    returning job_queue.id, job_queue.queue, job_queue.dedup_key
+  )
+  select array_agg(coalesce(hit.id, mine.id, twin.id, active.id) order by i.k),
+         array_agg(mine.id is null order by i.k),
+         array_agg(case when hit.id is not null then 'completed'
+                        when mine.id is not null or twin.id is not null then 'pending'
+                        else active.status end order by i.k),
+         array_agg(hit.result order by i.k),
+         array_agg(distinct i.q) filter (where mine.id is not null)
+    into v_ids, v_dedup, v_status, v_result, v_notify
+  from input i
+  left join cached hit on hit.k = i.k
+  left join ins mine on mine.id = i.new_id
+  left join lateral (select x.id from ins x
+                     where hit.id is null and mine.id is null and x.queue = i.q and x.dedup_key = i.dk
+                     limit 1) twin on true
+  left join lateral (select a.id, a.status from job_queue a
+                     where hit.id is null and mine.id is null and twin.id is null
+                       and a.queue = i.q and a.dedup_key = i.dk
+                       and a.status in ('pending', 'processing') limit 1) active on true;
+
+  if coalesce(cardinality(v_ids), 0) <> n then  -- the join with queues lost a row: cannot happen
+    raise exception 'enqueue lost % job(s)', n - coalesce(cardinality(v_ids), 0);
+  end if;
+  -- The active job holding a dedup key finished between our insert and our lookup: try again.
+  for i in 1 .. n loop
+    if v_ids[i] is null then
+      select e.id, e.deduplicated, e.status, e.result into r
+      from _enqueue(array[p_queues[i]], array[p_types[i]], array[p_payloads[i]], array[p_priorities[i]],
+                    array[p_run_ats[i]], array[p_dedup_keys[i]], array[p_max_attempts[i]],
+                    array[p_unique_for_s[i]], array[p_expires_ats[i]], array[p_tenants[i]]) e;
+      v_ids[i] := r.id; v_dedup[i] := r.deduplicated; v_status[i] := r.status; v_result[i] := r.result;
+    end if;
+  end loop;
+
+  perform pg_notify('queuetop_jobs', x.q) from unnest(v_notify) x(q);
+  return query select x.k::int, x.id, x.d, x.s, x.res
+               from unnest(v_ids, v_dedup, v_status, v_result) with ordinality x(id, d, s, res, k);
+end $$;
+
+-- Enqueues one job; returns its id, the id of the active job with the same dedup key, or (with
+-- unique_for_s) the id of the job of that key that completed within the period.
+create function enqueue_job(queue text, job_type text, payload jsonb default '{}',
+                            priority int default 0, run_at timestamptz default null,
+                            dedup_key text default null, max_attempts int default null,
+                            unique_for_s int default null, expires_at timestamptz default null,
+                            tenant text default null)
+returns uuid
+language sql volatile as $$
+  select e.id from _enqueue(array[$1], array[$2], array[$3], array[$4], array[$5], array[$6], array[$7],
+                            array[$8], array[$9], array[$10]) e
+$$;
+
+-- Enqueues a batch in one statement. `jobs` is a JSON array of objects
+--   {"queue": text, "type": text, "payload": json, "priority": int, "run_at": timestamptz,
+--    "dedup_key": text, "max_attempts": int, "unique_for_s": int, "expires_at": timestamptz,
+--    "tenant": text}   (queue and type required)
+-- Returns one row per input element, in input order: (ord, id, deduplicated, status, result).
+create function enqueue_jobs(jobs jsonb)
+returns table (ord int, id uuid, deduplicated boolean, status text, result jsonb)
+language plpgsql volatile as $$
+declare
+  v_q text[]; v_t text[]; v_p jsonb[]; v_pr int[]; v_at timestamptz[]; v_dk text[]; v_ma int[];
+  v_uf int[]; v_exp timestamptz[]; v_ten text[];
+  v_unknown text;
+begin
+  if jobs is null or jsonb_typeof(jobs) <> 'array' then
+    raise exception 'jobs must be a JSON array of job objects' using errcode = '22023';
+  end if;
+  select string_agg(distinct k, ', ') into v_unknown
+  from jsonb_array_elements(jobs) e(j), jsonb_object_keys(case when jsonb_typeof(e.j) = 'object' then e.j
+                                                          else '{"not an object": 1}' end) k
+  where k not in ('queue', 'type', 'payload', 'priority', 'run_at', 'dedup_key', 'max_attempts',
+                  'unique_for_s', 'expires_at', 'tenant');
+  if v_unknown is not null then
+    raise exception 'unknown job field(s): %', v_unknown using errcode = '22023',
+      hint = 'Fields: queue, type, payload, priority, run_at, dedup_key, max_attempts, unique_for_s, expires_at, tenant.';
+  end if;
+  select array_agg(e.j ->> 'queue' order by e.k), array_agg(e.j ->> 'type' order by e.k),
+         array_agg(e.j -> 'payload' order by e.k), array_agg((e.j ->> 'priority')::int order by e.k),
+         array_agg((e.j ->> 'run_at')::timestamptz order by e.k), array_agg(e.j ->> 'dedup_key' order by e.k),
+         array_agg((e.j ->> 'max_attempts')::int order by e.k),
+         array_agg((e.j ->> 'unique_for_s')::int order by e.k),
+         array_agg((e.j ->> 'expires_at')::timestamptz order by e.k),
+         array_agg(e.j ->> 'tenant' order by e.k)
+    into v_q, v_t, v_p, v_pr, v_at, v_dk, v_ma, v_uf, v_exp, v_ten
+  from jsonb_array_elements(jobs) with ordinality e(j, k);
+  return query select * from _enqueue(v_q, v_t, v_p, v_pr, v_at, v_dk, v_ma, v_uf, v_exp, v_ten);
+end $$;
+
+-- =============================================================================================
+-- Claim. 0006's statement, split in two so the tenant path reuses the write: _claim_ids takes
+-- ids already locked FOR UPDATE SKIP LOCKED by the caller's statement and marks them processing.
+-- Every candidate query now also skips expired jobs (expire_jobs cancels them shortly after).
+create function _claim_ids(worker text, ids uuid[])
+returns table (id uuid, queue text, job_type text, payload jsonb, attempt_count int,
+               max_attempts int, priority int, created_at timestamptz)
+language sql volatile as $$
+  with claimed as (
+    update job_queue j
+    set status = 'processing', started_at = now(), heartbeat_at = now(), locked_by = worker
+    where j.id = any(ids)
+    returning j.id, j.queue, j.job_type, j.payload, j.attempt_count, j.max_attempts, j.priority,
+              j.created_at, j.run_at
+  )
+  select c.id, c.queue, c.job_type, c.payload, c.attempt_count, c.max_attempts, c.priority, c.created_at
+  from claimed c
+  order by c.priority desc, c.run_at, c.id
+$$;
+
+-- The best max_jobs due jobs of the queues. untenanted_only: skip jobs that carry a tenant (a
+-- tenant-capped queue claims those through _claim_tenants).
+drop function _claim(text, text[], int);
+create function _claim(worker text, queue_names text[], max_jobs int, untenanted_only boolean default false)
+returns table (id uuid, queue text, job_type text, payload jsonb, attempt_count int,
+               max_attempts int, priority int, created_at timestamptz)
+language sql volatile as $$
+  select * from _claim_ids(worker, array(
+    select c.id
+    from unnest(queue_names) as q(name)
+    cross join lateral (
+      select p.id, p.priority, p.run_at
+      from job_queue p
+      where p.queue = q.name and p.status = 'pending' and p.run_at <= now()
+        and (p.next_retry_at is null or p.next_retry_at <= now())
+        and (p.expires_at is null or p.expires_at > now())
+        and (not untenanted_only or p.tenant is null)
+      order by p.priority desc, p.run_at, p.id
+      limit max_jobs
+      for update skip locked
+    ) c
+    order by c.priority desc, c.run_at, c.id
+    limit max_jobs))
+$$;
+
+-- Tokens in a bucket that refills at `rate` per second up to a burst of one second's worth
+-- (at least one token), `at` seconds after it held `tokens`.
+create function _bucket_level(tokens double precision, refilled_at timestamptz, rate numeric, at timestamptz)
+returns double precision
+language sql immutable as $$
+  select least(greatest(1, rate)::double precision,
+               tokens + greatest(0, extract(epoch from at - refilled_at)) * rate::double precision)
+$$;
+
+-- Claims up to max_jobs jobs of one tenant-capped queue, tenant by tenant. Called by claim_jobs
+-- with the queue's row locked, so the in-flight counts and buckets below cannot race.
+-- Tenants are served in the claim order of their best due job, each up to its caps, so a
+-- tenant with a flood takes at most its cap and the others' jobs still flow. Jobs without a
+-- tenant are not capped per tenant; they take what the tenants left.
+create function _claim_tenants(worker text, q queues, max_jobs int)
+returns table (id uuid, queue text, job_type text, payload jsonb, attempt_count int,
+               max_attempts int, priority int, created_at timestamptz)
+language plpgsql volatile as $$
+#variable_conflict use_column
+declare
+  v_left int := max_jobs;
+  v_take int;
+  v_tokens double precision;
+  v_n int;
+  r record;
+begin
+  for r in
+    -- The tenants with pending jobs, one index probe each (a skip scan over job_queue_tenant_idx).
+    with recursive t(tenant) as (
+      (select j.tenant from job_queue j
+       where j.queue = q.name and j.status = 'pending' and j.tenant is not null
+       order by j.tenant limit 1)
+      union all
+      select (select j.tenant from job_queue j
+              where j.queue = q.name and j.status = 'pending' and j.tenant > t.tenant
+              order by j.tenant limit 1)
+      from t where t.tenant is not null
+    )
+    select t.tenant, h.priority, h.run_at, h.id,
+           (select count(*) from job_queue b
+            where b.queue = q.name and b.tenant = t.tenant and b.status = 'processing')::int as busy
+    from t
+    cross join lateral (
+      select p.priority, p.run_at, p.id from job_queue p
+      where p.queue = q.name and p.tenant = t.tenant and p.status = 'pending' and p.run_at <= now()
+        and (p.next_retry_at is null or p.next_retry_at <= now())
+        and (p.expires_at is null or p.expires_at > now())
+      order by p.priority desc, p.run_at, p.id limit 1) h
+    where t.tenant is not null
+    order by h.priority desc, h.run_at, h.id
+  loop
+    exit when v_left <= 0;
+    v_take := least(v_left, coalesce(q.tenant_concurrency_limit - r.busy, v_left));
+    if q.tenant_rate_limit_per_s is not null and v_take > 0 then
+      insert into tenant_rate_buckets (queue, tenant, tokens, refilled_at)
+      values (q.name, r.tenant, greatest(1, q.tenant_rate_limit_per_s), clock_timestamp())
+      on conflict do nothing;
+      select _bucket_level(b.tokens, b.refilled_at, q.tenant_rate_limit_per_s, clock_timestamp()) into v_tokens
+      from tenant_rate_buckets b where b.queue = q.name and b.tenant = r.tenant for update;
+      v_take := least(v_take, floor(v_tokens)::int);
+    end if;
+    continue when v_take <= 0;
+    return query select * from _claim_ids(worker, array(
+      select p.id from job_queue p
+      where p.queue = q.name and p.tenant = r.tenant and p.status = 'pending' and p.run_at <= now()
+        and (p.next_retry_at is null or p.next_retry_at <= now())
+        and (p.expires_at is null or p.expires_at > now())
+      order by p.priority desc, p.run_at, p.id
+      limit v_take
+      for update skip locked));
+    get diagnostics v_n = row_count;
+    v_left := v_left - v_n;
+    if q.tenant_rate_limit_per_s is not null and v_n > 0 then
+      update tenant_rate_buckets b set tokens = v_tokens - v_n, refilled_at = clock_timestamp()
+      where b.queue = q.name and b.tenant = r.tenant;
+    end if;
+  end loop;
+  if v_left > 0 then
+    return query select * from _claim(worker, array[q.name], v_left, true);
+  end if;
+end $$;
+
+-- Claims up to max_jobs jobs from `queues` (null = every queue). Paused queues are skipped.
+-- As 0001, plus tenant caps: a queue with any limit is claimed on its own, and one whose limit
+-- counts running jobs (concurrency_limit, or a tenant cap) under its row lock, so the limit
+-- holds across every worker process. Queues without limits never take those locks: they are
+-- the throughput path, one _claim for all of them.
+create or replace function claim_jobs(worker_id text, queues text[], max_jobs int)
+returns table (id uuid, queue text, job_type text, payload jsonb, attempt_count int,
+               max_attempts int, priority int, created_at timestamptz)
+language plpgsql volatile as $$
+#variable_conflict use_column
+declare
+  v_left int := max_jobs;
+  v_names text[] := claim_jobs.queues;
+  v_free text[];
+  v_q queues;
+  v_take int;
+  v_busy int;
+  v_tokens double precision;
+  v_n int;
+begin
+  perform _check_batch_size(max_jobs, 'max_jobs');
+  if worker_id is null or worker_id = '' then
+    raise exception 'worker_id is required' using errcode = '22023';
+  end if;
+
+  for v_q in
+    select * from public.queues q
+    where (v_names is null or q.name = any(v_names)) and not q.paused
+      and (q.concurrency_limit is not null or q.rate_limit_per_s is not null
+           or q.tenant_concurrency_limit is not null or q.tenant_rate_limit_per_s is not null)
+    order by q.name                                     -- one lock order: no deadlocks
+  loop
+    exit when v_left <= 0;
+    v_take := v_left;
+    if v_q.concurrency_limit is not null or v_q.tenant_concurrency_limit is not null
+       or v_q.tenant_rate_limit_per_s is not null then
+      select * into v_q from public.queues q where q.name = v_q.name and not q.paused
+        for no key update;                              -- not FOR UPDATE: enqueue's FK check must not wait
+      continue when not found;
+      if v_q.concurrency_limit is not null then
+        select count(*) into v_busy from job_queue j where j.queue = v_q.name and j.status = 'processing';
+        v_take := least(v_take, v_q.concurrency_limit - v_busy);
+      end if;
+    end if;
+    if v_q.rate_limit_per_s is not null and v_take > 0 then
+      insert into queue_rate_buckets (queue, tokens, refilled_at)
+      values (v_q.name, greatest(1, v_q.rate_limit_per_s), clock_timestamp())
+      on conflict do nothing;
+      select _bucket_level(b.tokens, b.refilled_at, v_q.rate_limit_per_s, clock_timestamp()) into v_tokens
+      from queue_rate_buckets b where b.queue = v_q.name for update;
+      v_take := least(v_take, floor(v_tokens)::int);
+    end if;
+    if v_take > 0 then
+      if v_q.tenant_concurrency_limit is not null or v_q.tenant_rate_limit_per_s is not null then
+        return query select * from _claim_tenants(worker_id, v_q, v_take);
+      else
+        return query select * from _claim(worker_id, array[v_q.name], v_take);
+      end if;
+      get diagnostics v_n = row_count;
+      v_left := v_left - v_n;
+      if v_q.rate_limit_per_s is not null and v_n > 0 then
+        update queue_rate_buckets set tokens = v_tokens - v_n, refilled_at = clock_timestamp()
+        where queue = v_q.name;
+      end if;
+    end if;
+  end loop;
+
+  if v_left > 0 then
+    select array_agg(q.name) into v_free from public.queues q
+    where (v_names is null or q.name = any(v_names)) and not q.paused
+      and q.concurrency_limit is null and q.rate_limit_per_s is null
+      and q.tenant_concurrency_limit is null and q.tenant_rate_limit_per_s is null;
+    if v_free is not null then
+      return query select * from _claim(worker_id, v_free, v_left);
+    end if;
+  end if;
+end $$;
+
+-- =============================================================================================
+-- Complete, now with results. results[i] is what job ids[i]'s handler returned (null = nothing).
+-- A result over 64 KiB is not stored; the job still completes and its result says why, so a
+-- cache hit can tell "too large" from "no result".
+drop function complete_jobs(text, uuid[], int[]);
+create function complete_jobs(worker_id text, ids uuid[], processing_ms int[] default null,
+                              results jsonb[] default null)
+returns int
+language sql volatile as $$
+  with done as (
+    update job_queue j
+    set status = 'completed', completed_at = now(), locked_by = null, heartbeat_at = null,
+        processing_time_ms = greatest(0, coalesce(t.ms,
+                               (extract(epoch from now() - j.started_at) * 1000)::int)),
+        result = case when octet_length(t.res::text) > 65536
+                      then jsonb_build_object('result_not_stored', 'larger than 64 KiB',
+                                              'bytes', octet_length(t.res::text))
+                      else t.res end
+    from unnest($2, $3, $4) as t(id, ms, res)
+    where j.id = t.id and j.status = 'processing' and j.locked_by = $1
+    returning 1
+  )
+  select count(*)::int from done
+$$;
+
+-- =============================================================================================
+-- Expiry. Cancels up to max_jobs pending jobs whose expires_at has passed (cancel_reason
+-- 'expired'), oldest expiry first, and writes one audit row per queue ('job.expire', the first
+-- 20 ids, the count). Workers call it every second or so; claims already skip expired jobs, so
+-- the delay only affects when the cancellation becomes visible. Returns how many were cancelled.
+create function expire_jobs(max_jobs int default 1000) returns int
+language plpgsql volatile as $$
+declare
+  n int := 0;
+  r record;
+begin
+  perform _check_batch_size(max_jobs, 'max_jobs');
+  for r in
+    with gone as (
+      update job_queue j
+      set status = 'cancelled', cancel_reason = 'expired', completed_at = now(), next_retry_at = null
+      where j.id = any(array(
+        select e.id from job_queue e
+        where e.status = 'pending' and e.expires_at <= now()
+        order by e.expires_at
+        limit max_jobs
+        for update skip locked))
+      returning j.queue, j.id
+    )
+    select g.queue, count(*)::int as n, (array_agg(g.id order by g.id))[1:20] as ids
+    from gone g group by g.queue order by g.queue
+  loop
+    perform record_audit('job.expire', jsonb_build_object('queue', r.queue, 'ids', to_jsonb(r.ids)), r.n);
+    n := n + r.n;
+  end loop;
+  return n;
+end $$;
+
+-- An operator's cancel now says so (cancel_reason 'operator'), so it is told apart from expiry.
+create or replace function cancel_job(job_id uuid) returns boolean
+language plpgsql volatile as $$
+declare v_status text;
+begin
+  select j.status into v_status from job_queue j where j.id = cancel_job.job_id for update;
+  if not found then
+    raise exception 'unknown job %', job_id using errcode = 'P0002';
+  end if;
+  if v_status <> 'pending' then
+    raise exception 'job % is %; only a pending job can be cancelled', job_id, v_status using errcode = '55000';
+  end if;
+  update job_queue j set status = 'cancelled', cancel_reason = 'operator', completed_at = now()
+  where j.id = cancel_job.job_id;
+  perform record_audit('job.cancel', jsonb_build_object('ids', jsonb_build_array(job_id)), 1);
+  return true;
+end $$;
+
+-- =============================================================================================
+-- Queue settings: 0001's function with the two tenant caps. The new values are merged into the
+-- row with jsonb_populate_record, which converts and range-checks through the column types and
+-- the table's CHECK constraints, so each setting is written once here instead of one CASE each.
+create or replace function update_queue_settings(queue_name text, settings jsonb) returns queues
+language plpgsql volatile as $$
+declare
+  v_bad text;
+  r queues;
+  s jsonb := coalesce(settings, '{}');
+begin
+  r := _require_queue(queue_name);
+  if jsonb_typeof(s) <> 'object' then
+    raise exception 'settings must be a JSON object' using errcode = '22023';
+  end if;
+  select string_agg(k, ', ') into v_bad from jsonb_object_keys(s) k
+  where k not in ('paused', 'concurrency_limit', 'max_attempts', 'backoff_base_s', 'backoff_cap_s',
+                  'backoff_schedule_s', 'visibility_timeout_s', 'rate_limit_per_s', 'retention_s',
+                  'dlq_alert_threshold', 'oldest_pending_alert_s', 'error_rate_alert',
+                  'tenant_concurrency_limit', 'tenant_rate_limit_per_s');
+  if v_bad is not null then
+    raise exception 'unknown queue setting(s): %', v_bad using errcode = '22023',
+      hint = 'Settings: paused, concurrency_limit, max_attempts, backoff_base_s, backoff_cap_s, '
+             'backoff_schedule_s, visibility_timeout_s, rate_limit_per_s, retention_s, '
+             'dlq_alert_threshold, oldest_pending_alert_s, error_rate_alert, '
+             'tenant_concurrency_limit, tenant_rate_limit_per_s.';
+  end if;
+  -- paused is not nullable: JSON null means "not paused", as in 0001.
+  if s ? 'paused' and jsonb_typeof(s -> 'paused') = 'null' then
+    s := jsonb_set(s, '{paused}', 'false');
+  end if;
+  r := jsonb_populate_record(r, s);
+  update queues q set
+    paused = r.paused, concurrency_limit = r.concurrency_limit, max_attempts = r.max_attempts,
+    backoff_base_s = r.backoff_base_s, backoff_cap_s = r.backoff_cap_s,
+    backoff_schedule_s = r.backoff_schedule_s, visibility_timeout_s = r.visibility_timeout_s,
+    rate_limit_per_s = r.rate_limit_per_s, retention_s = r.retention_s,
+    dlq_alert_threshold = r.dlq_alert_threshold, oldest_pending_alert_s = r.oldest_pending_alert_s,
+    error_rate_alert = r.error_rate_alert, tenant_concurrency_limit = r.tenant_concurrency_limit,
+    tenant_rate_limit_per_s = r.tenant_rate_limit_per_s, updated_at = now()
+  where q.name = queue_name
+  returning * into r;
+  if s ? 'rate_limit_per_s' then delete from queue_rate_buckets b where b.queue = queue_name; end if;
+  if s ? 'tenant_rate_limit_per_s' then delete from tenant_rate_buckets b where b.queue = queue_name; end if;
+  perform record_audit('queue.settings', jsonb_build_object('queue', queue_name, 'settings', settings), 1);
+  -- Resuming or raising a limit can make jobs claimable.
+  perform pg_notify('queuetop_jobs', queue_name);
+  return r;
+end $$;
+
+-- What a worker needs of each queue's settings; 0004's columns plus the tenant rate limit (the
+-- pool polls rate-limited queues more often, as their buckets refill continuously).
+drop function worker_queue_settings(text[]);
+create function worker_queue_settings(queue_names text[])
+returns table (name text, paused boolean, concurrency_limit int, rate_limit_per_s double precision,
+               visibility_timeout_s int, breaker_state text, breaker_reopen_at timestamptz,
+               tenant_rate_limit_per_s double precision)
+language sql stable as $$
+  select q.name, q.paused, q.concurrency_limit, q.rate_limit_per_s::double precision,
+         q.visibility_timeout_s, coalesce(b.state, 'closed'), b.reopen_at,
+         q.tenant_rate_limit_per_s::double precision
+  from queues q left join circuit_breakers b on b.queue = q.name
+  where queue_names is null or q.name = any(queue_names)
+$$;
+
+-- =============================================================================================
+-- Reads for the dashboard and `queuetop queue show`.
+
+-- The top tenants of a queue by pending backlog, with what they have in flight and how long the
+-- oldest due job has waited.
+create function queue_tenants(queue_name text, max_tenants int default 10)
+returns table (tenant text, pending bigint, processing bigint, oldest_pending_s double precision)
+language plpgsql stable as $$
+begin
+  perform _require_queue(queue_name);
+  if max_tenants is null or max_tenants not between 1 and 1000 then
+    raise exception 'max_tenants must be between 1 and 1000, got %', coalesce(max_tenants::text, 'null')
+      using errcode = '22023';
+  end if;
+  return query
+    select j.tenant,
+           count(*) filter (where j.status = 'pending'),
+           count(*) filter (where j.status = 'processing'),
+           extract(epoch from now() - min(j.run_at) filter (where j.status = 'pending' and j.run_at <= now()))::double precision
+    from job_queue j
+    where j.queue = queue_name and j.tenant is not null and j.status in ('pending', 'processing')
+    group by j.tenant
+    order by 2 desc, 1
+    limit max_tenants;
+end $$;
+
+-- Jobs cancelled because they expired, per queue, in the last hour and the last 24 hours.
+create function queue_expired_counts(queue_names text[] default null)
+returns table (queue text, last_hour bigint, last_24h bigint)
+language sql stable as $$
+  select j.queue,
+         count(*) filter (where j.completed_at >= now() - interval '1 hour'),
+         count(*)
+  from job_queue j
+  where j.cancel_reason = 'expired' and j.completed_at >= now() - interval '24 hours'
+    and (queue_names is null or j.queue = any(queue_names))
+  group by j.queue
+  order by j.queue
+$$;
+
+-- =============================================================================================
+-- Roles (0007's matrix). CREATE OR REPLACE keeps a function's grants but resets SECURITY
+-- DEFINER and its search_path; DROP + CREATE loses both. So: every writing function replaced or
+-- created above becomes DEFINER with the pinned search_path again; the worker gets what the pool
+-- calls; every role may read the tenant and expiry views of a queue.
+do $$
+declare f regprocedure;
+begin
+  for f in select p.oid::regprocedure from pg_proc p
+           where p.pronamespace = current_schema()::regnamespace and p.prokind = 'f'
+             and p.proname in ('enqueue_job', 'enqueue_jobs', 'complete_jobs', 'expire_jobs', 'claim_jobs',
+                               'worker_queue_settings', 'cancel_job', 'update_queue_settings') loop
+    execute format('alter function %s security definer set search_path = %I, pg_temp', f, current_schema());
+  end loop;
+  for f in select p.oid::regprocedure from pg_proc p
+           where p.pronamespace = current_schema()::regnamespace and p.prokind = 'f'
+             and p.proname in ('enqueue_job', 'enqueue_jobs', 'complete_jobs', 'expire_jobs') loop
+    execute format('grant execute on function %s to queuetop_worker', f);
+  end loop;
+  for f in select p.oid::regprocedure from pg_proc p
+           where p.pronamespace = current_schema()::regnamespace and p.prokind = 'f'
+             and p.proname in ('queue_tenants', 'queue_expired_counts', 'worker_queue_settings') loop
+    execute format('grant execute on function %s to queuetop_viewer, queuetop_operator, queuetop_worker', f);
+  end loop;
+end $$;
