@@ -26,6 +26,14 @@ public struct TenantCaps: Sendable, Equatable {
     }
 
     public var isEmpty: Bool { concurrencyLimit == nil && ratePerSecond == nil }
+
+    /// The select-list that `decode` reads, for a query on `queues` (aliased or not).
+    static let columns = "tenant_concurrency_limit, tenant_rate_limit_per_s::float8 AS tenant_rate_limit_per_s"
+
+    static func decode(_ row: Row) throws -> TenantCaps {
+        TenantCaps(concurrencyLimit: try row.decode("tenant_concurrency_limit"),
+                   ratePerSecond: try row.decode("tenant_rate_limit_per_s"))
+    }
 }
 
 /// Jobs the expirer cancelled because they were still pending past their `expires_at`.
@@ -69,8 +77,7 @@ public struct QueueTenantStore: Sendable {
         }
         // queue_expired_counts runs per queue row (a function in FROM sees the row before it).
         guard let row = try connection.run("""
-            SELECT q.tenant_concurrency_limit, q.tenant_rate_limit_per_s::float8 AS tenant_rate_limit_per_s,
-                   coalesce(e.last_hour, 0) AS expired_last_hour, coalesce(e.last_24h, 0) AS expired_last_24h
+            SELECT \(unsafeRaw: TenantCaps.columns), coalesce(e.last_hour, 0) AS expired_last_hour, coalesce(e.last_24h, 0) AS expired_last_24h
             FROM queues q LEFT JOIN queue_expired_counts(array[q.name]) e ON e.queue = q.name
             WHERE q.name = \(queue)
             """).first else {
@@ -85,8 +92,7 @@ public struct QueueTenantStore: Sendable {
         }
         return QueueTenantReport(
             queue: queue,
-            caps: TenantCaps(concurrencyLimit: try row.decode("tenant_concurrency_limit"),
-                             ratePerSecond: try row.decode("tenant_rate_limit_per_s")),
+            caps: try TenantCaps.decode(row),
             tenants: tenants,
             expired: ExpiredCounts(lastHour: try row.decode("expired_last_hour"), last24h: try row.decode("expired_last_24h")))
     }
