@@ -212,7 +212,7 @@ enum DashboardFixture {
     // MARK: Audit
 
     static let audit: [AuditEntry] = [
-        AuditEntry(id: 4, at: ago(30), databaseRole: "queuetop_worker", actor: "app-1:4242", action: "job.expire",
+        AuditEntry(id: 4, at: ago(30), databaseRole: "worker_app", actor: nil, action: "job.expire",
                    filter: JSONText(#"{"queue": "campaign-messages", "ids": [\#((1...20).map { "\"\(id(100 + $0).uuidString.lowercased())\"" }.joined(separator: ", "))]}"#),
                    affected: 57),
         AuditEntry(id: 3, at: ago(120), databaseRole: "queuetop_ops", actor: "ana@ops-1", action: "requeue_dlq",

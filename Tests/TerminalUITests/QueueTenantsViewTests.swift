@@ -62,7 +62,7 @@ import Testing
         let row = text.first { $0.contains("job.expire") && $0.contains("57") } ?? ""
         #expect(row.contains("campaign-messages · ids 01930065 01930066"))
         #expect(!row.contains("\""))
-        #expect(text.contains { $0.contains("still pending past their expires_at") })
+        #expect(text.contains { $0.contains("campaign-messages: cancelled, still pending at expires_at") })
         #expect(text.contains { $0.contains("ids") && $0.contains("01930065-7c1e-7a2b-9f00-0000000c344b") })
         // Other actions keep their JSON filter.
         #expect(text.contains { $0.contains("pause_queue") && $0.contains(#"{"queue": "lead-migration"}"#) })

@@ -5,6 +5,12 @@ import QueueStore
 /// the expirer's `job.expire` rows carry up to 20 full job ids, which as JSON fill the column with
 /// quotes and hex before saying anything, so they are worded instead: the queue, then short ids.
 enum AuditFilterText {
+    /// Who acted. The expirer runs inside workers, which name no OS user: say what it was rather
+    /// than "(unknown)", which would read as a gap in the audit trail.
+    static func actor(_ entry: AuditEntry, unknown: String) -> String {
+        entry.actor ?? (entry.action == "job.expire" ? "(expirer)" : unknown)
+    }
+
     /// The FILTER cell: "campaign-messages · ids 01930065 01930066 … +37 more" for an expiry.
     static func summary(_ entry: AuditEntry, context: ScreenContext) -> String {
         guard let expiry = Expiry(entry) else { return ViewText.oneLine(entry.filter.raw) }
@@ -26,7 +32,7 @@ enum AuditFilterText {
             wrapped("filter", ViewText.oneLine(entry.filter.raw))
             return p
         }
-        p.add("queue", "\(expiry.queue): still pending past their expires_at, so cancelled unprocessed")
+        p.add("queue", "\(expiry.queue): cancelled, still pending at expires_at")
         if !expiry.ids.isEmpty { wrapped("ids", expiry.ids.joined(separator: " ") + expiry.more(than: entry.affected)) }
         return p
     }

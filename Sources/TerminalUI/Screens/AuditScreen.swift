@@ -22,7 +22,7 @@ enum AuditScreen {
                        TableColumn("FILTER", minWidth: 8, flexible: true)]
         if context.compact { columns.remove(at: 1) }
         let rows = entries.map { e -> TableRow in
-            var cells = [ViewText.clock(e.at, now: state.now), context.age(e.at), e.actor ?? "(unknown)", e.databaseRole,
+            var cells = [ViewText.clock(e.at, now: state.now), context.age(e.at), AuditFilterText.actor(e, unknown: "(unknown)"), e.databaseRole,
                          e.action, ViewText.count(e.affected), AuditFilterText.summary(e, context: context)]
             if context.compact { cells.remove(at: 1) }
             return TableRow(cells)
@@ -38,7 +38,7 @@ enum AuditScreen {
     static func drawDetail(_ e: AuditEntry, context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
         let box = context.section("Action #\(e.id)", in: rect, into: &buffer, framed: true).inset(dx: 1, dy: 0)
         var p = Pairs()
-        p.add("who", "\(e.actor ?? "(unknown OS user)") as database role \(e.databaseRole)")
+        p.add("who", "\(AuditFilterText.actor(e, unknown: "(unknown OS user)")) as database role \(e.databaseRole)")
         p.add("what", "\(e.action)\(context.dot)\(e.affected == 1 ? "1 row" : "\(ViewText.grouped(e.affected)) rows")\(context.dot)\(ViewText.clock(e.at, now: context.now)) UTC, \(context.age(e.at)) ago")
         p.items += AuditFilterText.detail(e, width: box.width).items
         p.draw(into: &buffer, in: box)
