@@ -8,9 +8,9 @@ import Testing
 @Suite struct QueueTenantsCLITests {
     typealias E = EngineCommandTests
 
-    /// emails: shop-a 4 pending, shop-b 2, shop-c 1, three without a tenant; caps 2 in flight, 5/s.
-    func seed(_ conn: Connection) throws {
-        let jobs = [("shop-b", 2), ("shop-a", 4), ("shop-c", 1)].flatMap { tenant, n in
+    /// emails: shop-a 4 pending, shop-b 2, shop-c 1, three without a tenant.
+    func seed(_ conn: Connection, also extra: [(String, Int)] = []) throws {
+        let jobs = ([("shop-b", 2), ("shop-a", 4), ("shop-c", 1)] + extra).flatMap { tenant, n in
             (0..<n).map { _ in #"{"queue": "emails", "type": "send", "tenant": "\#(tenant)"}"# }
         } + (0..<3).map { _ in #"{"queue": "emails", "type": "send"}"# }
         _ = try conn.query("SELECT count(*) FROM enqueue_jobs(\(JSONText("[" + jobs.joined(separator: ",") + "]"))::jsonb)")
@@ -51,6 +51,28 @@ import Testing
             #expect(list.status == 0 && list.stdout.contains("tenant cap 2 in flight, 5/s"), "\(list.stdout)")
             let listJSON = try #require(try E.json(try E.queuetop(db, ["queue", "list", "--json"]).stdout) as? [[String: Any]])
             #expect(listJSON.first?["tenant_concurrency_limit"] as? Int == 2)
+        }
+    }
+
+    /// A wide (CJK) tenant name keeps the columns straight on a terminal: widths are counted in
+    /// terminal columns, two for each such character.
+    @Test func theTableStaysAlignedWithAWideTenantName() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            try seed(conn, also: [("초롱-마켓", 3)])
+            let show = try E.queuetop(db, ["queue", "show", "emails"])
+            #expect(show.status == 0, "\(show.stderr)")
+            func columns(_ s: Substring) -> Int { s.unicodeScalars.reduce(0) { $0 + ($1.value >= 0x1100 ? 2 : 1) } }
+            let lines = show.stdout.split(separator: "\n")
+            let header = try #require(lines.first { $0.contains("TENANT") && $0.contains("PENDING") })
+            let pendingEnd = columns(header[..<(try #require(header.range(of: "PENDING")).upperBound)])
+            let rows = lines.drop { !($0.contains("TENANT") && $0.contains("PENDING")) }.dropFirst()
+            #expect(rows.count == 4 && rows.contains { $0.contains("초롱-마켓") })
+            for row in rows {
+                let digits = try #require(row.range(of: #"\d+(?=\s{2,}\d+\s{2,})"#, options: .regularExpression))
+                #expect(columns(row[..<digits.upperBound]) == pendingEnd, "\(row)")
+            }
         }
     }
 
