@@ -16,6 +16,7 @@ struct Queuetop: ParsableCommand {
             WorkerCommand.self,
             StatusCommand.self,
             EnqueueCommand.self,
+            JobCommand.self,
             DLQCommand.self,
             QueueCommand.self,
             LeadsCommand.self,

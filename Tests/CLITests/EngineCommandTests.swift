@@ -67,6 +67,39 @@ import Testing
         }
     }
 
+    @Test func jobShowTellsWhatHappenedAndJobCancelCancelsOnlyAPendingJob() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            let jobs = JobStore(connection: conn)
+            let done = try jobs.enqueue(NewJob(queue: "sync", type: "store", tenant: "shop-7")).id
+            _ = try jobs.claim(worker: "w", queues: ["sync"], max: 1)
+            try jobs.complete(worker: "w", ids: [done], results: [JSONText(#"{"orders": 42}"#)])
+            let shown = try Self.queuetop(db, ["job", "show", done.uuidString.lowercased()])
+            #expect(shown.status == 0, "\(shown.stderr)")
+            for line in ["status    completed", "tenant    shop-7", "result:", #""orders": 42"#] {
+                #expect(shown.stdout.contains(line), "missing \(line) in \(shown.stdout)")
+            }
+            let asJSON = try #require(try Self.json(Self.queuetop(db, ["job", "show", done.uuidString, "--json"]).stdout) as? [String: Any])
+            #expect((asJSON["result"] as? [String: Any])?["orders"] as? Int == 42 && asJSON["tenant"] as? String == "shop-7")
+
+            let pending = try jobs.enqueue(NewJob(queue: "sync", type: "store")).id
+            let cancel = try Self.queuetop(db, ["job", "cancel", pending.uuidString])
+            #expect(cancel.status == 0, "\(cancel.stderr)")
+            #expect(try Self.queuetop(db, ["job", "show", pending.uuidString]).stdout.contains("status    cancelled (operator)"))
+            #expect(try Self.audits(conn, "job.cancel").count == 1)
+            // A completed job cannot be cancelled; a bad or unknown id is a clear error. Nothing changes.
+            let refused = try Self.queuetop(db, ["job", "cancel", done.uuidString])
+            #expect(refused.status != 0 && refused.stderr.contains("only a pending job can be cancelled"))
+            let bad = try Self.queuetop(db, ["job", "show", "not-a-uuid"])
+            #expect(bad.status != 0 && bad.stderr.contains("is not a job id"))
+            let unknown = try Self.queuetop(db, ["job", "cancel", "01a201e7-a38f-72ad-9bc7-bfa9eb24a81f"])
+            #expect(unknown.status != 0 && unknown.stderr.contains("unknown job"))
+            #expect(try Self.audits(conn, "job.cancel").count == 1)
+            #expect(try Self.int(conn, "SELECT count(*)::int FROM job_queue WHERE status = 'completed'") == 1)
+        }
+    }
+
     @Test func enqueueOneJobABatchFromStdinAndDedup() throws {
         try TestDatabase.with { db in
             let conn = try db.connect()

@@ -23,7 +23,7 @@ final class DemoProducer {
     static let campaignEvery = 8.0, campaignSize = 25, leadBatchEvery = 0.5, newRunEvery = 60.0
     static let stores = 12
     /// Shops whose campaigns arrive; loja-1 is the big one (twice as often, twice the size).
-    static let campaignShops = [1, 1, 2, 3, 4, 5, 6], campaignExpiry = 45.0
+    static let campaignShops = [1, 1, 2, 3, 4, 5, 6]
 
     init(config: ConnectionConfig, log: @escaping (String) -> Void) {
         self.config = config
@@ -96,22 +96,23 @@ final class DemoProducer {
         }
     }
 
-    /// A few stores ask for a sync; one job per store and period at most (the dedup key).
+    /// A few stores ask for a sync. Seed 001's cache-first: a store synced within the period is
+    /// answered with its last sync's result instead of syncing again (the dedup key with
+    /// unique_for_s); the store is the tenant, so one store never runs two syncs at once.
     private func storeSyncWave(now: Date) -> [NewJob] {
         let profile = DemoWorkload.storeSync
-        let period = Int(now.timeIntervalSince1970 / Self.syncPeriod)
         let stores = (1...Self.stores).shuffled().prefix(4)
         return stores.map { store in
             NewJob(queue: profile.name, type: profile.jobType,
-                   payload: JSONText(profile.payload(store, overriding: ["period": String(period)])),
-                   dedupKey: "loja-\(store):\(period)")
+                   payload: JSONText(profile.payload(store, overriding: ["result": "synced loja-\(store)"])),
+                   dedupKey: "loja-\(store)", uniqueForSeconds: Int(Self.syncPeriod), tenant: "loja-\(store)")
         }
     }
 
     /// One campaign run of one shop (the tenant): its messages arrive together and are worked 5
     /// at a time, at most 2 per shop, so the big shop's runs queue behind its own cap while the
-    /// others' flow. A message still waiting after `campaignExpiry` is stale (seeds 002/004 mark
-    /// such messages skipped) and is expired instead of sent.
+    /// others' flow. A message not sent within two minutes is stale (seeds 002/004) and expires
+    /// instead.
     private func campaignRun(now: Date) -> [NewJob] {
         let profile = DemoWorkload.campaigns
         let run = next()
@@ -120,7 +121,7 @@ final class DemoProducer {
         return (0..<size).map { _ in
             NewJob(queue: profile.name, type: profile.jobType,
                    payload: JSONText(profile.payload(next(), overriding: ["campaign_run_id": "campanha-\(run)"])),
-                   expiresAt: now.addingTimeInterval(Self.campaignExpiry), tenant: "loja-\(shop)")
+                   expiresAt: now.addingTimeInterval(120), tenant: "loja-\(shop)")
         }
     }
 

@@ -35,6 +35,7 @@ struct DemoSeeder {
                 try backfillFailedAttempts(profile, conn)
                 deadLettered += try seedDeadLetters(profile, conn)
             }
+            try seedExpiredCampaignMessages(conn)
             let leads = try seedLeadMigrations(conn)
             return .seeded(history: history, deadLettered: deadLettered, leads: leads)
         }
@@ -66,6 +67,30 @@ struct DemoSeeder {
             try conn.execute("INSERT INTO queues (name) VALUES (\(name)) ON CONFLICT (name) DO NOTHING")
             try store.update(name, settings: JSONText(values))
         }
+    }
+
+    /// Seeds 002/004 skip campaign messages that are too old to send: a few bursts of them in the
+    /// last 24 h (the last one 20 minutes ago), each with the audit row the expirer writes, so
+    /// queue detail and the audit screen show expiry from the first frame.
+    private func seedExpiredCampaignMessages(_ conn: Connection) throws {
+        let queue = DemoWorkload.campaigns.name, type = DemoWorkload.campaigns.jobType
+        try conn.execute("""
+            WITH bursts AS (
+                SELECT b, now() - interval '20 minutes' - (b * 211 % 1380) * interval '1 minute' AS at,
+                       8 + (b * 7) % 13 AS n
+                  FROM generate_series(0, 5) b
+            ), jobs AS (
+                INSERT INTO job_queue (queue, job_type, payload, status, cancel_reason, created_at, run_at,
+                                       expires_at, completed_at)
+                SELECT \(queue), \(type), jsonb_build_object('campaign_run_id', 'campanha-antiga-' || b, 'lead_id', 'lead-' || k),
+                       'cancelled', 'expired', at - interval '70 minutes', at - interval '70 minutes', at - interval '1 second', at
+                  FROM bursts, generate_series(1, n) k
+                RETURNING id, completed_at
+            )
+            INSERT INTO audit_log (at, action, filter, affected, actor)
+            SELECT j.completed_at, 'job.expire', jsonb_build_object('queue', \(queue)::text, 'ids', jsonb_agg(j.id)), count(*), 'queuetop worker'
+              FROM jobs j GROUP BY j.completed_at
+            """)
     }
 
     /// 24 h of completions, minute by minute, following a daily curve (trough at 04:00 UTC, peak

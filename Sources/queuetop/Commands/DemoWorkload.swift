@@ -58,10 +58,11 @@ enum DemoWorkload {
               ("invalid_payload", 25, "invalid payload: recipient address is empty")],
         fields: ["to": "cliente{n}@example.com", "subject": "Re: pedido #{n}", "mailbox": "vendas@loja.example"])
 
-    /// Seed 001: Shopify/Klaviyo store sync, at most 3 at once, 3 tries, dedup per store and period.
+    /// Seed 001: Shopify/Klaviyo store sync, at most 3 at once and one per store (the store is the
+    /// tenant), 3 tries, a store synced within the period answered from its last result.
     static let storeSync = DemoQueueProfile(
         name: "store_sync", jobType: "sync_store",
-        settings: #"{"concurrency_limit": 3, "max_attempts": 3, "backoff_base_s": 3, "backoff_cap_s": 20}"#, maxAttempts: 3,
+        settings: #"{"concurrency_limit": 3, "tenant_concurrency_limit": 1, "max_attempts": 3, "backoff_base_s": 3, "backoff_cap_s": 20}"#, maxAttempts: 3,
         latencyP50: 1200, latencyP99: 5000,
         errors: [("store_api_403", 0.07, "Shopify API answered 403 Forbidden (overloaded)"),
                  ("edge_timeout", 0.03, "sync-store Edge Function timed out after 150 s")],

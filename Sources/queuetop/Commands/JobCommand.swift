@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import Postgres
+import QueueStore
+
+/// `queuetop job show|cancel ID`: one job, whatever its status.
+struct JobCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "job",
+        abstract: "Show one job (status, timings, tenant, expiry, result, error, attempts) or cancel it.",
+        subcommands: [Show.self, Cancel.self])
+
+    /// A job id argument: a UUID, or a clear error that names the value.
+    struct JobID: ParsableArguments {
+        @Argument(help: "The job id (a UUID, as enqueue printed it).") var id: String
+
+        func uuid() throws -> UUID {
+            guard let uuid = UUID(uuidString: id.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("'\(id)' is not a job id (a UUID such as 01a201e7-a38f-72ad-9bc7-bfa9eb24a81f)")
+            }
+            return uuid
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Everything about one job.")
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var job: JobID
+        @Flag(name: .long, help: "Print JSON.") var json = false
+
+        func run() throws {
+            let id = try job.uuid()
+            let conn = try connection.connect()
+            defer { conn.close() }
+            let store = JobStore(connection: conn)
+            guard let found = try cliErrors({ try store.inspect(id: id) }) else {
+                throw CLIError("no job \(id.uuidString.lowercased()) (never enqueued, or removed by its queue's retention)")
+            }
+            let attempts = try cliErrors { try DLQStore(connection: conn).attempts(jobID: id) }
+            if json { printJSON(JobReport.json(found, attempts: attempts)) } else { print(JobReport.text(found, attempts: attempts)) }
+        }
+    }
+
+    struct Cancel: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cancel a pending job (audited). A running job cannot be recalled: let it finish or fail.")
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var job: JobID
+
+        func run() throws {
+            let id = try job.uuid()
+            let conn = try connection.connect()
+            defer { conn.close() }
+            try cliErrors { try JobStore(connection: conn).cancel(id: id) }
+            print("cancelled \(id.uuidString.lowercased())")
+        }
+    }
+}
+
+/// How `job show` prints a job: the fields that are set, then the JSON documents.
+enum JobReport {
+    typealias Attempt = (attempt: Int, errorType: String?, message: String?, worker: String?, failedAt: Date)
+
+    static func text(_ j: JobInspection, attempts: [Attempt]) -> String {
+        var status = j.status
+        if let reason = j.cancelReason { status += " (\(reason))" }
+        if j.status == "pending", let retry = j.nextRetryAt { status += " (retry at \(isoTime(retry)))" }
+        let fields: [(String, String?)] = [
+            ("id", j.id.uuidString.lowercased()), ("queue", j.queue), ("type", j.jobType), ("status", status),
+            ("priority", String(j.priority)), ("attempts", "\(j.attemptCount)/\(j.maxAttempts)"),
+            ("tenant", j.tenant), ("dedup key", j.dedupKey), ("worker", j.lockedBy),
+            ("created", isoTime(j.createdAt)), ("run at", isoTime(j.runAt)), ("started", j.startedAt.map(isoTime)),
+            ("finished", j.completedAt.map(isoTime)), ("expires", j.expiresAt.map(isoTime)),
+            ("took", j.processingMs.map { "\($0) ms" }),
+            ("error", j.errorType.map { "\($0): \(j.errorMessage ?? "")" }),
+        ]
+        var lines = fields.compactMap { name, value in value.map { name.padding(toLength: 10, withPad: " ", startingAt: 0) + $0 } }
+        lines += ["", "payload:", j.payloadJSON]
+        if let result = j.resultJSON { lines += ["", "result:", result] }
+        if let details = j.errorDetailsJSON { lines += ["", "error details:", details] }
+        if !attempts.isEmpty {
+            lines += ["", "failed attempts:"]
+            lines += attempts.map { "  #\($0.attempt)  \(isoTime($0.failedAt))  \($0.errorType ?? "-")  \($0.message ?? "")  (\($0.worker ?? "?"))" }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func json(_ j: JobInspection, attempts: [Attempt]) -> [String: Any] {
+        func parsed(_ text: String?) -> Any {
+            text.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8), options: [.fragmentsAllowed]) } ?? NSNull()
+        }
+        func time(_ date: Date?) -> Any { date.map(isoTime) ?? NSNull() }
+        return [
+            "id": j.id.uuidString.lowercased(), "queue": j.queue, "type": j.jobType, "status": j.status,
+            "cancel_reason": j.cancelReason ?? NSNull(), "priority": j.priority, "attempt_count": j.attemptCount,
+            "max_attempts": j.maxAttempts, "tenant": j.tenant ?? NSNull(), "dedup_key": j.dedupKey ?? NSNull(),
+            "locked_by": j.lockedBy ?? NSNull(), "created_at": isoTime(j.createdAt), "run_at": isoTime(j.runAt),
+            "started_at": time(j.startedAt), "completed_at": time(j.completedAt), "expires_at": time(j.expiresAt),
+            "next_retry_at": time(j.nextRetryAt), "processing_time_ms": j.processingMs ?? NSNull(),
+            "error_type": j.errorType ?? NSNull(), "error_message": j.errorMessage ?? NSNull(),
+            "payload": parsed(j.payloadJSON), "result": parsed(j.resultJSON), "error_details": parsed(j.errorDetailsJSON),
+            "attempts": attempts.map { ["attempt": $0.attempt, "error_type": $0.errorType ?? NSNull(),
+                                        "message": $0.message ?? NSNull(), "worker": $0.worker ?? NSNull(),
+                                        "failed_at": isoTime($0.failedAt)] as [String: Any] },
+        ]
+    }
+}
