@@ -15,6 +15,8 @@ public enum Message: Sendable {
     case jobDetailLoaded(JobDetail)
     case auditLoaded([AuditEntry])
     case schedulesLoaded([Schedule])
+    /// Queue detail's tenant caps, top tenants by backlog and expired counts.
+    case queueTenantsLoaded(QueueTenantReport)
     /// The view drew the job-detail payload pane with this room (nil: no payload on screen).
     /// Sent by the runtime after a frame whenever it differs from `state.detailViewport`.
     case detailViewportMeasured(DetailViewport?)
@@ -37,6 +39,9 @@ public enum Effect: Sendable, Equatable {
     case loadJobDetail(UUID)
     case loadAudit
     case loadSchedules
+    /// Queue detail's tenant report for one queue. Only while that screen is open: ranking
+    /// tenants costs a query that the other screens' refreshes must not pay.
+    case loadQueueTenants(String)
     /// Count what an action would touch, for its confirmation dialog.
     case preview(OperatorAction)
     case perform(OperatorAction)

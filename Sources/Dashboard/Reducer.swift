@@ -45,6 +45,9 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
     case .schedulesLoaded(let schedules):
         state.schedules = schedules
         return []
+    case .queueTenantsLoaded(let report):
+        state.queueTenants = report
+        return []
     case .detailViewportMeasured(let viewport):
         state.detailViewport = viewport
         // A smaller terminal (or a shorter payload after a reload) leaves less to scroll.
@@ -92,7 +95,8 @@ func reloadCurrentList(_ state: DashboardState) -> [Effect] {
         }
     case .audit: return [.loadAudit]
     case .schedules: return [.loadSchedules]
-    case .overview, .queue, .leads, .workers: return []
+    case .queue: return state.selectedQueue.map { [.loadQueueTenants($0)] } ?? []
+    case .overview, .leads, .workers: return []
     }
 }
 
@@ -201,7 +205,7 @@ private func drillIn(_ state: inout DashboardState) -> [Effect] {
         guard let queue = state.focusedQueue else { return [] }
         state.selectedQueue = queue.name
         state.screen = .queue
-        return []
+        return reloadCurrentList(state)
     case .dlq:
         switch state.dlqLevel {
         case .groups:

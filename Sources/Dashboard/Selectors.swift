@@ -72,6 +72,13 @@ extension DashboardState {
         }
     }
 
+    /// The tenant report of the queue on screen; nil until one for *that* queue has loaded, so
+    /// another queue's tenants never show under this one's name.
+    public var focusedQueueTenants: QueueTenantReport? {
+        guard let queue = focusedQueue, let report = queueTenants, report.queue == queue.name else { return nil }
+        return report
+    }
+
     public var focusedGroup: DLQGroup? {
         guard screen == .dlq, case .groups = dlqLevel else { return nil }
         let rows = visibleGroups

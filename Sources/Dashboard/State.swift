@@ -115,6 +115,9 @@ public struct DashboardState: Sendable, Equatable {
     public var audit: [AuditEntry] = []
     /// nil until the Schedules screen's first load answers: "none yet" must not read as "none".
     public var schedules: [Schedule]?
+    /// Tenant caps, top tenants and expired counts of the last queue whose detail was open
+    /// (its `queue` says which: views show it only for that queue, never for another).
+    public var queueTenants: QueueTenantReport?
 
     /// `/` filter per screen; `filterEditing` while the operator types it.
     public var filter: [Screen: String] = [:]

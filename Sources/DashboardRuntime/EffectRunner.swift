@@ -96,6 +96,8 @@ public final class EffectRunner: Sendable {
             return [.auditLoaded(try AuditStore(connection: connection).list(limit: 500))]
         case .loadSchedules:
             return [.schedulesLoaded(try ScheduleStore(connection: connection).list())]
+        case .loadQueueTenants(let queue):
+            return [.queueTenantsLoaded(try QueueTenantStore(connection: connection).report(queue: queue))]
         case .preview(let action):
             let (count, asOf) = try ActionPerformer(connection: connection).preview(action)
             return [.previewCounted(action, count: count, asOf: asOf)]
@@ -140,6 +142,7 @@ public final class EffectRunner: Sendable {
         case .loadJobDetail: return "cannot load the job: \(error)"
         case .loadAudit: return "cannot load the audit log: \(error)"
         case .loadSchedules: return "cannot load the schedules: \(error)"
+        case .loadQueueTenants(let queue): return "cannot load the tenants of \(queue): \(error)"
         case .quit: return "\(error)"
         }
     }

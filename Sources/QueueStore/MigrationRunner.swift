@@ -76,7 +76,11 @@ public struct MigrationRunner: Sendable {
         }
     }
 
+    /// Creates the bookkeeping table when missing. Only when missing: CREATE TABLE IF NOT EXISTS
+    /// on an existing table raises a NOTICE that libpq prints, noise on every `migrate` run.
     private func ensureTable(on conn: Connection) throws {
+        let exists: Bool = try conn.query("SELECT to_regclass('schema_migrations') IS NOT NULL").scalar()
+        if exists { return }
         try conn.executeScript("""
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 name       text PRIMARY KEY,

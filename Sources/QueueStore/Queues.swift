@@ -15,6 +15,8 @@ public struct QueueConfig: Sendable, Equatable {
     public let visibilityTimeoutSeconds: Int
     public let rateLimitPerSecond: Double?
     public let retentionSeconds: Int
+    /// What each tenant of the queue may have in flight and claim per second (migration 0010).
+    public let tenantCaps: TenantCaps
 }
 
 /// Queue settings: list, pause, resume, scale, update. Operator actions are audited by the SQL.
@@ -24,7 +26,7 @@ public struct QueueConfigStore: Sendable {
 
     static let columns = """
         name, paused, concurrency_limit, max_attempts, backoff_base_s, backoff_cap_s, backoff_schedule_s,
-        visibility_timeout_s, rate_limit_per_s::float8 AS rate_limit_per_s, retention_s
+        visibility_timeout_s, rate_limit_per_s::float8 AS rate_limit_per_s, retention_s, \(TenantCaps.columns)
         """
 
     public func list() throws -> [QueueConfig] {
@@ -86,6 +88,7 @@ public struct QueueConfigStore: Sendable {
                       backoffBaseSeconds: try row.decode("backoff_base_s"), backoffCapSeconds: try row.decode("backoff_cap_s"),
                       backoffScheduleSeconds: try row.decode("backoff_schedule_s"),
                       visibilityTimeoutSeconds: try row.decode("visibility_timeout_s"),
-                      rateLimitPerSecond: try row.decode("rate_limit_per_s"), retentionSeconds: try row.decode("retention_s"))
+                      rateLimitPerSecond: try row.decode("rate_limit_per_s"), retentionSeconds: try row.decode("retention_s"),
+                      tenantCaps: try TenantCaps.decode(row))
     }
 }

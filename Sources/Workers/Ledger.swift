@@ -28,6 +28,7 @@ final class Ledger: Sendable {
     private struct State: Sendable {
         var entries: [String: Entry] = [:]
         var slotsInUse = 0  // claimed + running
+        var finishedUnwritten = 0  // handled, result not yet committed
         var completions: [Completion] = []
         var failures: [JobFailure] = []
         var counters = Counters()
@@ -37,9 +38,14 @@ final class Ledger: Sendable {
 
     /// Reserves up to `limit` free slots of `capacity` before a claim, so several claimer threads
     /// never hold more than `capacity` jobs together. Returns 0 when fewer than `minimum` are free.
-    func reserve(upTo limit: Int, capacity: Int, minimum: Int) -> Int {
+    ///
+    /// Jobs whose results are not committed yet also hold back claims once there are
+    /// `maxUnwritten` of them: a crash reruns every handled-but-unwritten job, so this bounds the
+    /// at-least-once window (running + unwritten) even when complete_jobs is slow, and a slow
+    /// database slows claiming instead of piling up results in memory.
+    func reserve(upTo limit: Int, capacity: Int, minimum: Int, maxUnwritten: Int) -> Int {
         state.withLock { s in
-            let free = capacity - s.slotsInUse
+            let free = min(capacity - s.slotsInUse, maxUnwritten - s.finishedUnwritten)
             guard free >= minimum, free > 0 else { return 0 }
             let n = min(limit, free)
             s.slotsInUse += n
@@ -75,6 +81,7 @@ final class Ledger: Sendable {
             entry.phase = .finished
             s.entries[id] = entry
             s.slotsInUse -= 1
+            s.finishedUnwritten += 1
             let queue = entry.job.queue
             switch outcome {
             case .completed, .completedWithResult:
@@ -117,7 +124,8 @@ final class Ledger: Sendable {
     func forget(_ ids: [String]) {
         state.withLock { s in
             for id in ids {
-                if let entry = s.entries.removeValue(forKey: id), entry.phase != .finished { s.slotsInUse -= 1 }
+                guard let entry = s.entries.removeValue(forKey: id) else { continue }
+                if entry.phase == .finished { s.finishedUnwritten -= 1 } else { s.slotsInUse -= 1 }
             }
         }
     }

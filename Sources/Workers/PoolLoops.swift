@@ -15,7 +15,8 @@ extension WorkerPool {
             // After a full batch, wait for a useful number of free slots rather than claiming
             // one job per finished job.
             let lowWater = lastClaimWasFull ? max(1, min(configuration.batchSize, configuration.concurrency) / 4) : 1
-            let reserved = ledger.reserve(upTo: configuration.batchSize, capacity: configuration.concurrency, minimum: lowWater)
+            let reserved = ledger.reserve(upTo: configuration.batchSize, capacity: configuration.concurrency,
+                                          minimum: lowWater, maxUnwritten: configuration.maxUnwrittenResults)
             if reserved == 0 { fetchWake.wait(timeout: configuration.pollInterval); continue }
             let plan = claimPlan(free: reserved)
             guard !plan.isEmpty else {
@@ -181,6 +182,7 @@ extension WorkerPool {
                     try store.fail(worker: id, failures)
                 }
                 ledger.forget(completions.map(\.id) + failures.map { $0.id.uuidString.lowercased() })
+                fetchWake.fire()  // written results free room under maxUnwrittenResults
             } catch {
                 // Not dropped: the same results are written on the next try (complete_jobs is
                 // idempotent for this worker: it only touches rows still locked by it).

@@ -15,6 +15,9 @@ public struct WorkerPoolConfiguration: Sendable {
     public var concurrency: Int
     /// Most jobs per claim_jobs / complete_jobs round trip.
     public var batchSize: Int
+    /// Handled jobs whose results are not committed yet, at most (then the pool stops claiming
+    /// until the completer catches up): with `concurrency`, the most a crash can run twice.
+    public var maxUnwrittenResults: Int { max(batchSize, concurrency) }
     /// Claiming threads (each with its own connection). claim_jobs uses SKIP LOCKED, so two
     /// claimers overlap their round trips; only useful when concurrency is at least 2 batches.
     public var claimers: Int

@@ -15,11 +15,13 @@ import Testing
             let conn = try db.connect()
             defer { conn.close() }
 
-            // The seeds' shapes: store_sync at most 3 at once, campaigns 5 with the 5/15/30 schedule.
+            // The seeds' shapes: store_sync at most 3 at once, campaigns 5 (2 per shop) with the
+            // 5/15/30 schedule.
             let queues = try QueueConfigStore(connection: conn).list()
             let byName = Dictionary(uniqueKeysWithValues: queues.map { ($0.name, $0) })
             #expect(byName["store_sync"]?.concurrencyLimit == 3)
             #expect(byName["campaigns"]?.concurrencyLimit == 5)
+            #expect(byName["campaigns"]?.tenantCaps == TenantCaps(concurrencyLimit: 2, ratePerSecond: nil))
             #expect(byName["campaigns"]?.backoffScheduleSeconds == [5, 15, 30])
             #expect(byName["emails"] != nil)
             #expect(byName["lead_migrations"]?.paused == true)
@@ -108,6 +110,12 @@ import Testing
             for row in arrived { counts[try row.decode("queue")] = (try row.decode("n"), try row.decode("keys"), try row.decode("keyed")) }
             #expect((counts["emails"]?.n ?? 0) >= 5, "\(counts)")
             #expect((counts["campaigns"]?.n ?? 0) >= 20, "\(counts)")
+            // Campaign messages belong to a shop (the tenant) and go stale: each carries both.
+            let campaigns: [(tenant: String?, expires: Bool)] = try conn.query("""
+                SELECT tenant, coalesce(expires_at > created_at, false) AS expires FROM job_queue
+                 WHERE queue = 'campaigns' AND created_at >= \(seededAt)
+                """).map { (try $0.decode("tenant"), try $0.decode("expires")) }
+            #expect(!campaigns.isEmpty && campaigns.allSatisfy { $0.tenant?.hasPrefix("loja-") == true && $0.expires })
             // Store syncs carry a dedup key per store and period: never two active for one key.
             let sync = try #require(counts["store_sync"])
             #expect(sync.n > 0 && sync.keyed == sync.n && sync.keys == sync.n)

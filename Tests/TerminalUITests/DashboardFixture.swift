@@ -193,9 +193,28 @@ enum DashboardFixture {
             })
     }
 
+    // MARK: Tenants
+
+    /// The emails queue's tenants: one shop flooding at its in-flight cap, a long name, a unicode
+    /// name, and a tenant with only running jobs (no pending age).
+    static let emailsTenants = QueueTenantReport(
+        queue: "emails", caps: TenantCaps(concurrencyLimit: 4, ratePerSecond: 5),
+        tenants: [
+            TenantBacklog(tenant: "shop-acme", pending: 812, processing: 4, oldestPendingSeconds: 245.6),
+            TenantBacklog(tenant: "shop-globex", pending: 301, processing: 2, oldestPendingSeconds: 130),
+            TenantBacklog(tenant: "shop-초롱-마켓", pending: 96, processing: 1, oldestPendingSeconds: 61),
+            TenantBacklog(tenant: "tenant-with-a-very-long-name-from-an-external-marketplace-0042", pending: 25,
+                          processing: 0, oldestPendingSeconds: 12),
+            TenantBacklog(tenant: "shop-initech", pending: 0, processing: 1, oldestPendingSeconds: nil),
+        ],
+        expired: ExpiredCounts(lastHour: 3, last24h: 41))
+
     // MARK: Audit
 
     static let audit: [AuditEntry] = [
+        AuditEntry(id: 4, at: ago(30), databaseRole: "worker_app", actor: nil, action: "job.expire",
+                   filter: JSONText(#"{"queue": "campaign-messages", "ids": [\#((1...20).map { "\"\(id(100 + $0).uuidString.lowercased())\"" }.joined(separator: ", "))]}"#),
+                   affected: 57),
         AuditEntry(id: 3, at: ago(120), databaseRole: "queuetop_ops", actor: "ana@ops-1", action: "requeue_dlq",
                    filter: JSONText(#"{"queue": "emails", "error_type": "rate_limited", "reset_attempts": false}"#), affected: 412),
         AuditEntry(id: 2, at: ago(1_500), databaseRole: "queuetop_ops", actor: "bruno@ops-2", action: "pause_queue",
@@ -241,6 +260,7 @@ enum DashboardFixture {
         state.audit = audit
         state.schedules = schedules
         state.cursor[.schedules] = 1
+        state.queueTenants = emailsTenants
         return state
     }
 

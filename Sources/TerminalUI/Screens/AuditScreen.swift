@@ -22,8 +22,8 @@ enum AuditScreen {
                        TableColumn("FILTER", minWidth: 8, flexible: true)]
         if context.compact { columns.remove(at: 1) }
         let rows = entries.map { e -> TableRow in
-            var cells = [ViewText.clock(e.at, now: state.now), context.age(e.at), e.actor ?? "(unknown)", e.databaseRole,
-                         e.action, ViewText.count(e.affected), ViewText.oneLine(e.filter.raw)]
+            var cells = [ViewText.clock(e.at, now: state.now), context.age(e.at), AuditFilterText.actor(e, unknown: "(unknown)"), e.databaseRole,
+                         e.action, ViewText.count(e.affected), AuditFilterText.summary(e, context: context)]
             if context.compact { cells.remove(at: 1) }
             return TableRow(cells)
         }
@@ -38,11 +38,9 @@ enum AuditScreen {
     static func drawDetail(_ e: AuditEntry, context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
         let box = context.section("Action #\(e.id)", in: rect, into: &buffer, framed: true).inset(dx: 1, dy: 0)
         var p = Pairs()
-        p.add("who", "\(e.actor ?? "(unknown OS user)") as database role \(e.databaseRole)")
+        p.add("who", "\(AuditFilterText.actor(e, unknown: "(unknown OS user)")) as database role \(e.databaseRole)")
         p.add("what", "\(e.action)\(context.dot)\(e.affected == 1 ? "1 row" : "\(ViewText.grouped(e.affected)) rows")\(context.dot)\(ViewText.clock(e.at, now: context.now)) UTC, \(context.age(e.at)) ago")
-        let labelWidth = 6  // "filter"
-        let filterLines = TextWrap.wrap(ViewText.oneLine(e.filter.raw), width: max(1, box.width - labelWidth - 1))
-        for (i, line) in filterLines.enumerated() { p.add(i == 0 ? "filter" : "", line) }
+        p.items += AuditFilterText.detail(e, width: box.width).items
         p.draw(into: &buffer, in: box)
     }
 }

@@ -69,10 +69,13 @@ enum KeyMap {
         let detail: Bool
         if state.screen == .dlq, case .job = state.dlqLevel { detail = true } else { detail = false }
         let back = state.screen == .overview ? "quit" : "back"
+        // Enter opens a queue (overview) or a DLQ group or job; elsewhere it does nothing, so
+        // help does not offer it.
+        let opens = state.screen == .overview || (state.screen == .dlq && !detail)
         let keys = [
             Entry(keys: updown, does: detail ? "scroll the payload" : "move"),
             Entry(keys: "PgUp PgDn g G", does: detail ? "scroll a page, top, bottom" : "a page up / down, first / last row"),
-            Entry(keys: "Enter l", does: "open"),
+        ] + (opens ? [Entry(keys: "Enter l", does: "open")] : []) + [
             Entry(keys: "Esc q h", does: state.activeFilter.isEmpty ? back : "clear the filter, then \(back)"),
             Entry(keys: "1-7 Tab", does: "switch screen"),
             Entry(keys: "/", does: "filter " + listNoun(state)),

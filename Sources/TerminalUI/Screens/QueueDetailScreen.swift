@@ -1,7 +1,8 @@
 import Foundation
 import QueueStore
 
-/// One queue: the overview's figures in full, its settings, its alerts, its chart and errors.
+/// One queue: the overview's figures in full, its settings, its alerts, its top tenants by
+/// backlog, its charts and errors.
 enum QueueDetailScreen {
     static func draw(_ context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
         let state = context.state
@@ -11,17 +12,22 @@ enum QueueDetailScreen {
             context.message(name + " Esc goes back to the overview.", in: rect, into: &buffer)
             return
         }
-        let figures = figurePairs(queue, context: context)
-        let settings = settingPairs(queue.settings, context: context)
+        let tenants = state.focusedQueueTenants
+        let figures = figurePairs(queue, tenants: tenants, context: context)
+        let settings = settingPairs(queue.settings, tenants: tenants, context: context)
         let alerts = queue.alerts
         if context.compact {
-            // One column, no frames: figures, then settings, then the worst alert.
-            let parts = Layout.vertical(rect, [.fixed(1), .fixed(min(1, alerts.count)), .flexible])
+            // One column, no frames: the worst alert, figures, top tenants (what this screen is
+            // opened for when one tenant floods), then settings.
+            let parts = Layout.vertical(rect, [.fixed(1), .fixed(min(1, alerts.count)), .fixed(figures.items.count),
+                                               .fixed(QueueTenantsPane.compactRows(tenants)), .flexible])
             buffer.write(" " + title(queue, context: context), in: parts[0], style: .title)
             AlertLines.draw(alerts, context: context, into: &buffer, in: parts[1])
-            var all = figures
-            all.items += settings.items
-            all.draw(into: &buffer, in: Rect(x: parts[2].x + 1, y: parts[2].y, width: parts[2].width - 1, height: parts[2].height))
+            func indented(_ r: Rect) -> Rect { Rect(x: r.x + 1, y: r.y, width: max(0, r.width - 1), height: r.height) }
+            figures.draw(into: &buffer, in: indented(parts[2]))
+            // The table's cursor gutter is its indent.
+            QueueTenantsPane.drawCompact(tenants, queue: queue, context: context, into: &buffer, in: parts[3])
+            settings.draw(into: &buffer, in: indented(parts[4]))
             return
         }
         let boxRows = max(figures.items.count, settings.items.count) + 2
@@ -31,14 +37,23 @@ enum QueueDetailScreen {
         figures.draw(into: &buffer, in: context.section(title(queue, context: context), in: top[0], into: &buffer).inset(dx: 1, dy: 0))
         settings.draw(into: &buffer, in: context.section("Settings", in: top[1], into: &buffer).inset(dx: 1, dy: 0))
         AlertLines.draw(alerts, context: context, into: &buffer, in: parts[1])
-        if parts[2].height >= 4 {
-            let halves = Layout.horizontal(parts[2], [.flexible(weight: 3), .flexible(weight: 2)])
-            // A tall screen also gets the last hour minute by minute: what changed just now.
-            let charts = Layout.vertical(halves[0], parts[2].height >= 20 ? [.flexible, .flexible] : [.flexible, .fixed(0)])
-            QueueCharts.drawHourly(queue, context: context, into: &buffer, in: charts[0])
-            if !charts[1].isEmpty { QueueCharts.drawMinutes(queue, context: context, into: &buffer, in: charts[1]) }
+        guard parts[2].height >= 4 else { return }
+        let halves = Layout.horizontal(parts[2], [.flexible(weight: 3), .flexible(weight: 2)])
+        guard parts[2].height >= 20 else {
+            // Room for one row of panes: the tenants take the hourly chart's place, which the
+            // overview already shows for this same queue.
+            QueueTenantsPane.draw(tenants, queue: queue, context: context, into: &buffer, in: halves[0])
             QueueCharts.drawErrors(queue.name, snapshot: snapshot, context: context, into: &buffer, in: halves[1])
+            return
         }
+        // A tall screen gets both charts (the last hour minute by minute: what changed just now)
+        // and, beside them, the tenants above the errors.
+        let charts = Layout.vertical(halves[0], [.flexible, .flexible])
+        QueueCharts.drawHourly(queue, context: context, into: &buffer, in: charts[0])
+        QueueCharts.drawMinutes(queue, context: context, into: &buffer, in: charts[1])
+        let side = Layout.vertical(halves[1], [.flexible, .flexible])
+        QueueTenantsPane.draw(tenants, queue: queue, context: context, into: &buffer, in: side[0])
+        QueueCharts.drawErrors(queue.name, snapshot: snapshot, context: context, into: &buffer, in: side[1])
     }
 
     static func title(_ queue: QueueHealth, context: ScreenContext) -> String {
@@ -46,7 +61,8 @@ enum QueueDetailScreen {
         return "Queue \(queue.name)" + (state.isEmpty ? "" : context.dot + state)
     }
 
-    static func figurePairs(_ q: QueueHealth, context: ScreenContext) -> Pairs {
+    /// `tenants` is this queue's report (nil while it loads): its expired counts.
+    static func figurePairs(_ q: QueueHealth, tenants: QueueTenantReport?, context: ScreenContext) -> Pairs {
         var p = Pairs()
         let dot = context.dot
         p.add("pending", ViewText.count(q.counts.pending) + dot + "oldest " + QueueText.oldest(q),
@@ -55,6 +71,7 @@ enum QueueDetailScreen {
         p.add("done 1h", ViewText.count(q.lastHour.completed))
         p.add("failed 1h", "\(ViewText.count(q.lastHour.failed)) attempts\(dot)\(ViewText.count(q.lastHour.deadLettered)) to DLQ")
         p.add("dead_letter", ViewText.count(q.counts.deadLetter), QueueText.dlqAlarming(q) ? .error : .normal)
+        p.add("expired", QueueTenantsPane.expiredText(tenants, context: context))
         let alarming = q.errorRate5m.map { $0 >= q.settings.errorRateAlert } ?? false
         p.add("errors 5m", q.errorRate5m.map(ViewText.percent) ?? "- (nothing finished)", alarming ? .warn : .normal)
         let l = q.latencyMs
@@ -67,10 +84,12 @@ enum QueueDetailScreen {
         return p
     }
 
-    static func settingPairs(_ s: QueueSettings, context: ScreenContext) -> Pairs {
+    /// `tenants` is this queue's report (nil while it loads): its caps per tenant.
+    static func settingPairs(_ s: QueueSettings, tenants: QueueTenantReport?, context: ScreenContext) -> Pairs {
         var p = Pairs()
         p.add("concurrency", s.concurrencyLimit.map { "\($0) at a time" } ?? "unlimited")
         p.add("rate limit", s.rateLimitPerS.map { Format.rate(perSecond: $0) } ?? "none")
+        p.add("tenant cap", QueueTenantsPane.capsText(tenants, context: context))
         p.add("backoff", backoff(s))
         p.add("max attempts", "\(s.maxAttempts)")
         p.add("visibility", ViewText.span(s.visibilityTimeoutS) + " timeout")

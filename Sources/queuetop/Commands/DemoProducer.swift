@@ -22,6 +22,8 @@ final class DemoProducer {
     static let tick = 0.25, emailsPerSecond = 6.0, storeWaveEvery = 2.0, syncPeriod = 30.0
     static let campaignEvery = 8.0, campaignSize = 25, leadBatchEvery = 0.5, newRunEvery = 60.0
     static let stores = 12
+    /// Shops whose campaigns arrive; loja-1 is the big one (twice as often, twice the size).
+    static let campaignShops = [1, 1, 2, 3, 4, 5, 6]
 
     init(config: ConnectionConfig, log: @escaping (String) -> Void) {
         self.config = config
@@ -107,15 +109,19 @@ final class DemoProducer {
         }
     }
 
-    /// One campaign run: its messages arrive together and are worked 5 at a time. A message not
-    /// sent within two minutes is stale (seeds 002/004) and expires instead.
+    /// One campaign run of one shop (the tenant): its messages arrive together and are worked 5
+    /// at a time, at most 2 per shop, so the big shop's runs queue behind its own cap while the
+    /// others' flow. A message not sent within two minutes is stale (seeds 002/004) and expires
+    /// instead.
     private func campaignRun(now: Date) -> [NewJob] {
         let profile = DemoWorkload.campaigns
         let run = next()
-        return (0..<Self.campaignSize).map { _ in
+        let shop = Self.campaignShops.randomElement() ?? 1
+        let size = shop == 1 ? Self.campaignSize * 2 : Self.campaignSize
+        return (0..<size).map { _ in
             NewJob(queue: profile.name, type: profile.jobType,
                    payload: JSONText(profile.payload(next(), overriding: ["campaign_run_id": "campanha-\(run)"])),
-                   expiresAt: now.addingTimeInterval(120))
+                   expiresAt: now.addingTimeInterval(120), tenant: "loja-\(shop)")
         }
     }
 

@@ -72,10 +72,11 @@ enum DemoWorkload {
         fields: ["store_id": "loja-{n}", "platform": "shopify", "kind": "orders_and_customers"])
 
     /// Seeds 002 and 004: campaign messages, 5 in parallel, retries after 5/15/30 min (here
-    /// seconds), OpenRouter rate limits honoured through Retry-After.
+    /// seconds), OpenRouter rate limits honoured through Retry-After. Seed 000's "rate limiting per
+    /// shop": each shop (tenant) at most 2 in flight, so one shop's flood cannot take all 5.
     static let campaigns = DemoQueueProfile(
         name: "campaigns", jobType: "send_campaign_message",
-        settings: #"{"concurrency_limit": 5, "max_attempts": 4, "backoff_schedule_s": [5, 15, 30]}"#, maxAttempts: 4,
+        settings: #"{"concurrency_limit": 5, "tenant_concurrency_limit": 2, "max_attempts": 4, "backoff_schedule_s": [5, 15, 30]}"#, maxAttempts: 4,
         latencyP50: 450, latencyP99: 3000,
         errors: [("rate_limited", 0.10, "OpenRouter 429: rate limit exceeded"),
                  ("ai_timeout", 0.04, "generateMessage timed out after 30 s"),

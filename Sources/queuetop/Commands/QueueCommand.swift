@@ -24,12 +24,28 @@ struct QueueCommand: ParsableCommand {
         }
     }
 
-    struct Show: QueueActionCommand {
-        static let configuration = CommandConfiguration(abstract: "One queue's settings.")
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "One queue: its settings, caps per tenant, expired jobs and top tenants by backlog.")
         @OptionGroup var connection: ConnectionOptions
         @Argument var queue: String
+        @Option(name: .long, help: "List at most this many tenants, most pending first (1 to \(QueueTenantStore.maximumTenants)).")
+        var tenants = 10
         @Flag(name: .long, help: "Print JSON.") var json = false
-        func act(_ store: QueueConfigStore) throws -> QueueConfig { try store.get(queue) }
+        func validate() throws {
+            guard (1...QueueTenantStore.maximumTenants).contains(tenants) else {
+                throw ValidationError("--tenants must be between 1 and \(QueueTenantStore.maximumTenants), got \(tenants)")
+            }
+        }
+        func run() throws {
+            let conn = try connection.connect()
+            defer { conn.close() }
+            let (config, report) = try cliErrors {
+                (try QueueConfigStore(connection: conn).get(queue),
+                 try QueueTenantStore(connection: conn).report(queue: queue, maxTenants: tenants))
+            }
+            if json { printJSON(QueueShowReport.json(config, report)) } else { print(QueueShowReport.text(config, report)) }
+        }
     }
 
     struct Pause: QueueActionCommand {
@@ -86,7 +102,22 @@ struct QueueCommand: ParsableCommand {
         func run() throws {
             let conn = try connection.connect()
             defer { conn.close() }
-            printQueue(try cliErrors { try QueueConfigStore(connection: conn).update(queue, settings: JSONText(settings)) }, json: json)
+            do {
+                printQueue(try cliErrors { try QueueConfigStore(connection: conn).update(queue, settings: JSONText(settings)) }, json: json)
+            } catch let error as CLIError {
+                throw CLIError(Self.namingTheSetting(error.description, in: settings))
+            }
+        }
+
+        /// PostgreSQL's cast errors quote the bad value but not the setting it came from
+        /// (`invalid input syntax for type integer: "lots"`): put the setting's name in front.
+        static func namingTheSetting(_ message: String, in settings: String) -> String {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(settings.utf8)) as? [String: Any] else { return message }
+            let culprits = object.filter { _, value in
+                ((value as? String) ?? (value as? NSNumber)?.stringValue).map { message.contains("\"\($0)\"") } ?? false
+            }
+                .keys.filter { !message.contains($0) }.sorted()
+            return culprits.isEmpty ? message : culprits.joined(separator: ", ") + ": " + message
         }
     }
 }
@@ -95,19 +126,22 @@ func printQueue(_ q: QueueConfig, json: Bool) {
     if json { printJSON(queueJSON(q)) } else { print(queueLine(q)) }
 }
 
-private func queueLine(_ q: QueueConfig) -> String {
+func queueLine(_ q: QueueConfig) -> String {
     let backoff = q.backoffScheduleSeconds.map { "schedule " + $0.map(String.init).joined(separator: ",") + "s" }
         ?? "exp \(q.backoffBaseSeconds)s…\(q.backoffCapSeconds)s"
     return "\(q.name)\t\(q.paused ? "paused" : "active")\tconcurrency \(q.concurrencyLimit.map(String.init) ?? "unlimited")"
         + "\tmax attempts \(q.maxAttempts)\tbackoff \(backoff)\tvisibility \(q.visibilityTimeoutSeconds)s"
         + (q.rateLimitPerSecond.map { "\trate \($0)/s" } ?? "") + "\tkeeps finished jobs \(q.retentionSeconds)s"
+        + (q.tenantCaps.isEmpty ? "" : "\ttenant cap " + QueueShowReport.capsWithoutUnit(q.tenantCaps))
 }
 
-private func queueJSON(_ q: QueueConfig) -> [String: Any] {
+func queueJSON(_ q: QueueConfig) -> [String: Any] {
     ["name": q.name, "paused": q.paused, "concurrency_limit": q.concurrencyLimit ?? NSNull(),
      "max_attempts": q.maxAttempts, "backoff_base_s": q.backoffBaseSeconds, "backoff_cap_s": q.backoffCapSeconds,
      "backoff_schedule_s": q.backoffScheduleSeconds ?? NSNull(), "visibility_timeout_s": q.visibilityTimeoutSeconds,
-     "rate_limit_per_s": q.rateLimitPerSecond ?? NSNull(), "retention_s": q.retentionSeconds]
+     "rate_limit_per_s": q.rateLimitPerSecond ?? NSNull(), "retention_s": q.retentionSeconds,
+     "tenant_concurrency_limit": q.tenantCaps.concurrencyLimit ?? NSNull(),
+     "tenant_rate_limit_per_s": q.tenantCaps.ratePerSecond ?? NSNull()]
 }
 
 /// A `queue` subcommand that does one thing to one queue and prints the queue's settings after.

@@ -1,5 +1,6 @@
 import Foundation
 import QueueStore
+import TerminalUI
 
 /// The readable form of a health snapshot: plain text, fixed columns, ASCII only, so it reads
 /// the same in a pipe, in `watch`, over SSH and with LANG=C.
@@ -48,14 +49,15 @@ enum StatusReport {
         return out.joined(separator: "\n")
     }
 
-    /// Left-aligned text columns, right-aligned figures, two spaces apart.
+    /// Left-aligned text columns, right-aligned figures, two spaces apart. Widths are terminal
+    /// columns, not characters: a name in CJK (a queue, a tenant) takes two per character.
     static func table(_ rows: [[String]]) -> [String] {
         guard let first = rows.first else { return [] }
-        let widths = first.indices.map { i in rows.map { $0[i].count }.max() ?? 0 }
+        let widths = first.indices.map { i in rows.map { DisplayWidth.of($0[i]) }.max() ?? 0 }
         let numeric = first.indices.map { i in rows.dropFirst().allSatisfy { $0[i].first.map { $0.isNumber || $0 == "-" } ?? true } }
         return rows.map { row in
             row.indices.map { i in
-                let pad = String(repeating: " ", count: widths[i] - row[i].count)
+                let pad = String(repeating: " ", count: widths[i] - DisplayWidth.of(row[i]))
                 return numeric[i] && i > 0 ? pad + row[i] : row[i] + pad
             }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
         }
