@@ -22,9 +22,11 @@ public struct QueueVacuumStore: Sendable {
     /// already, this returns at once instead of queueing behind it. INDEX_CLEANUP ON: the point
     /// is the claim index (PostgreSQL 14+ would otherwise skip index cleanup when few heap
     /// pages have dead rows, which is exactly the case on a large table with a busy head).
+    /// TRUNCATE false: giving empty pages at the end back to the OS takes an ACCESS EXCLUSIVE
+    /// lock, which would stall every claim and enqueue meanwhile; a queue table refills them.
     /// The skip warning is silenced on this connection only.
     public func vacuum() throws {
         try connection.execute("SET client_min_messages = error")
-        try connection.execute("VACUUM (SKIP_LOCKED, INDEX_CLEANUP ON) job_queue")
+        try connection.execute("VACUUM (SKIP_LOCKED, INDEX_CLEANUP ON, TRUNCATE false) job_queue")
     }
 }
