@@ -334,11 +334,16 @@ begin
               where j.queue = q.name and j.status = 'pending' and j.tenant > t.tenant
               order by j.tenant limit 1)
       from t where t.tenant is not null
+    ), busy as (
+      -- In flight per tenant, in one pass over the queue's processing jobs (at most its in-flight
+      -- count) instead of one count per tenant.
+      select b.tenant, count(*)::int as n from job_queue b
+      where b.queue = q.name and b.status = 'processing' and b.tenant is not null
+      group by b.tenant
     )
-    select t.tenant, h.priority, h.run_at, h.id,
-           (select count(*) from job_queue b
-            where b.queue = q.name and b.tenant = t.tenant and b.status = 'processing')::int as busy
+    select t.tenant, h.priority, h.run_at, h.id, coalesce(busy.n, 0) as busy
     from t
+    left join busy on busy.tenant = t.tenant
     cross join lateral (
       select p.priority, p.run_at, p.id from job_queue p
       where p.queue = q.name and p.tenant = t.tenant and p.status = 'pending' and p.run_at <= now()
