@@ -69,10 +69,12 @@ enum JobDetailView {
         let lines: [String]
     }
 
-    /// The JSON documents the job has besides its payload: its result, its error details.
+    /// The JSON documents the job has besides its payload: its result, its error details. An
+    /// empty details object (a handler that said nothing more) is left out rather than shown as `{}`.
     static func documents(_ job: JobInspection) -> [Section] {
-        [job.resultJSON.map { Section(name: "result", lines: PrettyJSON.lines($0)) },
-         job.errorDetailsJSON.map { Section(name: "error details", lines: PrettyJSON.lines($0)) }].compactMap { $0 }
+        let details = job.errorDetailsJSON.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines) == "{}" ? nil : $0 }
+        return [job.resultJSON.map { Section(name: "result", lines: PrettyJSON.lines($0)) },
+                details.map { Section(name: "error details", lines: PrettyJSON.lines($0)) }].compactMap { $0 }
     }
 
     /// The attempts as lines, for where there is no table: "#2 03:06:00 app-1:4242 smtp_error: …".
