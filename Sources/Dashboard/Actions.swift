@@ -1,10 +1,13 @@
 import Foundation
 import QueueStore
 
-/// Operator action keys: r R d c p + - t e. Every action is refused in read-only mode; bulk and
-/// destructive ones open a confirmation that first shows the exact count.
+/// Operator action keys: r R d c p + - t e.
+let actionKeys: Set<Character> = ["r", "R", "d", "c", "p", "+", "-", "t", "e"]
+
+/// Every action is refused in read-only mode; bulk and destructive ones open a confirmation that
+/// first shows the exact count.
 func handleActionKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
-    guard case .character(let c) = key, "rRdcp+-te".contains(c) else { return [] }
+    guard case .character(let c) = key, actionKeys.contains(c) else { return [] }
     if state.readOnly {
         state.flash = Flash("read-only: actions are disabled", kind: .error, at: state.now)
         return []

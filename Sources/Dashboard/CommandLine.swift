@@ -1,6 +1,6 @@
 import Foundation
 
-/// The `:` command line, k9s style: `:dlq`, `:queue emails`, `:pause emails`, `:q`.
+/// The `:` command line, k9s style: `:dlq`, `:queue emails`, `:job 0193…`, `:pause emails`, `:q`.
 func handleCommandKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
     var text = state.commandLine ?? ""
     switch key {
@@ -24,7 +24,7 @@ func handleCommandKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
 
 /// The commands `:` accepts, for help and error messages.
 public let dashboardCommands = [
-    "overview", "queue NAME", "dlq", "leads", "workers", "audit", "schedules",
+    "overview", "queue NAME", "job ID", "dlq", "leads", "workers", "audit", "schedules",
     "pause NAME", "resume NAME", "scale NAME N", "trigger NAME", "refresh SECONDS", "help", "q",
 ]
 
@@ -65,6 +65,8 @@ func runCommand(_ state: inout DashboardState, _ line: String) -> [Effect] {
         guard let queue = knownQueue(name) else { return fail("unknown queue '\(name)'") }
         state.selectedQueue = queue
         return switchScreen(&state, to: .queue)
+    case "job":
+        return openJob(&state, args.first)
     case "pause", "resume", "trigger":
         guard let name = args.first else { return fail(":\(verb) needs a queue name") }
         guard let queue = knownQueue(name) else { return fail("unknown queue '\(name)'") }

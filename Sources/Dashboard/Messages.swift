@@ -12,7 +12,8 @@ public enum Message: Sendable {
     case disconnected(reason: String, retryIn: Double, at: Date)
     case dlqGroupsLoaded([DLQGroup])
     case dlqJobsLoaded(DLQGroupKey, [DLQJob])
-    case jobDetailLoaded(JobDetail)
+    /// One job and its attempts; nil when no job has this id (never enqueued, or pruned).
+    case jobDetailLoaded(UUID, JobDetail?)
     case auditLoaded([AuditEntry])
     case schedulesLoaded([Schedule])
     /// Queue detail's tenant caps, top tenants by backlog and expired counts.
@@ -36,6 +37,7 @@ public enum Effect: Sendable, Equatable {
     case refresh
     case loadDLQGroups
     case loadDLQJobs(DLQGroupKey)
+    /// One job, whatever its status, with its failed attempts: the DLQ's job level and `:job`.
     case loadJobDetail(UUID)
     case loadAudit
     case loadSchedules

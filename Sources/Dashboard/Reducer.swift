@@ -36,8 +36,8 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
         state.dlqJobs = jobs
         state.marked.formIntersection(jobs.map(\.id))
         return []
-    case .jobDetailLoaded(let detail):
-        state.jobDetail = detail
+    case .jobDetailLoaded(let id, let detail):
+        jobLoaded(&state, id, detail)
         return []
     case .auditLoaded(let entries):
         state.audit = entries
@@ -85,7 +85,9 @@ private func refreshIfDue(_ state: DashboardState) -> [Effect] {
 }
 
 /// The list the current screen shows comes from its own query; it is reloaded with the snapshot.
+/// An opened job hides the screen, so it alone is reloaded: its status may change as it runs.
 func reloadCurrentList(_ state: DashboardState) -> [Effect] {
+    if let opened = state.openedJob { return [.loadJobDetail(opened.id)] }
     switch state.screen {
     case .dlq:
         switch state.dlqLevel {
@@ -112,6 +114,7 @@ private func handleKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
         state.showHelp = false
         return []
     }
+    if state.openedJob != nil, openedJobIgnores(key) { return [] }
     switch key {
     case .character("?"): state.showHelp = true
     case .character("q"): return goBack(&state, quitsAtHome: true)
@@ -160,6 +163,7 @@ private func nextScreen(_ screen: Screen, by step: Int) -> Screen {
 }
 
 func switchScreen(_ state: inout DashboardState, to screen: Screen) -> [Effect] {
+    dismissOpenedJob(&state)
     if screen == .queue, state.selectedQueue == nil {
         state.selectedQueue = state.visibleQueues.first?.name
     }
@@ -168,6 +172,8 @@ func switchScreen(_ state: inout DashboardState, to screen: Screen) -> [Effect] 
 }
 
 private func goBack(_ state: inout DashboardState, quitsAtHome: Bool) -> [Effect] {
+    // The opened job is the topmost thing on screen: it closes first, and `q` on it never quits.
+    if state.openedJob != nil { return closeOpenedJob(&state) }
     if !state.activeFilter.isEmpty {
         state.filter[state.screen] = nil
         return []
@@ -231,7 +237,7 @@ private func drillIn(_ state: inout DashboardState) -> [Effect] {
     }
 }
 
-/// Lists page by 10 rows; the job-detail payload by the screenful the view measured.
+/// Lists page by 10 rows; a job's detail by the screenful the view measured.
 private func pageStep(_ state: DashboardState) -> Int {
     guard state.isInJobDetail, let viewport = state.detailViewport else { return 10 }
     return viewport.visibleRows

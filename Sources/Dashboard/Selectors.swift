@@ -92,7 +92,7 @@ extension DashboardState {
             let rows = visibleJobs
             return rows.isEmpty ? nil : rows[cursorRow]
         case .job(_, let id):
-            return jobDetail?.job.id == id ? jobDetail?.job : dlqJobs.first { $0.id == id }
+            return dlqJobs.first { $0.id == id }
         case .groups:
             return nil
         }
@@ -110,10 +110,20 @@ extension DashboardState {
         return rows.isEmpty ? nil : rows[cursorRow]
     }
 
-    /// One dead-letter job is open: the arrows scroll its payload instead of moving a cursor.
+    /// A job's detail is on screen (opened by id, or the DLQ's open job): the arrows scroll it
+    /// instead of moving a cursor.
     public var isInJobDetail: Bool {
+        if openedJob != nil { return true }
         if screen == .dlq, case .job = dlqLevel { return true }
         return false
+    }
+
+    /// The job whose detail is on screen, once loaded: the opened one over anything else, else
+    /// the DLQ's open job (nil while either is still loading, or when neither is open).
+    public var shownJobDetail: JobDetail? {
+        if let opened = openedJob { return opened.detail?.job.id == opened.id ? opened.detail : nil }
+        guard screen == .dlq, case .job(_, let id) = dlqLevel, jobDetail?.job.id == id else { return nil }
+        return jobDetail
     }
 
     /// Cursor positions are kept per list: the DLQ's three levels each remember their own.

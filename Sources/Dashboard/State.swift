@@ -103,12 +103,15 @@ public struct DashboardState: Sendable, Equatable {
     public var dlqLevel: DLQLevel = .groups
     public var dlqGroups: [DLQGroup] = []
     public var dlqJobs: [DLQJob] = []
+    /// The dead-letter job open in the DLQ screen (`DLQLevel.job`).
     public var jobDetail: JobDetail?
-    /// First payload line shown in job detail; always within `0...detailViewport.maxOffset`
-    /// once the view has measured the pane (before that, `G` parks it past the end and the
-    /// first measurement pulls it back).
+    /// `:job ID`: a job of any status, drawn over the current screen until Esc.
+    public var openedJob: OpenedJob?
+    /// First line shown in the job detail on screen (the opened job's, else the DLQ job's);
+    /// always within `0...detailViewport.maxOffset` once the view has measured the pane (before
+    /// that, `G` parks it past the end and the first measurement pulls it back).
     public var detailScroll = 0
-    /// The payload pane as last drawn, fed back by the runtime (`.detailViewportMeasured`):
+    /// The scrolling pane (payload, result, error details, attempts) as last drawn, fed back by the runtime (`.detailViewportMeasured`):
     /// only the view knows how many rows the layout leaves for it.
     public var detailViewport: DetailViewport?
     public var marked: Set<UUID> = []
@@ -149,7 +152,8 @@ public struct DetailViewport: Sendable, Equatable {
     }
 }
 
-/// One job with everything triage needs: payload, error, every attempt.
+/// One job with everything the detail view shows, whatever its status: the job row (timings,
+/// tenant, expiry, result, error, payload) and the history of its failed attempts.
 public struct JobDetail: Sendable, Equatable {
     public struct Attempt: Sendable, Equatable {
         public var attempt: Int
@@ -161,11 +165,22 @@ public struct JobDetail: Sendable, Equatable {
             self.attempt = attempt; self.errorType = errorType; self.message = message; self.worker = worker; self.failedAt = failedAt
         }
     }
-    public var job: DLQJob
-    public var payloadJSON: String
-    public var errorDetailsJSON: String?
+    public var job: JobInspection
     public var attempts: [Attempt]
-    public init(job: DLQJob, payloadJSON: String, errorDetailsJSON: String?, attempts: [Attempt]) {
-        self.job = job; self.payloadJSON = payloadJSON; self.errorDetailsJSON = errorDetailsJSON; self.attempts = attempts
+    public init(job: JobInspection, attempts: [Attempt]) {
+        self.job = job; self.attempts = attempts
+    }
+}
+
+/// A job opened by id (`:job ID`) over whatever the operator was looking at. The screen, DLQ
+/// level, cursors and filters underneath stay as they were, so Esc returns exactly there.
+public struct OpenedJob: Sendable, Equatable {
+    public var id: UUID
+    /// nil while the first load is on its way ("loading…").
+    public var detail: JobDetail?
+    /// The scroll of the DLQ job detail underneath, if one was open, given back on Esc.
+    public var scrollBehind: Int
+    public init(id: UUID, detail: JobDetail? = nil, scrollBehind: Int = 0) {
+        self.id = id; self.detail = detail; self.scrollBehind = scrollBehind
     }
 }

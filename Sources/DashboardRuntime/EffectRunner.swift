@@ -83,15 +83,13 @@ public final class EffectRunner: Sendable {
         case .loadDLQJobs(let key):
             return [.dlqJobsLoaded(key, try dlq.jobs(inGroup: key.queue, errorType: key.errorType))]
         case .loadJobDetail(let id):
-            guard let detail = try dlq.detail(id: id) else {
-                return [.actionFailed("job \(id.uuidString.lowercased()) is no longer in the DLQ", at: clock())]
-            }
+            // nil is an answer, not a failure: the reducer says "no job …" or "no longer in the DLQ".
+            guard let job = try JobStore(connection: connection).inspect(id: id) else { return [.jobDetailLoaded(id, nil)] }
             let attempts = try dlq.attempts(jobID: id).map {
                 JobDetail.Attempt(attempt: $0.attempt, errorType: $0.errorType, message: $0.message,
                                   worker: $0.worker, failedAt: $0.failedAt)
             }
-            return [.jobDetailLoaded(JobDetail(job: detail.job, payloadJSON: detail.payloadJSON,
-                                               errorDetailsJSON: detail.errorDetailsJSON, attempts: attempts))]
+            return [.jobDetailLoaded(id, JobDetail(job: job, attempts: attempts))]
         case .loadAudit:
             return [.auditLoaded(try AuditStore(connection: connection).list(limit: 500))]
         case .loadSchedules:

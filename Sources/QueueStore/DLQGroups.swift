@@ -1,14 +1,6 @@
 import Foundation
 import Postgres
 
-/// One dead-letter job with what triage shows beyond the list row: the payload and the error
-/// details, both pretty-printed by the server (`jsonb_pretty`) so the viewer can scroll lines.
-public struct DLQJobDetail: Sendable, Equatable {
-    public let job: DLQJob
-    public let payloadJSON: String
-    public let errorDetailsJSON: String?
-}
-
 /// DLQ groups exactly as triage lists them (`groups()`): one queue and one error type, where a
 /// nil error type is the group of jobs that *have no* error type. `DLQFilter` differs on purpose
 /// (nil = any type, for the CLI's `--all`), so acting on the "(no type)" group through it would
@@ -70,17 +62,5 @@ extension DLQStore {
             total += try act(ids)
             after = last
         }
-    }
-
-    /// The job's payload and error details, or nil when it is not (or no longer) dead-lettered.
-    public func detail(id: UUID) throws -> DLQJobDetail? {
-        let rows = try connection.run("""
-            SELECT \(unsafeRaw: Self.jobColumns), jsonb_pretty(payload) AS payload_json,
-                   jsonb_pretty(error_details) AS details_json
-            FROM job_queue WHERE id = \(id) AND status = 'dead_letter'
-            """)
-        guard let row = rows.first else { return nil }
-        return DLQJobDetail(job: try Self.decodeJob(row), payloadJSON: try row.decode("payload_json"),
-                            errorDetailsJSON: try row.decode("details_json"))
     }
 }

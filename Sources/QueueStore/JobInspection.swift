@@ -20,6 +20,8 @@ public struct JobInspection: Sendable, Equatable {
     public let completedAt: Date?
     public let expiresAt: Date?
     public let nextRetryAt: Date?
+    /// When its last attempt failed (the DLQ's "failed 5m ago"); nil if none ever did.
+    public let lastErrorAt: Date?
     public let processingMs: Int?
     /// 'operator' or 'expired' for a cancelled job.
     public let cancelReason: String?
@@ -29,6 +31,41 @@ public struct JobInspection: Sendable, Equatable {
     public let payloadJSON: String
     public let resultJSON: String?
     public let errorDetailsJSON: String?
+
+    /// Public so that views can be tested with fixed jobs, without a database.
+    public init(id: UUID, queue: String, jobType: String, status: String, priority: Int = 0, attemptCount: Int,
+                maxAttempts: Int, dedupKey: String? = nil, tenant: String? = nil, lockedBy: String? = nil,
+                createdAt: Date, runAt: Date, startedAt: Date? = nil, completedAt: Date? = nil, expiresAt: Date? = nil,
+                nextRetryAt: Date? = nil, lastErrorAt: Date? = nil, processingMs: Int? = nil, cancelReason: String? = nil,
+                errorType: String? = nil, errorMessage: String? = nil, payloadJSON: String, resultJSON: String? = nil,
+                errorDetailsJSON: String? = nil) {
+        self.id = id; self.queue = queue; self.jobType = jobType; self.status = status; self.priority = priority
+        self.attemptCount = attemptCount; self.maxAttempts = maxAttempts; self.dedupKey = dedupKey; self.tenant = tenant
+        self.lockedBy = lockedBy; self.createdAt = createdAt; self.runAt = runAt; self.startedAt = startedAt
+        self.completedAt = completedAt; self.expiresAt = expiresAt; self.nextRetryAt = nextRetryAt
+        self.lastErrorAt = lastErrorAt; self.processingMs = processingMs; self.cancelReason = cancelReason
+        self.errorType = errorType; self.errorMessage = errorMessage; self.payloadJSON = payloadJSON
+        self.resultJSON = resultJSON; self.errorDetailsJSON = errorDetailsJSON
+    }
+}
+
+/// A job id as a person types or pastes it, and what a refusal says. The CLI's `job show` and the
+/// dashboard's `:job` read the same text the same way and refuse it with the same words.
+public enum JobIDText {
+    /// The id in `text`, ignoring surrounding blanks and quotes (ids pasted from a log line or a
+    /// JSON document often carry them); nil when it is not a UUID.
+    public static func parse(_ text: String) -> UUID? {
+        UUID(uuidString: text.trimmingCharacters(in: CharacterSet.whitespaces.union(CharacterSet(charactersIn: "\"'`"))))
+    }
+
+    public static func notAJobID(_ text: String) -> String {
+        "'\(text)' is not a job id (a UUID such as 01a201e7-a38f-72ad-9bc7-bfa9eb24a81f)"
+    }
+
+    /// Retention deletes finished jobs, so "no such job" may well be one that ran.
+    public static func notFound(_ id: UUID) -> String {
+        "no job \(id.uuidString.lowercased()) (never enqueued, or removed by its queue's retention)"
+    }
 }
 
 extension JobStore {
@@ -36,7 +73,7 @@ extension JobStore {
     public func inspect(id: UUID) throws -> JobInspection? {
         let rows = try connection.run("""
             SELECT id, queue, job_type, status, priority, attempt_count, max_attempts, dedup_key, tenant, locked_by,
-                   created_at, run_at, started_at, completed_at, expires_at, next_retry_at, processing_time_ms,
+                   created_at, run_at, started_at, completed_at, expires_at, next_retry_at, last_error_at, processing_time_ms,
                    cancel_reason, error_type, error_message, jsonb_pretty(payload) AS payload_json,
                    jsonb_pretty(result) AS result_json, jsonb_pretty(error_details) AS details_json
             FROM job_queue WHERE id = \(id)
@@ -49,7 +86,7 @@ extension JobStore {
             lockedBy: try r.decode("locked_by"), createdAt: try r.decode("created_at"), runAt: try r.decode("run_at"),
             startedAt: try r.decode("started_at"), completedAt: try r.decode("completed_at"),
             expiresAt: try r.decode("expires_at"), nextRetryAt: try r.decode("next_retry_at"),
-            processingMs: try r.decode("processing_time_ms"), cancelReason: try r.decode("cancel_reason"),
+            lastErrorAt: try r.decode("last_error_at"), processingMs: try r.decode("processing_time_ms"), cancelReason: try r.decode("cancel_reason"),
             errorType: try r.decode("error_type"), errorMessage: try r.decode("error_message"),
             payloadJSON: try r.decode("payload_json"), resultJSON: try r.decode("result_json"),
             errorDetailsJSON: try r.decode("details_json"))

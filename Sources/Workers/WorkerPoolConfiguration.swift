@@ -17,7 +17,9 @@ public struct WorkerPoolConfiguration: Sendable {
     public var batchSize: Int
     /// Handled jobs whose results are not committed yet, at most (then the pool stops claiming
     /// until the completer catches up): with `concurrency`, the most a crash can run twice.
-    public var maxUnwrittenResults: Int { max(batchSize, concurrency) }
+    /// Twice a batch, so one write can be in flight while the next batch runs: with only one,
+    /// claiming and completing took turns and a drain lost ~25 % (docs/BENCHMARKS.md NOTES).
+    public var maxUnwrittenResults: Int { 2 * max(batchSize, concurrency) }
     /// Claiming threads (each with its own connection). claim_jobs uses SKIP LOCKED, so two
     /// claimers overlap their round trips; only useful when concurrency is at least 2 batches.
     public var claimers: Int

@@ -89,6 +89,39 @@ import Testing
         }
     }
 
+    /// A job id from an application log, opened with `:job ID`: the operator watches it go from
+    /// pending to completed with its result, and Esc returns to the overview.
+    @Test func openAJobByIDAndWatchItCompleteWithItsResult() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            let store = JobStore(connection: conn)
+            let id = try store.enqueue(NewJob(queue: "store_sync", type: "sync_store", payload: JSONText(#"{"store_id": 7}"#),
+                                              dedupKey: "store:7", uniqueForSeconds: 600, tenant: "shop-7")).id
+            let tmux = try TmuxSession(width: 120, height: 40, environment: ["QT_BIN": QueuetopBinary.path, "QT_DB": db.conninfo])
+            defer { tmux.close() }
+            try tmux.launchDashboard("dash --no-workers --refresh 1")
+            #expect(tmux.waitFor(timeout: 10) { $0.contains("store_sync") } != nil, "the overview is up")
+            try tmux.type(":job not-an-id", enter: true)
+            #expect(tmux.waitFor(timeout: 10) { $0.contains("'not-an-id' is not a job id") } != nil, "a bad id is refused: \(tmux.screen())")
+            try tmux.type(":job \(id.uuidString.lowercased())", enter: true)
+            let pending = tmux.waitFor(timeout: 10) { $0.contains("status    pending") && $0.contains("tenant    shop-7") }
+            #expect(pending != nil, "the job is shown: \(tmux.screen())")
+            #expect(pending?.contains("Job › \(id.uuidString.lowercased())") == true)
+
+            _ = try store.claim(worker: "e2e", queues: ["store_sync"], max: 1)
+            try store.complete(worker: "e2e", ids: [id], processingMs: [1_400], results: [JSONText(#"{"synced": 1284}"#)])
+            let done = tmux.waitFor(timeout: 10) { $0.contains("status    completed") && $0.contains(#""synced": 1284"#) }
+            #expect(done != nil, "a refresh shows it completed, with its result: \(tmux.screen())")
+            #expect(done?.contains("took     1.4s") == true, "\(done ?? "")")
+
+            try tmux.keys("Escape")
+            #expect(tmux.waitFor(timeout: 10) { !$0.contains("Job ›") && $0.contains("store_sync") } != nil, "Esc is back on the overview")
+            try tmux.keys("Q")
+            tmux.expectRestoredShell()
+        }
+    }
+
     /// Steady state on an idle database: a refresh that changes nothing writes next to nothing.
     @Test func anIdleRefreshWritesUnderTwoKilobytesAndSIGHUPRestoresTheTerminal() throws {
         try TestDatabase.with { db in

@@ -83,13 +83,64 @@ import Testing
             let id = try JobStore(connection: conn).enqueue(NewJob(queue: "emails", type: "send", payload: JSONText(#"{"to":"a@b.c"}"#))).id
             try conn.query("SELECT fail_job(\(id), 'bounced', 'smtp_error', '{\"code\":550}'::jsonb, false)")
             let harness = RunnerHarness(db.config)
-            let detail = harness.post([.loadJobDetail(id)]) { if case .jobDetailLoaded(let d) = $0 { d } else { nil } }
-            #expect(detail?.payloadJSON.contains(#""to": "a@b.c""#) == true)
-            #expect(detail?.errorDetailsJSON?.contains("550") == true)
-            #expect(detail?.attempts.map(\.message) == ["bounced"])
+            let detail = harness.post([.loadJobDetail(id)], until: jobLoaded(id))
+            #expect(detail??.job.status == "dead_letter")
+            #expect(detail??.job.payloadJSON.contains(#""to": "a@b.c""#) == true)
+            #expect(detail??.job.errorDetailsJSON?.contains("550") == true)
+            #expect(detail??.job.lastErrorAt != nil)
+            #expect(detail??.attempts.map(\.message) == ["bounced"])
             try conn.query("DELETE FROM job_queue WHERE id = \(id)")
-            let gone = harness.post([.loadJobDetail(id)]) { if case .actionFailed(let t, _) = $0 { t } else { nil } }
-            #expect(gone?.contains("no longer in the DLQ") == true)
+            // Gone is an answer (nil), which the reducer words for the view that asked.
+            let gone = harness.post([.loadJobDetail(id)], until: jobLoaded(id))
+            #expect(gone == .some(nil))
+        }
+    }
+
+    /// `:job ID` as the on-call engineer uses it: a job found in a log, loaded again with each
+    /// refresh while it goes pending → processing → completed, its stored result on screen.
+    @Test func anyJobLoadsWithEachStatusItPassesThroughAndItsResult() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            let store = JobStore(connection: conn)
+            let expires = Date().addingTimeInterval(3_600)
+            let id = try store.enqueue(NewJob(queue: "store_sync", type: "sync_store", payload: JSONText(#"{"store": 7}"#),
+                                              dedupKey: "store:7", uniqueForSeconds: 600, expiresAt: expires, tenant: "shop-7")).id
+            let harness = RunnerHarness(db.config)
+            var state = DashboardState(now: Date())
+            func load() -> JobDetail? {
+                state.lastRefreshAt = .distantPast  // a refresh is due
+                let effects = reduce(&state, .tick(Date()))
+                #expect(effects.contains(.loadJobDetail(id)), "a refresh reloads the opened job: \(effects)")
+                let answer = harness.post(effects, until: jobLoaded(id))
+                if let answer { _ = reduce(&state, .jobDetailLoaded(id, answer)) }
+                #expect(answer != nil, "the job answered")
+                return state.openedJob?.detail
+            }
+            _ = command(&state, "job \(id.uuidString.lowercased())")
+            #expect(load()?.job.status == "pending")
+            #expect(state.openedJob?.detail?.job.tenant == "shop-7" && state.openedJob?.detail?.job.dedupKey == "store:7")
+            #expect(abs((state.openedJob?.detail?.job.expiresAt ?? .distantPast).timeIntervalSince(expires)) < 0.001)
+
+            _ = try store.claim(worker: "w1", queues: ["store_sync"], max: 1)
+            let running = load()
+            #expect(running?.job.status == "processing" && running?.job.lockedBy == "w1" && running?.job.startedAt != nil)
+
+            try store.complete(worker: "w1", ids: [id], processingMs: [1_250], results: [JSONText(#"{"synced": 1284, "cursor": "c_9f"}"#)])
+            let done = load()
+            #expect(done?.job.status == "completed" && done?.job.processingMs == 1_250 && done?.job.completedAt != nil)
+            #expect(done?.job.resultJSON?.contains(#""synced": 1284"#) == true)
+            #expect(done?.attempts.isEmpty == true)
+            // The same result a unique-for-a-period enqueue answers with (issue 10).
+            let hit = try store.enqueue(NewJob(queue: "store_sync", type: "sync_store", dedupKey: "store:7", uniqueForSeconds: 600))
+            #expect(hit.isCacheHit && hit.id == id)
+
+            let unknown = UUID()
+            _ = command(&state, "job \(unknown.uuidString)")
+            let answer = harness.post([.loadJobDetail(unknown)], until: jobLoaded(unknown))
+            _ = reduce(&state, .jobDetailLoaded(unknown, answer ?? nil))
+            #expect(state.openedJob == nil)
+            #expect(state.flash?.text == "no job \(unknown.uuidString.lowercased()) (never enqueued, or removed by its queue's retention)")
         }
     }
 
@@ -176,6 +227,20 @@ import Testing
             #expect(recovered)
         }
     }
+}
+
+/// Matches the answer for job `id`: `.some(nil)` is "no such job", `nil` is "no answer yet".
+func jobLoaded(_ id: UUID) -> (Message) -> JobDetail?? {
+    { message in
+        guard case .jobDetailLoaded(id, let detail) = message else { return nil }
+        return .some(detail)
+    }
+}
+
+/// Types `:text` Enter, as the operator does.
+@discardableResult
+func command(_ state: inout DashboardState, _ text: String) -> [Effect] {
+    ([Key.character(":")] + text.map { Key.character($0) } + [.enter]).flatMap { reduce(&state, .key($0)) }
 }
 
 @Suite struct EffectMailboxTests {

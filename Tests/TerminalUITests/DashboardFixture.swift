@@ -180,17 +180,48 @@ enum DashboardFixture {
         }
     }
 
+    /// The dead-letter job the DLQ opens: a nested payload, error details, five failed attempts.
     static var jobDetail: JobDetail {
         let job = jobs[0]
         return JobDetail(
-            job: job,
-            payloadJSON: #"{"to": {"name": "Zoë Martins", "email": "zoe@example.com"}, "template": "welcome-v2", "locale": "pt-BR", "vars": {"first_name": "Zoë", "plan": "pro", "trial_days": 14, "features": ["reports", "api", "sso"], "referrer": null}, "headers": {}, "tags": [], "attempt_budget": 5}"#,
-            errorDetailsJSON: #"{"smtp_code": 421, "enhanced": "4.7.0", "mx": "mx1.example.net", "retry_after_s": 300}"#,
+            job: JobInspection(
+                id: job.id, queue: job.queue, jobType: job.jobType, status: "dead_letter", priority: 0,
+                attemptCount: job.attemptCount, maxAttempts: job.maxAttempts, createdAt: job.createdAt, runAt: ago(60),
+                startedAt: ago(52), lastErrorAt: ago(40), errorType: job.errorType, errorMessage: job.errorMessage,
+                payloadJSON: #"{"to": {"name": "Zoë Martins", "email": "zoe@example.com"}, "template": "welcome-v2", "locale": "pt-BR", "vars": {"first_name": "Zoë", "plan": "pro", "trial_days": 14, "features": ["reports", "api", "sso"], "referrer": null}, "headers": {}, "tags": [], "attempt_budget": 5}"#,
+                errorDetailsJSON: #"{"smtp_code": 421, "enhanced": "4.7.0", "mx": "mx1.example.net", "retry_after_s": 300}"#),
             attempts: (1...5).map { n in
                 JobDetail.Attempt(attempt: n, errorType: n == 1 ? "timeout" : "smtp_error",
                                   message: n == 1 ? "connect timeout after 10s" : "SMTP 421 4.7.0 try again later",
                                   worker: n % 2 == 0 ? "app-1:4242" : "app-2:977", failedAt: ago(Double(40 + (5 - n) * 700)))
             })
+    }
+
+    /// A store sync that completed with a result, the cache-first kind (issue 10): a tenant, a
+    /// dedup key, an expiry it beat, and one earlier failed attempt (its error is history).
+    static var completedJob: JobDetail {
+        JobDetail(
+            job: JobInspection(
+                id: id(77), queue: "store-sync", jobType: "sync_store", status: "completed", priority: 5,
+                attemptCount: 1, maxAttempts: 5, dedupKey: "store:7:2026-11-22T03", tenant: "shop-acme",
+                createdAt: ago(312), runAt: ago(290), startedAt: ago(289), completedAt: ago(287),
+                expiresAt: ago(-1_488), lastErrorAt: ago(300), processingMs: 2_140,
+                errorType: "http_503", errorMessage: "upstream returned 503",
+                payloadJSON: #"{"store_id": 7, "since": "2026-11-22T02:00:00Z", "full": false}"#,
+                resultJSON: #"{"synced": 1284, "skipped": 3, "cursor": "c_9f2e41", "warnings": ["sku 88-1 has no price"]}"#),
+            attempts: [JobDetail.Attempt(attempt: 1, errorType: "http_503", message: "upstream returned 503",
+                                         worker: "app-1:4242", failedAt: ago(300))])
+    }
+
+    /// A campaign message nobody got to in time: cancelled as expired, never run.
+    static var expiredJob: JobDetail {
+        JobDetail(
+            job: JobInspection(
+                id: id(78), queue: "campaign-messages", jobType: "send_campaign", status: "cancelled", priority: 0,
+                attemptCount: 0, maxAttempts: 5, tenant: "shop-globex", createdAt: ago(2_700), runAt: ago(2_700),
+                completedAt: ago(1_500), expiresAt: ago(1_500), cancelReason: "expired",
+                payloadJSON: #"{"campaign": "nov-promo-v3", "to": "+5511987654321", "channel": "sms"}"#),
+            attempts: [])
     }
 
     // MARK: Tenants
@@ -270,6 +301,14 @@ enum DashboardFixture {
         state.dlqJobs = jobs
         state.cursor[.dlq] = 2
         state.marked = [id(1), id(3)]
+        return state
+    }
+
+    /// `:job ID` over the overview, the job loaded (or still loading when `detail` is nil).
+    static func openedJobState(_ detail: JobDetail?, id: UUID? = nil, scroll: Int = 0) -> DashboardState {
+        var state = state(.overview)
+        state.openedJob = OpenedJob(id: id ?? detail!.job.id, detail: detail)
+        state.detailScroll = scroll
         return state
     }
 

@@ -21,6 +21,8 @@ import QueueStore
         ("dlq-groups", DashboardFixture.state(.dlq)),
         ("dlq-jobs", DashboardFixture.dlqJobsState()),
         ("dlq-job", DashboardFixture.jobDetailState()),
+        ("job-completed", DashboardFixture.openedJobState(DashboardFixture.completedJob)),
+        ("job-expired", DashboardFixture.openedJobState(DashboardFixture.expiredJob)),
         ("leads", DashboardFixture.state(.leads)),
         ("workers", DashboardFixture.state(.workers)),
         ("audit", DashboardFixture.state(.audit)),

@@ -59,7 +59,7 @@ enum Chrome {
         let state = context.state
         if let command = state.commandLine {
             PromptLine(prompt: ":", text: command,
-                       placeholder: "dlq, queue NAME, pause NAME, leads, workers, audit, q  (Esc cancels)")
+                       placeholder: "job ID, dlq, queue NAME, pause NAME, leads, workers, audit, q  (Esc cancels)")
                 .draw(into: &buffer, in: rect)
             return true
         }

@@ -3,7 +3,7 @@
 /// The runtime sizes `buffer` to the terminal (with the terminal's glyphs) and hands it to
 /// `Terminal.present`; snapshot tests call the same function at fixed sizes.
 ///
-/// Returns the room the job-detail payload pane got (nil when it is not on screen): only the
+/// Returns the room a job detail's scrolling pane got (nil when none is on screen): only the
 /// layout knows it, and the reducer needs it to keep `detailScroll` within what can be shown, so
 /// the runtime feeds it back as `.detailViewportMeasured` whenever it changes.
 ///
@@ -26,14 +26,10 @@ public enum DashboardView {
         Chrome.drawTabs(context, into: &buffer, in: rows[0])
         banner?.draw(into: &buffer, in: rows[1])
         var viewport: DetailViewport?
-        switch state.screen {
-        case .overview: OverviewScreen.draw(context, into: &buffer, in: rows[2])
-        case .queue: QueueDetailScreen.draw(context, into: &buffer, in: rows[2])
-        case .dlq: viewport = DLQScreen.draw(context, into: &buffer, in: rows[2])
-        case .leads: LeadsScreen.draw(context, into: &buffer, in: rows[2])
-        case .workers: WorkersScreen.draw(context, into: &buffer, in: rows[2])
-        case .audit: AuditScreen.draw(context, into: &buffer, in: rows[2])
-        case .schedules: SchedulesScreen.draw(context, into: &buffer, in: rows[2])
+        if let opened = state.openedJob {
+            viewport = JobScreen.draw(opened, context: context, into: &buffer, in: rows[2])
+        } else {
+            viewport = drawScreen(context, into: &buffer, in: rows[2])
         }
         Chrome.drawFooter(context, into: &buffer, in: rows[3])
         if let confirmation = state.confirmation {
@@ -44,6 +40,20 @@ public enum DashboardView {
         }
         if buffer.glyphs.isASCII { ASCIIFallback.apply(to: &buffer) }
         return viewport
+    }
+
+    /// The screen of the tab that is lit; only the DLQ's job level has a pane that scrolls.
+    private static func drawScreen(_ context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) -> DetailViewport? {
+        switch context.state.screen {
+        case .overview: OverviewScreen.draw(context, into: &buffer, in: rect)
+        case .queue: QueueDetailScreen.draw(context, into: &buffer, in: rect)
+        case .dlq: return DLQScreen.draw(context, into: &buffer, in: rect)
+        case .leads: LeadsScreen.draw(context, into: &buffer, in: rect)
+        case .workers: WorkersScreen.draw(context, into: &buffer, in: rect)
+        case .audit: AuditScreen.draw(context, into: &buffer, in: rect)
+        case .schedules: SchedulesScreen.draw(context, into: &buffer, in: rect)
+        }
+        return nil
     }
 }
 

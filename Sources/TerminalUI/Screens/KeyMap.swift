@@ -14,6 +14,16 @@ enum KeyMap {
         let entries: [Entry]
     }
 
+    /// The screen (and DLQ level) by name, under any opened job: "Overview", "DLQ jobs".
+    static func placeName(_ state: DashboardState) -> String {
+        guard state.screen == .dlq else { return state.screen.title }
+        switch state.dlqLevel {
+        case .groups: return "DLQ groups"
+        case .jobs: return "DLQ jobs"
+        case .job: return "DLQ job detail"
+        }
+    }
+
     /// What `/` narrows on this screen, for the filter prompt's placeholder.
     static func listNoun(_ state: DashboardState) -> String {
         switch state.screen {
@@ -30,7 +40,8 @@ enum KeyMap {
 
     /// The operator actions of the current screen (and DLQ level). Empty in read-only mode.
     static func actions(_ state: DashboardState) -> [Entry] {
-        guard !state.readOnly else { return [] }
+        // An opened job only reads: its keys never act on the list hidden under it.
+        guard !state.readOnly, state.openedJob == nil else { return [] }
         switch state.screen {
         case .overview, .queue:
             return [Entry(keys: "p", does: "pause / resume the queue"),
@@ -66,19 +77,18 @@ enum KeyMap {
     /// then the keys every screen shares, then the `:` commands; a short terminal cuts from the end.
     static func sections(_ state: DashboardState, ascii: Bool) -> [Section] {
         let updown = ascii ? "Up Down j k" : "↑ ↓ j k"
-        let detail: Bool
-        if state.screen == .dlq, case .job = state.dlqLevel { detail = true } else { detail = false }
-        let back = state.screen == .overview ? "quit" : "back"
+        let detail = state.isInJobDetail
+        let back = state.screen == .overview && state.openedJob == nil ? "quit" : "back"
         // Enter opens a queue (overview) or a DLQ group or job; elsewhere it does nothing, so
         // help does not offer it.
-        let opens = state.screen == .overview || (state.screen == .dlq && !detail)
+        let opens = !detail && (state.screen == .overview || state.screen == .dlq)
         let keys = [
-            Entry(keys: updown, does: detail ? "scroll the payload" : "move"),
+            Entry(keys: updown, does: detail ? "scroll the payload, result and attempts" : "move"),
             Entry(keys: "PgUp PgDn g G", does: detail ? "scroll a page, top, bottom" : "a page up / down, first / last row"),
         ] + (opens ? [Entry(keys: "Enter l", does: "open")] : []) + [
-            Entry(keys: "Esc q h", does: state.activeFilter.isEmpty ? back : "clear the filter, then \(back)"),
+            Entry(keys: "Esc q h", does: state.activeFilter.isEmpty || state.openedJob != nil ? back : "clear the filter, then \(back)"),
             Entry(keys: "1-7 Tab", does: "switch screen"),
-            Entry(keys: "/", does: "filter " + listNoun(state)),
+        ] + (state.openedJob == nil ? [Entry(keys: "/", does: "filter " + listNoun(state))] : []) + [
             Entry(keys: "[ ] P ^R", does: "refresh faster / slower, pause refresh, refresh now"),
             Entry(keys: "Q", does: "quit from anywhere"),
         ]
@@ -90,6 +100,7 @@ enum KeyMap {
         }
         sections.append(Section(title: "Keys", entries: keys))
         sections.append(Section(title: "Commands (type : first)", entries: [
+            Entry(keys: ":job ID", does: "any job by id: status, timings, result, error, attempts"),
             Entry(keys: "", does: dashboardCommands.map { ":" + $0 }.joined(separator: "  ")),
         ]))
         return sections
@@ -103,6 +114,7 @@ enum KeyMap {
     /// The footer's hints, most useful first; the footer drops them from the end when short.
     static func footerHints(_ state: DashboardState) -> [KeyHint] {
         var hints = [KeyHint("?", "help")]
+        if state.openedJob != nil { return hints + [KeyHint("j/k", "scroll"), KeyHint(":", "cmd"), KeyHint("Esc", "back")] }
         if !state.activeFilter.isEmpty { hints.append(KeyHint("Esc", "clear filter")) }
         switch state.screen {
         case .overview:

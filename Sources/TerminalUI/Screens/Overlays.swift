@@ -41,12 +41,7 @@ enum HelpOverlay {
     }
 
     static func screenName(_ state: DashboardState) -> String {
-        guard state.screen == .dlq else { return state.screen.title }
-        switch state.dlqLevel {
-        case .groups: return "DLQ groups"
-        case .jobs: return "DLQ jobs"
-        case .job: return "DLQ job detail"
-        }
+        state.openedJob != nil ? "Job detail" : KeyMap.placeName(state)
     }
 }
 

@@ -15,9 +15,7 @@ struct JobCommand: ParsableCommand {
         @Argument(help: "The job id (a UUID, as enqueue printed it).") var id: String
 
         func uuid() throws -> UUID {
-            guard let uuid = UUID(uuidString: id.trimmingCharacters(in: .whitespaces)) else {
-                throw ValidationError("'\(id)' is not a job id (a UUID such as 01a201e7-a38f-72ad-9bc7-bfa9eb24a81f)")
-            }
+            guard let uuid = JobIDText.parse(id) else { throw ValidationError(JobIDText.notAJobID(id)) }
             return uuid
         }
     }
@@ -34,7 +32,7 @@ struct JobCommand: ParsableCommand {
             defer { conn.close() }
             let store = JobStore(connection: conn)
             guard let found = try cliErrors({ try store.inspect(id: id) }) else {
-                throw CLIError("no job \(id.uuidString.lowercased()) (never enqueued, or removed by its queue's retention)")
+                throw CLIError(JobIDText.notFound(id))
             }
             let attempts = try cliErrors { try DLQStore(connection: conn).attempts(jobID: id) }
             if json { printJSON(JobReport.json(found, attempts: attempts)) } else { print(JobReport.text(found, attempts: attempts)) }
