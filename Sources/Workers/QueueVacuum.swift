@@ -19,6 +19,10 @@ import QueueStore
 /// as the last took, so on a big table it uses at most about a tenth of one backend's time.
 /// Roles that may not VACUUM the table (queuetop_worker, which owns nothing) leave it to
 /// autovacuum; the thread then ends.
+///
+/// Off by default (`--vacuum-after 0`): with it on in every pool, the chaos test's pickup after a
+/// PostgreSQL restart (ChaosTests.postgresRestartedFastAndImmediateLosesNoJob) took 7 s instead
+/// of < 0.3 s in 2 of 2 full-suite runs, and passed with it off; not understood yet.
 extension WorkerPool {
     func vacuumLoop() {
         let every = configuration.vacuumAfterClaims

@@ -23,8 +23,8 @@ public struct WorkerPoolConfiguration: Sendable {
     /// Claiming threads (each with its own connection). claim_jobs uses SKIP LOCKED, so two
     /// claimers overlap their round trips; only useful when concurrency is at least 2 batches.
     public var claimers: Int
-    /// Jobs this worker claims between two VACUUMs of job_queue it runs itself (0: never; see
-    /// QueueVacuum.swift). Only roles allowed to VACUUM the table do it.
+    /// Jobs this worker claims between two VACUUMs of job_queue it runs itself (0, the default:
+    /// never; see QueueVacuum.swift). Only roles allowed to VACUUM the table do it.
     public var vacuumAfterClaims: Int
     public var handlers: HandlerTable
     public var breaker: CircuitBreakerPolicy
@@ -37,7 +37,7 @@ public struct WorkerPoolConfiguration: Sendable {
     public var log: WorkerLogger
 
     public init(database: ConnectionConfig, queues: [String]? = nil, concurrency: Int = 10, batchSize: Int = 100, claimers: Int = 1,
-                vacuumAfterClaims: Int = 5_000, handlers: HandlerTable = HandlerTable(), breaker: CircuitBreakerPolicy = CircuitBreakerPolicy(),
+                vacuumAfterClaims: Int = 0, handlers: HandlerTable = HandlerTable(), breaker: CircuitBreakerPolicy = CircuitBreakerPolicy(),
                 pollInterval: TimeInterval = 1, rescueInterval: TimeInterval = 10,
                 host: String = ProcessInfo.processInfo.hostName,
                 pid: Int = Int(ProcessInfo.processInfo.processIdentifier),

@@ -20,8 +20,8 @@ struct WorkerPoolOptions: ParsableArguments {
     @Option(name: .long, help: "Claiming threads, each with its own connection (2 helps a deep backlog when concurrency >= 2 batches).")
     var claimers = 1
 
-    @Option(name: .long, help: "VACUUM job_queue after this many jobs claimed by this worker (0: leave it to autovacuum; only roles allowed to VACUUM it do).")
-    var vacuumAfter = 5_000
+    @Option(name: .long, help: "VACUUM job_queue after this many jobs claimed by this worker, e.g. 5000 under a steady producer (default 0: leave it to autovacuum; only roles allowed to VACUUM it do).")
+    var vacuumAfter = 0
 
     @Option(name: .long, help: ArgumentHelp("Handler config file (JSON).", valueName: "file"))
     var config: String?
