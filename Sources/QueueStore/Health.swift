@@ -2,7 +2,7 @@ import Foundation
 
 // The queue-health snapshot as `queue_health_snapshot()` (migrations/0003_health.sql) returns it
 // and `queuetop status --json` prints it. docs/HEALTH.md documents every field. The JSON keys are
-// snake_case; these types decode them with `.convertFromSnakeCase`, so a field added on the SQL
+// snake_case; these types decode them as camelCase (`SnakeCaseKey`), so a field added on the SQL
 // side is ignored here until someone needs it, and never breaks decoding.
 
 /// Everything one refresh shows, read in one round trip.
@@ -184,7 +184,7 @@ extension HealthSnapshot {
     /// Decodes the JSON text `queue_health_snapshot()` returns.
     public static func decode(json: String) throws -> HealthSnapshot {
         let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.keyDecodingStrategy = .custom { path in SnakeCaseKey(path.last!.stringValue) }
         decoder.dateDecodingStrategy = .iso8601
         do {
             return try decoder.decode(HealthSnapshot.self, from: Data(json.utf8))
@@ -193,3 +193,23 @@ extension HealthSnapshot {
         }
     }
 }
+
+/// snake_case → camelCase as `.convertFromSnakeCase` does, except that a part starting with a digit
+/// stays as it is: Foundation turns `error_rate_5m` into `errorRate5M`, so `errorRate5m` never
+/// decoded and queue detail always said "nothing finished" for the 5-minute error rate.
+struct SnakeCaseKey: CodingKey {
+    let stringValue: String
+    var intValue: Int? { nil }
+
+    init(_ snake: String) {
+        let parts = snake.split(separator: "_", omittingEmptySubsequences: false)
+        guard let first = parts.first, parts.count > 1 else { stringValue = snake; return }
+        stringValue = String(first) + parts.dropFirst().map { part in
+            guard let head = part.first, head.isLetter else { return String(part) }
+            return head.uppercased() + part.dropFirst()
+        }.joined()
+    }
+    init?(stringValue: String) { self.init(stringValue) }
+    init?(intValue: Int) { nil }
+}
+

@@ -91,7 +91,7 @@ public struct LeadMigration: Sendable, Equatable, Codable {
     public var cancelledAt: Date?
     public var error: String?
 
-    /// The snapshot is decoded with `.convertFromSnakeCase`, which turns `operation_id` into
+    /// The snapshot's snake_case keys become camelCase (HealthSnapshot.decode), which turns `operation_id` into
     /// `operationId`; these keys name the Swift properties that spell "ID" in capitals.
     enum CodingKeys: String, CodingKey {
         case operationID = "operationId", runID = "runId", runName, funnelID = "funnelId", columnID = "columnId"

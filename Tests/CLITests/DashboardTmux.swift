@@ -24,12 +24,15 @@ extension TmuxSession {
         let started = Date()
         // The status line the shell prints, not the typed command (which contains "exit=" too).
         func status(_ screen: String) -> Substring? { screen.split(separator: "\n").first { $0.hasPrefix("exit=") } }
-        let screen = waitFor(timeout: timeout) { status($0) != nil && !self.alternateScreenOn }
+        // The shell prints the status line, then its prompt: wait for both, or a capture taken
+        // between the two fails on a loaded machine.
+        func atPrompt(_ screen: String) -> Bool { screen.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix("$") }
+        let screen = waitFor(timeout: timeout) { status($0) != nil && atPrompt($0) && !self.alternateScreenOn }
         #expect(screen.flatMap(status) == "exit=0", "exit status: \(screen ?? self.screen())")
         if shellLinesVisible {
             #expect(screen?.contains("\"$QT_BIN\"") == true, "the shell's own lines are back")
         }
-        #expect(screen?.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix("$") == true, "back at the prompt")
+        #expect(screen.map(atPrompt) == true, "back at the prompt")
         return Date().timeIntervalSince(started)
     }
 }

@@ -67,6 +67,23 @@ import Testing
          "dead_letter": c.deadLetter, "cancelled": c.cancelled].filter { $0.value != 0 }
     }
 
+    /// Every field the dashboard shows must survive decoding: `error_rate_5m` did not (Foundation's
+    /// snake-case conversion made it `errorRate5M`), and queue detail always said "nothing finished".
+    @Test func theFiveMinuteErrorRateReachesTheDecodedSnapshot() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            let jobs = JobStore(connection: conn)
+            let ids = try jobs.enqueue((0..<4).map { _ in NewJob(queue: "rated", type: "t") }).map(\.id)
+            _ = try jobs.claim(worker: "w", queues: ["rated"], max: 4)
+            try jobs.complete(worker: "w", ids: Array(ids.prefix(3)))
+            try jobs.fail(worker: "w", [JobFailure(id: ids[3], message: "boom", errorType: "smtp_error")])
+            let queue = try HealthStore(connection: conn).snapshot().snapshot.queues.first { $0.name == "rated" }
+            #expect(queue?.errorRate5m == 0.25)
+            #expect(queue?.lastHour.completed == 3)
+        }
+    }
+
     @Test func countsThroughputAndErrorsEqualExactSQLOverRawRows() throws {
         try TestDatabase.with { db in
             let conn = try db.connect()
