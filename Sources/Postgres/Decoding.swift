@@ -66,7 +66,7 @@ extension Bool: PostgresDecodable {
 
 extension UUID: PostgresDecodable {
     public static func decode(postgresText text: String, typeOID: UInt32) throws -> UUID {
-        guard let v = UUID(uuidString: text) else { throw decodingError(text, as: UUID.self) }
+        guard let v = UUID(postgresText: text) else { throw decodingError(text, as: UUID.self) }
         return v
     }
 }

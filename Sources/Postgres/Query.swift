@@ -80,7 +80,7 @@ extension Double: PostgresEncodable {
     }
 }
 extension Bool: PostgresEncodable { public var postgresText: String { self ? "true" : "false" } }
-extension UUID: PostgresEncodable { public var postgresText: String { uuidString.lowercased() } }
+extension UUID: PostgresEncodable {}  // postgresText: UUIDText.swift
 extension Date: PostgresEncodable {
     public var postgresText: String { PostgresTimestamp.format(self) }
 }
@@ -114,19 +114,25 @@ extension Optional: PostgresEncodable where Wrapped: PostgresEncodable {
 /// Text form of Postgres arrays: `{"a","b",NULL}`. Every element is quoted, so quotes,
 /// backslashes, commas and braces inside values are safe.
 enum PostgresArrayLiteral {
+    /// Works on UTF-8 bytes: the only bytes escaped are the double quote and the backslash,
+    /// which never occur inside a multi-byte character. (Walking Characters instead cost a worker
+    /// about a tenth of its CPU, encoding complete_jobs' id arrays: perf.)
     static func encode(_ elements: [String?]) -> String {
-        var out = "{"
+        var out: [UInt8] = []
+        out.reserveCapacity(2 + elements.reduce(0) { $0 + ($1?.utf8.count ?? 4) + 3 })
+        out.append(UInt8(ascii: "{"))
         for (i, element) in elements.enumerated() {
-            if i > 0 { out += "," }
-            guard let element else { out += "NULL"; continue }
-            out += "\""
-            for ch in element {
-                if ch == "\"" || ch == "\\" { out += "\\" }
-                out.append(ch)
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            guard let element else { out.append(contentsOf: "NULL".utf8); continue }
+            out.append(UInt8(ascii: "\""))
+            for byte in element.utf8 {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
+                out.append(byte)
             }
-            out += "\""
+            out.append(UInt8(ascii: "\""))
         }
-        return out + "}"
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Parses a one-dimensional array literal as the server prints it.

@@ -34,7 +34,7 @@ final class Ledger: Sendable {
         var counters = Counters()
     }
 
-    private let state = Mutex(State())
+    private let state = SpinningLock(State())
 
     /// Reserves up to `limit` free slots of `capacity` before a claim, so several claimer threads
     /// never hold more than `capacity` jobs together. Returns 0 when fewer than `minimum` are free.
@@ -92,7 +92,7 @@ final class Ledger: Sendable {
                 s.counters.perQueueProcessed[queue, default: 0] += 1
             case let .failed(failure):
                 s.failures.append(JobFailure(
-                    id: UUID(uuidString: id) ?? UUID(), message: failure.message, errorType: failure.errorType,
+                    id: UUID(postgresText: id) ?? UUID(), message: failure.message, errorType: failure.errorType,
                     details: JSONText(failure.detailsJSON), retryable: failure.retryable,
                     retryAfterSeconds: failure.retryAfterSeconds))
                 s.counters.failed += 1

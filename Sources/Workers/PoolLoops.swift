@@ -36,7 +36,7 @@ extension WorkerPool {
                     }
                     if let probeQueue { unclaimedProbes.remove(probeQueue) }
                     let jobs = rows.map {
-                        WorkerJob(id: $0.id.uuidString.lowercased(), queue: $0.queue, type: $0.jobType,
+                        WorkerJob(id: $0.id.postgresText, queue: $0.queue, type: $0.jobType,
                                   payload: $0.payload.raw, attemptCount: $0.attemptCount,
                                   maxAttempts: $0.maxAttempts, priority: $0.priority)
                     }
@@ -181,7 +181,7 @@ extension WorkerPool {
                     }
                     try store.fail(worker: id, failures)
                 }
-                ledger.forget(completions.map(\.id) + failures.map { $0.id.uuidString.lowercased() })
+                ledger.forget(completions.map(\.id) + failures.map(\.id.postgresText))
                 fetchWake.fire()  // written results free room under maxUnwrittenResults
             } catch {
                 // Not dropped: the same results are written on the next try (complete_jobs is
@@ -341,4 +341,4 @@ extension WorkerPool {
 
 /// Job ids travel as text inside the pool (handlers put them in HTTP bodies and environments);
 /// the store takes UUIDs. Every id came from claim_jobs, so none fails to parse.
-func uuids(_ ids: [String]) -> [UUID] { ids.compactMap(UUID.init(uuidString:)) }
+func uuids(_ ids: [String]) -> [UUID] { ids.compactMap(UUID.init(postgresText:)) }

@@ -1,5 +1,41 @@
 import Foundation
+import Glibc
 import Synchronization
+
+/// A mutex for state that hundreds of executor threads touch once or twice per job (the ledger,
+/// the pool's shared state). Same shape as `Mutex.withLock`, different lock underneath.
+///
+/// `Synchronization.Mutex` is a priority-inheritance futex on Linux: under contention every
+/// unlock hands the lock to a sleeping waiter, which must be scheduled before anyone can go on,
+/// so 400 executors finishing no-op jobs formed a convoy (perf: a third of the worker's samples
+/// in `Mutex._lockSlow`, most of the rest in futex wake-ups and context switches, and about
+/// 57 µs of worker CPU per job). glibc's adaptive mutex spins briefly before sleeping and lets a
+/// running thread take a released lock, which is what short critical sections want.
+final class SpinningLock<Value>: @unchecked Sendable {  // `value` guarded by `mutex`
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private var value: Value
+
+    init(_ value: Value) {
+        self.value = value
+        mutex = .allocate(capacity: 1)
+        var attributes = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attributes)
+        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_ADAPTIVE_NP))
+        pthread_mutex_init(mutex, &attributes)
+        pthread_mutexattr_destroy(&attributes)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body(&value)
+    }
+}
 
 /// A wake-up flag threads can wait on with a timeout. Firing while nobody waits is remembered,
 /// so a notification that arrives during a claim makes the next wait return at once.
@@ -52,24 +88,28 @@ final class WakeSignal: @unchecked Sendable {  // `fired`/`closed` guarded by `c
 
 /// Claimed jobs waiting for an executor thread. FIFO, so claim order (priority) is kept.
 ///
-/// Wake-ups are chained: push wakes one idle executor, and an executor that takes a job wakes
-/// the next while jobs and idle executors remain. A broadcast per batch woke every idle executor
-/// (hundreds) from the fetcher's thread, which then spent most of its time in futex calls
-/// instead of claiming (perf); with a chain the fetcher pays one wake-up per batch, the wake-ups
-/// are spread over the executors, and an executor that finishes quickly takes the next job
-/// itself instead of another thread being woken for it.
+/// At most one wake-up is in flight: push, or an executor that takes a job while more wait,
+/// wakes one idle executor only when no other woken executor is still on its way (`wakeToken`).
+/// That executor takes a job and passes the token on if jobs remain, so a batch reaches as many
+/// idle executors as it needs, one wake-up latency apart, while executors coming back from a
+/// short job take the next one without anybody being woken for it.
+///
+/// Before, every pop that left jobs behind woke another executor and the fetcher broadcast to
+/// every idle one (hundreds): with short jobs most of the pool's CPU went to futex wake-ups and
+/// context switches (perf; about two context switches per no-op job with a wake per pop).
 final class WorkQueue: @unchecked Sendable {  // all state guarded by `condition`
     private let condition = NSCondition()
     private var items: [WorkerJob] = []
     private var head = 0
     private var closed = false
     private var idle = 0  // executors blocked in pop()
+    private var wakeToken = false  // an idle executor was signalled and has not taken a job yet
 
     func push(_ jobs: [WorkerJob]) {
         guard !jobs.isEmpty else { return }
         condition.lock()
         items.append(contentsOf: jobs)
-        if idle > 0 { condition.signal() }
+        wakeOneIfNeeded()
         condition.unlock()
     }
 
@@ -79,15 +119,23 @@ final class WorkQueue: @unchecked Sendable {  // all state guarded by `condition
         defer { condition.unlock() }
         while head == items.count && !closed {
             idle += 1
-            condition.wait()
+            while !wakeToken && !closed { condition.wait() }  // spurious wake-ups wait again
+            wakeToken = false
             idle -= 1
         }
         guard head < items.count else { return nil }
         let job = items[head]
         head += 1
         if head > 1024 && head * 2 > items.count { items.removeFirst(head); head = 0 }
-        if head < items.count && idle > 0 { condition.signal() }  // more work: wake the next executor
+        wakeOneIfNeeded()
         return job
+    }
+
+    /// Caller holds the lock.
+    private func wakeOneIfNeeded() {
+        guard head < items.count, idle > 0, !wakeToken else { return }
+        wakeToken = true
+        condition.signal()
     }
 
     /// Takes every job not yet started (shutdown releases them without running them).

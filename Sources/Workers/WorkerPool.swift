@@ -42,7 +42,7 @@ public final class WorkerPool: Sendable {
         var breakerWrites: [String: CircuitBreaker] = [:]
         var stopRequested = false
     }
-    let shared = Mutex(Shared())
+    let shared = SpinningLock(Shared())
 
     public init(configuration: WorkerPoolConfiguration) {
         self.configuration = configuration

@@ -20,4 +20,18 @@ import Testing
         #expect(try PostgresArrayLiteral.decode("[0:1]={x,y}") == ["x", "y"])
         #expect(throws: PostgresError.self) { try PostgresArrayLiteral.decode("not an array") }
     }
+
+    @Test func uuidTextMatchesFoundationAndRefusesOtherForms() throws {
+        for _ in 0..<200 {
+            let id = UUID()
+            #expect(id.postgresText == id.uuidString.lowercased())
+            #expect(UUID(postgresText: id.postgresText) == id)
+            #expect(UUID(postgresText: id.uuidString) == id)  // upper case too
+        }
+        let text = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+        for bad in ["", "garbage", String(text.dropLast()), text + "0", text.replacingOccurrences(of: "-", with: ""),
+                    "{\(text)}", text.replacingOccurrences(of: "f", with: "g"), " " + text.dropFirst()] {
+            #expect(UUID(postgresText: bad) == nil, "\(bad)")
+        }
+    }
 }

@@ -61,7 +61,7 @@ import Testing
     @Test func arraysRoundTripIncludingAwkwardElementsAndNulls() throws {
         try TestDatabase.with(migrated: false) { db in
             let conn = try db.connect()
-            let words = ["plain", "with,comma", "with \"quote\"", "{brace}", "back\\slash", "NULL", ""]
+            let words = ["plain", "with,comma", "with \"quote\"", "{brace}", "back\\slash", "NULL", "", "ação 🚀 漢字 \\\""]
             let back: [String] = try conn.query("SELECT \(words)::text[]").scalar()
             #expect(back == words)
             let ids = [UUID(), UUID()]
