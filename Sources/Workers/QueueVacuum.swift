@@ -20,13 +20,11 @@ import QueueStore
 /// Roles that may not VACUUM the table (queuetop_worker, which owns nothing) leave it to
 /// autovacuum; the thread then ends.
 ///
-/// Off by default (`--vacuum-after 0`). First because with it on in every pool, the chaos test's
-/// pickup after a PostgreSQL restart (ChaosTests.postgresRestartedFastAndImmediateLosesNoJob)
-/// took 7 s instead of < 0.3 s in 2 of 2 full-suite runs; after the pool stopped wasting CPU on
-/// lock convoys and wake-ups (Sync.swift) the whole suite passed with it on (1 run, and the chaos
-/// suite alone 2 of 2), so that cause is unconfirmed. It stays opt-in because every VACUUM with
-/// index cleanup reads each of job_queue's indexes in full: cheap on a queue-sized table, heavy
-/// I/O as a default on a table that keeps millions of finished rows.
+/// Off by default (`--vacuum-after 0`): every VACUUM with index cleanup reads each of
+/// job_queue's indexes in full, cheap on a queue-sized table, heavy I/O as a default on a table
+/// that keeps millions of finished rows. (A chaos-test failure once blamed on it — slow pickup
+/// after a PostgreSQL restart — came back with it off: it was the other worker's circuit breaker
+/// still open; ChaosTests now waits for the shared breaker row to close.)
 extension WorkerPool {
     func vacuumLoop() {
         let every = configuration.vacuumAfterClaims

@@ -165,12 +165,22 @@ struct ChaosTests {
         // Re-LISTENed: a job enqueued now is claimed through NOTIFY, not the next poll
         // (claim delay measured by the database: started_at - created_at).
         // Connection errors during the outage may have opened the queue's circuit breaker (by
-        // design: retryable failures); one job closes it after its cool-down, then measure.
-        let warmUp = try JobStore(connection: conn).enqueue(NewJob(queue: "restart", type: "ledger",
-                                                                   payload: JSONText("{\"k\":\"warm-up\"}"))).id
-        #expect(try PoolFixture.eventually(timeout: 90) {
-            try PoolFixture.count(conn, "SELECT count(*)::int FROM job_queue WHERE id = \(warmUp) AND status = 'completed'") == 1
-        })
+        // design: retryable failures), in each worker at its own moment, and a worker honours an
+        // open breaker written by the other: after one worker's probe job closed its breaker,
+        // the other's could still hold the queue for the rest of its cool-down (a CI run measured
+        // 6 s pickups that way). So: warm-up jobs until the shared breaker row says closed, then a
+        // maintenance tick for every worker to adopt it, then measure.
+        var warmUps = 0
+        #expect(try PoolFixture.eventually(timeout: 120) {
+            warmUps += 1
+            let warmUp = try JobStore(connection: conn).enqueue(NewJob(queue: "restart", type: "ledger",
+                                                                       payload: JSONText("{\"k\":\"warm-up-\(warmUps)\"}"))).id
+            guard try PoolFixture.eventually(timeout: 60, {
+                try PoolFixture.count(conn, "SELECT count(*)::int FROM job_queue WHERE id = \(warmUp) AND status = 'completed'") == 1
+            }) else { return false }
+            return try PoolFixture.count(conn, "SELECT count(*)::int FROM circuit_breakers WHERE queue = 'restart' AND state <> 'closed'") == 0
+        }, "the queue's circuit breaker never closed after the restarts")
+        Thread.sleep(forTimeInterval: 2)
         var delays: [Double] = []
         for i in 0..<5 {
             let id = try JobStore(connection: conn).enqueue(NewJob(queue: "restart", type: "ledger",
