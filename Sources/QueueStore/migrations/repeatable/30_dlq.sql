@@ -1,0 +1,172 @@
+-- The dead-letter queue: requeue and delete, one job, marked jobs, or a filter in short batches.
+-- Every action writes its audit row.
+--
+-- Repeatable (docs/SQL_LAYOUT.md): the one definition of each object below. All repeatable
+-- files run in name order, in one transaction, with search_path = <schema>, pg_temp; bodies name
+-- no schema. SECURITY DEFINER, each function's search_path and every grant are set by
+-- 90_privileges.sql, which runs last. A change CREATE OR REPLACE cannot make (a new return type,
+-- a dropped argument, a view losing a column) needs a versioned migration that drops the object.
+
+-- Moves the given dead_letter jobs back to pending, due now. A job whose dedup key is held by an
+-- active job stays in the DLQ (the active job already does its work); of two dead jobs with the
+-- same key in one call, only the older is requeued. Returns the queues of the requeued jobs.
+create or replace function _requeue_dlq(ids uuid[], reset_attempts boolean) returns setof text
+language sql volatile as $$
+  with target as (
+    select j.id from job_queue j
+    where j.id = any(ids) and j.status = 'dead_letter'
+      and (j.dedup_key is null or not exists (
+            select 1 from job_queue a
+            where a.queue = j.queue and a.dedup_key = j.dedup_key
+              and (a.status in ('pending', 'processing')
+                   or (a.status = 'dead_letter' and a.id < j.id and a.id = any(ids)))))
+    for update of j
+  )
+  update job_queue j
+  set status = 'pending', run_at = now(), next_retry_at = null, locked_by = null, heartbeat_at = null,
+      attempt_count = case when coalesce(reset_attempts, true) then 0 else j.attempt_count end
+  from target t
+  where j.id = t.id
+  returning j.queue
+$$;
+
+-- Seed API: requeues one dead_letter job (reset_attempts: start counting attempts again).
+-- Refuses, with the reason, an unknown id, a job in another status, or a dedup conflict.
+create or replace function requeue_dlq_job(job_id uuid, reset_attempts boolean default true) returns boolean
+language plpgsql volatile as $$
+declare v_job job_queue; v_holder uuid; v_queue text;
+begin
+  select * into v_job from job_queue j where j.id = requeue_dlq_job.job_id for update;
+  if not found then
+    raise exception 'unknown job %', job_id using errcode = 'P0002';
+  end if;
+  if v_job.status <> 'dead_letter' then
+    raise exception 'job % is %, not dead_letter; only dead-letter jobs can be requeued', job_id, v_job.status
+      using errcode = '55000';
+  end if;
+  if v_job.dedup_key is not null then
+    select a.id into v_holder from job_queue a
+    where a.queue = v_job.queue and a.dedup_key = v_job.dedup_key and a.status in ('pending', 'processing');
+    if found then
+      raise exception 'job % has dedup key "%", already held by active job %', job_id, v_job.dedup_key, v_holder
+        using errcode = '55000', hint = 'Let that job finish, or delete this one from the DLQ.';
+    end if;
+  end if;
+  select q into v_queue from _requeue_dlq(array[job_id], reset_attempts) q;
+  perform pg_notify('queuetop_jobs', v_queue);
+  perform record_audit('dlq.requeue',
+    jsonb_build_object('ids', jsonb_build_array(job_id), 'reset_attempts', reset_attempts), 1);
+  return true;
+end $$;
+
+-- Requeues marked jobs; ids that are no longer dead_letter are skipped. Returns the count.
+create or replace function requeue_dlq_jobs(ids uuid[], reset_attempts boolean default true) returns int
+language plpgsql volatile as $$
+declare v_queues text[]; n int;
+begin
+  perform _check_batch_size(cardinality(ids), 'number of ids');
+  select count(*), array_agg(distinct q) into n, v_queues from _requeue_dlq(ids, reset_attempts) q;
+  perform pg_notify('queuetop_jobs', x.q) from unnest(v_queues) x(q);
+  perform record_audit('dlq.requeue', _audit_ids(ids) || jsonb_build_object('reset_attempts', reset_attempts), n);
+  return n;
+end $$;
+
+-- One short batch of a bulk requeue: up to batch_size dead_letter jobs of `queue` (null = all)
+-- and `error_type` (null = all) whose last error is at or before as_of (null = now), so the
+-- operator requeues what they previewed and not the failures that arrive meanwhile. Rows locked
+-- by someone else are skipped. The client calls again until it returns 0 (or CALL requeue_dlq).
+-- audit_id: a row from record_audit('dlq.requeue', …) to add this batch's count to; null = this
+-- call gets its own audit row.
+create or replace function requeue_dlq_batch(queue text, error_type text, reset_attempts boolean,
+                                             as_of timestamptz, batch_size int, audit_id bigint default null)
+returns int
+language plpgsql volatile as $$
+declare
+  p_queue text := requeue_dlq_batch.queue;
+  p_type text := requeue_dlq_batch.error_type;
+  p_as_of timestamptz := coalesce(requeue_dlq_batch.as_of, now());
+  v_ids uuid[]; v_queues text[]; n int;
+begin
+  perform _check_batch_size(batch_size, 'batch_size');
+  if p_queue is not null then perform _require_queue(p_queue); end if;
+  select array_agg(c.id) into v_ids from (
+    select j.id from job_queue j
+    where j.status = 'dead_letter'
+      and (p_queue is null or j.queue = p_queue)
+      and (p_type is null or j.error_type = p_type)
+      and coalesce(j.last_error_at, j.created_at) <= p_as_of
+      and (j.dedup_key is null or not exists (
+            select 1 from job_queue a where a.queue = j.queue and a.dedup_key = j.dedup_key
+              and a.status in ('pending', 'processing')))
+    limit batch_size
+    for update of j skip locked
+  ) c;
+  select count(*), array_agg(distinct q) into n, v_queues
+  from _requeue_dlq(coalesce(v_ids, '{}'), reset_attempts) q;
+  perform pg_notify('queuetop_jobs', x.q) from unnest(v_queues) x(q);
+  perform _audit_add(audit_id, 'dlq.requeue',
+    jsonb_build_object('queue', p_queue, 'error_type', p_type, 'as_of', p_as_of,
+                       'reset_attempts', reset_attempts), n);
+  return n;
+end $$;
+
+-- For psql users: the whole bulk requeue, committing after every batch so no lock is held for
+-- long. One audit row for the whole action. `CALL requeue_dlq('emails', 'smtp_error');`
+create or replace procedure requeue_dlq(queue text default null, error_type text default null,
+                                        reset_attempts boolean default true, as_of timestamptz default null,
+                                        batch_size int default 1000, inout requeued bigint default 0)
+language plpgsql as $$
+declare v_audit bigint; v_as_of timestamptz := coalesce(as_of, now()); n int;
+begin
+  perform _check_batch_size(batch_size, 'batch_size');
+  if queue is not null then perform _require_queue(queue); end if;
+  requeued := 0;
+  v_audit := record_audit('dlq.requeue', jsonb_build_object('queue', queue, 'error_type', error_type,
+                          'as_of', v_as_of, 'reset_attempts', reset_attempts), 0);
+  loop
+    n := requeue_dlq_batch(queue, error_type, reset_attempts, v_as_of, batch_size, v_audit);
+    requeued := requeued + n;
+    commit;
+    exit when n = 0;
+  end loop;
+end $$;
+
+-- Deletes the given dead_letter jobs (other ids are skipped). Returns the count.
+create or replace function delete_dlq_jobs(ids uuid[]) returns int
+language plpgsql volatile as $$
+declare n int;
+begin
+  perform _check_batch_size(cardinality(ids), 'number of ids');
+  delete from job_queue j where j.id = any(delete_dlq_jobs.ids) and j.status = 'dead_letter';
+  get diagnostics n = row_count;
+  perform record_audit('dlq.delete', _audit_ids(ids), n);
+  return n;
+end $$;
+
+-- One short batch of a bulk DLQ delete; same filter, as_of and audit_id rules as requeue_dlq_batch.
+create or replace function delete_dlq_batch(queue text, error_type text, as_of timestamptz, batch_size int,
+                                            audit_id bigint default null)
+returns int
+language plpgsql volatile as $$
+declare
+  p_queue text := delete_dlq_batch.queue;
+  p_type text := delete_dlq_batch.error_type;
+  p_as_of timestamptz := coalesce(delete_dlq_batch.as_of, now());
+  n int;
+begin
+  perform _check_batch_size(batch_size, 'batch_size');
+  if p_queue is not null then perform _require_queue(p_queue); end if;
+  with c as (
+    select j.id from job_queue j
+    where j.status = 'dead_letter' and (p_queue is null or j.queue = p_queue)
+      and (p_type is null or j.error_type = p_type)
+      and coalesce(j.last_error_at, j.created_at) <= p_as_of
+    limit batch_size
+    for update of j skip locked
+  )
+  delete from job_queue j using c where j.id = c.id;
+  get diagnostics n = row_count;
+  perform _audit_add(audit_id, 'dlq.delete',
+    jsonb_build_object('queue', p_queue, 'error_type', p_type, 'as_of', p_as_of), n);
+  return n;
+end $$;

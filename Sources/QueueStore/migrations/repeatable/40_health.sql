@@ -1,0 +1,718 @@
+-- Queue health: counters and rollups whose read cost does not grow with job_queue
+-- (docs/HEALTH.md: the design, the latency error bound and the measured refresh times).
+--
+-- Write path: statement-level triggers on job_queue read the transition tables and INSERT deltas
+-- into insert-only tables (no UPDATE, so no hot row and no lock for workers to queue on, even
+-- while their commit waits for the WAL flush). Fold path: health_fold() (one folder at a time,
+-- pg_try_advisory_xact_lock) moves the deltas into the per-queue tables with sorted upserts.
+-- Read path: folded rows UNION ALL unfolded deltas, so every figure is exact at any moment,
+-- folded or not. health_prune, health_fold, health_rebuild and queue_health_snapshot run as the
+-- owner (90_privileges.sql): they write the rollups, which no role may write directly.
+--
+-- Repeatable (docs/SQL_LAYOUT.md): the one definition of each object below. All repeatable
+-- files run in name order, in one transaction, with search_path = <schema>, pg_temp; bodies name
+-- no schema. SECURITY DEFINER, each function's search_path and every grant are set by
+-- 90_privileges.sql, which runs last. A change CREATE OR REPLACE cannot make (a new return type,
+-- a dropped argument, a view losing a column) needs a versioned migration that drops the object.
+
+-- =============================================================================================
+-- Latency buckets
+
+-- Bucket b >= 0 holds [1.1^b, 1.1^(b+1)) ms; bucket -1 holds 0 ms (and clamps negatives).
+-- Reporting the geometric midpoint 1.1^(b+0.5) is off by at most sqrt(1.1) - 1 = 4.881 % for
+-- any value in the bucket; health_bucket_value() also clamps it into the integers the bucket can
+-- hold, which only moves it closer (a bucket holding one integer reports it exactly).
+create or replace function health_bucket(ms int) RETURNS smallint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN ms IS NULL THEN NULL
+                WHEN ms <= 0 THEN -1
+                ELSE floor(ln(ms) / ln(1.1))::smallint END
+$$;
+
+create or replace function health_bucket_value(bucket smallint) RETURNS float8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN bucket < 0 THEN 0::float8
+                ELSE greatest(ceil(power(1.1::float8, bucket)),
+                              least(power(1.1::float8, bucket + 0.5),
+                                    ceil(power(1.1::float8, bucket + 1)) - 1)) END
+$$;
+
+-- The stated bound, in one place, so views and the snapshot quote the same figure.
+create or replace function health_latency_relative_error() RETURNS float8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT sqrt(1.1::float8) - 1 $$;
+
+-- RFC 3339 in UTC, second precision: the one timestamp format of the snapshot.
+create or replace function health_ts(t timestamptz) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+$$;
+
+-- =============================================================================================
+-- Write path
+
+-- Records the events of one statement. A completion is a row entering 'completed'; a failed
+-- attempt is a row whose last_error_at moved (fail_job/fail_jobs) or that entered failed or
+-- dead_letter by other means; a dead-lettering is a row entering 'dead_letter'. Events are dated
+-- by completed_at / last_error_at, so back-dated rows land in the right minute.
+create or replace function health_record_changes(changes health_change[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    -- Counters, for updates (inserts and deletes count straight from their transition table).
+    INSERT INTO queue_count_deltas (queue, status, delta)
+    SELECT x.queue, x.status, sum(x.d)
+    FROM (SELECT c.queue, c.status, 1 AS d FROM unnest(changes) c WHERE c.old_status IS NOT NULL
+          UNION ALL
+          SELECT c.old_queue, c.old_status, -1 FROM unnest(changes) c WHERE c.old_status IS NOT NULL) x
+    GROUP BY 1, 2
+    HAVING sum(x.d) <> 0;
+
+    IF NOT EXISTS (SELECT 1 FROM unnest(changes) c WHERE c.completed OR c.failed OR c.dead_lettered) THEN
+        RETURN;   -- claims, releases, requeues, cancels: counts only
+    END IF;
+    WITH e AS (
+        SELECT c.queue, date_trunc('minute', c.at) AS minute, c.completed, c.failed, c.dead_lettered,
+               greatest(c.ms, 0) AS ms
+        FROM unnest(changes) c
+        WHERE c.completed OR c.failed OR c.dead_lettered
+    ), b AS (
+        SELECT queue, minute, health_bucket(ms) AS bucket, count(*)::int AS n
+        FROM e WHERE completed AND ms IS NOT NULL
+        GROUP BY 1, 2, 3
+    ), h AS (
+        SELECT queue, minute, array_agg(bucket ORDER BY bucket) AS buckets, array_agg(n ORDER BY bucket) AS counts
+        FROM b GROUP BY 1, 2
+    ), s AS (
+        SELECT queue, minute,
+               count(*) FILTER (WHERE completed) AS completed,
+               count(*) FILTER (WHERE failed) AS failed,
+               count(*) FILTER (WHERE dead_lettered) AS dead_lettered,
+               count(ms) FILTER (WHERE completed) AS ms_count,
+               coalesce(sum(ms) FILTER (WHERE completed), 0) AS sum_ms,
+               max(ms) FILTER (WHERE completed) AS max_ms
+        FROM e GROUP BY 1, 2
+    )
+    INSERT INTO queue_event_deltas
+        (queue, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms, lat_buckets, lat_counts)
+    SELECT s.queue, s.minute, s.completed, s.failed, s.dead_lettered, s.ms_count, s.sum_ms, s.max_ms,
+           coalesce(h.buckets, '{}'), coalesce(h.counts, '{}')
+    FROM s LEFT JOIN h USING (queue, minute);
+
+    INSERT INTO queue_error_deltas (queue, hour, error_type, count, last_seen, sample_message)
+    SELECT c.queue, date_trunc('hour', c.at, 'UTC'), coalesce(c.error_type, 'unknown'), count(*),
+           max(c.at), (array_agg(c.error_message ORDER BY c.at DESC))[1]
+    FROM unnest(changes) c
+    WHERE c.failed
+    GROUP BY 1, 2, 3;
+END $$;
+
+-- Runs after every INSERT, UPDATE and DELETE statement on job_queue (each claim, completion,
+-- failure and heartbeat batch of a worker) and turns its transition tables into deltas.
+-- Counters come straight from the transition tables: +1 per new (queue, status), -1 per old
+-- one; a row whose queue and status did not change adds +1 and -1 to the same counter. The
+-- per-row join of new_rows to old_rows runs only when a new row can carry an event (completed,
+-- failed or dead-lettered, or an error recorded), and passes just those rows, without
+-- old_status, so health_record_changes records their events and adds no counter twice. A claim
+-- only moves counters: building one health_change per claimed row cost ~17 % of the raw claim +
+-- complete limit (pgbench, batch 100; docs/BENCHMARKS.md).
+--
+-- enable_nestloop is off while it runs: PL/pgSQL plans the join once per session and keeps the
+-- plan (it has no parameters, so it is never re-planned for the size of the transition tables).
+-- A worker's first UPDATE usually touches no row or one, so a cached nested loop then compared
+-- n × n rows for every batch of n jobs (200 jobs: 40,000 row pairs, ~10 ms, against ~0.25 ms
+-- hashed). With nested loops off, whatever plan it caches is linear in the batch. The setting
+-- applies only while the trigger (and health_record_changes, which it calls) runs; the
+-- statement that fired it is already planned.
+--
+-- Not SECURITY DEFINER: it runs as whoever runs the statement, which for workers is the
+-- claim/complete functions' owner.
+create or replace function health_job_queue_trigger() returns trigger
+language plpgsql
+set enable_nestloop = off
+as $$
+DECLARE
+    changes health_change[];
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO queue_count_deltas (queue, status, delta)
+        SELECT queue, status, count(*) FROM new_rows GROUP BY 1, 2;
+        changes := ARRAY(
+            SELECT ROW(n.queue, n.status, NULL, NULL, n.status = 'completed', n.status IN ('failed', 'dead_letter'),
+                       n.status = 'dead_letter',
+                       CASE WHEN n.status = 'completed' THEN coalesce(n.completed_at, now())
+                            ELSE coalesce(n.last_error_at, now()) END,
+                       n.processing_time_ms, n.error_type, n.error_message)::health_change
+            FROM new_rows n
+            WHERE n.status IN ('completed', 'failed', 'dead_letter'));
+    ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO queue_count_deltas (queue, status, delta)
+        SELECT x.queue, x.status, sum(x.d)
+        FROM (SELECT n.queue, n.status, 1 AS d FROM new_rows n
+              UNION ALL
+              SELECT o.queue, o.status, -1 FROM old_rows o) x
+        GROUP BY 1, 2
+        HAVING sum(x.d) <> 0;
+        -- Events: only a row that is now completed, failed or dead-lettered, or that has an
+        -- error recorded, can carry one. Claims, heartbeats and releases stop here.
+        IF EXISTS (SELECT 1 FROM new_rows n
+                   WHERE n.status IN ('completed', 'failed', 'dead_letter') OR n.last_error_at IS NOT NULL) THEN
+            changes := ARRAY(
+                SELECT ROW(n.queue, n.status, NULL, NULL, c.completed, c.failed,
+                           n.status = 'dead_letter' AND o.status <> 'dead_letter',
+                           CASE WHEN c.completed THEN coalesce(n.completed_at, now())
+                                ELSE coalesce(n.last_error_at, now()) END,
+                           n.processing_time_ms, n.error_type, n.error_message)::health_change
+                FROM new_rows n
+                JOIN old_rows o ON o.id = n.id
+                CROSS JOIN LATERAL (SELECT
+                    n.status = 'completed' AND o.status <> 'completed' AS completed,
+                    (n.last_error_at IS NOT NULL AND n.last_error_at IS DISTINCT FROM o.last_error_at)
+                      OR (n.status IN ('failed', 'dead_letter') AND o.status NOT IN ('failed', 'dead_letter'))
+                      AS failed) c
+                WHERE c.completed OR c.failed OR (n.status = 'dead_letter' AND o.status <> 'dead_letter'));
+        END IF;
+    ELSE
+        -- Deletes (retention, operator deletes) change counts only; they are not events.
+        INSERT INTO queue_count_deltas (queue, status, delta)
+        SELECT queue, status, -count(*) FROM old_rows GROUP BY 1, 2;
+    END IF;
+    IF cardinality(changes) > 0 THEN
+        PERFORM health_record_changes(changes);
+    END IF;
+    RETURN NULL;
+END $$;
+
+-- Transition tables allow one event per trigger, hence three triggers on one function.
+create or replace trigger job_queue_health_insert AFTER INSERT ON job_queue
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION health_job_queue_trigger();
+
+create or replace trigger job_queue_health_update AFTER UPDATE ON job_queue
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION health_job_queue_trigger();
+
+create or replace trigger job_queue_health_delete AFTER DELETE ON job_queue
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION health_job_queue_trigger();
+
+-- TRUNCATE holds ACCESS EXCLUSIVE on job_queue, so no writer can race this reset.
+create or replace function health_job_queue_truncated() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM queue_count_deltas;
+    DELETE FROM queue_counts;
+    RETURN NULL;
+END $$;
+
+create or replace trigger job_queue_health_truncate AFTER TRUNCATE ON job_queue
+    FOR EACH STATEMENT EXECUTE FUNCTION health_job_queue_truncated();
+
+-- =============================================================================================
+-- Fold path
+
+-- Deletes prune rollups older than health_settings.retention (default 7 days). health_fold()
+-- calls it every 10 minutes; call it yourself to prune now or with another age.
+create or replace function health_prune(older_than interval DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    cutoff timestamptz;
+    n bigint := 0;
+    k bigint;
+BEGIN
+    -- Never a minute of the rolling hour: the fold subtracts those rows when they leave it.
+    SELECT least(now() - coalesce(older_than, retention), window_start) INTO cutoff FROM health_settings;
+    DELETE FROM queue_stats_minute WHERE minute < cutoff;   GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
+    DELETE FROM queue_latency_minute WHERE minute < cutoff; GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
+    DELETE FROM queue_stats_hour WHERE hour < cutoff;       GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
+    DELETE FROM queue_errors_hour WHERE hour < cutoff;      GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
+    UPDATE health_settings SET last_pruned_at = now();
+    RETURN n;
+END $$;
+
+-- Moves every committed delta into the rollups. Only one session folds at a time; the others
+-- return false at once (their reads stay exact: they add the unfolded deltas). Upserts go in key
+-- order, so a fold never deadlocks with anything that writes the rollups in the same order.
+create or replace function health_fold() RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+    new_start timestamptz := date_trunc('minute', now()) - interval '59 minutes';
+    old_start timestamptz;
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(hashtext('queuetop.health_fold')) THEN
+        RETURN false;
+    END IF;
+
+    WITH d AS (DELETE FROM queue_count_deltas RETURNING queue, status, delta)
+    INSERT INTO queue_counts AS c (queue, status, n)
+    SELECT queue, status, sum(delta) FROM d GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (queue, status) DO UPDATE SET n = c.n + EXCLUDED.n;
+
+    -- Slide the rolling hour: subtract the folded minutes that left it.
+    SELECT window_start INTO old_start FROM health_settings;
+    IF new_start > old_start THEN
+        UPDATE queue_latency_recent r SET count = r.count - m.n
+        FROM (SELECT queue, bucket, sum(count) AS n FROM queue_latency_minute
+              WHERE minute >= old_start AND minute < new_start GROUP BY 1, 2) m
+        WHERE r.queue = m.queue AND r.bucket = m.bucket;
+        DELETE FROM queue_latency_recent WHERE count <= 0;
+        UPDATE health_settings SET window_start = new_start;
+    END IF;
+
+    -- One statement: every data-modifying CTE runs to completion, each reading the same deletes.
+    WITH d AS (DELETE FROM queue_event_deltas RETURNING *),
+    recent AS (
+        INSERT INTO queue_latency_recent AS t (queue, bucket, count)
+        SELECT d.queue, u.bucket, sum(u.n)
+        FROM d, unnest(d.lat_buckets, d.lat_counts) AS u(bucket, n)
+        WHERE d.minute >= greatest(new_start, old_start)
+        GROUP BY 1, 2 ORDER BY 1, 2
+        ON CONFLICT (queue, bucket) DO UPDATE SET count = t.count + EXCLUDED.count
+        RETURNING 1
+    ),
+    by_minute AS (
+        INSERT INTO queue_stats_minute AS t (queue, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms)
+        SELECT queue, minute, sum(completed), sum(failed), sum(dead_lettered), sum(ms_count), sum(sum_ms), max(max_ms)
+        FROM d GROUP BY 1, 2 ORDER BY 1, 2
+        ON CONFLICT (queue, minute) DO UPDATE SET
+            completed = t.completed + EXCLUDED.completed, failed = t.failed + EXCLUDED.failed,
+            dead_lettered = t.dead_lettered + EXCLUDED.dead_lettered, ms_count = t.ms_count + EXCLUDED.ms_count,
+            sum_ms = t.sum_ms + EXCLUDED.sum_ms, max_ms = greatest(t.max_ms, EXCLUDED.max_ms)
+        RETURNING 1
+    ), by_hour AS (
+        INSERT INTO queue_stats_hour AS t (queue, hour, completed, failed, dead_lettered, ms_count, sum_ms, max_ms)
+        SELECT queue, date_trunc('hour', minute, 'UTC'), sum(completed), sum(failed), sum(dead_lettered),
+               sum(ms_count), sum(sum_ms), max(max_ms)
+        FROM d GROUP BY 1, 2 ORDER BY 1, 2
+        ON CONFLICT (queue, hour) DO UPDATE SET
+            completed = t.completed + EXCLUDED.completed, failed = t.failed + EXCLUDED.failed,
+            dead_lettered = t.dead_lettered + EXCLUDED.dead_lettered, ms_count = t.ms_count + EXCLUDED.ms_count,
+            sum_ms = t.sum_ms + EXCLUDED.sum_ms, max_ms = greatest(t.max_ms, EXCLUDED.max_ms)
+        RETURNING 1
+    )
+    INSERT INTO queue_latency_minute AS t (queue, minute, bucket, count)
+    SELECT d.queue, d.minute, u.bucket, sum(u.n)
+    FROM d, unnest(d.lat_buckets, d.lat_counts) AS u(bucket, n)
+    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+    ON CONFLICT (queue, minute, bucket) DO UPDATE SET count = t.count + EXCLUDED.count;
+
+    WITH d AS (DELETE FROM queue_error_deltas RETURNING *),
+    latest AS (
+        INSERT INTO queue_error_latest AS t (queue, error_type, last_seen, sample_message)
+        SELECT DISTINCT ON (queue, error_type) queue, error_type, last_seen, sample_message
+        FROM d ORDER BY queue, error_type, last_seen DESC
+        ON CONFLICT (queue, error_type) DO UPDATE SET last_seen = EXCLUDED.last_seen, sample_message = EXCLUDED.sample_message
+        WHERE EXCLUDED.last_seen >= t.last_seen
+        RETURNING 1
+    )
+    INSERT INTO queue_errors_hour AS t (queue, hour, error_type, count, last_seen, sample_message)
+    SELECT queue, hour, error_type, sum(count), max(last_seen),
+           (array_agg(sample_message ORDER BY last_seen DESC))[1]
+    FROM d GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+    ON CONFLICT (queue, hour, error_type) DO UPDATE SET
+        count = t.count + EXCLUDED.count,
+        last_seen = greatest(t.last_seen, EXCLUDED.last_seen),
+        sample_message = CASE WHEN EXCLUDED.last_seen >= t.last_seen THEN EXCLUDED.sample_message
+                              ELSE t.sample_message END;
+
+    IF (SELECT last_pruned_at < now() - interval '10 minutes' FROM health_settings) THEN
+        PERFORM health_prune();
+    END IF;
+    RETURN true;
+END $$;
+
+-- Recomputes counters exactly, and the rollups of the retention window as far as raw rows still
+-- show them (a job keeps only its last error, so earlier failed attempts of retried jobs and
+-- pruned jobs are not recoverable). Run once when the health tables were created, and by hand
+-- after bulk loads done with triggers disabled (session_replication_role = replica). Blocks
+-- job_queue writers while it runs. With rollups => false it recomputes the counters only and
+-- keeps the rollups.
+create or replace function health_rebuild(rollups boolean DEFAULT true) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    since timestamptz;
+BEGIN
+    LOCK TABLE job_queue IN SHARE MODE;
+    PERFORM pg_advisory_xact_lock(hashtext('queuetop.health_fold'));
+    SELECT now() - retention INTO since FROM health_settings;
+    DELETE FROM queue_count_deltas; DELETE FROM queue_counts;
+    INSERT INTO queue_counts (queue, status, n)
+    SELECT queue, status, count(*) FROM job_queue GROUP BY 1, 2;
+    IF NOT rollups THEN
+        RETURN;
+    END IF;
+
+    DELETE FROM queue_event_deltas; DELETE FROM queue_error_deltas;
+    DELETE FROM queue_stats_minute; DELETE FROM queue_stats_hour;
+    DELETE FROM queue_latency_minute; DELETE FROM queue_errors_hour;
+    DELETE FROM queue_latency_recent; DELETE FROM queue_error_latest;
+
+    INSERT INTO queue_stats_minute (queue, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms)
+    SELECT queue, minute, sum(c), sum(f), sum(d), sum(mc), sum(ms), max(mx)
+    FROM (SELECT queue, date_trunc('minute', completed_at) AS minute, 1 AS c, 0 AS f, 0 AS d,
+                 (processing_time_ms IS NOT NULL)::int AS mc, coalesce(greatest(processing_time_ms, 0), 0) AS ms,
+                 greatest(processing_time_ms, 0) AS mx
+          FROM job_queue WHERE status = 'completed' AND completed_at >= since
+          UNION ALL
+          SELECT queue, date_trunc('minute', last_error_at), 0, 1, (status = 'dead_letter')::int, 0, 0, NULL
+          FROM job_queue WHERE last_error_at >= since) x
+    GROUP BY 1, 2;
+
+    INSERT INTO queue_stats_hour (queue, hour, completed, failed, dead_lettered, ms_count, sum_ms, max_ms)
+    SELECT queue, date_trunc('hour', minute, 'UTC'), sum(completed), sum(failed), sum(dead_lettered),
+           sum(ms_count), sum(sum_ms), max(max_ms)
+    FROM queue_stats_minute GROUP BY 1, 2;
+
+    INSERT INTO queue_latency_minute (queue, minute, bucket, count)
+    SELECT queue, date_trunc('minute', completed_at), health_bucket(greatest(processing_time_ms, 0)), count(*)
+    FROM job_queue
+    WHERE status = 'completed' AND completed_at >= since AND processing_time_ms IS NOT NULL
+    GROUP BY 1, 2, 3;
+
+    INSERT INTO queue_errors_hour (queue, hour, error_type, count, last_seen, sample_message)
+    SELECT queue, date_trunc('hour', last_error_at, 'UTC'), coalesce(error_type, 'unknown'), count(*),
+           max(last_error_at), (array_agg(error_message ORDER BY last_error_at DESC))[1]
+    FROM job_queue WHERE last_error_at >= since
+    GROUP BY 1, 2, 3;
+
+    INSERT INTO queue_error_latest (queue, error_type, last_seen, sample_message)
+    SELECT DISTINCT ON (queue, error_type) queue, error_type, last_seen, sample_message
+    FROM queue_errors_hour ORDER BY queue, error_type, last_seen DESC;
+
+    UPDATE health_settings SET window_start = date_trunc('minute', now()) - interval '59 minutes';
+    INSERT INTO queue_latency_recent (queue, bucket, count)
+    SELECT queue, bucket, sum(count) FROM queue_latency_minute
+    WHERE minute >= date_trunc('minute', now()) - interval '59 minutes'
+    GROUP BY 1, 2;
+END $$;
+
+-- =============================================================================================
+-- Read path: folded rows + unfolded deltas, so every view is exact whether or not a fold ran
+
+-- Counts per queue and status. Exact (counters, not estimates).
+create or replace view queue_status_counts AS
+SELECT queue, status, sum(n)::bigint AS n
+FROM (SELECT queue, status, n FROM queue_counts
+      UNION ALL SELECT queue, status, delta FROM queue_count_deltas) x
+GROUP BY queue, status;
+
+-- Every retained minute. Quals on queue and minute reach both branches (grouping columns).
+create or replace view queue_stats_minutely AS
+SELECT queue, minute, sum(completed)::bigint AS completed, sum(failed)::bigint AS failed,
+       sum(dead_lettered)::bigint AS dead_lettered, sum(ms_count)::bigint AS ms_count,
+       sum(sum_ms)::bigint AS sum_ms, max(max_ms) AS max_ms
+FROM (SELECT queue, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms FROM queue_stats_minute
+      UNION ALL
+      SELECT queue, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms FROM queue_event_deltas) x
+GROUP BY queue, minute;
+
+-- Every retained UTC hour.
+create or replace view queue_stats_hourly AS
+SELECT queue, hour, sum(completed)::bigint AS completed, sum(failed)::bigint AS failed,
+       sum(dead_lettered)::bigint AS dead_lettered, sum(ms_count)::bigint AS ms_count,
+       sum(sum_ms)::bigint AS sum_ms, max(max_ms) AS max_ms
+FROM (SELECT queue, hour, completed, failed, dead_lettered, ms_count, sum_ms, max_ms FROM queue_stats_hour
+      UNION ALL
+      SELECT queue, date_trunc('hour', minute, 'UTC'), completed, failed, dead_lettered, ms_count, sum_ms, max_ms
+      FROM queue_event_deltas) x
+GROUP BY queue, hour;
+
+create or replace view queue_latency_histogram AS
+SELECT queue, minute, bucket, sum(count)::bigint AS count
+FROM (SELECT queue, minute, bucket, count FROM queue_latency_minute
+      UNION ALL
+      SELECT d.queue, d.minute, u.bucket, u.n FROM queue_event_deltas d, unnest(d.lat_buckets, d.lat_counts) AS u(bucket, n)) x
+GROUP BY queue, minute, bucket;
+
+create or replace view queue_errors_hourly AS
+SELECT queue, hour, error_type, sum(count)::bigint AS count, max(last_seen) AS last_seen,
+       (array_agg(sample_message ORDER BY last_seen DESC))[1] AS sample_message
+FROM (SELECT queue, hour, error_type, count, last_seen, sample_message FROM queue_errors_hour
+      UNION ALL
+      SELECT queue, hour, error_type, count, last_seen, sample_message FROM queue_error_deltas) x
+GROUP BY queue, hour, error_type;
+
+-- Completed and failed per UTC hour over the last 24 h (the current hour and the 23 before).
+create or replace view queue_throughput_hourly AS
+SELECT queue, hour, completed, failed, dead_lettered
+FROM queue_stats_hourly
+WHERE hour >= date_trunc('hour', now(), 'UTC') - interval '23 hours';
+
+-- Error types over the last 24 h: count, last seen and the most recent message.
+-- The sample is the newest message: from the unfolded deltas when they hold a newer one, else
+-- queue_error_latest (kept by the fold). Each table is read once; nothing sorts hour rows.
+create or replace view queue_error_types AS
+SELECT e.queue, e.error_type, e.count, e.last_seen,
+       CASE WHEN d.last_seen >= l.last_seen OR l.last_seen IS NULL THEN d.sample_message
+            ELSE l.sample_message END AS sample_message
+FROM (SELECT queue, error_type, sum(count)::bigint AS count, max(last_seen) AS last_seen
+      FROM (SELECT queue, error_type, count, last_seen FROM queue_errors_hour
+            WHERE hour >= date_trunc('hour', now(), 'UTC') - interval '23 hours'
+            UNION ALL
+            SELECT queue, error_type, count, last_seen FROM queue_error_deltas
+            WHERE hour >= date_trunc('hour', now(), 'UTC') - interval '23 hours') x
+      GROUP BY queue, error_type) e
+LEFT JOIN queue_error_latest l ON l.queue = e.queue AND l.error_type = e.error_type
+LEFT JOIN (SELECT DISTINCT ON (queue, error_type) queue, error_type, last_seen, sample_message
+           FROM queue_error_deltas ORDER BY queue, error_type, last_seen DESC) d
+       ON d.queue = e.queue AND d.error_type = e.error_type;
+
+-- Processing time of the jobs completed since `since`, from the histogram. p50/p95/p99 are
+-- interpolated between bucket values exactly as percentile_cont interpolates between samples,
+-- so each is within health_latency_relative_error() (4.881 %) of percentile_cont over the raw
+-- rows; avg, max and samples are exact.
+create or replace function health_latency(q text, since timestamptz,
+                                          OUT p50 float8, OUT p95 float8, OUT p99 float8,
+                                          OUT avg_ms float8, OUT max_ms int, OUT samples bigint)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    buckets smallint[];
+    counts bigint[];
+    hist_total bigint;  -- the ranks come from the histogram itself
+    total_ms bigint;
+    ests float8[];
+BEGIN
+    SELECT coalesce(sum(s.ms_count), 0), sum(s.sum_ms), max(s.max_ms) INTO samples, total_ms, max_ms
+    FROM queue_stats_minutely s WHERE s.queue = q AND s.minute >= since;
+    IF samples = 0 THEN
+        RETURN;
+    END IF;
+    avg_ms := total_ms::float8 / samples;
+
+    -- One statement, so the window check, the rolling rows and the deltas share one snapshot.
+    -- Usually (the snapshot folded just before) the window is current and the ~100 rolling rows
+    -- serve; otherwise (another window, or a read-only transaction that could not fold) the
+    -- minute rows do. The gates are one-time filters: the branch not taken costs nothing.
+    SELECT array_agg(h.bucket ORDER BY h.bucket), array_agg(h.n ORDER BY h.bucket) INTO buckets, counts
+    FROM (SELECT x.bucket, sum(x.n)::bigint AS n
+          FROM (SELECT r.bucket, r.count AS n FROM queue_latency_recent r
+                WHERE r.queue = q AND (SELECT window_start = since FROM health_settings)
+                UNION ALL
+                SELECT l.bucket, l.count FROM queue_latency_minute l
+                WHERE l.queue = q AND l.minute >= since AND NOT (SELECT window_start = since FROM health_settings)
+                UNION ALL
+                SELECT u.bucket, u.n FROM queue_event_deltas d, unnest(d.lat_buckets, d.lat_counts) AS u(bucket, n)
+                WHERE d.queue = q AND d.minute >= since) x
+          GROUP BY x.bucket) h;
+    hist_total := (SELECT sum(c) FROM unnest(counts) c);
+    IF coalesce(hist_total, 0) = 0 THEN
+        RETURN;
+    END IF;
+
+    -- percentile_cont's rule on bucket values: rank k = p * (total - 1) (0-based), interpolate
+    -- between the values at floor(k) and ceil(k); cum is the count up to and including a bucket.
+    SELECT array_agg(least(lo.v + (r.k - floor(r.k)) * (hi.v - lo.v), max_ms::float8) ORDER BY r.ord) INTO ests
+    FROM (SELECT u.ord, u.p * (hist_total - 1) AS k FROM unnest(ARRAY[0.50, 0.95, 0.99]::float8[]) WITH ORDINALITY AS u(p, ord)) r
+    CROSS JOIN LATERAL (SELECT health_bucket_value(b.bucket) AS v FROM
+                          (SELECT bucket, sum(n) OVER (ORDER BY i) AS cum FROM unnest(buckets, counts) WITH ORDINALITY AS t(bucket, n, i)) b
+                        WHERE b.cum > floor(r.k) ORDER BY b.cum LIMIT 1) lo
+    CROSS JOIN LATERAL (SELECT health_bucket_value(b.bucket) AS v FROM
+                          (SELECT bucket, sum(n) OVER (ORDER BY i) AS cum FROM unnest(buckets, counts) WITH ORDINALITY AS t(bucket, n, i)) b
+                        WHERE b.cum > ceil(r.k) ORDER BY b.cum LIMIT 1) hi;
+    p50 := ests[1]; p95 := ests[2]; p99 := ests[3];
+END $$;
+
+-- Processing time over the last hour (the current minute and the 59 before it).
+create or replace view queue_latency AS
+SELECT q.name AS queue, l.p50, l.p95, l.p99, l.avg_ms, l.max_ms, coalesce(l.samples, 0) AS samples,
+       health_latency_relative_error() AS relative_error,
+       true AS percentiles_are_estimates
+FROM queues q
+CROSS JOIN LATERAL health_latency(q.name, date_trunc('minute', now()) - interval '59 minutes') l;
+
+-- Seconds the oldest due pending job has waited: min() over job_queue_pending_ready_idx, one
+-- index probe however large the table. Scheduled and backing-off jobs are not waiting yet.
+create or replace function health_oldest_pending_seconds(q text) RETURNS float8
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(extract(epoch FROM now() - min(greatest(run_at, next_retry_at))), 0)::float8
+    FROM job_queue
+    WHERE queue = q AND status = 'pending' AND greatest(run_at, next_retry_at) <= now()
+$$;
+
+-- One row per queue for psql users; the snapshot below carries the same figures and more.
+create or replace view queue_health AS
+SELECT q.name AS queue, q.paused,
+       coalesce(c.pending, 0) AS pending, coalesce(c.processing, 0) AS processing,
+       coalesce(c.completed, 0) AS completed, coalesce(c.failed, 0) AS failed,
+       coalesce(c.dead_letter, 0) AS dead_letter, coalesce(c.cancelled, 0) AS cancelled,
+       round(health_oldest_pending_seconds(q.name)::numeric, 1) AS oldest_pending_seconds,
+       coalesce(h.completed, 0) AS completed_last_hour, coalesce(h.failed, 0) AS failed_last_hour,
+       round(l.p50::numeric, 1) AS p50_ms, round(l.p95::numeric, 1) AS p95_ms, round(l.p99::numeric, 1) AS p99_ms
+FROM queues q
+LEFT JOIN LATERAL (
+    SELECT sum(n) FILTER (WHERE status = 'pending') AS pending,
+           sum(n) FILTER (WHERE status = 'processing') AS processing,
+           sum(n) FILTER (WHERE status = 'completed') AS completed,
+           sum(n) FILTER (WHERE status = 'failed') AS failed,
+           sum(n) FILTER (WHERE status = 'dead_letter') AS dead_letter,
+           sum(n) FILTER (WHERE status = 'cancelled') AS cancelled
+    FROM queue_status_counts s WHERE s.queue = q.name) c ON true
+LEFT JOIN LATERAL (
+    SELECT sum(m.completed) AS completed, sum(m.failed) AS failed FROM queue_stats_minutely m
+    WHERE m.queue = q.name AND m.minute >= date_trunc('minute', now()) - interval '59 minutes') h ON true
+LEFT JOIN LATERAL health_latency(q.name, date_trunc('minute', now()) - interval '59 minutes') l ON true;
+
+-- =============================================================================================
+-- The snapshot
+
+-- Everything `queuetop status --json` and the dashboard show, in one round trip. Folds first
+-- (unless the transaction is read-only, e.g. a hot standby: the reads stay exact without it).
+-- Its cost depends on the number of queues, workers and retained rollup rows, never on the
+-- number of jobs. The shape is a contract: docs/HEALTH.md. Fields may be added, never renamed.
+create or replace function queue_health_snapshot() RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    t_now     timestamptz := now();
+    this_hour timestamptz := date_trunc('hour', now(), 'UTC');
+    this_min  timestamptz := date_trunc('minute', now());
+    q         record;
+    counts    jsonb;
+    oldest    float8;
+    lat       record;
+    recent    record;
+    breaker   text;
+    rate      float8;
+    alerts    jsonb;
+    all_alerts jsonb := '[]';
+    queues_j  jsonb := '[]';
+    leads     jsonb := '[]';
+BEGIN
+    -- Fold only where it can: not read-only (a standby), and not under REPEATABLE READ or
+    -- SERIALIZABLE, where deleting deltas another fold already took would be a serialization
+    -- error. The reads below are exact either way.
+    IF current_setting('transaction_read_only') = 'off'
+       AND current_setting('transaction_isolation') = 'read committed' THEN
+        PERFORM health_fold();
+    END IF;
+
+    FOR q IN SELECT * FROM queues ORDER BY name LOOP
+        SELECT jsonb_build_object(
+                   'pending',     coalesce(sum(n) FILTER (WHERE status = 'pending'), 0),
+                   'processing',  coalesce(sum(n) FILTER (WHERE status = 'processing'), 0),
+                   'completed',   coalesce(sum(n) FILTER (WHERE status = 'completed'), 0),
+                   'failed',      coalesce(sum(n) FILTER (WHERE status = 'failed'), 0),
+                   'dead_letter', coalesce(sum(n) FILTER (WHERE status = 'dead_letter'), 0),
+                   'cancelled',   coalesce(sum(n) FILTER (WHERE status = 'cancelled'), 0))
+          INTO counts FROM queue_status_counts WHERE queue = q.name;
+        oldest := health_oldest_pending_seconds(q.name);
+        SELECT * INTO lat FROM health_latency(q.name, this_min - interval '59 minutes');
+        SELECT coalesce(sum(completed) FILTER (WHERE minute >= this_min - interval '59 minutes'), 0) AS c1h,
+               coalesce(sum(failed) FILTER (WHERE minute >= this_min - interval '59 minutes'), 0) AS f1h,
+               coalesce(sum(dead_lettered) FILTER (WHERE minute >= this_min - interval '59 minutes'), 0) AS d1h,
+               coalesce(sum(completed) FILTER (WHERE minute >= this_min - interval '4 minutes'), 0) AS c5m,
+               coalesce(sum(failed) FILTER (WHERE minute >= this_min - interval '4 minutes'), 0) AS f5m
+          INTO recent FROM queue_stats_minutely
+         WHERE queue = q.name AND minute >= this_min - interval '59 minutes';
+        SELECT state INTO breaker FROM circuit_breakers WHERE queue = q.name;
+        rate := CASE WHEN recent.c5m + recent.f5m > 0 THEN recent.f5m::float8 / (recent.c5m + recent.f5m) END;
+
+        -- Alerts with the queue's own thresholds (queues.*_alert*). The error rate needs at
+        -- least 5 finished attempts in the window, so one failure out of one is not an alert.
+        alerts := '[]';
+        IF (counts ->> 'dead_letter')::bigint > q.dlq_alert_threshold THEN
+            alerts := alerts || jsonb_build_object('queue', q.name, 'kind', 'dlq_above_threshold',
+                'value', (counts ->> 'dead_letter')::bigint, 'threshold', q.dlq_alert_threshold,
+                'message', format('%s: %s jobs in the DLQ (threshold %s)', q.name, counts ->> 'dead_letter', q.dlq_alert_threshold));
+        END IF;
+        IF oldest > q.oldest_pending_alert_s THEN
+            alerts := alerts || jsonb_build_object('queue', q.name, 'kind', 'oldest_pending_too_old',
+                'value', floor(oldest), 'threshold', q.oldest_pending_alert_s,
+                'message', format('%s: oldest pending job has waited %s s (threshold %s s)', q.name, floor(oldest), q.oldest_pending_alert_s));
+        END IF;
+        IF rate IS NOT NULL AND recent.c5m + recent.f5m >= 5 AND rate > q.error_rate_alert THEN
+            alerts := alerts || jsonb_build_object('queue', q.name, 'kind', 'error_rate_high',
+                'value', round(rate::numeric, 3), 'threshold', q.error_rate_alert,
+                'message', format('%s: %s%% of attempts failed in the last 5 min (%s of %s; threshold %s%%)', q.name,
+                                  round(rate::numeric * 100, 1), recent.f5m, recent.c5m + recent.f5m, round(q.error_rate_alert * 100, 1)));
+        END IF;
+        IF breaker = 'open' THEN
+            alerts := alerts || jsonb_build_object('queue', q.name, 'kind', 'circuit_open', 'value', NULL, 'threshold', NULL,
+                'message', format('%s: circuit breaker is open', q.name));
+        END IF;
+        all_alerts := all_alerts || alerts;
+
+        queues_j := queues_j || jsonb_build_array(jsonb_build_object(
+            'name', q.name,
+            'paused', q.paused,
+            'settings', jsonb_build_object('concurrency_limit', q.concurrency_limit, 'max_attempts', q.max_attempts,
+                'rate_limit_per_s', q.rate_limit_per_s, 'visibility_timeout_s', q.visibility_timeout_s,
+                'backoff_base_s', q.backoff_base_s, 'backoff_cap_s', q.backoff_cap_s, 'backoff_schedule_s', q.backoff_schedule_s,
+                'dlq_alert_threshold', q.dlq_alert_threshold, 'oldest_pending_alert_s', q.oldest_pending_alert_s,
+                'error_rate_alert', q.error_rate_alert),
+            'counts', counts,
+            'oldest_pending_seconds', floor(oldest)::bigint,
+            'last_hour', jsonb_build_object('completed', recent.c1h, 'failed', recent.f1h, 'dead_lettered', recent.d1h),
+            'error_rate_5m', round(rate::numeric, 4),
+            'circuit', coalesce(breaker, 'closed'),
+            'throughput_per_hour', (
+                SELECT jsonb_agg(jsonb_build_object('hour', health_ts(g.h), 'completed', coalesce(s.completed, 0),
+                                                    'failed', coalesce(s.failed, 0), 'dead_lettered', coalesce(s.dead_lettered, 0))
+                                 ORDER BY g.h)
+                FROM generate_series(this_hour - interval '23 hours', this_hour, interval '1 hour') AS g(h)
+                LEFT JOIN queue_stats_hourly s ON s.queue = q.name AND s.hour = g.h
+                                              AND s.hour >= this_hour - interval '23 hours'),
+            'throughput_per_minute', (
+                SELECT jsonb_agg(jsonb_build_object('minute', health_ts(g.m), 'completed', coalesce(s.completed, 0),
+                                                    'failed', coalesce(s.failed, 0))
+                                 ORDER BY g.m)
+                FROM generate_series(this_min - interval '59 minutes', this_min, interval '1 minute') AS g(m)
+                LEFT JOIN queue_stats_minutely s ON s.queue = q.name AND s.minute = g.m
+                                                AND s.minute >= this_min - interval '59 minutes'),
+            'latency_ms', jsonb_build_object(
+                'p50', round(lat.p50::numeric, 1), 'p95', round(lat.p95::numeric, 1), 'p99', round(lat.p99::numeric, 1),
+                'avg', round(lat.avg_ms::numeric, 1), 'max', lat.max_ms, 'samples', coalesce(lat.samples, 0),
+                'relative_error', round(health_latency_relative_error()::numeric, 5),
+                'estimated', jsonb_build_array('p50', 'p95', 'p99')),
+            'alerts', alerts));
+    END LOOP;
+
+    -- A running or draining worker silent for 30 s has probably died (0004's worker_registry
+    -- calls it 'lost'); its jobs come back through rescue after the visibility timeout.
+    SELECT all_alerts || coalesce(jsonb_agg(jsonb_build_object('queue', NULL, 'kind', 'worker_silent',
+               'value', floor(extract(epoch FROM t_now - w.last_seen)), 'threshold', 30,
+               'message', format('worker %s (%s pid %s) silent for %s s', w.id, coalesce(w.host, '?'), coalesce(w.pid::text, '?'),
+                                 floor(extract(epoch FROM t_now - w.last_seen))))
+               ORDER BY w.id), '[]')
+      INTO all_alerts
+      FROM workers w WHERE w.status <> 'stopped' AND w.last_seen < t_now - interval '30 seconds';
+
+    -- 0002's view; static SQL (planned once per session), reached only when the view exists.
+    IF to_regclass('lead_migration_progress') IS NOT NULL THEN
+        -- Active runs, plus those that finished in the last hour so the operator sees the outcome.
+        SELECT coalesce(jsonb_agg(jsonb_build_object(
+                       'operation_id', operation_id, 'run_id', run_id, 'run_name', run_name,
+                       'funnel_id', funnel_id, 'column_id', column_id, 'status', status,
+                       'moved', moved, 'remaining', remaining, 'total', total, 'batches', batches,
+                       'batch_size', batch_size, 'last_batch_count', last_batch_count, 'created_by', created_by,
+                       'created_at', health_ts(created_at), 'started_at', health_ts(started_at),
+                       'last_batch_at', health_ts(last_batch_at), 'finished_at', health_ts(finished_at),
+                       'cancelled_at', health_ts(cancelled_at), 'error', error)
+                   ORDER BY created_at DESC), '[]') INTO leads
+            FROM (SELECT * FROM lead_migration_progress
+                  WHERE status IN ('pending', 'running') OR finished_at > now() - interval '1 hour'
+                     OR cancelled_at > now() - interval '1 hour'
+                  ORDER BY created_at DESC LIMIT 50) x;
+    END IF;
+
+    RETURN jsonb_build_object(
+        'generated_at', health_ts(t_now),
+        'queues', queues_j,
+        'alerts', all_alerts,
+        'error_types', (
+            SELECT coalesce(jsonb_agg(jsonb_build_object('queue', queue, 'error_type', error_type, 'count', count,
+                                                         'last_seen', health_ts(last_seen), 'sample_message', sample_message)
+                                      ORDER BY count DESC, last_seen DESC), '[]')
+            FROM (SELECT * FROM queue_error_types ORDER BY count DESC, last_seen DESC LIMIT 50) e),
+        'workers', (
+            SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'host', host, 'pid', pid, 'queues', coalesce(to_jsonb(queues), '[]'),
+                                                         'concurrency', concurrency, 'in_flight', in_flight,
+                                                         'status', CASE WHEN status <> 'stopped' AND last_seen < t_now - interval '30 seconds'
+                                                                        THEN 'lost' ELSE status END,
+                                                         'started_at', health_ts(started_at), 'last_seen', health_ts(last_seen))
+                                      ORDER BY host, pid, id), '[]')
+            FROM (SELECT * FROM workers WHERE status <> 'stopped' OR last_seen > t_now - interval '1 hour'
+                  ORDER BY last_seen DESC LIMIT 200) w),
+        'circuit_breakers', (
+            SELECT coalesce(jsonb_agg(jsonb_build_object('queue', queue, 'state', state, 'consecutive_failures', consecutive_failures,
+                                                         'opened_at', health_ts(opened_at), 'reopen_at', health_ts(reopen_at),
+                                                         'updated_at', health_ts(updated_at))
+                                      ORDER BY queue), '[]')
+            FROM circuit_breakers),
+        'lead_migrations', leads);
+END $$;

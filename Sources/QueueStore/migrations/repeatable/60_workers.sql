@@ -1,0 +1,169 @@
+-- Workers: registry, operator commands to workers, circuit-breaker state, and the maintenance
+-- that runs by itself.
+--
+-- The worker pool (Sources/Workers) owns these functions. Commands reach workers through rows
+-- they already read every second, not a command queue: "drain" is workers.status = 'draining'
+-- (the worker sees it on its next registry heartbeat), and "run now" (run_queue_now, 20_jobs.sql)
+-- is a NOTIFY on queuetop_jobs plus a breaker reset. A worker that was disconnected when the
+-- command was given still sees it when it comes back.
+--
+-- Maintenance: every worker process asks claim_maintenance('retention', worker_id) now and then;
+-- at most one caller per interval wins, whichever host it is on, and runs the prune batches
+-- (prune_jobs_batch, prune_bulk_operations), each its own short transaction. The schedule lives
+-- in one row (maintenance_tasks), not in each worker's configuration, so ten hosts agree on it
+-- and an operator changes it with one UPDATE.
+--
+-- Repeatable (docs/SQL_LAYOUT.md): the one definition of each object below. All repeatable
+-- files run in name order, in one transaction, with search_path = <schema>, pg_temp; bodies name
+-- no schema. SECURITY DEFINER, each function's search_path and every grant are set by
+-- 90_privileges.sql, which runs last. A change CREATE OR REPLACE cannot make (a new return type,
+-- a dropped argument, a view losing a column) needs a versioned migration that drops the object.
+
+-- =============================================================================================
+-- Registry, drain and circuit breakers
+
+-- A worker process announces itself (and re-announces after a reconnect).
+create or replace function register_worker(worker_id text, host text, pid int, queues text[], concurrency int)
+returns void language sql volatile as $$
+  insert into workers (id, host, pid, queues, concurrency, in_flight, status, started_at, last_seen)
+  values (worker_id, host, pid, queues, concurrency, 0, 'running', now(), now())
+  on conflict (id) do update
+    set host = excluded.host, pid = excluded.pid, queues = excluded.queues,
+        concurrency = excluded.concurrency, last_seen = now(),
+        -- a drain requested while the worker was away still holds
+        status = case when workers.status = 'draining' then 'draining' else 'running' end
+$$;
+
+-- Every second: last_seen and in-flight count. Returns the row's status so the worker learns of
+-- a drain request; NULL means the row is gone (pruned) and the worker should register again.
+create or replace function worker_heartbeat(worker_id text, in_flight int)
+returns text language sql volatile as $$
+  update workers set last_seen = now(), in_flight = greatest(0, worker_heartbeat.in_flight)
+  where id = worker_id and status <> 'stopped'
+  returning status
+$$;
+
+create or replace function deregister_worker(worker_id text)
+returns void language sql volatile as $$
+  update workers set status = 'stopped', in_flight = 0, last_seen = now() where id = worker_id
+$$;
+
+-- Operator: ask workers to finish their in-flight jobs, stop claiming and exit. NULL arguments
+-- mean "any": drain_workers() drains every running worker, drain_workers(null, 'host-a') one host.
+create or replace function drain_workers(worker_id text default null, host text default null)
+returns int language plpgsql volatile as $$
+declare
+  n int;
+begin
+  update workers w set status = 'draining'
+  where w.status = 'running'
+    and (drain_workers.worker_id is null or w.id = drain_workers.worker_id)
+    and (drain_workers.host is null or w.host = drain_workers.host);
+  get diagnostics n = row_count;
+  perform record_audit('drain_workers', jsonb_strip_nulls(jsonb_build_object('worker_id', worker_id, 'host', host)), n);
+  return n;
+end $$;
+
+-- The worker's view of its queues' live settings and fleet-wide breaker state, one round trip
+-- per second. NULL queues = every queue. tenant_rate_limit_per_s: the pool polls rate-limited
+-- queues more often, as their buckets refill continuously.
+create or replace function worker_queue_settings(queue_names text[])
+returns table (name text, paused boolean, concurrency_limit int, rate_limit_per_s double precision,
+               visibility_timeout_s int, breaker_state text, breaker_reopen_at timestamptz,
+               tenant_rate_limit_per_s double precision)
+language sql stable as $$
+  select q.name, q.paused, q.concurrency_limit, q.rate_limit_per_s::double precision,
+         q.visibility_timeout_s, coalesce(b.state, 'closed'), b.reopen_at,
+         q.tenant_rate_limit_per_s::double precision
+  from queues q left join circuit_breakers b on b.queue = q.name
+  where queue_names is null or q.name = any(queue_names)
+$$;
+
+-- A worker records its breaker transition so the dashboard (and other workers) see it. Unknown
+-- queues are ignored (the queue may have been deleted meanwhile).
+create or replace function set_circuit_breaker(queue_name text, new_state text, failures int, reopen_at timestamptz)
+returns void language sql volatile as $$
+  insert into circuit_breakers (queue, state, consecutive_failures, opened_at, reopen_at, updated_at)
+  select queue_name, new_state, greatest(0, failures),
+         case when new_state = 'open' then now() end, set_circuit_breaker.reopen_at, now()
+  where exists (select 1 from queues where name = queue_name)
+  on conflict (queue) do update
+    set state = excluded.state, consecutive_failures = excluded.consecutive_failures,
+        opened_at = case when excluded.state = 'open' and circuit_breakers.state <> 'open' then now()
+                         when excluded.state = 'closed' then null
+                         else circuit_breakers.opened_at end,
+        reopen_at = excluded.reopen_at, updated_at = now();
+  select pg_notify('queuetop_changed', 'breaker');
+$$;
+
+-- Registry as the dashboard shows it: a running worker silent for 30 s is 'lost' (killed, or
+-- its host is gone); its jobs come back through rescue_stale_jobs.
+create or replace view worker_registry as
+  select id, host, pid, queues, concurrency, in_flight,
+         case when status <> 'stopped' and last_seen < now() - interval '30 seconds' then 'lost'
+              else status end as status,
+         started_at, last_seen
+  from workers;
+
+-- Housekeeping: forget stopped and lost workers after a day.
+create or replace function prune_workers(older_than interval default interval '1 day')
+returns int language sql volatile as $$
+  with gone as (delete from workers where last_seen < now() - older_than returning 1)
+  select count(*)::int from gone
+$$;
+
+-- =============================================================================================
+-- Maintenance
+
+-- Takes the task's run when it is due: enabled, interval_s since the last start, and no other run
+-- in progress (one that reported progress within stale_after_s). The conditional UPDATE is the
+-- whole cross-process story: two callers racing both evaluate it, the second after the first
+-- commits (READ COMMITTED re-checks the updated row), so exactly one wins per interval.
+create or replace function claim_maintenance(task text, worker_id text) returns maintenance_claim
+language plpgsql volatile as $$
+declare r maintenance_tasks;
+begin
+  if worker_id is null or worker_id = '' then
+    raise exception 'worker_id is required' using errcode = '22023';
+  end if;
+  update maintenance_tasks m
+  set last_started_at = now(), last_progress_at = now(), last_finished_at = null, last_run_by = worker_id,
+      last_jobs_pruned = 0, last_operations_pruned = 0
+  where m.task = claim_maintenance.task and m.enabled
+    and (m.last_started_at is null or m.last_started_at <= now() - m.interval_s * interval '1 second')
+    and (m.last_finished_at is not null or m.last_progress_at is null
+         or m.last_progress_at <= now() - m.stale_after_s * interval '1 second')
+  returning * into r;
+  if found then
+    return (true, r.interval_s::double precision, r.batch_size, r.operations_retention_s)::maintenance_claim;
+  end if;
+  select * into r from maintenance_tasks m where m.task = claim_maintenance.task;
+  if not found then
+    raise exception 'unknown maintenance task "%"', task using errcode = 'P0002',
+      hint = 'Tasks: SELECT task FROM maintenance_tasks.';
+  end if;
+  -- Not due (or running elsewhere, or disabled): say when it could be due next.
+  return (false,
+          case when not r.enabled or r.last_started_at is null then r.interval_s::double precision
+               else greatest(1, extract(epoch from r.last_started_at + r.interval_s * interval '1 second' - now()))
+          end,
+          r.batch_size, r.operations_retention_s)::maintenance_claim;
+end $$;
+
+-- The run's owner reports what one batch did (and, with finished, that the run is over).
+-- Returns false when the run is no longer this worker's (presumed dead and taken over): stop then.
+create or replace function maintenance_progress(task text, worker_id text, jobs_pruned bigint,
+                                                operations_pruned bigint, finished boolean default false)
+returns boolean
+language plpgsql volatile as $$
+begin
+  update maintenance_tasks m
+  set last_progress_at = now(),
+      last_finished_at = case when finished then now() else null end,
+      last_jobs_pruned = m.last_jobs_pruned + greatest(coalesce(jobs_pruned, 0), 0),
+      last_operations_pruned = m.last_operations_pruned + greatest(coalesce(operations_pruned, 0), 0),
+      total_jobs_pruned = m.total_jobs_pruned + greatest(coalesce(jobs_pruned, 0), 0),
+      total_operations_pruned = m.total_operations_pruned + greatest(coalesce(operations_pruned, 0), 0)
+  where m.task = maintenance_progress.task and m.last_run_by = worker_id and m.last_finished_at is null;
+  return found;
+end $$;
