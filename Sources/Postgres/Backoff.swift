@@ -39,12 +39,15 @@ public final class ManagedConnection: @unchecked Sendable {
     public var isConnected: Bool { lock.withLock { current?.isConnected ?? false } }
 
     /// Runs `body` on a live connection, connecting first if needed. Connection problems are
-    /// rethrown after the broken link is dropped.
+    /// rethrown after the broken link is dropped; so are errors saying queuetop's objects are
+    /// not in the schema this link resolved (`meansSchemaMoved`), so that the next link finds
+    /// them where a `queuetop migrate` moved them.
     public func run<T>(_ body: (Connection) throws -> T) throws -> T {
         let connection = try connection()
         do {
             return try body(connection)
-        } catch let error as PostgresError where error.isConnectionProblem || !connection.isConnected {
+        } catch let error as PostgresError
+                    where error.isConnectionProblem || error.meansSchemaMoved || !connection.isConnected {
             drop(connection)
             throw error
         }

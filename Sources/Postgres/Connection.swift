@@ -11,10 +11,24 @@ public final class Connection: @unchecked Sendable {
     private let lock = NSLock()
     private var conn: OpaquePointer?
     public let config: ConnectionConfig
+    /// The schema that holds queuetop's objects, resolved from `config.schema` when this
+    /// connection opened (a reconnect is a new `Connection`, so it resolves again: a
+    /// `queuetop migrate` may have moved the install meanwhile). Every `\(qt: "name")` in a
+    /// statement this connection runs becomes `"<schema>".name`.
+    public private(set) var schema: String
+    /// `schema` quoted, with the dot: what replaces each placeholder.
+    private var schemaPrefix: String
 
     private init(conn: OpaquePointer, config: ConnectionConfig) {
         self.conn = conn
         self.config = config
+        let provisional: String
+        switch config.schema {
+        case .named(let name): provisional = name
+        case .auto(let preferred, _, _): provisional = preferred
+        }
+        schema = provisional
+        schemaPrefix = Query.schemaPrefix(provisional)
     }
 
     deinit { if let conn { PQfinish(conn) } }
@@ -23,6 +37,7 @@ public final class Connection: @unchecked Sendable {
     /// and port (never the password).
     public static func connect(_ config: ConnectionConfig,
                                environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Connection {
+        try config.schema.validate()
         var params = config.connectParameters(environment: environment)
         params.insert(("client_encoding", "UTF8"), at: 0)
         let keywords = params.map { strdup($0.0) }
@@ -42,6 +57,15 @@ public final class Connection: @unchecked Sendable {
         let connection = Connection(conn: conn, config: config)
         // Timestamps are parsed as UTC text; one zone for every session keeps decoding simple.
         try connection.execute("SET TIME ZONE 'UTC'")
+        if case .auto(let preferred, let legacy, let marker) = config.schema {
+            let found: String = try connection.query("""
+                SELECT CASE WHEN to_regclass(format('%I.%I', \(preferred)::text, \(marker)::text)) IS NOT NULL THEN \(preferred)::text
+                            WHEN to_regclass(format('%I.%I', \(legacy)::text, \(marker)::text)) IS NOT NULL THEN \(legacy)::text
+                            ELSE \(preferred)::text END
+                """).scalar()
+            connection.schema = found
+            connection.schemaPrefix = Query.schemaPrefix(found)
+        }
         return connection
     }
 
@@ -69,7 +93,7 @@ public final class Connection: @unchecked Sendable {
             defer { cStrings.forEach { free($0) } }
             let pointers = cStrings.map { UnsafePointer<CChar>($0) }
             let result = pointers.withUnsafeBufferPointer { buffer in
-                PQexecParams(conn, query.sql, Int32(query.binds.count), nil, buffer.baseAddress, nil, nil, 0)
+                PQexecParams(conn, query.sql(schemaPrefix: schemaPrefix), Int32(query.binds.count), nil, buffer.baseAddress, nil, nil, 0)
             }
             return try consume(result, conn: conn)
         }

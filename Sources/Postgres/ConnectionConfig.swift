@@ -12,6 +12,9 @@ public struct ConnectionConfig: Sendable, CustomStringConvertible {
     /// Seconds libpq may spend on each connection attempt, unless the string or PGCONNECT_TIMEOUT sets one.
     public var connectTimeoutSeconds: Int = 10
     public var applicationName: String = "queuetop"
+    /// Where queuetop's objects live; every connection resolves it when it opens
+    /// (`Connection.schema`). Not a libpq parameter and never a session `search_path`.
+    public var schema: SchemaChoice = .standard
 
     /// Validates the string with libpq's own parser, so a malformed URI fails here with a clear
     /// message and before any network traffic.
@@ -20,11 +23,20 @@ public struct ConnectionConfig: Sendable, CustomStringConvertible {
         if !conninfo.isEmpty { _ = try Self.parse(conninfo) }
     }
 
-    /// `--db` if given, else `DATABASE_URL`, else libpq's defaults.
-    public static func resolve(explicit: String?, environment: [String: String]) throws -> ConnectionConfig {
-        if let explicit, !explicit.isEmpty { return try ConnectionConfig(explicit) }
-        if let url = environment["DATABASE_URL"], !url.isEmpty { return try ConnectionConfig(url) }
-        return try ConnectionConfig("")
+    /// `--db` if given, else `DATABASE_URL`, else libpq's defaults; the schema from `--schema`
+    /// (`schema`) if given, else `QUEUETOP_SCHEMA`, else found when connecting.
+    public static func resolve(explicit: String?, schema: String? = nil,
+                               environment: [String: String]) throws -> ConnectionConfig {
+        var config: ConnectionConfig
+        if let explicit, !explicit.isEmpty {
+            config = try ConnectionConfig(explicit)
+        } else if let url = environment["DATABASE_URL"], !url.isEmpty {
+            config = try ConnectionConfig(url)
+        } else {
+            config = try ConnectionConfig("")
+        }
+        config.schema = try SchemaChoice.resolve(explicit: schema, environment: environment)
+        return config
     }
 
     /// The parameters libpq will use, with the password masked: safe to print.

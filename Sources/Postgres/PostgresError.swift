@@ -57,6 +57,16 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
         }
     }
 
+    /// True for the errors a statement gets when queuetop's objects are not where this
+    /// connection resolved them: 42P01 undefined_table, 42883 undefined_function, 3F000
+    /// invalid_schema_name. That happens when `queuetop migrate` moves the install (from
+    /// `public` to `queuetop`) under a running client, so long-lived connections drop the link
+    /// and reconnect, which resolves the schema again (`Connection.schema`).
+    public var meansSchemaMoved: Bool {
+        guard kind == .query, let s = sqlState else { return false }
+        return s == "42P01" || s == "42883" || s == "3F000"
+    }
+
     static func fromResult(_ result: OpaquePointer) -> PostgresError {
         func field(_ code: Int32) -> String? {
             guard let p = PQresultErrorField(result, code) else { return nil }

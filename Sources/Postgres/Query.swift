@@ -7,9 +7,28 @@ import Foundation
 /// becomes `… WHERE queue = $1 AND priority > $2` with two parameters. Interpolating a value is
 /// the only way to put one into a `Query`; SQL text can come only from string literals (or,
 /// for migration files, from `Query(unsafeSQL:)`).
+///
+/// A queuetop object (table, view, function, procedure, composite type) is written
+/// `\(qt: "job_queue")`:
+///
+///     try conn.query("SELECT \(qt: "enqueue_job")(\(queue), \(payload)::jsonb)")
+///
+/// which the connection that runs it renders as `"queuetop".enqueue_job(…)`, with the schema it
+/// resolved when it connected (`Connection.schema`). Client SQL never relies on `search_path`:
+/// a session setting would leak through a transaction pooler (PgBouncer) to other clients.
+/// Functions of `pg_catalog` (`now()`, `to_regclass`, `pg_advisory_xact_lock`, …) stay plain.
 public struct Query: Sendable, ExpressibleByStringInterpolation {
+    /// The text as written, with a placeholder (`Query.schemaPlaceholder`) where each
+    /// `\(qt:)` name's schema goes. What the server receives is `sql(schemaPrefix:)`.
     public private(set) var sql: String
     public private(set) var binds: [String?]
+    /// True when `sql` holds a placeholder, so rendering is free for the statements without.
+    private var qualifiesNames = false
+
+    /// Stands for "the queuetop schema, quoted, then a dot". SUB (U+001A) is a control
+    /// character, which cannot occur in SQL text outside a quoted literal, and queuetop's SQL
+    /// never writes one inside a literal: values travel as bind parameters.
+    static let schemaPlaceholder: UInt8 = 0x1A
 
     public init(stringLiteral value: String) {
         sql = value
@@ -19,6 +38,7 @@ public struct Query: Sendable, ExpressibleByStringInterpolation {
     public init(stringInterpolation: StringInterpolation) {
         sql = stringInterpolation.sql
         binds = stringInterpolation.binds
+        qualifiesNames = stringInterpolation.qualifiesNames
     }
 
     /// SQL that is trusted text from the program itself (migration files). No parameters.
@@ -27,9 +47,27 @@ public struct Query: Sendable, ExpressibleByStringInterpolation {
         binds = []
     }
 
+    /// The text the server receives: each placeholder replaced by `prefix` (`"queuetop".`).
+    /// `Connection` calls this for every statement it runs.
+    func sql(schemaPrefix prefix: String) -> String {
+        guard qualifiesNames else { return sql }
+        var out: [UInt8] = []
+        out.reserveCapacity(sql.utf8.count + 16 * prefix.utf8.count)
+        for byte in sql.utf8 {
+            if byte == Self.schemaPlaceholder { out.append(contentsOf: prefix.utf8) } else { out.append(byte) }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `"name".` for a schema: the identifier quoted (embedded quotes doubled), then the dot.
+    static func schemaPrefix(_ schema: String) -> String {
+        "\"" + schema.replacingOccurrences(of: "\"", with: "\"\"") + "\"."
+    }
+
     public struct StringInterpolation: StringInterpolationProtocol {
         var sql = ""
         var binds: [String?] = []
+        var qualifiesNames = false
 
         public init(literalCapacity: Int, interpolationCount: Int) {
             sql.reserveCapacity(literalCapacity + interpolationCount * 3)
@@ -51,6 +89,15 @@ public struct Query: Sendable, ExpressibleByStringInterpolation {
         /// Splices a trusted SQL fragment (an identifier list, an ORDER BY chosen from a fixed
         /// set). Never pass user input here.
         public mutating func appendInterpolation(unsafeRaw fragment: String) { sql += fragment }
+
+        /// A queuetop object: `\(qt: "job_queue")` runs as `"<schema>".job_queue`, the schema
+        /// being the one the executing connection resolved. A `StaticString`, so only names
+        /// written in the program can get here; write them as created (lower case, unquoted).
+        public mutating func appendInterpolation(qt name: StaticString) {
+            sql.unicodeScalars.append(Unicode.Scalar(Query.schemaPlaceholder))
+            sql += name.description
+            qualifiesNames = true
+        }
     }
 }
 
