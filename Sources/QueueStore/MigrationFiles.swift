@@ -1,9 +1,27 @@
 import Foundation
 
-/// One migration file: `NNNN_name.sql`, applied in the order of its number.
+/// One migration file: `NNNN_name.sql`, applied in the order of its number, or a repeatable
+/// file `repeatable/NN_concern.sql` (docs/SQL_LAYOUT.md).
 public struct MigrationFile: Sendable, Equatable {
     public let name: String
     public let sql: String
+
+    public init(name: String, sql: String) {
+        self.name = name
+        self.sql = sql
+    }
+}
+
+/// What an install applies: the versioned files in number order, then the repeatable files
+/// (the canonical definition of every function, view and trigger) in name order.
+public struct MigrationSet: Sendable, Equatable {
+    public let versioned: [MigrationFile]
+    public let repeatable: [MigrationFile]
+
+    public init(versioned: [MigrationFile], repeatable: [MigrationFile] = []) {
+        self.versioned = versioned
+        self.repeatable = repeatable
+    }
 }
 
 /// Finds the migrations that ship with queuetop.
@@ -34,14 +52,46 @@ public enum MigrationFiles {
 
     /// Loads every `NNNN_name.sql` from the first candidate folder that has any.
     public static func load(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [MigrationFile] {
+        try loadSet(environment: environment).versioned
+    }
+
+    /// The versioned and repeatable files of the first candidate folder that has any.
+    /// `QUEUETOP_MIGRATIONS` naming a folder without migrations is an error, never a silent
+    /// fallback to the bundled files: the operator asked for that folder.
+    public static func loadSet(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> MigrationSet {
+        if let explicit = environment[environmentVariable], !explicit.isEmpty {
+            let set = try loadSet(from: URL(fileURLWithPath: explicit))
+            if set.versioned.isEmpty {
+                throw QueueStoreError.invalidInput(
+                    "\(environmentVariable) names \(explicit), which holds no NNNN_name.sql migration files")
+            }
+            return set
+        }
         let candidates = candidateDirectories(environment: environment)
         for dir in candidates {
-            let files = try load(from: dir)
-            if !files.isEmpty { return files }
+            let set = try loadSet(from: dir)
+            if !set.versioned.isEmpty { return set }
         }
         throw QueueStoreError.invalidInput(
             "no migration files found; looked in: \(candidates.map(\.path).joined(separator: ", ")). "
             + "Set \(environmentVariable) to the folder that holds NNNN_name.sql files")
+    }
+
+    /// One folder's versioned files and its `repeatable/` subfolder's files.
+    public static func loadSet(from dir: URL) throws -> MigrationSet {
+        MigrationSet(versioned: try load(from: dir), repeatable: try loadRepeatable(from: dir.appendingPathComponent("repeatable")))
+    }
+
+    /// `NN_concern.sql` files in name order; a missing folder has none.
+    static func loadRepeatable(from dir: URL) throws -> [MigrationFile] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return [] }
+        return try names.filter { $0.hasSuffix(".sql") }.sorted().map { name in
+            let url = dir.appendingPathComponent(name)
+            guard let data = FileManager.default.contents(atPath: url.path), let sql = String(data: data, encoding: .utf8) else {
+                throw QueueStoreError.invalidInput("cannot read \(url.path) as UTF-8 text")
+            }
+            return MigrationFile(name: name, sql: sql)
+        }
     }
 
     /// The migrations in one folder, sorted by number. A file that does not follow the naming

@@ -1,93 +1,115 @@
 import Foundation
 import Postgres
 
-/// Applies migration files in order, each in its own transaction, and records each file's name
-/// and SHA-256 checksum in `schema_migrations`. Running it again is a no-op; a file that was
-/// applied and has since changed is refused, naming the file, before anything is applied.
+/// Installs or upgrades queuetop in one transaction by sending `InstallScript` (the same SQL a
+/// Supabase user pastes as `migrations/queuetop.sql`), and reports what a database holds.
+///
+/// Running it again is a no-op; a versioned file that was applied and has since changed is
+/// refused, naming the file, before anything is applied; a failing file rolls everything back.
 public struct MigrationRunner: Sendable {
     public struct Status: Sendable, Equatable {
         public struct Applied: Sendable, Equatable {
             public let name: String
             public let checksum: String
             public let appliedAt: Date
+            /// 'applied' by an installer, 'adopted' from a hand-applied install, 'repeatable'.
+            public let how: String
         }
+        /// Where the install lives: the target schema, an older install's schema (`public`
+        /// before 0013, moved by the next `migrate`), or nil when there is none yet.
+        public var home: String?
+        /// 'recorded', 'hand' (objects applied by hand, no bookkeeping: `migrate` adopts them)
+        /// or 'none'.
+        public var found: String
         public var applied: [Applied]
         public var pending: [String]
+        /// Repeatable files whose text differs from what was applied (all are re-applied together).
+        public var repeatablePending: [String]
         /// Applied files that are no longer on disk (not an error: a newer binary may have been
         /// rolled back; reported so the operator knows).
         public var missing: [String]
     }
 
     public let files: [MigrationFile]
+    public let repeatable: [MigrationFile]
+    /// The schema queuetop is installed into (docs/SQL_LAYOUT.md).
+    public let schema: String
 
-    public init(files: [MigrationFile]) { self.files = files }
+    public init(files: [MigrationFile], repeatable: [MigrationFile] = [], schema: String = InstallScript.defaultSchema) {
+        self.files = files
+        self.repeatable = repeatable
+        self.schema = schema
+    }
 
-    /// Serialises concurrent `queuetop migrate` runs (several hosts starting at once).
-    static let advisoryLockKey: Int64 = 0x7175_6575_6574_6f70  // "queuetop"
+    public init(_ set: MigrationSet, schema: String = InstallScript.defaultSchema) {
+        self.init(files: set.versioned, repeatable: set.repeatable, schema: schema)
+    }
 
+    var script: InstallScript { InstallScript(versioned: files, repeatable: repeatable) }
+
+    /// What the database holds, in a transaction that is rolled back: nothing changes.
     public func status(on conn: Connection) throws -> Status {
-        try ensureTable(on: conn)
-        let rows = try conn.query("SELECT name, checksum, applied_at FROM schema_migrations ORDER BY name")
-        let applied = try rows.map {
-            Status.Applied(name: try $0.decode("name"), checksum: try $0.decode("checksum"), appliedAt: try $0.decode("applied_at"))
+        try InstallScript.validateSchema(schema)
+        try conn.executeScript("BEGIN")
+        defer { _ = try? conn.executeScript("ROLLBACK") }
+        try conn.executeScript(InstallScript.locateFunction)
+        let located = try conn.query("SELECT home, how FROM pg_temp.queuetop_install_home(\(schema))")
+        let home: String? = try located.first?.decode("home")
+        let found: String = try located.first?.decode("how") ?? "none"
+        var applied: [Status.Applied] = []
+        if let home, found == "recorded" {
+            let hasHow: Bool = try conn.query("""
+                SELECT EXISTS (SELECT 1 FROM pg_attribute
+                                WHERE attrelid = format('%I.schema_migrations', \(home)::text)::regclass
+                                  AND attname = 'how' AND NOT attisdropped)
+                """).scalar()
+            applied = try readBookkeeping(schema: home, hasHow: hasHow, on: conn)
         }
         let appliedNames = Set(applied.map(\.name))
-        let onDisk = Set(files.map(\.name))
-        return Status(applied: applied,
+        let shipped = Set(files.map(\.name) + repeatable.map { "repeatable/" + $0.name })
+        var repeatablePending: [String] = []
+        for file in repeatable {
+            let checksum: String = try conn.query("SELECT encode(sha256(convert_to(\(file.sql), 'UTF8')), 'hex')").scalar()
+            if applied.first(where: { $0.name == "repeatable/" + file.name })?.checksum != checksum {
+                repeatablePending.append("repeatable/" + file.name)
+            }
+        }
+        return Status(home: home, found: found, applied: applied,
                       pending: files.map(\.name).filter { !appliedNames.contains($0) },
-                      missing: applied.map(\.name).filter { !onDisk.contains($0) })
+                      repeatablePending: repeatablePending,
+                      missing: applied.map(\.name).filter { !shipped.contains($0) })
     }
 
-    /// Applies what is pending and returns the names applied (empty when up to date).
+    private func readBookkeeping(schema home: String, hasHow: Bool, on conn: Connection) throws -> [Status.Applied] {
+        // `home` came from pg_namespace through the locate function; quote it as an identifier.
+        let quoted = "\"" + home.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        let how = hasHow ? "how" : "'applied'::text AS how"
+        let rows = try conn.query(Query(unsafeSQL:
+            "SELECT name, checksum, applied_at, \(how) FROM \(quoted).schema_migrations ORDER BY name"))
+        return try rows.map {
+            Status.Applied(name: try $0.decode("name"), checksum: try $0.decode("checksum"),
+                           appliedAt: try $0.decode("applied_at"), how: try $0.decode("how"))
+        }
+    }
+
+    /// Applies what is pending, all in one transaction, and returns the names applied (versioned
+    /// files, then `repeatable/…` files; empty when up to date).
     @discardableResult
     public func migrate(on conn: Connection) throws -> [String] {
-        try conn.execute("SELECT pg_advisory_lock(\(Self.advisoryLockKey))")
-        defer { _ = try? conn.execute("SELECT pg_advisory_unlock(\(Self.advisoryLockKey))") }
-        let current = try status(on: conn)
-        try verifyChecksums(applied: current.applied, on: conn)
-        var done: [String] = []
-        for file in files where current.pending.contains(file.name) {
-            do {
-                try conn.transaction { tx in
-                    try tx.executeScript(file.sql)
-                    try tx.execute("""
-                        INSERT INTO schema_migrations (name, checksum)
-                        VALUES (\(file.name), encode(sha256(convert_to(\(file.sql), 'UTF8')), 'hex'))
-                        """)
-                }
-            } catch let error as PostgresError {
-                throw QueueStoreError.migrationFailed(file: file.name, reason: error.description)
+        try InstallScript.validateSchema(schema)
+        let before = try status(on: conn)
+        do {
+            try conn.transaction { tx in
+                _ = try tx.query("SELECT set_config('queuetop.schema', \(schema), true)")
+                try tx.executeScript(script.body)
             }
-            done.append(file.name)
+        } catch let error as PostgresError {
+            let file = (files.map(\.name) + repeatable.map { "repeatable/" + $0.name })
+                .first { error.message.contains($0) } ?? "install"
+            throw QueueStoreError.migrationFailed(file: file, reason: error.description)
         }
-        return done
-    }
-
-    private func verifyChecksums(applied: [Status.Applied], on conn: Connection) throws {
-        for record in applied {
-            guard let file = files.first(where: { $0.name == record.name }) else { continue }
-            let checksum: String = try conn.query(
-                "SELECT encode(sha256(convert_to(\(file.sql), 'UTF8')), 'hex')").scalar()
-            if checksum != record.checksum {
-                throw QueueStoreError.invalidInput(
-                    "migration \(file.name) was changed after it was applied (checksum \(checksum.prefix(12)) on disk, "
-                    + "\(record.checksum.prefix(12)) applied); applied migrations must not be edited: add a new file instead")
-            }
-        }
-    }
-
-    /// Creates the bookkeeping table when missing. Only when missing: CREATE TABLE IF NOT EXISTS
-    /// on an existing table raises a NOTICE that libpq prints, noise on every `migrate` run.
-    private func ensureTable(on conn: Connection) throws {
-        let exists: Bool = try conn.query("SELECT to_regclass('schema_migrations') IS NOT NULL").scalar()
-        if exists { return }
-        try conn.executeScript("""
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                name       text PRIMARY KEY,
-                checksum   text NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now(),
-                applied_by text NOT NULL DEFAULT session_user
-            )
-            """)
+        let ranVersioned = !before.pending.isEmpty
+        let repeatables = ranVersioned || !before.repeatablePending.isEmpty ? repeatable.map { "repeatable/" + $0.name } : []
+        return before.pending + repeatables
     }
 }

@@ -30,7 +30,7 @@ public final class PrivateCluster: Sendable {
         defer { conn.close() }
         try conn.executeScript("ALTER SYSTEM SET fsync = off")
         try conn.executeScript("SELECT pg_reload_conf()")
-        try MigrationRunner(files: try MigrationFiles.load()).migrate(on: conn)
+        try MigrationRunner(try MigrationFiles.loadSet()).migrate(on: conn)
     }
 
     public enum ShutdownMode: String, Sendable { case fast, immediate }

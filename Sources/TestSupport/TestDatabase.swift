@@ -7,9 +7,18 @@ import QueueStore
 ///
 /// The server is the private cluster `scripts/test` starts; its URL arrives in DATABASE_URL.
 /// Tests never mock SQL: they run against this real PostgreSQL.
+///
+/// Product code must qualify every queuetop name (`\(qt: "job_queue")`), never relying on a
+/// `search_path`. So each test database's default `search_path` is `pg_catalog` alone: product
+/// code given `config` (or the child binary given `conninfo`) fails on any name it forgot to
+/// qualify. Tests' own SQL assertions use `connect()`, whose session looks in `queuetop`, then
+/// `public` (where installs from before 0013 live), so they may write plain names.
 public final class TestDatabase: Sendable {
     public let name: String
+    /// For product code: no search_path, so unqualified names fail.
     public let config: ConnectionConfig
+    /// For the test's own SQL: `config` with `search_path = queuetop, public`.
+    public let sqlConfig: ConnectionConfig
     private let admin: ConnectionConfig
 
     /// Runs `body` with a fresh migrated database and drops it afterwards.
@@ -30,13 +39,16 @@ public final class TestDatabase: Sendable {
         let template = migrated ? try TemplateDatabase.shared.name(admin: admin) : "template0"
         name = "qt_test_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16))"
         config = admin.overriding("dbname", name)
+        sqlConfig = config.overriding("options", "-c search_path=queuetop,public")
         let conn = try Connection.connect(admin)
         defer { conn.close() }
         try Self.createDatabase(name, template: template, on: conn)
+        try conn.executeScript("ALTER DATABASE \"\(name)\" SET search_path = pg_catalog")
     }
 
-    /// A new connection to this test's database.
-    public func connect() throws -> Connection { try Connection.connect(config) }
+    /// A new connection to this test's database for the test's own SQL (plain names resolve:
+    /// `sqlConfig`). Product code under test should get `config`.
+    public func connect() throws -> Connection { try Connection.connect(sqlConfig) }
 
     /// A connection string for a child process (the real `queuetop` binary).
     public var conninfo: String { (try? config.unredactedConninfo()) ?? "" }
@@ -82,11 +94,12 @@ final class TemplateDatabase: @unchecked Sendable {
     func name(admin: ConnectionConfig) throws -> String {
         try lock.withLock {
             if let built { return built }
-            let files = try MigrationFiles.load()
+            let set = try MigrationFiles.loadSet()
             let conn = try Connection.connect(admin)
             defer { conn.close() }
+            let everyFile = set.versioned + set.repeatable.map { MigrationFile(name: "repeatable/" + $0.name, sql: $0.sql) }
             let digest: String = try conn.query(
-                "SELECT left(md5(\(files.map { $0.name + "\n" + $0.sql }.joined(separator: "\u{1}"))), 12)").scalar()
+                "SELECT left(md5(\(everyFile.map { $0.name + "\n" + $0.sql }.joined(separator: "\u{1}"))), 12)").scalar()
             let name = "qt_template_\(digest)"
             // Several test processes may race to build it: the advisory lock makes one build it.
             try conn.execute("SELECT pg_advisory_lock(hashtext(\(name)))")
@@ -98,7 +111,7 @@ final class TemplateDatabase: @unchecked Sendable {
                 try conn.executeScript("DROP DATABASE IF EXISTS \"\(building)\" WITH (FORCE)")
                 try conn.executeScript("CREATE DATABASE \"\(building)\" TEMPLATE template0")
                 let target = try Connection.connect(admin.overriding("dbname", building))
-                try MigrationRunner(files: files).migrate(on: target)
+                try MigrationRunner(set).migrate(on: target)
                 target.close()
                 try conn.executeScript("ALTER DATABASE \"\(building)\" RENAME TO \"\(name)\"")
                 try conn.executeScript("ALTER DATABASE \"\(name)\" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false")

@@ -13,6 +13,7 @@ struct Queuetop: ParsableCommand {
         subcommands: [
             DashCommand.self,
             MigrateCommand.self,
+            SQLCommand.self,
             WorkerCommand.self,
             StatusCommand.self,
             EnqueueCommand.self,

@@ -27,8 +27,8 @@ import Testing
             let status = try runner.status(on: conn)
             #expect(status.applied.map(\.name) == ["0001_first.sql", "0002_second.sql"])
             #expect(status.pending.isEmpty)
-            let rows: Int = try conn.query("SELECT count(*) FROM t").scalar()
-            #expect(rows == 1)
+            let rows: Int = try conn.query("SELECT count(*) FROM queuetop.t").scalar()
+            #expect(rows == 1, "the files ran in queuetop's own schema")
         }
     }
 
@@ -46,12 +46,14 @@ import Testing
                 #expect(error.description.contains("0001_first.sql"))
                 #expect(error.description.contains("changed"))
             }
-            let uExists: Bool = try conn.query("SELECT to_regclass('u') IS NOT NULL").scalar()
+            let uExists: Bool = try conn.query("SELECT to_regclass('queuetop.u') IS NOT NULL").scalar()
             #expect(!uExists, "the pending file must not be applied after a checksum mismatch")
         }
     }
 
-    @Test func failingFileRollsBackAndIsNotRecorded() throws {
+    /// An upgrade is one transaction: a failing file leaves the database exactly as it was, so a
+    /// running worker never meets half of an upgrade.
+    @Test func failingFileRollsBackEverythingAndNamesTheFile() throws {
         try TestDatabase.with(migrated: false) { db in
             let conn = try db.connect()
             let dir = try folder([
@@ -59,12 +61,37 @@ import Testing
                 "0002_bad.sql": "CREATE TABLE half (a int); SELECT no_such_function();",
             ])
             let runner = MigrationRunner(files: try MigrationFiles.load(from: dir))
-            #expect(throws: QueueStoreError.self) { try runner.migrate(on: conn) }
-            let halfExists: Bool = try conn.query("SELECT to_regclass('half') IS NOT NULL").scalar()
-            #expect(!halfExists)
+            do {
+                try runner.migrate(on: conn)
+                Issue.record("a failing migration was accepted")
+            } catch let error as QueueStoreError {
+                #expect(error.description.contains("0002_bad.sql"))
+                #expect(error.description.contains("no_such_function"))
+            }
+            let anything: Bool = try conn.query(
+                "SELECT to_regclass('queuetop.half') IS NOT NULL OR to_regclass('queuetop.t') IS NOT NULL OR to_regnamespace('queuetop') IS NOT NULL").scalar()
+            #expect(!anything, "nothing of the failed install may remain")
             let status = try runner.status(on: conn)
-            #expect(status.applied.map(\.name) == ["0001_ok.sql"])
-            #expect(status.pending == ["0002_bad.sql"])
+            #expect(status.applied.isEmpty)
+            #expect(status.pending == ["0001_ok.sql", "0002_bad.sql"])
+        }
+    }
+
+    @Test func aSchemaThatIsNotQueuetopsIsRefused() throws {
+        try TestDatabase.with(migrated: false) { db in
+            let conn = try db.connect()
+            let dir = try folder(["0001_first.sql": "CREATE TABLE t (a int);"])
+            try conn.executeScript("CREATE SCHEMA app; CREATE TABLE app.orders (id int)")
+            for bad in ["public", "app", "Jobs", "a;drop", "pg_jobs", ""] {
+                #expect(throws: QueueStoreError.self, "schema '\(bad)'") {
+                    try MigrationRunner(files: try MigrationFiles.load(from: dir), schema: bad).migrate(on: conn)
+                }
+            }
+            let tables: Int = try conn.query("SELECT count(*) FROM pg_class WHERE relname = 't'").scalar()
+            #expect(tables == 0)
+            try MigrationRunner(files: try MigrationFiles.load(from: dir), schema: "jobs").migrate(on: conn)
+            let inJobs: Bool = try conn.query("SELECT to_regclass('jobs.t') IS NOT NULL").scalar()
+            #expect(inJobs)
         }
     }
 
@@ -76,11 +103,13 @@ import Testing
     @Test func shippedMigrationsApplyToAnEmptyDatabaseAndAgainAsNoOp() throws {
         try TestDatabase.with(migrated: false) { db in
             let conn = try db.connect()
-            let runner = MigrationRunner(files: try MigrationFiles.load())
-            #expect(!runner.files.isEmpty)
+            let runner = MigrationRunner(try MigrationFiles.loadSet())
+            #expect(!runner.files.isEmpty && !runner.repeatable.isEmpty)
             let applied = try runner.migrate(on: conn)
-            #expect(applied == runner.files.map(\.name))
+            #expect(applied == runner.files.map(\.name) + runner.repeatable.map { "repeatable/" + $0.name })
             #expect(try runner.migrate(on: conn).isEmpty)
+            let status = try runner.status(on: conn)
+            #expect(status.home == "queuetop" && status.pending.isEmpty && status.repeatablePending.isEmpty)
         }
     }
 }

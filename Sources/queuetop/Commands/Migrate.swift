@@ -3,52 +3,106 @@ import Foundation
 import Postgres
 import QueueStore
 
-/// `queuetop migrate [--status]`: applies the bundled SQL migrations in order.
+/// `queuetop migrate [--status]`: installs or upgrades queuetop's schema in one transaction.
 struct MigrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
-        abstract: "Apply the SQL migrations (each file in its own transaction); --status lists applied and pending files.")
+        abstract: "Install or upgrade queuetop's schema (one transaction); --status says what the database holds.",
+        discussion: """
+            Everything lives in one schema, `queuetop` unless --schema (or QUEUETOP_SCHEMA) names \
+            another at install time. An install from before 0013 (in `public`) is moved there; \
+            objects applied by hand without bookkeeping are verified and adopted. \
+            migrations/queuetop.sql does the same for a paste into an SQL editor (docs/SQL_LAYOUT.md).
+            """)
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Flag(name: .long, help: "List applied and pending migrations; change nothing.")
+    @Flag(name: .long, help: "Say what the database holds and what migrate would do; change nothing.")
     var status = false
 
     @Flag(name: .long, help: "Print JSON.")
     var json = false
 
     func run() throws {
-        let runner = MigrationRunner(files: try MigrationFiles.load())
-        let conn = try connection.connect()
+        let config = try connection.config()
+        let runner = MigrationRunner(try MigrationFiles.loadSet(), schema: config.schema.installTarget)
+        let conn: Connection
+        do { conn = try Connection.connect(config) } catch let error as PostgresError { throw CLIError(error.description) }
         defer { conn.close() }
         do {
             if status {
-                let s = try runner.status(on: conn)
-                if json {
-                    printJSON([
-                        "applied": s.applied.map { ["name": $0.name, "checksum": $0.checksum, "applied_at": ISO8601DateFormatter().string(from: $0.appliedAt)] },
-                        "pending": s.pending, "missing": s.missing,
-                    ] as [String: Any])
-                    return
-                }
-                for a in s.applied { print("applied  \(a.name)  \(ISO8601DateFormatter().string(from: a.appliedAt))") }
-                for p in s.pending { print("pending  \(p)") }
-                for m in s.missing { print("missing  \(m)  (applied, but not in this build's migrations)") }
-                if s.applied.isEmpty && s.pending.isEmpty { print("no migrations") }
+                try printStatus(try runner.status(on: conn), runner: runner)
                 return
             }
             let applied = try runner.migrate(on: conn)
             if json {
-                printJSON(["applied": applied] as [String: Any])
+                printJSON(["schema": runner.schema, "applied": applied] as [String: Any])
             } else if applied.isEmpty {
-                print("up to date (\(runner.files.count) migrations applied)")
+                print("up to date: schema \(runner.schema), \(runner.files.count) migrations and \(runner.repeatable.count) repeatable files applied")
             } else {
                 for name in applied { print("applied  \(name)") }
+                print("installed in schema \(runner.schema)")
             }
         } catch let error as QueueStoreError {
             throw CLIError(error.description)
         } catch let error as PostgresError {
             throw CLIError(error.description)
+        }
+    }
+
+    private func printStatus(_ s: MigrationRunner.Status, runner: MigrationRunner) throws {
+        let iso = ISO8601DateFormatter()
+        if json {
+            printJSON([
+                "schema": runner.schema, "home": s.home as Any, "found": s.found,
+                "applied": s.applied.map { ["name": $0.name, "checksum": $0.checksum, "how": $0.how,
+                                            "applied_at": iso.string(from: $0.appliedAt)] },
+                "pending": s.pending, "repeatable_pending": s.repeatablePending, "missing": s.missing,
+            ] as [String: Any])
+            return
+        }
+        switch (s.found, s.home) {
+        case ("hand", let home?):
+            print("found    queuetop objects applied by hand in schema \(home), with no record of which files; "
+                  + "`queuetop migrate` verifies them, records them as adopted and upgrades from there")
+        case ("recorded", let home?) where home != runner.schema:
+            print("found    an install in schema \(home) (before 0013); `queuetop migrate` moves it to schema \(runner.schema)")
+        case ("recorded", let home?):
+            print("found    an install in schema \(home)")
+        default:
+            print("found    no install; `queuetop migrate` creates schema \(runner.schema)")
+        }
+        for a in s.applied { print("\(a.how.padding(toLength: 8, withPad: " ", startingAt: 0)) \(a.name)  \(iso.string(from: a.appliedAt))") }
+        for p in s.pending { print("pending  \(p)") }
+        for p in s.repeatablePending where s.found == "recorded" { print("pending  \(p)") }
+        for m in s.missing { print("missing  \(m)  (applied, but not in this build's migrations)") }
+    }
+}
+
+/// `queuetop sql bundle`: prints migrations/queuetop.sql, the one-paste installer.
+struct SQLCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sql",
+        abstract: "The SQL queuetop installs, for SQL editors and review.",
+        subcommands: [Bundle.self])
+
+    struct Bundle: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the install-or-upgrade script (what migrations/queuetop.sql holds) to stdout.")
+
+        func run() throws {
+            let set = try MigrationFiles.loadSet()
+            print(InstallScript(versioned: set.versioned, repeatable: set.repeatable).bundle, terminator: "")
+        }
+    }
+}
+
+extension SchemaChoice {
+    /// The schema `migrate` installs into: the one named, else queuetop's default.
+    var installTarget: String {
+        switch self {
+        case .named(let name): return name
+        default: return InstallScript.defaultSchema
         }
     }
 }
