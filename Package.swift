@@ -43,7 +43,7 @@ let package = Package(
         // No curses, so it is tested against Postgres without a terminal.
         .target(name: "DashboardRuntime", dependencies: ["Dashboard", "QueueStore", "Postgres"]),
         // Pure views drawing Dashboard state into an in-memory ScreenBuffer.
-        .target(name: "TerminalUI", dependencies: ["Dashboard"]),
+        .target(name: "TerminalUI", dependencies: ["Dashboard", "QueueStore"]),
         // The only importer of ncursesw.
         .target(name: "Curses", dependencies: ["CNCursesW", "TerminalUI"]),
         .executableTarget(
@@ -59,12 +59,12 @@ let package = Package(
         // test), snapshot assertions, data generators.
         .target(name: "TestSupport", dependencies: ["Postgres", "QueueStore"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
-        .testTarget(name: "QueueStoreTests", dependencies: ["QueueStore", "Postgres", "TestSupport"]),
+        .testTarget(name: "QueueStoreTests", dependencies: ["QueueStore", "Postgres", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "WorkersTests", dependencies: ["Workers", "QueueStore", "Postgres", "TestSupport"]),
-        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "QueueStore", "TestSupport"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "QueueStore", "Postgres", "TestSupport"]),
         .testTarget(
             name: "TerminalUITests",
-            dependencies: ["TerminalUI", "Dashboard", "QueueStore", "TestSupport"],
+            dependencies: ["TerminalUI", "Dashboard", "QueueStore", "Postgres", "TestSupport"],
             exclude: ["Snapshots"]
         ),
         .testTarget(name: "DashboardRuntimeTests", dependencies: ["DashboardRuntime", "Dashboard", "QueueStore", "Postgres", "TestSupport"]),
