@@ -58,9 +58,14 @@ public final class Connection: @unchecked Sendable {
         // Timestamps are parsed as UTC text; one zone for every session keeps decoding simple.
         try connection.execute("SET TIME ZONE 'UTC'")
         if case .auto(let preferred, let legacy, let marker) = config.schema {
+            // The catalog, not to_regclass: to_regclass raises "permission denied for schema"
+            // for a role without USAGE on it, and such a role must still connect (and then be
+            // refused by the statements it is not allowed to run).
             let found: String = try connection.query("""
-                SELECT CASE WHEN to_regclass(format('%I.%I', \(preferred)::text, \(marker)::text)) IS NOT NULL THEN \(preferred)::text
-                            WHEN to_regclass(format('%I.%I', \(legacy)::text, \(marker)::text)) IS NOT NULL THEN \(legacy)::text
+                SELECT CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                                         WHERE n.nspname = \(preferred)::text AND c.relname = \(marker)::text) THEN \(preferred)::text
+                            WHEN EXISTS (SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                                         WHERE n.nspname = \(legacy)::text AND c.relname = \(marker)::text) THEN \(legacy)::text
                             ELSE \(preferred)::text END
                 """).scalar()
             connection.schema = found
