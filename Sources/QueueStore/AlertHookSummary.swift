@@ -21,11 +21,11 @@ extension AlertHookStore {
         do {
             // `query`, not `run`: the missing-table case is told apart by its SQLSTATE.
             rows = try connection.query("""
-                SELECT (SELECT count(*) FROM alert_hooks) AS hooks, last.*
+                SELECT (SELECT count(*) FROM \(qt: "alert_hooks")) AS hooks, last.*
                 FROM (SELECT 1) AS one
                 LEFT JOIN LATERAL (
                     SELECT \(unsafeRaw: Self.deliveryColumns)
-                    FROM alert_deliveries d JOIN alert_notifications n ON n.id = d.notification_id
+                    FROM \(qt: "alert_deliveries") d JOIN \(qt: "alert_notifications") n ON n.id = d.notification_id
                     ORDER BY d.id DESC LIMIT 1
                 ) AS last ON true
                 """)

@@ -52,7 +52,7 @@ public struct AlertHookStore: Sendable {
 
     public func list() throws -> [AlertHook] {
         try connection.run("""
-            SELECT name, url, secret_header, secret_env, secret_prefix, enabled FROM alert_hooks ORDER BY name
+            SELECT name, url, secret_header, secret_env, secret_prefix, enabled FROM \(qt: "alert_hooks") ORDER BY name
             """).map(Self.decodeHook)
     }
 
@@ -76,21 +76,21 @@ public struct AlertHookStore: Sendable {
         }
         guard let row = try connection.run("""
             SELECT name, url, secret_header, secret_env, secret_prefix, enabled
-            FROM add_alert_hook(\(name), \(url), \(secretHeader), \(secretEnv), \(secretPrefix))
+            FROM \(qt: "add_alert_hook")(\(name), \(url), \(secretHeader), \(secretEnv), \(secretPrefix))
             """).first else { throw QueueStoreError.database("add_alert_hook returned nothing") }
         return try Self.decodeHook(row)
     }
 
     /// Removes the hook and its undelivered notifications; the delivery history goes with it.
     public func remove(_ name: String) throws {
-        try connection.run("SELECT remove_alert_hook(\(name))")
+        try connection.run("SELECT \(qt: "remove_alert_hook")(\(name))")
     }
 
     /// Newest first: what `queuetop alerts deliveries` and the dashboard's "last delivery" show.
     public func deliveries(limit: Int = 50, hook: String? = nil) throws -> [AlertDelivery] {
         try connection.run("""
             SELECT \(unsafeRaw: Self.deliveryColumns)
-            FROM alert_deliveries d JOIN alert_notifications n ON n.id = d.notification_id
+            FROM \(qt: "alert_deliveries") d JOIN \(qt: "alert_notifications") n ON n.id = d.notification_id
             WHERE \(hook)::text IS NULL OR d.hook = \(hook)
             ORDER BY d.id DESC LIMIT \(max(1, min(limit, 10000)))
             """).map(Self.decodeDelivery)
@@ -119,14 +119,14 @@ public struct AlertHookStore: Sendable {
     /// lock right now (it is doing the work).
     @discardableResult
     public func syncAlertStates(minInterval: Double = 0) throws -> Int? {
-        try connection.run("SELECT sync_alert_states(\(minInterval)) AS n").first?.decode("n")
+        try connection.run("SELECT \(qt: "sync_alert_states")(\(minInterval)) AS n").first?.decode("n")
     }
 
     /// Leases up to `max` due notifications for `leaseSeconds`.
     public func claimNotifications(max: Int = 20, leaseSeconds: Int = 60) throws -> [PendingAlertNotification] {
         try connection.run("""
             SELECT id, hook, url, secret_header, secret_env, secret_prefix, payload, attempts
-            FROM claim_alert_notifications(\(max), \(leaseSeconds))
+            FROM \(qt: "claim_alert_notifications")(\(max), \(leaseSeconds))
             """).map {
             PendingAlertNotification(id: try $0.decode("id"), hook: try $0.decode("hook"), url: try $0.decode("url"),
                                      secretHeader: try $0.decode("secret_header"), secretEnv: try $0.decode("secret_env"),
@@ -139,13 +139,15 @@ public struct AlertHookStore: Sendable {
     @discardableResult
     public func recordDelivery(id: Int64, ok: Bool, httpStatus: Int?, error: String?, durationMs: Int) throws -> String {
         try connection.run("""
-            SELECT record_alert_delivery(\(id), \(ok), \(httpStatus), \(error), \(durationMs), \(Self.maxAttempts))
+            SELECT \(qt: "record_alert_delivery")(\(id), \(ok), \(httpStatus), \(error), \(durationMs), \(Self.maxAttempts))
             """).scalar()
     }
 
     /// Whether migration 0008 is applied; the worker's alerts thread waits quietly until it is.
     public func isInstalled() throws -> Bool {
-        try connection.run("SELECT to_regproc('sync_alert_states') IS NOT NULL AS ok").scalar()
+        try connection.run("""
+            SELECT to_regproc(format('%I.sync_alert_states', \(connection.schema)::text)) IS NOT NULL AS ok
+            """).scalar()
     }
 
     static func decodeHook(_ row: Row) throws -> AlertHook {

@@ -19,7 +19,7 @@ public struct AuditStore: Sendable {
     /// Newest first.
     public func list(limit: Int = 100, action: String? = nil) throws -> [AuditEntry] {
         let rows = try connection.run("""
-            SELECT id, at, db_role, actor, action, filter, affected FROM audit_log
+            SELECT id, at, db_role, actor, action, filter, affected FROM \(qt: "audit_log")
             WHERE \(action)::text IS NULL OR action = \(action)
             ORDER BY id DESC LIMIT \(max(1, min(limit, 10000)))
             """)
@@ -32,6 +32,6 @@ public struct AuditStore: Sendable {
 
     /// Opens one audit row for an action done in many batches; pass its id to each batch.
     public func begin(action: String, filter: JSONText) throws -> Int64 {
-        try connection.run("SELECT record_audit(\(action), \(filter)::jsonb, 0)").scalar()
+        try connection.run("SELECT \(qt: "record_audit")(\(action), \(filter)::jsonb, 0)").scalar()
     }
 }

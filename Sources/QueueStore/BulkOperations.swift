@@ -54,7 +54,7 @@ public struct BulkOperationStore: Sendable {
     public func runBatch(operationID: Int64, batchSize: Int? = nil) throws -> BulkBatchResult {
         do {
             return try rawBatch(operationID: operationID, batchSize: batchSize)
-        } catch let error as PostgresError where !error.isConnectionProblem {
+        } catch let error as PostgresError where !error.isConnectionProblem && !error.meansSchemaMoved {
             throw QueueStoreError.from(error)
         }
     }
@@ -63,7 +63,7 @@ public struct BulkOperationStore: Sendable {
     private func rawBatch(operationID: Int64, batchSize: Int?) throws -> BulkBatchResult {
         let rows = try connection.query("""
             SELECT operation_id, kind, rows_done, status, done, total, remaining
-              FROM run_bulk_operation_batch(\(operationID), \(batchSize)::int)
+              FROM \(qt: "run_bulk_operation_batch")(\(operationID), \(batchSize)::int)
             """)
         guard let row = rows.first else {
             throw QueueStoreError.database("run_bulk_operation_batch returned no row for operation \(operationID)")
@@ -76,7 +76,7 @@ public struct BulkOperationStore: Sendable {
     public func runNextBatch(kind: String? = nil, batchSize: Int? = nil) throws -> BulkBatchResult? {
         let rows = try connection.run("""
             SELECT operation_id, kind, rows_done, status, done, total, remaining
-              FROM run_next_bulk_operation_batch(\(kind)::text, \(batchSize)::int)
+              FROM \(qt: "run_next_bulk_operation_batch")(\(kind)::text, \(batchSize)::int)
             """)
         return try rows.first.map(Self.batchResult)
     }
@@ -101,7 +101,7 @@ public struct BulkOperationStore: Sendable {
                 transientFailures += 1
                 Thread.sleep(forTimeInterval: 0.05 * Double(transientFailures))
                 continue
-            } catch let error as PostgresError where !error.isConnectionProblem {
+            } catch let error as PostgresError where !error.isConnectionProblem && !error.meansSchemaMoved {
                 throw QueueStoreError.from(error)
             }
             guard onBatch(result), result.status.isActive else { return result }
@@ -118,7 +118,7 @@ public struct BulkOperationStore: Sendable {
     /// A batch in flight finishes first; rows it handled stay handled.
     @discardableResult
     public func cancel(operationID: Int64) throws -> Bool {
-        try connection.run("SELECT cancel_bulk_operation(\(operationID))").scalar()
+        try connection.run("SELECT \(qt: "cancel_bulk_operation")(\(operationID))").scalar()
     }
 
     /// One operation's progress, or nil if there is no such operation.
@@ -127,7 +127,7 @@ public struct BulkOperationStore: Sendable {
             SELECT operation_id, kind, status, done, remaining, total, batches, batch_size,
                    last_batch_at, last_batch_count, created_at, started_at, finished_at,
                    cancelled_at, error
-              FROM bulk_operation_progress WHERE operation_id = \(id)
+              FROM \(qt: "bulk_operation_progress") WHERE operation_id = \(id)
             """).first.map(Self.operation)
     }
 
@@ -137,7 +137,7 @@ public struct BulkOperationStore: Sendable {
             SELECT operation_id, kind, status, done, remaining, total, batches, batch_size,
                    last_batch_at, last_batch_count, created_at, started_at, finished_at,
                    cancelled_at, error
-              FROM bulk_operation_progress
+              FROM \(qt: "bulk_operation_progress")
              WHERE (\(kind)::text IS NULL OR kind = \(kind)::text)
                AND (status IN ('pending', 'running') OR finished_at > now() - make_interval(secs => \(recent)))
              ORDER BY operation_id DESC LIMIT \(limit)

@@ -46,7 +46,7 @@ public struct DLQStore: Sendable {
         try requireQueue(filter.queue)
         let rows = try connection.run("""
             SELECT \(unsafeRaw: Self.jobColumns)
-            FROM job_queue
+            FROM \(qt: "job_queue")
             WHERE status = 'dead_letter'
               AND (\(filter.queue)::text IS NULL OR queue = \(filter.queue))
               AND (\(filter.errorType)::text IS NULL OR error_type = \(filter.errorType))
@@ -71,7 +71,7 @@ public struct DLQStore: Sendable {
         let rows = try connection.run("""
             SELECT queue, error_type, count(*)::int AS n, min(last_error_at) AS first_at, max(last_error_at) AS last_at,
                    (array_agg(error_message ORDER BY last_error_at DESC NULLS LAST))[1] AS sample
-            FROM job_queue
+            FROM \(qt: "job_queue")
             WHERE status = 'dead_letter' AND (\(queue)::text IS NULL OR queue = \(queue))
             GROUP BY queue, error_type
             ORDER BY n DESC, queue, error_type
@@ -89,7 +89,7 @@ public struct DLQStore: Sendable {
     public func count(_ filter: DLQFilter, asOf: Date) throws -> Int {
         try requireQueue(filter.queue)
         return try connection.run("""
-            SELECT count(*)::int FROM job_queue
+            SELECT count(*)::int FROM \(qt: "job_queue")
             WHERE status = 'dead_letter'
               AND (\(filter.queue)::text IS NULL OR queue = \(filter.queue))
               AND (\(filter.errorType)::text IS NULL OR error_type = \(filter.errorType))
@@ -102,12 +102,12 @@ public struct DLQStore: Sendable {
 
     /// The seed's `requeue_dlq_job`: refuses a job that is not dead_letter, with the reason.
     public func requeue(id: UUID, resetAttempts: Bool = true) throws {
-        try connection.run("SELECT requeue_dlq_job(\(id), \(resetAttempts))")
+        try connection.run("SELECT \(qt: "requeue_dlq_job")(\(id), \(resetAttempts))")
     }
 
     /// Requeues marked jobs; ids no longer in the DLQ are skipped. Returns how many moved.
     public func requeue(ids: [UUID], resetAttempts: Bool = true) throws -> Int {
-        try connection.run("SELECT requeue_dlq_jobs(\(ids)::uuid[], \(resetAttempts))").scalar()
+        try connection.run("SELECT \(qt: "requeue_dlq_jobs")(\(ids)::uuid[], \(resetAttempts))").scalar()
     }
 
     /// Requeues every dead_letter job matching `filter` whose last error is at or before `asOf`,
@@ -115,18 +115,18 @@ public struct DLQStore: Sendable {
     public func requeueAll(_ filter: DLQFilter, resetAttempts: Bool = true, asOf: Date, batchSize: Int = 1000,
                            progress: (Int) -> Void = { _ in }) throws -> BulkResult {
         try inBatches(action: "dlq.requeue", filter, asOf: asOf, batchSize: batchSize, progress: progress) { audit in
-            "SELECT requeue_dlq_batch(\(filter.queue), \(filter.errorType), \(resetAttempts), \(asOf), \(batchSize), \(audit))"
+            "SELECT \(qt: "requeue_dlq_batch")(\(filter.queue), \(filter.errorType), \(resetAttempts), \(asOf), \(batchSize), \(audit))"
         }
     }
 
     public func delete(ids: [UUID]) throws -> Int {
-        try connection.run("SELECT delete_dlq_jobs(\(ids)::uuid[])").scalar()
+        try connection.run("SELECT \(qt: "delete_dlq_jobs")(\(ids)::uuid[])").scalar()
     }
 
     public func deleteAll(_ filter: DLQFilter, asOf: Date, batchSize: Int = 1000,
                           progress: (Int) -> Void = { _ in }) throws -> BulkResult {
         try inBatches(action: "dlq.delete", filter, asOf: asOf, batchSize: batchSize, progress: progress) { audit in
-            "SELECT delete_dlq_batch(\(filter.queue), \(filter.errorType), \(asOf), \(batchSize), \(audit))"
+            "SELECT \(qt: "delete_dlq_batch")(\(filter.queue), \(filter.errorType), \(asOf), \(batchSize), \(audit))"
         }
     }
 
@@ -166,7 +166,7 @@ public struct DLQStore: Sendable {
     /// Every failed attempt of a job, oldest first: the history triage shows.
     public func attempts(jobID: UUID) throws -> [(attempt: Int, errorType: String?, message: String?, worker: String?, failedAt: Date)] {
         let rows = try connection.run("""
-            SELECT attempt, error_type, error_message, worker, failed_at FROM job_attempts
+            SELECT attempt, error_type, error_message, worker, failed_at FROM \(qt: "job_attempts")
             WHERE job_id = \(jobID) ORDER BY id
             """)
         return try rows.map { (try $0.decode("attempt"), try $0.decode("error_type"), try $0.decode("error_message"),

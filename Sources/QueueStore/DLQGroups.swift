@@ -8,7 +8,7 @@ import Postgres
 extension DLQStore {
     public func jobs(inGroup queue: String, errorType: String?, limit: Int = 1000) throws -> [DLQJob] {
         let rows = try connection.run("""
-            SELECT \(unsafeRaw: Self.jobColumns) FROM job_queue
+            SELECT \(unsafeRaw: Self.jobColumns) FROM \(qt: "job_queue")
             WHERE status = 'dead_letter' AND queue = \(queue) AND error_type IS NOT DISTINCT FROM \(errorType)
             ORDER BY last_error_at DESC NULLS LAST, id
             LIMIT \(max(1, min(limit, 100_000)))
@@ -19,7 +19,7 @@ extension DLQStore {
     /// How many jobs of the group died at or before `asOf`: the count a confirmation shows.
     public func count(inGroup queue: String, errorType: String?, asOf: Date) throws -> Int {
         try connection.run("""
-            SELECT count(*)::int FROM job_queue
+            SELECT count(*)::int FROM \(qt: "job_queue")
             WHERE status = 'dead_letter' AND queue = \(queue) AND error_type IS NOT DISTINCT FROM \(errorType)
               AND coalesce(last_error_at, created_at) <= \(asOf)
             """).scalar()
@@ -52,7 +52,7 @@ extension DLQStore {
         var total = 0
         while true {
             let ids: [UUID] = try connection.run("""
-                SELECT id FROM job_queue
+                SELECT id FROM \(qt: "job_queue")
                 WHERE status = 'dead_letter' AND queue = \(queue) AND error_type IS NULL
                   AND coalesce(last_error_at, created_at) <= \(asOf)
                   AND (\(after)::uuid IS NULL OR id > \(after))

@@ -24,7 +24,7 @@ public struct HealthStore: Sendable {
 
     /// The snapshot as the database renders it (compact JSON, keys in jsonb order).
     public func snapshotJSON() throws -> String {
-        try connection.run("SELECT queue_health_snapshot()::text AS snapshot").scalar(String.self)
+        try connection.run("SELECT \(qt: "queue_health_snapshot")()::text AS snapshot").scalar(String.self)
     }
 
     /// Moves committed counter and rollup deltas into the rollups. Returns false when another
@@ -33,14 +33,14 @@ public struct HealthStore: Sendable {
     /// that deltas never pile up while nobody watches.
     @discardableResult
     public func fold() throws -> Bool {
-        try connection.run("SELECT health_fold()").scalar(Bool.self)
+        try connection.run("SELECT \(qt: "health_fold")()").scalar(Bool.self)
     }
 
     /// Deletes rollup rows older than `olderThanSeconds` (default: `health_settings.retention`,
     /// 7 days). Returns the rows deleted.
     @discardableResult
     public func prune(olderThanSeconds: Int? = nil) throws -> Int64 {
-        try connection.run("SELECT health_prune(\(olderThanSeconds.map { Double($0) }) * interval '1 second')")
+        try connection.run("SELECT \(qt: "health_prune")(\(olderThanSeconds.map { Double($0) }) * interval '1 second')")
             .scalar(Int64.self)
     }
 }

@@ -76,7 +76,7 @@ extension JobStore {
                    created_at, run_at, started_at, completed_at, expires_at, next_retry_at, last_error_at, processing_time_ms,
                    cancel_reason, error_type, error_message, jsonb_pretty(payload) AS payload_json,
                    jsonb_pretty(result) AS result_json, jsonb_pretty(error_details) AS details_json
-            FROM job_queue WHERE id = \(id)
+            FROM \(qt: "job_queue") WHERE id = \(id)
             """)
         guard let r = rows.first else { return nil }
         return JobInspection(

@@ -87,7 +87,7 @@ public struct JobStore: Sendable {
     public func enqueue(_ jobs: [NewJob]) throws -> [EnqueueResult] {
         guard !jobs.isEmpty else { throw QueueStoreError.invalidInput("nothing to enqueue: the batch is empty") }
         let rows = try connection.run("""
-            SELECT ord, id, deduplicated, status, result FROM enqueue_jobs(\(JSONText(try Self.encode(jobs)))::jsonb) ORDER BY ord
+            SELECT ord, id, deduplicated, status, result FROM \(qt: "enqueue_jobs")(\(JSONText(try Self.encode(jobs)))::jsonb) ORDER BY ord
             """)
         return try rows.map {
             EnqueueResult(id: try $0.decode("id"), deduplicated: try $0.decode("deduplicated"),
@@ -98,7 +98,7 @@ public struct JobStore: Sendable {
     public func claim(worker: String, queues: [String]?, max: Int) throws -> [ClaimedJob] {
         let rows = try connection.run("""
             SELECT id, queue, job_type, payload, attempt_count, max_attempts, priority, created_at
-            FROM claim_jobs(\(worker), \(queues)::text[], \(max))
+            FROM \(qt: "claim_jobs")(\(worker), \(queues)::text[], \(max))
             """)
         return try rows.map {
             ClaimedJob(id: try $0.decode("id"), queue: try $0.decode("queue"), jobType: try $0.decode("job_type"),
@@ -113,7 +113,7 @@ public struct JobStore: Sendable {
     @discardableResult
     public func complete(worker: String, ids: [UUID], processingMs: [Int?]? = nil, results: [JSONText?]? = nil) throws -> Int {
         try connection.run("""
-            SELECT complete_jobs(\(worker), \(ids)::uuid[], \(processingMs)::int[], \(results)::jsonb[])
+            SELECT \(qt: "complete_jobs")(\(worker), \(ids)::uuid[], \(processingMs)::int[], \(results)::jsonb[])
             """).scalar()
     }
 
@@ -121,14 +121,14 @@ public struct JobStore: Sendable {
     /// queue); returns how many.
     @discardableResult
     public func expire(max: Int = 1000) throws -> Int {
-        try connection.run("SELECT expire_jobs(\(max))").scalar()
+        try connection.run("SELECT \(qt: "expire_jobs")(\(max))").scalar()
     }
 
     @discardableResult
     public func fail(worker: String, _ failures: [JobFailure]) throws -> Int {
         guard !failures.isEmpty else { return 0 }
         return try connection.run("""
-            SELECT fail_jobs(\(worker), \(failures.map(\.id))::uuid[], \(failures.map(\.message))::text[],
+            SELECT \(qt: "fail_jobs")(\(worker), \(failures.map(\.id))::uuid[], \(failures.map(\.message))::text[],
                              \(failures.map(\.errorType))::text[], \(failures.map(\.details))::jsonb[],
                              \(failures.map(\.retryable))::boolean[], \(failures.map(\.retryAfterSeconds))::int[])
             """).scalar()
@@ -138,32 +138,32 @@ public struct JobStore: Sendable {
     @discardableResult
     public func failJob(id: UUID, message: String, errorType: String, details: JSONText? = nil,
                         retryable: Bool = true) throws -> String {
-        try connection.run("SELECT fail_job(\(id), \(message), \(errorType), \(details)::jsonb, \(retryable))").scalar()
+        try connection.run("SELECT \(qt: "fail_job")(\(id), \(message), \(errorType), \(details)::jsonb, \(retryable))").scalar()
     }
 
     @discardableResult
     public func release(worker: String, ids: [UUID]) throws -> Int {
-        try connection.run("SELECT release_jobs(\(worker), \(ids)::uuid[])").scalar()
+        try connection.run("SELECT \(qt: "release_jobs")(\(worker), \(ids)::uuid[])").scalar()
     }
 
     @discardableResult
     public func heartbeat(worker: String, ids: [UUID]) throws -> Int {
-        try connection.run("SELECT heartbeat_jobs(\(worker), \(ids)::uuid[])").scalar()
+        try connection.run("SELECT \(qt: "heartbeat_jobs")(\(worker), \(ids)::uuid[])").scalar()
     }
 
     @discardableResult
     public func rescueStale(max: Int = 1000) throws -> Int {
-        try connection.run("SELECT rescue_stale_jobs(\(max))").scalar()
+        try connection.run("SELECT \(qt: "rescue_stale_jobs")(\(max))").scalar()
     }
 
     public func cancel(id: UUID) throws {
-        try connection.run("SELECT cancel_job(\(id))")
+        try connection.run("SELECT \(qt: "cancel_job")(\(id))")
     }
 
     /// Deletes up to `batchSize` completed/cancelled jobs past their queue's retention.
     @discardableResult
     public func prune(batchSize: Int = 1000) throws -> Int {
-        try connection.run("SELECT prune_completed_jobs(\(batchSize))").scalar()
+        try connection.run("SELECT \(qt: "prune_completed_jobs")(\(batchSize))").scalar()
     }
 
     /// The JSON array `enqueue_jobs` takes. Payloads are checked here so that the error names the job.

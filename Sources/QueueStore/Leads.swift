@@ -25,7 +25,7 @@ public struct LeadMigrationStore: Sendable {
                    (r->>'job_id')::uuid AS job_id, (r->>'total')::bigint AS total,
                    (r->>'batch_size')::int AS batch_size, r->>'message' AS message,
                    (r->>'already_queued')::bool AS already_queued
-              FROM queue_lead_migration(\(run), \(funnel), \(column), \(batchSize)) AS r
+              FROM \(qt: "queue_lead_migration")(\(run), \(funnel), \(column), \(batchSize)) AS r
             """)
         guard let row = rows.first else { throw QueueStoreError.database("queue_lead_migration returned nothing") }
         return QueuedLeadMigration(
@@ -41,11 +41,11 @@ public struct LeadMigrationStore: Sendable {
     /// (unknown run, funnel or column, a column of another funnel, a batch size outside
     /// 1...100000), with the same errors, and changes nothing.
     public func preview(run: UUID, funnel: UUID, column: UUID, batchSize: Int = 100) throws -> LeadMigrationPreview {
-        try connection.run("SELECT _check_batch_size(\(batchSize), 'batch size')")
+        try connection.run("SELECT \(qt: "_check_batch_size")(\(batchSize), 'batch size')")
         let row = try connection.run("""
-            SELECT _lead_migration_check_target(\(run), \(funnel), \(column)) AS run_name,
-                   (SELECT name FROM funnel_columns WHERE id = \(column)) AS column_name,
-                   (SELECT count(*) FROM leads WHERE run_id = \(run)) AS leads
+            SELECT \(qt: "_lead_migration_check_target")(\(run), \(funnel), \(column)) AS run_name,
+                   (SELECT name FROM \(qt: "funnel_columns") WHERE id = \(column)) AS column_name,
+                   (SELECT count(*) FROM \(qt: "leads") WHERE run_id = \(run)) AS leads
             """)[0]
         return LeadMigrationPreview(runName: try row.decode("run_name"), columnName: try row.decode("column_name"),
                                     leads: try row.decode("leads"))
@@ -61,7 +61,7 @@ public struct LeadMigrationStore: Sendable {
                    (r->>'leads_remaining')::bigint AS leads_remaining,
                    (r->>'success')::bool AS success, r->>'error_message' AS error_message,
                    r->>'status' AS status
-              FROM process_lead_migration_batch(\(batchSize)::int) AS r
+              FROM \(qt: "process_lead_migration_batch")(\(batchSize)::int) AS r
             """)
         guard let row = rows.first else { throw QueueStoreError.database("process_lead_migration_batch returned nothing") }
         let status: String? = try row.decode("status")
@@ -96,7 +96,7 @@ public struct LeadMigrationStore: Sendable {
                    (r->>'newest_message')::timestamptz AS newest_message,
                    (r->>'pending')::bigint AS pending, (r->>'running')::bigint AS running,
                    (r->>'leads_remaining')::bigint AS leads_remaining
-              FROM get_lead_migration_queue_status() AS r
+              FROM \(qt: "get_lead_migration_queue_status")() AS r
             """)
         guard let row = rows.first else { throw QueueStoreError.database("get_lead_migration_queue_status returned nothing") }
         return LeadMigrationQueueStatus(
@@ -115,7 +115,7 @@ public struct LeadMigrationStore: Sendable {
                    ARRAY(SELECT jsonb_array_elements_text(r->'operation_ids')::bigint) AS operation_ids,
                    (r->>'leads_moved')::bigint AS leads_moved,
                    (r->>'leads_not_moved')::bigint AS leads_not_moved, r->>'message' AS message
-              FROM cancel_lead_migration(\(run)) AS r
+              FROM \(qt: "cancel_lead_migration")(\(run)) AS r
             """)
         guard let row = rows.first else { throw QueueStoreError.database("cancel_lead_migration returned nothing") }
         return LeadMigrationCancellation(
@@ -132,7 +132,7 @@ public struct LeadMigrationStore: Sendable {
             SELECT operation_id, run_id, run_name, funnel_id, column_id, status, moved, remaining,
                    total, batches, last_batch_at, last_batch_count, batch_size, created_by,
                    created_at, started_at, finished_at, cancelled_at, error
-              FROM lead_migration_progress
+              FROM \(qt: "lead_migration_progress")
              WHERE status IN ('pending', 'running') OR finished_at > now() - make_interval(secs => \(recent))
              ORDER BY operation_id DESC LIMIT \(limit)
             """).map(LeadMigration.init(row:))
@@ -143,10 +143,10 @@ public struct LeadMigrationStore: Sendable {
     public func statusJSON(recent: TimeInterval = 86_400, limit: Int = 50) throws -> String {
         try connection.run("""
             SELECT jsonb_build_object(
-                       'queue', get_lead_migration_queue_status(),
+                       'queue', \(qt: "get_lead_migration_queue_status")(),
                        'migrations', coalesce((
                            SELECT jsonb_agg(to_jsonb(p) ORDER BY p.operation_id DESC)
-                             FROM (SELECT * FROM lead_migration_progress
+                             FROM (SELECT * FROM \(qt: "lead_migration_progress")
                                     WHERE status IN ('pending', 'running')
                                        OR finished_at > now() - make_interval(secs => \(recent))
                                     ORDER BY operation_id DESC LIMIT \(limit)) p), '[]'))::text
@@ -159,7 +159,7 @@ public struct LeadMigrationStore: Sendable {
             SELECT operation_id, run_id, run_name, funnel_id, column_id, status, moved, remaining,
                    total, batches, last_batch_at, last_batch_count, batch_size, created_by,
                    created_at, started_at, finished_at, cancelled_at, error
-              FROM lead_migration_progress WHERE operation_id = \(operationID)
+              FROM \(qt: "lead_migration_progress") WHERE operation_id = \(operationID)
             """).first.map(LeadMigration.init(row:))
     }
 }

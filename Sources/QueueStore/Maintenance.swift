@@ -33,7 +33,7 @@ public struct MaintenanceStore: Sendable {
     /// Takes the task's run if it is due and nobody else is running it.
     public func claim(task: String = retentionTask, worker: String) throws -> MaintenanceClaim {
         let row = try connection.run("""
-            SELECT claimed, next_check_s, batch_size, operations_retention_s FROM claim_maintenance(\(task), \(worker))
+            SELECT claimed, next_check_s, batch_size, operations_retention_s FROM \(qt: "claim_maintenance")(\(task), \(worker))
             """)[0]
         return MaintenanceClaim(claimed: try row.decode("claimed"), nextCheckSeconds: try row.decode("next_check_s"),
                                 batchSize: try row.decode("batch_size"),
@@ -43,19 +43,19 @@ public struct MaintenanceStore: Sendable {
     /// One batch of the job walk: examines up to `batchSize` jobs after `after` (nil = the oldest)
     /// and deletes those past their queue's retention. `next` nil means the walk is over.
     public func pruneJobsBatch(after: UUID?, batchSize: Int) throws -> (pruned: Int, next: UUID?) {
-        let row = try connection.run("SELECT pruned, next_after FROM prune_jobs_batch(\(after)::uuid, \(batchSize))")[0]
+        let row = try connection.run("SELECT pruned, next_after FROM \(qt: "prune_jobs_batch")(\(after)::uuid, \(batchSize))")[0]
         return (try row.decode("pruned"), try row.decode("next_after"))
     }
 
     /// Deletes up to `batchSize` bulk operations finished more than `olderThanSeconds` ago.
     public func pruneBulkOperations(olderThanSeconds: Int, batchSize: Int) throws -> Int {
-        try connection.run("SELECT prune_bulk_operations(\(olderThanSeconds), \(batchSize))").scalar()
+        try connection.run("SELECT \(qt: "prune_bulk_operations")(\(olderThanSeconds), \(batchSize))").scalar()
     }
 
     /// Records a batch's counts on the run; false when the run is no longer this worker's.
     public func progress(task: String = retentionTask, worker: String, jobs: Int, operations: Int,
                          finished: Bool = false) throws -> Bool {
-        try connection.run("SELECT maintenance_progress(\(task), \(worker), \(jobs), \(operations), \(finished))").scalar()
+        try connection.run("SELECT \(qt: "maintenance_progress")(\(task), \(worker), \(jobs), \(operations), \(finished))").scalar()
     }
 
     /// Claims the retention run and, when this worker won it, prunes jobs then finished bulk

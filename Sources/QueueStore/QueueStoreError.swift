@@ -45,11 +45,13 @@ public enum QueueStoreError: Error, Sendable, Equatable, CustomStringConvertible
 
 extension Connection {
     /// Runs a statement, turning server errors into `QueueStoreError`s an operator can act on.
+    /// Connection problems and `meansSchemaMoved` errors stay `PostgresError`s: long-lived
+    /// callers reconnect on them (and so find a schema `queuetop migrate` moved).
     @discardableResult
     public func run(_ statement: Query) throws -> QueryResult {
         do {
             return try query(statement)
-        } catch let error as PostgresError where !error.isConnectionProblem {
+        } catch let error as PostgresError where !error.isConnectionProblem && !error.meansSchemaMoved {
             throw QueueStoreError.from(error)
         }
     }

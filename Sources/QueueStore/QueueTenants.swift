@@ -78,13 +78,13 @@ public struct QueueTenantStore: Sendable {
         // queue_expired_counts runs per queue row (a function in FROM sees the row before it).
         guard let row = try connection.run("""
             SELECT \(unsafeRaw: TenantCaps.columns), coalesce(e.last_hour, 0) AS expired_last_hour, coalesce(e.last_24h, 0) AS expired_last_24h
-            FROM queues q LEFT JOIN queue_expired_counts(array[q.name]) e ON e.queue = q.name
+            FROM \(qt: "queues") q LEFT JOIN \(qt: "queue_expired_counts")(array[q.name]) e ON e.queue = q.name
             WHERE q.name = \(queue)
             """).first else {
             throw QueueStoreError.notFound("unknown queue \"\(queue)\"; list queues with `queuetop queue list`")
         }
         let tenants = try connection.run("""
-            SELECT tenant, pending, processing, oldest_pending_s FROM queue_tenants(\(queue)::text, \(maxTenants)::int)
+            SELECT tenant, pending, processing, oldest_pending_s FROM \(qt: "queue_tenants")(\(queue)::text, \(maxTenants)::int)
             ORDER BY pending DESC, tenant
             """).map {
             TenantBacklog(tenant: try $0.decode("tenant"), pending: try $0.decode("pending"),

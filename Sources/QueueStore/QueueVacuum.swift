@@ -14,7 +14,7 @@ public struct QueueVacuumStore: Sendable {
             SELECT r.rolsuper OR pg_has_role(current_user, c.relowner, 'USAGE')
                    OR pg_has_role(current_user, d.datdba, 'USAGE')
             FROM pg_roles r, pg_class c, pg_database d
-            WHERE r.rolname = current_user AND c.oid = 'job_queue'::regclass AND d.datname = current_database()
+            WHERE r.rolname = current_user AND c.oid = to_regclass(format('%I.job_queue', \(connection.schema)::text)) AND d.datname = current_database()
             """).scalar()
     }
 
@@ -27,6 +27,6 @@ public struct QueueVacuumStore: Sendable {
     /// The skip warning is silenced on this connection only.
     public func vacuum() throws {
         try connection.execute("SET client_min_messages = error")
-        try connection.execute("VACUUM (SKIP_LOCKED, INDEX_CLEANUP ON, TRUNCATE false) job_queue")
+        try connection.execute("VACUUM (SKIP_LOCKED, INDEX_CLEANUP ON, TRUNCATE false) \(qt: "job_queue")")
     }
 }

@@ -30,33 +30,33 @@ public struct QueueConfigStore: Sendable {
         """
 
     public func list() throws -> [QueueConfig] {
-        try connection.run("SELECT \(unsafeRaw: Self.columns) FROM queues ORDER BY name").map(Self.decode)
+        try connection.run("SELECT \(unsafeRaw: Self.columns) FROM \(qt: "queues") ORDER BY name").map(Self.decode)
     }
 
     /// Throws `.notFound` for an unknown queue.
     public func get(_ name: String) throws -> QueueConfig {
-        guard let row = try connection.run("SELECT \(unsafeRaw: Self.columns) FROM queues WHERE name = \(name)").first else {
+        guard let row = try connection.run("SELECT \(unsafeRaw: Self.columns) FROM \(qt: "queues") WHERE name = \(name)").first else {
             throw QueueStoreError.notFound("unknown queue \"\(name)\"; list queues with `queuetop queue list`")
         }
         return try Self.decode(row)
     }
 
     @discardableResult
-    public func pause(_ name: String) throws -> QueueConfig { try apply("SELECT \(unsafeRaw: Self.columns) FROM pause_queue(\(name))") }
+    public func pause(_ name: String) throws -> QueueConfig { try apply("SELECT \(unsafeRaw: Self.columns) FROM \(qt: "pause_queue")(\(name))") }
 
     @discardableResult
-    public func resume(_ name: String) throws -> QueueConfig { try apply("SELECT \(unsafeRaw: Self.columns) FROM resume_queue(\(name))") }
+    public func resume(_ name: String) throws -> QueueConfig { try apply("SELECT \(unsafeRaw: Self.columns) FROM \(qt: "resume_queue")(\(name))") }
 
     /// nil = unlimited.
     @discardableResult
     public func setConcurrency(_ name: String, _ limit: Int?) throws -> QueueConfig {
-        try apply("SELECT \(unsafeRaw: Self.columns) FROM set_queue_concurrency(\(name), \(limit)::int)")
+        try apply("SELECT \(unsafeRaw: Self.columns) FROM \(qt: "set_queue_concurrency")(\(name), \(limit)::int)")
     }
 
     /// `settings` is a JSON object of `queues` columns, e.g. {"backoff_schedule_s": [300, 900, 1800]}.
     @discardableResult
     public func update(_ name: String, settings: JSONText) throws -> QueueConfig {
-        try apply("SELECT \(unsafeRaw: Self.columns) FROM update_queue_settings(\(name), \(settings)::jsonb)")
+        try apply("SELECT \(unsafeRaw: Self.columns) FROM \(qt: "update_queue_settings")(\(name), \(settings)::jsonb)")
     }
 
     /// Whether the connected role may run operator actions (pause, scale, requeue, delete,
@@ -64,10 +64,14 @@ public struct QueueConfigStore: Sendable {
     /// `queuetop_operator`; owners and superusers have them anyway), so the dashboard asks it once
     /// after connecting and goes read-only when the answer is no, instead of offering keys that
     /// would fail with "permission denied".
+    /// A role without USAGE on the schema may do nothing (and could not even name the functions:
+    /// `::regprocedure` would fail with "permission denied for schema").
     public func canOperate() throws -> Bool {
         try connection.run("""
-            SELECT bool_and(has_function_privilege(f::regprocedure, 'EXECUTE'))
-            FROM unnest(\(Self.operatorProbes)::text[]) f
+            SELECT CASE WHEN has_schema_privilege(\(connection.schema)::text, 'USAGE') THEN
+                     (SELECT bool_and(has_function_privilege(format('%I.%s', \(connection.schema)::text, f)::regprocedure, 'EXECUTE'))
+                      FROM unnest(\(Self.operatorProbes)::text[]) f)
+                   ELSE false END
             """).scalar(Bool.self)
     }
 

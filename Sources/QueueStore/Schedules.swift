@@ -46,11 +46,11 @@ public struct ScheduleStore: Sendable {
 
     /// Every schedule by name: what the dashboard's Schedules screen shows.
     public func list() throws -> [Schedule] {
-        try connection.run("SELECT \(unsafeRaw: Self.columns) FROM schedules ORDER BY name").map(Self.decode)
+        try connection.run("SELECT \(unsafeRaw: Self.columns) FROM \(qt: "schedules") ORDER BY name").map(Self.decode)
     }
 
     public func get(_ name: String) throws -> Schedule {
-        guard let row = try connection.run("SELECT \(unsafeRaw: Self.columns) FROM schedules WHERE name = \(name)").first else {
+        guard let row = try connection.run("SELECT \(unsafeRaw: Self.columns) FROM \(qt: "schedules") WHERE name = \(name)").first else {
             throw QueueStoreError.notFound("unknown schedule \"\(name)\"; list schedules with `queuetop schedule list`")
         }
         return try Self.decode(row)
@@ -77,7 +77,7 @@ public struct ScheduleStore: Sendable {
         }
         let next = try nextRun(cron)
         let row = try connection.run("""
-            SELECT \(unsafeRaw: Self.columns) FROM create_schedule(\(schedule.name), \(cron.source), \(schedule.queue),
+            SELECT \(unsafeRaw: Self.columns) FROM \(qt: "create_schedule")(\(schedule.name), \(cron.source), \(schedule.queue),
                 \(schedule.jobType), \(schedule.payload)::jsonb, \(schedule.priority), \(next))
             """)
         guard let first = row.first else { throw QueueStoreError.database("create_schedule returned nothing") }
@@ -89,7 +89,7 @@ public struct ScheduleStore: Sendable {
         let current = try get(name)
         let next: Date? = enabled ? try nextRun(try CronExpression(current.cron)) : nil
         let rows = try connection.run("""
-            SELECT \(unsafeRaw: Self.columns) FROM set_schedule_enabled(\(name), \(enabled), \(next))
+            SELECT \(unsafeRaw: Self.columns) FROM \(qt: "set_schedule_enabled")(\(name), \(enabled), \(next))
             """)
         guard let first = rows.first else { throw QueueStoreError.database("set_schedule_enabled returned nothing") }
         return try Self.decode(first)
@@ -97,11 +97,11 @@ public struct ScheduleStore: Sendable {
 
     /// Enqueues the schedule's job once, now; audited as `schedule.run`. Returns the job id.
     public func runNow(_ name: String) throws -> UUID {
-        try connection.run("SELECT run_schedule_now(\(name))").scalar()
+        try connection.run("SELECT \(qt: "run_schedule_now")(\(name))").scalar()
     }
 
     public func delete(_ name: String) throws {
-        try connection.run("SELECT delete_schedule(\(name))")
+        try connection.run("SELECT \(qt: "delete_schedule")(\(name))")
     }
 
     /// Names of schedules and alert hooks: what the CHECK constraints of 0008 accept, said plainly.
@@ -113,7 +113,9 @@ public struct ScheduleStore: Sendable {
 
     /// Whether migration 0008 is applied; the worker's ticker waits quietly until it is.
     public func isInstalled() throws -> Bool {
-        try connection.run("SELECT to_regproc('lock_due_schedules') IS NOT NULL AS ok").scalar()
+        try connection.run("""
+            SELECT to_regproc(format('%I.lock_due_schedules', \(connection.schema)::text)) IS NOT NULL AS ok
+            """).scalar()
     }
 
     /// The next fire time after the database's clock (not this host's: tickers on several hosts
@@ -141,7 +143,7 @@ public struct ScheduleStore: Sendable {
     public func tick(maxSchedules: Int = 100) throws -> (fired: [Fired], secondsUntilNextDue: Double?) {
         let fired = try connection.transaction { conn -> [Fired] in
             var fired: [Fired] = []
-            for row in try conn.run("SELECT name, cron, next_run_at, db_now FROM lock_due_schedules(\(maxSchedules))") {
+            for row in try conn.run("SELECT name, cron, next_run_at, db_now FROM \(qt: "lock_due_schedules")(\(maxSchedules))") {
                 let name: String = try row.decode("name")
                 let dueAt: Date = try row.decode("next_run_at")
                 let now: Date = try row.decode("db_now")
@@ -149,25 +151,24 @@ public struct ScheduleStore: Sendable {
                 do {
                     cron = try CronExpression(try row.decode("cron", as: String.self))
                 } catch {
-                    try conn.run("SELECT disable_broken_schedule(\(name), \(String(describing: error)))")
+                    try conn.run("SELECT \(qt: "disable_broken_schedule")(\(name), \(String(describing: error)))")
                     fired.append(Fired(name: name, outcome: "disabled: \(error)"))
                     continue
                 }
                 let missed = cron.ticks(after: dueAt, upTo: now)
                 guard let next = cron.next(after: now) else {
-                    try conn.run("SELECT disable_broken_schedule(\(name), 'the expression fires no more')")
+                    try conn.run("SELECT \(qt: "disable_broken_schedule")(\(name), 'the expression fires no more')")
                     continue
                 }
                 let outcome: String = try conn.run("""
-                    SELECT fire_schedule(\(name), \(missed.last ?? dueAt), \(missed.count), \(next))
+                    SELECT \(qt: "fire_schedule")(\(name), \(missed.last ?? dueAt), \(missed.count), \(next))
                     """).scalar()
                 fired.append(Fired(name: name, outcome: outcome))
             }
             return fired
         }
-        let wait: Double? = try connection.run("""
-            SELECT extract(epoch FROM min(next_run_at) - clock_timestamp())::float8 AS s FROM schedules WHERE enabled
-            """).first?.decode("s")
+        // Through a function: the worker role may not read the schedules table.
+        let wait: Double? = try connection.run("SELECT \(qt: "schedules_next_due_s")() AS s").first?.decode("s")
         return (fired, wait)
     }
 

@@ -33,24 +33,24 @@ public struct WorkerStore: Sendable {
 
     public func register(host: String, pid: Int, queues: [String]?, concurrency: Int) throws {
         try connection.execute(
-            "SELECT register_worker(\(workerID), \(host), \(pid), \(queues)::text[], \(concurrency))")
+            "SELECT \(qt: "register_worker")(\(workerID), \(host), \(pid), \(queues)::text[], \(concurrency))")
     }
 
     /// Returns the registry status (`running` / `draining`), nil when the row is gone.
     public func registryHeartbeat(inFlight: Int) throws -> String? {
-        let rows = try connection.query("SELECT worker_heartbeat(\(workerID), \(inFlight))")
+        let rows = try connection.query("SELECT \(qt: "worker_heartbeat")(\(workerID), \(inFlight))")
         return try rows.first?.decode(0, as: String?.self)
     }
 
     public func deregister() throws {
-        try connection.execute("SELECT deregister_worker(\(workerID))")
+        try connection.execute("SELECT \(qt: "deregister_worker")(\(workerID))")
     }
 
     public func queueSettings(queues: [String]?) throws -> [QueueSettings] {
         let rows = try connection.query("""
             SELECT name, paused, concurrency_limit, rate_limit_per_s, visibility_timeout_s,
                    breaker_state, breaker_reopen_at, tenant_rate_limit_per_s
-            FROM worker_queue_settings(\(queues)::text[])
+            FROM \(qt: "worker_queue_settings")(\(queues)::text[])
             """)
         return try rows.map { row in
             QueueSettings(name: try row.decode(0), paused: try row.decode(1),
@@ -64,6 +64,6 @@ public struct WorkerStore: Sendable {
 
     public func setCircuitBreaker(queue: String, state: String, failures: Int, reopenAt: Date?) throws {
         try connection.execute(
-            "SELECT set_circuit_breaker(\(queue), \(state), \(failures), \(reopenAt)::timestamptz)")
+            "SELECT \(qt: "set_circuit_breaker")(\(queue), \(state), \(failures), \(reopenAt)::timestamptz)")
     }
 }

@@ -9,12 +9,12 @@ import QueueStore
 @discardableResult
 public func seedDeadLetters(_ conn: Connection, _ n: Int, queue: String = "emails", type: String?) throws -> [UUID] {
     let ids = try JobStore(connection: conn).enqueue((0..<n).map { _ in NewJob(queue: queue, type: "send") }).map(\.id)
-    try conn.query("SELECT fail_job(id, 'smtp down', \(type ?? "unknown"), NULL, false) FROM unnest(\(ids)::uuid[]) id")
-    if type == nil { try conn.query("UPDATE job_queue SET error_type = NULL WHERE id = ANY(\(ids)::uuid[])") }
+    try conn.query("SELECT \(qt: "fail_job")(id, 'smtp down', \(type ?? "unknown"), NULL, false) FROM unnest(\(ids)::uuid[]) id")
+    if type == nil { try conn.query("UPDATE \(qt: "job_queue") SET error_type = NULL WHERE id = ANY(\(ids)::uuid[])") }
     return ids
 }
 
 /// The distinct statuses of these jobs: `["pending"]` means every one of them is pending.
 public func jobStatuses(_ conn: Connection, _ ids: [UUID]) throws -> Set<String> {
-    Set(try conn.query("SELECT status FROM job_queue WHERE id = ANY(\(ids)::uuid[])").map { try $0.decode("status") as String })
+    Set(try conn.query("SELECT status FROM \(qt: "job_queue") WHERE id = ANY(\(ids)::uuid[])").map { try $0.decode("status") as String })
 }

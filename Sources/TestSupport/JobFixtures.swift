@@ -9,7 +9,7 @@ public enum JobFixtures {
     @discardableResult
     public static func deadLetters(_ conn: Connection, _ n: Int, queue: String = "emails", type: String = "smtp_error") throws -> [UUID] {
         let ids = try JobStore(connection: conn).enqueue((0..<n).map { _ in NewJob(queue: queue, type: "send") }).map(\.id)
-        try conn.execute("SELECT fail_job(id, 'down', \(type), NULL, false) FROM unnest(\(ids)::uuid[]) id")
+        try conn.execute("SELECT \(qt: "fail_job")(id, 'down', \(type), NULL, false) FROM unnest(\(ids)::uuid[]) id")
         return ids
     }
 
@@ -19,7 +19,7 @@ public enum JobFixtures {
     /// moved on. Call before a job has attempts: job_attempts references the id.
     public static func age(_ conn: Connection, queue: String, seconds: Int) throws {
         try conn.execute("""
-            UPDATE job_queue SET
+            UPDATE \(qt: "job_queue") SET
               id = encode(overlay(uuid_send(id) placing
                      substring(int8send((extract(epoch FROM now() - make_interval(secs => \(seconds))) * 1000)::bigint) FROM 3)
                      FROM 1 FOR 6), 'hex')::uuid,

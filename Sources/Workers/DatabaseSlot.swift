@@ -29,7 +29,7 @@ final class DatabaseSlot: @unchecked Sendable {  // used by exactly one thread a
     }
 
     /// Runs `body` on the live connection. On failure it drops the connection (if the failure
-    /// was the connection's), logs once per outage, sleeps the backoff (cut short by `stop`) and
+    /// was the connection's, or `meansSchemaMoved`), logs once per outage, sleeps the backoff (cut short by `stop`) and
     /// rethrows, so callers simply try again on their next loop turn.
     func run<T>(stop: () -> Bool, _ body: (Connection) throws -> T) throws -> T {
         do {
@@ -43,7 +43,11 @@ final class DatabaseSlot: @unchecked Sendable {  // used by exactly one thread a
             return value
         } catch {
             let connectionProblem = (error as? PostgresError)?.isConnectionProblem ?? true
-            if connectionProblem {
+            // A missing table, function or schema may mean `queuetop migrate` moved the install
+            // while this pool runs: reconnect, which resolves the schema again. (Logged every
+            // time, not as an outage, in case it is a real mistake.)
+            let schemaMoved = (error as? PostgresError)?.meansSchemaMoved ?? false
+            if connectionProblem || schemaMoved {
                 current?.close()
                 current = nil
             }

@@ -77,7 +77,11 @@ public final class SQLHandler: JobHandler, Sendable, CustomStringConvertible, Cu
                 return (try runBulk(context, connection: connection), false)
             }
         } catch let error as PostgresError {
-            healthy = !Self.isConnectionLost(error, on: connection)
+            // A bulk operation calls queuetop's functions: one missing from the schema this
+            // connection resolved means the install moved (queuetop migrate); a fresh connection
+            // finds it. (In function mode a missing function is the config's, so the job's fault.)
+            let schemaMoved = mode == .bulkOperation && error.meansSchemaMoved
+            healthy = !Self.isConnectionLost(error, on: connection) && !schemaMoved
             return (.failed(healthy ? Self.classify(error) : Self.connectionFailure(error)), pooled && !healthy)
         } catch let error as QueueStoreError {
             return (.failed(Self.classify(error)), false)

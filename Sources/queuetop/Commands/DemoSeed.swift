@@ -17,8 +17,9 @@ struct DemoSeeder {
 
     func seed() throws -> Outcome {
         let migrated: Bool = try connection.run("""
-            SELECT to_regclass('public.job_queue') IS NOT NULL AND to_regclass('public.leads') IS NOT NULL
-                   AND to_regprocedure('public.queue_health_snapshot()') IS NOT NULL
+            SELECT to_regclass(format('%I.job_queue', \(connection.schema)::text)) IS NOT NULL
+                   AND to_regclass(format('%I.leads', \(connection.schema)::text)) IS NOT NULL
+                   AND to_regprocedure(format('%I.queue_health_snapshot()', \(connection.schema)::text)) IS NOT NULL
             """).scalar()
         guard migrated else {
             throw CLIError("this database is not migrated (no job_queue, leads or health views): run `queuetop migrate` first")
@@ -43,15 +44,15 @@ struct DemoSeeder {
 
     private func isSeeded(_ conn: Connection) throws -> Bool {
         try conn.run("""
-            SELECT EXISTS (SELECT 1 FROM queues WHERE name = \(DemoWorkload.emails.name))
-               AND EXISTS (SELECT 1 FROM extraction_runs WHERE name = \(DemoWorkload.leadRuns[0].name))
+            SELECT EXISTS (SELECT 1 FROM \(qt: "queues") WHERE name = \(DemoWorkload.emails.name))
+               AND EXISTS (SELECT 1 FROM \(qt: "extraction_runs") WHERE name = \(DemoWorkload.leadRuns[0].name))
             """).scalar()
     }
 
     /// The demo writes hundreds of thousands of made-up rows: never into a database in real use.
     private func refuseIfInUse(_ conn: Connection) throws {
-        let queues: [String] = try conn.run("SELECT name FROM queues ORDER BY name LIMIT 5").map { try $0.decode("name") }
-        let runs: Int = try conn.run("SELECT count(*)::int FROM (SELECT 1 FROM extraction_runs LIMIT 1) r").scalar()
+        let queues: [String] = try conn.run("SELECT name FROM \(qt: "queues") ORDER BY name LIMIT 5").map { try $0.decode("name") }
+        let runs: Int = try conn.run("SELECT count(*)::int FROM (SELECT 1 FROM \(qt: "extraction_runs") LIMIT 1) r").scalar()
         guard queues.isEmpty && runs == 0 else {
             let what = queues.isEmpty ? "extraction runs" : "queues (\(queues.joined(separator: ", ")))"
             throw CLIError("this database already holds \(what); `queuetop demo seed` only fills an empty "
@@ -64,7 +65,7 @@ struct DemoSeeder {
         let settings = DemoWorkload.queues.map { ($0.name, $0.settings) }
             + [(DemoWorkload.leadMigrationsQueue, DemoWorkload.leadMigrationsSettings)]
         for (name, values) in settings {
-            try conn.execute("INSERT INTO queues (name) VALUES (\(name)) ON CONFLICT (name) DO NOTHING")
+            try conn.execute("INSERT INTO \(qt: "queues") (name) VALUES (\(name)) ON CONFLICT (name) DO NOTHING")
             try store.update(name, settings: JSONText(values))
         }
     }
@@ -80,14 +81,14 @@ struct DemoSeeder {
                        8 + (b * 7) % 13 AS n
                   FROM generate_series(0, 5) b
             ), jobs AS (
-                INSERT INTO job_queue (queue, job_type, payload, status, cancel_reason, created_at, run_at,
+                INSERT INTO \(qt: "job_queue") (queue, job_type, payload, status, cancel_reason, created_at, run_at,
                                        expires_at, completed_at)
                 SELECT \(queue), \(type), jsonb_build_object('campaign_run_id', 'campanha-antiga-' || b, 'lead_id', 'lead-' || k),
                        'cancelled', 'expired', at - interval '70 minutes', at - interval '70 minutes', at - interval '1 second', at
                   FROM bursts, generate_series(1, n) k
                 RETURNING id, completed_at
             )
-            INSERT INTO audit_log (at, action, filter, affected, actor)
+            INSERT INTO \(qt: "audit_log") (at, action, filter, affected, actor)
             SELECT j.completed_at, 'job.expire', jsonb_build_object('queue', \(queue)::text, 'ids', jsonb_agg(j.id)), count(*), 'queuetop worker'
               FROM jobs j GROUP BY j.completed_at
             """)
@@ -112,7 +113,7 @@ struct DemoSeeder {
                              * sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random())))))::int AS ms
                   FROM counts c, generate_series(1, c.n) k
             )
-            INSERT INTO job_queue (queue, job_type, payload, status, created_at, run_at, started_at, completed_at, processing_time_ms)
+            INSERT INTO \(qt: "job_queue") (queue, job_type, payload, status, created_at, run_at, started_at, completed_at, processing_time_ms)
             SELECT \(p.name), \(p.jobType), '{"backfilled": true}', 'completed',
                    at - (ms + 400) * interval '1 ms', at - (ms + 400) * interval '1 ms', at - ms * interval '1 ms', at, ms
               FROM done
@@ -129,7 +130,7 @@ struct DemoSeeder {
         try conn.execute("""
             WITH pick AS (
                 SELECT j.id, e.type, e.message
-                  FROM job_queue j
+                  FROM \(qt: "job_queue") j
                   CROSS JOIN LATERAL (SELECT random() AS r, j.id AS for_id) roll
                   CROSS JOIN LATERAL (
                       SELECT t.type, t.message FROM unnest(\(retryable.map(\.type))::text[], \(retryable.map(\.message))::text[],
@@ -137,7 +138,7 @@ struct DemoSeeder {
                        WHERE roll.r < t.upto ORDER BY t.upto LIMIT 1) e
                  WHERE j.queue = \(p.name) AND j.status = 'completed'
             )
-            UPDATE job_queue j
+            UPDATE \(qt: "job_queue") j
                SET error_type = pick.type, error_message = pick.message,
                    error_details = '{"backfilled": true}', last_error_at = j.started_at - interval '3 seconds'
               FROM pick WHERE j.id = pick.id
@@ -157,7 +158,7 @@ struct DemoSeeder {
                     SELECT n, now() - power(random(), 2) * interval '24 hours' AS failed_at
                       FROM generate_series(\(first)::int, \(first + group.count - 1)::int) n
                 ), dead AS (
-                    INSERT INTO job_queue (queue, job_type, payload, status, attempt_count, max_attempts, created_at,
+                    INSERT INTO \(qt: "job_queue") (queue, job_type, payload, status, attempt_count, max_attempts, created_at,
                                            run_at, started_at, error_type, error_message, error_details, last_error_at)
                     SELECT \(p.name), \(p.jobType),
                            \(JSONText(DemoWorkload.json(p.simulation)))::jsonb
@@ -171,7 +172,7 @@ struct DemoSeeder {
                       FROM made
                     RETURNING id, attempt_count, error_type, error_message, error_details, last_error_at
                 )
-                INSERT INTO job_attempts (job_id, attempt, error_type, error_message, error_details, worker, failed_at)
+                INSERT INTO \(qt: "job_attempts") (job_id, attempt, error_type, error_message, error_details, worker, failed_at)
                 SELECT d.id, a, d.error_type, d.error_message, d.error_details, 'demo-host:1',
                        d.last_error_at - (d.attempt_count - a) * interval '20 seconds'
                   FROM dead d, generate_series(1, d.attempt_count) a
@@ -199,9 +200,9 @@ struct DemoSeeder {
 /// Funnels, runs and leads for the demo's lead migrations; the producer adds runs as it goes.
 enum DemoLeads {
     static func createFunnel(_ conn: Connection) throws -> (id: UUID, columns: [UUID]) {
-        let funnel: UUID = try conn.run("INSERT INTO funnels (name) VALUES (\(DemoWorkload.funnelName)) RETURNING id").scalar()
+        let funnel: UUID = try conn.run("INSERT INTO \(qt: "funnels") (name) VALUES (\(DemoWorkload.funnelName)) RETURNING id").scalar()
         let columns: [UUID] = try conn.run("""
-            INSERT INTO funnel_columns (funnel_id, name, position)
+            INSERT INTO \(qt: "funnel_columns") (funnel_id, name, position)
             SELECT \(funnel), c.name, c.position::int FROM unnest(\(DemoWorkload.columns)::text[]) WITH ORDINALITY AS c(name, position)
             RETURNING id, position
             """).map { (try $0.decode("position", as: Int.self), try $0.decode("id", as: UUID.self)) }
@@ -212,7 +213,7 @@ enum DemoLeads {
     /// The demo funnel's columns in order; nil when the funnel is gone.
     static func funnel(_ conn: Connection) throws -> (id: UUID, columns: [UUID])? {
         let rows = try conn.run("""
-            SELECT f.id AS funnel, c.id AS column_id FROM funnels f JOIN funnel_columns c ON c.funnel_id = f.id
+            SELECT f.id AS funnel, c.id AS column_id FROM \(qt: "funnels") f JOIN \(qt: "funnel_columns") c ON c.funnel_id = f.id
              WHERE f.name = \(DemoWorkload.funnelName) ORDER BY f.created_at, c.position
             """)
         guard let first = rows.first else { return nil }
@@ -221,9 +222,9 @@ enum DemoLeads {
     }
 
     static func createRun(_ conn: Connection, name: String, leads: Int) throws -> UUID {
-        let run: UUID = try conn.run("INSERT INTO extraction_runs (name) VALUES (\(name)) RETURNING id").scalar()
+        let run: UUID = try conn.run("INSERT INTO \(qt: "extraction_runs") (name) VALUES (\(name)) RETURNING id").scalar()
         try conn.execute("""
-            INSERT INTO leads (run_id, name, email, phone, data)
+            INSERT INTO \(qt: "leads") (run_id, name, email, phone, data)
             SELECT \(run), 'Lead ' || n, 'lead' || n || '@example.com', '+55 11 9' || lpad((n % 100000000)::text, 8, '0'),
                    jsonb_build_object('source', 'google_maps', 'rating', round((3 + random() * 2)::numeric, 1))
               FROM generate_series(1, \(leads)) n
