@@ -58,7 +58,7 @@ final class StartRecorder: JobHandler, @unchecked Sendable {  // state guarded b
 }
 
 func pickup(url: String, jobs: Int, gapMs: Int) throws {
-    let config = try ConnectionConfig(url)
+    let config = try ConnectionConfig.resolve(explicit: url, environment: ProcessInfo.processInfo.environment)
     let recorder = StartRecorder()
     let pool = WorkerPool(configuration: WorkerPoolConfiguration(
         database: config, queues: ["pickup"], concurrency: 10, batchSize: 100,
@@ -88,7 +88,7 @@ func pickup(url: String, jobs: Int, gapMs: Int) throws {
 }
 
 func claimProbe(url: String, queue: String, stopFile: String) throws {
-    let connection = try Connection.connect(try ConnectionConfig(url))
+    let connection = try Connection.connect(try ConnectionConfig.resolve(explicit: url, environment: ProcessInfo.processInfo.environment))
     let store = JobStore(connection: connection)
     var waits: [Double] = []
     var total = 0

@@ -3,16 +3,22 @@ import Foundation
 import Postgres
 import QueueStore
 
-/// `--db`, shared by every command that talks to Postgres.
+/// `--db` and `--schema`, shared by every command that talks to Postgres.
 struct ConnectionOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "PostgreSQL connection URI or conninfo string (default: $DATABASE_URL, then libpq's PG* defaults).",
         valueName: "url"))
     var db: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Schema that holds queuetop's objects (default: $QUEUETOP_SCHEMA, else `queuetop`, or `public` for an install from before 0013).",
+        valueName: "name"))
+    var schema: String?
+
+    /// The connection and the schema; a malformed URI or schema name fails here, before any SQL.
     func config() throws -> ConnectionConfig {
         do {
-            return try ConnectionConfig.resolve(explicit: db, environment: ProcessInfo.processInfo.environment)
+            return try ConnectionConfig.resolve(explicit: db, schema: schema, environment: ProcessInfo.processInfo.environment)
         } catch let error as PostgresError {
             throw CLIError(error.description)
         }
