@@ -15,6 +15,9 @@ public final class PrivateCluster: Sendable {
     /// The migrated `queuetop` database of this cluster.
     public let config: ConnectionConfig
     public let url: String
+    /// `config` for a test's own SQL, which names queuetop's objects plainly: the session looks
+    /// in `queuetop`, then `public` (an install from before 0013). Product code gets `config`.
+    public var sqlConfig: ConnectionConfig { config.overriding("options", "-c search_path=queuetop,public") }
 
     static var script: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

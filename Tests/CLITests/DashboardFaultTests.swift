@@ -210,7 +210,7 @@ import Testing
     @Test func postgresStoppedAndStartedUnderTheDashboardShowsTheBannerThenRecovers() throws {
         let cluster = try PrivateCluster(prefix: "dashpg")
         defer { cluster.destroy() }
-        let setup = try Connection.connect(cluster.config)
+        let setup = try Connection.connect(cluster.sqlConfig)
         try setup.execute("SELECT enqueue_job('before_outage', 'noop')")
         setup.close()
         let tmux = try TmuxSession(width: 120, height: 40, environment: ["QT_BIN": QueuetopBinary.path, "QT_DB": cluster.url])
@@ -227,7 +227,7 @@ import Testing
 
         try cluster.start()
         let restarted = Date()
-        let conn = try Connection.connect(cluster.config)
+        let conn = try Connection.connect(cluster.sqlConfig)
         defer { conn.close() }
         try conn.execute("SELECT enqueue_job('after_outage', 'noop')")
         let recovered = tmux.waitFor(timeout: 25) { $0.contains("after_outage") && !$0.contains("disconnected") }

@@ -24,8 +24,8 @@ import Testing
         let jobs = JobStore(connection: owner)
         let pending = try jobs.enqueue(NewJob(queue: "roles", type: "send")).id
         let dead = try jobs.enqueue(NewJob(queue: "roles", type: "send")).id
-        try owner.query("SELECT fail_job(\(dead), 'boom', 'smtp_error', NULL, false)")
-        try owner.query("SELECT record_audit('test.seed', '{}', 1)")
+        try owner.query("SELECT \(qt: "fail_job")(\(dead), 'boom', 'smtp_error', NULL, false)")
+        try owner.query("SELECT \(qt: "record_audit")('test.seed', '{}', 1)")
         return (pending, dead)
     }
 
@@ -41,33 +41,34 @@ import Testing
                 defer { viewer.close() }
                 // Every view of the schema, the dashboard's snapshot and the seed's status RPC.
                 let views: [String] = try owner.query(
-                    "SELECT viewname::text FROM pg_views WHERE schemaname = current_schema() ORDER BY 1").map { try $0.decode(0) }
+                    "SELECT viewname::text FROM pg_views WHERE schemaname = \(owner.schema) ORDER BY 1").map { try $0.decode(0) }
                 #expect(views.count >= 10)
                 for view in views {
-                    #expect(refusal(viewer, "SELECT * FROM \(unsafeRaw: "\"" + view + "\"") LIMIT 1") == nil, "viewer cannot read \(view)")
+                    let name = "\"" + viewer.schema + "\".\"" + view + "\""
+                    #expect(refusal(viewer, "SELECT * FROM \(unsafeRaw: name) LIMIT 1") == nil, "viewer cannot read \(view)")
                 }
-                #expect(refusal(viewer, "SELECT queue_health_snapshot()") == nil)
-                #expect(refusal(viewer, "SELECT get_lead_migration_queue_status()") == nil)
+                #expect(refusal(viewer, "SELECT \(qt: "queue_health_snapshot")()") == nil)
+                #expect(refusal(viewer, "SELECT \(qt: "get_lead_migration_queue_status")()") == nil)
                 #expect(try DLQStore(connection: viewer).list().map(\.id) == [ids.dead])
                 #expect(try AuditStore(connection: viewer).list().count == 1)
 
                 // Refused by the database: operator actions, the worker's claim, any write.
-                #expect(refusal(viewer, "SELECT requeue_dlq_job(\(ids.dead), true)") == "42501")
-                #expect(refusal(viewer, "SELECT delete_dlq_jobs(ARRAY[\(ids.dead)]::uuid[])") == "42501")
-                #expect(refusal(viewer, "SELECT pause_queue('roles')") == "42501")
-                #expect(refusal(viewer, "SELECT cancel_job(\(ids.pending))") == "42501")
-                #expect(refusal(viewer, "SELECT * FROM claim_jobs('w', NULL, 10)") == "42501")
-                #expect(refusal(viewer, "SELECT enqueue_job('roles', 'send')") == "42501")
-                #expect(refusal(viewer, "INSERT INTO job_queue (queue, job_type) VALUES ('roles', 'send')") == "42501")
-                #expect(refusal(viewer, "UPDATE job_queue SET status = 'pending' WHERE id = \(ids.dead)") == "42501")
-                #expect(refusal(viewer, "INSERT INTO audit_log (action) VALUES ('forged')") == "42501")
-                #expect(refusal(viewer, "SELECT record_audit('forged', '{}', 1)") == "42501")
+                #expect(refusal(viewer, "SELECT \(qt: "requeue_dlq_job")(\(ids.dead), true)") == "42501")
+                #expect(refusal(viewer, "SELECT \(qt: "delete_dlq_jobs")(ARRAY[\(ids.dead)]::uuid[])") == "42501")
+                #expect(refusal(viewer, "SELECT \(qt: "pause_queue")('roles')") == "42501")
+                #expect(refusal(viewer, "SELECT \(qt: "cancel_job")(\(ids.pending))") == "42501")
+                #expect(refusal(viewer, "SELECT * FROM \(qt: "claim_jobs")('w', NULL, 10)") == "42501")
+                #expect(refusal(viewer, "SELECT \(qt: "enqueue_job")('roles', 'send')") == "42501")
+                #expect(refusal(viewer, "INSERT INTO \(qt: "job_queue") (queue, job_type) VALUES ('roles', 'send')") == "42501")
+                #expect(refusal(viewer, "UPDATE \(qt: "job_queue") SET status = 'pending' WHERE id = \(ids.dead)") == "42501")
+                #expect(refusal(viewer, "INSERT INTO \(qt: "audit_log") (action) VALUES ('forged')") == "42501")
+                #expect(refusal(viewer, "SELECT \(qt: "record_audit")('forged', '{}', 1)") == "42501")
             }
             // Nothing changed.
-            #expect(try count(owner, "SELECT count(*)::int FROM job_queue WHERE status = 'dead_letter'") == 1)
-            #expect(try count(owner, "SELECT count(*)::int FROM job_queue WHERE status = 'pending'") == 1)
-            #expect(try count(owner, "SELECT count(*)::int FROM audit_log") == 1)
-            #expect(try count(owner, "SELECT count(*)::int FROM queues WHERE paused") == 0)
+            #expect(try count(owner, "SELECT count(*)::int FROM \(qt: "job_queue") WHERE status = 'dead_letter'") == 1)
+            #expect(try count(owner, "SELECT count(*)::int FROM \(qt: "job_queue") WHERE status = 'pending'") == 1)
+            #expect(try count(owner, "SELECT count(*)::int FROM \(qt: "audit_log")") == 1)
+            #expect(try count(owner, "SELECT count(*)::int FROM \(qt: "queues") WHERE paused") == 0)
         }
     }
 
@@ -88,25 +89,25 @@ import Testing
                 // The audit rows name the login role and the person, though the functions run
                 // as their owner (SECURITY DEFINER).
                 let actors: [String] = try owner.query("""
-                    SELECT db_role || ' ' || actor FROM audit_log WHERE action <> 'test.seed' ORDER BY id
+                    SELECT db_role || ' ' || actor FROM \(qt: "audit_log") WHERE action <> 'test.seed' ORDER BY id
                     """).map { try $0.decode(0) }
                 #expect(actors == Array(repeating: "\(roleName) alice@laptop", count: 4))
 
                 // Refused: rewriting or deleting the trail, raw table writes, the worker's path.
-                #expect(refusal(op, "UPDATE audit_log SET affected = 0") == "42501")
-                #expect(refusal(op, "DELETE FROM audit_log") == "42501")
-                #expect(refusal(op, "TRUNCATE audit_log") == "42501")
-                #expect(refusal(op, "UPDATE job_queue SET status = 'completed'") == "42501")
-                #expect(refusal(op, "DELETE FROM job_queue") == "42501")
-                #expect(refusal(op, "SELECT * FROM claim_jobs('w', NULL, 10)") == "42501")
-                #expect(refusal(op, "SELECT complete_jobs('w', ARRAY[\(ids.dead)]::uuid[])") == "42501")
+                #expect(refusal(op, "UPDATE \(qt: "audit_log") SET affected = 0") == "42501")
+                #expect(refusal(op, "DELETE FROM \(qt: "audit_log")") == "42501")
+                #expect(refusal(op, "TRUNCATE \(qt: "audit_log")") == "42501")
+                #expect(refusal(op, "UPDATE \(qt: "job_queue") SET status = 'completed'") == "42501")
+                #expect(refusal(op, "DELETE FROM \(qt: "job_queue")") == "42501")
+                #expect(refusal(op, "SELECT * FROM \(qt: "claim_jobs")('w', NULL, 10)") == "42501")
+                #expect(refusal(op, "SELECT \(qt: "complete_jobs")('w', ARRAY[\(ids.dead)]::uuid[])") == "42501")
                 // The batch-count helper is internal: an operator cannot inflate an audit row.
-                #expect(refusal(op, "SELECT _audit_add(1, 'test.seed', '{}', 100)") == "42501")
+                #expect(refusal(op, "SELECT \(qt: "_audit_add")(1, 'test.seed', '{}', 100)") == "42501")
             }
-            #expect(try count(owner, "SELECT count(*)::int FROM audit_log") == 5)
-            #expect(try count(owner, "SELECT affected::int FROM audit_log WHERE action = 'test.seed'") == 1)
-            #expect(try count(owner, "SELECT count(*)::int FROM job_queue WHERE status = 'pending'") == 1)
-            #expect(try count(owner, "SELECT count(*)::int FROM job_queue WHERE status = 'cancelled'") == 1)
+            #expect(try count(owner, "SELECT count(*)::int FROM \(qt: "audit_log")") == 5)
+            #expect(try count(owner, "SELECT affected::int FROM \(qt: "audit_log") WHERE action = 'test.seed'") == 1)
+            #expect(try count(owner, "SELECT count(*)::int FROM \(qt: "job_queue") WHERE status = 'pending'") == 1)
+            #expect(try count(owner, "SELECT count(*)::int FROM \(qt: "job_queue") WHERE status = 'cancelled'") == 1)
         }
     }
 
@@ -121,12 +122,12 @@ import Testing
                 defer { _ = try? owner.executeScript("REVOKE UPDATE, DELETE ON audit_log FROM \"\(roleName)\"") }
                 let op = try Connection.connect(config)
                 defer { op.close() }
-                #expect(refusal(op, "UPDATE audit_log SET affected = 0") == "42501")
-                #expect(refusal(op, "DELETE FROM audit_log") == "42501")
+                #expect(refusal(op, "UPDATE \(qt: "audit_log") SET affected = 0") == "42501")
+                #expect(refusal(op, "DELETE FROM \(qt: "audit_log")") == "42501")
             }
-            #expect(try count(owner, "SELECT affected::int FROM audit_log") == 1)
+            #expect(try count(owner, "SELECT affected::int FROM \(qt: "audit_log")") == 1)
             // The owner still maintains it (retention).
-            #expect(try owner.execute("DELETE FROM audit_log") == 1)
+            #expect(try owner.execute("DELETE FROM \(qt: "audit_log")") == 1)
         }
     }
 
@@ -153,17 +154,17 @@ import Testing
                 try workerStore.deregister()
 
                 // Refused: the DLQ, the audit trail, operator actions, raw reads and writes.
-                #expect(refusal(worker, "SELECT requeue_dlq_job(\(ids.dead), true)") == "42501")
-                #expect(refusal(worker, "SELECT delete_dlq_jobs(ARRAY[\(ids.dead)]::uuid[])") == "42501")
-                #expect(refusal(worker, "SELECT pause_queue('roles')") == "42501")
-                #expect(refusal(worker, "DELETE FROM audit_log") == "42501")
-                #expect(refusal(worker, "SELECT record_audit('forged', '{}', 1)") == "42501")
-                #expect(refusal(worker, "UPDATE job_queue SET status = 'pending' WHERE id = \(ids.dead)") == "42501")
-                #expect(refusal(worker, "SELECT count(*) FROM job_queue") == "42501")
+                #expect(refusal(worker, "SELECT \(qt: "requeue_dlq_job")(\(ids.dead), true)") == "42501")
+                #expect(refusal(worker, "SELECT \(qt: "delete_dlq_jobs")(ARRAY[\(ids.dead)]::uuid[])") == "42501")
+                #expect(refusal(worker, "SELECT \(qt: "pause_queue")('roles')") == "42501")
+                #expect(refusal(worker, "DELETE FROM \(qt: "audit_log")") == "42501")
+                #expect(refusal(worker, "SELECT \(qt: "record_audit")('forged', '{}', 1)") == "42501")
+                #expect(refusal(worker, "UPDATE \(qt: "job_queue") SET status = 'pending' WHERE id = \(ids.dead)") == "42501")
+                #expect(refusal(worker, "SELECT count(*) FROM \(qt: "job_queue")") == "42501")
             }
-            #expect(try count(owner, "SELECT count(*)::int FROM job_queue WHERE status = 'dead_letter'") == 1)
-            #expect(try count(owner, "SELECT count(*)::int FROM job_queue WHERE status = 'completed'") == 1)
-            #expect(try count(owner, "SELECT count(*)::int FROM audit_log") == 1)
+            #expect(try count(owner, "SELECT count(*)::int FROM \(qt: "job_queue") WHERE status = 'dead_letter'") == 1)
+            #expect(try count(owner, "SELECT count(*)::int FROM \(qt: "job_queue") WHERE status = 'completed'") == 1)
+            #expect(try count(owner, "SELECT count(*)::int FROM \(qt: "audit_log")") == 1)
         }
     }
 
@@ -193,9 +194,9 @@ import Testing
             try db.withLoginRole(in: "pg_monitor") { config, _ in
                 let stranger = try Connection.connect(config)
                 defer { stranger.close() }
-                #expect(refusal(stranger, "SELECT requeue_dlq_job(\(ids.dead), true)") == "42501")
-                #expect(refusal(stranger, "SELECT enqueue_job('roles', 'send')") == "42501")
-                #expect(refusal(stranger, "SELECT count(*) FROM job_queue") == "42501")
+                #expect(refusal(stranger, "SELECT \(qt: "requeue_dlq_job")(\(ids.dead), true)") == "42501")
+                #expect(refusal(stranger, "SELECT \(qt: "enqueue_job")('roles', 'send')") == "42501")
+                #expect(refusal(stranger, "SELECT count(*) FROM \(qt: "job_queue")") == "42501")
                 #expect(try QueueConfigStore(connection: stranger).canOperate() == false)
             }
         }

@@ -114,7 +114,7 @@ struct ChaosTests {
         let cluster = try PrivateCluster()
         defer { cluster.destroy() }
         let conninfo = cluster.url
-        func connect() throws -> Connection { try Connection.connect(cluster.config) }
+        func connect() throws -> Connection { try Connection.connect(cluster.sqlConfig) }
         let setup = try connect()
         try PoolFixture.prepare(setup)
         try Self.makeQueue(setup, "restart", visibility: visibility)

@@ -6,12 +6,14 @@ import Testing
 @testable import Workers
 
 /// Shared helpers for the pool tests: a ledger table that a `sql` handler writes, so a test can
-/// see how many times each job really ran, and polling with a deadline.
+/// see how many times each job really ran, and polling with a deadline. Both live in `public`,
+/// named with it: the pool's connections have no search_path (TestDatabase), as a handler
+/// function outside queuetop's schema is named in a real config file.
 enum PoolFixture {
     static let ledgerSQL = """
-        CREATE TABLE ledger (k text NOT NULL, ran_at timestamptz NOT NULL DEFAULT clock_timestamp());
-        CREATE FUNCTION ledger_record(payload jsonb) RETURNS void LANGUAGE sql AS $$
-          INSERT INTO ledger (k) VALUES (payload->>'k');
+        CREATE TABLE public.ledger (k text NOT NULL, ran_at timestamptz NOT NULL DEFAULT clock_timestamp());
+        CREATE FUNCTION public.ledger_record(payload jsonb) RETURNS void LANGUAGE sql AS $$
+          INSERT INTO public.ledger (k) VALUES (payload->>'k');
           SELECT pg_sleep(coalesce((payload->>'sleep_s')::float8, 0));
         $$;
         """
@@ -32,7 +34,7 @@ enum PoolFixture {
     }
 
     static func ledgerHandlers(_ config: ConnectionConfig) -> HandlerTable {
-        HandlerTable(bindings: ["ledger": SQLHandler(mode: .function("ledger_record"), timeout: 30, database: config)])
+        HandlerTable(bindings: ["ledger": SQLHandler(mode: .function("public.ledger_record"), timeout: 30, database: config)])
     }
 
     static func count(_ conn: Connection, _ sql: Query) throws -> Int {
@@ -65,7 +67,7 @@ enum PoolFixture {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qt-workers-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let config = dir.appendingPathComponent("workers.json").path
-        try #"{"handlers": {"ledger": {"kind": "sql", "function": "ledger_record", "timeout_s": 10}}}"#
+        try #"{"handlers": {"ledger": {"kind": "sql", "function": "public.ledger_record", "timeout_s": 10}}}"#
             .write(toFile: config, atomically: true, encoding: .utf8)
         return (dir, config)
     }

@@ -11,18 +11,18 @@ import Testing
 @Suite(.serialized) struct SeedFeaturePoolTests {
     /// A SQL handler that records each run with its start and end time and returns a result.
     static let workSQL = """
-        CREATE TABLE runs (k text, tenant text, started timestamptz, finished timestamptz);
-        CREATE FUNCTION do_work(payload jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+        CREATE TABLE public.runs (k text, tenant text, started timestamptz, finished timestamptz);
+        CREATE FUNCTION public.do_work(payload jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
         DECLARE t0 timestamptz := clock_timestamp();
         BEGIN
           PERFORM pg_sleep(coalesce((payload->>'sleep_s')::float8, 0));
-          INSERT INTO runs VALUES (payload->>'k', payload->>'tenant', t0, clock_timestamp());
+          INSERT INTO public.runs VALUES (payload->>'k', payload->>'tenant', t0, clock_timestamp());
           RETURN jsonb_build_object('k', payload->>'k', 'orders', 42);
         END $$;
         """
 
     static func handlers(_ db: TestDatabase) -> HandlerTable {
-        HandlerTable(bindings: ["work": SQLHandler(mode: .function("do_work"), timeout: 30, database: db.config)])
+        HandlerTable(bindings: ["work": SQLHandler(mode: .function("public.do_work"), timeout: 30, database: db.config)])
     }
 
     @Test func whatTheHandlerReturnedAnswersAnEnqueueWithinThePeriod() throws {
