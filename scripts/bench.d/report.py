@@ -1,0 +1,477 @@
+#!/usr/bin/env python3
+"""scripts/bench's two halves that are not measuring.
+
+  report.py record LINES OUT.json     one section's recorded lines (written by scripts/bench's
+                                      rn/rs/rb/rf/rj/rrow) -> OUT.json
+  report.py render [RUN_DIR] [--out FILE]
+                                      a results folder -> the markdown report (docs/BENCHMARKS.md)
+
+render reads nothing but RUN_DIR and scripts/bench.d/NOTES.md (appended at the end): every figure,
+ratio and verdict is computed here from the figures of that one run, so the same folder always
+gives the same report. RUN_DIR defaults to .bench/results/latest; FILE to docs/BENCHMARKS.md, or
+.bench/BENCHMARKS-quick.md when the run was --quick; `--out -` writes to standard output.
+"""
+import json
+import math
+import os
+import re
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+NOTES = os.path.join(ROOT, "scripts", "bench.d", "NOTES.md")
+# Sections in the order the report prints them (issue 8's numbering is not the order).
+ORDER = ["drain", "raw", "pickup", "continuous", "pgqueuer", "refresh", "dashboard", "requeue", "leads", "abpool"]
+
+
+# --- record ------------------------------------------------------------------------------------
+def number(text):
+    text = text.strip()
+    if re.fullmatch(r"-?\d+", text):
+        return int(text)
+    if re.fullmatch(r"-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", text):
+        value = float(text)
+        return value if math.isfinite(value) else None
+    return None
+
+
+def record(lines_path, out_path):
+    result = {}
+    with open(lines_path, encoding="utf-8") as f:
+        for line in f.read().split("\n"):
+            if not line:
+                continue
+            kind, key, *rest = line.split("\t")
+            value = "\t".join(rest)
+            if kind == "n":
+                result[key] = number(value)
+            elif kind == "s":
+                result[key] = value
+            elif kind == "b":
+                result[key] = value == "true"
+            elif kind == "f":
+                with open(value, encoding="utf-8", errors="replace") as g:
+                    result[key] = g.read().rstrip("\n")
+            elif kind == "j":
+                with open(value, encoding="utf-8") as g:
+                    result[key] = json.load(g)
+            elif kind == "r":
+                row = {}
+                for field in rest:
+                    k, _, v = field.partition("=")
+                    n = number(v)
+                    row[k] = n if n is not None else (v if v != "" else None)
+                result.setdefault(key, []).append(row)
+            else:
+                raise SystemExit(f"report.py record: unknown kind {kind!r} in {lines_path}")
+    tmp = out_path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    os.replace(tmp, out_path)
+
+
+# --- figures -------------------------------------------------------------------------------------
+def num(x):
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def fmt(x):
+    """A count or a rate: no decimals."""
+    return "%.0f" % x if num(x) else "?"
+
+
+def f2(x):
+    """Milliseconds, seconds, ratios: two decimals (as the measuring tools print them)."""
+    return "%.2f" % x if num(x) else "?"
+
+
+def div(a, b):
+    return a / b if num(a) and num(b) and b != 0 else None
+
+
+def have(x):
+    """A figure the targets can use: measured, and not 0 (0 marks a run that did not finish)."""
+    return num(x) and x != 0
+
+
+def ok(condition):
+    return "met" if condition else "**not met**"
+
+
+def rounded(x):
+    """The value as the report prints it (%.2f): verdicts judge what the reader sees."""
+    return float("%.2f" % x)
+
+
+# --- render ------------------------------------------------------------------------------------
+class Report:
+    def __init__(self, run_dir):
+        self.dir = run_dir
+        path = os.path.join(run_dir, "run.json")
+        if not os.path.isfile(path):
+            raise SystemExit(f"queuetop: bench report: {run_dir} is not a results folder (no run.json)")
+        self.run = self.load("run")
+        self.s = {name: self.load(name) for name in ORDER if os.path.isfile(os.path.join(run_dir, name + ".json"))}
+        self.out = []
+        self.derive()
+
+    def load(self, name):
+        with open(os.path.join(self.dir, name + ".json"), encoding="utf-8") as f:
+            return json.load(f)
+
+    def say(self, *lines):
+        self.out.extend(lines)
+
+    def section(self, title):
+        self.say("", f"## {title}", "")
+
+    def cmdline(self, text):
+        self.say("```", text, "```", "")
+
+    def load_line(self, data):
+        self.say("", f"_Load average: {data.get('load_start', '?')} at the start of this section, "
+                     f"{data.get('load_end', '?')} at the end._")
+
+    # The figures the targets use, all from this run.
+    def derive(self):
+        f = self.fig = {}
+        drain = self.s.get("drain")
+        if drain:
+            best, best_row = 0, None
+            for row in drain.get("rows", []):
+                r = row.get("jobs_s")
+                if num(r) and r > best:
+                    best, best_row = r, row
+                if (row.get("concurrency"), row.get("batch"), row.get("claimers")) == (10, 100, 1):
+                    f["drain_default"] = r
+            f["drain_best"], f["drain_best_row"] = best, best_row
+        raw = self.s.get("raw")
+        if raw:
+            f["raw"] = {}
+            for row in raw.get("rows", []):
+                row["jobs_s"] = self.raw_jobs_s(row)
+                b = row.get("batch")
+                if num(row["jobs_s"]) and row["jobs_s"] > f["raw"].get(b, 0):
+                    f["raw"][b] = row["jobs_s"]
+        for name, key in (("continuous", "rows"), ("pgqueuer", "continuous"), ("abpool", "rows")):
+            data = self.s.get(name)
+            for row in (data or {}).get(key, []):
+                self.stream_rates(row, data)
+        pgq = self.s.get("pgqueuer")
+        if pgq and not pgq.get("skipped"):
+            f["pgq_drain"] = max([r["jobs_s"] for r in pgq.get("drain", []) if num(r.get("jobs_s"))] or [0])
+
+    @staticmethod
+    def raw_jobs_s(row):
+        """pgbench's tps × batch, or 0 unless pgbench really claimed and completed every job."""
+        tps, b, c, t, done = (row.get(k) for k in ("tps", "batch", "clients", "transactions", "completed"))
+        if not all(num(x) for x in (tps, b, c, t, done)) or done < t * b * c:
+            return 0
+        return tps * b
+
+    @staticmethod
+    def stream_rates(row, data):
+        """offered/s = jobs produced / seconds; completed/s = (produced − backlog at the end) / seconds."""
+        s = data.get("seconds")
+        row["offered_s"] = div(row.get("produced"), s)
+        p, e = row.get("produced"), row.get("backlog_end")
+        row["completed_s"] = div(p - e, s) if num(p) and num(e) else None
+
+    def render(self):
+        run, f = self.run, self.fig
+        quick = run.get("quick") == 1
+        command = "scripts/bench" + (" --quick" if quick else "") + (f" --only {run['only']}" if run.get("only") else "")
+        started = run.get("started", "")
+        date = re.sub(r"^(\d{4}-\d\d-\d\d)T(\d\d:\d\d).*$", r"\1 \2 UTC", started) or "?"
+        mem = "%.0f GB" % (run["mem_kb"] / 1048576) if num(run.get("mem_kb")) else "?"
+        commit = run.get("commit", "unknown") + (", with uncommitted changes in the tree" if run.get("dirty") else "")
+        durable = run.get("fsync") == "on" and run.get("synchronous_commit") == "on"
+        self.say(
+            "# Benchmarks",
+            "",
+            f"Written by `scripts/bench report` from the results of one `{command}` run — every figure below",
+            "comes from that run; ratios and verdicts are computed from its figures. Do not edit by hand: rerun",
+            "`scripts/bench` (or `scripts/bench report RUN_DIR` after editing scripts/bench.d/NOTES.md). Absolute numbers",
+            "are context; the ratios, taken in one run on one machine, count.",
+            "",
+            f"- date: {date}" + (" — **--quick: tiny sizes, figures are meaningless**" if quick else ""),
+            f"- results: run {run.get('run_id', '?')} (`.bench/results/RUN_ID/`, one JSON file per section), commit {commit}",
+            f"- machine: {run.get('cores', '?')} cores ({run.get('cpu', '?')}), {mem} RAM, {run.get('kernel', '?')};"
+            f" load average at the start {run.get('load_start', '?')}, at the end {run.get('load_end', '?')}",
+            "  (the machine is shared: other builds and tests ran at the same time, so treat absolute figures as a floor)",
+            f"- PostgreSQL {run.get('postgres', '?')}, a private cluster (scripts/pg), "
+            f"{'durable defaults' if durable else 'settings'}: fsync {run.get('fsync', '?')}, "
+            f"synchronous_commit {run.get('synchronous_commit', '?')},",
+            f"  shared_buffers {run.get('shared_buffers', '?')}; queuetop {run.get('build', '?')} build",
+            "",
+            "## Targets",
+            "",
+        )
+        self.targets()
+        for name in ORDER:
+            if name in self.s:
+                getattr(self, "section_" + name)(self.s[name])
+                if not self.s[name].get("skipped"):
+                    self.load_line(self.s[name])
+        text = "\n".join(self.out) + "\n"
+        if os.path.isfile(NOTES):
+            with open(NOTES, encoding="utf-8") as g:
+                text += "\n" + g.read()
+        return text
+
+    def targets(self):
+        f = self.fig
+        self.say("| target | figure | verdict |", "|---|---|---|")
+        best_row = f.get("drain_best_row")
+        if have(f.get("drain_best")) and best_row:
+            bb = best_row["batch"]
+            raw_bb = f.get("raw", {}).get(bb)
+            if have(raw_bb):
+                r = rounded(f["drain_best"] / raw_bb * 100)
+                self.say(f"| drain ≥ 60 % of the raw-SQL limit | {fmt(f['drain_best'])} ÷ {fmt(raw_bb)} jobs/s "
+                         f"(batch {bb}) = {f2(r)} % | {ok(r >= 60)} |")
+        if have(f.get("drain_best")) and have(f.get("pgq_drain")):
+            r = rounded(f["drain_best"] / f["pgq_drain"])
+            self.say(f"| drain ≥ 5× pgqueuer | {fmt(f['drain_best'])} ÷ {fmt(f['pgq_drain'])} jobs/s = {f2(r)}× | {ok(r >= 5)} |")
+        cont, pgq = self.s.get("continuous"), self.s.get("pgqueuer")
+        if cont and pgq:
+            pgq_rows = {row["rate"]: row for row in pgq.get("continuous", [])}
+            for row in cont.get("rows", []):
+                other = pgq_rows.get(row["rate"])
+                if not other or not have(row.get("completed_s")) or not have(other.get("completed_s")):
+                    continue
+                r = rounded(row["completed_s"] / other["completed_s"])
+                verdict = ok(r >= 5)
+                # A worker that kept up with everything offered was not measured at its limit.
+                if row.get("backlog_end") == 0:
+                    verdict += " (queuetop's backlog stayed empty: the producer, not the worker, was its limit)"
+                self.say(f"| continuous ≥ 5× pgqueuer ({row['rate']} × {cont.get('jobs_per_tx')} jobs/s asked) | "
+                         f"{fmt(row['completed_s'])} ÷ {fmt(other['completed_s'])} jobs/s = {f2(r)}× | {verdict} |")
+        pickup = self.s.get("pickup")
+        if pickup and have(pickup.get("p50_ms")):
+            self.say(f"| pickup p50 < 5 ms | {f2(pickup['p50_ms'])} ms | {ok(pickup['p50_ms'] < 5)} |")
+            if num(pickup.get("p99_ms")):
+                self.say(f"| pickup p99 < 50 ms | {f2(pickup['p99_ms'])} ms | {ok(pickup['p99_ms'] < 50)} |")
+        refresh = self.s.get("refresh")
+        sizes = (refresh or {}).get("result", {}).get("sizes", [])
+        if sizes and have(sizes[-1].get("median_ms")) and have(sizes[0].get("median_ms")):
+            large, small = sizes[-1]["median_ms"], sizes[0]["median_ms"]
+            r = rounded(large / small)
+            self.say(f"| refresh < 10 ms | {f2(large)} ms median at the largest size | {ok(large < 10)} |",
+                     f"| largest ≤ 2× smallest (sizes {refresh.get('sizes')}) | {f2(large)} ÷ {f2(small)} = {f2(r)}× | {ok(r <= 2)} |")
+        dash = self.s.get("dashboard")
+        if dash:
+            d = self.dashboard_figures(dash)
+            if have(d["rss_mb"]):
+                self.say(f"| bytes per steady-state refresh < 2 KB | {f2(d['bytes'])} bytes | {ok(num(d['bytes']) and rounded(d['bytes']) < 2048)} |",
+                         f"| dashboard RSS with embedded workers < 50 MB | {f2(d['rss_mb'])} MB | {ok(rounded(d['rss_mb']) < 50)} |")
+        requeue = self.s.get("requeue")
+        if requeue and have(requeue.get("seconds")):
+            s, wait = requeue["seconds"], requeue.get("claim_wait_max_ms")
+            self.say(f"| bulk requeue of {fmt(requeue.get('jobs'))} < 5 s | {f2(s)} s | {ok(rounded(s) < 5)} |",
+                     f"| no claim waiting > 200 ms meanwhile | longest {f2(wait)} ms | {ok(num(wait) and wait <= 200)} |")
+        leads = self.s.get("leads")
+        for row in (leads or {}).get("rows", []):
+            r = div(row.get("moved"), row.get("seconds"))
+            if have(r):
+                self.say(f"| lead migration ≥ 20 k leads/s (batch {row['batch']}) | {fmt(r)} leads/s | {ok(r >= 20000)} |")
+
+    # --- the sections ---
+    def section_drain(self, d):
+        f, n = self.fig, d.get("jobs")
+        self.section("1. Drain throughput (queuetop worker, noop handler)")
+        self.say(f"{fmt(n)} jobs inserted, then one `queuetop worker` process drains them; jobs/s = {fmt(n)} / (last",
+                 "`completed_at` − first `started_at`), both stamped by the database.")
+        self.cmdline("queuetop worker --queues bench --concurrency C --batch-size B --claimers K")
+        self.say("| concurrency | batch | claimers | jobs/s |", "|---:|---:|---:|---:|")
+        for row in d.get("rows", []):
+            self.say(f"| {row['concurrency']} | {row['batch']} | {row['claimers']} | {fmt(row.get('jobs_s'))} |")
+        best = f.get("drain_best_row")
+        setting = f"{best['concurrency']}/{best['batch']}/{best['claimers']}" if best else "none"
+        self.say("", f"Best: {fmt(f.get('drain_best'))} jobs/s at concurrency/batch/claimers {setting}; "
+                     f"default (10/100/1): {fmt(f.get('drain_default', 0))} jobs/s.")
+
+    def section_raw(self, d):
+        n = d.get("jobs")
+        self.section("3. The raw-SQL limit (pgbench, the worker's claim + complete statements)")
+        self.say(f"Same Postgres, same {fmt(n)} jobs, same batch sizes. Each pgbench transaction is one claim_jobs",
+                 "batch then one complete_jobs of those ids (two autocommit statements, extended protocol, as the",
+                 "pool sends them); jobs/s = tps × batch (0 if pgbench did not complete every job). Best over the client counts.")
+        per = fmt(n // 100) if num(n) else "?"
+        self.cmdline(f"pgbench -n -M extended -f scripts/bench.d/claim_complete.pgbench -D queue=bench -D batch=B -c C -j C -t {per}/C…")
+        self.say("| batch | clients | jobs/s |", "|---:|---:|---:|")
+        for row in d.get("rows", []):
+            self.say(f"| {row['batch']} | {row['clients']} | {fmt(row['jobs_s'])} |")
+
+    def section_pickup(self, d):
+        self.section("5. Pickup latency when idle")
+        self.say(f"An embedded WorkerPool (concurrency 10, batch 100) idles on queue `pickup`; {d.get('jobs')} jobs are enqueued",
+                 f"one at a time (enqueue_jobs), {d.get('gap_ms')} ms after the previous one started. Latency = handler start −",
+                 "enqueue_jobs returned to the producer (commit known to the client), one monotonic clock.")
+        self.cmdline(f"queuetop-bench pickup URL {d.get('jobs_asked')} {d.get('gap_ms')}")
+        self.say("| p50 ms | p99 ms | max ms |", "|---:|---:|---:|",
+                 f"| {f2(d.get('p50_ms'))} | {f2(d.get('p99_ms'))} | {f2(d.get('max_ms'))} |")
+
+    @staticmethod
+    def stream_cells(row):
+        return (f"| {fmt(row.get('offered_s'))} | {fmt(row.get('completed_s'))} | "
+                f"{fmt(row.get('backlog_end'))} | {fmt(row.get('backlog_max'))} |")
+
+    def section_continuous(self, d):
+        s, jobs = d.get("seconds"), d.get("jobs_per_tx")
+        setting = f"{d.get('concurrency')}/{d.get('batch')}/{d.get('claimers')}"
+        which = "the best drain setting," if d.get("setting_from") == "drain" else "no drain in this run, so"
+        self.section(f"2. Continuous throughput (producer + worker, {s} s)")
+        self.say(f"A pgbench producer offers R transactions/s of {jobs} jobs each (one INSERT + NOTIFY, like pgqueuer's)",
+                 f"(scripts/bench.d/produce_queuetop.pgbench) for {s} s while one worker ({which}",
+                 f"{setting}) consumes. completed/s = (jobs produced − backlog at the end) / {s} s. The",
+                 f"producer shares the {self.run.get('cores', '?')} cores with the consumer, so \"offered\" is what it managed, "
+                 "not what it was asked for.")
+        self.cmdline(f"pgbench -n -M extended -f scripts/bench.d/produce_queuetop.pgbench -D jobs={jobs} -R R -T {s} -c 1")
+        self.say("| R (tx/s asked) | offered jobs/s | completed jobs/s | backlog at end | largest backlog seen |",
+                 "|---:|---:|---:|---:|---:|")
+        for row in d.get("rows", []):
+            self.say(f"| {row['rate']} {self.stream_cells(row)}")
+
+    def section_pgqueuer(self, d):
+        self.section("4. pgqueuer, same Postgres, same run")
+        if d.get("skipped"):
+            self.say(f"Skipped: {d['skipped']}:", "```", d.get("install_log", ""), "```")
+            return
+        n, s, jobs = d.get("jobs"), d.get("seconds"), d.get("jobs_per_tx")
+        self.say(f"pgqueuer {d.get('version')} (PyPI) with asyncpg, one consumer process, a no-op entrypoint on its public API",
+                 f"(scripts/bench.d/pgqueuer_driver.py). Drain: the same {fmt(n)} jobs, inserted into its table; jobs/s =",
+                 f"{fmt(n)} / (last `successful` − first `picked` in pgqueuer_log, database timestamps).")
+        self.cmdline("python scripts/bench.d/pgqueuer_driver.py DSN drain BATCH")
+        self.say("| batch | jobs/s |", "|---:|---:|")
+        for row in d.get("drain", []):
+            self.say(f"| {row['batch']} | {fmt(row.get('jobs_s'))} |")
+        self.say("",
+                 f"Continuous: the same producer shape (pgbench, R × {jobs} jobs/s asked for {s} s; one INSERT of",
+                 f"{jobs} rows into its table per transaction, scripts/bench.d/produce_pgqueuer.pgbench, which is what its",
+                 f"batch enqueue runs), consumer at its best drain batch ({d.get('continuous_batch')}).",
+                 "",
+                 "| R (tx/s asked) | system | offered jobs/s | completed jobs/s | backlog at end | largest backlog seen |",
+                 "|---:|---|---:|---:|---:|---:|")
+        qt = {row["rate"]: row for row in self.s.get("continuous", {}).get("rows", [])}
+        for row in d.get("continuous", []):
+            self.say(f"| {row['rate']} | pgqueuer {self.stream_cells(row)}")
+            if row["rate"] in qt:
+                self.say(f"| {row['rate']} | queuetop {self.stream_cells(qt[row['rate']])}")
+
+    def section_refresh(self, d):
+        r = d.get("result", {})
+        self.section("6. Dashboard refresh cost (every health view, one snapshot)")
+        self.cmdline(f"scripts/bench-refresh --sizes {d.get('sizes')} --runs {d.get('runs')}   (run inside this suite's cluster)")
+        self.say(f"Health refresh, {r.get('date')}, PostgreSQL {r.get('postgres')}, {r.get('cores')} cores, durable settings;",
+                 f"{r.get('timed_calls')} timed calls of `SELECT queue_health_snapshot()` per size, round-robin over the sizes (3 queues,",
+                 f"{r.get('rollup_rows')} rollup rows, snapshot JSON {r.get('snapshot_bytes')} bytes). Seed column: seed 000's four monitoring queries on the",
+                 "raw rows, once, for contrast.",
+                 "",
+                 "| rows in job_queue | refresh median (ms) | refresh p95 (ms) | seed 000 queries (ms) |",
+                 "|---:|---:|---:|---:|")
+        for row in r.get("sizes", []):
+            self.say(f"| {row.get('rows')} | {f2(row.get('median_ms'))} | {f2(row.get('p95_ms'))} | {fmt(row.get('seed_ms'))} |")
+
+    @staticmethod
+    def dashboard_figures(d):
+        refreshes = div(d.get("seconds"), d.get("refresh_s"))
+        ms = div(d.get("cpu_ticks"), d.get("clk_tck"))
+        return {"refreshes": refreshes,
+                "bytes": div(d.get("bytes"), refreshes),
+                "cpu_ms": div(ms * 1000, refreshes) if num(ms) else None,
+                "rss_mb": div(d.get("rss_kb"), 1024)}
+
+    def section_dashboard(self, d):
+        fig = self.dashboard_figures(d)
+        self.section("7. The dashboard process (bytes per refresh, CPU per refresh, RSS)")
+        self.cmdline(f"queuetop demo seed; queuetop dash --refresh {d.get('refresh_s')} --concurrency {d.get('concurrency')} "
+                     "--config scripts/lib/demo-workers.json   (tmux 120x40, pipe-pane, /proc)")
+        self.say(f"Measured for {d.get('seconds')} s after a {d.get('warmup_s')} s warm-up ({d.get('bytes')} bytes written in all), "
+                 f"per nominal refresh (one every {d.get('refresh_s')} s):",
+                 "",
+                 "| figure | value |",
+                 "|---|---|",
+                 f"| bytes written to the terminal per refresh | {f2(fig['bytes'])} |",
+                 f"| CPU ms per refresh (user + system, the whole process incl. its {d.get('concurrency')} workers) | {f2(fig['cpu_ms'])} |",
+                 f"| RSS in MB with the embedded workers running | {f2(fig['rss_mb'])} |")
+
+    def section_requeue(self, d):
+        self.section("8. Bulk requeue")
+        self.say(f"{fmt(d.get('jobs'))} dead-letter jobs in queue `mail`; meanwhile a worker (queuetop-bench claim-probe) claims up to 100",
+                 "jobs of `mail` and completes them, in a loop, timing every claim_jobs round trip.")
+        self.cmdline(f"queuetop dlq requeue --all --queue mail --yes   ({d.get('requeue_output', '')})")
+        self.say("| requeue s | jobs/s | longest claim wait ms | p99 claim ms | claims during the run |",
+                 "|---:|---:|---:|---:|---:|",
+                 f"| {f2(d.get('seconds'))} | {fmt(div(d.get('jobs'), d.get('seconds')))} | {f2(d.get('claim_wait_max_ms'))} | "
+                 f"{f2(d.get('claim_p99_ms'))} | {d.get('claims')} |")
+
+    def section_leads(self, d):
+        self.section("9. Lead migration")
+        self.say(f"{fmt(d.get('leads'))} leads of one run moved into a funnel column, then into another, from the CLI (the same",
+                 "batches the worker runs). leads/s = leads moved / wall time of the command.")
+        self.cmdline("queuetop leads move --run RUN --funnel F --column C --batch-size B --wait --yes")
+        self.say("| batch | seconds | leads/s |", "|---:|---:|---:|")
+        for row in d.get("rows", []):
+            self.say(f"| {row['batch']} | {f2(row.get('seconds'))} | {fmt(div(row.get('moved'), row.get('seconds')))} |")
+
+    def section_abpool(self, d):
+        self.section("Before/after in this run: the --before-bin-dir build against this one")
+        if d.get("skipped"):
+            self.say(f"Skipped: {d['skipped']}.")
+            return
+        setting = f"{d.get('concurrency')}/{d.get('batch')}/{d.get('claimers')}"
+        self.say(f"Before: the --before-bin-dir build (commit {d.get('before_commit')}) on a database it migrated; after: this",
+                 "build on a database this build migrated. Which change this measures: scripts/bench.d/NOTES.md. Alternating rounds; each runs",
+                 f"section 2's continuous measurement ({d.get('rate')} × {d.get('jobs_per_tx')} jobs/s offered for {d.get('seconds')} s, worker started on",
+                 f"an empty queue) and a drain of {fmt(d.get('jobs'))} jobs, both at {setting}.",
+                 "",
+                 "| round | build | offered jobs/s | completed jobs/s | backlog at end | drain jobs/s |",
+                 "|---:|---|---:|---:|---:|---:|")
+        total = {"before": 0.0, "after": 0.0}
+        for row in d.get("rows", []):
+            self.say(f"| {row['round']} | {row['build']} | {fmt(row.get('offered_s'))} | {fmt(row.get('completed_s'))} | "
+                     f"{fmt(row.get('backlog_end'))} | {fmt(row.get('drain_jobs_s'))} |")
+            if num(row.get("completed_s")):
+                total[row["build"]] += row["completed_s"]
+        self.say("", f"Continuous, all rounds together: after ÷ before = {f2(div(total['after'], total['before']))}×.")
+
+
+def render(args):
+    run_dir, out = None, None
+    while args:
+        a = args.pop(0)
+        if a == "--out" and args:
+            out = args.pop(0)
+        elif a.startswith("-") and a != "-":
+            raise SystemExit(f"queuetop: bench report: unknown option '{a}' (scripts/bench report [RUN_DIR] [--out FILE])")
+        elif run_dir is None:
+            run_dir = a
+        else:
+            raise SystemExit("queuetop: bench report: one results folder at a time")
+    run_dir = run_dir or os.path.join(ROOT, ".bench", "results", "latest")
+    report = Report(run_dir)
+    text = report.render()
+    if out is None:
+        out = os.path.join(ROOT, ".bench", "BENCHMARKS-quick.md") if report.run.get("quick") == 1 \
+            else os.path.join(ROOT, "docs", "BENCHMARKS.md")
+    if out == "-":
+        sys.stdout.write(text)
+        return
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out, "w", encoding="utf-8") as f:
+        f.write(text)
+    print(f"queuetop: bench: wrote {out} from {os.path.realpath(run_dir)}", file=sys.stderr)
+
+
+def main():
+    if len(sys.argv) >= 2 and sys.argv[1] == "record" and len(sys.argv) == 4:
+        record(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) >= 2 and sys.argv[1] == "render":
+        render(sys.argv[2:])
+    else:
+        raise SystemExit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
