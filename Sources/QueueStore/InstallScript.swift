@@ -144,7 +144,7 @@ public struct InstallScript: Sendable {
             from pg_class c join pg_namespace n on n.oid = c.relnamespace
            where c.relname = 'schema_migrations' and c.relkind = 'r'
              and exists (select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'checksum')
-             and n.nspname not like 'pg\\_%';
+             and n.nspname not like 'pg\\_%' and has_schema_privilege(n.oid, 'USAGE');
           -- Only a table that lists 0001 is queuetop's (an application may keep its own).
           v_queuetop := '{}';
           foreach v_schema in array coalesce(v_found, '{}') loop
@@ -163,8 +163,12 @@ public struct InstallScript: Sendable {
           select array_agg(n.nspname order by n.nspname) into v_found
             from pg_class c join pg_namespace n on n.oid = c.relnamespace
            where c.relname = 'job_queue' and c.relkind = 'r'
-             and to_regclass(format('%I.job_attempts', n.nspname)) is not null
-             and to_regclass(format('%I.queues', n.nspname)) is not null;
+             and n.nspname not like 'pg\\_%'
+             -- to_regclass raises for a schema this role may not use: test the privilege first.
+             and case when has_schema_privilege(n.oid, 'USAGE')
+                      then to_regclass(format('%I.job_attempts', n.nspname)) is not null
+                       and to_regclass(format('%I.queues', n.nspname)) is not null
+                      else false end;
           if cardinality(v_found) > 1 then
             if p_target = any (v_found) then home := p_target; how := 'hand'; return; end if;
             raise exception 'hand-applied queuetop objects found in several schemas (%): name the one to adopt with queuetop.schema',

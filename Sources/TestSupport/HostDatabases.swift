@@ -68,7 +68,10 @@ public final class HostDatabase: @unchecked Sendable {
         let su = try Connection.connect(superuserConfig)
         defer { su.close() }
         // Identifiers cannot be bind parameters; every name here is made in this file.
+        // A user's database has PostgreSQL's default search_path ("$user", public), not the
+        // pg_catalog-only one the suite gives its own databases to catch unqualified names.
         try su.executeScript("""
+            ALTER DATABASE "\(name)" RESET search_path;
             CREATE ROLE "\(owner)" LOGIN CREATEROLE NOSUPERUSER;
             ALTER DATABASE "\(name)" OWNER TO "\(owner)";
             ALTER SCHEMA public OWNER TO "\(owner)";
