@@ -2,7 +2,7 @@ import Foundation
 
 /// A SQL statement whose interpolated values travel as bind parameters, never as SQL text.
 ///
-///     try conn.query("SELECT id FROM job_queue WHERE queue = \(name) AND priority > \(minimum)")
+///     try conn.query("SELECT id FROM \(qt: "job_queue") WHERE queue = \(name) AND priority > \(minimum)")
 ///
 /// becomes `… WHERE queue = $1 AND priority > $2` with two parameters. Interpolating a value is
 /// the only way to put one into a `Query`; SQL text can come only from string literals (or,
