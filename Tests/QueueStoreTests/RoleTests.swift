@@ -86,12 +86,13 @@ import Testing
                 #expect(try queues.setConcurrency("roles", 3).concurrencyLimit == 3)
                 try DLQStore(connection: op).requeue(id: ids.dead)
                 try JobStore(connection: op).cancel(id: ids.pending)
-                // The audit rows name the login role and the person, though the functions run
-                // as their owner (SECURITY DEFINER).
+                // The audit rows name the login role as the actor, though the functions run as
+                // their owner (SECURITY DEFINER); what the client said is kept apart, unverified.
                 let actors: [String] = try owner.query("""
-                    SELECT db_role || ' ' || actor FROM \(qt: "audit_log") WHERE action <> 'test.seed' ORDER BY id
+                    SELECT db_role || ' ' || actor || ' ' || client_label FROM \(qt: "audit_log")
+                    WHERE action <> 'test.seed' ORDER BY id
                     """).map { try $0.decode(0) }
-                #expect(actors == Array(repeating: "\(roleName) alice@laptop", count: 4))
+                #expect(actors == Array(repeating: "\(roleName) \(roleName) alice@laptop", count: 4))
 
                 // Refused: rewriting or deleting the trail, raw table writes, the worker's path.
                 #expect(refusal(op, "UPDATE \(qt: "audit_log") SET affected = 0") == "42501")

@@ -54,3 +54,24 @@ begin
   end if;
   return r;
 end $$;
+
+-- Times that land in a table (a job's run_at and expires_at, a schedule's next run, a DLQ
+-- filter's as_of, a circuit breaker's reopen_at) must lie between 1970-01-01 and 9999-12-31
+-- UTC. ±infinity and year-200000 values parse as timestamptz, but a job due at 'infinity'
+-- never runs, one due at '-infinity' sorts before every other forever, and a schedule row with
+-- either made every tick of every schedule fail. NULL passes: each caller decides what NULL means.
+create or replace function _sane_time(t timestamptz) returns boolean
+language sql immutable parallel safe as $$
+  select t is null
+      or (t >= '1970-01-01 00:00:00+00'::timestamptz and t < '10000-01-01 00:00:00+00'::timestamptz)
+$$;
+
+-- Refuses a time outside that range, naming the argument (`what`).
+create or replace function _check_time(t timestamptz, what text) returns void
+language plpgsql immutable as $$
+begin
+  if not _sane_time(t) then
+    raise exception '% must be between 1970-01-01 and 9999-12-31 (UTC), got %', what, t
+      using errcode = '22023', hint = 'Give a real date and time; infinity is not accepted.';
+  end if;
+end $$;

@@ -34,6 +34,10 @@
 --                 active one: its result is fresh enough by the caller's own definition.
 --   expires_at    must be in the future and after run_at (else the job could never run).
 --   tenant        1-200 characters, no control characters.
+-- run_at and expires_at lie between 1970-01-01 and 9999-12-31 (no infinity). Each job records
+-- the login role that enqueued it (enqueued_by, the column's default session_user, which
+-- SECURITY DEFINER does not change): job_status() shows a role its own jobs only, and a cache
+-- hit (unique_for_s) returns the result of a job the same role enqueued, never another role's.
 -- Each answer row says the job's status ('pending' for a new job, the active twin's status, or
 -- 'completed' for a cache hit) and, for a cache hit, the result.
 create or replace function _enqueue(p_queues text[], p_types text[], p_payloads jsonb[], p_priorities int[],
@@ -82,6 +86,16 @@ begin
     raise exception 'job %: unique_for_s must be between 1 and 31536000 (a year), got %',
       v_bad, p_unique_for_s[v_bad] using errcode = '22023';
   end if;
+  select min(x.k) into v_bad from unnest(p_run_ats) with ordinality x(at, k) where not _sane_time(x.at);
+  if v_bad is not null then
+    raise exception 'job %: run_at must be between 1970-01-01 and 9999-12-31 (UTC), got %', v_bad, p_run_ats[v_bad]
+      using errcode = '22023', hint = 'Give a real date and time (null = now); infinity is not accepted.';
+  end if;
+  select min(x.k) into v_bad from unnest(p_expires_ats) with ordinality x(e, k) where not _sane_time(x.e);
+  if v_bad is not null then
+    raise exception 'job %: expires_at must be between 1970-01-01 and 9999-12-31 (UTC), got %', v_bad, p_expires_ats[v_bad]
+      using errcode = '22023', hint = 'Give a real date and time (null = never expires); infinity is not accepted.';
+  end if;
   select min(x.k) into v_bad from unnest(p_expires_ats, p_run_ats) with ordinality x(e, at, k)
    where x.e is not null and (x.e <= now() or x.e <= coalesce(x.at, now()));
   if v_bad is not null then
@@ -114,13 +128,13 @@ begin
     from input i
     cross join lateral (select d.id, d.result from job_queue d
                         where i.uf is not null and d.queue = i.q and d.dedup_key = i.dk
-                          and d.status = 'completed'
+                          and d.status = 'completed' and d.enqueued_by = session_user
                           and d.completed_at >= now() - make_interval(secs => i.uf)
                         order by d.completed_at desc limit 1) c
   ), ins as (
     insert into job_queue (id, queue, job_type, payload, priority, run_at, dedup_key, max_attempts,
-                           expires_at, tenant)
-    select new_id, q, typ, payload, prio, at, dk, ma, exp, ten from input
+                           expires_at, tenant, enqueued_by)
+    select new_id, q, typ, payload, prio, at, dk, ma, exp, ten, session_user from input
     where not exists (select 1 from cached c where c.k = input.k)
     order by k
     on conflict (queue, dedup_key) where status in ('pending', 'processing') and dedup_key is not null
@@ -214,6 +228,22 @@ begin
   from jsonb_array_elements(jobs) with ordinality e(j, k);
   return query select * from _enqueue(v_q, v_t, v_p, v_pr, v_at, v_dk, v_ma, v_uf, v_exp, v_ten);
 end $$;
+
+-- The producer's lookup: one job's status and result, only when the calling login role enqueued
+-- it (enqueued_by = session_user; SECURITY DEFINER does not change session_user). Any other id,
+-- unknown or someone else's, returns no row, so a producer cannot even learn that it exists.
+-- A producer has no privilege on job_queue itself: this function is all it reads.
+create or replace function job_status(p_id uuid)
+returns table (id uuid, queue text, job_type text, status text, attempts int, max_attempts int,
+               result jsonb, error_type text, error_message text, created_at timestamptz,
+               run_at timestamptz, started_at timestamptz, completed_at timestamptz,
+               last_error_at timestamptz, expires_at timestamptz)
+language sql stable as $$
+  select j.id, j.queue, j.job_type, j.status, j.attempt_count, j.max_attempts, j.result, j.error_type,
+         j.error_message, j.created_at, j.run_at, j.started_at, j.completed_at, j.last_error_at, j.expires_at
+  from job_queue j
+  where j.id = p_id and j.enqueued_by = session_user
+$$;
 
 -- =============================================================================================
 -- Claim
@@ -492,10 +522,23 @@ language sql immutable parallel safe as $$
   end
 $$;
 
+-- Credentials in URLs never reach a table a viewer reads: a handler's error message or details
+-- may quote the URL it called ("url": "https://user:secret@api.example.com/v1"), so every
+-- `scheme://userinfo@` loses its userinfo before a failure is stored (in any string of the
+-- details, not only the url/endpoint fields). Works on the JSON text: the characters removed
+-- contain no quote or backslash, so the text stays valid JSON.
+create or replace function _redact_userinfo(t text) returns text
+language sql immutable parallel safe as $$
+  select case when t ~ '://[^/?#@[:space:]"\\]*@'
+              then regexp_replace(t, '(://)[^/?#@[:space:]"\\]*@', '\1', 'g')
+              else t end
+$$;
+
 -- The one place failure is decided, shared by fail_job (mode 'any': a pending or processing
 -- job), fail_jobs (mode 'worker': processing and locked by that worker) and rescue_stale_jobs
 -- (mode 'rescue': processing, whoever holds it). Counts the attempt, records it in job_attempts,
 -- and moves the job to pending with backoff or to dead_letter. Returns the rows it moved.
+-- Message and details are stored with URL credentials removed (_redact_userinfo).
 create or replace function _fail_jobs(mode text, worker text, ids uuid[], messages text[], error_types text[],
                                       details jsonb[], retryable boolean[], retry_after_s int[])
 returns table (job_id uuid, new_status text)
@@ -508,8 +551,8 @@ language sql volatile as $$
     order by t.id
   ), target as (
     select j.id, j.attempt_count + 1 as attempt, j.max_attempts, j.locked_by as old_worker,
-           left(coalesce(i.msg, ''), 10000) as msg, coalesce(nullif(i.etype, ''), 'unknown') as etype,
-           i.det, coalesce(i.retry, true) as retry, greatest(i.after, 0) as after,
+           _redact_userinfo(left(coalesce(i.msg, ''), 10000)) as msg, coalesce(nullif(i.etype, ''), 'unknown') as etype,
+           _redact_userinfo(i.det::text)::jsonb as det, coalesce(i.retry, true) as retry, greatest(i.after, 0) as after,
            q.backoff_base_s, q.backoff_cap_s, q.backoff_schedule_s
     from input i
     join job_queue j on j.id = i.id

@@ -76,7 +76,9 @@ end $$;
 -- operator requeues what they previewed and not the failures that arrive meanwhile. Rows locked
 -- by someone else are skipped. The client calls again until it returns 0 (or CALL requeue_dlq).
 -- audit_id: a row from record_audit('dlq.requeue', …) to add this batch's count to; null = this
--- call gets its own audit row.
+-- call gets its own audit row. The row must be one the calling login role opened, for this
+-- action and this very filter (queue, error_type, as_of); any other is refused (42501) before
+-- anything changes, so nobody can file their batches under someone else's action.
 create or replace function requeue_dlq_batch(queue text, error_type text, reset_attempts boolean,
                                              as_of timestamptz, batch_size int, audit_id bigint default null)
 returns int
@@ -88,7 +90,10 @@ declare
   v_ids uuid[]; v_queues text[]; n int;
 begin
   perform _check_batch_size(batch_size, 'batch_size');
+  perform _check_time(requeue_dlq_batch.as_of, 'as_of');
   if p_queue is not null then perform _require_queue(p_queue); end if;
+  perform _audit_check(audit_id, 'dlq.requeue',
+    jsonb_build_object('queue', p_queue, 'error_type', p_type, 'as_of', p_as_of));
   select array_agg(c.id) into v_ids from (
     select j.id from job_queue j
     where j.status = 'dead_letter'
@@ -111,25 +116,40 @@ begin
 end $$;
 
 -- For psql users: the whole bulk requeue, committing after every batch so no lock is held for
--- long. One audit row for the whole action. `CALL requeue_dlq('emails', 'smtp_error');`
+-- long. One audit row for the whole action. `CALL queuetop.requeue_dlq('emails', 'smtp_error');`
+--
+-- A procedure that COMMITs may be neither SECURITY DEFINER nor have a SET clause (PostgreSQL
+-- forbids transaction control in both), so it cannot pin its search_path as every other
+-- function does (90_privileges.sql). It runs with the caller's search_path, which need not hold
+-- queuetop's schema at all. So the body names its own schema: it is created here with every
+-- queuetop call qualified by the schema this file is being applied to (current_schema(), quoted),
+-- and every built-in function qualified with pg_catalog, so nothing on the caller's path (not
+-- even a look-alike function in a schema the caller can write to) is called instead. The file
+-- itself names no schema: an install under `--schema other` gets a body naming "other".
+do $install$
+begin
+  execute format($proc$
 create or replace procedure requeue_dlq(queue text default null, error_type text default null,
                                         reset_attempts boolean default true, as_of timestamptz default null,
                                         batch_size int default 1000, inout requeued bigint default 0)
-language plpgsql as $$
-declare v_audit bigint; v_as_of timestamptz := coalesce(as_of, now()); n int;
+language plpgsql as $body$
+declare v_audit bigint; v_as_of timestamptz := coalesce(as_of, pg_catalog.now()); n int;
 begin
-  perform _check_batch_size(batch_size, 'batch_size');
-  if queue is not null then perform _require_queue(queue); end if;
+  perform %1$s._check_batch_size(batch_size, 'batch_size');
+  perform %1$s._check_time(as_of, 'as_of');
+  if queue is not null then perform %1$s._require_queue(queue); end if;
   requeued := 0;
-  v_audit := record_audit('dlq.requeue', jsonb_build_object('queue', queue, 'error_type', error_type,
+  v_audit := %1$s.record_audit('dlq.requeue', pg_catalog.jsonb_build_object('queue', queue, 'error_type', error_type,
                           'as_of', v_as_of, 'reset_attempts', reset_attempts), 0);
   loop
-    n := requeue_dlq_batch(queue, error_type, reset_attempts, v_as_of, batch_size, v_audit);
+    n := %1$s.requeue_dlq_batch(queue, error_type, reset_attempts, v_as_of, batch_size, v_audit);
     requeued := requeued + n;
     commit;
     exit when n = 0;
   end loop;
-end $$;
+end $body$
+$proc$, pg_catalog.quote_ident(pg_catalog.current_schema()));
+end $install$;
 
 -- Deletes the given dead_letter jobs (other ids are skipped). Returns the count.
 create or replace function delete_dlq_jobs(ids uuid[]) returns int
@@ -155,7 +175,10 @@ declare
   n int;
 begin
   perform _check_batch_size(batch_size, 'batch_size');
+  perform _check_time(delete_dlq_batch.as_of, 'as_of');
   if p_queue is not null then perform _require_queue(p_queue); end if;
+  perform _audit_check(audit_id, 'dlq.delete',
+    jsonb_build_object('queue', p_queue, 'error_type', p_type, 'as_of', p_as_of));
   with c as (
     select j.id from job_queue j
     where j.status = 'dead_letter' and (p_queue is null or j.queue = p_queue)

@@ -139,7 +139,7 @@ BEGIN
         SELECT 'lead_migration',
                jsonb_build_object('run_id', p_run_id, 'run_name', v_run_name,
                                   'funnel_id', p_funnel_id, 'column_id', p_column_id),
-               count(*), p_batch_size, nullif(current_setting('queuetop.actor', true), '')
+               count(*), p_batch_size, session_user
           FROM leads WHERE run_id = p_run_id
         RETURNING * INTO v_op;
         -- The worker pool's sql handler drives it; the dedup key makes re-queueing a no-op.

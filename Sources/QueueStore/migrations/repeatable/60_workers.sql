@@ -80,9 +80,10 @@ language sql stable as $$
 $$;
 
 -- A worker records its breaker transition so the dashboard (and other workers) see it. Unknown
--- queues are ignored (the queue may have been deleted meanwhile).
+-- queues are ignored (the queue may have been deleted meanwhile). reopen_at must be a sane time.
 create or replace function set_circuit_breaker(queue_name text, new_state text, failures int, reopen_at timestamptz)
 returns void language sql volatile as $$
+  select _check_time(set_circuit_breaker.reopen_at, 'reopen_at');
   insert into circuit_breakers (queue, state, consecutive_failures, opened_at, reopen_at, updated_at)
   select queue_name, new_state, greatest(0, failures),
          case when new_state = 'open' then now() end, set_circuit_breaker.reopen_at, now()

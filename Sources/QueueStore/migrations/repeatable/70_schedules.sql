@@ -40,6 +40,7 @@ begin
   if p_next_run_at is null then
     raise exception 'next_run_at is required' using errcode = '22023';
   end if;
+  perform _check_time(p_next_run_at, 'next_run_at');
   insert into schedules (name, cron, queue, job_type, payload, priority, next_run_at)
   values (p_name, p_cron, p_queue, p_job_type, coalesce(p_payload, '{}'), coalesce(p_priority, 0), p_next_run_at)
   returning * into r;
@@ -55,6 +56,7 @@ returns schedules language plpgsql volatile as $$
 declare r schedules;
 begin
   perform _require_schedule(p_name);
+  perform _check_time(p_next_run_at, 'next_run_at');
   update schedules set enabled = p_enabled, next_run_at = coalesce(p_next_run_at, next_run_at), updated_at = now()
   where name = p_name returning * into r;
   perform record_audit(case when p_enabled then 'schedule.enable' else 'schedule.disable' end,
@@ -87,14 +89,36 @@ begin
 end $$;
 
 -- Ticker: the due schedules, locked for this transaction; rows another ticker holds are skipped.
+-- A row whose next_run_at is outside 1970-01-01..9999-12-31 (±infinity, put there by a raw
+-- INSERT or UPDATE: the functions refuse such times) is never returned: it is disabled with the
+-- reason, so the ticker never has to compute a tick from it and the other schedules still fire.
 create or replace function lock_due_schedules(max_rows int default 100)
 returns table (name text, cron text, next_run_at timestamptz, db_now timestamptz)
-language sql volatile as $$
-  select s.name, s.cron, s.next_run_at, now() from schedules s
-  where s.enabled and s.next_run_at <= now()
-  order by s.next_run_at
-  limit greatest(1, least(max_rows, 10000))
-  for update skip locked
+language plpgsql volatile as $$
+#variable_conflict use_column
+begin
+  update schedules s
+  set enabled = false, updated_at = now(),
+      last_outcome = format('error: next_run_at %s is outside 1970-01-01..9999-12-31; disabled', s.next_run_at)
+  where s.name in (select b.name from schedules b
+                   where b.enabled and not _sane_time(b.next_run_at)
+                   for update skip locked);
+  return query
+    select s.name, s.cron, s.next_run_at, now() from schedules s
+    where s.enabled and s.next_run_at <= now()
+    order by s.next_run_at
+    limit greatest(1, least(max_rows, 10000))
+    for update skip locked;
+end $$;
+
+-- Ticker: seconds until the earliest next_run_at of the enabled schedules (null: none), by the
+-- database's clock, so the ticker knows how long to sleep. The worker role reads no table
+-- (90_privileges.sql): this is all it needs of `schedules` beyond lock_due_schedules.
+create or replace function schedules_next_due_s()
+returns double precision language sql stable as $$
+  select extract(epoch from min(s.next_run_at) - clock_timestamp())::float8
+  from schedules s
+  where s.enabled and _sane_time(s.next_run_at)
 $$;
 
 -- Ticker: one run for a locked due schedule. p_tick_at is the tick being run (the latest due
@@ -105,11 +129,14 @@ create or replace function fire_schedule(p_name text, p_tick_at timestamptz, p_m
 returns text language plpgsql volatile as $$
 declare
   s schedules := _require_schedule(p_name);
-  v_key text := 'schedule:' || s.name || ':' || floor(extract(epoch from p_tick_at))::bigint;
+  v_key text;
   v_job uuid;
   v_existing uuid;
   v_outcome text;
 begin
+  perform _check_time(p_tick_at, 'tick_at');
+  perform _check_time(p_next_run_at, 'next_run_at');
+  v_key := 'schedule:' || s.name || ':' || floor(extract(epoch from p_tick_at))::bigint;
   select id into v_existing from job_queue
   where queue = s.queue and dedup_key = v_key and status in ('pending', 'processing');
   begin

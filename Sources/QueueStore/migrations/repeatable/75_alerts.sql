@@ -24,6 +24,24 @@ begin
     raise exception 'alert hook "%" already exists', p_name
       using errcode = '55000', hint = 'Remove it first, or pick another name.';
   end if;
+  -- Every viewer reads alert_hooks: a password in the URL would be readable by all of them.
+  if p_url ~ '^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*@' then
+    raise exception 'the alert hook URL carries credentials (user:password@host); they would be readable by every viewer'
+      using errcode = '22023',
+            hint = 'Remove them from the URL and send them in a secret header instead: '
+                   '--secret-header Authorization --secret-env NAME, the value read from the worker''s environment variable NAME.';
+  end if;
+  -- The secret is the value of the delivering worker's environment variable p_secret_env, posted
+  -- to a URL the operator chooses: refuse names that hold the worker's own credentials and
+  -- settings (PGPASSWORD and every PG* variable libpq reads, QUEUETOP_*), and anything that is
+  -- not a plain upper-case variable name. Which names a worker actually sends is also limited by
+  -- the worker's own configuration.
+  if p_secret_env is not null and (p_secret_env !~ '^[A-Z_][A-Z0-9_]*$' or p_secret_env ~ '^PG'
+                                   or p_secret_env ~ '^QUEUETOP_') then
+    raise exception 'secret environment variable name "%" is not allowed', left(p_secret_env, 130)
+      using errcode = '22023',
+            hint = 'Use an upper-case name of letters, digits and _ (e.g. ALERT_WEBHOOK_TOKEN) that does not start with PG or QUEUETOP_.';
+  end if;
   insert into alert_hooks (name, url, secret_header, secret_env, secret_prefix)
   values (p_name, p_url, p_secret_header, p_secret_env, coalesce(p_secret_prefix, ''))
   returning * into r;

@@ -9,19 +9,59 @@
 
 -- Records one operator action and tells dashboards to refresh. Returns the audit row id, so a
 -- client that runs an action in many batches can pass it on and keep one row per action.
+-- Who acted is the database login role: actor and db_role are session_user, which SECURITY
+-- DEFINER does not change and no client can set. What the client says about itself (the CLI and
+-- the dashboard send the OS user@host in the setting queuetop.actor) is stored as client_label:
+-- an unverified claim, never the actor.
 create or replace function record_audit(action text, filter jsonb, affected bigint) returns bigint
 language plpgsql as $$
 declare v_id bigint;
 begin
-  insert into audit_log (action, filter, affected)
-  values (record_audit.action, coalesce(record_audit.filter, '{}'), coalesce(record_audit.affected, 0))
+  insert into audit_log (db_role, actor, client_label, action, filter, affected)
+  values (session_user, session_user, left(nullif(current_setting('queuetop.actor', true), ''), 200),
+          record_audit.action, coalesce(record_audit.filter, '{}'), coalesce(record_audit.affected, 0))
   returning id into v_id;
   perform pg_notify('queuetop_changed', record_audit.action);
   return v_id;
 end $$;
 
--- Adds a batch's count to an open audit row (from record_audit), or records the batch on its
--- own when no row was opened (a raw RPC call).
+-- An action run in batches keeps one audit row: the first call opens it (record_audit) and each
+-- batch passes its id. A batch may add to a row only when the same login role opened it, for the
+-- same action and the same filter: queue, error_type and as_of, each equal to what the batch
+-- runs with (as_of compared as a time, whatever its text). Anything else is refused with 42501
+-- before the batch changes anything, so nobody can file work under another person's row, or under
+-- a row that describes other jobs. NULL = no row (the batch records itself).
+create or replace function _audit_check(audit_id bigint, p_action text, p_filter jsonb) returns void
+language plpgsql stable as $$
+declare r audit_log; v_same boolean;
+begin
+  if audit_id is null then return; end if;
+  select * into r from audit_log where id = audit_id;
+  if not found or r.action <> p_action then
+    raise exception 'audit row % is not an open "%" action', audit_id, p_action
+      using errcode = '42501', hint = 'Pass the id returned by record_audit for this action, or null.';
+  end if;
+  if r.db_role <> session_user then
+    raise exception 'audit row % belongs to role %, not to %: a batch may only add to its own action''s row',
+      audit_id, r.db_role, session_user
+      using errcode = '42501', hint = 'Open your own row with record_audit, or pass null.';
+  end if;
+  begin
+    v_same := (r.filter -> 'queue') is not distinct from coalesce(p_filter -> 'queue', 'null')
+      and (r.filter -> 'error_type') is not distinct from coalesce(p_filter -> 'error_type', 'null')
+      and (r.filter ->> 'as_of')::timestamptz is not distinct from (p_filter ->> 'as_of')::timestamptz;
+  exception when others then
+    v_same := false;  -- an as_of that is no time at all is no match
+  end;
+  if not v_same then
+    raise exception 'audit row % records filter %, not this batch''s %', audit_id, r.filter, p_filter
+      using errcode = '42501',
+            hint = 'A batch adds to the row of the action it belongs to: same queue, error_type and as_of.';
+  end if;
+end $$;
+
+-- Adds a batch's count to an open audit row (from record_audit, checked by _audit_check), or
+-- records the batch on its own when no row was opened (a raw RPC call).
 create or replace function _audit_add(audit_id bigint, p_action text, p_filter jsonb, n bigint) returns void
 language plpgsql as $$
 begin
@@ -29,11 +69,8 @@ begin
     perform record_audit(p_action, p_filter, n);
     return;
   end if;
+  perform _audit_check(audit_id, p_action, p_filter);
   update audit_log set affected = affected + n where id = audit_id and action = p_action;
-  if not found then
-    raise exception 'audit row % is not an open "%" action', audit_id, p_action
-      using errcode = '22023', hint = 'Pass the id returned by record_audit for this action, or null.';
-  end if;
   if n > 0 then perform pg_notify('queuetop_changed', p_action); end if;
 end $$;
 
