@@ -6,10 +6,26 @@ public struct AuditEntry: Sendable, Equatable {
     public let id: Int64
     public let at: Date
     public let databaseRole: String
+    /// Who acted: the database login role (since 0014; older rows said what the client claimed).
     public let actor: String?
     public let action: String
     public let filter: JSONText
     public let affected: Int64
+    /// What the client said about itself (the OS `user@host` the CLI and dashboard send in
+    /// `queuetop.actor`): unverified, any client can send anything; never the actor.
+    public let clientLabel: String?
+
+    public init(id: Int64, at: Date, databaseRole: String, actor: String?, action: String, filter: JSONText,
+                affected: Int64, clientLabel: String? = nil) {
+        self.id = id; self.at = at; self.databaseRole = databaseRole; self.actor = actor
+        self.action = action; self.filter = filter; self.affected = affected; self.clientLabel = clientLabel
+    }
+
+    /// The actor as screens show it: "alice (claims alice@laptop)" when the client named itself.
+    public var actorDescription: String? {
+        guard let label = clientLabel, label != actor else { return actor }
+        return "\(actor ?? databaseRole) (claims \(label))"
+    }
 }
 
 public struct AuditStore: Sendable {
@@ -19,14 +35,15 @@ public struct AuditStore: Sendable {
     /// Newest first.
     public func list(limit: Int = 100, action: String? = nil) throws -> [AuditEntry] {
         let rows = try connection.run("""
-            SELECT id, at, db_role, actor, action, filter, affected FROM \(qt: "audit_log")
+            SELECT id, at, db_role, actor, action, filter, affected, client_label FROM \(qt: "audit_log")
             WHERE \(action)::text IS NULL OR action = \(action)
             ORDER BY id DESC LIMIT \(max(1, min(limit, 10000)))
             """)
         return try rows.map {
             AuditEntry(id: try $0.decode("id"), at: try $0.decode("at"), databaseRole: try $0.decode("db_role"),
                        actor: try $0.decode("actor"), action: try $0.decode("action"),
-                       filter: try $0.decode("filter"), affected: try $0.decode("affected"))
+                       filter: try $0.decode("filter"), affected: try $0.decode("affected"),
+                       clientLabel: try $0.decode("client_label"))
         }
     }
 

@@ -192,7 +192,7 @@ import Synchronization
             let s = try store.get("leads")
             #expect(s.lastJobID == id && s.lastOutcome == "run now" && !s.enabled)
             let audit = try AuditStore(connection: conn).list(action: "schedule.run")
-            #expect(audit.count == 1 && audit[0].actor == "tester@host" && audit[0].affected == 1)
+            #expect(audit.count == 1 && audit[0].clientLabel == "tester@host" && audit[0].affected == 1)
             #expect(audit[0].filter.raw.contains(id.uuidString.lowercased()))
             do {
                 _ = try store.runNow("missing")

@@ -5,10 +5,11 @@ import QueueStore
 /// the expirer's `job.expire` rows carry up to 20 full job ids, which as JSON fill the column with
 /// quotes and hex before saying anything, so they are worded instead: the queue, then short ids.
 enum AuditFilterText {
-    /// Who acted. The expirer runs inside workers, which name no OS user: say what it was rather
-    /// than "(unknown)", which would read as a gap in the audit trail.
+    /// Who acted: the database role, with what the client claimed to be beside it. The expirer
+    /// runs inside workers, which name no OS user: say what it was rather than "(unknown)", which
+    /// would read as a gap in the audit trail.
     static func actor(_ entry: AuditEntry, unknown: String) -> String {
-        entry.actor ?? (entry.action == "job.expire" ? "(expirer)" : unknown)
+        entry.actorDescription ?? (entry.action == "job.expire" ? "(expirer)" : unknown)
     }
 
     /// The FILTER cell: "campaign-messages · ids 01930065 01930066 … +37 more" for an expiry.
