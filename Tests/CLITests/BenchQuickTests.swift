@@ -23,8 +23,6 @@ import Testing
         let text = try String(contentsOf: report, encoding: .utf8)
 
         #expect(text.contains("## Targets"))
-        // "What 0006_hot_path.sql bought" runs only with --only ab: since 0010 it compares the same claim.
-        #expect(!text.contains("## What 0006_hot_path.sql bought"))
         for heading in ["## 1. Drain", "## 3. The raw-SQL limit", "## 5. Pickup", "## 2. Continuous",
                         "## 4. pgqueuer", "## 6. Dashboard refresh", "## 7. The dashboard process",
                         "## 8. Bulk requeue", "## 9. Lead migration"] {
