@@ -7128,8 +7128,8 @@ begin
   if p_url ~ '^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*@' then
     raise exception 'the alert hook URL carries credentials (user:password@host); they would be readable by every viewer'
       using errcode = '22023',
-            hint = 'Remove them from the URL and send them in a secret header instead: '
-                   '--secret-header Authorization --secret-env NAME, the value read from the worker''s environment variable NAME.';
+            hint = 'Remove them from the URL and send them in a secret header instead: give the header name '
+                   '(e.g. Authorization) and the environment variable of the delivering worker that holds its value.';
   end if;
   -- The secret is the value of the delivering worker's environment variable p_secret_env, posted
   -- to a URL the operator chooses: refuse names that hold the worker's own credentials and
@@ -7354,7 +7354,7 @@ begin
       using errcode = '42501', hint = 'Pass the id returned by record_audit for this action, or null.';
   end if;
   if r.db_role <> session_user then
-    raise exception 'audit row % belongs to role %, not to %: a batch may only add to its own action''s row',
+    raise exception 'audit row % belongs to role %, not to %: a batch may only add to the row of its own action',
       audit_id, r.db_role, session_user
       using errcode = '42501', hint = 'Open your own row with record_audit, or pass null.';
   end if;
@@ -7366,7 +7366,7 @@ begin
     v_same := false;  -- an as_of that is no time at all is no match
   end;
   if not v_same then
-    raise exception 'audit row % records filter %, not this batch''s %', audit_id, r.filter, p_filter
+    raise exception 'audit row % records filter %, not the filter of this batch %', audit_id, r.filter, p_filter
       using errcode = '42501',
             hint = 'A batch adds to the row of the action it belongs to: same queue, error_type and as_of.';
   end if;

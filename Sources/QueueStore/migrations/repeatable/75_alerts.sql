@@ -28,8 +28,8 @@ begin
   if p_url ~ '^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*@' then
     raise exception 'the alert hook URL carries credentials (user:password@host); they would be readable by every viewer'
       using errcode = '22023',
-            hint = 'Remove them from the URL and send them in a secret header instead: '
-                   '--secret-header Authorization --secret-env NAME, the value read from the worker''s environment variable NAME.';
+            hint = 'Remove them from the URL and send them in a secret header instead: give the header name '
+                   '(e.g. Authorization) and the environment variable of the delivering worker that holds its value.';
   end if;
   -- The secret is the value of the delivering worker's environment variable p_secret_env, posted
   -- to a URL the operator chooses: refuse names that hold the worker's own credentials and

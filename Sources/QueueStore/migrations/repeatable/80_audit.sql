@@ -42,7 +42,7 @@ begin
       using errcode = '42501', hint = 'Pass the id returned by record_audit for this action, or null.';
   end if;
   if r.db_role <> session_user then
-    raise exception 'audit row % belongs to role %, not to %: a batch may only add to its own action''s row',
+    raise exception 'audit row % belongs to role %, not to %: a batch may only add to the row of its own action',
       audit_id, r.db_role, session_user
       using errcode = '42501', hint = 'Open your own row with record_audit, or pass null.';
   end if;
@@ -54,7 +54,7 @@ begin
     v_same := false;  -- an as_of that is no time at all is no match
   end;
   if not v_same then
-    raise exception 'audit row % records filter %, not this batch''s %', audit_id, r.filter, p_filter
+    raise exception 'audit row % records filter %, not the filter of this batch %', audit_id, r.filter, p_filter
       using errcode = '42501',
             hint = 'A batch adds to the row of the action it belongs to: same queue, error_type and as_of.';
   end if;
