@@ -16,10 +16,10 @@ import Testing
 
     static func int(_ conn: Connection, _ sql: Query) throws -> Int { try conn.query(sql).scalar() }
 
-    /// (affected, actor) of each audit row of `action`, oldest first.
+    /// (affected, what the client claimed: its user@host) of each audit row of `action`, oldest first.
     static func audits(_ conn: Connection, _ action: String) throws -> [(affected: Int, actor: String?)] {
-        try conn.query("SELECT affected::int, actor FROM audit_log WHERE action = \(action) ORDER BY id")
-            .map { (try $0.decode("affected"), try $0.decode("actor")) }
+        try conn.query("SELECT affected::int, client_label FROM audit_log WHERE action = \(action) ORDER BY id")
+            .map { (try $0.decode("affected"), try $0.decode("client_label")) }
     }
 
     static func json(_ text: String) throws -> Any {
