@@ -168,7 +168,19 @@ public struct ScheduleStore: Sendable {
             return fired
         }
         // Through a function: the worker role may not read the schedules table.
-        let wait: Double? = try connection.run("SELECT \(qt: "schedules_next_due_s")() AS s").first?.decode("s")
+        let wait: Double?
+        do {
+            wait = try connection.run("SELECT \(qt: "schedules_next_due_s")() AS s").first?.decode("s")
+        } catch let error as PostgresError where error.sqlState == "42883" {
+            // An install from before 0013 (in `public`, not yet migrated) has no such function:
+            // read the table as 0012's workers did, so this build's ticker works there until
+            // `queuetop migrate` runs. (If the install just moved, this fails too, 42P01, and the
+            // caller reconnects.)
+            wait = try connection.run("""
+                SELECT extract(epoch FROM min(next_run_at) - clock_timestamp())::float8 AS s
+                FROM \(qt: "schedules") WHERE enabled
+                """).first?.decode("s")
+        }
         return (fired, wait)
     }
 
