@@ -57,7 +57,7 @@ import Testing
 
     static var set: MigrationSet { get throws { try MigrationFiles.loadSet() } }
     /// The files an install from before 0013 had: 0001–0012.
-    static var legacyFiles: [MigrationFile] { get throws { try set.versioned.filter { $0.name < "0013" } } }
+    static var legacyFiles: [MigrationFile] { get throws { try LegacyInstall.files } }
 
     func expectGolden(_ actual: String, _ how: String) throws {
         if ProcessInfo.processInfo.environment["QUEUETOP_UPDATE_GOLDEN"] == "1", how == "fresh" {
@@ -88,21 +88,7 @@ import Testing
     @Test func installOf0012InPublicUpgradedInPlace() throws {
         try TestDatabase.with(migrated: false) { db in
             let conn = try db.connect()
-            try conn.executeScript("""
-                SET search_path = public;
-                CREATE TABLE schema_migrations (name text PRIMARY KEY, checksum text NOT NULL,
-                  applied_at timestamptz NOT NULL DEFAULT now(), applied_by text NOT NULL DEFAULT session_user)
-                """)
-            for file in try Self.legacyFiles {
-                try conn.transaction { tx in
-                    try tx.executeScript(file.sql)
-                    try tx.execute("""
-                        INSERT INTO public.schema_migrations (name, checksum)
-                        VALUES (\(file.name), encode(sha256(convert_to(\(file.sql), 'UTF8')), 'hex'))
-                        """)
-                }
-            }
-            try conn.executeScript("RESET search_path")
+            try LegacyInstall.installInPublic(on: conn)
             let status = try MigrationRunner(try Self.set).status(on: conn)
             #expect(status.home == "public" && status.found == "recorded")
             try MigrationRunner(try Self.set).migrate(on: conn)
