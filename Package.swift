@@ -43,7 +43,7 @@ let package = Package(
         // No curses, so it is tested against Postgres without a terminal.
         .target(name: "DashboardRuntime", dependencies: ["Dashboard", "QueueStore", "Postgres"]),
         // Pure views drawing Dashboard state into an in-memory ScreenBuffer.
-        .target(name: "TerminalUI", dependencies: ["Dashboard", "QueueStore"]),
+        .target(name: "TerminalUI", dependencies: ["Dashboard", "QueueStore", "Postgres"]),
         // The only importer of ncursesw.
         .target(name: "Curses", dependencies: ["CNCursesW", "TerminalUI"]),
         .executableTarget(

@@ -48,6 +48,8 @@ public final class Connection: @unchecked Sendable {
         guard let conn = PQconnectdbParams(&keywordPointers, &valuePointers, 1) else {
             throw PostgresError(kind: .connection, message: "cannot connect to \(config.endpoint): out of memory")
         }
+        // Before anything can raise one: notices go through `Notices`, never raw to stderr.
+        Notices.install(on: conn)
         guard PQstatus(conn) == CONNECTION_OK else {
             let reason = String(cString: PQerrorMessage(conn)).trimmingWhitespace()
                 .replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\t", with: "")

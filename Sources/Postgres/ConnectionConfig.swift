@@ -20,7 +20,26 @@ public struct ConnectionConfig: Sendable, CustomStringConvertible {
     /// message and before any network traffic.
     public init(_ conninfo: String) throws {
         self.conninfo = conninfo
-        if !conninfo.isEmpty { _ = try Self.parse(conninfo) }
+        if !conninfo.isEmpty {
+            try Self.refuseAmbiguousURI(conninfo)
+            _ = try Self.parse(conninfo)
+        }
+    }
+
+    /// libpq splits a URI's credentials at the first `@` and its authority at the first `/`, so
+    /// a password with an unencoded `@` or `/` leaves a piece of it in the host, the port or
+    /// the database name, which every later message would print ("cannot connect to
+    /// ss@127.0.0.1:1"). Such a URI is refused before it is parsed, quoting none of it.
+    static func refuseAmbiguousURI(_ conninfo: String) throws {
+        let lower = conninfo.lowercased()
+        guard let scheme = ["postgresql://", "postgres://"].first(where: { lower.hasPrefix($0) }) else { return }
+        let beforeQuery = conninfo.dropFirst(scheme.count).prefix { $0 != "?" }
+        let ats = beforeQuery.indices.filter { beforeQuery[$0] == "@" }
+        let slash = beforeQuery.firstIndex(of: "/")
+        guard ats.count > 1 || (ats.count == 1 && slash.map { $0 < ats[0] } ?? false) else { return }
+        throw PostgresError(kind: .connection,
+                            message: "cannot parse the connection string (check that special characters in the password are percent-encoded)",
+                            hint: "write @ as %40, / as %2F, : as %3A in the user name and password")
     }
 
     /// `--db` if given, else `DATABASE_URL`, else libpq's defaults; the schema from `--schema`

@@ -119,6 +119,19 @@ public struct DLQStore: Sendable {
         }
     }
 
+    /// The ids that are not dead-letter jobs, in the order given, with their status (nil: no
+    /// such job): what `delete(ids:)` would skip, for a command to say so before it acts.
+    public func notDead(ids: [UUID]) throws -> [(id: UUID, status: String?)] {
+        let rows = try connection.run("""
+            SELECT i.id, j.status FROM unnest(\(ids)::uuid[]) WITH ORDINALITY AS i(id, n)
+            LEFT JOIN \(qt: "job_queue") j ON j.id = i.id
+            WHERE j.status IS DISTINCT FROM 'dead_letter' ORDER BY i.n
+            """)
+        return try rows.map { (try $0.decode("id"), try $0.decode("status")) }
+    }
+
+    /// Deletes the given ids that are dead-letter jobs (the others are skipped) and returns how
+    /// many went; one audit row when any did, none when none did.
     public func delete(ids: [UUID]) throws -> Int {
         try connection.run("SELECT \(qt: "delete_dlq_jobs")(\(ids)::uuid[])").scalar()
     }

@@ -1,3 +1,5 @@
+import Postgres
+
 /// How many terminal columns a character occupies: 0, 1 or 2.
 ///
 /// Swift has no East-Asian-width property, so this is a compact table of the wide ranges
@@ -5,11 +7,12 @@
 /// snapshot tests must not depend on the host's `wcwidth` or locale. Where a terminal's own
 /// table disagrees (rare emoji), the worst case is one misaligned row, never a crash.
 public enum DisplayWidth {
-    /// Columns taken by one grapheme cluster. Controls count as 1 because `sanitized` turns
-    /// them into a visible replacement before they are drawn.
+    /// Columns taken by one grapheme cluster. Unsafe characters (controls, bidi, zero-width:
+    /// `SafeText.isUnsafe`) count as 1 because `sanitized` turns them into a visible `?`
+    /// before they are drawn.
     public static func of(_ character: Character) -> Int {
         guard let first = character.unicodeScalars.first else { return 0 }
-        if first.value < 0x20 || (0x7F...0x9F).contains(first.value) { return 1 }
+        if SafeText.isUnsafe(first) { return 1 }
         if isZeroWidth(first) { return 0 }
         if isWide(first) { return 2 }
         // A text-default emoji followed by VS16 (U+FE0F) is drawn wide by modern terminals.
@@ -52,11 +55,13 @@ public enum DisplayWidth {
     ]
 
     /// The character as it may safely be sent to a terminal. Job payloads and error messages
-    /// are untrusted: an ESC in them must never reach the terminal as a control sequence.
+    /// are untrusted: an ESC in them must never reach the terminal as a control sequence, and a
+    /// bidi or zero-width character must not reorder or hide what is shown. The rule is the
+    /// CLI's (`SafeText.isUnsafe`); a cell shows `?` where a line of text shows an escape.
     public static func sanitized(_ character: Character) -> Character {
         guard let first = character.unicodeScalars.first else { return " " }
         if first == "\t" || first == "\n" || first == "\r" { return " " }
-        if first.value < 0x20 || (0x7F...0x9F).contains(first.value) { return "?" }
+        if SafeText.isUnsafe(first) { return "?" }
         return character
     }
 }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import Postgres
 
 /// queuetop: the operations console and worker runtime for job queues that live in PostgreSQL.
 @main
@@ -34,10 +36,22 @@ struct Queuetop: ParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     /// Copies the arguments, then masks any password in the process's argv so `ps` cannot show
-    /// it (ArgvPasswordMask), then runs the command with the unmasked copy.
+    /// it (ArgvPasswordMask), then runs the command with the unmasked copy. Errors, usage and
+    /// help are printed as ArgumentParser would, but through `SafeText`: an error message may
+    /// quote a server's or a handler's text.
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
         ArgvPasswordMask.apply()
-        main(arguments)
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            let text = fullMessage(for: error)
+            if !text.isEmpty {
+                if code == .success { print(text) } else { printError(text) }
+            }
+            Foundation.exit(code.rawValue)
+        }
     }
 }

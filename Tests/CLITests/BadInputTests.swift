@@ -22,6 +22,26 @@ import Testing
         #expect(!(r.stderr + r.stdout).contains("secret"))
     }
 
+    /// libpq splits at the first `@`: with an unencoded `@` in the password, the rest of it
+    /// became the "host" that every message named. Nothing of the string is echoed now.
+    @Test func anUnencodedAtInThePasswordEchoesNoPartOfTheString() throws {
+        for uri in ["postgresql://u:s3cr@tPw@127.0.0.1:1/x", "postgres://u:s3cr/tPw@127.0.0.1:1/x"] {
+            for args in [["--db", uri, "migrate"], ["status", "--db", uri], ["enqueue", "q", "--type", "t", "--db", uri]] {
+                let r = try QueuetopBinary.run(args, timeout: 15)
+                #expect(r.status != 0)
+                let out = r.stderr + r.stdout
+                for fragment in ["s3cr", "tPw", "@127", "127.0.0.1"] {
+                    #expect(!out.contains(fragment), "\(args) printed \(fragment): \(out)")
+                }
+                #expect(out.contains("cannot parse the connection string (check that special characters in the password are percent-encoded)"), "\(out)")
+                #expect(r.stderr.split(separator: "\n").count <= 2)
+            }
+        }
+        // Percent-encoded, the same password is fine: the error is about the unreachable server.
+        let encoded = try QueuetopBinary.run(["--db", "postgresql://u:s3cr%40tPw@127.0.0.1:1/x", "migrate"], timeout: 15)
+        #expect(encoded.stderr.contains("127.0.0.1:1") && !encoded.stderr.contains("s3cr"), "\(encoded.stderr)")
+    }
+
     @Test func unknownSubcommandAndMissingArgumentShowUsage() throws {
         let unknown = try QueuetopBinary.run(["frobnicate"])
         #expect(unknown.status != 0)

@@ -72,6 +72,15 @@ import TerminalUI
         #expect(buffer.plainText() == "a?[2Jb c d")
     }
 
+    /// The CLI's rule (SafeText.isUnsafe), drawn one cell per character: C1, bidi and zero-width
+    /// characters are a visible `?` too, never sent to the terminal.
+    @Test func c1BidiAndZeroWidthCharactersAreAVisibleQuestionMark() {
+        var buffer = ScreenBuffer(width: 20, height: 1)
+        buffer.write("a\u{9B}31mb\u{202E}c\u{200B}d\u{2066}e\u{FEFF}", at: Point(x: 0, y: 0))
+        #expect(buffer.plainText() == "a?31mb?c?d?e?")
+        #expect(DisplayWidth.of("\u{202E}x") == 2)
+    }
+
     @Test func truncateMeasuresDisplayWidth() {
         #expect(ScreenBuffer.truncate("日本語テキスト", toWidth: 7) == "日本語…")
         #expect(ScreenBuffer.truncate("abc", toWidth: 0) == "")
@@ -128,7 +137,7 @@ import TerminalUI
         #expect(DisplayWidth.of("Ａ") == 2)
         #expect(DisplayWidth.of("🚀") == 2)
         #expect(DisplayWidth.of("─") == 1)
-        #expect(DisplayWidth.of("\u{200B}") == 0)
+        #expect(DisplayWidth.of("\u{200B}") == 1)  // unsafe (zero-width): drawn as a visible "?"
         #expect(DisplayWidth.of("queue 日本") == 10)
     }
 }

@@ -68,7 +68,7 @@ struct AlertsCommand: ParsableCommand {
                 let conn = try connection.connect()
                 defer { conn.close() }
                 try cliErrors { try AlertHookStore(connection: conn).remove(name) }
-                print("removed alert hook \(name)")
+                print("removed alert hook \(safe: name)")
             }
         }
     }
@@ -87,17 +87,17 @@ struct AlertsCommand: ParsableCommand {
             if json { printJSON(rows.map(deliveryJSON)); return }
             if rows.isEmpty { print("no deliveries yet"); return }
             for d in rows {
-                print("\(isoTime(d.at))\t\(d.hook)\t\(d.event)\t\(d.alertKey)\tattempt \(d.attempt)\t"
-                      + (d.ok ? "ok \(d.httpStatus.map(String.init) ?? "")" : "FAILED: \(d.error ?? "?")")
-                      + "\t\(d.notificationStatus == "pending" ? "will retry" : d.notificationStatus)")
+                print("\(isoTime(d.at))\t\(safe: d.hook)\t\(safe: d.event)\t\(safe: d.alertKey)\tattempt \(d.attempt)\t"
+                      + (d.ok ? "ok \(d.httpStatus.map(String.init) ?? "")" : "FAILED: \(safe: d.error ?? "?")")
+                      + "\t\(safe: d.notificationStatus == "pending" ? "will retry" : d.notificationStatus)")
             }
         }
     }
 }
 
 private func hookLine(_ h: AlertHook) -> String {
-    "\(h.name)\t\(h.enabled ? "enabled" : "disabled")\t\(redactingURLCredentials(h.url))"
-        + (h.secretHeader.map { "\theader \($0) from $\(h.secretEnv ?? "?")" } ?? "")
+    "\(safe: h.name)\t\(h.enabled ? "enabled" : "disabled")\t\(safe: redactingURLCredentials(h.url))"
+        + (h.secretHeader.map { "\theader \(safe: $0) from $\(safe: h.secretEnv ?? "?")" } ?? "")
 }
 
 private func hookJSON(_ h: AlertHook) -> [String: Any] {

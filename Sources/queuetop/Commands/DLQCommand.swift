@@ -34,9 +34,9 @@ struct DLQCommand: ParsableCommand {
                                       "last_error_at": $0.lastErrorAt.map(isoTime) ?? NSNull()] as [String: Any] })
                 return
             }
-            if jobs.isEmpty { print("the DLQ is empty\(queue.map { " for queue \($0)" } ?? "")"); return }
+            if jobs.isEmpty { print("the DLQ is empty\(queue.map { " for queue \(safe: $0)" } ?? "")"); return }
             for j in jobs {
-                print("\(j.id.uuidString.lowercased())  \(j.queue)  \(j.errorType ?? "-")  attempts \(j.attemptCount)/\(j.maxAttempts)  \(j.lastErrorAt.map(isoTime) ?? "-")  \((j.errorMessage ?? "").prefix(80))")
+                print("\(j.id.uuidString.lowercased())  \(safe: j.queue)  \(safe: j.errorType ?? "-")  attempts \(j.attemptCount)/\(j.maxAttempts)  \(j.lastErrorAt.map(isoTime) ?? "-")  \(safe: (j.errorMessage ?? "").prefix(80))")
             }
         }
     }
@@ -61,7 +61,7 @@ struct DLQCommand: ParsableCommand {
             }
             if groups.isEmpty { print("the DLQ is empty"); return }
             for g in groups {
-                print("\(g.count)\t\(g.queue)\t\(g.errorType ?? "-")\tlast \(g.lastErrorAt.map(isoTime) ?? "-")\t\((g.sampleMessage ?? "").prefix(60))")
+                print("\(g.count)\t\(safe: g.queue)\t\(safe: g.errorType ?? "-")\tlast \(g.lastErrorAt.map(isoTime) ?? "-")\t\(safe: (g.sampleMessage ?? "").prefix(60))")
             }
         }
     }
@@ -150,8 +150,19 @@ struct DLQCommand: ParsableCommand {
             let n: Int, total: Int
             if !target.ids.isEmpty {
                 let ids = try target.uuids()
-                try confirmDestructiveAction("Delete \(ids.count) dead-letter job(s)?", yes: target.yes)
-                n = try cliErrors { try dlq.delete(ids: ids) }
+                // A job that is not dead is not deleted: say which, and act (and audit) only when
+                // some are (delete_dlq_jobs also writes no audit row for none).
+                let skipped = try cliErrors { try dlq.notDead(ids: ids) }
+                let reasons = skipped.map { s in
+                    "job \(s.id.uuidString.lowercased()) " + (s.status.map { "is \($0), not dead_letter" } ?? "does not exist")
+                }
+                let dead = ids.filter { id in !skipped.contains { $0.id == id } }
+                guard !dead.isEmpty else {
+                    throw CLIError(reasons.joined(separator: "; ") + "; only dead-letter jobs can be deleted, nothing was deleted")
+                }
+                for reason in reasons { printError("queuetop: \(reason); not deleted") }
+                try confirmDestructiveAction("Delete \(dead.count) dead-letter job(s)?", yes: target.yes)
+                n = try cliErrors { try dlq.delete(ids: dead) }
                 total = ids.count
             } else {
                 try requireKnownQueue(target.queue, conn)

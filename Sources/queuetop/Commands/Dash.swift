@@ -58,6 +58,9 @@ struct DashCommand: ParsableCommand {
         let database = try connection.config()
         let start = try DashStartup.check(database, readOnlyFlag: readOnly)
         let workers = try noWorkers ? nil : startPool(database)
+        // From here the terminal belongs to curses: a server notice goes to the worker log
+        // (startPool), or nowhere, never onto the screen.
+        if workers == nil { Notices.setHandler(Notices.discard) }
         let terminal: Terminal
         do {
             terminal = try Terminal()
@@ -93,6 +96,7 @@ struct DashCommand: ParsableCommand {
             handle = nil
         }
         let log = LineLog(handle)
+        Notices.setHandler { notice in log(.warning, "server \(notice)") }
         let workers = try pool.makePool(database: database, log: { level, message in log(level, message) })
         do {
             try workers.start()

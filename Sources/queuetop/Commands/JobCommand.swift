@@ -72,13 +72,13 @@ enum JobReport {
             ("took", j.processingMs.map { "\($0) ms" }),
             ("error", j.errorType.map { "\($0): \(j.errorMessage ?? "")" }),
         ]
-        var lines = fields.compactMap { name, value in value.map { name.padding(toLength: 10, withPad: " ", startingAt: 0) + $0 } }
+        var lines = fields.compactMap { name, value in value.map { name.padding(toLength: 10, withPad: " ", startingAt: 0) + SafeText.oneLine($0) } }
         lines += ["", "payload:", j.payloadJSON]
         if let result = j.resultJSON { lines += ["", "result:", result] }
         if let details = j.errorDetailsJSON { lines += ["", "error details:", details] }
         if !attempts.isEmpty {
             lines += ["", "failed attempts:"]
-            lines += attempts.map { "  #\($0.attempt)  \(isoTime($0.failedAt))  \($0.errorType ?? "-")  \($0.message ?? "")  (\($0.worker ?? "?"))" }
+            lines += attempts.map { "  #\($0.attempt)  \(isoTime($0.failedAt))  \(safe: $0.errorType ?? "-")  \(safe: $0.message ?? "")  (\(safe: $0.worker ?? "?"))" }
         }
         return lines.joined(separator: "\n")
     }

@@ -92,7 +92,8 @@ struct SQLCommand: ParsableCommand {
 
         func run() throws {
             let set = try MigrationFiles.loadSet()
-            print(InstallScript(versioned: set.versioned, repeatable: set.repeatable).bundle, terminator: "")
+            // Byte-exact: this is the SQL file itself, not a report (see SafeOutput.swift).
+            Swift.print(InstallScript(versioned: set.versioned, repeatable: set.repeatable).bundle, terminator: "")
         }
     }
 }

@@ -129,7 +129,7 @@ func printQueue(_ q: QueueConfig, json: Bool) {
 func queueLine(_ q: QueueConfig) -> String {
     let backoff = q.backoffScheduleSeconds.map { "schedule " + $0.map(String.init).joined(separator: ",") + "s" }
         ?? "exp \(q.backoffBaseSeconds)s…\(q.backoffCapSeconds)s"
-    return "\(q.name)\t\(q.paused ? "paused" : "active")\tconcurrency \(q.concurrencyLimit.map(String.init) ?? "unlimited")"
+    return "\(safe: q.name)\t\(q.paused ? "paused" : "active")\tconcurrency \(q.concurrencyLimit.map(String.init) ?? "unlimited")"
         + "\tmax attempts \(q.maxAttempts)\tbackoff \(backoff)\tvisibility \(q.visibilityTimeoutSeconds)s"
         + (q.rateLimitPerSecond.map { "\trate \($0)/s" } ?? "") + "\tkeeps finished jobs \(q.retentionSeconds)s"
         + (q.tenantCaps.isEmpty ? "" : "\ttenant cap " + QueueShowReport.capsWithoutUnit(q.tenantCaps))

@@ -44,7 +44,7 @@ struct ScheduleCommand: ParsableCommand {
         @Argument(help: "Queue to enqueue into.") var queue: String
         @Argument(help: "Job type.") var type: String
         @Option(name: .long, help: "Job payload (JSON).") var payload = "{}"
-        @Option(name: .long, help: "Job priority.") var priority = 0
+        @Option(name: .long, parsing: .unconditional, help: "Job priority (negative runs later).") var priority = 0
         @Flag(name: .long, help: "Print JSON.") var json = false
         func run() throws {
             // Parse before connecting: a bad expression needs no database to be refused.
@@ -85,7 +85,7 @@ struct ScheduleCommand: ParsableCommand {
             defer { conn.close() }
             let id = try cliErrors { try ScheduleStore(connection: conn).runNow(name) }
             if json { printJSON(["schedule": name, "job_id": id.uuidString.lowercased()]) }
-            else { print("enqueued job \(id.uuidString.lowercased()) for schedule \(name)") }
+            else { print("enqueued job \(id.uuidString.lowercased()) for schedule \(safe: name)") }
         }
     }
 
@@ -97,7 +97,7 @@ struct ScheduleCommand: ParsableCommand {
             let conn = try connection.connect()
             defer { conn.close() }
             try cliErrors { try ScheduleStore(connection: conn).delete(name) }
-            print("deleted schedule \(name)")
+            print("deleted schedule \(safe: name)")
         }
     }
 }
@@ -123,9 +123,9 @@ private func printSchedule(_ s: Schedule, json: Bool) {
 }
 
 private func scheduleLine(_ s: Schedule) -> String {
-    "\(s.name)\t\(s.enabled ? "enabled" : "disabled")\t\(s.cron)\t\(s.queue)/\(s.jobType)"
+    "\(safe: s.name)\t\(s.enabled ? "enabled" : "disabled")\t\(safe: s.cron)\t\(safe: s.queue)/\(safe: s.jobType)"
         + "\tnext \(s.enabled ? isoTime(s.nextRunAt) : "-")\tlast \(s.lastRunAt.map(isoTime) ?? "never")"
-        + (s.lastOutcome.map { "\t\($0)" } ?? "")
+        + (s.lastOutcome.map { "\t\(safe: $0)" } ?? "")
 }
 
 private func scheduleJSON(_ s: Schedule) -> [String: Any] {

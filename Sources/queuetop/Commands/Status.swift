@@ -44,7 +44,8 @@ struct StatusCommand: ParsableCommand {
             do {
                 if conn == nil || conn?.isConnected == false { conn = try connection.connect() }
                 let text = try render(HealthStore(connection: conn!))
-                if clear { print("\u{1B}[H\u{1B}[2J", terminator: "") }
+                // Our own screen clear: the only escape sequence the CLI sends on purpose.
+                if clear { Swift.print("\u{1B}[H\u{1B}[2J", terminator: "") }
                 print(text)
                 backoff.reset()
             } catch {
@@ -53,7 +54,7 @@ struct StatusCommand: ParsableCommand {
                 conn = nil
                 wait = backoff.next()
                 let line = "queuetop: \(error) (retrying in \(String(format: "%.1f", wait)) s)"
-                if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
+                if json { printError(SafeText.oneLine(line)) } else { print(SafeText.oneLine(line)) }
             }
             fflush(nil)  // all streams: Swift 6 rejects the global `stdout`
             Thread.sleep(forTimeInterval: wait)

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 import QueueStore
 import TerminalUI
 
@@ -18,7 +19,7 @@ enum StatusReport {
         for q in s.queues {
             let state = q.paused ? "paused" : (q.circuit == "closed" ? "active" : "circuit \(q.circuit)")
             rows.append([
-                q.name, state, count(q.counts.pending), count(q.counts.processing), count(q.lastHour.completed),
+                SafeText.oneLine(q.name), SafeText.oneLine(state), count(q.counts.pending), count(q.counts.processing), count(q.lastHour.completed),
                 count(q.lastHour.failed), count(q.counts.deadLetter), duration(Double(q.oldestPendingSeconds)),
                 millis(q.latencyMs.p50), millis(q.latencyMs.p95), millis(q.latencyMs.p99),
             ])
@@ -32,7 +33,8 @@ enum StatusReport {
         } else {
             var errs = [["QUEUE", "ERROR TYPE", "COUNT", "LAST SEEN", "SAMPLE"]]
             for e in s.errorTypes.prefix(topErrors) {
-                errs.append([e.queue, e.errorType, count(e.count), timestamp(e.lastSeen), oneLine(e.sampleMessage ?? "", max: 60)])
+                errs.append([SafeText.oneLine(e.queue), SafeText.oneLine(e.errorType), count(e.count), timestamp(e.lastSeen),
+                             oneLine(e.sampleMessage ?? "", max: 60)])
             }
             out += table(errs).map { "  " + $0 }
         }
@@ -40,7 +42,7 @@ enum StatusReport {
 
         out.append("ALERTS")
         if s.alerts.isEmpty { out.append("  none") }
-        for a in s.alerts { out.append("  ! [\(a.kind)] \(a.message)") }
+        for a in s.alerts { out.append("  ! [\(a.kind)] \(safe: a.message)") }
         if s.queues.contains(where: { $0.latencyMs.samples > 0 }) {
             out.append("")
             out.append("p50/p95/p99: processing time of jobs completed in the last hour, histogram estimates within "
@@ -94,8 +96,8 @@ enum StatusReport {
     }
 
     /// Messages can hold newlines and control characters; the report is one line per item.
+    /// Cut to `max` characters first, then made safe, so an escape is never cut in half.
     static func oneLine(_ text: String, max: Int) -> String {
-        let flat = String(text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : Character($0) })
-        return flat.count <= max ? flat : String(flat.prefix(max - 3)) + "..."
+        SafeText.oneLine(text.count <= max ? text : String(text.prefix(max - 3)) + "...")
     }
 }

@@ -26,6 +26,7 @@ struct WorkerCommand: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)  // a handler's child closing its stdin early must not kill us
         let database = try connection.config()
         let log = LineLog(.standardError)
+        Notices.setHandler { notice in log(.warning, "server \(notice)") }
         let pool = try self.pool.makePool(database: database, log: { level, message in log(level, message) })
         let grace = self.pool.grace
         let signals = ShutdownSignals { count in
@@ -47,7 +48,9 @@ struct WorkerCommand: ParsableCommand {
 }
 
 /// One line per event: time, level, message — on stderr for `queuetop worker`, in a file for the
-/// dashboard (whose terminal belongs to curses). Lines from many threads never interleave.
+/// dashboard (whose terminal belongs to curses). Lines from many threads never interleave. The
+/// message often quotes a job's type, a handler's error or a server notice: it is one safe line
+/// (`SafeText.oneLine`), so a newline in it cannot forge a line and no control reaches the log.
 final class LineLog: Sendable {
     private let lock = NSLock()
     private let handle: FileHandle?
@@ -59,7 +62,7 @@ final class LineLog: Sendable {
         guard let handle else { return }
         let stamp = ISO8601DateFormatter.string(from: Date(), timeZone: .current,
                                                 formatOptions: [.withInternetDateTime, .withFractionalSeconds])
-        let line = "\(stamp) \(level.rawValue.uppercased()) \(message)\n"
+        let line = "\(stamp) \(level.rawValue.uppercased()) \(SafeText.oneLine(message))\n"
         lock.withLock { handle.write(Data(line.utf8)) }
     }
 }

@@ -38,8 +38,9 @@ struct ConnectionOptions: ParsableArguments {
 }
 
 /// A one-line error for the terminal: what was wrong and what to do. ArgumentParser prints it as
-/// "Error: …" and exits 1; no stack trace, never a password.
+/// "Error: …" and exits 1; no stack trace, never a password. It often quotes a server's or a
+/// handler's message, so it is kept to one safe line (`SafeText.oneLine`).
 struct CLIError: Error, CustomStringConvertible {
     let description: String
-    init(_ description: String) { self.description = description }
+    init(_ description: String) { self.description = SafeText.oneLine(description) }
 }

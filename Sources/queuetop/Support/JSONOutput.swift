@@ -1,7 +1,10 @@
 import Foundation
+import Postgres
 
 /// Prints a JSON value (dictionaries, arrays, strings, numbers, bools, NSNull) with sorted keys,
-/// so `--json` output is stable for scripts.
+/// so `--json` output is stable for scripts. JSONSerialization escapes C0 controls but leaves
+/// DEL, C1, bidi and zero-width characters raw inside strings: those become `\u` escapes
+/// (`SafeText.json`), so the document means the same and shows no control on a terminal.
 func printJSON(_ value: Any) {
     guard JSONSerialization.isValidJSONObject(value),
           let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]),
@@ -9,5 +12,5 @@ func printJSON(_ value: Any) {
         print("null")
         return
     }
-    print(text)
+    print(SafeText.json(text))
 }

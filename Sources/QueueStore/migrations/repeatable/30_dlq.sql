@@ -151,7 +151,8 @@ end $body$
 $proc$, pg_catalog.quote_ident(pg_catalog.current_schema()));
 end $install$;
 
--- Deletes the given dead_letter jobs (other ids are skipped). Returns the count.
+-- Deletes the given dead_letter jobs (other ids are skipped). Returns the count. Audited only
+-- when something was deleted: ids that are not dead leave no trace of a deletion.
 create or replace function delete_dlq_jobs(ids uuid[]) returns int
 language plpgsql volatile as $$
 declare n int;
@@ -159,7 +160,7 @@ begin
   perform _check_batch_size(cardinality(ids), 'number of ids');
   delete from job_queue j where j.id = any(delete_dlq_jobs.ids) and j.status = 'dead_letter';
   get diagnostics n = row_count;
-  perform record_audit('dlq.delete', _audit_ids(ids), n);
+  if n > 0 then perform record_audit('dlq.delete', _audit_ids(ids), n); end if;
   return n;
 end $$;
 
