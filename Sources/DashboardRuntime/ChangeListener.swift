@@ -43,21 +43,18 @@ public final class ChangeListener: Sendable {
     private var isStopping: Bool { stopping.load(ordering: .sequentiallyConsistent) }
 
     private func loop() {
-        var backoff = Backoff()
         var lastFired = Date.distantPast
         var owed = false       // a change arrived during the gap and has not been reported yet
         var wasDown = false
         while !isStopping {
             do {
-                let notifications = try database.run { try $0.waitForNotifications(timeout: minimumGap) }
+                let notifications = try database.run(stop: { isStopping }) { try $0.waitForNotifications(timeout: minimumGap) }
                 if wasDown { owed = true; wasDown = false }
-                backoff.reset()
                 if !notifications.isEmpty { owed = true }
             } catch {
                 // Only connection problems reach here in practice; ManagedConnection has
-                // dropped the link and the next `run` reconnects.
+                // dropped the link and backed off, and the next `run` reconnects.
                 wasDown = true
-                sleep(seconds: backoff.next())
                 continue
             }
             let now = Date()
@@ -67,11 +64,5 @@ public final class ChangeListener: Sendable {
                 onChange()
             }
         }
-    }
-
-    /// Sleeps in short steps so `stop` is never kept waiting for a long backoff.
-    private func sleep(seconds: Double) {
-        let until = Date().addingTimeInterval(seconds)
-        while !isStopping && Date() < until { Thread.sleep(forTimeInterval: min(0.1, until.timeIntervalSinceNow)) }
     }
 }

@@ -22,49 +22,13 @@ public struct Backoff: Sendable {
     public mutating func reset() { attempt = 0 }
 }
 
-/// A connection that comes back: `run` connects on first use, and after a connection problem
-/// drops the broken link so that the next call reconnects. `setup` runs on every new link
-/// (LISTEN, session settings). Callers decide when to retry, using `backoff`.
-public final class ManagedConnection: @unchecked Sendable {
-    private let lock = NSLock()
-    private var current: Connection?
-    public let config: ConnectionConfig
-    private let setup: @Sendable (Connection) throws -> Void
-
-    public init(config: ConnectionConfig, setup: @escaping @Sendable (Connection) throws -> Void = { _ in }) {
-        self.config = config
-        self.setup = setup
-    }
-
-    public var isConnected: Bool { lock.withLock { current?.isConnected ?? false } }
-
-    /// Runs `body` on a live connection, connecting first if needed. Connection problems are
-    /// rethrown after the broken link is dropped; so are errors saying queuetop's objects are
-    /// not in the schema this link resolved (`meansSchemaMoved`), so that the next link finds
-    /// them where a `queuetop migrate` moved them.
-    public func run<T>(_ body: (Connection) throws -> T) throws -> T {
-        let connection = try connection()
-        do {
-            return try body(connection)
-        } catch let error as PostgresError
-                    where error.isConnectionProblem || error.meansSchemaMoved || !connection.isConnected {
-            drop(connection)
-            throw error
-        }
-    }
-
-    /// The live connection, connecting (and running `setup`) if there is none.
-    public func connection() throws -> Connection {
-        if let c = lock.withLock({ current }), c.isConnected { return c }
-        let fresh = try Connection.connect(config)
-        do { try setup(fresh) } catch { fresh.close(); throw error }
-        lock.withLock { current = fresh }
-        return fresh
-    }
-
-    public func drop(_ connection: Connection? = nil) {
-        lock.withLock {
-            if connection == nil || current === connection { current?.close(); current = nil }
-        }
+/// Sleeps up to `seconds`, returning early when `stop` says so (checked every 50 ms), so a
+/// thread backing off never keeps a shutdown waiting.
+public func interruptibleSleep(_ seconds: TimeInterval, stop: () -> Bool) {
+    let deadline = Date().addingTimeInterval(seconds)
+    while !stop() {
+        let left = deadline.timeIntervalSinceNow
+        if left <= 0 { return }
+        usleep(useconds_t(min(left, 0.05) * 1_000_000))
     }
 }

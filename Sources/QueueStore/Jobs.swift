@@ -47,7 +47,7 @@ public struct EnqueueResult: Sendable, Equatable {
 
 /// A job handed to a worker by `claim_jobs`. The running attempt is `attemptCount + 1`.
 public struct ClaimedJob: Sendable, Equatable {
-    public let id: UUID
+    public let id: JobID
     public let queue: String
     public let jobType: String
     public let payload: JSONText
@@ -59,14 +59,14 @@ public struct ClaimedJob: Sendable, Equatable {
 
 /// One failed job for `fail_jobs`. retryAfterSeconds is a minimum wait (e.g. HTTP Retry-After).
 public struct JobFailure: Sendable, Equatable {
-    public var id: UUID
+    public var id: JobID
     public var message: String
     public var errorType: String
     public var details: JSONText?
     public var retryable: Bool
     public var retryAfterSeconds: Int?
 
-    public init(id: UUID, message: String, errorType: String, details: JSONText? = nil,
+    public init(id: JobID, message: String, errorType: String, details: JSONText? = nil,
                 retryable: Bool = true, retryAfterSeconds: Int? = nil) {
         self.id = id; self.message = message; self.errorType = errorType; self.details = details
         self.retryable = retryable; self.retryAfterSeconds = retryAfterSeconds
@@ -100,18 +100,34 @@ public struct JobStore: Sendable {
             SELECT id, queue, job_type, payload, attempt_count, max_attempts, priority, created_at
             FROM \(qt: "claim_jobs")(\(worker), \(queues)::text[], \(max))
             """)
-        return try rows.map {
-            ClaimedJob(id: try $0.decode("id"), queue: try $0.decode("queue"), jobType: try $0.decode("job_type"),
-                       payload: try $0.decode("payload"), attemptCount: try $0.decode("attempt_count"),
-                       maxAttempts: try $0.decode("max_attempts"), priority: try $0.decode("priority"),
-                       createdAt: try $0.decode("created_at"))
+        var jobs: [ClaimedJob] = []
+        jobs.reserveCapacity(rows.count)
+        var unreadable: Error?
+        for row in rows {
+            do {
+                jobs.append(ClaimedJob(
+                    id: try row.decode(0), queue: try row.decode(1), jobType: try row.decode(2),
+                    payload: try row.decode(3), attemptCount: try row.decode(4), maxAttempts: try row.decode(5),
+                    priority: try row.decode(6), createdAt: try row.decode(7)))
+            } catch {
+                unreadable = unreadable ?? error
+            }
         }
+        if let unreadable {
+            // A row that cannot be read (an id that is not a uuid) is never run under a made-up
+            // id. The batch fails: the rows read are handed back at once (release_jobs, not an
+            // attempt); the unreadable one stays claimed by this worker, is never heartbeated, and
+            // rescue_stale_jobs returns it to pending after its visibility timeout (worker_lost).
+            if !jobs.isEmpty { _ = try? release(worker: worker, ids: jobs.map(\.id)) }
+            throw unreadable
+        }
+        return jobs
     }
 
     /// Returns how many of the jobs this worker still held and completed. `results` (JSON text,
     /// parallel to ids, nil = none) are stored on the jobs; over 64 KiB is replaced by a note.
     @discardableResult
-    public func complete(worker: String, ids: [UUID], processingMs: [Int?]? = nil, results: [JSONText?]? = nil) throws -> Int {
+    public func complete(worker: String, ids: [JobID], processingMs: [Int?]? = nil, results: [JSONText?]? = nil) throws -> Int {
         try connection.run("""
             SELECT \(qt: "complete_jobs")(\(worker), \(ids)::uuid[], \(processingMs)::int[], \(results)::jsonb[])
             """).scalar()
@@ -142,12 +158,12 @@ public struct JobStore: Sendable {
     }
 
     @discardableResult
-    public func release(worker: String, ids: [UUID]) throws -> Int {
+    public func release(worker: String, ids: [JobID]) throws -> Int {
         try connection.run("SELECT \(qt: "release_jobs")(\(worker), \(ids)::uuid[])").scalar()
     }
 
     @discardableResult
-    public func heartbeat(worker: String, ids: [UUID]) throws -> Int {
+    public func heartbeat(worker: String, ids: [JobID]) throws -> Int {
         try connection.run("SELECT \(qt: "heartbeat_jobs")(\(worker), \(ids)::uuid[])").scalar()
     }
 

@@ -106,11 +106,11 @@ extension WorkerPool {
     /// The alert-hook thread: every process runs it; the sync lock and the notification lease
     /// make one process at a time do each piece of work.
     func alertLoop() {
-        let slot = DatabaseSlot(config: configuration.database, label: "alerts", log: log)
+        let slot = threadConnection("alerts")
         let deliverer = AlertDeliverer()
         let stop = { self.isStopping }
         guard awaitMigration(slot: slot, feature: "alert hooks", { try AlertHookStore(connection: $0).isInstalled() }) else {
-            slot.close()
+            slot.drop()
             return
         }
         while !isStopping {
@@ -124,6 +124,6 @@ extension WorkerPool {
             }
             interruptibleSleep(Self.alertRoundInterval, stop: stop)
         }
-        slot.close()
+        slot.drop()
     }
 }

@@ -40,7 +40,7 @@ public struct CommandHandler: JobHandler, CustomStringConvertible, CustomReflect
     public func handle(_ context: JobContext) -> JobOutcome {
         let job = context.job
         var env = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        env["QUEUETOP_JOB_ID"] = job.id
+        env["QUEUETOP_JOB_ID"] = job.id.text
         env["QUEUETOP_QUEUE"] = job.queue
         env["QUEUETOP_JOB_TYPE"] = job.type
         env["QUEUETOP_ATTEMPT"] = String(job.attempt)

@@ -146,7 +146,7 @@ public final class HTTPHandler: JobHandler, Sendable, CustomStringConvertible, C
     }
 
     static func body(for job: WorkerJob) -> String {
-        "{\"id\":\(quote(job.id)),\"queue\":\(quote(job.queue)),\"type\":\(quote(job.type)),"
+        "{\"id\":\(quote(job.id.text)),\"queue\":\(quote(job.queue)),\"type\":\(quote(job.type)),"
             + "\"attempt\":\(job.attempt),\"payload\":\(job.payload.isEmpty ? "null" : job.payload)}"
     }
 

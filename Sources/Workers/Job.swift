@@ -1,10 +1,12 @@
 import Foundation
 import Postgres
+import QueueStore
 import Synchronization
 
 /// A job this worker has claimed, as `claim_jobs` returned it.
 public struct WorkerJob: Sendable, Equatable {
-    public var id: String
+    /// The id as claimed; `id.text` is what handlers pass on (HTTP body, QUEUETOP_JOB_ID).
+    public var id: JobID
     public var queue: String
     public var type: String
     /// The payload as JSON text (jsonb rendered by Postgres).
@@ -14,7 +16,7 @@ public struct WorkerJob: Sendable, Equatable {
     public var maxAttempts: Int
     public var priority: Int
 
-    public init(id: String, queue: String, type: String, payload: String,
+    public init(id: JobID, queue: String, type: String, payload: String,
                 attemptCount: Int = 0, maxAttempts: Int = 5, priority: Int = 0) {
         self.id = id
         self.queue = queue

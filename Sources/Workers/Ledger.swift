@@ -16,7 +16,7 @@ final class Ledger: Sendable {
         var cancellation: CancellationFlag
     }
 
-    struct Completion: Sendable { var id: String; var processingMs: Int; var result: String? = nil }
+    struct Completion: Sendable { var id: JobID; var processingMs: Int; var result: String? = nil }
 
     struct Counters: Sendable {
         var processed = 0
@@ -26,7 +26,7 @@ final class Ledger: Sendable {
     }
 
     private struct State: Sendable {
-        var entries: [String: Entry] = [:]
+        var entries: [JobID: Entry] = [:]
         var slotsInUse = 0  // claimed + running
         var finishedUnwritten = 0  // handled, result not yet committed
         var completions: [Completion] = []
@@ -64,7 +64,7 @@ final class Ledger: Sendable {
     }
 
     /// Marks a job running; nil when it was released meanwhile (shutdown) and must not run.
-    func start(_ id: String) -> CancellationFlag? {
+    func start(_ id: JobID) -> CancellationFlag? {
         state.withLock { s in
             guard var entry = s.entries[id], entry.phase == .claimed else { return nil }
             entry.phase = .running
@@ -75,7 +75,7 @@ final class Ledger: Sendable {
 
     /// Records a handler result. Results for jobs released meanwhile are dropped: the job is
     /// pending again and belongs to whoever claims it next.
-    func finish(_ id: String, outcome: JobOutcome, processingMs: Int) {
+    func finish(_ id: JobID, outcome: JobOutcome, processingMs: Int) {
         state.withLock { s in
             guard var entry = s.entries[id], entry.phase == .running else { return }
             entry.phase = .finished
@@ -92,7 +92,7 @@ final class Ledger: Sendable {
                 s.counters.perQueueProcessed[queue, default: 0] += 1
             case let .failed(failure):
                 s.failures.append(JobFailure(
-                    id: UUID(postgresText: id) ?? UUID(), message: failure.message, errorType: failure.errorType,
+                    id: id, message: failure.message, errorType: failure.errorType,
                     details: JSONText(failure.detailsJSON), retryable: failure.retryable,
                     retryAfterSeconds: failure.retryAfterSeconds))
                 s.counters.failed += 1
@@ -121,7 +121,7 @@ final class Ledger: Sendable {
     }
 
     /// The results were committed (or the jobs released): forget them.
-    func forget(_ ids: [String]) {
+    func forget(_ ids: [JobID]) {
         state.withLock { s in
             for id in ids {
                 guard let entry = s.entries.removeValue(forKey: id) else { continue }
@@ -132,7 +132,7 @@ final class Ledger: Sendable {
 
     /// Takes the jobs claimed or running out of the ledger, for release at shutdown: their
     /// cancellation flags are set and a result that arrives later is dropped.
-    func takeUnfinished() -> [String] {
+    func takeUnfinished() -> [JobID] {
         state.withLock { s in
             let ids = s.entries.values.filter { $0.phase != .finished }.map(\.job.id)
             for id in ids {
@@ -144,7 +144,7 @@ final class Ledger: Sendable {
     }
 
     /// Every job held (any phase) whose lease is older than its queue's threshold.
-    func leasesDue(now: Date, threshold: (String) -> TimeInterval) -> [String] {
+    func leasesDue(now: Date, threshold: (String) -> TimeInterval) -> [JobID] {
         state.withLock { s in
             s.entries.values.filter { now.timeIntervalSince($0.leaseRenewedAt) >= threshold($0.job.queue) }.map(\.job.id)
         }
@@ -152,11 +152,11 @@ final class Ledger: Sendable {
 
     /// How many of `ids` are still claimed or running (a lease "lost" on a job that has just
     /// been committed is no loss).
-    func unfinishedCount(among ids: [String]) -> Int {
+    func unfinishedCount(among ids: [JobID]) -> Int {
         state.withLock { s in ids.reduce(0) { $0 + ((s.entries[$1].map { $0.phase != .finished } ?? false) ? 1 : 0) } }
     }
 
-    func leasesRenewed(_ ids: [String], at now: Date) {
+    func leasesRenewed(_ ids: [JobID], at now: Date) {
         state.withLock { s in for id in ids { s.entries[id]?.leaseRenewedAt = now } }
     }
 

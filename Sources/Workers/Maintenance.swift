@@ -15,7 +15,7 @@ extension WorkerPool {
     /// loop: a first run over millions of old rows takes minutes, and lease heartbeats must not
     /// wait for it. Holds no connection between checks (a check is once a minute at most).
     func retentionLoop() {
-        let slot = DatabaseSlot(config: configuration.database, label: "retention", log: log)
+        let slot = threadConnection("retention")
         let stop = { self.isStopping }
         // Pools started together (a deploy) do not all ask in the same instant.
         var wait = Double.random(in: 0.1...2)
@@ -35,8 +35,8 @@ extension WorkerPool {
                 // The slot logged it and backed off; a run cut short is taken over once stale.
                 wait = Self.longestMaintenanceCheck / 2
             }
-            slot.close()
+            slot.drop()
         }
-        slot.close()
+        slot.drop()
     }
 }

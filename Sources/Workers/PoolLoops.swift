@@ -7,7 +7,7 @@ extension WorkerPool {
     // MARK: fetcher
 
     func fetchLoop(_ n: Int) {
-        let slot = DatabaseSlot(config: configuration.database, label: "fetcher-\(n)", log: log)
+        let slot = threadConnection("fetcher-\(n)")
         let stop = { self.isStopping }
         var lastClaimWasFull = false
         while !isStopping {
@@ -36,7 +36,7 @@ extension WorkerPool {
                     }
                     if let probeQueue { unclaimedProbes.remove(probeQueue) }
                     let jobs = rows.map {
-                        WorkerJob(id: $0.id.postgresText, queue: $0.queue, type: $0.jobType,
+                        WorkerJob(id: $0.id, queue: $0.queue, type: $0.jobType,
                                   payload: $0.payload.raw, attemptCount: $0.attemptCount,
                                   maxAttempts: $0.maxAttempts, priority: $0.priority)
                     }
@@ -59,7 +59,7 @@ extension WorkerPool {
             if isStopping {
                 // Claimed while stop() began: hand them back untouched.
                 ledger.claimed([], reserved: reserved)
-                _ = try? slot.run(stop: { false }) { try JobStore(connection: $0).release(worker: id, ids: uuids(claimed.map(\.id))) }
+                _ = try? slot.run(stop: { false }) { try JobStore(connection: $0).release(worker: id, ids: claimed.map(\.id)) }
                 break
             }
             ledger.claimed(claimed, reserved: reserved)
@@ -73,7 +73,7 @@ extension WorkerPool {
                 fetchWake.wait(timeout: rateLimited && !claimed.isEmpty ? 0.1 : configuration.pollInterval)
             }
         }
-        slot.close()
+        slot.drop()
     }
 
     /// Which claim_jobs calls to make: normally one; a half-open breaker adds a one-job probe.
@@ -152,7 +152,7 @@ extension WorkerPool {
     // MARK: completer
 
     func completeLoop() {
-        let slot = DatabaseSlot(config: configuration.database, label: "completer", log: log)
+        let slot = threadConnection("completer")
         var stoppingSince: Date?
         while true {
             if isStopping {
@@ -175,13 +175,13 @@ extension WorkerPool {
                     let store = JobStore(connection: connection)
                     if !completions.isEmpty {
                         let results = completions.map { $0.result.map(JSONText.init) }
-                        try store.complete(worker: id, ids: uuids(completions.map(\.id)),
+                        try store.complete(worker: id, ids: completions.map(\.id),
                                            processingMs: completions.map(\.processingMs),
                                            results: results.contains { $0 != nil } ? results : nil)
                     }
                     try store.fail(worker: id, failures)
                 }
-                ledger.forget(completions.map(\.id) + failures.map(\.id.postgresText))
+                ledger.forget(completions.map(\.id) + failures.map(\.id))
                 fetchWake.fire()  // written results free room under maxUnwrittenResults
             } catch {
                 // Not dropped: the same results are written on the next try (complete_jobs is
@@ -189,13 +189,13 @@ extension WorkerPool {
                 ledger.putBack(completions, failures)
             }
         }
-        slot.close()
+        slot.drop()
     }
 
     // MARK: maintenance
 
     func maintenanceLoop() {
-        let slot = DatabaseSlot(config: configuration.database, label: "maintenance", log: log)
+        let slot = threadConnection("maintenance")
         let stop = { self.isStopping }
         var lastRescue = Date().addingTimeInterval(-Double.random(in: 0...configuration.rescueInterval))
         while !isStopping {
@@ -248,18 +248,18 @@ extension WorkerPool {
                 continue
             }
         }
-        slot.close()
+        slot.drop()
     }
 
     /// Heartbeats every held job whose lease is a third of its queue's visibility timeout old,
     /// in one heartbeat_jobs call, so a live long job is never rescued.
-    private func renewLeases(slot: DatabaseSlot, settings: [WorkerStore.QueueSettings]) throws {
+    private func renewLeases(slot: ManagedConnection, settings: [WorkerStore.QueueSettings]) throws {
         let timeouts = Dictionary(settings.map { ($0.name, Double($0.visibilityTimeoutSeconds)) }, uniquingKeysWith: { a, _ in a })
         let now = Date()
         let due = ledger.leasesDue(now: now) { queue in max(0.5, (timeouts[queue] ?? 300) / 3) }
         guard !due.isEmpty else { return }
         let renewed = try slot.run(stop: { self.isStopping }) {
-            try JobStore(connection: $0).heartbeat(worker: id, ids: uuids(due))
+            try JobStore(connection: $0).heartbeat(worker: id, ids: due)
         }
         ledger.leasesRenewed(due, at: now)
         if renewed < due.count && ledger.unfinishedCount(among: due) > 0 {
@@ -285,8 +285,7 @@ extension WorkerPool {
     // MARK: listener
 
     func listenLoop() {
-        let slot = DatabaseSlot(config: configuration.database, label: "listener", log: log)
-        slot.onConnect = { connection in
+        let slot = threadConnection("listener") { connection in
             try connection.listen("queuetop_jobs")
             self.fetchWake.fire()  // we may have missed notifications while disconnected
         }
@@ -303,26 +302,26 @@ extension WorkerPool {
                 continue
             }
         }
-        slot.close()
+        slot.drop()
     }
 
     // MARK: shutdown
 
     /// After the grace period: wait for the loops to write what they can, hand back the
     /// unfinished jobs (release_jobs: not counted as an attempt), mark the registry row stopped.
-    func finishStop(release ids: [String]) {
+    func finishStop(release ids: [JobID]) {
         maintenanceWake.close()
         flushWake.fire()
         if threads.wait(timeout: .now() + 20) == .timedOut {
             log(.error, "some worker threads did not stop within 20 s")
         }
-        let slot = DatabaseSlot(config: configuration.database, label: "shutdown", log: log)
+        let slot = threadConnection("shutdown")
         var attempts = 0
         while attempts < 5 {
             attempts += 1
             do {
                 let released = try slot.run(stop: { false }) { connection -> Int in
-                    let n = ids.isEmpty ? 0 : try JobStore(connection: connection).release(worker: id, ids: uuids(ids))
+                    let n = ids.isEmpty ? 0 : try JobStore(connection: connection).release(worker: id, ids: ids)
                     try WorkerStore(connection: connection, workerID: id).deregister()
                     return n
                 }
@@ -332,13 +331,9 @@ extension WorkerPool {
                 log(.error, "could not release \(ids.count) job(s) at shutdown: \(error); rescue will recover them")
             } catch {}
         }
-        slot.close()
+        slot.drop()
         shared.withLock { $0.phase = .stopped }
         let counters = ledger.counters
         log(.info, "worker \(id) stopped: \(counters.processed) completed, \(counters.failed) failed")
     }
 }
-
-/// Job ids travel as text inside the pool (handlers put them in HTTP bodies and environments);
-/// the store takes UUIDs. Every id came from claim_jobs, so none fails to parse.
-func uuids(_ ids: [String]) -> [UUID] { ids.compactMap(UUID.init(postgresText:)) }

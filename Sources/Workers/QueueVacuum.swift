@@ -29,7 +29,7 @@ extension WorkerPool {
     func vacuumLoop() {
         let every = configuration.vacuumAfterClaims
         guard every > 0 else { return }
-        let slot = DatabaseSlot(config: configuration.database, label: "vacuum", log: log)
+        let slot = threadConnection("vacuum")
         let stop = { self.isStopping }
         var checkedRole = false
         var claimedAtLast = 0
@@ -56,6 +56,6 @@ extension WorkerPool {
                 continue  // the slot logged it and backed off
             }
         }
-        slot.close()
+        slot.drop()
     }
 }

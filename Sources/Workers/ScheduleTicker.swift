@@ -10,10 +10,10 @@ extension WorkerPool {
     static let scheduleLookInterval: TimeInterval = 1
 
     func scheduleLoop() {
-        let slot = DatabaseSlot(config: configuration.database, label: "schedules", log: log)
+        let slot = threadConnection("schedules")
         let stop = { self.isStopping }
         guard awaitMigration(slot: slot, feature: "schedules", { try ScheduleStore(connection: $0).isInstalled() }) else {
-            slot.close()
+            slot.drop()
             return
         }
         while !isStopping {
@@ -31,7 +31,7 @@ extension WorkerPool {
             // is due, not the wall clock), never sleeping longer than the look interval.
             interruptibleSleep(min(Self.scheduleLookInterval, max(0.01, (wait ?? .infinity) + 0.005)), stop: stop)
         }
-        slot.close()
+        slot.drop()
     }
 }
 
@@ -39,7 +39,7 @@ extension WorkerPool {
     /// Waits until `installed` says the feature's migration is applied, checking every 30 s, so a
     /// worker on a database not yet migrated to 0008 logs one line instead of an error a second
     /// and starts the feature once `queuetop migrate` has run. False when the pool stops first.
-    func awaitMigration(slot: DatabaseSlot, feature: String, _ installed: (Connection) throws -> Bool) -> Bool {
+    func awaitMigration(slot: ManagedConnection, feature: String, _ installed: (Connection) throws -> Bool) -> Bool {
         var warned = false
         while !isStopping {
             do {

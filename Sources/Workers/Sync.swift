@@ -155,13 +155,3 @@ final class WorkQueue: @unchecked Sendable {  // all state guarded by `condition
         condition.unlock()
     }
 }
-
-/// Sleeps up to `seconds`, returning early when `stop` says so (checked every 50 ms).
-func interruptibleSleep(_ seconds: TimeInterval, stop: () -> Bool) {
-    let deadline = Date().addingTimeInterval(seconds)
-    while !stop() {
-        let left = deadline.timeIntervalSinceNow
-        if left <= 0 { return }
-        usleep(useconds_t(min(left, 0.05) * 1_000_000))
-    }
-}

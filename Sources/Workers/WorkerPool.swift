@@ -51,20 +51,43 @@ public final class WorkerPool: Sendable {
     }
 
     var log: WorkerLogger { configuration.log }
+
+    /// One thread's connection: each pool thread owns one, so a slow statement on one (a big
+    /// complete batch) never delays another (a claim). Called with `run(stop:)` it backs off
+    /// after a failure and logs it: a lost link once per outage (then "reconnected" when it is
+    /// back), any other error every time — a missing table, function or schema is also how a
+    /// `queuetop migrate` that moved the install shows, and the link is reopened for that.
+    /// `onConnect` runs on every new link after application_name is set (LISTEN, say).
+    func threadConnection(_ label: String, onConnect: (@Sendable (Connection) throws -> Void)? = nil) -> ManagedConnection {
+        let log = log, endpoint = configuration.database.endpoint
+        return ManagedConnection(config: configuration.database, setup: { connection in
+            try connection.execute("SELECT set_config('application_name', \("queuetop worker " + label), false)")
+            try onConnect?(connection)
+        }, report: { event in
+            switch event {
+            case let .failed(error, retryIn):
+                // The server's CONTEXT can run to kilobytes; one readable line is enough here.
+                let reason = JSONSupport.snippet(String(describing: error).replacingOccurrences(of: "\n", with: " "), limit: 300)
+                log(.error, "\(label): \(reason) — retrying in \(String(format: "%.1f", retryIn)) s")
+            case .restored:
+                log(.info, "\(label): reconnected to \(endpoint)")
+            }
+        })
+    }
+
     var phase: WorkerPoolSnapshot.Phase { shared.withLock { $0.phase } }
     var isStopping: Bool { shared.withLock { $0.stopRequested } }
 
     /// Connects, registers and starts the threads. Throws (and starts nothing) when the database
     /// cannot be reached or the schema is missing, so a wrong --db fails fast.
     public func start() throws {
-        let setup = DatabaseSlot(config: configuration.database, label: "setup", log: log)
-        try setup.connect()
-        guard let connection = setup.connection else { return }
+        let setup = threadConnection("setup")
+        let connection = try setup.connection()
         let store = WorkerStore(connection: connection, workerID: id)
         try store.register(host: configuration.host, pid: configuration.pid,
                            queues: configuration.queues, concurrency: configuration.concurrency)
         refreshSettings(try store.queueSettings(queues: configuration.queues))
-        setup.close()
+        setup.drop()
         shared.withLock { $0.phase = .running }
 
         for n in 0..<configuration.claimers { spawn("fetcher-\(n)") { self.fetchLoop(n) } }

@@ -33,7 +33,7 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
 /// The handler of the pickup run: records when each job started and wakes the enqueuer.
 final class StartRecorder: JobHandler, @unchecked Sendable {  // state guarded by `condition`
     private let condition = NSCondition()
-    private var started: [String: UInt64] = [:]
+    private var started: [JobID: UInt64] = [:]
     var kind: String { "noop" }
 
     func handle(_ context: JobContext) -> JobOutcome {
@@ -46,7 +46,7 @@ final class StartRecorder: JobHandler, @unchecked Sendable {  // state guarded b
     }
 
     /// When job `id` started, waiting up to `timeout` seconds.
-    func waitForStart(of id: String, timeout: TimeInterval) -> UInt64? {
+    func waitForStart(of id: JobID, timeout: TimeInterval) -> UInt64? {
         let deadline = Date().addingTimeInterval(timeout)
         condition.lock()
         defer { condition.unlock() }
@@ -73,7 +73,7 @@ func pickup(url: String, jobs: Int, gapMs: Int) throws {
     for _ in 0..<jobs {
         let result = try store.enqueue(NewJob(queue: "pickup", type: "pickup"))
         let committed = nowNanos()
-        guard let started = recorder.waitForStart(of: result.id.uuidString.lowercased(), timeout: 10) else {
+        guard let started = recorder.waitForStart(of: JobID(result.id), timeout: 10) else {
             pool.stop(grace: 1)
             fail("job \(result.id) did not start within 10 s")
         }

@@ -110,7 +110,7 @@ import Testing
             #expect(pending?.contains("Job › \(id.uuidString.lowercased())") == true)
 
             _ = try store.claim(worker: "e2e", queues: ["store_sync"], max: 1)
-            try store.complete(worker: "e2e", ids: [id], processingMs: [1_400], results: [JSONText(#"{"synced": 1284}"#)])
+            try store.complete(worker: "e2e", ids: [JobID(id)], processingMs: [1_400], results: [JSONText(#"{"synced": 1284}"#)])
             let done = tmux.waitFor(timeout: 10) { $0.contains("status    completed") && $0.contains(#""synced": 1284"#) }
             #expect(done != nil, "a refresh shows it completed, with its result: \(tmux.screen())")
             #expect(done?.contains("took     1.4s") == true, "\(done ?? "")")

@@ -43,7 +43,7 @@ import Testing
             #expect(try row.decode("tenant", as: String.self) == "shop-7" && row.decode("later", as: Bool.self))
             // The job completes with a result; the same command within 10 minutes answers with it.
             _ = try JobStore(connection: conn).claim(worker: "w", queues: ["sync"], max: 1)
-            try JobStore(connection: conn).complete(worker: "w", ids: [UUID(uuidString: id)!], results: [JSONText(#"{"orders": 42}"#)])
+            try JobStore(connection: conn).complete(worker: "w", ids: [JobID(id)!], results: [JSONText(#"{"orders": 42}"#)])
             let hit = try Self.queuetop(db, sync)
             let answer = try #require(try Self.json(hit.stdout) as? [String: Any])
             #expect(answer["id"] as? String == id && answer["status"] as? String == "completed")
@@ -74,7 +74,7 @@ import Testing
             let jobs = JobStore(connection: conn)
             let done = try jobs.enqueue(NewJob(queue: "sync", type: "store", tenant: "shop-7")).id
             _ = try jobs.claim(worker: "w", queues: ["sync"], max: 1)
-            try jobs.complete(worker: "w", ids: [done], results: [JSONText(#"{"orders": 42}"#)])
+            try jobs.complete(worker: "w", ids: [JobID(done)], results: [JSONText(#"{"orders": 42}"#)])
             let shown = try Self.queuetop(db, ["job", "show", done.uuidString.lowercased()])
             #expect(shown.status == 0, "\(shown.stderr)")
             for line in ["status    completed", "tenant    shop-7", "result:", #""orders": 42"#] {

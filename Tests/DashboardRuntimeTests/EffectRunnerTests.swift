@@ -126,7 +126,7 @@ import Testing
             let running = load()
             #expect(running?.job.status == "processing" && running?.job.lockedBy == "w1" && running?.job.startedAt != nil)
 
-            try store.complete(worker: "w1", ids: [id], processingMs: [1_250], results: [JSONText(#"{"synced": 1284, "cursor": "c_9f"}"#)])
+            try store.complete(worker: "w1", ids: [JobID(id)], processingMs: [1_250], results: [JSONText(#"{"synced": 1284, "cursor": "c_9f"}"#)])
             let done = load()
             #expect(done?.job.status == "completed" && done?.job.processingMs == 1_250 && done?.job.completedAt != nil)
             #expect(done?.job.resultJSON?.contains(#""synced": 1284"#) == true)

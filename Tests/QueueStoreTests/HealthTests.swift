@@ -74,7 +74,7 @@ import Testing
             let conn = try db.connect()
             defer { conn.close() }
             let jobs = JobStore(connection: conn)
-            let ids = try jobs.enqueue((0..<4).map { _ in NewJob(queue: "rated", type: "t") }).map(\.id)
+            let ids = try jobs.enqueue((0..<4).map { _ in NewJob(queue: "rated", type: "t") }).map { JobID($0.id) }
             _ = try jobs.claim(worker: "w", queues: ["rated"], max: 4)
             try jobs.complete(worker: "w", ids: Array(ids.prefix(3)))
             try jobs.fail(worker: "w", [JobFailure(id: ids[3], message: "boom", errorType: "smtp_error")])

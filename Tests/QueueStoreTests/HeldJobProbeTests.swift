@@ -28,9 +28,8 @@ import Testing
             try conn.query("INSERT INTO job_queue (queue, job_type) SELECT 'q', 't' FROM generate_series(1, 5000)")
             try conn.query("ANALYZE job_queue")
             for n in 0..<5 { #expect(try jobs.claim(worker: "other-\(n)", queues: ["q"], max: 1000).count == 1000) }
-            let mine = try (0..<10).map { _ in try jobs.enqueue(NewJob(queue: "q", type: "t")).id }
-            #expect(try jobs.claim(worker: "w", queues: ["q"], max: 10).map(\.id).sorted { $0.uuidString < $1.uuidString }
-                    == mine.sorted { $0.uuidString < $1.uuidString })
+            let mine = try (0..<10).map { _ in JobID(try jobs.enqueue(NewJob(queue: "q", type: "t")).id) }
+            #expect(try jobs.claim(worker: "w", queues: ["q"], max: 10).map(\.id.text).sorted() == mine.map(\.text).sorted())
 
             let before = try processingIndexReads(conn)
             #expect(try jobs.heartbeat(worker: "w", ids: Array(mine.prefix(5))) == 5)

@@ -6,7 +6,7 @@ import Testing
 
 /// The job lifecycle against a real, freshly migrated PostgreSQL.
 @Suite struct QueueEngineTests {
-    func status(_ conn: Connection, _ id: UUID) throws -> String {
+    func status(_ conn: Connection, _ id: some PostgresEncodable) throws -> String {
         try conn.query("SELECT status FROM job_queue WHERE id = \(id)").scalar()
     }
 
@@ -18,9 +18,9 @@ import Testing
             let a = try jobs.enqueue(NewJob(queue: "emails", type: "send", payload: JSONText(#"{"n":1}"#))).id
             #expect(try status(conn, a) == "pending")
             let claimed = try jobs.claim(worker: "w1", queues: ["emails"], max: 10)
-            #expect(claimed.map(\.id) == [a])
+            #expect(claimed.map(\.id) == [JobID(a)])
             #expect(try status(conn, a) == "processing")
-            #expect(try jobs.complete(worker: "w1", ids: [a], processingMs: [42]) == 1)
+            #expect(try jobs.complete(worker: "w1", ids: [JobID(a)], processingMs: [42]) == 1)
             #expect(try status(conn, a) == "completed")
             let ms: Int = try conn.query("SELECT processing_time_ms FROM job_queue WHERE id = \(a)").scalar()
             #expect(ms == 42)
@@ -28,11 +28,11 @@ import Testing
             // processing -> pending (retryable failure) -> processing -> dead_letter (non-retryable)
             let b = try jobs.enqueue(NewJob(queue: "emails", type: "send")).id
             _ = try jobs.claim(worker: "w1", queues: ["emails"], max: 1)
-            #expect(try jobs.fail(worker: "w1", [JobFailure(id: b, message: "timeout", errorType: "timeout")]) == 1)
+            #expect(try jobs.fail(worker: "w1", [JobFailure(id: JobID(b), message: "timeout", errorType: "timeout")]) == 1)
             #expect(try status(conn, b) == "pending")
             try conn.query("UPDATE job_queue SET run_at = now(), next_retry_at = now() WHERE id = \(b)")
             _ = try jobs.claim(worker: "w1", queues: ["emails"], max: 1)
-            try jobs.fail(worker: "w1", [JobFailure(id: b, message: "bad address", errorType: "invalid", retryable: false)])
+            try jobs.fail(worker: "w1", [JobFailure(id: JobID(b), message: "bad address", errorType: "invalid", retryable: false)])
             #expect(try status(conn, b) == "dead_letter")
             #expect(try DLQStore(connection: conn).attempts(jobID: b).map(\.attempt) == [1, 2])
             // dead_letter -> pending (requeue); pending -> cancelled
@@ -43,12 +43,12 @@ import Testing
             // processing -> pending (graceful release, no attempt counted)
             let c = try jobs.enqueue(NewJob(queue: "emails", type: "send")).id
             _ = try jobs.claim(worker: "w2", queues: nil, max: 5)
-            #expect(try jobs.release(worker: "w2", ids: [c]) == 1)
+            #expect(try jobs.release(worker: "w2", ids: [JobID(c)]) == 1)
             #expect(try status(conn, c) == "pending")
             let attempts: Int = try conn.query("SELECT attempt_count FROM job_queue WHERE id = \(c)").scalar()
             #expect(attempts == 0)
             // A stale worker cannot complete a job it no longer holds.
-            #expect(try jobs.complete(worker: "w2", ids: [c]) == 0)
+            #expect(try jobs.complete(worker: "w2", ids: [JobID(c)]) == 0)
         }
     }
 
@@ -60,11 +60,11 @@ import Testing
             let low = try jobs.enqueue(NewJob(queue: "q", type: "t", priority: 0)).id
             let high = try jobs.enqueue(NewJob(queue: "q", type: "t", priority: 10)).id
             _ = try jobs.enqueue(NewJob(queue: "q", type: "t", priority: 99, runAt: Date().addingTimeInterval(3600)))
-            #expect(try jobs.claim(worker: "w", queues: ["q"], max: 10).map(\.id) .sorted { $0.uuidString < $1.uuidString }
-                    == [low, high].sorted { $0.uuidString < $1.uuidString })
+            #expect(try jobs.claim(worker: "w", queues: ["q"], max: 10).map(\.id.text).sorted()
+                    == [low, high].map(\.postgresText).sorted())
             let first = try jobs.enqueue(NewJob(queue: "p", type: "t", priority: 1)).id
             _ = try jobs.enqueue(NewJob(queue: "p", type: "t", priority: 0))
-            #expect(try jobs.claim(worker: "w", queues: ["p"], max: 1).map(\.id) == [first])
+            #expect(try jobs.claim(worker: "w", queues: ["p"], max: 1).map(\.id) == [JobID(first)])
         }
     }
 
@@ -82,7 +82,7 @@ import Testing
             #expect(batch[0].id == first.id && batch[1].id == batch[2].id && batch[2].deduplicated)
             // Once the job is done, the key is free again.
             _ = try jobs.claim(worker: "w", queues: ["sync"], max: 10)
-            try jobs.complete(worker: "w", ids: [first.id])
+            try jobs.complete(worker: "w", ids: [JobID(first.id)])
             #expect(try jobs.enqueue(job).id != first.id)
         }
     }
@@ -99,7 +99,7 @@ import Testing
                 while true {
                     let got = try JobStore(connection: conn).claim(worker: "w\(w)", queues: ["q"], max: 7)
                     if got.isEmpty { return mine }
-                    mine += got.map(\.id)
+                    mine += got.map(\.id.uuid)
                 }
             }
             let all = results.flatMap { $0 }
@@ -147,7 +147,7 @@ import Testing
             // retry_after_s is a minimum.
             let id = try jobs.enqueue(NewJob(queue: "exp", type: "t")).id
             _ = try jobs.claim(worker: "w", queues: ["exp"], max: 1)
-            try jobs.fail(worker: "w", [JobFailure(id: id, message: "429", errorType: "rate_limited", retryAfterSeconds: 7200)])
+            try jobs.fail(worker: "w", [JobFailure(id: JobID(id), message: "429", errorType: "rate_limited", retryAfterSeconds: 7200)])
             let wait: Double = try conn.query(
                 "SELECT extract(epoch FROM next_retry_at - last_error_at)::float8 FROM job_queue WHERE id = \(id)").scalar()
             #expect(wait == 7200)
@@ -159,8 +159,8 @@ import Testing
             let conn = try db.connect()
             defer { conn.close() }
             let jobs = JobStore(connection: conn)
-            let live = try jobs.enqueue(NewJob(queue: "q", type: "t")).id
-            let silent = try jobs.enqueue(NewJob(queue: "q", type: "t")).id
+            let live = JobID(try jobs.enqueue(NewJob(queue: "q", type: "t")).id)
+            let silent = JobID(try jobs.enqueue(NewJob(queue: "q", type: "t")).id)
             _ = try jobs.claim(worker: "w", queues: ["q"], max: 2)
             // Both started long ago; only one kept heartbeating.
             try conn.query("UPDATE job_queue SET started_at = now() - interval '1 hour', heartbeat_at = now() - interval '1 hour'")

@@ -22,8 +22,8 @@ import Testing
             #expect(whilePending.id == first.id && whilePending.deduplicated && whilePending.status == "pending")
 
             let claimed = try jobs.claim(worker: "w", queues: ["sync"], max: 5)
-            #expect(claimed.map(\.id) == [first.id])
-            try jobs.complete(worker: "w", ids: [first.id], results: [JSONText(#"{"orders": 42}"#)])
+            #expect(claimed.map(\.id) == [JobID(first.id)])
+            try jobs.complete(worker: "w", ids: [JobID(first.id)], results: [JSONText(#"{"orders": 42}"#)])
 
             let hit = try jobs.enqueue(sync)
             #expect(hit.id == first.id && hit.deduplicated && hit.isCacheHit)
@@ -50,7 +50,7 @@ import Testing
             for orders in [1, 2] {
                 let id = try jobs.enqueue(NewJob(queue: "sync", type: "s", dedupKey: "k")).id
                 _ = try jobs.claim(worker: "w", queues: ["sync"], max: 1)
-                try jobs.complete(worker: "w", ids: [id], results: [JSONText("{\"orders\": \(orders)}")])
+                try jobs.complete(worker: "w", ids: [JobID(id)], results: [JSONText("{\"orders\": \(orders)}")])
             }
             let hit = try jobs.enqueue(NewJob(queue: "sync", type: "s", dedupKey: "k", uniqueForSeconds: 3600))
             #expect(hit.result == JSONText(#"{"orders": 2}"#))
@@ -71,7 +71,7 @@ import Testing
             let id = try jobs.enqueue(NewJob(queue: "q", type: "t")).id
             _ = try jobs.claim(worker: "w", queues: ["q"], max: 1)
             let big = JSONText.string(String(repeating: "x", count: 70_000))
-            #expect(try jobs.complete(worker: "w", ids: [id], results: [big]) == 1)
+            #expect(try jobs.complete(worker: "w", ids: [JobID(id)], results: [big]) == 1)
             let row = try conn.query("SELECT status, result->>'result_not_stored' AS why FROM job_queue WHERE id = \(id)")
             #expect(try row.first?.decode("status", as: String.self) == "completed")
             #expect(try row.first?.decode("why", as: String?.self) == "larger than 64 KiB")
@@ -116,7 +116,7 @@ import Testing
             let fresh = try jobs.enqueue(NewJob(queue: "campaign", type: "send")).id
             Thread.sleep(forTimeInterval: 1.2)
             // Before any expirer ran: the claim skips the expired jobs although they rank first.
-            #expect(try jobs.claim(worker: "w", queues: ["campaign"], max: 10).map(\.id) == [fresh])
+            #expect(try jobs.claim(worker: "w", queues: ["campaign"], max: 10).map(\.id.uuid) == [fresh])
             #expect(try jobs.expire() == 5)
             #expect(try jobs.expire() == 0)
             let rows = try conn.query("""
@@ -162,7 +162,7 @@ import Testing
             #expect(byTenant["small"] == 3)
             #expect(byTenant["(none)"] == 1)  // no tenant key: not capped per tenant
             // Finishing one flood job frees exactly one slot for that tenant (small is still full).
-            let flood = try a.query("SELECT id FROM job_queue WHERE tenant = 'flood' AND status = 'processing' LIMIT 1").scalar(UUID.self)
+            let flood = try a.query("SELECT id FROM job_queue WHERE tenant = 'flood' AND status = 'processing' LIMIT 1").scalar(JobID.self)
             let holder = try a.query("SELECT locked_by FROM job_queue WHERE id = \(flood)").scalar(String.self)
             try JobStore(connection: holder == "wa" ? a : b).complete(worker: holder, ids: [flood])
             let next = try JobStore(connection: b).claim(worker: "wb", queues: ["shops"], max: 100)
@@ -182,7 +182,7 @@ import Testing
             _ = try jobs.enqueue((0..<200).map { _ in NewJob(queue: "api", type: "call", tenant: "quiet") })
             try QueueConfigStore(connection: a).update("api", settings: JSONText(#"{"tenant_rate_limit_per_s": 4}"#))
             let started: Date = try a.query("SELECT clock_timestamp()").scalar()
-            var claimed: [UUID] = []
+            var claimed: [JobID] = []
             var now = started
             while now.timeIntervalSince(started) < 1.5 {
                 for (conn, worker) in [(a, "wa"), (b, "wb")] {
@@ -220,7 +220,7 @@ import Testing
         }
     }
 
-    private func tenantsOf(_ ids: [UUID], _ conn: Connection) throws -> [String: Int] {
+    private func tenantsOf(_ ids: [JobID], _ conn: Connection) throws -> [String: Int] {
         let rows = try conn.query("""
             SELECT coalesce(tenant, '(none)') AS t, count(*)::int AS n FROM job_queue WHERE id = ANY(\(ids)::uuid[]) GROUP BY 1
             """)

@@ -17,14 +17,14 @@ import Testing
     static func fill(_ conn: Connection, queue: String, done: Int, cancelled: Int = 0) throws {
         let jobs = JobStore(connection: conn)
         let ids = try jobs.enqueue((0..<(done + cancelled + 3)).map { NewJob(queue: queue, type: "t", payload: JSONText("{\"n\":\($0)}")) }).map(\.id)
-        let claimed = try jobs.claim(worker: "w", queues: [queue], max: done + 2).map(\.id)
-        try jobs.complete(worker: "w", ids: Array(claimed.prefix(done)))
+        let claimed = try jobs.claim(worker: "w", queues: [queue], max: done + 2).map(\.id.uuid)
+        try jobs.complete(worker: "w", ids: claimed.prefix(done).map(JobID.init))
         for id in ids.filter({ !claimed.contains($0) }).prefix(cancelled) { try jobs.cancel(id: id) }
     }
 
     /// Sends one of the queue's processing jobs to the DLQ (non-retryable failure).
     static func deadLetterOne(_ conn: Connection, queue: String) throws {
-        let id: UUID = try conn.query("SELECT id FROM job_queue WHERE queue = \(queue) AND status = 'processing' ORDER BY id LIMIT 1").scalar()
+        let id: JobID = try conn.query("SELECT id FROM job_queue WHERE queue = \(queue) AND status = 'processing' ORDER BY id LIMIT 1").scalar()
         try JobStore(connection: conn).fail(worker: "w", [JobFailure(id: id, message: "bad", errorType: "invalid", retryable: false)])
     }
 
@@ -70,7 +70,7 @@ import Testing
             let conn = try db.connect()
             defer { conn.close() }
             let jobs = JobStore(connection: conn)
-            let ids = try jobs.enqueue((0..<25).map { _ in NewJob(queue: "q", type: "t") }).map(\.id)
+            let ids = try jobs.enqueue((0..<25).map { _ in NewJob(queue: "q", type: "t") }).map { JobID($0.id) }
             _ = try jobs.claim(worker: "w", queues: ["q"], max: 25)
             try jobs.complete(worker: "w", ids: Array(ids.prefix(20)))  // 20 completed, 5 processing
             try JobFixtures.age(conn, queue: "q", seconds: 86400)
@@ -103,7 +103,7 @@ import Testing
             try QueueConfigStore(connection: conn).update("q", settings: JSONText(#"{"retention_s": 60, "backoff_base_s": 0, "backoff_cap_s": 0}"#))
             #expect(try jobs.failJob(id: aged, message: "flaky", errorType: "timeout") == "pending")
             _ = try jobs.claim(worker: "w", queues: ["q"], max: 1)
-            try jobs.complete(worker: "w", ids: [aged])
+            try jobs.complete(worker: "w", ids: [JobID(aged)])
             try conn.query("UPDATE job_queue SET completed_at = now() - interval '1 hour'")
             #expect(try DLQStore(connection: conn).attempts(jobID: aged).count == 1)
             let run = try #require(try MaintenanceStore(connection: conn).runRetentionIfDue(worker: "w").run)
@@ -171,7 +171,7 @@ import Testing
             let jobs = JobStore(connection: conn)
             let id = try jobs.enqueue(NewJob(queue: "q", type: "t")).id
             _ = try jobs.claim(worker: "w", queues: ["q"], max: 1)
-            try jobs.complete(worker: "w", ids: [id])
+            try jobs.complete(worker: "w", ids: [JobID(id)])
             try QueueConfigStore(connection: conn).update("q", settings: JSONText(#"{"retention_s": 0}"#))
             let store = MaintenanceStore(connection: conn)
             for size in [0, -5, 100_001] {

@@ -42,13 +42,13 @@ import Testing
             let serverNow: Date = try conn.query("SELECT now()").scalar()
             let later = try jobs.enqueue(NewJob(queue: "q", type: "t", priority: 100, runAt: serverNow.addingTimeInterval(1.5))).id
             let now = try jobs.enqueue(NewJob(queue: "q", type: "t")).id
-            #expect(try jobs.claim(worker: "w", queues: ["q"], max: 10).map(\.id) == [now])
+            #expect(try jobs.claim(worker: "w", queues: ["q"], max: 10).map(\.id.uuid) == [now])
             #expect(try jobs.claim(worker: "w", queues: ["q"], max: 10).isEmpty)
             var claimed: [UUID] = []
             let deadline = Date().addingTimeInterval(15)
             while claimed.isEmpty && Date() < deadline {
                 Thread.sleep(forTimeInterval: 0.1)
-                claimed = try jobs.claim(worker: "w", queues: ["q"], max: 10).map(\.id)
+                claimed = try jobs.claim(worker: "w", queues: ["q"], max: 10).map(\.id.uuid)
             }
             #expect(claimed == [later])
             let startedAt: Date = try conn.query("SELECT started_at FROM job_queue WHERE id = \(later)").scalar()
@@ -63,13 +63,13 @@ import Testing
             let jobs = JobStore(connection: conn)
             let job = NewJob(queue: "sync", type: "store", dedupKey: "store-7:2025-11")
             let first = try jobs.enqueue(job).id
-            #expect(try jobs.claim(worker: "w", queues: ["sync"], max: 1).map(\.id) == [first])
+            #expect(try jobs.claim(worker: "w", queues: ["sync"], max: 1).map(\.id.uuid) == [first])
             let whileRunning = try jobs.enqueue(job)
             #expect(whileRunning.deduplicated && whileRunning.id == first)
             let count: Int = try conn.query("SELECT count(*)::int FROM job_queue").scalar()
             #expect(count == 1)
             // Dead: the key is free for new work.
-            try jobs.fail(worker: "w", [JobFailure(id: first, message: "bad", errorType: "invalid", retryable: false)])
+            try jobs.fail(worker: "w", [JobFailure(id: JobID(first), message: "bad", errorType: "invalid", retryable: false)])
             let next = try jobs.enqueue(job)
             #expect(!next.deduplicated && next.id != first)
             // And the dead twin cannot be requeued while the new one is active.
@@ -89,7 +89,7 @@ import Testing
             for n in 1...3 {
                 let claimed = try jobs.claim(worker: "w\(n)", queues: ["mail"], max: 1)
                 seenAttempts += claimed.map(\.attemptCount)
-                try jobs.fail(worker: "w\(n)", [JobFailure(id: id, message: "smtp 451 try \(n)", errorType: "smtp_\(n)",
+                try jobs.fail(worker: "w\(n)", [JobFailure(id: JobID(id), message: "smtp 451 try \(n)", errorType: "smtp_\(n)",
                                                           details: JSONText("{\"try\":\(n)}"))])
             }
             #expect(seenAttempts == [0, 1, 2])

@@ -302,7 +302,7 @@ struct ChaosTests {
 
             // Requeueing a job that is processing is refused and changes nothing.
             let claimed = try JobStore(connection: conn).claim(worker: "busy", queues: ["race"], max: 1)[0].id
-            let refused = try QueuetopBinary.run(["dlq", "requeue", claimed.uuidString.lowercased(), "--db", db.conninfo])
+            let refused = try QueuetopBinary.run(["dlq", "requeue", claimed.text, "--db", db.conninfo])
             #expect(refused.status != 0)
             #expect(refused.stderr.contains("is processing, not dead_letter"))
             #expect(try PoolFixture.count(conn, "SELECT count(*)::int FROM job_queue WHERE id = \(claimed) AND status = 'processing' AND locked_by = 'busy'") == 1)

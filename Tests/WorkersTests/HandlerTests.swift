@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import QueueStore
 @testable import Workers
 
 private func job(_ payload: String = "{\"to\":\"a@b.c\"}", type: String = "t") -> JobContext {
-    JobContext(job: WorkerJob(id: "0190a4d2-0000-7000-8000-000000000001", queue: "q", type: type, payload: payload, attemptCount: 2))
+    JobContext(job: WorkerJob(id: JobID("0190a4d2-0000-7000-8000-000000000001")!, queue: "q", type: type, payload: payload, attemptCount: 2))
 }
 
 private func failure(_ outcome: JobOutcome) -> HandlerFailure? {

@@ -1,11 +1,13 @@
 import Foundation
 import Testing
+import QueueStore
+import TestSupport
 @testable import Workers
 
 /// The ledger's slot accounting: what bounds how many jobs a crash can run twice.
 @Suite struct LedgerTests {
     private func jobs(_ n: Int, from start: Int = 0) -> [WorkerJob] {
-        (start..<start + n).map { WorkerJob(id: "job-\($0)", queue: "q", type: "t", payload: "{}") }
+        (start..<start + n).map { WorkerJob(id: .numbered($0), queue: "q", type: "t", payload: "{}") }
     }
 
     @Test func unwrittenResultsHoldBackClaimsUntilTheyAreCommitted() {
@@ -14,7 +16,7 @@ import Testing
         #expect(ledger.reserve(upTo: 10, capacity: 4, minimum: 1, maxUnwritten: 6) == 4)
         var held = jobs(4)
         ledger.claimed(held, reserved: 4)
-        var finished: [String] = []
+        var finished: [JobID] = []
         for round in 0..<3 {
             for job in held {
                 _ = ledger.start(job.id)
@@ -39,7 +41,7 @@ import Testing
         let ledger = Ledger()
         _ = ledger.reserve(upTo: 2, capacity: 2, minimum: 1, maxUnwritten: 2)
         ledger.claimed(jobs(2), reserved: 2)
-        for id in ["job-0", "job-1"] {
+        for id in [JobID.numbered(0), .numbered(1)] {
             _ = ledger.start(id)
             ledger.finish(id, outcome: .completedWithResult("{}"), processingMs: 1)
         }

@@ -12,7 +12,7 @@ import Testing
             let conn = try db.connect()
             defer { conn.close() }
             let jobs = JobStore(connection: conn)
-            let ids = try jobs.enqueue((0..<30).map { _ in NewJob(queue: "old", type: "t") }).map(\.id)
+            let ids = try jobs.enqueue((0..<30).map { _ in NewJob(queue: "old", type: "t") }).map { JobID($0.id) }
             _ = try jobs.claim(worker: "earlier", queues: ["old"], max: 30)
             try jobs.complete(worker: "earlier", ids: Array(ids.prefix(20)))
             try jobs.release(worker: "earlier", ids: Array(ids.suffix(10)))  // pending again, kept

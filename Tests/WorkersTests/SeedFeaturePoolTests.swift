@@ -52,15 +52,15 @@ import Testing
 
     @Test func aCommandsStdoutIsItsResultAndTooMuchOutputIsNotStoredCut() throws {
         let json = CommandHandler(argv: ["/bin/sh", "-c", #"echo '{"synced": 3}'"#], timeout: 10)
-        #expect(json.handle(JobContext(job: WorkerJob(id: "1", queue: "q", type: "t", payload: "{}")))
+        #expect(json.handle(JobContext(job: WorkerJob(id: .numbered(1), queue: "q", type: "t", payload: "{}")))
                 == .completedWithResult(#"{"synced": 3}"# + "\n"))
         let text = CommandHandler(argv: ["/bin/sh", "-c", "echo done"], timeout: 10)
-        #expect(text.handle(JobContext(job: WorkerJob(id: "1", queue: "q", type: "t", payload: "{}")))
+        #expect(text.handle(JobContext(job: WorkerJob(id: .numbered(1), queue: "q", type: "t", payload: "{}")))
                 == .completedWithResult(#""done\n""#))
         let silent = CommandHandler(argv: ["/bin/true"], timeout: 10)
-        #expect(silent.handle(JobContext(job: WorkerJob(id: "1", queue: "q", type: "t", payload: "{}"))) == .completed)
+        #expect(silent.handle(JobContext(job: WorkerJob(id: .numbered(1), queue: "q", type: "t", payload: "{}"))) == .completed)
         let huge = CommandHandler(argv: ["/bin/sh", "-c", "head -c 70000 /dev/zero | tr '\\0' x"], timeout: 10)
-        guard case let .completedWithResult(note) = huge.handle(JobContext(job: WorkerJob(id: "1", queue: "q", type: "t", payload: "{}"))) else {
+        guard case let .completedWithResult(note) = huge.handle(JobContext(job: WorkerJob(id: .numbered(1), queue: "q", type: "t", payload: "{}"))) else {
             Issue.record("a command with 70 kB of stdout should complete with a note")
             return
         }

@@ -1,13 +1,15 @@
 import Foundation
 import Synchronization
 import Testing
+import QueueStore
+import TestSupport
 @testable import Workers
 
 /// The executors' hand-off. With at most one wake-up in flight, a lost wake-up would leave jobs
 /// waiting while executors sleep: these run real threads against it.
 @Suite struct WorkQueueTests {
     private func jobs(_ n: Int, from start: Int = 0) -> [WorkerJob] {
-        (start..<start + n).map { WorkerJob(id: "job-\($0)", queue: "q", type: "t", payload: "{}") }
+        (start..<start + n).map { WorkerJob(id: .numbered($0), queue: "q", type: "t", payload: "{}") }
     }
 
     /// Starts `count` executor threads that pop until nil, calling `run` for each job.
@@ -46,9 +48,9 @@ import Testing
 
     @Test func manySmallPushesWhileExecutorsComeAndGoRunEveryJobOnce() {
         let queue = WorkQueue()
-        let seen = Mutex<[String: Int]>([:])
+        let seen = Mutex<[JobID: Int]>([:])
         let done = executors(16, queue) { job in
-            if job.id.hasSuffix("7") { usleep(200) }  // a mix of instant and slower jobs
+            if job.id.text.hasSuffix("7") { usleep(200) }  // a mix of instant and slower jobs
             seen.withLock { $0[job.id, default: 0] += 1 }
         }
         var pushed = 0
@@ -73,9 +75,9 @@ import Testing
         queue.push(jobs(5))
         queue.push(jobs(3, from: 5))
         queue.close()
-        var order: [String] = []
+        var order: [JobID] = []
         while let job = queue.pop() { order.append(job.id) }
-        #expect(order == (0..<8).map { "job-\($0)" })
+        #expect(order == (0..<8).map { JobID.numbered($0) })
     }
 
     @Test func closingWakesEveryIdleExecutorWithNothing() {
