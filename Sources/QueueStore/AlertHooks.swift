@@ -136,10 +136,13 @@ public struct AlertHookStore: Sendable {
     }
 
     /// Records one attempt; returns the notification's new status (pending = will retry).
+    /// `giveUp`: a failure no retry can fix; the notification is failed at once.
     @discardableResult
-    public func recordDelivery(id: Int64, ok: Bool, httpStatus: Int?, error: String?, durationMs: Int) throws -> String {
-        try connection.run("""
-            SELECT \(qt: "record_alert_delivery")(\(id), \(ok), \(httpStatus), \(error), \(durationMs), \(Self.maxAttempts))
+    public func recordDelivery(id: Int64, ok: Bool, httpStatus: Int?, error: String?, durationMs: Int,
+                               giveUp: Bool = false) throws -> String {
+        let maxAttempts = giveUp && !ok ? 1 : Self.maxAttempts
+        return try connection.run("""
+            SELECT \(qt: "record_alert_delivery")(\(id), \(ok), \(httpStatus), \(error), \(durationMs), \(maxAttempts))
             """).scalar()
     }
 

@@ -13,6 +13,10 @@ struct AlertDeliverer: Sendable {
     /// Where header secrets come from: the delivering process's environment, read per delivery
     /// so that a value fixed by restarting the worker is used at once.
     var environment: @Sendable () -> [String: String] = { ProcessInfo.processInfo.environment }
+    /// The variables this host lets a hook send (its config's `alert_hook_secrets`). A hook is
+    /// data any operator can write, so the hook's `secret_env` alone decides nothing: a name not
+    /// listed here is never looked up, and its delivery fails for good.
+    var allowedSecrets: Set<String> = []
     var timeout: TimeInterval = 10
     /// The fleet compares alerts at most this often (tests use 0 to see every change at once).
     var minSyncInterval: TimeInterval = 0.9
@@ -23,6 +27,9 @@ struct AlertDeliverer: Sendable {
         var httpStatus: Int?
         var error: String?
         var durationMs: Int
+        /// Retrying cannot help (the hook names a secret this host does not allow): the
+        /// notification is marked failed now instead of coming back every backoff.
+        var final = false
     }
 
     /// One round: sync alert states (one process at a time, by advisory lock), then deliver
@@ -34,7 +41,7 @@ struct AlertDeliverer: Sendable {
         for notification in try store.claimNotifications() {
             let attempt = deliver(notification)
             try store.recordDelivery(id: notification.id, ok: attempt.ok, httpStatus: attempt.httpStatus,
-                                     error: attempt.error, durationMs: attempt.durationMs)
+                                     error: attempt.error, durationMs: attempt.durationMs, giveUp: attempt.final)
             made.append((notification, attempt))
         }
         return made
@@ -49,6 +56,11 @@ struct AlertDeliverer: Sendable {
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue("queuetop", forHTTPHeaderField: "User-Agent")
         if let header = n.secretHeader, let variable = n.secretEnv {
+            guard allowedSecrets.contains(variable) else {
+                return Attempt(ok: false, httpStatus: nil,
+                               error: "secret \(variable) (for header \(header)) is not allowed by this worker's config (alert_hook_secrets)",
+                               durationMs: 0, final: true)
+            }
             guard let secret = environment()[variable], !secret.isEmpty else {
                 return Attempt(ok: false, httpStatus: nil,
                                error: "environment variable \(variable) (for header \(header)) is not set in the worker's environment",
@@ -62,7 +74,7 @@ struct AlertDeliverer: Sendable {
         let ms = Int(Date().timeIntervalSince(started) * 1000)
         let host = url.host ?? "?"
         if let error {
-            return Attempt(ok: false, httpStatus: nil, error: "cannot reach \(host): \(error.localizedDescription)", durationMs: ms)
+            return Attempt(ok: false, httpStatus: nil, error: "cannot reach \(host): \(redactingURLCredentials(error.localizedDescription))", durationMs: ms)
         }
         guard let http = response as? HTTPURLResponse else {
             return Attempt(ok: false, httpStatus: nil, error: "no HTTP response from \(host)", durationMs: ms)
@@ -107,7 +119,7 @@ extension WorkerPool {
     /// make one process at a time do each piece of work.
     func alertLoop() {
         let slot = threadConnection("alerts")
-        let deliverer = AlertDeliverer()
+        let deliverer = AlertDeliverer(allowedSecrets: configuration.alertHookSecrets)
         let stop = { self.isStopping }
         guard awaitMigration(slot: slot, feature: "alert hooks", { try AlertHookStore(connection: $0).isInstalled() }) else {
             slot.drop()

@@ -44,7 +44,7 @@ public final class HTTPHandler: JobHandler, Sendable, CustomStringConvertible, C
 
     /// Header names only, never values (they carry resolved secrets), also under reflection.
     public var description: String {
-        "http POST \(redactingURLCredentials(url.absoluteString)) (timeout \(Int(timeout)) s, headers \(headers.keys.sorted().joined(separator: ",")))"
+        "http POST \(Self.shown(url)) (timeout \(Int(timeout)) s, headers \(headers.keys.sorted().joined(separator: ",")))"
     }
     public var customMirror: Mirror { Mirror(self, children: ["description": description]) }
 
@@ -82,7 +82,7 @@ public final class HTTPHandler: JobHandler, Sendable, CustomStringConvertible, C
         let (data, response, error) = result.withLock { $0 } ?? (nil, nil, nil)
         if let error { return .failed(classify(error)) }
         guard let http = response as? HTTPURLResponse else {
-            return .failed(HandlerFailure(message: "no HTTP response from \(url.absoluteString)",
+            return .failed(HandlerFailure(message: "no HTTP response from \(Self.shown(url))",
                                       errorType: "connection_error", retryable: true))
         }
         return Self.outcome(status: http.statusCode,
@@ -94,20 +94,20 @@ public final class HTTPHandler: JobHandler, Sendable, CustomStringConvertible, C
     /// The status-code table above, separated from I/O so it is tested directly.
     static func outcome(status: Int, retryAfter: String?, body: String, url: URL, now: Date = Date()) -> JobOutcome {
         if (200..<300).contains(status) { return .completed(output: body) }
-        var details: [String: any Sendable] = ["status": status, "url": url.absoluteString,
+        var details: [String: any Sendable] = ["status": status, "url": shown(url),
                                                "body": JSONSupport.snippet(body, limit: snippetLimit)]
         switch status {
         case 429, 503:
             let after = retryAfter.flatMap { parseRetryAfter($0, now: now) }
             if let retryAfter { details["retry_after"] = retryAfter }
-            return .failed(HandlerFailure(message: "HTTP \(status) from \(url.host ?? url.absoluteString): rate limited",
+            return .failed(HandlerFailure(message: "HTTP \(status) from \(url.host ?? shown(url)): rate limited",
                                       errorType: "rate_limited", details: details,
                                       retryable: true, retryAfterSeconds: after))
         case 500..<600:
-            return .failed(HandlerFailure(message: "HTTP \(status) from \(url.host ?? url.absoluteString)",
+            return .failed(HandlerFailure(message: "HTTP \(status) from \(url.host ?? shown(url))",
                                       errorType: "http_5xx", details: details, retryable: true))
         default:
-            return .failed(HandlerFailure(message: "HTTP \(status) from \(url.host ?? url.absoluteString)",
+            return .failed(HandlerFailure(message: "HTTP \(status) from \(url.host ?? shown(url))",
                                       errorType: "http_4xx", details: details, retryable: false))
         }
     }
@@ -129,8 +129,8 @@ public final class HTTPHandler: JobHandler, Sendable, CustomStringConvertible, C
     }
 
     private func timeoutFailure() -> HandlerFailure {
-        HandlerFailure(message: "no response from \(url.host ?? url.absoluteString) within \(Int(timeout)) s",
-                   errorType: "timeout", details: ["url": url.absoluteString, "timeout_s": timeout], retryable: true)
+        HandlerFailure(message: "no response from \(url.host ?? Self.shown(url)) within \(Int(timeout)) s",
+                   errorType: "timeout", details: ["url": Self.shown(url), "timeout_s": timeout], retryable: true)
     }
 
     private func classify(_ error: any Error) -> HandlerFailure {
@@ -140,10 +140,16 @@ public final class HTTPHandler: JobHandler, Sendable, CustomStringConvertible, C
             return HandlerFailure(message: "request cancelled", errorType: "cancelled", retryable: true)
         }
         // Refused, reset, DNS and TLS failures all say "the service is not reachable now".
-        return HandlerFailure(message: "cannot reach \(url.host ?? url.absoluteString): \(error.localizedDescription)",
+        // Foundation's error text carries the failing URL, userinfo and all: redact it too.
+        return HandlerFailure(message: "cannot reach \(url.host ?? Self.shown(url)): \(redactingURLCredentials(error.localizedDescription))",
                           errorType: "connection_error",
-                          details: ["url": url.absoluteString, "error": String(describing: error)], retryable: true)
+                          details: ["url": Self.shown(url), "error": redactingURLCredentials(String(describing: error))],
+                          retryable: true)
     }
+
+    /// The URL as anything outside this process sees it (error_details, messages, logs):
+    /// `user:password@` replaced by `***@`. Only the request itself uses `url` as configured.
+    static func shown(_ url: URL) -> String { redactingURLCredentials(url.absoluteString) }
 
     static func body(for job: WorkerJob) -> String {
         "{\"id\":\(quote(job.id.text)),\"queue\":\(quote(job.queue)),\"type\":\(quote(job.type)),"

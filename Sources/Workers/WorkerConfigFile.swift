@@ -21,14 +21,21 @@ public struct WorkerConfigError: Error, Sendable, CustomStringConvertible, Equat
 ///                        "secret_env": {"STORE_TOKEN": "STORE_API_TOKEN"}},
 ///         "rollup":     {"kind": "sql", "function": "app.rollup_day", "timeout_s": 60},
 ///         "demo":       {"kind": "simulate"}, "bench": {"kind": "noop"}
-///       }
+///       },
+///       "alert_hook_secrets": ["SLACK_WEBHOOK_TOKEN"]
 ///     }
 ///
 /// Secrets are environment-variable *names*; values are read here, once, and live only in the
-/// handlers' memory.
+/// handlers' memory. `alert_hook_secrets` lists the variables an alert hook may name as its
+/// secret: a hook is data an operator writes into the database, so without this allowlist an
+/// operator could make the worker POST any variable (PGPASSWORD, a handler's API key) to a URL
+/// of their choosing. Only the host's own config decides what leaves it.
 public struct WorkerConfigFile: Sendable {
     public var handlers: HandlerTable
     public var breaker: CircuitBreakerPolicy
+    /// Environment variables an alert hook may send as its secret header (`alert_hook_secrets`);
+    /// empty: hooks with a secret are never resolved.
+    public var alertHookSecrets: Set<String> = []
     /// Non-fatal findings (e.g. an HTTP endpoint refusing connections right now).
     public var warnings: [String]
 
@@ -65,10 +72,11 @@ public struct WorkerConfigFile: Sendable {
             let reason = (error as NSError).userInfo["NSDebugDescription"] as? String ?? "\(error)"
             throw WorkerConfigError("\(source) is not valid JSON: \(reason)")
         }
-        let known: Set = ["handlers", "circuit_breaker"]
-        if let unknown = root.keys.first(where: { !known.contains($0) }) {
-            throw WorkerConfigError("\(source): unknown top-level key \"\(unknown)\" (expected: handlers, circuit_breaker)")
+        let known: Set = ["handlers", "circuit_breaker", "alert_hook_secrets"]
+        if let unknown = root.keys.sorted().first(where: { !known.contains($0) }) {
+            throw WorkerConfigError("\(source): unknown top-level key \"\(unknown)\" (expected: handlers, circuit_breaker, alert_hook_secrets)")
         }
+        let alertHookSecrets = try parseAlertHookSecrets(root["alert_hook_secrets"], source: source)
         var breaker = CircuitBreakerPolicy()
         if let cb = root["circuit_breaker"] as? [String: Any] {
             breaker = CircuitBreakerPolicy(failureThreshold: Int(number(cb["failure_threshold"]) ?? 5),
@@ -88,7 +96,23 @@ public struct WorkerConfigFile: Sendable {
             bindings[type] = handler
             if let warning { warnings.append(warning) }
         }
-        return WorkerConfigFile(handlers: HandlerTable(bindings: bindings), breaker: breaker, warnings: warnings)
+        return WorkerConfigFile(handlers: HandlerTable(bindings: bindings), breaker: breaker,
+                                alertHookSecrets: alertHookSecrets, warnings: warnings)
+    }
+
+    /// `"alert_hook_secrets": ["NAME", …]`: environment-variable names only. They are not read
+    /// here: a hook's secret is read per delivery, and an unset one is a failed delivery.
+    static func parseAlertHookSecrets(_ raw: Any?, source: String) throws -> Set<String> {
+        guard let raw else { return [] }
+        guard let names = raw as? [String] else {
+            throw WorkerConfigError("\(source): \"alert_hook_secrets\" must be an array of environment-variable names, "
+                                    + "e.g. [\"SLACK_WEBHOOK_TOKEN\"]")
+        }
+        for name in names where name.range(of: #"^[A-Za-z_][A-Za-z0-9_]*$"#, options: .regularExpression) == nil {
+            throw WorkerConfigError("\(source): \"alert_hook_secrets\": \"\(name)\" is not an environment-variable name "
+                                    + "(letters, digits and _, not starting with a digit)")
+        }
+        return Set(names)
     }
 }
 

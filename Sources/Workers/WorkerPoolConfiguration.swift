@@ -28,6 +28,9 @@ public struct WorkerPoolConfiguration: Sendable {
     public var vacuumAfterClaims: Int
     public var handlers: HandlerTable
     public var breaker: CircuitBreakerPolicy
+    /// Environment variables an alert hook may name as its secret (the config file's
+    /// `alert_hook_secrets`). A hook naming any other is never resolved: its delivery fails.
+    public var alertHookSecrets: Set<String>
     /// Fallback poll when no NOTIFY arrives (and the live-settings refresh period).
     public var pollInterval: TimeInterval
     /// How often rescue_stale_jobs runs from this worker (every worker runs it; it is cheap).
@@ -38,7 +41,7 @@ public struct WorkerPoolConfiguration: Sendable {
 
     public init(database: ConnectionConfig, queues: [String]? = nil, concurrency: Int = 10, batchSize: Int = 100, claimers: Int = 1,
                 vacuumAfterClaims: Int = 0, handlers: HandlerTable = HandlerTable(), breaker: CircuitBreakerPolicy = CircuitBreakerPolicy(),
-                pollInterval: TimeInterval = 1, rescueInterval: TimeInterval = 10,
+                alertHookSecrets: Set<String> = [], pollInterval: TimeInterval = 1, rescueInterval: TimeInterval = 10,
                 host: String = ProcessInfo.processInfo.hostName,
                 pid: Int = Int(ProcessInfo.processInfo.processIdentifier),
                 log: @escaping WorkerLogger = { _, _ in }) {
@@ -50,6 +53,7 @@ public struct WorkerPoolConfiguration: Sendable {
         self.vacuumAfterClaims = max(0, vacuumAfterClaims)
         self.handlers = handlers
         self.breaker = breaker
+        self.alertHookSecrets = alertHookSecrets
         self.pollInterval = pollInterval
         self.rescueInterval = rescueInterval
         self.host = host

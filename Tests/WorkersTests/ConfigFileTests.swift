@@ -36,6 +36,14 @@ struct ConfigFileTests {
         #expect(!dumped.contains("hunter2"))
     }
 
+    @Test func alertHookSecretsAreAnAllowlistOfVariableNames() throws {
+        #expect(try parse(#"{"handlers": {}}"#).alertHookSecrets.isEmpty)
+        let file = try parse(#"{"handlers": {}, "alert_hook_secrets": ["SLACK_WEBHOOK_TOKEN", "PAGER_KEY"]}"#)
+        #expect(file.alertHookSecrets == ["SLACK_WEBHOOK_TOKEN", "PAGER_KEY"])
+        #expect(message(#"{"alert_hook_secrets": "SLACK_WEBHOOK_TOKEN"}"#).contains("must be an array of environment-variable names"))
+        #expect(message(#"{"alert_hook_secrets": ["$(id)"]}"#).contains("\"$(id)\" is not an environment-variable name"))
+    }
+
     @Test func unresolvableHostIsAStartupError() {
         let m = message(#"{"handlers": {"hook": {"kind": "http", "url": "https://no-such-host.invalid/fn"}}}"#)
         #expect(m.contains("cannot resolve host no-such-host.invalid"))

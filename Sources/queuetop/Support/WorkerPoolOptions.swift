@@ -52,6 +52,7 @@ struct WorkerPoolOptions: ParsableArguments {
         let queueList = queues?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         return WorkerPool(configuration: WorkerPoolConfiguration(
             database: database, queues: queueList, concurrency: concurrency, batchSize: batchSize, claimers: claimers,
-            vacuumAfterClaims: vacuumAfter, handlers: file.handlers, breaker: file.breaker, log: log))
+            vacuumAfterClaims: vacuumAfter, handlers: file.handlers, breaker: file.breaker,
+            alertHookSecrets: file.alertHookSecrets, log: log))
     }
 }
