@@ -27,7 +27,9 @@ public struct JobInspection: Sendable, Equatable {
     public let cancelReason: String?
     public let errorType: String?
     public let errorMessage: String?
-    /// Pretty-printed by the server, like the dashboard's job detail.
+    /// The jsonb as the server writes it (`::text`, one line): views lay it out with
+    /// `BoundedJSON`, whose cost is bounded by this size whatever the nesting (the server's
+    /// `jsonb_pretty` of 2,000 nested arrays is 16 MB).
     public let payloadJSON: String
     public let resultJSON: String?
     public let errorDetailsJSON: String?
@@ -74,8 +76,8 @@ extension JobStore {
         let rows = try connection.run("""
             SELECT id, queue, job_type, status, priority, attempt_count, max_attempts, dedup_key, tenant, locked_by,
                    created_at, run_at, started_at, completed_at, expires_at, next_retry_at, last_error_at, processing_time_ms,
-                   cancel_reason, error_type, error_message, jsonb_pretty(payload) AS payload_json,
-                   jsonb_pretty(result) AS result_json, jsonb_pretty(error_details) AS details_json
+                   cancel_reason, error_type, error_message, payload::text AS payload_json,
+                   result::text AS result_json, error_details::text AS details_json
             FROM \(qt: "job_queue") WHERE id = \(id)
             """)
         guard let r = rows.first else { return nil }

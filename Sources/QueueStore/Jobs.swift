@@ -187,8 +187,8 @@ public struct JobStore: Sendable {
         var parts: [String] = []
         parts.reserveCapacity(jobs.count)
         for (index, job) in jobs.enumerated() {
-            guard let data = job.payload.raw.data(using: .utf8),
-                  (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil else {
+            // Not JSONSerialization: its depth limit refuses valid JSON (2,000 nested arrays).
+            guard BoundedJSON.isValid(job.payload.raw) else {
                 throw QueueStoreError.invalidInput("payload of job \(index + 1) is not valid JSON: \(job.payload.raw.prefix(80))")
             }
             var fields = ["\"queue\":\(jsonString(job.queue))", "\"type\":\(jsonString(job.type))", "\"payload\":\(job.payload.raw)"]

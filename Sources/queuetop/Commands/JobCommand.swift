@@ -35,7 +35,7 @@ struct JobCommand: ParsableCommand {
                 throw CLIError(JobIDText.notFound(id))
             }
             let attempts = try cliErrors { try DLQStore(connection: conn).attempts(jobID: id) }
-            if json { printJSON(JobReport.json(found, attempts: attempts)) } else { print(JobReport.text(found, attempts: attempts)) }
+            print(json ? JobReport.json(found, attempts: attempts) : JobReport.text(found, attempts: attempts))
         }
     }
 
@@ -55,7 +55,8 @@ struct JobCommand: ParsableCommand {
     }
 }
 
-/// How `job show` prints a job: the fields that are set, then the JSON documents.
+/// How `job show` prints a job: the fields that are set, then the JSON documents, laid out by
+/// `BoundedJSON` (the dashboard's renderer): at most 64 KiB each, deeper than 64 levels compact.
 enum JobReport {
     typealias Attempt = (attempt: Int, errorType: String?, message: String?, worker: String?, failedAt: Date)
 
@@ -73,9 +74,12 @@ enum JobReport {
             ("error", j.errorType.map { "\($0): \(j.errorMessage ?? "")" }),
         ]
         var lines = fields.compactMap { name, value in value.map { name.padding(toLength: 10, withPad: " ", startingAt: 0) + SafeText.oneLine($0) } }
-        lines += ["", "payload:", j.payloadJSON]
-        if let result = j.resultJSON { lines += ["", "result:", result] }
-        if let details = j.errorDetailsJSON { lines += ["", "error details:", details] }
+        func document(_ name: String, _ json: String) -> [String] {
+            ["", name + ":"] + BoundedJSON.pretty(json, limits: .cli).lines
+        }
+        lines += document("payload", j.payloadJSON)
+        if let result = j.resultJSON { lines += document("result", result) }
+        if let details = j.errorDetailsJSON { lines += document("error details", details) }
         if !attempts.isEmpty {
             lines += ["", "failed attempts:"]
             lines += attempts.map { "  #\($0.attempt)  \(isoTime($0.failedAt))  \(safe: $0.errorType ?? "-")  \(safe: $0.message ?? "")  (\(safe: $0.worker ?? "?"))" }
@@ -83,10 +87,41 @@ enum JobReport {
         return lines.joined(separator: "\n")
     }
 
-    static func json(_ j: JobInspection, attempts: [Attempt]) -> [String: Any] {
-        func parsed(_ text: String?) -> Any {
-            text.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8), options: [.fragmentsAllowed]) } ?? NSNull()
+    /// Documents larger than this are printed as `{"too_large": true, "bytes": N}`.
+    static let jsonDocumentCap = 8 * 1024 * 1024
+
+    /// The job as one JSON object with sorted keys. Payload, result and error details are the
+    /// stored jsonb text itself, embedded as it is: re-parsing them (JSONSerialization has a
+    /// depth limit) turned valid deep JSON into `null`.
+    static func json(_ j: JobInspection, attempts: [Attempt]) -> String {
+        var raw: [String: String] = [:]
+        let tag = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        func embedded(_ name: String, _ text: String?) -> Any {
+            guard let text else { return NSNull() }
+            let placeholder = "qtraw\(tag)\(name)"
+            raw["\"\(placeholder)\""] = rawJSON(text)
+            return placeholder
         }
+        let fields = fields(j, attempts: attempts, payload: embedded("payload", j.payloadJSON),
+                            result: embedded("result", j.resultJSON), details: embedded("details", j.errorDetailsJSON))
+        guard let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+            return "null"
+        }
+        var text = String(decoding: data, as: UTF8.self)
+        for (placeholder, value) in raw {
+            if let range = text.range(of: placeholder) { text.replaceSubrange(range, with: value) }
+        }
+        // Like printJSON: C1, DEL, bidi and zero-width characters as \u escapes (SafeText.json).
+        return SafeText.json(text)
+    }
+
+    /// Stored jsonb text as it goes into `--json`: itself, or a marker when it is too large.
+    static func rawJSON(_ text: String) -> String {
+        let bytes = text.utf8.count
+        return bytes <= jsonDocumentCap ? text : #"{"too_large": true, "bytes": \#(bytes)}"#
+    }
+
+    private static func fields(_ j: JobInspection, attempts: [Attempt], payload: Any, result: Any, details: Any) -> [String: Any] {
         func time(_ date: Date?) -> Any { date.map(isoTime) ?? NSNull() }
         return [
             "id": j.id.uuidString.lowercased(), "queue": j.queue, "type": j.jobType, "status": j.status,
@@ -96,7 +131,7 @@ enum JobReport {
             "started_at": time(j.startedAt), "completed_at": time(j.completedAt), "expires_at": time(j.expiresAt),
             "next_retry_at": time(j.nextRetryAt), "processing_time_ms": j.processingMs ?? NSNull(),
             "error_type": j.errorType ?? NSNull(), "error_message": j.errorMessage ?? NSNull(),
-            "payload": parsed(j.payloadJSON), "result": parsed(j.resultJSON), "error_details": parsed(j.errorDetailsJSON),
+            "payload": payload, "result": result, "error_details": details,
             "attempts": attempts.map { ["attempt": $0.attempt, "error_type": $0.errorType ?? NSNull(),
                                         "message": $0.message ?? NSNull(), "worker": $0.worker ?? NSNull(),
                                         "failed_at": isoTime($0.failedAt)] as [String: Any] },
