@@ -9,17 +9,22 @@ let actionKeys: Set<Character> = ["r", "R", "d", "c", "p", "+", "-", "t", "e"]
 func handleActionKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
     guard case .character(let c) = key, actionKeys.contains(c) else { return [] }
     if state.readOnly {
-        state.flash = Flash("read-only: actions are disabled", kind: .error, at: state.now)
+        refuseReadOnly(&state)
         return []
     }
     guard let action = action(for: c, in: state) else { return [] }
     return request(&state, action)
 }
 
+private func refuseReadOnly(_ state: inout DashboardState) {
+    let why = state.readOnlyReason.map { " (\($0))" } ?? ""
+    state.flash = Flash("read-only: actions are disabled" + why, kind: .error, at: state.now)
+}
+
 /// Starts an action: straight away, or through a confirmation whose count is fetched first.
 func request(_ state: inout DashboardState, _ action: OperatorAction) -> [Effect] {
     if state.readOnly {
-        state.flash = Flash("read-only: actions are disabled", kind: .error, at: state.now)
+        refuseReadOnly(&state)
         return []
     }
     guard action.needsConfirmation else { return [.perform(action)] }

@@ -105,10 +105,13 @@ func reloadCurrentList(_ state: DashboardState) -> [Effect] {
 // MARK: - Keys
 
 private func handleKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
-    if key == .character("Q") { state.quitting = true; return [.quit] }
+    // Modes first: in a dialog, the `:` line and the `/` filter every key is theirs, so a
+    // capital Q typed in a queue name or pasted into a filter is a letter, not a quit.
     if state.confirmation != nil { return handleConfirmationKey(&state, key) }
     if state.commandLine != nil { return handleCommandKey(&state, key) }
     if state.filterEditing { handleFilterKey(&state, key); return [] }
+    // Anywhere else Q quits: any screen, the opened job, the help overlay.
+    if key == .character("Q") { state.quitting = true; return [.quit] }
     if state.showHelp {
         // Any key closes help; `?` too.
         state.showHelp = false

@@ -25,7 +25,7 @@ import Testing
         #expect(deep.screen == .overview && !deep.quitting)
     }
 
-    @Test func qOnHomeQuitsAndCapitalQQuitsFromAnywhere() {
+    @Test func qOnHomeQuitsAndCapitalQQuitsFromAnyScreen() {
         var home = DashboardState(now: t0)
         #expect(press(&home, .character("q")) == [.quit])
         var deep = DashboardState(now: t0)
@@ -33,6 +33,36 @@ import Testing
         #expect(deep.screen == .queue)
         #expect(press(&deep, .character("Q")) == [.quit])
         #expect(deep.quitting)
+    }
+
+    /// Q is a letter wherever text is typed or a dialog is open: a queue name with a Q after `:`,
+    /// a filter pasted after `/`, a stray key in a confirmation.
+    @Test func capitalQIsALetterInTheCommandLineTheFilterAndDialogs() {
+        var command = DashboardState(now: t0)
+        _ = press(&command, .character(":"))
+        #expect(type(&command, "queue QA-Queue").isEmpty)
+        #expect(!command.quitting && command.commandLine == "queue QA-Queue")
+        _ = press(&command, .escape)
+        #expect(command.commandLine == nil && !command.quitting)
+
+        var filter = DashboardState(now: t0)
+        _ = press(&filter, .character("/"))
+        #expect(type(&filter, "Quarterly Q4").isEmpty)
+        #expect(!filter.quitting && filter.filterEditing && filter.activeFilter == "Quarterly Q4")
+        _ = press(&filter, .enter)
+        #expect(filter.activeFilter == "Quarterly Q4" && !filter.quitting)
+
+        var dialog = DashboardState(now: t0)
+        dialog.confirmation = Confirmation(action: .deleteJobs([UUID()]), count: 1)
+        #expect(press(&dialog, .character("Q")).isEmpty)
+        #expect(!dialog.quitting && dialog.confirmation != nil, "Q neither quits nor answers the dialog")
+
+        // Out of the modes, Q quits again (help says "Q quit from anywhere", and it does there too).
+        _ = press(&dialog, .character("n"))
+        #expect(press(&dialog, .character("Q")) == [.quit] && dialog.quitting)
+        var help = DashboardState(now: t0)
+        _ = press(&help, .character("?"))
+        #expect(press(&help, .character("Q")) == [.quit] && help.quitting)
     }
 
     @Test func numberKeysAndTabSwitchScreensAndEscGoesBack() {

@@ -16,14 +16,16 @@ struct DashCommand: ParsableCommand {
         commandName: "dash",
         abstract: "Open the dashboard: live queue health, DLQ triage and operator actions (the default command).",
         discussion: """
-            Runs the worker pool in the same process unless --no-workers (worker options as for
+            Runs the worker pool in the same process unless --no-workers or read-only (worker options as for
             `queuetop worker`; worker log lines go to --worker-log, since the terminal belongs to the
             dashboard). The database must be reachable at start: otherwise queuetop says why and exits 1
             before touching the terminal. Once open, an outage shows "disconnected — retrying in Ns" over
             the last data, and recovery is automatic. Standard input and output must be a terminal
             (exit 2 otherwise; use `queuetop status` in scripts). Q, SIGTERM or SIGHUP restore the
             terminal first, then stop the workers gracefully (--grace) and exit 0.
-            The dashboard is read-only with --read-only, or when the database role may not act.
+            The dashboard is read-only with --read-only, or when the database role may not act (a
+            viewer) or the server is a standby: then it runs no workers and writes nothing, and it
+            says why when it opens.
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -32,7 +34,7 @@ struct DashCommand: ParsableCommand {
     @Flag(name: .long, help: "Do not run workers in this process (only watch and act).")
     var noWorkers = false
 
-    @Flag(name: .long, help: "Allow no action at all; the database session is read-only too.")
+    @Flag(name: .long, help: "Allow no action and run no workers; the database sessions are read-only too.")
     var readOnly = false
 
     @Option(name: .long, help: ArgumentHelp("Seconds between refreshes, 0.5 to 60 (change live with [ and ]).", valueName: "seconds"))
@@ -57,7 +59,8 @@ struct DashCommand: ParsableCommand {
         unblockSignals([SIGHUP, SIGTERM, SIGINT, SIGWINCH])
         let database = try connection.config()
         let start = try DashStartup.check(database, readOnlyFlag: readOnly)
-        let workers = try noWorkers ? nil : startPool(database)
+        // Read-only is read-only: no embedded pool (it claims, completes and fails jobs).
+        let workers = try noWorkers || start.readOnly ? nil : startPool(database)
         // From here the terminal belongs to curses: a server notice goes to the worker log
         // (startPool), or nowhere, never onto the screen.
         if workers == nil { Notices.setHandler(Notices.discard) }
@@ -69,7 +72,7 @@ struct DashCommand: ParsableCommand {
             throw CLIError("cannot open the terminal: \(error)")
         }
         let session = DashSession(database: database, terminal: terminal, readOnly: start.readOnly,
-                                  refreshInterval: refresh, initial: start.snapshot)
+                                  readOnlyReason: start.readOnlyReason, refreshInterval: refresh, initial: start.snapshot)
         let signal = session.run()
         // The terminal comes back first: the operator sees their shell while workers drain.
         terminal.restore()
@@ -113,6 +116,9 @@ enum DashStartup {
     struct Result {
         var snapshot: HealthSnapshot
         var readOnly: Bool
+        /// Why the dashboard is read-only when the operator did not ask for it (a viewer role, a
+        /// standby, a read-only session); nil otherwise.
+        var readOnlyReason: String?
     }
 
     static func check(_ database: ConnectionConfig, readOnlyFlag: Bool) throws -> Result {
@@ -125,11 +131,33 @@ enum DashStartup {
         defer { conn.close() }
         let snapshot: HealthSnapshot
         do {
-            snapshot = try HealthStore(connection: conn).snapshot().snapshot
+            // The snapshot folds pending counter deltas, a write, unless its transaction is
+            // read-only: with --read-only it is.
+            snapshot = try readOnlyFlag
+                ? conn.transaction { c in
+                    _ = try c.execute("SET TRANSACTION READ ONLY")
+                    return try HealthStore(connection: c).snapshot().snapshot
+                }
+                : HealthStore(connection: conn).snapshot().snapshot
         } catch {
             throw CLIError("cannot read queue health from \(database.redacted): \(error) — is the schema installed? run `queuetop migrate`")
         }
+        if readOnlyFlag { return Result(snapshot: snapshot, readOnly: true, readOnlyReason: nil) }
         let mayAct = try cliErrors { try AuditStore(connection: conn).mayAct() }
-        return Result(snapshot: snapshot, readOnly: readOnlyFlag || !mayAct)
+        guard !mayAct else { return Result(snapshot: snapshot, readOnly: false, readOnlyReason: nil) }
+        return Result(snapshot: snapshot, readOnly: true, readOnlyReason: try cliErrors { try reason(conn) })
+    }
+
+    /// Why a session that did not ask for read-only may not act, in the terms of `mayAct`'s checks.
+    static func reason(_ conn: Connection) throws -> String {
+        let row = try conn.query("""
+            SELECT current_user::text AS role, pg_is_in_recovery() AS standby,
+                   current_setting('transaction_read_only') = 'on' AS read_only
+            """).first
+        guard let row else { return "the database says this role may not act" }
+        if try row.decode("standby", as: Bool.self) { return "the server is a read-only standby; connect to the primary to act" }
+        if try row.decode("read_only", as: Bool.self) { return "the database session is read-only (default_transaction_read_only)" }
+        let role = try row.decode("role", as: String.self)
+        return "role \(role) may not run operator actions (needs queuetop_operator)"
     }
 }

@@ -20,7 +20,8 @@ final class DashSession {
     /// due). Unchanged frames write nothing to the terminal, so this costs no bytes.
     private static let tick = 0.25
 
-    init(database: ConnectionConfig, terminal: Terminal, readOnly: Bool, refreshInterval: Double, initial: HealthSnapshot) {
+    init(database: ConnectionConfig, terminal: Terminal, readOnly: Bool, readOnlyReason: String? = nil,
+         refreshInterval: Double, initial: HealthSnapshot) {
         self.terminal = terminal
         let waker = terminal.waker
         let inbox = Inbox(wake: { waker.wake() })
@@ -29,6 +30,11 @@ final class DashSession {
         listener = ChangeListener(database: database) { inbox.post([.changed(at: Date())]) }
         var state = DashboardState(now: Date(), readOnly: readOnly)
         state.refreshInterval = refreshInterval
+        if let readOnlyReason {
+            // Read-only without being asked: the first thing on the message line says why.
+            state.readOnlyReason = readOnlyReason
+            state.flash = Flash("read-only: \(readOnlyReason); no workers", kind: .info, at: state.now)
+        }
         // The startup check already read a snapshot: the first frame has data.
         _ = reduce(&state, .snapshotLoaded(initial, at: Date()))
         self.state = state
