@@ -103,24 +103,44 @@ extension Optional: PostgresDecodable where Wrapped: PostgresDecodable {
 /// timestamptz in the session's time zone. Every connection sets `TimeZone = 'UTC'` so the
 /// server prints "2026-11-22 02:31:00.123456+00".
 public enum PostgresTimestamp {
+    /// PostgreSQL's timestamptz range in seconds since 1970: 4714-11-24 BC to 294276-12-31 AD.
+    /// A date outside it (or not finite) can never be stored.
+    static let storableSeconds: ClosedRange<Double> = -210_866_803_200...9_224_318_015_999
+
+    /// The text PostgreSQL reads back as `date`. A date outside timestamptz's range (or NaN)
+    /// becomes a literal PostgreSQL refuses as out of range, so the statement fails with an error
+    /// instead of this process trapping on the arithmetic.
     public static func format(_ date: Date) -> String {
+        let t = date.timeIntervalSince1970
+        guard t.isFinite, storableSeconds.contains(t) else {
+            return t < 0 ? "999999-01-01 00:00:00+00 BC" : "999999-12-31 23:59:59+00"
+        }
         // Microsecond precision, explicit UTC offset: unambiguous whatever the session zone.
-        let micros = (date.timeIntervalSince1970 * 1_000_000).rounded()
-        let seconds = Int64((micros / 1_000_000).rounded(.down))
-        let fraction = Int64(micros) - seconds * 1_000_000
-        var t = time_t(seconds)
+        var seconds = Int64(t.rounded(.down))
+        var fraction = Int64(((t - Double(seconds)) * 1_000_000).rounded())
+        if fraction >= 1_000_000 { seconds += 1; fraction -= 1_000_000 }
+        var tt = time_t(seconds)
         var parts = tm()
-        gmtime_r(&t, &parts)
-        return String(format: "%04d-%02d-%02d %02d:%02d:%02d.%06lld+00",
-                      Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+        gmtime_r(&tt, &parts)
+        let year = Int(parts.tm_year) + 1900
+        // Year 0 is 1 BC, -1 is 2 BC (proleptic Gregorian, as PostgreSQL prints it).
+        return String(format: "%04d-%02d-%02d %02d:%02d:%02d.%06lld+00", year > 0 ? year : 1 - year,
+                      Int(parts.tm_mon) + 1, Int(parts.tm_mday),
                       Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), fraction)
+            + (year > 0 ? "" : " BC")
     }
 
+    /// "YYYY-MM-DD HH:MM:SS[.ffffff][+HH[:MM[:SS]]][ BC]" (also 'T' and 'Z'), as PostgreSQL prints
+    /// timestamptz: the year has 4 to 6 digits (PostgreSQL stores up to 294276). nil for anything
+    /// else, including impossible fields; never traps, whatever the text.
     public static func parse(_ text: String) -> Date? {
-        // "YYYY-MM-DD HH:MM:SS[.ffffff][+HH[:MM]]" (also accepts 'T' and 'Z').
-        let bytes = Array(text.utf8)
+        if text == "infinity" { return .distantFuture }
+        if text == "-infinity" { return .distantPast }
+        var bytes = Array(text.utf8)
+        var bc = false
+        if bytes.count > 3, bytes.suffix(3).elementsEqual(" BC".utf8) { bc = true; bytes.removeLast(3) }
         func number(_ start: Int, _ count: Int) -> Int? {
-            guard start + count <= bytes.count else { return nil }
+            guard start >= 0, start + count <= bytes.count else { return nil }
             var v = 0
             for b in bytes[start..<start + count] {
                 guard b >= 48 && b <= 57 else { return nil }
@@ -128,13 +148,20 @@ public enum PostgresTimestamp {
             }
             return v
         }
-        guard bytes.count >= 19, let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
-              let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2) else {
-            if text == "infinity" { return .distantFuture }
-            if text == "-infinity" { return .distantPast }
+        var yearDigits = 0
+        while yearDigits < bytes.count, yearDigits <= 6, bytes[yearDigits] >= 48, bytes[yearDigits] <= 57 { yearDigits += 1 }
+        guard (4...6).contains(yearDigits), bytes.count >= yearDigits + 15, let yearValue = number(0, yearDigits),
+              bytes[yearDigits] == UInt8(ascii: "-"), bytes[yearDigits + 3] == UInt8(ascii: "-"),
+              bytes[yearDigits + 6] == UInt8(ascii: " ") || bytes[yearDigits + 6] == UInt8(ascii: "T"),
+              bytes[yearDigits + 9] == UInt8(ascii: ":"), bytes[yearDigits + 12] == UInt8(ascii: ":"),
+              let month = number(yearDigits + 1, 2), let day = number(yearDigits + 4, 2),
+              let hour = number(yearDigits + 7, 2), let minute = number(yearDigits + 10, 2),
+              let second = number(yearDigits + 13, 2),
+              (1...12).contains(month), (1...31).contains(day), hour <= 24, minute <= 59, second <= 60 else {
             return nil
         }
-        var i = 19
+        let year = bc ? 1 - yearValue : yearValue
+        var i = yearDigits + 15
         var fraction = 0.0
         if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
             i += 1
@@ -154,21 +181,35 @@ public enum PostgresTimestamp {
             case UInt8(ascii: "Z"): sign = 0
             default: return nil
             }
-            if sign != 0 {
-                guard let oh = number(i + 1, 2) else { return nil }
-                var om = 0, os = 0
-                if let m = number(i + 4, 2), bytes[i + 3] == UInt8(ascii: ":") { om = m }
-                if let s = number(i + 7, 2), i + 6 < bytes.count, bytes[i + 6] == UInt8(ascii: ":") { os = s }
-                offsetSeconds = sign * (oh * 3600 + om * 60 + os)
+            guard sign != 0 else { return i + 1 == bytes.count ? epoch(year, month, day, hour, minute, second, fraction, 0) : nil }
+            guard let oh = number(i + 1, 2) else { return nil }
+            var om = 0, os = 0
+            i += 3
+            if i < bytes.count, bytes[i] == UInt8(ascii: ":") {
+                guard let m = number(i + 1, 2) else { return nil }
+                om = m
+                i += 3
+                if i < bytes.count, bytes[i] == UInt8(ascii: ":") {
+                    guard let s = number(i + 1, 2) else { return nil }
+                    os = s
+                    i += 3
+                }
             }
+            offsetSeconds = sign * (oh * 3600 + om * 60 + os)
         }
+        guard i == bytes.count else { return nil }
+        return epoch(year, month, day, hour, minute, second, fraction, offsetSeconds)
+    }
+
+    private static func epoch(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int, _ second: Int,
+                              _ fraction: Double, _ offsetSeconds: Int) -> Date {
         let days = daysFromCivil(year: year, month: month, day: day)
         let epoch = Double(days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds) + fraction
         return Date(timeIntervalSince1970: epoch)
     }
 
     /// Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's algorithm).
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+    public static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400

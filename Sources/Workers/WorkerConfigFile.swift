@@ -78,9 +78,8 @@ public struct WorkerConfigFile: Sendable {
         }
         let alertHookSecrets = try parseAlertHookSecrets(root["alert_hook_secrets"], source: source)
         var breaker = CircuitBreakerPolicy()
-        if let cb = root["circuit_breaker"] as? [String: Any] {
-            breaker = CircuitBreakerPolicy(failureThreshold: Int(number(cb["failure_threshold"]) ?? 5),
-                                           coolDown: number(cb["cool_down_s"]) ?? 30)
+        if let raw = root["circuit_breaker"] {
+            breaker = try parseBreaker(raw, source: source)
         }
         guard let handlers = (root["handlers"] ?? [String: Any]()) as? [String: Any] else {
             throw WorkerConfigError("\(source): \"handlers\" must be an object mapping job types to handlers")
@@ -98,6 +97,32 @@ public struct WorkerConfigFile: Sendable {
         }
         return WorkerConfigFile(handlers: HandlerTable(bindings: bindings), breaker: breaker,
                                 alertHookSecrets: alertHookSecrets, warnings: warnings)
+    }
+
+    /// `"circuit_breaker": {"failure_threshold": 5, "cool_down_s": 30}`: each key checked, an
+    /// unknown one refused (a misspelt key would silently leave the default in force).
+    static func parseBreaker(_ raw: Any, source: String) throws -> CircuitBreakerPolicy {
+        guard let cb = raw as? [String: Any] else {
+            throw WorkerConfigError("\(source): \"circuit_breaker\" must be an object: {\"failure_threshold\": 5, \"cool_down_s\": 30}")
+        }
+        if let unknown = cb.keys.sorted().first(where: { !["failure_threshold", "cool_down_s"].contains($0) }) {
+            throw WorkerConfigError("\(source): \"circuit_breaker\": unknown key \"\(unknown)\" (expected: failure_threshold, cool_down_s)")
+        }
+        var threshold = 5
+        if let v = cb["failure_threshold"] {
+            guard let n = strictNumber(v), n.rounded() == n, (1...1_000_000).contains(n) else {
+                throw WorkerConfigError("\(source): \"circuit_breaker\": \"failure_threshold\" must be a whole number between 1 and 1000000")
+            }
+            threshold = Int(n)
+        }
+        var coolDown = 30.0
+        if let v = cb["cool_down_s"] {
+            guard let n = strictNumber(v), n > 0, n <= 86_400 else {
+                throw WorkerConfigError("\(source): \"circuit_breaker\": \"cool_down_s\" must be a number of seconds between 0 and 86400")
+            }
+            coolDown = n
+        }
+        return CircuitBreakerPolicy(failureThreshold: threshold, coolDown: coolDown)
     }
 
     /// `"alert_hook_secrets": ["NAME", …]`: environment-variable names only. They are not read
@@ -129,9 +154,26 @@ struct HandlerSpec {
         WorkerConfigError("\(source): handler \"\(type)\": \(message)")
     }
 
+    /// The keys each kind reads, besides "kind" and "timeout_s". Any other key is refused at
+    /// startup: a misspelt one ("timeout": 2) would otherwise leave the default in force silently.
+    static let keys: [String: [String]] = [
+        "http": ["url", "headers", "secret_headers"], "command": ["argv", "env", "secret_env"],
+        "sql": ["function", "bulk_operation"], "simulate": [], "noop": [],
+    ]
+
     func build(database: ConnectionConfig, checkEndpoints: Bool) throws -> (any JobHandler, String?) {
         guard let kind = spec["kind"] as? String else { throw fail("missing \"kind\" (one of \(Self.kinds.joined(separator: ", ")))") }
-        let timeout = number(spec["timeout_s"]) ?? 30
+        if let own = Self.keys[kind] {
+            let allowed = ["kind", "timeout_s"] + own
+            if let unknown = spec.keys.sorted().first(where: { !allowed.contains($0) }) {
+                throw fail("unknown key \"\(unknown)\" for a \(kind) handler (expected: \(allowed.joined(separator: ", ")))")
+            }
+        }
+        var timeout = 30.0
+        if let raw = spec["timeout_s"] {
+            guard let n = strictNumber(raw) else { throw fail("\"timeout_s\" must be a number of seconds, not \(jsonKind(raw))") }
+            timeout = n
+        }
         guard timeout > 0 && timeout <= 86_400 else { throw fail("\"timeout_s\" must be between 0 and 86400 seconds") }
         switch kind {
         case "noop": return (NoopHandler(), nil)
@@ -154,6 +196,9 @@ struct HandlerSpec {
             for (name, secret) in try secretMap("secret_env") { env[name] = secret }
             return (CommandHandler(argv: argv, timeout: timeout, environment: env), nil)
         case "sql":
+            if let raw = spec["bulk_operation"], !isBool(raw) {
+                throw fail("\"bulk_operation\" must be true or false, not \(jsonKind(raw))")
+            }
             if spec["bulk_operation"] as? Bool == true {
                 return (SQLHandler(mode: .bulkOperation, timeout: timeout, database: database), nil)
             }
@@ -183,6 +228,12 @@ struct HandlerSpec {
             if let plain = value as? String {
                 variable = plain; prefix = ""
             } else if let object = value as? [String: Any] {
+                if let unknown = object.keys.sorted().first(where: { !["env", "prefix"].contains($0) }) {
+                    throw fail("\"\(key)\".\"\(name)\": unknown key \"\(unknown)\" (expected: env, prefix)")
+                }
+                if let raw = object["prefix"], !(raw is String) {
+                    throw fail("\"\(key)\".\"\(name)\": \"prefix\" must be a string")
+                }
                 variable = object["env"] as? String; prefix = object["prefix"] as? String ?? ""
             } else {
                 variable = nil; prefix = ""
@@ -196,5 +247,30 @@ struct HandlerSpec {
             out[name] = prefix + secret
         }
         return out
+    }
+}
+
+/// A JSON number, exactly: not a string holding one, not true/false (which JSONSerialization
+/// also hands over as NSNumber).
+fileprivate func strictNumber(_ value: Any) -> Double? {
+    guard let n = value as? NSNumber, !isBool(n) else { return nil }
+    return n.doubleValue
+}
+
+fileprivate func isBool(_ value: Any) -> Bool {
+    guard let n = value as? NSNumber else { return value is Bool }
+    return String(cString: n.objCType) == "c"
+}
+
+/// What a JSON value is, for messages ("a string", "true").
+fileprivate func jsonKind(_ value: Any) -> String {
+    switch value {
+    case is String: return "a string"
+    case let n as NSNumber where isBool(n): return n.boolValue ? "true" : "false"
+    case is NSNumber: return "a number"
+    case is [Any]: return "an array"
+    case is [String: Any]: return "an object"
+    case is NSNull: return "null"
+    default: return "\(type(of: value))"
     }
 }

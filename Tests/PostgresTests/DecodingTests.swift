@@ -14,6 +14,30 @@ import Testing
         #expect(PostgresTimestamp.parse(PostgresTimestamp.format(a)) == a)
     }
 
+    /// PostgreSQL stores years up to 294276 and BC dates: such a row is read, and anything else
+    /// is a decoding error, never a trap. Formatting a date PostgreSQL cannot store (year
+    /// 300000 trapped converting to Int64) gives a literal the server refuses.
+    @Test func timestampsBeyondYear9999AndBCAreReadAndOutOfRangeDatesDoNotTrap() throws {
+        let far = try #require(PostgresTimestamp.parse("20000-06-01 00:00:00+00"))
+        #expect(far.timeIntervalSince1970 == 568_984_953_600)
+        let last = try #require(PostgresTimestamp.parse("294276-12-31 23:59:59.999999+00"))
+        #expect(last.timeIntervalSince1970 > 9.2e12)
+        let bc = try #require(PostgresTimestamp.parse("0044-03-15 00:00:00+00 BC"))
+        #expect(bc.timeIntervalSince1970 == -63_517_824_000)
+        #expect(PostgresTimestamp.parse(PostgresTimestamp.format(bc)) == bc)
+        #expect(PostgresTimestamp.parse(PostgresTimestamp.format(far)) == far)
+        for bad in ["1234567-01-01 00:00:00+00", "2026-02-31x00:00:00+00", "2026-13-01 00:00:00+00", "99999999999999999999",
+                    "2026-01-01 00:00:00+0", "2026-01-01 00:00:00+00:", "", "-infinityx"] {
+            #expect(PostgresTimestamp.parse(bad) == nil, "\(bad)")
+            #expect(throws: PostgresError.self) { try Date.decode(postgresText: bad, typeOID: 1184) }
+        }
+        for date in [Date(timeIntervalSince1970: 9.4e12), Date(timeIntervalSince1970: -9.4e12),
+                     Date(timeIntervalSince1970: .nan), Date(timeIntervalSince1970: .infinity), .distantFuture] {
+            _ = PostgresTimestamp.format(date)
+        }
+        #expect(PostgresTimestamp.format(Date(timeIntervalSince1970: 9.4e12)).hasPrefix("999999-"))
+    }
+
     @Test func arrayLiteralsParse() throws {
         #expect(try PostgresArrayLiteral.decode("{}") == [])
         #expect(try PostgresArrayLiteral.decode("{a,\"b,c\",NULL,\"NULL\"}") == ["a", "b,c", nil, "NULL"])

@@ -50,6 +50,11 @@ struct AlertsCommand: ParsableCommand {
             @Option(name: .long, help: "Text before the value, e.g. 'Bearer '.") var secretPrefix = ""
             @Flag(name: .long, help: "Print JSON.") var json = false
             func run() throws {
+                // A CR or LF in a header would let the value start a header (or a body) of its own.
+                for (option, value) in [("--secret-header", secretHeader ?? ""), ("--secret-prefix", secretPrefix)]
+                where value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
+                    throw CLIError("\(option) must not contain a carriage return, line feed or NUL: it is sent as an HTTP header")
+                }
                 let conn = try connection.connect()
                 defer { conn.close() }
                 let hook = try cliErrors {

@@ -18,36 +18,46 @@ struct EnqueueCommand: ParsableCommand {
             --from reads one JSON object per line: either a bare payload, or
             {"type": …, "payload": …, "priority": …, "dedup_key": …, "run_at": …, "max_attempts": …,
              "unique_for_s": …, "expires_at": …, "tenant": …, "queue": …}
-            when it has a "payload" key; missing fields come from the options.
+            when it has a "payload" key; missing (or null) fields come from the options. Every field is
+            type-checked and an unknown key is an error: the whole input is checked before anything
+            is sent, and a bad line enqueues nothing. Times are ISO 8601 with a zone, between
+            1970-01-01 and 9999-12-31 UTC; a payload may be at most 1 MiB.
             """)
 
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "Queue name.") var queue: String
     @Option(name: .long, help: "Job type (handlers dispatch on it).") var type: String?
     @Option(name: .long, help: "JSON payload.") var payload: String?
-    @Option(name: .long, help: "Higher runs first (default 0).") var priority: Int?
+    @Option(name: .long, parsing: .unconditional, help: "Higher runs first, -1000000…1000000 (default 0).") var priority: Int?
     @Option(name: .customLong("dedup-key"), help: "No second active job with this key in the queue.") var dedupKey: String?
     @Option(name: .customLong("run-at"), help: "ISO 8601 time to run at (default now).") var runAt: String?
-    @Option(name: .customLong("max-attempts"), help: "Attempts before the DLQ (default: the queue's).") var maxAttempts: Int?
-    @Option(name: .customLong("unique-for"), help: "With --dedup-key: answer with a job of the key that completed within this period (90s, 10m, 2h, 1d) and its result.") var uniqueFor: String?
-    @Option(name: .customLong("expires-in"), help: "Cancel the job as expired if still pending after this long (90s, 10m, 2h, 1d).") var expiresIn: String?
+    @Option(name: .customLong("max-attempts"), parsing: .unconditional, help: "Attempts before the DLQ (default: the queue's).") var maxAttempts: Int?
+    @Option(name: .customLong("unique-for"), parsing: .unconditional, help: "With --dedup-key: answer with a job of the key that completed within this period (90s, 10m, 2h, 1d) and its result.") var uniqueFor: String?
+    @Option(name: .customLong("expires-in"), parsing: .unconditional, help: "Cancel the job as expired if still pending after this long (90s, 10m, 2h, 1d).") var expiresIn: String?
     @Option(name: .customLong("expires-at"), help: "Cancel the job as expired if still pending at this ISO 8601 time.") var expiresAt: String?
     @Option(name: .long, help: "Tenant key for the queue's per-tenant caps.") var tenant: String?
     @Option(name: .long, help: "Read JSON lines from FILE, or - for stdin.") var from: String?
-    @Option(name: .customLong("batch-size"), help: "Jobs per statement with --from.") var batchSize = 1000
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Jobs per statement with --from.") var batchSize = 1000
     @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() throws {
-        let when = try runAt.map { try Self.parseTime($0, option: "--run-at") }
+        // Every option is checked before anything is read, connected to or written.
+        let when = try runAt.map { try TimeArgument.parse($0, option: "--run-at") }
+        _ = try priority.map { try IntegerArgument.check($0, Self.priorities, name: "--priority") }
+        _ = try maxAttempts.map { try IntegerArgument.check($0, Self.attempts, name: "--max-attempts") }
         let options = try JobOptions(self)
         if from != nil {
             guard (1...100_000).contains(batchSize) else { throw CLIError("--batch-size must be between 1 and 100000, got \(batchSize)") }
         } else if type == nil {
             throw CLIError("--type is required (or use --from FILE)")
+        } else if let payload {
+            try PayloadLimit.check(payload, what: "the --payload")
         }
         // Every line is read and checked before anything is written: a bad line changes nothing.
         let fromLines = try from.map {
-            try Self.jobs(fromLines: Self.lines($0), makeJob: { try job(fromLine: $0, number: $1, runAt: when, options: options) })
+            try Self.jobs(fromLines: BoundedLines.read($0, maxLineBytes: PayloadLimit.lineBytes),
+                          source: $0 == "-" ? "standard input" : $0,
+                          makeJob: { try job(fromLine: $0, number: $1, runAt: when, options: options) })
         }
         let conn = try connection.connect()
         defer { conn.close() }
@@ -96,7 +106,10 @@ struct EnqueueCommand: ParsableCommand {
         var tenant: String?
 
         init(_ command: EnqueueCommand) throws {
-            uniqueForSeconds = try command.uniqueFor.map { try DurationArgument.seconds($0, option: "--unique-for") }
+            uniqueForSeconds = try command.uniqueFor.map {
+                try IntegerArgument.check(try DurationArgument.seconds($0, option: "--unique-for"), EnqueueCommand.uniqueForRange,
+                                          name: "--unique-for (in seconds)")
+            }
             if uniqueForSeconds != nil && command.dedupKey == nil && command.from == nil {
                 throw CLIError("--unique-for needs --dedup-key: the period applies to jobs with the same key")
             }
@@ -106,7 +119,7 @@ struct EnqueueCommand: ParsableCommand {
             if let expiresIn = command.expiresIn {
                 expiresAt = Date().addingTimeInterval(Double(try DurationArgument.seconds(expiresIn, option: "--expires-in")))
             } else {
-                expiresAt = try command.expiresAt.map { try EnqueueCommand.parseTime($0, option: "--expires-at") }
+                expiresAt = try command.expiresAt.map { try TimeArgument.parse($0, option: "--expires-at") }
             }
             tenant = command.tenant
         }
@@ -120,13 +133,20 @@ struct EnqueueCommand: ParsableCommand {
         }
     }
 
+    static let priorities = -1_000_000...1_000_000
+    static let attempts = 1...1000
+    static let uniqueForRange = 1...31_536_000
+    /// The keys of a `--from` line that has a "payload".
+    static let fields = ["type", "payload", "priority", "dedup_key", "run_at", "max_attempts", "unique_for_s",
+                         "expires_at", "tenant", "queue"]
+
     /// The jobs of the non-blank lines, in order; the first bad line is an error naming it.
-    static func jobs(fromLines lines: [String], makeJob: (String, Int) throws -> NewJob) throws -> [NewJob] {
+    static func jobs(fromLines lines: [String], source: String, makeJob: (String, Int) throws -> NewJob) throws -> [NewJob] {
         var jobs: [NewJob] = []
-        for (index, line) in lines.enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+        for (index, line) in lines.enumerated() where !line.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             jobs.append(try makeJob(line, index + 1))
         }
-        guard !jobs.isEmpty else { throw CLIError("no jobs to enqueue: the input has no JSON lines") }
+        guard !jobs.isEmpty else { throw CLIError("no jobs in \(source): it has no JSON lines; nothing was enqueued") }
         return jobs
     }
 
@@ -134,40 +154,86 @@ struct EnqueueCommand: ParsableCommand {
         guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8), options: [.fragmentsAllowed]) else {
             throw CLIError("line \(number) is not valid JSON; nothing was enqueued")
         }
-        guard let fields = object as? [String: Any], fields["payload"] != nil else {
+        guard let fields = object as? [String: Any], let payload = fields["payload"] else {
             guard let type else { throw CLIError("line \(number): a bare payload needs --type") }
+            try PayloadLimit.check(line, what: "line \(number): the payload")
             return options.apply(to: NewJob(queue: queue, type: type, payload: JSONText(line), priority: priority,
                                             runAt: runAt, dedupKey: dedupKey, maxAttempts: maxAttempts))
         }
-        let payloadData = try JSONSerialization.data(withJSONObject: fields["payload"]!, options: [.fragmentsAllowed])
-        guard let jobType = (fields["type"] as? String) ?? type else { throw CLIError("line \(number): no \"type\" and no --type") }
-        return options.apply(to: NewJob(
-            queue: (fields["queue"] as? String) ?? queue, type: jobType,
-            payload: JSONText(String(decoding: payloadData, as: UTF8.self)),
-            priority: (fields["priority"] as? Int) ?? priority,
-            runAt: try (fields["run_at"] as? String).map { try Self.parseTime($0, option: "line \(number): run_at") } ?? runAt,
-            dedupKey: (fields["dedup_key"] as? String) ?? dedupKey,
-            maxAttempts: (fields["max_attempts"] as? Int) ?? maxAttempts,
-            uniqueForSeconds: fields["unique_for_s"] as? Int,
-            expiresAt: try (fields["expires_at"] as? String).map { try Self.parseTime($0, option: "line \(number): expires_at") },
-            tenant: fields["tenant"] as? String))
-    }
-
-    static func lines(_ from: String) throws -> [String] {
-        let data: Data
-        if from == "-" { data = FileHandle.standardInput.readDataToEndOfFile() }
-        else {
-            guard let d = FileManager.default.contents(atPath: from) else { throw CLIError("cannot read \(from)") }
-            data = d
+        let line = JSONLineFields(fields: fields, number: number)
+        if let unknown = fields.keys.sorted().first(where: { !Self.fields.contains($0) }) {
+            throw CLIError("line \(number): unknown field \(unknown.debugDescription) (expected \(Self.fields.joined(separator: ", "))); "
+                           + "nothing was enqueued")
         }
-        return String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let payloadText: String
+        do {
+            payloadText = String(decoding: try JSONSerialization.data(withJSONObject: payload, options: [.fragmentsAllowed, .withoutEscapingSlashes]),
+                                 as: UTF8.self)
+        } catch {
+            throw CLIError("line \(number): \"payload\" cannot be read as JSON; nothing was enqueued")
+        }
+        try PayloadLimit.check(payloadText, what: "line \(number): the payload")
+        guard let jobType = try line.string("type") ?? type else { throw CLIError("line \(number): no \"type\" and no --type") }
+        let queueName = try line.string("queue") ?? queue
+        guard !jobType.isEmpty, !queueName.isEmpty else {
+            throw CLIError("line \(number): \(jobType.isEmpty ? "\"type\"" : "\"queue\"") must not be empty; nothing was enqueued")
+        }
+        return options.apply(to: NewJob(
+            queue: queueName, type: jobType, payload: JSONText(payloadText),
+            priority: try line.integer("priority", Self.priorities) ?? priority,
+            runAt: try line.time("run_at") ?? runAt,
+            dedupKey: try line.string("dedup_key") ?? dedupKey,
+            maxAttempts: try line.integer("max_attempts", Self.attempts) ?? maxAttempts,
+            uniqueForSeconds: try line.integer("unique_for_s", Self.uniqueForRange),
+            expiresAt: try line.time("expires_at"),
+            tenant: try line.string("tenant")))
+    }
+}
+
+/// The fields of one `--from` line, each read as exactly its type: a number is not a string,
+/// `true` is not 1, 1.5 is not a whole number. Absent and null mean "not given".
+struct JSONLineFields {
+    let fields: [String: Any]
+    let number: Int
+
+    private func value(_ key: String) -> Any? {
+        guard let v = fields[key], !(v is NSNull) else { return nil }
+        return v
     }
 
-    static func parseTime(_ text: String, option: String) throws -> Date {
-        let f = ISO8601DateFormatter()
-        if let d = f.date(from: text) { return d }
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = f.date(from: text) { return d }
-        throw CLIError("\(option) \(text): expected an ISO 8601 time such as 2025-11-04T10:00:00Z")
+    private func wrongType(_ key: String, _ expected: String, _ value: Any) -> CLIError {
+        CLIError("line \(number): \"\(key)\" must be \(expected), got \(Self.describe(value)); nothing was enqueued")
+    }
+
+    static func describe(_ value: Any) -> String {
+        switch value {
+        case let s as String: return "the string \(String(s.prefix(40)).debugDescription)"
+        case let n as NSNumber where String(cString: n.objCType) == "c": return n.boolValue ? "true" : "false"
+        case let n as NSNumber: return "the number \(n)"
+        case is [Any]: return "an array"
+        case is [String: Any]: return "an object"
+        default: return "\(type(of: value))"
+        }
+    }
+
+    func string(_ key: String) throws -> String? {
+        guard let v = value(key) else { return nil }
+        guard let s = v as? String else { throw wrongType(key, "a string", v) }
+        return s
+    }
+
+    func integer(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+        guard let v = value(key) else { return nil }
+        // JSON true/false arrive as NSNumber too (objCType "c"): not numbers here.
+        guard let n = v as? NSNumber, String(cString: n.objCType) != "c", let i = v as? Int else {
+            throw wrongType(key, "a whole number between \(range.lowerBound) and \(range.upperBound)", v)
+        }
+        return try IntegerArgument.check(i, range, name: "line \(number): \"\(key)\"")
+    }
+
+    func time(_ key: String) throws -> Date? {
+        guard let v = value(key) else { return nil }
+        guard let s = v as? String else { throw wrongType(key, "an ISO 8601 time string such as \"2026-11-04T10:00:00Z\"", v) }
+        return try TimeArgument.parse(s, option: "line \(number): \"\(key)\"")
     }
 }

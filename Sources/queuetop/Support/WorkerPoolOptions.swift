@@ -35,6 +35,13 @@ struct WorkerPoolOptions: ParsableArguments {
         guard (1...8).contains(claimers) else { throw ValidationError("--claimers must be between 1 and 8") }
         guard vacuumAfter >= 0 else { throw ValidationError("--vacuum-after must be 0 or more jobs") }
         guard grace >= 0 else { throw ValidationError("--grace must be 0 or more seconds") }
+        // An empty list is not "every queue" (leave --queues out for that): "" or "a,,b" is a typo.
+        if let queues, queues.split(separator: ",", omittingEmptySubsequences: false)
+            .contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            // Exit 1 with one line, like every other bad input (not a usage error's 64).
+            throw CLIError("--queues \(queues.debugDescription): every queue name must be non-empty "
+                           + "(leave --queues out to work every queue)")
+        }
     }
 
     /// Loads the handler config (checking secrets, URLs, programs) and builds the pool; nothing

@@ -42,6 +42,11 @@ begin
       using errcode = '22023',
             hint = 'Use an upper-case name of letters, digits and _ (e.g. ALERT_WEBHOOK_TOKEN) that does not start with PG or QUEUETOP_.';
   end if;
+  -- The prefix starts the secret header's value: a CR or LF in it would start a header of its own.
+  if p_secret_prefix ~ '[\r\n]' then
+    raise exception 'the secret prefix must not contain a carriage return or line feed: it is sent as an HTTP header value'
+      using errcode = '22023';
+  end if;
   insert into alert_hooks (name, url, secret_header, secret_env, secret_prefix)
   values (p_name, p_url, p_secret_header, p_secret_env, coalesce(p_secret_prefix, ''))
   returning * into r;
