@@ -4503,11 +4503,23 @@ $qt_r10$,
 --   expires_at    must be in the future and after run_at (else the job could never run).
 --   tenant        1-200 characters, no control characters.
 -- run_at and expires_at lie between 1970-01-01 and 9999-12-31 (no infinity). Each job records
--- the login role that enqueued it (enqueued_by, the column's default session_user, which
--- SECURITY DEFINER does not change): job_status() shows a role its own jobs only, and a cache
--- hit (unique_for_s) returns the result of a job the same role enqueued, never another role's.
+-- the role that enqueued it (enqueued_by = _caller_role(), below): job_status() shows a role its
+-- own jobs only, and a cache hit (unique_for_s) returns the result of a job the same role
+-- enqueued, never another role's.
 -- Each answer row says the job's status ('pending' for a new job, the active twin's status, or
 -- 'completed' for a cache hit) and, for a cache hit, the result.
+-- Who is calling, for "own jobs" (enqueued_by, job_status): the role the caller acts as. That is
+-- the role chosen by SET ROLE when there is one, else the login role. Under Supabase's PostgREST
+-- every request logs in as `authenticator` and then runs SET ROLE anon / authenticated /
+-- service_role, so session_user alone would make those API roles one identity. Inside a
+-- SECURITY DEFINER function current_setting('role') still holds the caller's SET ROLE (DEFINER
+-- changes current_user, not that setting), and SET ROLE needs membership in the role, so a
+-- caller can be only a role it may become. RESET ROLE reads 'none'. Internal: no grants.
+create or replace function _caller_role() returns text
+language sql stable as $$
+  select coalesce(nullif(pg_catalog.current_setting('role'), 'none'), session_user)::text
+$$;
+
 create or replace function _enqueue(p_queues text[], p_types text[], p_payloads jsonb[], p_priorities int[],
                                     p_run_ats timestamptz[], p_dedup_keys text[], p_max_attempts int[],
                                     p_unique_for_s int[], p_expires_ats timestamptz[], p_tenants text[])
@@ -4523,6 +4535,7 @@ declare
   v_notify text[];
   v_big int;
   v_bad int;
+  v_by text := _caller_role();
   r record;
   i int;
 begin
@@ -4596,13 +4609,13 @@ begin
     from input i
     cross join lateral (select d.id, d.result from job_queue d
                         where i.uf is not null and d.queue = i.q and d.dedup_key = i.dk
-                          and d.status = 'completed' and d.enqueued_by = session_user
+                          and d.status = 'completed' and d.enqueued_by = v_by
                           and d.completed_at >= now() - make_interval(secs => i.uf)
                         order by d.completed_at desc limit 1) c
   ), ins as (
     insert into job_queue (id, queue, job_type, payload, priority, run_at, dedup_key, max_attempts,
                            expires_at, tenant, enqueued_by)
-    select new_id, q, typ, payload, prio, at, dk, ma, exp, ten, session_user from input
+    select new_id, q, typ, payload, prio, at, dk, ma, exp, ten, v_by from input
     where not exists (select 1 from cached c where c.k = input.k)
     order by k
     on conflict (queue, dedup_key) where status in ('pending', 'processing') and dedup_key is not null
@@ -4698,7 +4711,7 @@ begin
 end $$;
 
 -- The producer's lookup: one job's status and result, only when the calling login role enqueued
--- it (enqueued_by = session_user; SECURITY DEFINER does not change session_user). Any other id,
+-- it (enqueued_by = _caller_role(): the role set by SET ROLE, else the login role). Any other id,
 -- unknown or someone else's, returns no row, so a producer cannot even learn that it exists.
 -- A producer has no privilege on job_queue itself: this function is all it reads.
 create or replace function job_status(p_id uuid)
@@ -4710,7 +4723,7 @@ language sql stable as $$
   select j.id, j.queue, j.job_type, j.status, j.attempt_count, j.max_attempts, j.result, j.error_type,
          j.error_message, j.created_at, j.run_at, j.started_at, j.completed_at, j.last_error_at, j.expires_at
   from job_queue j
-  where j.id = p_id and j.enqueued_by = session_user
+  where j.id = p_id and j.enqueued_by = _caller_role()
 $$;
 
 -- =============================================================================================
@@ -7497,7 +7510,8 @@ end $$;
 --                      no table: the schedule ticker learns when to wake from
 --                      schedules_next_due_s().
 --   queuetop_producer  enqueue_job and enqueue_jobs, and job_status, which shows only the jobs
---                      the calling login role enqueued (job_queue.enqueued_by = session_user).
+--                      the calling role enqueued (job_queue.enqueued_by = _caller_role(): the
+--                      role chosen by SET ROLE, else the login role; 20_jobs.sql).
 -- Internal helpers (names starting with `_`, trigger functions, the health fold) are called by
 -- the DEFINER functions as the owner and are granted to no one unless listed.
 --
@@ -7534,6 +7548,7 @@ begin
     ('uuid_v7',                         'pure',    '{}'),
     -- 20_jobs.sql
     ('_bucket_level',                   'pure',    '{}'),
+    ('_caller_role',                    'invoker', '{}'),
     ('_claim',                          'invoker', '{}'),
     ('_claim_ids',                      'invoker', '{}'),
     ('_claim_tenants',                  'invoker', '{}'),

@@ -71,7 +71,8 @@ end $$;
 --                      no table: the schedule ticker learns when to wake from
 --                      schedules_next_due_s().
 --   queuetop_producer  enqueue_job and enqueue_jobs, and job_status, which shows only the jobs
---                      the calling login role enqueued (job_queue.enqueued_by = session_user).
+--                      the calling role enqueued (job_queue.enqueued_by = _caller_role(): the
+--                      role chosen by SET ROLE, else the login role; 20_jobs.sql).
 -- Internal helpers (names starting with `_`, trigger functions, the health fold) are called by
 -- the DEFINER functions as the owner and are granted to no one unless listed.
 --
@@ -108,6 +109,7 @@ begin
     ('uuid_v7',                         'pure',    '{}'),
     -- 20_jobs.sql
     ('_bucket_level',                   'pure',    '{}'),
+    ('_caller_role',                    'invoker', '{}'),
     ('_claim',                          'invoker', '{}'),
     ('_claim_ids',                      'invoker', '{}'),
     ('_claim_tenants',                  'invoker', '{}'),
