@@ -15,15 +15,15 @@ import Testing
             let tmux = try TmuxSession(width: 120, height: 40, environment: ["QT_BIN": QueuetopBinary.path, "QT_DB": db.conninfo])
             defer { tmux.close() }
             try tmux.launchDashboard("dash --no-workers")
-            #expect(tmux.waitFor(timeout: 10) { $0.contains("emails") } != nil, "the overview is up")
+            #expect(tmux.waitFor(timeout: 30) { $0.contains("emails") } != nil, "the overview is up")
             try tmux.type(":queue QA-Queue", enter: true)
-            let refused = tmux.waitFor(timeout: 10) { $0.contains("unknown queue 'QA-Queue'") }
+            let refused = tmux.waitFor(timeout: 30) { $0.contains("unknown queue 'QA-Queue'") }
             #expect(refused != nil, "the whole name was typed, Q included: \(tmux.screen())")
             #expect(tmux.alternateScreenOn, "still running")
             // Pasted into the filter (send-keys -l sends it as typed text).
             try tmux.type("/")
             try tmux.type("Quarterly Q4")
-            let filtered = tmux.waitFor(timeout: 10) { $0.contains("/Quarterly Q4") || $0.contains("/ Quarterly Q4") }
+            let filtered = tmux.waitFor(timeout: 30) { $0.contains("/Quarterly Q4") || $0.contains("/ Quarterly Q4") }
             #expect(filtered != nil, "the filter holds the text: \(tmux.screen())")
             #expect(tmux.alternateScreenOn, "still running")
             try tmux.keys("Escape")
@@ -59,7 +59,7 @@ import Testing
             let tmux = try TmuxSession(width: 120, height: 40, environment: ["QT_BIN": QueuetopBinary.path, "QT_DB": db.conninfo])
             defer { tmux.close() }
             try tmux.launchDashboard("dash --read-only --refresh 0.5")
-            #expect(tmux.waitFor(timeout: 10) { $0.contains("busy") && $0.contains("READ-ONLY") } != nil, "\(tmux.screen())")
+            #expect(tmux.waitFor(timeout: 30) { $0.contains("busy") && $0.contains("READ-ONLY") } != nil, "\(tmux.screen())")
             var most: Int64 = 0
             for _ in 0..<30 {
                 most = max(most, try workerConnections())

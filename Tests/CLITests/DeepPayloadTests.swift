@@ -70,17 +70,17 @@ import Testing
             let tmux = try TmuxSession(width: 120, height: 40, environment: ["QT_BIN": QueuetopBinary.path, "QT_DB": db.conninfo])
             defer { tmux.close() }
             try tmux.launchDashboard("dash --no-workers")
-            #expect(tmux.waitFor(timeout: 10) { $0.contains("deep") } != nil, "the overview is up")
+            #expect(tmux.waitFor(timeout: 30) { $0.contains("deep") } != nil, "the overview is up")
             try tmux.type(":job \(id.uuidString.lowercased())", enter: true)
-            let shown = tmux.waitFor(timeout: 10) { $0.contains("Job ›") && $0.contains("pending") }
+            let shown = tmux.waitFor(timeout: 30) { $0.contains("Job ›") && $0.contains("pending") }
             #expect(shown != nil, "the job is shown: \(tmux.screen())")
             // Scrolled to the end, the cut deep inside is on screen.
             try tmux.keys("G")
-            let cut = tmux.waitFor(timeout: 5) { $0.contains("(elided: 4.0 KB, 1984 levels deep)") }
+            let cut = tmux.waitFor(timeout: 15) { $0.contains("(elided: 4.0 KB, 1984 levels deep)") }
             #expect(cut != nil, "the elided subtree is marked: \(tmux.screen())")
             let pressed = Date()
             try tmux.keys("Escape")
-            let back = tmux.waitFor(timeout: 10) { !$0.contains("Job ›") && $0.contains("deep") }
+            let back = tmux.waitFor(timeout: 30) { !$0.contains("Job ›") && $0.contains("deep") }
             let latency = Date().timeIntervalSince(pressed)
             #expect(back != nil, "Esc closed the job: \(tmux.screen())")
             #expect(latency < 1, "Esc answered in \(latency) s")
