@@ -26,6 +26,9 @@ public enum Message: Sendable {
     /// The database announced a change (NOTIFY queuetop_changed, already coalesced by the
     /// listener): reload what is on screen now instead of at the next interval.
     case changed(at: Date)
+    /// The listener found that notifications do (true) or do not (false: a transaction pooler)
+    /// reach its connection; without them the dashboard polls and its footer says so.
+    case notificationsDelivered(Bool)
     case actionFinished(String, at: Date)
     case actionFailed(String, at: Date)
 }

@@ -57,6 +57,9 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
         guard state.confirmation?.action.sameTarget(as: action) == true else { return [] }
         state.confirmation = Confirmation(action: action.pinned(asOf: asOf), count: count)
         return []
+    case .notificationsDelivered(let delivered):
+        state.notificationsLost = !delivered
+        return []
     case .changed(let at):
         state.now = at
         // Paused means paused: the operator is reading a frozen screen. While disconnected the

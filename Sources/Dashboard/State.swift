@@ -96,6 +96,9 @@ public struct DashboardState: Sendable, Equatable {
     public var refreshInterval: Double = 2
     public var refreshPaused = false
     public var readOnly: Bool
+    /// LISTEN does not work on this connection (a transaction pooler): changes are found by
+    /// polling, and the footer says "no LISTEN".
+    public var notificationsLost = false
     /// Why the session is read-only when the operator did not ask for it ("role … may not run
     /// operator actions"); shown when the dashboard opens and when an action is refused.
     public var readOnlyReason: String?

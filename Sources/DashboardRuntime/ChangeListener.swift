@@ -9,18 +9,32 @@ import Synchronization
 ///
 /// A lost connection is re-established with jittered backoff; after a reconnect `onChange`
 /// fires once, because whatever changed while it was away was not announced to it.
+///
+/// Every new link checks that notifications really arrive (`Connection.listenChecked`): behind
+/// a transaction pooler they never do. Then `onDelivery(false)` tells the dashboard (its footer
+/// shows a marker) and `onChange` fires every `fallbackPoll` seconds instead.
 public final class ChangeListener: Sendable {
     public static let channel = "queuetop_changed"
 
     private let database: ManagedConnection
     private let minimumGap: Double
     private let onChange: @Sendable () -> Void
+    private let fallbackPoll: Double
+    /// Whether the current link delivers notifications (true until a check says otherwise).
+    private let delivering = DeliveryFlag()
     private let stopping = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
 
-    public init(database config: ConnectionConfig, minimumGap: Double = 0.5, onChange: @escaping @Sendable () -> Void) {
-        self.database = ManagedConnection(config: config) { try $0.listen(ChangeListener.channel) }
+    public init(database config: ConnectionConfig, minimumGap: Double = 0.5, fallbackPoll: Double = 1,
+                onDelivery: @escaping @Sendable (Bool) -> Void = { _ in },
+                onChange: @escaping @Sendable () -> Void) {
+        let delivering = self.delivering
+        self.database = ManagedConnection(config: config) { connection in
+            let works = try connection.listenChecked([ChangeListener.channel])
+            if delivering.value.exchange(works, ordering: .sequentiallyConsistent) != works { onDelivery(works) }
+        }
         self.minimumGap = minimumGap
+        self.fallbackPoll = fallbackPoll
         self.onChange = onChange
     }
 
@@ -51,6 +65,9 @@ public final class ChangeListener: Sendable {
                 let notifications = try database.run(stop: { isStopping }) { try $0.waitForNotifications(timeout: minimumGap) }
                 if wasDown { owed = true; wasDown = false }
                 if !notifications.isEmpty { owed = true }
+                // Polling instead of notifications: a change may have happened any time.
+                if !delivering.value.load(ordering: .sequentiallyConsistent)
+                    && Date().timeIntervalSince(lastFired) >= fallbackPoll { owed = true }
             } catch {
                 // Only connection problems reach here in practice; ManagedConnection has
                 // dropped the link and backed off, and the next `run` reconnects.
@@ -65,4 +82,9 @@ public final class ChangeListener: Sendable {
             }
         }
     }
+}
+
+/// Shared between the listener and its connection's setup closure.
+private final class DeliveryFlag: Sendable {
+    let value = Atomic<Bool>(true)
 }

@@ -18,18 +18,21 @@ public final class EffectRunner: Sendable {
     private let clock: @Sendable () -> Date
     private let finished = DispatchSemaphore(value: 0)
     private let backoff = LockedBackoff()
+    private let readOnly: Bool
 
     /// - Parameters:
     ///   - actor: the operator's `user@host`, recorded in the audit rows of actions.
-    ///   - readOnly: the session is made read-only on the server too (`--read-only`), so not
-    ///     even a bug could write through it.
+    ///   - readOnly: every effect runs in a `BEGIN READ ONLY` transaction (`--read-only`), so
+    ///     not even a bug could write through it. Per transaction, not the session default
+    ///     (`SET default_transaction_read_only`): behind a transaction pooler a session setting
+    ///     stays on the pooled server connection and makes every other client's writes fail.
     public init(database config: ConnectionConfig, actor: String, readOnly: Bool, inbox: Inbox,
                 clock: @escaping @Sendable () -> Date = Date.init) {
         self.inbox = inbox
         self.clock = clock
+        self.readOnly = readOnly
         self.database = ManagedConnection(config: config) { connection in
             try AuditStore(connection: connection).identify(actor: actor)
-            if readOnly { try connection.execute("SET default_transaction_read_only = on") }
         }
     }
 
@@ -62,7 +65,10 @@ public final class EffectRunner: Sendable {
     /// Runs one effect and says what came of it. Never throws: every failure becomes a message.
     func run(_ effect: Effect) -> [Message] {
         do {
-            let messages = try database.run { try execute(effect, on: $0) }
+            let messages = try database.run { connection in
+                guard readOnly else { return try execute(effect, on: connection) }
+                return try connection.readOnlyTransaction { try execute(effect, on: $0) }
+            }
             if effect == .refresh { backoff.reset() }
             return messages
         } catch let error as PostgresError where error.isConnectionProblem {

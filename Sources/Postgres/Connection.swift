@@ -137,6 +137,27 @@ public final class Connection: @unchecked Sendable {
         }
     }
 
+    /// `transaction(_:)` as `BEGIN READ ONLY`: the server refuses any write in it. Scoped to
+    /// the one transaction, so safe behind a transaction pooler (a session default would stay
+    /// on the pooled server connection for the next client).
+    public func readOnlyTransaction<T>(_ body: (Connection) throws -> T) throws -> T {
+        try execute("BEGIN READ ONLY")
+        do {
+            let value = try body(self)
+            try execute("COMMIT")
+            return value
+        } catch {
+            if isConnected { _ = try? execute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// `statement_timeout` for the rest of the current transaction only (`set_config(…, true)`,
+    /// as `SET LOCAL`); call it inside `transaction(_:)`.
+    public func setLocalStatementTimeout(_ seconds: Double) throws {
+        try execute("SELECT set_config('statement_timeout', \(String(Int(seconds * 1000))), true)")
+    }
+
     // MARK: LISTEN / NOTIFY
 
     /// A notification delivered by the server.

@@ -88,14 +88,24 @@ public struct BulkOperationStore: Sendable {
     /// are locked by someone else: the loop waits a little longer each time (up to a second)
     /// instead of spinning. Deadlocks and lock timeouts roll back only that batch and are retried.
     @discardableResult
-    public func runUntilDone(operationID: Int64, batchSize: Int? = nil,
+    /// `statementTimeout` (seconds) bounds each batch: `set_config('statement_timeout', …, true)`
+    /// in the batch's own transaction, so it never outlives it (a session setting would stay on
+    /// a pooled server connection behind a transaction pooler and time out other clients).
+    public func runUntilDone(operationID: Int64, batchSize: Int? = nil, statementTimeout: Double? = nil,
                              onBatch: (BulkBatchResult) -> Bool = { _ in true }) throws -> BulkBatchResult {
         var idleDelay = 0.02
         var transientFailures = 0
         while true {
             let result: BulkBatchResult
             do {
-                result = try rawBatch(operationID: operationID, batchSize: batchSize)
+                if let statementTimeout {
+                    result = try connection.transaction { tx in
+                        try tx.setLocalStatementTimeout(statementTimeout)
+                        return try rawBatch(operationID: operationID, batchSize: batchSize)
+                    }
+                } else {
+                    result = try rawBatch(operationID: operationID, batchSize: batchSize)
+                }
                 transientFailures = 0
             } catch let error as PostgresError where Self.isTransient(error) && transientFailures < 5 {
                 transientFailures += 1

@@ -59,7 +59,7 @@ public final class TestDatabase: Sendable {
         _ = try? conn.executeScript("DROP DATABASE IF EXISTS \"\(name)\" WITH (FORCE)")
     }
 
-    static func adminConfig() throws -> ConnectionConfig {
+    public static func adminConfig() throws -> ConnectionConfig {
         guard let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty else {
             throw PostgresError(kind: .connection, message:
                 "DATABASE_URL is not set: run the tests with scripts/test, which starts a private PostgreSQL")

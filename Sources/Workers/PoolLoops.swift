@@ -284,9 +284,21 @@ extension WorkerPool {
 
     // MARK: listener
 
+    /// LISTEN queuetop_jobs, checked on every new link (`Connection.listenChecked`): behind a
+    /// transaction pooler nothing would ever arrive, so that is said once in the log and the
+    /// fetchers find work by their poll (every `pollInterval`) instead.
     func listenLoop() {
+        let reported = SpinningLock<Bool?>(nil)  // the last delivery state logged
         let slot = threadConnection("listener") { connection in
-            try connection.listen("queuetop_jobs")
+            let works = try connection.listenChecked(["queuetop_jobs"])
+            let changed = reported.withLock { last in
+                defer { last = works }
+                return last != works && (last != nil || !works)
+            }
+            if changed {
+                self.log(works ? .info : .warning,
+                         works ? "notifications are delivered again; instant pickup is back" : Connection.notificationsLostMessage)
+            }
             self.fetchWake.fire()  // we may have missed notifications while disconnected
         }
         let wanted = configuration.queues.map(Set.init)

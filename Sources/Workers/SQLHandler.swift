@@ -64,13 +64,18 @@ public final class SQLHandler: JobHandler, Sendable, CustomStringConvertible, Cu
         do {
             switch mode {
             case let .function(name):
-                try connection.execute("SELECT set_config('statement_timeout', \(String(Int(timeout * 1000))), false)")
+                // The timeout is set in the job's own transaction (SET LOCAL), never on the
+                // session: behind a transaction pooler a session setting stays on the pooled
+                // server connection and cuts other clients' statements short.
                 // The function's value is the job's result: jsonb as is, other types through
                 // to_jsonb, void as none. A set-returning function's first row.
-                let rows = try connection.query("""
-                    SELECT CASE WHEN pg_typeof(r) = 'void'::regtype THEN NULL ELSE to_jsonb(r) END
-                    FROM (SELECT \(unsafeRaw: name)(\(JSONText(context.job.payload))::jsonb) AS r LIMIT 1) s
-                    """)
+                let rows = try connection.transaction { tx in
+                    try tx.setLocalStatementTimeout(timeout)
+                    return try tx.query("""
+                        SELECT CASE WHEN pg_typeof(r) = 'void'::regtype THEN NULL ELSE to_jsonb(r) END
+                        FROM (SELECT \(unsafeRaw: name)(\(JSONText(context.job.payload))::jsonb) AS r LIMIT 1) s
+                        """)
+                }
                 let value = try rows.first?.decode(0, as: String?.self)
                 return (value.map(JobOutcome.completedWithResult) ?? .completed, false)
             case .bulkOperation:
@@ -108,9 +113,8 @@ public final class SQLHandler: JobHandler, Sendable, CustomStringConvertible, Cu
             return .failed(.invalidPayload("a bulk operation job needs {\"operation_id\": N}"))
         }
         let batchSize = number(payload["batch_size"]).map { Int($0) }
-        try connection.execute("SELECT set_config('statement_timeout', \(String(Int(timeout * 1000))), false)")
         let result = try BulkOperationStore(connection: connection)
-            .runUntilDone(operationID: operationID, batchSize: batchSize) { _ in !context.cancellation.isCancelled }
+            .runUntilDone(operationID: operationID, batchSize: batchSize, statementTimeout: timeout) { _ in !context.cancellation.isCancelled }
         switch result.status {
         case .completed, .cancelled:
             return .completed

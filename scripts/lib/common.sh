@@ -34,7 +34,7 @@ qt_ensure_packages() {
 }
 
 # What building and running queuetop needs.
-QT_BASE_PACKAGES=(postgresql postgresql-contrib libpq-dev libncurses-dev pkg-config tmux locales)
+QT_BASE_PACKAGES=(postgresql postgresql-contrib libpq-dev libncurses-dev pkg-config tmux locales pgbouncer)
 
 qt_build() {
   qt_ensure_swift

@@ -110,6 +110,8 @@ enum Chrome {
         case .connecting: parts.append("connecting")
         case .disconnected: parts.append("DISCONNECTED")
         }
+        // Notifications do not arrive (a transaction pooler): changes show at the next poll.
+        if state.notificationsLost { parts.append("no LISTEN") }
         if let seconds = state.secondsSinceRefresh {
             parts.append("\(Format.age(seconds: seconds)) ago")
         }

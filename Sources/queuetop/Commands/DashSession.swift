@@ -27,7 +27,9 @@ final class DashSession {
         let inbox = Inbox(wake: { waker.wake() })
         self.inbox = inbox
         runner = EffectRunner(database: database, actor: OperatorIdentity.current, readOnly: readOnly, inbox: inbox)
-        listener = ChangeListener(database: database) { inbox.post([.changed(at: Date())]) }
+        listener = ChangeListener(database: database, onDelivery: { delivered in
+            inbox.post([.notificationsDelivered(delivered)])
+        }) { inbox.post([.changed(at: Date())]) }
         var state = DashboardState(now: Date(), readOnly: readOnly)
         state.refreshInterval = refreshInterval
         if let readOnlyReason {

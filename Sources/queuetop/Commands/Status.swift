@@ -34,6 +34,7 @@ struct StatusCommand: ParsableCommand {
             let conn = try connection.connect()
             defer { conn.close() }
             print(try render(HealthStore(connection: conn)))
+            if !json, let line = notificationLine(conn) { print(line) }
             return
         }
         let clear = !json && isatty(STDOUT_FILENO) == 1
@@ -59,6 +60,15 @@ struct StatusCommand: ParsableCommand {
             fflush(nil)  // all streams: Swift 6 rejects the global `stdout`
             Thread.sleep(forTimeInterval: wait)
         }
+    }
+
+    /// Whether LISTEN works on this connection (`Connection.notificationsDelivered`, at most
+    /// 2 s and only that long when it does not): behind a transaction pooler workers and the
+    /// dashboard fall back to polling, and status says so. Text output only; --json keeps the
+    /// snapshot's shape.
+    private func notificationLine(_ conn: Connection) -> String? {
+        guard let delivered = try? conn.notificationsDelivered(timeout: 2), !delivered else { return nil }
+        return "note: " + Connection.notificationsLostMessage
     }
 
     private func render(_ store: HealthStore) throws -> String {
