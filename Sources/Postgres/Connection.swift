@@ -126,22 +126,18 @@ public final class Connection: @unchecked Sendable {
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
     public func transaction<T>(_ body: (Connection) throws -> T) throws -> T {
-        try execute("BEGIN")
-        do {
-            let value = try body(self)
-            try execute("COMMIT")
-            return value
-        } catch {
-            if isConnected { _ = try? execute("ROLLBACK") }
-            throw error
-        }
+        try transaction(begin: "BEGIN", body)
     }
 
     /// `transaction(_:)` as `BEGIN READ ONLY`: the server refuses any write in it. Scoped to
     /// the one transaction, so safe behind a transaction pooler (a session default would stay
     /// on the pooled server connection for the next client).
     public func readOnlyTransaction<T>(_ body: (Connection) throws -> T) throws -> T {
-        try execute("BEGIN READ ONLY")
+        try transaction(begin: "BEGIN READ ONLY", body)
+    }
+
+    private func transaction<T>(begin: Query, _ body: (Connection) throws -> T) throws -> T {
+        try execute(begin)
         do {
             let value = try body(self)
             try execute("COMMIT")
