@@ -68,11 +68,14 @@ public struct MigrationRunner: Sendable {
         let appliedNames = Set(applied.map(\.name))
         let shipped = Set(files.map(\.name) + repeatable.map { "repeatable/" + $0.name })
         var repeatablePending: [String] = []
-        for file in repeatable {
-            let checksum: String = try conn.query("SELECT encode(sha256(convert_to(\(file.sql), 'UTF8')), 'hex')").scalar()
-            if applied.first(where: { $0.name == "repeatable/" + file.name })?.checksum != checksum {
-                repeatablePending.append("repeatable/" + file.name)
-            }
+        // Every file's checksum in one round trip, computed as the install script records it.
+        let checksums: [String] = try conn.query("""
+            SELECT encode(sha256(convert_to(t, 'UTF8')), 'hex') AS c FROM unnest(\(repeatable.map(\.sql))::text[]) WITH ORDINALITY AS f(t, n)
+            ORDER BY n
+            """).map { try $0.decode("c") }
+        for (file, checksum) in zip(repeatable, checksums)
+        where applied.first(where: { $0.name == "repeatable/" + file.name })?.checksum != checksum {
+            repeatablePending.append("repeatable/" + file.name)
         }
         return Status(home: home, found: found, applied: applied,
                       pending: files.map(\.name).filter { !appliedNames.contains($0) },
