@@ -21,7 +21,8 @@ public final class EffectRunner: Sendable {
     private let readOnly: Bool
 
     /// - Parameters:
-    ///   - actor: the operator's `user@host`, recorded in the audit rows of actions.
+    ///   - actor: the operator's `user@host`, sent as the connection's `application_name`, which
+    ///     the audit rows of actions keep as their client label.
     ///   - readOnly: every effect runs in a `BEGIN READ ONLY` transaction (`--read-only`), so
     ///     not even a bug could write through it. Per transaction, not the session default
     ///     (`SET default_transaction_read_only`): behind a transaction pooler a session setting
@@ -31,9 +32,9 @@ public final class EffectRunner: Sendable {
         self.inbox = inbox
         self.clock = clock
         self.readOnly = readOnly
-        self.database = ManagedConnection(config: config) { connection in
-            try AuditStore(connection: connection).identify(actor: actor)
-        }
+        var config = config
+        config.applicationName = OperatorIdentity.applicationName(actor: actor)
+        self.database = ManagedConnection(config: config)
     }
 
     public func start() {

@@ -12,16 +12,23 @@ public enum OperatorIdentity {
         }
         return "\(user)@\(ProcessInfo.processInfo.hostName)"
     }
+
+    /// What a queuetop client calls itself to the server (`application_name`): shown in
+    /// pg_stat_activity, and stored with every audit row as its unverified `client_label`.
+    ///
+    /// A startup parameter, not a session setting, on purpose: PgBouncer and Supavisor keep it
+    /// per client and set it on whichever server connection the client is given, so behind a
+    /// transaction pooler it never outlives the client's transaction or reaches another client.
+    /// (A session `set_config('queuetop.actor', …)` did both.) The server keeps 63 bytes; the
+    /// cut here falls on a character boundary so the label stays valid text.
+    public static func applicationName(actor: String = current) -> String {
+        var name = "queuetop \(actor)"
+        while name.utf8.count > 63 { name.removeLast() }
+        return name
+    }
 }
 
 extension AuditStore {
-    /// Tells the server who is acting on this session: the operator functions write the audit
-    /// rows themselves and read the actor from `queuetop.actor` (docs/DESIGN.md), so every
-    /// client that acts — CLI or dashboard — must call this once per new connection.
-    public func identify(actor: String = OperatorIdentity.current) throws {
-        try connection.run("SELECT set_config('queuetop.actor', \(actor), false)")
-    }
-
     /// Whether this session may run operator actions: a writable server (not a standby, not
     /// default_transaction_read_only) and a role that may execute the operator functions (every
     /// write goes through them; see `QueueConfigStore.canOperate`). The dashboard opens read-only

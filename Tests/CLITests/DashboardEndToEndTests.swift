@@ -45,7 +45,7 @@ import Testing
             #expect(try jobStatuses(conn, other) == ["dead_letter"])
             let audit = try AuditStore(connection: conn).list(action: "dlq.requeue")
             #expect(audit.count == 1 && audit.first?.affected == 3)
-            #expect(audit.first?.clientLabel == OperatorIdentity.current)
+            #expect(audit.first?.clientLabel == OperatorIdentity.applicationName())
 
             try tmux.keys("Q")
             tmux.expectRestoredShell()

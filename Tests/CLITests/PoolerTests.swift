@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import QueueStore
 import TestSupport
 import Testing
 
@@ -83,6 +84,35 @@ import Testing
             try other.execute("INSERT INTO public.pooler_write VALUES (1)")
             #expect(try other.query("SELECT count(*)::int FROM public.pooler_write").scalar(Int.self) == 1)
             try other.execute("SELECT pg_sleep(1.5)")
+        }
+    }
+
+    /// The CLI's and the dashboard's client label (who the audit row says the person claims to
+    /// be) travels as `application_name`, which PgBouncer keeps per client. A session setting
+    /// stayed on the shared server connection and labelled the next client's actions.
+    @Test func oneClientsAuditLabelNeverLandsOnAnotherClientsRowsThroughATransactionPooler() throws {
+        try TestDatabase.with { db in
+            let bouncer = try PgBouncer(mode: .transaction, poolSize: 1)
+            defer { bouncer.stop() }
+            let pooled = bouncer.config(db.config)
+            let direct = try db.connect()
+            defer { direct.close() }
+            try direct.executeScript("INSERT INTO queues (name) VALUES ('emails'), ('billing')")
+
+            let paused = try QueuetopBinary.run(["queue", "pause", "emails", "--db", try pooled.unredactedConninfo()], timeout: 30)
+            #expect(paused.status == 0, "queue pause: \(paused.stderr)")
+
+            // Another application, through the same single server connection, acts by RPC.
+            let app = try Connection.connect(pooled.overriding("application_name", "billing-app"))
+            defer { app.close() }
+            try app.execute("SELECT \(qt: "pause_queue")('billing')")
+
+            let labels = try direct.query("""
+                SELECT filter->>'queue' AS queue, client_label FROM audit_log WHERE action = 'queue.pause' ORDER BY id
+                """).map { (try $0.decode("queue", as: String.self), try $0.decode("client_label", as: String?.self)) }
+            #expect(labels.map(\.0) == ["emails", "billing"])
+            #expect(labels.first?.1 == OperatorIdentity.applicationName(), "the CLI's row names its user@host: \(labels)")
+            #expect(labels.last?.1 == "billing-app", "the other client's row carries its own label: \(labels)")
         }
     }
 

@@ -51,7 +51,7 @@ import Testing
             #expect(try jobStatuses(conn, other) == ["dead_letter"])
             let audit = try AuditStore(connection: conn).list(action: "dlq.requeue")
             #expect(audit.count == 1)
-            #expect(audit.first?.clientLabel == "tester@testhost" && audit.first?.affected == 3)
+            #expect(audit.first?.clientLabel == "queuetop tester@testhost" && audit.first?.affected == 3)
         }
     }
 

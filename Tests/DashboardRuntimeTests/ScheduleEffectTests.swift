@@ -50,7 +50,7 @@ import Testing
             // Newest first; the oldest row is the test's own `schedule.add`.
             let audit = try AuditStore(connection: conn).list().filter { $0.action != "schedule.add" }
             #expect(audit.map(\.action) == ["schedule.enable", "schedule.disable"])
-            #expect(audit.allSatisfy { $0.clientLabel == "tester@testhost" })
+            #expect(audit.allSatisfy { $0.clientLabel == "queuetop tester@testhost" })
         }
     }
 
@@ -66,7 +66,7 @@ import Testing
             let types = try conn.query("SELECT job_type FROM job_queue WHERE queue = 'reports'").map { try $0.decode(0, as: String.self) }
             #expect(types == ["build_report"])
             let audit = try AuditStore(connection: conn).list().filter { $0.action != "schedule.add" }
-            #expect(audit.map(\.action) == ["schedule.run"] && audit.first?.clientLabel == "tester@testhost")
+            #expect(audit.map(\.action) == ["schedule.run"] && audit.first?.clientLabel == "queuetop tester@testhost")
         }
     }
 

@@ -57,7 +57,6 @@ final class DemoProducer {
     private func liveConnection() throws -> Connection {
         if let connection, connection.isConnected { return connection }
         let conn = try Connection.connect(config)
-        try conn.execute("SELECT set_config('queuetop.actor', \(OperatorIdentity.current), false)")
         connection = conn
         return conn
     }

@@ -16,24 +16,25 @@ struct ConnectionOptions: ParsableArguments {
     var schema: String?
 
     /// The connection and the schema; a malformed URI or schema name fails here, before any SQL.
+    /// Every connection names the OS user and host in `application_name`, which audit rows keep
+    /// as their client label (`OperatorIdentity.applicationName`).
     func config() throws -> ConnectionConfig {
         do {
-            return try ConnectionConfig.resolve(explicit: db, schema: schema, environment: ProcessInfo.processInfo.environment)
+            var config = try ConnectionConfig.resolve(explicit: db, schema: schema, environment: ProcessInfo.processInfo.environment)
+            config.applicationName = OperatorIdentity.applicationName()
+            return config
         } catch let error as PostgresError {
             throw CLIError(error.description)
         }
     }
 
-    /// Connects and tells the server who is acting, so audit rows name the OS user and host.
+    /// Connects; a connection failure is one safe line.
     func connect() throws -> Connection {
-        let conn: Connection
         do {
-            conn = try Connection.connect(try config())
+            return try Connection.connect(try config())
         } catch let error as PostgresError {
             throw CLIError(error.description)
         }
-        try AuditStore(connection: conn).identify()
-        return conn
     }
 }
 

@@ -10,15 +10,19 @@
 -- Records one operator action and tells dashboards to refresh. Returns the audit row id, so a
 -- client that runs an action in many batches can pass it on and keep one row per action.
 -- Who acted is the database login role: actor and db_role are session_user, which SECURITY
--- DEFINER does not change and no client can set. What the client says about itself (the CLI and
--- the dashboard send the OS user@host in the setting queuetop.actor) is stored as client_label:
--- an unverified claim, never the actor.
+-- DEFINER does not change and no client can set. What the client says about itself is stored as
+-- client_label: an unverified claim, never the actor. It is the transaction's queuetop.actor
+-- setting when a caller sets one (set_config(…, true) before an RPC), else the connection's
+-- application_name: the CLI and the dashboard send "queuetop user@host" there. application_name
+-- is a startup parameter that PgBouncer and Supavisor keep per client, so behind a transaction
+-- pooler one client's label never lands on another client's row (a session setting would).
 create or replace function record_audit(action text, filter jsonb, affected bigint) returns bigint
 language plpgsql as $$
 declare v_id bigint;
 begin
   insert into audit_log (db_role, actor, client_label, action, filter, affected)
-  values (session_user, session_user, left(nullif(current_setting('queuetop.actor', true), ''), 200),
+  values (session_user, session_user, left(coalesce(nullif(current_setting('queuetop.actor', true), ''),
+                                            nullif(current_setting('application_name'), '')), 200),
           record_audit.action, coalesce(record_audit.filter, '{}'), coalesce(record_audit.affected, 0))
   returning id into v_id;
   perform pg_notify('queuetop_changed', record_audit.action);
