@@ -97,11 +97,15 @@ struct DeadWorkerTests {
             defer { conn.close() }
             try PoolFixture.prepare(conn)
             try PoolFixture.enqueue(conn, queue: "long", type: "ledger", count: 1, extra: #","sleep_s":42"#)
-            let pool = PoolFixture.pool(db, queues: ["long"], concurrency: 1, batch: 1)
+            // The fixture's ledger handler times out at 30 s; this job outlives the silence limit.
+            let handlers = HandlerTable(bindings: ["ledger": SQLHandler(mode: .function("public.ledger_record"), timeout: 120,
+                                                                        database: db.config)])
+            let pool = PoolFixture.pool(db, queues: ["long"], concurrency: 1, batch: 1, handlers: handlers)
             try pool.start()
             defer { pool.stop(grace: 0) }
+            // (The ledger row commits when the job ends: watch the job's status instead.)
             #expect(try PoolFixture.eventually(timeout: 10) {
-                try PoolFixture.count(conn, "SELECT count(*)::int FROM ledger") == 1
+                try PoolFixture.count(conn, "SELECT count(*)::int FROM job_queue WHERE status = 'processing' AND locked_by = \(pool.id)") == 1
             }, "the long job started")
             pool.holdRegistryHeartbeat(true)
             // Silent past worker_silence_limit(): the registry calls it lost, and the pool's own
