@@ -138,9 +138,9 @@ extension DashboardState {
 /// Figures the footer and banners derive from the state. Computed from `now` in the state (never
 /// the clock), so the same state always reads the same.
 extension DashboardState {
-    /// Workers that are running or draining (not stopped, not lost).
+    /// Workers that run (the snapshot's count: worker_registry's definition, the one `status` shows).
     public var liveWorkerCount: Int {
-        (snapshot?.workers ?? []).filter { $0.status == "running" || $0.status == "draining" }.count
+        snapshot?.workerCounts.live ?? 0
     }
 
     /// Jobs being processed right now, over every queue (from the counters, so jobs held by a

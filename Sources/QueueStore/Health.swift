@@ -14,15 +14,21 @@ public struct HealthSnapshot: Sendable, Equatable, Codable {
     public var alerts: [Alert]
     /// Error types over the last 24 h across all queues, most frequent first (at most 50).
     public var errorTypes: [ErrorTypeSummary]
+    /// Workers not stopped, plus those stopped or declared dead within the last hour (at most 200).
     public var workers: [WorkerInfo]
+    /// How many workers run, counted once in SQL over the whole registry: what `status`, the
+    /// dashboard footer and the workers screen all show.
+    public var workerCounts: WorkerCounts
     public var circuitBreakers: [CircuitInfo]
     /// Active lead migrations, and those that ended within the last hour, newest first.
     public var leadMigrations: [LeadMigration]
 
     public init(generatedAt: Date, queues: [QueueHealth], alerts: [Alert], errorTypes: [ErrorTypeSummary],
-                workers: [WorkerInfo], circuitBreakers: [CircuitInfo], leadMigrations: [LeadMigration]) {
+                workers: [WorkerInfo], workerCounts: WorkerCounts = WorkerCounts(live: 0, lost: 0),
+                circuitBreakers: [CircuitInfo], leadMigrations: [LeadMigration]) {
         self.generatedAt = generatedAt; self.queues = queues; self.alerts = alerts; self.errorTypes = errorTypes
-        self.workers = workers; self.circuitBreakers = circuitBreakers; self.leadMigrations = leadMigrations
+        self.workers = workers; self.workerCounts = workerCounts
+        self.circuitBreakers = circuitBreakers; self.leadMigrations = leadMigrations
     }
 
     public func queue(named name: String) -> QueueHealth? { queues.first { $0.name == name } }
@@ -164,10 +170,22 @@ public struct WorkerInfo: Sendable, Equatable, Codable {
     public var queues: [String]
     public var concurrency: Int?
     public var inFlight: Int
-    /// `running`, `draining`, `stopped`, or `lost` (not stopped, silent for 30 s).
+    /// `running`, `draining`, `stopped`, `lost` (silent for worker_silence_limit(), 30 s, its
+    /// jobs not all handed back yet) or `dead` (declared dead by rescue_stale_jobs, its jobs
+    /// handed back). Only a running or draining worker is live; the others show `inFlight` 0.
     public var status: String
     public var startedAt: Date
     public var lastSeen: Date
+}
+
+/// The registry's worker counts (`worker_counts` in the snapshot; worker_registry, 60_workers.sql).
+public struct WorkerCounts: Sendable, Equatable, Codable {
+    /// Not stopped, not dead, heard from within worker_silence_limit().
+    public var live: Int
+    /// Silent for that long but not yet declared dead.
+    public var lost: Int
+
+    public init(live: Int, lost: Int) { self.live = live; self.lost = lost }
 }
 
 public struct CircuitInfo: Sendable, Equatable, Codable {

@@ -224,10 +224,16 @@ extension WorkerPool {
                 }
                 refreshSettings(settings)
                 try renewLeases(slot: slot, settings: settings)
-                let status = try slot.run(stop: stop) {
-                    try WorkerStore(connection: $0, workerID: id).registryHeartbeat(inFlight: ledger.slotsInUse)
+                var status: String? = "running"
+                if !shared.withLock({ $0.registryHeartbeatHeld }) {
+                    status = try slot.run(stop: stop) {
+                        try WorkerStore(connection: $0, workerID: id).registryHeartbeat(inFlight: ledger.slotsInUse)
+                    }
                 }
                 if status == nil {
+                    // Pruned, or declared dead after its registry row went silent (rescue_stale_jobs
+                    // handed back the jobs whose leases were stale too; heartbeat_jobs says which).
+                    log(.warning, "worker \(id): registry row missing or declared dead; registering again")
                     try slot.run(stop: stop) {
                         try WorkerStore(connection: $0, workerID: id).register(host: configuration.host, pid: configuration.pid,
                                         queues: configuration.queues, concurrency: configuration.concurrency)
@@ -251,12 +257,13 @@ extension WorkerPool {
         slot.drop()
     }
 
-    /// Heartbeats every held job whose lease is a third of its queue's visibility timeout old,
-    /// in one heartbeat_jobs call, so a live long job is never rescued.
+    /// Heartbeats every held job whose lease is a third of its queue's visibility timeout or
+    /// `maxLeaseAge` old, in one heartbeat_jobs call, so a live long job is never rescued, nor
+    /// handed back by the dead-worker sweep when this worker's registry row is late.
     private func renewLeases(slot: ManagedConnection, settings: [WorkerStore.QueueSettings]) throws {
         let timeouts = Dictionary(settings.map { ($0.name, Double($0.visibilityTimeoutSeconds)) }, uniquingKeysWith: { a, _ in a })
         let now = Date()
-        let due = ledger.leasesDue(now: now) { queue in max(0.5, (timeouts[queue] ?? 300) / 3) }
+        let due = ledger.leasesDue(now: now) { queue in max(0.5, min(Self.maxLeaseAge, (timeouts[queue] ?? 300) / 3)) }
         guard !due.isEmpty else { return }
         let renewed = try slot.run(stop: { self.isStopping }) {
             try JobStore(connection: $0).heartbeat(worker: id, ids: due)

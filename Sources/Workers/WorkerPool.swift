@@ -41,8 +41,22 @@ public final class WorkerPool: Sendable {
         /// Breaker states to write to circuit_breakers (queue -> state at transition).
         var breakerWrites: [String: CircuitBreaker] = [:]
         var stopRequested = false
+        /// Tests only (`holdRegistryHeartbeat`): skip the registry heartbeat, as a worker whose
+        /// registry write is late, while everything else (lease renewals) goes on.
+        var registryHeartbeatHeld = false
     }
     let shared = SpinningLock(Shared())
+
+    /// The longest a held job's lease goes unrenewed (less when a third of its queue's
+    /// visibility timeout is shorter). Well inside worker_silence_limit() (30 s, 60_workers.sql):
+    /// a job whose lease is older than that is not being worked, whatever the registry says,
+    /// and rescue_stale_jobs never takes a job with a younger lease from a silent worker.
+    static let maxLeaseAge: TimeInterval = 10
+
+    /// Tests: stop (or resume) writing this worker's registry row, leaving its leases renewed.
+    func holdRegistryHeartbeat(_ held: Bool) {
+        shared.withLock { $0.registryHeartbeatHeld = held }
+    }
 
     public init(configuration: WorkerPoolConfiguration) {
         self.configuration = configuration

@@ -15,7 +15,7 @@ import Testing
             #"{"name":"\#(name)","paused":false,"settings":{"concurrency_limit":null,"max_attempts":5,"rate_limit_per_s":null,"visibility_timeout_s":300,"backoff_base_s":2,"backoff_cap_s":600,"backoff_schedule_s":null,"dlq_alert_threshold":100,"oldest_pending_alert_s":600,"error_rate_alert":0.2},"counts":{"pending":3,"processing":0,"completed":0,"failed":0,"dead_letter":0,"cancelled":0},"oldest_pending_seconds":0,"last_hour":{"completed":0,"failed":0,"dead_lettered":0},"error_rate5m":null,"circuit":"closed","throughput_per_hour":[],"throughput_per_minute":[],"latency_ms":{"p50":null,"p95":null,"p99":null,"avg":null,"max":null,"samples":0,"relative_error":0.0488,"estimated":[]},"alerts":[]}"#
         }
         let snapshot = try HealthSnapshot.decode(json: """
-            {"generated_at":"2026-11-18T00:00:00Z","queues":[\(queue("emails")),\(queue("sync"))],"alerts":[],"error_types":[],"workers":[],"circuit_breakers":[],"lead_migrations":[]}
+            {"generated_at":"2026-11-18T00:00:00Z","queues":[\(queue("emails")),\(queue("sync"))],"alerts":[],"error_types":[],"workers":[],"worker_counts":{"live":0,"lost":0},"circuit_breakers":[],"lead_migrations":[]}
             """)
         _ = reduce(&s, .snapshotLoaded(snapshot, at: t0))
         return s

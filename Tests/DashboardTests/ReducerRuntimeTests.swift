@@ -51,13 +51,17 @@ import Testing
 @Suite struct StatusSelectorTests {
     let t0 = Date(timeIntervalSince1970: 1_795_000_000)
 
-    /// A snapshot with these workers (id, status, in-flight), decoded as the database sends it.
+    /// A snapshot with these workers (id, status, in-flight), decoded as the database sends it,
+    /// with the registry's counts as queue_health_snapshot() computes them (live: running or
+    /// draining and heard from; lost: silent, not yet declared dead).
     func snapshot(workers: [(String, String, Int)]) throws -> HealthSnapshot {
+        let live = workers.filter { $0.1 == "running" || $0.1 == "draining" }.count
+        let lost = workers.filter { $0.1 == "lost" }.count
         let rows = workers.map { w in
             #"{"id":"\#(w.0)","host":"h","pid":1,"queues":[],"concurrency":10,"in_flight":\#(w.2),"status":"\#(w.1)","started_at":"2026-11-18T00:00:00Z","last_seen":"2026-11-18T00:00:00Z"}"#
         }
         return try HealthSnapshot.decode(json: """
-            {"generated_at":"2026-11-18T00:00:00Z","queues":[],"alerts":[],"error_types":[],"workers":[\(rows.joined(separator: ","))],"circuit_breakers":[],"lead_migrations":[]}
+            {"generated_at":"2026-11-18T00:00:00Z","queues":[],"alerts":[],"error_types":[],"workers":[\(rows.joined(separator: ","))],"worker_counts":{"live":\(live),"lost":\(lost)},"circuit_breakers":[],"lead_migrations":[]}
             """)
     }
 

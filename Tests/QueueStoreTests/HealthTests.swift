@@ -316,7 +316,7 @@ import Testing
             try Self.makeDataset(conn)
             let json = try HealthStore(connection: conn).snapshotJSON()
             let top = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
-            for key in ["generated_at", "queues", "error_types", "workers", "lead_migrations", "alerts", "circuit_breakers"] {
+            for key in ["generated_at", "queues", "error_types", "workers", "worker_counts", "lead_migrations", "alerts", "circuit_breakers"] {
                 #expect(top[key] != nil, "missing \(key)")
             }
             let queue = try #require((top["queues"] as? [[String: Any]])?.first)

@@ -152,7 +152,7 @@ enum DashboardFixture {
                 ErrorTypeSummary(queue: "emails", errorType: "rate_limited", count: 21, lastSeen: ago(600), sampleMessage: "429 Too Many Requests"),
                 ErrorTypeSummary(queue: "emails", errorType: "invalid_recipient", count: 2, lastSeen: ago(7_300), sampleMessage: "550 no such user"),
             ],
-            workers: workers, circuitBreakers: circuits, leadMigrations: migrations)
+            workers: workers, workerCounts: WorkerCounts(live: 3, lost: 1), circuitBreakers: circuits, leadMigrations: migrations)
     }
 
     // MARK: DLQ

@@ -78,7 +78,8 @@ declare
     '0011_health_trigger_plan.sql',
     '0012_probe_held_jobs_by_id.sql',
     '0013_own_schema.sql',
-    '0014_security_hardening.sql'];
+    '0014_security_hardening.sql',
+    '0015_dead_workers.sql'];
   v_sql text[] := array[
     $qt_0001$-- 0001 — the queue engine: tables, indexes and the public SQL API of queuetop.
 --
@@ -4359,7 +4360,23 @@ update alert_hooks
 set enabled = false
 where secret_env is not null
   and (secret_env !~ '^[A-Z_][A-Z0-9_]*$' or secret_env ~ '^PG' or secret_env ~ '^QUEUETOP_');
-$qt_0014$];
+$qt_0014$,
+    $qt_0015$-- 0015 — dead workers: their jobs come back at once (issue 19, item 2).
+--
+-- rescue_stale_jobs (20_jobs.sql) now also sweeps workers whose registry row has been silent for
+-- worker_silence_limit() (60_workers.sql): it hands their jobs back without charging an attempt
+-- and marks the row 'dead' (in_flight 0), so it stops counting as a running, busy worker. A
+-- worker that comes back registers again and is 'running'.
+alter table workers drop constraint if exists workers_status_check;
+alter table workers add constraint workers_status_check
+  check (status in ('running', 'draining', 'stopped', 'dead'));
+
+-- How many times a job was handed back free because its worker died. Only the first is free: a
+-- job whose worker dies again is charged an attempt ('worker_lost'), so a job that kills every
+-- worker that runs it still ends in the DLQ after max_attempts instead of looping. Constant
+-- default: adding it does not rewrite the table.
+alter table job_queue add column dead_worker_releases int not null default 0;
+$qt_0015$];
   v_markers text[] := array[
     'relation:queues relation:queue_rate_buckets relation:job_queue relation:job_attempts relation:audit_log relation:workers relation:circuit_breakers relation:job_queue_claim_idx relation:job_queue_dedup_idx relation:job_queue_dedup_dead_idx relation:job_queue_processing_idx relation:job_queue_dlq_idx relation:job_attempts_job_idx relation:audit_log_at_idx function:uuid_v7 function:_uuid_v7_floor function:_check_batch_size function:_require_queue function:record_audit function:_audit_add function:_audit_ids function:backoff_delay_s function:_fail_jobs function:_claim function:_enqueue function:enqueue_job function:enqueue_jobs function:claim_jobs function:complete_jobs function:fail_job function:fail_jobs function:release_jobs function:heartbeat_jobs function:rescue_stale_jobs function:_requeue_dlq function:requeue_dlq_job function:requeue_dlq_jobs function:requeue_dlq_batch function:requeue_dlq function:delete_dlq_jobs function:delete_dlq_batch function:cancel_job function:update_queue_settings function:_set_queue_paused function:pause_queue function:resume_queue function:set_queue_concurrency function:prune_completed_jobs',
     'relation:bulk_operation_kinds relation:bulk_operations relation:extraction_runs relation:funnels relation:funnel_columns relation:leads relation:bulk_operations_active relation:bulk_operations_kind_created relation:bulk_operations_kind_finished relation:leads_run_id_id relation:bulk_operations_one_lead_migration_per_run relation:bulk_operation_progress relation:lead_migration_progress type:bulk_step_result type:bulk_batch_result function:bulk_operation_kinds_check function:_bulk_run_locked_batch function:run_bulk_operation_batch function:run_next_bulk_operation_batch function:_bulk_cancel function:cancel_bulk_operation function:_lead_migration_move function:lead_migration_step function:_lead_migration_check_target function:queue_lead_migration function:process_lead_migration_batch function:get_lead_migration_queue_status function:cancel_lead_migration',
@@ -4374,7 +4391,8 @@ $qt_0014$];
     '',
     '',
     '',
-    'column:job_queue.enqueued_by column:audit_log.client_label'];
+    'column:job_queue.enqueued_by column:audit_log.client_label',
+    'column:job_queue.dead_worker_releases'];
   v_rnames text[] := array[
     'repeatable/10_util.sql',
     'repeatable/20_jobs.sql',
@@ -5145,14 +5163,82 @@ language sql volatile as $$
   select count(*)::int from hb
 $$;
 
--- Recovers jobs whose worker went silent: processing with no heartbeat (or start) for longer than
--- the queue's visibility_timeout_s. Counted as a failed attempt of type 'worker_lost' (so a job
--- that kills its worker ends in the DLQ instead of looping), retried with backoff or dead-lettered.
+-- Recovers the jobs of workers that stopped. Every live worker calls it every 10 s
+-- (PoolLoops.swift), on any number of hosts at once: each worker row and each job row is taken
+-- FOR UPDATE SKIP LOCKED, so one caller handles a given worker or job and the others pass over
+-- it; nobody waits. One transaction. Returns how many jobs it moved.
+--
+-- 1. Dead workers, fast. A worker not stopped whose registry row has been silent for
+--    worker_silence_limit() (worker_registry shows it 'lost') is presumed dead. Each job it holds
+--    whose own lease (heartbeat_at, else the claim) is ALSO older than that limit is handed back:
+--    pending at once, no attempt counted, no backoff, as release_jobs does at shutdown. The
+--    lease condition is what keeps the jobs of a worker that is alive but late: it renews the
+--    lease of every job it holds at least every 10 s (PoolLoops.renewLeases), so a late registry
+--    row alone never takes a job from it. When it holds no job any more its row becomes 'dead'
+--    (in_flight 0); until then it stays 'lost' and the next sweep looks again. Only the first
+--    such release of a job is free (dead_worker_releases, 0015): a job whose worker dies again
+--    is failed as 'worker_lost', counting an attempt, so a job that kills its workers still
+--    reaches the DLQ. Each sweep that moved a worker's jobs or declared it dead writes one
+--    audit row, 'worker.dead', naming the worker and the jobs.
+-- 2. The backstop: a processing job with no heartbeat (or start) for longer than its queue's
+--    visibility_timeout_s, whoever holds it (a worker that never registered, one whose row was
+--    pruned): counted as a failed attempt of type 'worker_lost' (so a job that kills its worker
+--    ends in the DLQ instead of looping), retried with backoff or dead-lettered.
 create or replace function rescue_stale_jobs(max_jobs int default 1000) returns int
 language plpgsql volatile as $$
-declare v_ids uuid[]; v_msgs text[]; n int;
+declare
+  v_limit constant interval := worker_silence_limit();
+  w record;
+  v_free uuid[]; v_charged uuid[]; v_queues text[]; v_ids uuid[]; v_msgs text[];
+  v_dead boolean;
+  n int := 0;
 begin
   perform _check_batch_size(max_jobs, 'max_jobs');
+  for w in
+    select r.id, r.host, r.pid, r.last_seen from workers r
+    where r.status not in ('stopped', 'dead') and r.last_seen < now() - v_limit
+    order by r.last_seen
+    for update skip locked
+  loop
+    exit when n >= max_jobs;
+    select coalesce(array_agg(j.id) filter (where j.dead_worker_releases = 0), '{}'),
+           coalesce(array_agg(j.id) filter (where j.dead_worker_releases > 0), '{}')
+      into v_free, v_charged
+    from (select j.id, j.dead_worker_releases from job_queue j
+          where j.status = 'processing' and j.locked_by = w.id
+            and coalesce(j.heartbeat_at, j.started_at) < now() - v_limit
+          order by j.started_at
+          limit max_jobs - n
+          for update of j skip locked) j;
+    with rel as (
+      update job_queue j set status = 'pending', locked_by = null, heartbeat_at = null,
+                             dead_worker_releases = j.dead_worker_releases + 1
+      where j.id = any(v_free)
+      returning j.queue
+    )
+    select array_agg(distinct rel.queue) into v_queues from rel;
+    perform pg_notify('queuetop_jobs', x.q) from unnest(v_queues) x(q);
+    if cardinality(v_charged) > 0 then
+      perform from _fail_jobs('rescue', null, v_charged,
+                              array_fill(format('worker %s died (silent since %s) holding this job, and an earlier worker of it died too',
+                                                w.id, w.last_seen), array[cardinality(v_charged)]),
+                              array_fill('worker_lost'::text, array[cardinality(v_charged)]), null, null, null);
+    end if;
+    n := n + cardinality(v_free) + cardinality(v_charged);
+    -- Dead once it holds nothing: jobs whose leases are still fresh wait for the next sweep.
+    v_dead := not exists (select 1 from job_queue j where j.status = 'processing' and j.locked_by = w.id);
+    if v_dead then
+      update workers set status = 'dead', in_flight = 0 where id = w.id;
+    end if;
+    if v_dead or cardinality(v_free) + cardinality(v_charged) > 0 then
+      perform record_audit('worker.dead', jsonb_build_object(
+        'worker_id', w.id, 'host', w.host, 'pid', w.pid, 'last_seen', w.last_seen, 'declared_dead', v_dead,
+        'released', to_jsonb(v_free), 'charged', to_jsonb(v_charged)),
+        cardinality(v_free) + cardinality(v_charged));
+    end if;
+  end loop;
+
+  if n >= max_jobs then return n; end if;
   select array_agg(s.id), array_agg(s.msg) into v_ids, v_msgs
   from (
     select j.id, format('worker %s went silent: no heartbeat since %s (visibility timeout %s s)',
@@ -5162,14 +5248,13 @@ begin
     where j.status = 'processing'
       and coalesce(j.heartbeat_at, j.started_at) < now() - q.visibility_timeout_s * interval '1 second'
     order by j.started_at
-    limit max_jobs
+    limit max_jobs - n
     for update of j skip locked
   ) s;
-  if v_ids is null then return 0; end if;
-  select count(*) into n
-  from _fail_jobs('rescue', null, v_ids, v_msgs, array_fill('worker_lost'::text, array[cardinality(v_ids)]),
-                  null, null, null);
-  return n;
+  if v_ids is null then return n; end if;
+  return n + (select count(*)::int
+              from _fail_jobs('rescue', null, v_ids, v_msgs, array_fill('worker_lost'::text, array[cardinality(v_ids)]),
+                              null, null, null));
 end $$;
 
 -- =============================================================================================
@@ -6306,15 +6391,17 @@ BEGIN
             'alerts', alerts));
     END LOOP;
 
-    -- A running or draining worker silent for 30 s has probably died (0004's worker_registry
-    -- calls it 'lost'); its jobs come back through rescue after the visibility timeout.
+    -- A worker silent for worker_silence_limit() and not yet declared dead: worker_registry
+    -- calls it 'lost'. The alert lasts until rescue_stale_jobs (run by every live worker every
+    -- 10 s) has handed its jobs back and marked it 'dead', so it stays up only while nobody is
+    -- there to do that (no live worker) or while a job of it still has a fresh lease.
     SELECT all_alerts || coalesce(jsonb_agg(jsonb_build_object('queue', NULL, 'kind', 'worker_silent',
-               'value', floor(extract(epoch FROM t_now - w.last_seen)), 'threshold', 30,
+               'value', floor(extract(epoch FROM t_now - w.last_seen)), 'threshold', extract(epoch FROM worker_silence_limit())::int,
                'message', format('worker %s (%s pid %s) silent for %s s', w.id, coalesce(w.host, '?'), coalesce(w.pid::text, '?'),
                                  floor(extract(epoch FROM t_now - w.last_seen))))
                ORDER BY w.id), '[]')
       INTO all_alerts
-      FROM workers w WHERE w.status <> 'stopped' AND w.last_seen < t_now - interval '30 seconds';
+      FROM worker_registry w WHERE w.status = 'lost';
 
     -- 0002's view; static SQL (planned once per session), reached only when the view exists.
     IF to_regclass('lead_migration_progress') IS NOT NULL THEN
@@ -6345,13 +6432,16 @@ BEGIN
             FROM (SELECT * FROM queue_error_types ORDER BY count DESC, last_seen DESC LIMIT 50) e),
         'workers', (
             SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'host', host, 'pid', pid, 'queues', coalesce(to_jsonb(queues), '[]'),
-                                                         'concurrency', concurrency, 'in_flight', in_flight,
-                                                         'status', CASE WHEN status <> 'stopped' AND last_seen < t_now - interval '30 seconds'
-                                                                        THEN 'lost' ELSE status END,
+                                                         'concurrency', concurrency, 'in_flight', in_flight, 'status', status,
                                                          'started_at', health_ts(started_at), 'last_seen', health_ts(last_seen))
                                       ORDER BY host, pid, id), '[]')
-            FROM (SELECT * FROM workers WHERE status <> 'stopped' OR last_seen > t_now - interval '1 hour'
+            FROM (SELECT * FROM worker_registry WHERE status NOT IN ('stopped', 'dead') OR last_seen > t_now - interval '1 hour'
                   ORDER BY last_seen DESC LIMIT 200) w),
+        -- How many workers run: the one count status, the dashboard footer and the workers
+        -- screen show (worker_registry's definition of live), over every row, not the 200 above.
+        'worker_counts', (
+            SELECT jsonb_build_object('live', count(*) FILTER (WHERE live), 'lost', count(*) FILTER (WHERE status = 'lost'))
+            FROM worker_registry),
         'circuit_breakers', (
             SELECT coalesce(jsonb_agg(jsonb_build_object('queue', queue, 'state', state, 'consecutive_failures', consecutive_failures,
                                                          'opened_at', health_ts(opened_at), 'reopen_at', health_ts(reopen_at),
@@ -6813,11 +6903,13 @@ returns void language sql volatile as $$
 $$;
 
 -- Every second: last_seen and in-flight count. Returns the row's status so the worker learns of
--- a drain request; NULL means the row is gone (pruned) and the worker should register again.
+-- a drain request; NULL means the row is gone (pruned) or was declared dead (rescue_stale_jobs
+-- released its jobs): the worker registers again, and the jobs it still runs are no longer its
+-- own (their results are ignored; heartbeat_jobs tells it).
 create or replace function worker_heartbeat(worker_id text, in_flight int)
 returns text language sql volatile as $$
   update workers set last_seen = now(), in_flight = greatest(0, worker_heartbeat.in_flight)
-  where id = worker_id and status <> 'stopped'
+  where id = worker_id and status not in ('stopped', 'dead')
   returning status
 $$;
 
@@ -6875,16 +6967,29 @@ returns void language sql volatile as $$
   select pg_notify('queuetop_changed', 'breaker');
 $$;
 
--- Registry as the dashboard shows it: a running worker silent for 30 s is 'lost' (killed, or
--- its host is gone); its jobs come back through rescue_stale_jobs.
-create or replace view worker_registry as
-  select id, host, pid, queues, concurrency, in_flight,
-         case when status <> 'stopped' and last_seen < now() - interval '30 seconds' then 'lost'
-              else status end as status,
-         started_at, last_seen
-  from workers;
+-- How long a worker's registry row may stay silent before the worker counts as gone. The one
+-- bound shared by the registry view below (and so the health snapshot's worker count and its
+-- worker_silent alert) and by the dead-worker sweep in rescue_stale_jobs. A worker writes its row
+-- every second, so this is 30 missed heartbeats; a live worker also renews the lease of every job
+-- it holds at least every 10 s, which is what keeps a late but living worker's jobs its own
+-- (rescue_stale_jobs; docs/WORKERS.md, "Dead workers").
+create or replace function worker_silence_limit() returns interval
+language sql immutable as $$ select interval '30 seconds' $$;
 
--- Housekeeping: forget stopped and lost workers after a day.
+-- Registry as everyone shows it, and the one definition of a live worker: not stopped, not
+-- declared dead, heard from within worker_silence_limit(). A worker that is neither stopped nor
+-- dead but silent is 'lost' (killed, or its host is gone) until rescue_stale_jobs has handed its
+-- jobs back and marked it 'dead'. Only a live worker is busy: in_flight is 0 for the others (the
+-- jobs a lost worker still holds show in the queues' processing counts).
+create or replace view worker_registry as
+  select id, host, pid, queues, concurrency,
+         case when live then in_flight else 0 end as in_flight,
+         case when live or status in ('stopped', 'dead') then status else 'lost' end as status,
+         started_at, last_seen, live
+  from (select w.*, w.status not in ('stopped', 'dead') and w.last_seen >= now() - worker_silence_limit() as live
+        from workers w) w;
+
+-- Housekeeping: forget stopped, dead and lost workers after a day.
 create or replace function prune_workers(older_than interval default interval '1 day')
 returns int language sql volatile as $$
   with gone as (delete from workers where last_seen < now() - older_than returning 1)
@@ -7630,6 +7735,7 @@ begin
     ('set_circuit_breaker',             'definer', '{queuetop_worker}'),
     ('worker_heartbeat',                'definer', '{queuetop_worker}'),
     ('worker_queue_settings',           'definer', '{queuetop_viewer,queuetop_operator,queuetop_worker}'),
+    ('worker_silence_limit',            'pure',    '{queuetop_viewer,queuetop_operator,queuetop_worker}'),
     -- 70_schedules.sql
     ('_require_schedule',               'invoker', '{}'),
     ('create_schedule',                 'definer', '{queuetop_operator}'),

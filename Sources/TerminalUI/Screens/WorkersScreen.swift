@@ -11,7 +11,12 @@ enum WorkersScreen {
         let parts = Layout.vertical(rect, [.atLeast(3), .fixed(breakerRows)])
         let workers = state.visibleWorkers
         let hosts = Set(workers.compactMap(\.host)).count
-        let area = context.section("Workers (\(workers.count) on \(hosts == 1 ? "1 host" : "\(hosts) hosts"))", in: parts[0], into: &buffer)
+        // How many run is the snapshot's count (the footer's and `status`'s); the rows listed
+        // also include workers stopped or dead within the hour.
+        let counts = snapshot.workerCounts
+        let title = "Workers: \(counts.live) running\(counts.lost > 0 ? ", \(counts.lost) lost" : "")"
+            + " (\(workers.count) listed on \(hosts == 1 ? "1 host" : "\(hosts) hosts"))"
+        let area = context.section(title, in: parts[0], into: &buffer)
         var columns = [TableColumn("HOST", minWidth: 6, maxWidth: 24), TableColumn("PID", alignment: .right),
                        TableColumn("QUEUES", minWidth: 8, flexible: true), TableColumn("CONC", alignment: .right),
                        TableColumn("BUSY", alignment: .right), TableColumn("STATUS", minWidth: 7),
@@ -22,7 +27,7 @@ enum WorkersScreen {
                          w.concurrency.map(String.init) ?? "-", "\(w.inFlight)", w.status, context.age(w.lastSeen)]
             if !context.compact { cells.append(context.age(w.startedAt)) }
             let style: Style = w.status == "lost" ? .error : w.status == "running" ? .role(.ok) : .warn
-            return TableRow(cells, style: w.status == "stopped" ? .muted : .normal, cellStyles: [5: style])
+            return TableRow(cells, style: w.status == "stopped" || w.status == "dead" ? .muted : .normal, cellStyles: [5: style])
         }
         let empty = state.activeFilter.isEmpty ? "No workers registered: start one with `queuetop worker`."
             : "No worker matches /\(state.activeFilter)"

@@ -8,10 +8,11 @@ import TerminalUI
 enum StatusReport {
     static func text(_ s: HealthSnapshot, topErrors: Int = 10) -> String {
         var out: [String] = []
-        let lost = s.workers.filter { $0.status == "lost" }.count
+        // Live workers only (the count the dashboard footer shows); lost ones are named apart.
+        let live = s.workerCounts.live, lost = s.workerCounts.lost
         let inFlight = s.workers.reduce(0) { $0 + $1.inFlight }
         out.append("queuetop status  \(timestamp(s.generatedAt))  \(s.queues.count) queue\(s.queues.count == 1 ? "" : "s")  "
-                   + "\(s.workers.count) worker\(s.workers.count == 1 ? "" : "s")\(lost > 0 ? " (\(lost) lost)" : "")  \(inFlight) in flight")
+                   + "\(live) worker\(live == 1 ? "" : "s")\(lost > 0 ? " (\(lost) lost)" : "")  \(inFlight) in flight")
         out.append("")
 
         let header = ["QUEUE", "STATE", "PENDING", "RUNNING", "DONE/1h", "FAIL/1h", "DLQ", "OLDEST", "p50", "p95", "p99"]

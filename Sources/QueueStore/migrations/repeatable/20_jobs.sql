@@ -677,14 +677,82 @@ language sql volatile as $$
   select count(*)::int from hb
 $$;
 
--- Recovers jobs whose worker went silent: processing with no heartbeat (or start) for longer than
--- the queue's visibility_timeout_s. Counted as a failed attempt of type 'worker_lost' (so a job
--- that kills its worker ends in the DLQ instead of looping), retried with backoff or dead-lettered.
+-- Recovers the jobs of workers that stopped. Every live worker calls it every 10 s
+-- (PoolLoops.swift), on any number of hosts at once: each worker row and each job row is taken
+-- FOR UPDATE SKIP LOCKED, so one caller handles a given worker or job and the others pass over
+-- it; nobody waits. One transaction. Returns how many jobs it moved.
+--
+-- 1. Dead workers, fast. A worker not stopped whose registry row has been silent for
+--    worker_silence_limit() (worker_registry shows it 'lost') is presumed dead. Each job it holds
+--    whose own lease (heartbeat_at, else the claim) is ALSO older than that limit is handed back:
+--    pending at once, no attempt counted, no backoff, as release_jobs does at shutdown. The
+--    lease condition is what keeps the jobs of a worker that is alive but late: it renews the
+--    lease of every job it holds at least every 10 s (PoolLoops.renewLeases), so a late registry
+--    row alone never takes a job from it. When it holds no job any more its row becomes 'dead'
+--    (in_flight 0); until then it stays 'lost' and the next sweep looks again. Only the first
+--    such release of a job is free (dead_worker_releases, 0015): a job whose worker dies again
+--    is failed as 'worker_lost', counting an attempt, so a job that kills its workers still
+--    reaches the DLQ. Each sweep that moved a worker's jobs or declared it dead writes one
+--    audit row, 'worker.dead', naming the worker and the jobs.
+-- 2. The backstop: a processing job with no heartbeat (or start) for longer than its queue's
+--    visibility_timeout_s, whoever holds it (a worker that never registered, one whose row was
+--    pruned): counted as a failed attempt of type 'worker_lost' (so a job that kills its worker
+--    ends in the DLQ instead of looping), retried with backoff or dead-lettered.
 create or replace function rescue_stale_jobs(max_jobs int default 1000) returns int
 language plpgsql volatile as $$
-declare v_ids uuid[]; v_msgs text[]; n int;
+declare
+  v_limit constant interval := worker_silence_limit();
+  w record;
+  v_free uuid[]; v_charged uuid[]; v_queues text[]; v_ids uuid[]; v_msgs text[];
+  v_dead boolean;
+  n int := 0;
 begin
   perform _check_batch_size(max_jobs, 'max_jobs');
+  for w in
+    select r.id, r.host, r.pid, r.last_seen from workers r
+    where r.status not in ('stopped', 'dead') and r.last_seen < now() - v_limit
+    order by r.last_seen
+    for update skip locked
+  loop
+    exit when n >= max_jobs;
+    select coalesce(array_agg(j.id) filter (where j.dead_worker_releases = 0), '{}'),
+           coalesce(array_agg(j.id) filter (where j.dead_worker_releases > 0), '{}')
+      into v_free, v_charged
+    from (select j.id, j.dead_worker_releases from job_queue j
+          where j.status = 'processing' and j.locked_by = w.id
+            and coalesce(j.heartbeat_at, j.started_at) < now() - v_limit
+          order by j.started_at
+          limit max_jobs - n
+          for update of j skip locked) j;
+    with rel as (
+      update job_queue j set status = 'pending', locked_by = null, heartbeat_at = null,
+                             dead_worker_releases = j.dead_worker_releases + 1
+      where j.id = any(v_free)
+      returning j.queue
+    )
+    select array_agg(distinct rel.queue) into v_queues from rel;
+    perform pg_notify('queuetop_jobs', x.q) from unnest(v_queues) x(q);
+    if cardinality(v_charged) > 0 then
+      perform from _fail_jobs('rescue', null, v_charged,
+                              array_fill(format('worker %s died (silent since %s) holding this job, and an earlier worker of it died too',
+                                                w.id, w.last_seen), array[cardinality(v_charged)]),
+                              array_fill('worker_lost'::text, array[cardinality(v_charged)]), null, null, null);
+    end if;
+    n := n + cardinality(v_free) + cardinality(v_charged);
+    -- Dead once it holds nothing: jobs whose leases are still fresh wait for the next sweep.
+    v_dead := not exists (select 1 from job_queue j where j.status = 'processing' and j.locked_by = w.id);
+    if v_dead then
+      update workers set status = 'dead', in_flight = 0 where id = w.id;
+    end if;
+    if v_dead or cardinality(v_free) + cardinality(v_charged) > 0 then
+      perform record_audit('worker.dead', jsonb_build_object(
+        'worker_id', w.id, 'host', w.host, 'pid', w.pid, 'last_seen', w.last_seen, 'declared_dead', v_dead,
+        'released', to_jsonb(v_free), 'charged', to_jsonb(v_charged)),
+        cardinality(v_free) + cardinality(v_charged));
+    end if;
+  end loop;
+
+  if n >= max_jobs then return n; end if;
   select array_agg(s.id), array_agg(s.msg) into v_ids, v_msgs
   from (
     select j.id, format('worker %s went silent: no heartbeat since %s (visibility timeout %s s)',
@@ -694,14 +762,13 @@ begin
     where j.status = 'processing'
       and coalesce(j.heartbeat_at, j.started_at) < now() - q.visibility_timeout_s * interval '1 second'
     order by j.started_at
-    limit max_jobs
+    limit max_jobs - n
     for update of j skip locked
   ) s;
-  if v_ids is null then return 0; end if;
-  select count(*) into n
-  from _fail_jobs('rescue', null, v_ids, v_msgs, array_fill('worker_lost'::text, array[cardinality(v_ids)]),
-                  null, null, null);
-  return n;
+  if v_ids is null then return n; end if;
+  return n + (select count(*)::int
+              from _fail_jobs('rescue', null, v_ids, v_msgs, array_fill('worker_lost'::text, array[cardinality(v_ids)]),
+                              null, null, null));
 end $$;
 
 -- =============================================================================================

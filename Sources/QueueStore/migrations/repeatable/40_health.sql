@@ -662,15 +662,17 @@ BEGIN
             'alerts', alerts));
     END LOOP;
 
-    -- A running or draining worker silent for 30 s has probably died (0004's worker_registry
-    -- calls it 'lost'); its jobs come back through rescue after the visibility timeout.
+    -- A worker silent for worker_silence_limit() and not yet declared dead: worker_registry
+    -- calls it 'lost'. The alert lasts until rescue_stale_jobs (run by every live worker every
+    -- 10 s) has handed its jobs back and marked it 'dead', so it stays up only while nobody is
+    -- there to do that (no live worker) or while a job of it still has a fresh lease.
     SELECT all_alerts || coalesce(jsonb_agg(jsonb_build_object('queue', NULL, 'kind', 'worker_silent',
-               'value', floor(extract(epoch FROM t_now - w.last_seen)), 'threshold', 30,
+               'value', floor(extract(epoch FROM t_now - w.last_seen)), 'threshold', extract(epoch FROM worker_silence_limit())::int,
                'message', format('worker %s (%s pid %s) silent for %s s', w.id, coalesce(w.host, '?'), coalesce(w.pid::text, '?'),
                                  floor(extract(epoch FROM t_now - w.last_seen))))
                ORDER BY w.id), '[]')
       INTO all_alerts
-      FROM workers w WHERE w.status <> 'stopped' AND w.last_seen < t_now - interval '30 seconds';
+      FROM worker_registry w WHERE w.status = 'lost';
 
     -- 0002's view; static SQL (planned once per session), reached only when the view exists.
     IF to_regclass('lead_migration_progress') IS NOT NULL THEN
@@ -701,13 +703,16 @@ BEGIN
             FROM (SELECT * FROM queue_error_types ORDER BY count DESC, last_seen DESC LIMIT 50) e),
         'workers', (
             SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'host', host, 'pid', pid, 'queues', coalesce(to_jsonb(queues), '[]'),
-                                                         'concurrency', concurrency, 'in_flight', in_flight,
-                                                         'status', CASE WHEN status <> 'stopped' AND last_seen < t_now - interval '30 seconds'
-                                                                        THEN 'lost' ELSE status END,
+                                                         'concurrency', concurrency, 'in_flight', in_flight, 'status', status,
                                                          'started_at', health_ts(started_at), 'last_seen', health_ts(last_seen))
                                       ORDER BY host, pid, id), '[]')
-            FROM (SELECT * FROM workers WHERE status <> 'stopped' OR last_seen > t_now - interval '1 hour'
+            FROM (SELECT * FROM worker_registry WHERE status NOT IN ('stopped', 'dead') OR last_seen > t_now - interval '1 hour'
                   ORDER BY last_seen DESC LIMIT 200) w),
+        -- How many workers run: the one count status, the dashboard footer and the workers
+        -- screen show (worker_registry's definition of live), over every row, not the 200 above.
+        'worker_counts', (
+            SELECT jsonb_build_object('live', count(*) FILTER (WHERE live), 'lost', count(*) FILTER (WHERE status = 'lost'))
+            FROM worker_registry),
         'circuit_breakers', (
             SELECT coalesce(jsonb_agg(jsonb_build_object('queue', queue, 'state', state, 'consecutive_failures', consecutive_failures,
                                                          'opened_at', health_ts(opened_at), 'reopen_at', health_ts(reopen_at),

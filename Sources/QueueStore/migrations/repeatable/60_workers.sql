@@ -35,11 +35,13 @@ returns void language sql volatile as $$
 $$;
 
 -- Every second: last_seen and in-flight count. Returns the row's status so the worker learns of
--- a drain request; NULL means the row is gone (pruned) and the worker should register again.
+-- a drain request; NULL means the row is gone (pruned) or was declared dead (rescue_stale_jobs
+-- released its jobs): the worker registers again, and the jobs it still runs are no longer its
+-- own (their results are ignored; heartbeat_jobs tells it).
 create or replace function worker_heartbeat(worker_id text, in_flight int)
 returns text language sql volatile as $$
   update workers set last_seen = now(), in_flight = greatest(0, worker_heartbeat.in_flight)
-  where id = worker_id and status <> 'stopped'
+  where id = worker_id and status not in ('stopped', 'dead')
   returning status
 $$;
 
@@ -97,16 +99,29 @@ returns void language sql volatile as $$
   select pg_notify('queuetop_changed', 'breaker');
 $$;
 
--- Registry as the dashboard shows it: a running worker silent for 30 s is 'lost' (killed, or
--- its host is gone); its jobs come back through rescue_stale_jobs.
-create or replace view worker_registry as
-  select id, host, pid, queues, concurrency, in_flight,
-         case when status <> 'stopped' and last_seen < now() - interval '30 seconds' then 'lost'
-              else status end as status,
-         started_at, last_seen
-  from workers;
+-- How long a worker's registry row may stay silent before the worker counts as gone. The one
+-- bound shared by the registry view below (and so the health snapshot's worker count and its
+-- worker_silent alert) and by the dead-worker sweep in rescue_stale_jobs. A worker writes its row
+-- every second, so this is 30 missed heartbeats; a live worker also renews the lease of every job
+-- it holds at least every 10 s, which is what keeps a late but living worker's jobs its own
+-- (rescue_stale_jobs; docs/WORKERS.md, "Dead workers").
+create or replace function worker_silence_limit() returns interval
+language sql immutable as $$ select interval '30 seconds' $$;
 
--- Housekeeping: forget stopped and lost workers after a day.
+-- Registry as everyone shows it, and the one definition of a live worker: not stopped, not
+-- declared dead, heard from within worker_silence_limit(). A worker that is neither stopped nor
+-- dead but silent is 'lost' (killed, or its host is gone) until rescue_stale_jobs has handed its
+-- jobs back and marked it 'dead'. Only a live worker is busy: in_flight is 0 for the others (the
+-- jobs a lost worker still holds show in the queues' processing counts).
+create or replace view worker_registry as
+  select id, host, pid, queues, concurrency,
+         case when live then in_flight else 0 end as in_flight,
+         case when live or status in ('stopped', 'dead') then status else 'lost' end as status,
+         started_at, last_seen, live
+  from (select w.*, w.status not in ('stopped', 'dead') and w.last_seen >= now() - worker_silence_limit() as live
+        from workers w) w;
+
+-- Housekeeping: forget stopped, dead and lost workers after a day.
 create or replace function prune_workers(older_than interval default interval '1 day')
 returns int language sql volatile as $$
   with gone as (delete from workers where last_seen < now() - older_than returning 1)

@@ -187,6 +187,7 @@ begin
     ('set_circuit_breaker',             'definer', '{queuetop_worker}'),
     ('worker_heartbeat',                'definer', '{queuetop_worker}'),
     ('worker_queue_settings',           'definer', '{queuetop_viewer,queuetop_operator,queuetop_worker}'),
+    ('worker_silence_limit',            'pure',    '{queuetop_viewer,queuetop_operator,queuetop_worker}'),
     -- 70_schedules.sql
     ('_require_schedule',               'invoker', '{}'),
     ('create_schedule',                 'definer', '{queuetop_operator}'),
