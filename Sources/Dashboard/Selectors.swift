@@ -23,7 +23,7 @@ extension DashboardState {
     }
 
     public var visibleWorkers: [WorkerInfo] {
-        (snapshot?.workers ?? []).filter { matches($0.host ?? "") || $0.queues.contains(where: matches) }
+        (snapshot?.workers ?? []).filter { matches($0.id) || matches($0.host ?? "") || $0.queues.contains(where: matches) }
     }
 
     public var visibleAudit: [AuditEntry] {
@@ -46,7 +46,7 @@ extension DashboardState {
             case .job: return 0
             }
         case .leads: return visibleMigrations.count
-        case .workers: return visibleWorkers.count
+        case .workers: return busyWorker.map { busyJobs(of: $0).count } ?? visibleWorkers.count
         case .audit: return visibleAudit.count
         case .schedules: return visibleSchedules.count
         }
@@ -138,9 +138,9 @@ extension DashboardState {
 /// Figures the footer and banners derive from the state. Computed from `now` in the state (never
 /// the clock), so the same state always reads the same.
 extension DashboardState {
-    /// Workers that are running or draining (not stopped, not lost).
+    /// Workers that are running, quiet or draining (not stopped, not lost).
     public var liveWorkerCount: Int {
-        (snapshot?.workers ?? []).filter { $0.status == "running" || $0.status == "draining" }.count
+        (snapshot?.workers ?? []).filter { ["running", "quiet", "draining"].contains($0.status) }.count
     }
 
     /// Jobs being processed right now, over every queue (from the counters, so jobs held by a
