@@ -164,7 +164,7 @@ public struct WorkerInfo: Sendable, Equatable, Codable {
     public var queues: [String]
     public var concurrency: Int?
     public var inFlight: Int
-    /// `running`, `draining`, `stopped`, or `lost` (not stopped, silent for 30 s).
+    /// `running`, `quiet`, `draining`, `stopped`, or `lost` (not stopped, silent for 30 s).
     public var status: String
     public var startedAt: Date
     public var lastSeen: Date
