@@ -38,7 +38,8 @@ func drillIntoWorker(_ state: inout DashboardState) -> [Effect] {
         return openJob(&state, id: job.id)
     }
     guard let worker = state.focusedWorker else { return [] }
-    guard !state.busyJobs(of: worker.id).isEmpty else {
+    // The registry's count may be ahead of the busy view's last load: go in and show it loading.
+    guard !state.busyJobs(of: worker.id).isEmpty || worker.inFlight > 0 else {
         state.flash = Flash("\(workerLabel(worker)) holds no job right now", kind: .info, at: state.now)
         return []
     }

@@ -108,7 +108,7 @@ import Testing
         }
     }
 
-    @Test func aBadWorkerIdSaysSoAndChangesNothingAndTargetsAreExplicit() throws {
+    @Test func aBadWorkerIdOrHostSaysSoAndChangesNothingAndTargetsAreExplicit() throws {
         try TestDatabase.with { db in
             let conn = try db.connect()
             defer { conn.close() }
@@ -117,6 +117,9 @@ import Testing
                 let bad = try E.queuetop(db, ["workers", verb, "no-such-worker"])
                 #expect(bad.status != 0)
                 #expect(bad.stderr.contains(#"no worker "no-such-worker""#), "\(bad.stderr)")
+                let host = try E.queuetop(db, ["workers", verb, "--host", "no-such-host"])
+                #expect(host.status != 0)
+                #expect(host.stderr.contains(#"no worker on host "no-such-host""#), "\(host.stderr)")
                 let none = try E.queuetop(db, ["workers", verb])
                 #expect(none.status != 0 && none.stderr.contains("--all"), "\(none.stderr)")
             }

@@ -51,8 +51,9 @@ $$;
 -- Operator commands to workers: quiet (stop claiming, keep running what it holds), resume (claim
 -- again) and drain (finish what it holds, then exit). Each is a status the worker reads on its
 -- next registry heartbeat. The target is one worker (worker_id), every worker of a host (host), or
--- every worker (both NULL). Naming a worker that does not exist, or one that has stopped, is an
--- error and changes nothing: an operator who typed an id wants to hear that it did nothing.
+-- every worker (both NULL). Naming a worker that does not exist, or one that has stopped, or a
+-- host no worker ever registered from, is an error and changes nothing: an operator who typed a
+-- name wants to hear that it matched nothing, not "0 workers".
 -- One audit row per command, naming the target and how many workers it changed.
 create or replace function _command_workers(action text, new_status text, from_statuses text[],
                                             worker_id text, host text)
@@ -71,6 +72,10 @@ begin
       raise exception 'worker "%" is stopped: there is nothing to %', worker_id,
         replace(action, '_workers', '') using errcode = '55000';
     end if;
+  end if;
+  if host is not null and not exists (select 1 from workers w where w.host = _command_workers.host) then
+    raise exception 'no worker on host "%"', host using errcode = 'P0002',
+      hint = 'queuetop workers list shows the workers and their hosts';
   end if;
   update workers w set status = new_status
   where w.status = any(from_statuses)
