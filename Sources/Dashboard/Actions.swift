@@ -12,7 +12,8 @@ func handleActionKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
         refuseReadOnly(&state)
         return []
     }
-    guard let action = action(for: c, in: state) else { return [] }
+    let chosen = state.screen == .workers && (c == "p" || c == "d") ? workerAction(c, in: &state) : action(for: c, in: state)
+    guard let action = chosen else { return [] }
     return request(&state, action)
 }
 
@@ -32,7 +33,7 @@ func request(_ state: inout DashboardState, _ action: OperatorAction) -> [Effect
     case .requeueJobs(let ids, _), .deleteJobs(let ids):
         state.confirmation = Confirmation(action: action, count: ids.count)
         return []
-    case .cancelMigration, .runSchedule:
+    case .cancelMigration, .runSchedule, .commandWorker:
         state.confirmation = Confirmation(action: action, count: 1)
         return []
     default:
@@ -155,6 +156,12 @@ extension Confirmation {
         case .setScheduleEnabled(let name, let enabled): return "\(enabled ? "Enable" : "Disable") schedule \(name)?"
         case .runSchedule(let name, let queue, let jobType):
             return "Run schedule \(name) now? It enqueues one \(jobType) job on \(queue); its regular ticks stay as they are."
+        case .commandWorker(let kind, _, let label):
+            switch kind {
+            case .quiet: return "Quiet \(label)? It claims no new jobs until resumed; the jobs it holds finish."
+            case .resume: return "Resume \(label)? It claims jobs again."
+            case .drain: return "Drain \(label)? It finishes the jobs it holds, then exits."
+            }
         }
     }
 }

@@ -18,6 +18,11 @@ func openJob(_ state: inout DashboardState, _ text: String?) -> [Effect] {
         state.flash = Flash(JobIDText.notAJobID(text), kind: .error, at: state.now)
         return []
     }
+    return openJob(&state, id: id)
+}
+
+/// Opens one job by id over the current screen (`:job`, and Enter on a job of the busy view).
+func openJob(_ state: inout DashboardState, id: UUID) -> [Effect] {
     // Opening one job over another replaces it; the scroll to give back is still the one from
     // before the first.
     let behind = state.openedJob?.scrollBehind ?? state.detailScroll

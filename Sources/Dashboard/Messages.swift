@@ -18,6 +18,8 @@ public enum Message: Sendable {
     case schedulesLoaded([Schedule])
     /// Queue detail's tenant caps, top tenants by backlog and expired counts.
     case queueTenantsLoaded(QueueTenantReport)
+    /// The jobs every worker holds now (busy view), oldest first per worker.
+    case workerJobsLoaded([InFlightJob])
     /// The view drew the job-detail payload pane with this room (nil: no payload on screen).
     /// Sent by the runtime after a frame whenever it differs from `state.detailViewport`.
     case detailViewportMeasured(DetailViewport?)
@@ -47,6 +49,8 @@ public enum Effect: Sendable, Equatable {
     /// Queue detail's tenant report for one queue. Only while that screen is open: ranking
     /// tenants costs a query that the other screens' refreshes must not pay.
     case loadQueueTenants(String)
+    /// The Workers screen's busy view: in-flight jobs per worker. Only while that screen is open.
+    case loadWorkerJobs
     /// Count what an action would touch, for its confirmation dialog.
     case preview(OperatorAction)
     case perform(OperatorAction)

@@ -48,6 +48,9 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
     case .queueTenantsLoaded(let report):
         state.queueTenants = report
         return []
+    case .workerJobsLoaded(let jobs):
+        state.workerJobs = jobs
+        return []
     case .detailViewportMeasured(let viewport):
         state.detailViewport = viewport
         // A smaller terminal (or a shorter payload after a reload) leaves less to scroll.
@@ -101,7 +104,8 @@ func reloadCurrentList(_ state: DashboardState) -> [Effect] {
     case .audit: return [.loadAudit]
     case .schedules: return [.loadSchedules]
     case .queue: return state.selectedQueue.map { [.loadQueueTenants($0)] } ?? []
-    case .overview, .leads, .workers: return []
+    case .workers: return [.loadWorkerJobs]
+    case .overview, .leads: return []
     }
 }
 
@@ -170,6 +174,7 @@ private func nextScreen(_ screen: Screen, by step: Int) -> Screen {
 
 func switchScreen(_ state: inout DashboardState, to screen: Screen) -> [Effect] {
     dismissOpenedJob(&state)
+    if screen != state.screen { _ = leaveBusyWorker(&state) }
     if screen == .queue, state.selectedQueue == nil {
         state.selectedQueue = state.visibleQueues.first?.name
     }
@@ -205,7 +210,11 @@ private func goBack(_ state: inout DashboardState, quitsAtHome: Bool) -> [Effect
             state.screen = .overview
             return []
         }
-    case .queue, .leads, .workers, .audit, .schedules:
+    case .workers:
+        if leaveBusyWorker(&state) { return [] }
+        state.screen = .overview
+        return []
+    case .queue, .leads, .audit, .schedules:
         state.screen = .overview
         return []
     }
@@ -238,7 +247,9 @@ private func drillIn(_ state: inout DashboardState) -> [Effect] {
         case .job:
             return []
         }
-    case .queue, .leads, .workers, .audit, .schedules:
+    case .workers:
+        return drillIntoWorker(&state)
+    case .queue, .leads, .audit, .schedules:
         return []
     }
 }

@@ -23,7 +23,7 @@ extension DashboardState {
     }
 
     public var visibleWorkers: [WorkerInfo] {
-        (snapshot?.workers ?? []).filter { matches($0.host ?? "") || $0.queues.contains(where: matches) }
+        (snapshot?.workers ?? []).filter { matches($0.id) || matches($0.host ?? "") || $0.queues.contains(where: matches) }
     }
 
     public var visibleAudit: [AuditEntry] {
@@ -46,7 +46,7 @@ extension DashboardState {
             case .job: return 0
             }
         case .leads: return visibleMigrations.count
-        case .workers: return visibleWorkers.count
+        case .workers: return busyWorker.map { busyJobs(of: $0).count } ?? visibleWorkers.count
         case .audit: return visibleAudit.count
         case .schedules: return visibleSchedules.count
         }

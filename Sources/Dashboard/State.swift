@@ -56,12 +56,14 @@ public enum OperatorAction: Sendable, Equatable {
     case setScheduleEnabled(name: String, enabled: Bool)
     /// Enqueues the schedule's job once, now; what it enqueues is carried for the question.
     case runSchedule(name: String, queue: String, jobType: String)
+    /// Quiet, resume or drain one worker; `label` ("host pid 123") is what the question names.
+    case commandWorker(WorkerCommandKind, workerID: String, label: String)
 
     /// Destructive or bulk actions ask first, and so does enqueueing a job the operator cannot
     /// take back.
     public var needsConfirmation: Bool {
         switch self {
-        case .requeueGroup, .requeueJobs, .deleteGroup, .deleteJobs, .cancelMigration, .runSchedule: return true
+        case .requeueGroup, .requeueJobs, .deleteGroup, .deleteJobs, .cancelMigration, .runSchedule, .commandWorker: return true
         case .pause, .resume, .setConcurrency, .trigger, .setScheduleEnabled: return false
         }
     }
@@ -124,6 +126,12 @@ public struct DashboardState: Sendable, Equatable {
     public var audit: [AuditEntry] = []
     /// nil until the Schedules screen's first load answers: "none yet" must not read as "none".
     public var schedules: [Schedule]?
+    /// The jobs workers hold now (the Workers screen's busy view), loaded only while that screen
+    /// is open; bounded per worker (`WorkerFleetStore.defaultJobsPerWorker`).
+    public var workerJobs: [InFlightJob] = []
+    /// The worker whose in-flight jobs have the cursor (Enter on a worker); nil while the cursor
+    /// is on the workers themselves.
+    public var busyWorker: String?
     /// Tenant caps, top tenants and expired counts of the last queue whose detail was open
     /// (its `queue` says which: views show it only for that queue, never for another).
     public var queueTenants: QueueTenantReport?

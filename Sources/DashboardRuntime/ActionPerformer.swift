@@ -57,6 +57,15 @@ struct ActionPerformer {
         case .runSchedule(let name, let queue, let jobType):
             let id = try ScheduleStore(connection: connection).runNow(name)
             return "ran schedule \(name): enqueued \(jobType) job \(id.uuidString.lowercased().prefix(8)) on \(queue)"
+        case .commandWorker(let kind, let id, let label):
+            let changed = try WorkerFleetStore(connection: connection).command(kind, .worker(id))
+            // 0: it changed state between the screen's refresh and the key (another operator).
+            guard changed > 0 else { return "\(label) was no longer \(kind.appliesTo.joined(separator: " or ")): left as it was" }
+            switch kind {
+            case .quiet: return "quieted \(label): it claims no new jobs"
+            case .resume: return "resumed \(label)"
+            case .drain: return "draining \(label): it exits when its jobs finish"
+            }
         }
     }
 
@@ -70,7 +79,7 @@ struct ActionPerformer {
             return (try dlq.count(inGroup: key.queue, errorType: key.errorType, asOf: asOf), asOf)
         case .requeueJobs(let ids, _), .deleteJobs(let ids):
             return (ids.count, asOf)
-        case .cancelMigration, .pause, .resume, .setConcurrency, .trigger, .setScheduleEnabled, .runSchedule:
+        case .cancelMigration, .pause, .resume, .setConcurrency, .trigger, .setScheduleEnabled, .runSchedule, .commandWorker:
             return (1, asOf)
         }
     }
@@ -87,6 +96,7 @@ struct ActionPerformer {
         case .trigger: return "run now"
         case .setScheduleEnabled(_, let enabled): return enabled ? "enable" : "disable"
         case .runSchedule: return "run schedule"
+        case .commandWorker(let kind, _, _): return kind.rawValue
         }
     }
 

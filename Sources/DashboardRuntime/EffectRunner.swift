@@ -103,6 +103,8 @@ public final class EffectRunner: Sendable {
             return [.schedulesLoaded(try ScheduleStore(connection: connection).list())]
         case .loadQueueTenants(let queue):
             return [.queueTenantsLoaded(try QueueTenantStore(connection: connection).report(queue: queue))]
+        case .loadWorkerJobs:
+            return [.workerJobsLoaded(try WorkerFleetStore(connection: connection).inFlightJobs())]
         case .preview(let action):
             let (count, asOf) = try ActionPerformer(connection: connection).preview(action)
             return [.previewCounted(action, count: count, asOf: asOf)]
@@ -148,6 +150,7 @@ public final class EffectRunner: Sendable {
         case .loadAudit: return "cannot load the audit log: \(error)"
         case .loadSchedules: return "cannot load the schedules: \(error)"
         case .loadQueueTenants(let queue): return "cannot load the tenants of \(queue): \(error)"
+        case .loadWorkerJobs: return "cannot load the workers' jobs: \(error)"
         case .quit: return "\(error)"
         }
     }

@@ -170,9 +170,9 @@ public struct WorkerInfo: Sendable, Equatable, Codable {
     public var queues: [String]
     public var concurrency: Int?
     public var inFlight: Int
-    /// `running`, `draining`, `stopped`, `lost` (silent for worker_silence_limit(), 30 s, its
-    /// jobs not all handed back yet) or `dead` (declared dead by rescue_stale_jobs, its jobs
-    /// handed back). Only a running or draining worker is live; the others show `inFlight` 0.
+    /// `running`, `quiet`, `draining`, `stopped`, `lost` (silent for worker_silence_limit(), 30 s,
+    /// its jobs not all handed back yet) or `dead` (declared dead by rescue_stale_jobs, its jobs
+    /// handed back). Only a running, quiet or draining worker is live; the others show `inFlight` 0.
     public var status: String
     public var startedAt: Date
     public var lastSeen: Date

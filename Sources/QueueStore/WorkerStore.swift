@@ -36,7 +36,7 @@ public struct WorkerStore: Sendable {
             "SELECT \(qt: "register_worker")(\(workerID), \(host), \(pid), \(queues)::text[], \(concurrency))")
     }
 
-    /// Returns the registry status (`running` / `draining`), nil when the row is gone.
+    /// Returns the registry status (`running` / `quiet` / `draining`), nil when the row is gone.
     public func registryHeartbeat(inFlight: Int) throws -> String? {
         let rows = try connection.query("SELECT \(qt: "worker_heartbeat")(\(workerID), \(inFlight))")
         return try rows.first?.decode(0, as: String?.self)

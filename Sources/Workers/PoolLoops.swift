@@ -11,7 +11,7 @@ extension WorkerPool {
         let stop = { self.isStopping }
         var lastClaimWasFull = false
         while !isStopping {
-            if phase == .draining { fetchWake.wait(timeout: configuration.pollInterval); continue }
+            if phase == .draining || phase == .quiet { fetchWake.wait(timeout: configuration.pollInterval); continue }
             // After a full batch, wait for a useful number of free slots rather than claiming
             // one job per finished job.
             let lowWater = lastClaimWasFull ? max(1, min(configuration.batchSize, configuration.concurrency) / 4) : 1
@@ -240,6 +240,8 @@ extension WorkerPool {
                     }
                 } else if status == "draining" {
                     beginDrain()
+                } else if let status {
+                    followQuiet(status == "quiet")
                 }
                 // Expired jobs are never claimed; cancelling them here makes that visible (counts,
                 // audit) within about a second. Cheap when there are none: one partial-index probe.
@@ -274,10 +276,28 @@ extension WorkerPool {
         }
     }
 
+    /// Quiet (stop claiming, keep running what is held) or resume, as the registry row says. The
+    /// row is the truth: a worker that missed the command while disconnected follows it now.
+    private func followQuiet(_ quiet: Bool) {
+        let changed = shared.withLock { s -> Bool in
+            let next: WorkerPoolSnapshot.Phase = quiet ? .quiet : .running
+            guard s.phase == .running || s.phase == .quiet, s.phase != next else { return false }
+            s.phase = next
+            return true
+        }
+        guard changed else { return }
+        if quiet {
+            log(.info, "quieted: claiming no new jobs, finishing \(ledger.slotsInUse) held")
+        } else {
+            log(.info, "resumed: claiming jobs again")
+            fetchWake.fire()
+        }
+    }
+
     /// A drain request: stop claiming, let in-flight jobs finish, then stop and exit.
     private func beginDrain() {
         let first = shared.withLock { s -> Bool in
-            guard s.phase == .running else { return false }
+            guard s.phase == .running || s.phase == .quiet else { return false }
             s.phase = .draining
             return true
         }

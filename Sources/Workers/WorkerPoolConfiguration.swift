@@ -64,7 +64,9 @@ public struct WorkerPoolConfiguration: Sendable {
 
 /// What the dashboard shows about an embedded pool.
 public struct WorkerPoolSnapshot: Sendable, Equatable {
-    public enum Phase: String, Sendable { case starting, running, draining, stopping, stopped }
+    /// `quiet`: an operator asked it to stop claiming (`queuetop workers quiet`); the jobs it holds
+    /// run to the end, and `resume` makes it claim again.
+    public enum Phase: String, Sendable { case starting, running, quiet, draining, stopping, stopped }
 
     public struct QueueState: Sendable, Equatable {
         public var name: String

@@ -17,6 +17,7 @@ struct Queuetop: ParsableCommand {
             MigrateCommand.self,
             SQLCommand.self,
             WorkerCommand.self,
+            WorkersCommand.self,
             StatusCommand.self,
             EnqueueCommand.self,
             JobCommand.self,

@@ -169,6 +169,46 @@ import Testing
         }
     }
 
+    /// quiet / resume / drain are operator actions: the viewer sees the fleet and its jobs but
+    /// cannot steer it, the operator can (audited), and a worker cannot steer other workers.
+    @Test func onlyTheOperatorQuietsResumesAndDrainsWorkers() throws {
+        try TestDatabase.with { db in
+            let owner = try db.connect()
+            defer { owner.close() }
+            try WorkerStore(connection: owner, workerID: "w-fleet").register(host: "h", pid: 1, queues: nil, concurrency: 2)
+            for group in ["queuetop_viewer", "queuetop_worker"] {
+                try db.withLoginRole(in: group) { config, _ in
+                    let conn = try Connection.connect(config)
+                    defer { conn.close() }
+                    for kind in WorkerCommandKind.allCases {
+                        #expect(throws: QueueStoreError.self, "\(group) \(kind)") {
+                            try WorkerFleetStore(connection: conn).command(kind, .all)
+                        }
+                    }
+                    #expect(refusal(conn, "SELECT \(qt: "quiet_workers")('w-fleet')") == "42501")
+                    if group == "queuetop_viewer" {
+                        #expect(try WorkerFleetStore(connection: conn).list().map(\.id) == ["w-fleet"])
+                        #expect(try WorkerFleetStore(connection: conn).inFlightJobs().isEmpty)
+                    }
+                }
+            }
+            #expect(try owner.query("SELECT status FROM \(qt: "workers")").scalar(String.self) == "running")
+            #expect(try count(owner, "SELECT count(*)::int FROM \(qt: "audit_log")") == 0)
+            try db.withLoginRole(in: "queuetop_operator") { config, _ in
+                let conn = try Connection.connect(config)
+                defer { conn.close() }
+                let fleet = WorkerFleetStore(connection: conn)
+                #expect(try fleet.command(.quiet, .worker("w-fleet")) == 1)
+                #expect(try fleet.list().map(\.status) == ["quiet"])
+                #expect(try fleet.command(.resume, .host("h")) == 1)
+                #expect(try fleet.command(.drain, .all) == 1)
+                #expect(try fleet.list().map(\.status) == ["draining"])
+            }
+            #expect(try owner.query("SELECT string_agg(action || ':' || affected, ',' ORDER BY id) FROM \(qt: "audit_log")").scalar(String.self)
+                    == "quiet_workers:1,resume_workers:1,drain_workers:1")
+        }
+    }
+
     @Test func canOperateAnswersForEachRole() throws {
         try TestDatabase.with { db in
             let owner = try db.connect()

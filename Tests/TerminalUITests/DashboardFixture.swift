@@ -111,6 +111,36 @@ enum DashboardFixture {
                    status: "draining", startedAt: ago(600), lastSeen: ago(3)),
     ]
 
+    // MARK: Busy view
+
+    /// What app-1:4242 (9 in flight) holds: the first five, oldest first, one with a tenant.
+    static let inFlight: [InFlightJob] = [
+        InFlightJob(id: id(41), queue: "emails", jobType: "send_welcome", tenant: "shop-a", workerID: "app-1:4242",
+                    startedAt: ago(754), heartbeatAt: ago(4)),
+        InFlightJob(id: id(42), queue: "emails", jobType: "send_receipt", tenant: nil, workerID: "app-1:4242",
+                    startedAt: ago(61), heartbeatAt: ago(61)),
+        InFlightJob(id: id(43), queue: "webhooks-日本", jobType: "deliver", tenant: "shop-b", workerID: "app-1:4242",
+                    startedAt: ago(12), heartbeatAt: ago(12)),
+        InFlightJob(id: id(44), queue: "emails", jobType: "send_digest", tenant: nil, workerID: "app-1:4242",
+                    startedAt: ago(3), heartbeatAt: ago(3)),
+        InFlightJob(id: id(45), queue: "campaign-messages", jobType: "send", tenant: nil, workerID: "app-1:4243",
+                    startedAt: ago(2), heartbeatAt: ago(2)),
+    ]
+
+    /// The Workers screen with the busy view loaded, app-1:4243 quieted, and (`browsing`) the
+    /// cursor moved into app-1:4242's jobs, on the second.
+    static func workersState(browsing: Bool) -> DashboardState {
+        var state = state(.workers)
+        state.snapshot?.workers[0].inFlight = 4
+        state.snapshot?.workers[1].status = "quiet"
+        state.workerJobs = inFlight
+        if browsing {
+            state.busyWorker = "app-1:4242"
+            state.cursor[.workers] = 1
+        }
+        return state
+    }
+
     static let circuits: [CircuitInfo] = [
         CircuitInfo(queue: "emails", state: "closed", consecutiveFailures: 0, openedAt: nil, reopenAt: nil, updatedAt: ago(3_600)),
         CircuitInfo(queue: "store-sync", state: "open", consecutiveFailures: 7, openedAt: ago(40), reopenAt: now.addingTimeInterval(20),

@@ -24,7 +24,8 @@ import QueueStore
         ("job-completed", DashboardFixture.openedJobState(DashboardFixture.completedJob)),
         ("job-expired", DashboardFixture.openedJobState(DashboardFixture.expiredJob)),
         ("leads", DashboardFixture.state(.leads)),
-        ("workers", DashboardFixture.state(.workers)),
+        ("workers", DashboardFixture.workersState(browsing: false)),
+        ("workers-busy", DashboardFixture.workersState(browsing: true)),
         ("audit", DashboardFixture.state(.audit)),
         ("schedules", DashboardFixture.state(.schedules)),
     ]

@@ -79,7 +79,8 @@ declare
     '0012_probe_held_jobs_by_id.sql',
     '0013_own_schema.sql',
     '0014_security_hardening.sql',
-    '0015_dead_workers.sql'];
+    '0015_dead_workers.sql',
+    '0016_worker_quiet.sql'];
   v_sql text[] := array[
     $qt_0001$-- 0001 — the queue engine: tables, indexes and the public SQL API of queuetop.
 --
@@ -4376,7 +4377,28 @@ alter table workers add constraint workers_status_check
 -- worker that runs it still ends in the DLQ after max_attempts instead of looping. Constant
 -- default: adding it does not rewrite the table.
 alter table job_queue add column dead_worker_releases int not null default 0;
-$qt_0015$];
+$qt_0015$,
+    $qt_0016$-- 0016 — a worker can be quiet: it keeps running the jobs it holds but claims no new ones until
+-- an operator resumes it (quiet_workers / resume_workers, 60_workers.sql). The state lives in
+-- workers.status next to 'draining', so a worker learns of it from the registry heartbeat it
+-- already reads every second, and a worker that was disconnected sees it when it comes back.
+--
+-- The check constraint is found by what it checks rather than by name: installs applied by hand
+-- (the seeds) may have named it differently.
+do $$
+declare c text;
+begin
+  for c in
+    select conname from pg_constraint
+    where conrelid = 'workers'::regclass and contype = 'c' and pg_get_constraintdef(oid) like '%status%'
+  loop
+    execute format('alter table workers drop constraint %I', c);
+  end loop;
+end $$;
+
+alter table workers add constraint workers_status_check
+  check (status in ('running', 'quiet', 'draining', 'stopped', 'dead'));
+$qt_0016$];
   v_markers text[] := array[
     'relation:queues relation:queue_rate_buckets relation:job_queue relation:job_attempts relation:audit_log relation:workers relation:circuit_breakers relation:job_queue_claim_idx relation:job_queue_dedup_idx relation:job_queue_dedup_dead_idx relation:job_queue_processing_idx relation:job_queue_dlq_idx relation:job_attempts_job_idx relation:audit_log_at_idx function:uuid_v7 function:_uuid_v7_floor function:_check_batch_size function:_require_queue function:record_audit function:_audit_add function:_audit_ids function:backoff_delay_s function:_fail_jobs function:_claim function:_enqueue function:enqueue_job function:enqueue_jobs function:claim_jobs function:complete_jobs function:fail_job function:fail_jobs function:release_jobs function:heartbeat_jobs function:rescue_stale_jobs function:_requeue_dlq function:requeue_dlq_job function:requeue_dlq_jobs function:requeue_dlq_batch function:requeue_dlq function:delete_dlq_jobs function:delete_dlq_batch function:cancel_job function:update_queue_settings function:_set_queue_paused function:pause_queue function:resume_queue function:set_queue_concurrency function:prune_completed_jobs',
     'relation:bulk_operation_kinds relation:bulk_operations relation:extraction_runs relation:funnels relation:funnel_columns relation:leads relation:bulk_operations_active relation:bulk_operations_kind_created relation:bulk_operations_kind_finished relation:leads_run_id_id relation:bulk_operations_one_lead_migration_per_run relation:bulk_operation_progress relation:lead_migration_progress type:bulk_step_result type:bulk_batch_result function:bulk_operation_kinds_check function:_bulk_run_locked_batch function:run_bulk_operation_batch function:run_next_bulk_operation_batch function:_bulk_cancel function:cancel_bulk_operation function:_lead_migration_move function:lead_migration_step function:_lead_migration_check_target function:queue_lead_migration function:process_lead_migration_batch function:get_lead_migration_queue_status function:cancel_lead_migration',
@@ -4392,7 +4414,8 @@ $qt_0015$];
     '',
     '',
     'column:job_queue.enqueued_by column:audit_log.client_label',
-    'column:job_queue.dead_worker_releases'];
+    'column:job_queue.dead_worker_releases',
+    ''];
   v_rnames text[] := array[
     'repeatable/10_util.sql',
     'repeatable/20_jobs.sql',
@@ -6870,8 +6893,8 @@ $qt_r55$,
 -- that runs by itself.
 --
 -- The worker pool (Sources/Workers) owns these functions. Commands reach workers through rows
--- they already read every second, not a command queue: "drain" is workers.status = 'draining'
--- (the worker sees it on its next registry heartbeat), and "run now" (run_queue_now, 20_jobs.sql)
+-- they already read every second, not a command queue: "quiet" and "drain" are workers.status =
+-- 'quiet' / 'draining' (the worker sees them on its next registry heartbeat), and "run now" (run_queue_now, 20_jobs.sql)
 -- is a NOTIFY on queuetop_jobs plus a breaker reset. A worker that was disconnected when the
 -- command was given still sees it when it comes back.
 --
@@ -6898,8 +6921,8 @@ returns void language sql volatile as $$
   on conflict (id) do update
     set host = excluded.host, pid = excluded.pid, queues = excluded.queues,
         concurrency = excluded.concurrency, last_seen = now(),
-        -- a drain requested while the worker was away still holds
-        status = case when workers.status = 'draining' then 'draining' else 'running' end
+        -- a drain or quiet requested while the worker was away still holds
+        status = case when workers.status in ('draining', 'quiet') then workers.status else 'running' end
 $$;
 
 -- Every second: last_seen and in-flight count. Returns the row's status so the worker learns of
@@ -6918,21 +6941,64 @@ returns void language sql volatile as $$
   update workers set status = 'stopped', in_flight = 0, last_seen = now() where id = worker_id
 $$;
 
--- Operator: ask workers to finish their in-flight jobs, stop claiming and exit. NULL arguments
--- mean "any": drain_workers() drains every running worker, drain_workers(null, 'host-a') one host.
-create or replace function drain_workers(worker_id text default null, host text default null)
+-- Operator commands to workers: quiet (stop claiming, keep running what it holds), resume (claim
+-- again) and drain (finish what it holds, then exit). Each is a status the worker reads on its
+-- next registry heartbeat. The target is one worker (worker_id), every worker of a host (host), or
+-- every worker (both NULL). Naming a worker that does not exist, or one that has stopped, or a
+-- host no worker ever registered from, is an error and changes nothing: an operator who typed a
+-- name wants to hear that it matched nothing, not "0 workers".
+-- One audit row per command, naming the target and how many workers it changed.
+create or replace function _command_workers(action text, new_status text, from_statuses text[],
+                                            worker_id text, host text)
 returns int language plpgsql volatile as $$
 declare
   n int;
+  current_status text;
 begin
-  update workers w set status = 'draining'
-  where w.status = 'running'
-    and (drain_workers.worker_id is null or w.id = drain_workers.worker_id)
-    and (drain_workers.host is null or w.host = drain_workers.host);
+  if worker_id is not null then
+    select w.status into current_status from workers w where w.id = _command_workers.worker_id;
+    if not found then
+      raise exception 'no worker "%"', worker_id using errcode = 'P0002',
+        hint = 'queuetop workers list shows the workers and their ids';
+    end if;
+    if current_status = 'stopped' then
+      raise exception 'worker "%" is stopped: there is nothing to %', worker_id,
+        replace(action, '_workers', '') using errcode = '55000';
+    end if;
+  end if;
+  if host is not null and not exists (select 1 from workers w where w.host = _command_workers.host) then
+    raise exception 'no worker on host "%"', host using errcode = 'P0002',
+      hint = 'queuetop workers list shows the workers and their hosts';
+  end if;
+  update workers w set status = new_status
+  where w.status = any(from_statuses)
+    and (_command_workers.worker_id is null or w.id = _command_workers.worker_id)
+    and (_command_workers.host is null or w.host = _command_workers.host);
   get diagnostics n = row_count;
-  perform record_audit('drain_workers', jsonb_strip_nulls(jsonb_build_object('worker_id', worker_id, 'host', host)), n);
+  perform record_audit(action, jsonb_strip_nulls(jsonb_build_object(
+    'worker_id', worker_id, 'host', host,
+    'all', case when worker_id is null and host is null then true end)), n);
   return n;
 end $$;
+
+-- Quiet running workers: they stop claiming and finish the jobs they hold, then wait.
+create or replace function quiet_workers(worker_id text default null, host text default null)
+returns int language sql volatile as $$
+  select _command_workers('quiet_workers', 'quiet', array['running'], worker_id, host)
+$$;
+
+-- Resume quiet workers: they claim again within about a second.
+create or replace function resume_workers(worker_id text default null, host text default null)
+returns int language sql volatile as $$
+  select _command_workers('resume_workers', 'running', array['quiet'], worker_id, host)
+$$;
+
+-- Drain running or quiet workers: they finish their in-flight jobs, stop claiming and exit 0.
+-- drain_workers() drains every worker, drain_workers(null, 'host-a') one host.
+create or replace function drain_workers(worker_id text default null, host text default null)
+returns int language sql volatile as $$
+  select _command_workers('drain_workers', 'draining', array['running', 'quiet'], worker_id, host)
+$$;
 
 -- The worker's view of its queues' live settings and fleet-wide breaker state, one round trip
 -- per second. NULL queues = every queue. tenant_rate_limit_per_s: the pool polls rate-limited
@@ -7729,6 +7795,9 @@ begin
     ('claim_maintenance',               'definer', '{queuetop_worker}'),
     ('deregister_worker',               'definer', '{queuetop_worker}'),
     ('drain_workers',                   'definer', '{queuetop_operator}'),
+    ('quiet_workers',                   'definer', '{queuetop_operator}'),
+    ('resume_workers',                  'definer', '{queuetop_operator}'),
+    ('_command_workers',                'invoker', '{}'),
     ('maintenance_progress',            'definer', '{queuetop_worker}'),
     ('prune_workers',                   'definer', '{queuetop_operator}'),
     ('register_worker',                 'definer', '{queuetop_worker}'),

@@ -68,7 +68,10 @@ enum KeyMap {
         case .schedules:
             return [Entry(keys: "e", does: "enable / disable the schedule"),
                     Entry(keys: "t", does: "run it now: enqueue its job once (asks first)")]
-        case .workers, .audit:
+        case .workers:
+            return [Entry(keys: "p", does: "quiet the worker (no new jobs) / resume it"),
+                    Entry(keys: "d", does: "drain it: finish its jobs, then exit")]
+        case .audit:
             return []
         }
     }
@@ -79,9 +82,9 @@ enum KeyMap {
         let updown = ascii ? "Up Down j k" : "↑ ↓ j k"
         let detail = state.isInJobDetail
         let back = state.screen == .overview && state.openedJob == nil ? "quit" : "back"
-        // Enter opens a queue (overview) or a DLQ group or job; elsewhere it does nothing, so
-        // help does not offer it.
-        let opens = !detail && (state.screen == .overview || state.screen == .dlq)
+        // Enter opens a queue (overview), a DLQ group or job, a worker's jobs or one of them;
+        // elsewhere it does nothing, so help does not offer it.
+        let opens = !detail && [.overview, .dlq, .workers].contains(state.screen)
         let keys = [
             Entry(keys: updown, does: detail ? "scroll the payload, result and attempts" : "move"),
             Entry(keys: "PgUp PgDn g G", does: detail ? "scroll a page, top, bottom" : "a page up / down, first / last row"),
@@ -146,7 +149,13 @@ enum KeyMap {
                 hints += [KeyHint("e", state.focusedSchedule?.enabled == false ? "enable" : "disable"), KeyHint("t", "run now")]
             }
             hints += [KeyHint("/", "filter"), KeyHint("Esc", "back")]
-        case .workers, .audit:
+        case .workers:
+            hints += [KeyHint("Enter", state.busyWorker == nil ? "jobs" : "open")]
+            if !state.readOnly {
+                hints += [KeyHint("p", state.focusedWorker?.status == "quiet" ? "resume" : "quiet"), KeyHint("d", "drain")]
+            }
+            hints += [KeyHint("/", "filter"), KeyHint("Esc", "back")]
+        case .audit:
             hints += [KeyHint("/", "filter"), KeyHint("Esc", "back")]
         }
         return hints

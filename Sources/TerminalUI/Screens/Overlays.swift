@@ -79,6 +79,12 @@ enum ConfirmationDialog {
         case .trigger: return "Trigger"
         case .setScheduleEnabled(_, let enabled): return enabled ? "Enable schedule" : "Disable schedule"
         case .runSchedule: return "Run schedule"
+        case .commandWorker(let kind, _, _):
+            switch kind {
+            case .quiet: return "Quiet worker"
+            case .resume: return "Resume worker"
+            case .drain: return "Drain worker"
+            }
         }
     }
 
@@ -91,6 +97,7 @@ enum ConfirmationDialog {
         case .cancelMigration(_, let name): return name
         case .pause(let q), .resume(let q), .setConcurrency(let q, _), .trigger(let q): return q
         case .setScheduleEnabled(let name, _), .runSchedule(let name, _, _): return name
+        case .commandWorker(_, _, let label): return label
         }
     }
 

@@ -1,25 +1,36 @@
 import Foundation
 import QueueStore
 
-/// Every worker on every host, and under them each queue's circuit breaker.
+/// Every worker on every host; under them the jobs the selected worker holds (the busy view);
+/// under those each queue's circuit breaker.
 enum WorkersScreen {
     static func draw(_ context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
         let state = context.state
         guard let snapshot = context.snapshot(orExplainIn: rect, into: &buffer) else { return }
         let breakers = snapshot.circuitBreakers
         let breakerRows = breakers.isEmpty ? 0 : min(breakers.count, context.compact ? 2 : 8) + (context.compact ? 1 : 3)
-        let parts = Layout.vertical(rect, [.atLeast(3), .fixed(breakerRows)])
         let workers = state.visibleWorkers
+        // The workers get the rows they need (up to a cap), the busy view the rest: it is what
+        // an operator opens this screen to read.
+        let workerRows = min(max(1, workers.count), context.compact ? 4 : 8) + (context.compact ? 1 : 3)
+        let parts = Layout.vertical(rect, [.fixed(workerRows), .atLeast(3), .fixed(breakerRows)])
+        drawWorkers(workers, context: context, into: &buffer, in: parts[0])
+        if let worker = state.focusedWorker { drawBusy(worker, context: context, into: &buffer, in: parts[1]) }
+        if breakerRows > 0 { drawBreakers(breakers, context: context, into: &buffer, in: parts[2]) }
+    }
+
+    static func drawWorkers(_ workers: [WorkerInfo], context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
+        let state = context.state
         let hosts = Set(workers.compactMap(\.host)).count
         // How many run is the snapshot's count (the footer's and `status`'s); the rows listed
         // also include workers stopped or dead within the hour.
-        let counts = snapshot.workerCounts
+        let counts = state.snapshot?.workerCounts ?? WorkerCounts(live: 0, lost: 0)
         let title = "Workers: \(counts.live) running\(counts.lost > 0 ? ", \(counts.lost) lost" : "")"
             + " (\(workers.count) listed on \(hosts == 1 ? "1 host" : "\(hosts) hosts"))"
-        let area = context.section(title, in: parts[0], into: &buffer)
+        let area = context.section(title, in: rect, into: &buffer)
         var columns = [TableColumn("HOST", minWidth: 6, maxWidth: 24), TableColumn("PID", alignment: .right),
                        TableColumn("QUEUES", minWidth: 8, flexible: true), TableColumn("CONC", alignment: .right),
-                       TableColumn("BUSY", alignment: .right), TableColumn("STATUS", minWidth: 7),
+                       TableColumn("BUSY", alignment: .right), TableColumn("STATUS", minWidth: 8),
                        TableColumn("SEEN", alignment: .right)]
         if !context.compact { columns.append(TableColumn("UP", alignment: .right)) }
         let rows = workers.map { w -> TableRow in
@@ -31,9 +42,33 @@ enum WorkersScreen {
         }
         let empty = state.activeFilter.isEmpty ? "No workers registered: start one with `queuetop worker`."
             : "No worker matches /\(state.activeFilter)"
-        Table(columns: columns, rows: rows, selectedIndex: rows.isEmpty ? nil : state.cursorRow, emptyText: empty)
+        // While the cursor is in a worker's jobs, its row stays marked so the two panes read as one.
+        let selected = state.busyWorker.flatMap { id in workers.firstIndex { $0.id == id } } ?? state.cursorRow
+        Table(columns: columns, rows: rows, selectedIndex: rows.isEmpty ? nil : selected, emptyText: empty)
             .draw(into: &buffer, in: area)
-        if breakerRows > 0 { drawBreakers(breakers, context: context, into: &buffer, in: parts[1]) }
+    }
+
+    /// The busy view: what one worker is running, oldest first, how long each has run and how
+    /// old its lease heartbeat is. Enter on a worker moves the cursor here; Enter on a job opens it.
+    static func drawBusy(_ worker: WorkerInfo, context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
+        let state = context.state
+        let jobs = state.busyJobs(of: worker.id)
+        let shown = jobs.count < worker.inFlight && jobs.count >= WorkerFleetStore.defaultJobsPerWorker
+            ? "oldest \(jobs.count) of \(worker.inFlight)" : (jobs.count == 1 ? "1 job" : "\(jobs.count) jobs")
+        let hint = state.busyWorker == nil && !jobs.isEmpty ? "\(context.dot)Enter: browse" : ""
+        let area = context.section("In flight on worker \(worker.host ?? "?") pid \(worker.pid.map(String.init) ?? "?") (\(shown))\(hint)",
+                                   in: rect, into: &buffer)
+        let columns = [TableColumn("JOB", minWidth: 8, maxWidth: 8), TableColumn("QUEUE", minWidth: 6, maxWidth: 20),
+                       TableColumn("TYPE", minWidth: 6, flexible: true), TableColumn("TENANT", minWidth: 6, maxWidth: 16),
+                       TableColumn("RUNNING", alignment: .right), TableColumn("HEARTBEAT", alignment: .right)]
+        let rows = jobs.map { job in
+            TableRow([ViewText.shortID(job.id), job.queue, job.jobType, job.tenant ?? "-",
+                      context.age(job.startedAt), context.age(job.heartbeatAt) + " ago"])
+        }
+        let empty = worker.inFlight > 0 ? "Loading its jobs\(context.ellipsis)" : "No job in flight."
+        Table(columns: columns, rows: rows, selectedIndex: state.busyWorker == nil || rows.isEmpty ? nil : state.cursorRow,
+              emptyText: empty)
+            .draw(into: &buffer, in: area)
     }
 
     static func drawBreakers(_ breakers: [CircuitInfo], context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {

@@ -2,8 +2,8 @@
 -- that runs by itself.
 --
 -- The worker pool (Sources/Workers) owns these functions. Commands reach workers through rows
--- they already read every second, not a command queue: "drain" is workers.status = 'draining'
--- (the worker sees it on its next registry heartbeat), and "run now" (run_queue_now, 20_jobs.sql)
+-- they already read every second, not a command queue: "quiet" and "drain" are workers.status =
+-- 'quiet' / 'draining' (the worker sees them on its next registry heartbeat), and "run now" (run_queue_now, 20_jobs.sql)
 -- is a NOTIFY on queuetop_jobs plus a breaker reset. A worker that was disconnected when the
 -- command was given still sees it when it comes back.
 --
@@ -30,8 +30,8 @@ returns void language sql volatile as $$
   on conflict (id) do update
     set host = excluded.host, pid = excluded.pid, queues = excluded.queues,
         concurrency = excluded.concurrency, last_seen = now(),
-        -- a drain requested while the worker was away still holds
-        status = case when workers.status = 'draining' then 'draining' else 'running' end
+        -- a drain or quiet requested while the worker was away still holds
+        status = case when workers.status in ('draining', 'quiet') then workers.status else 'running' end
 $$;
 
 -- Every second: last_seen and in-flight count. Returns the row's status so the worker learns of
@@ -50,21 +50,64 @@ returns void language sql volatile as $$
   update workers set status = 'stopped', in_flight = 0, last_seen = now() where id = worker_id
 $$;
 
--- Operator: ask workers to finish their in-flight jobs, stop claiming and exit. NULL arguments
--- mean "any": drain_workers() drains every running worker, drain_workers(null, 'host-a') one host.
-create or replace function drain_workers(worker_id text default null, host text default null)
+-- Operator commands to workers: quiet (stop claiming, keep running what it holds), resume (claim
+-- again) and drain (finish what it holds, then exit). Each is a status the worker reads on its
+-- next registry heartbeat. The target is one worker (worker_id), every worker of a host (host), or
+-- every worker (both NULL). Naming a worker that does not exist, or one that has stopped, or a
+-- host no worker ever registered from, is an error and changes nothing: an operator who typed a
+-- name wants to hear that it matched nothing, not "0 workers".
+-- One audit row per command, naming the target and how many workers it changed.
+create or replace function _command_workers(action text, new_status text, from_statuses text[],
+                                            worker_id text, host text)
 returns int language plpgsql volatile as $$
 declare
   n int;
+  current_status text;
 begin
-  update workers w set status = 'draining'
-  where w.status = 'running'
-    and (drain_workers.worker_id is null or w.id = drain_workers.worker_id)
-    and (drain_workers.host is null or w.host = drain_workers.host);
+  if worker_id is not null then
+    select w.status into current_status from workers w where w.id = _command_workers.worker_id;
+    if not found then
+      raise exception 'no worker "%"', worker_id using errcode = 'P0002',
+        hint = 'queuetop workers list shows the workers and their ids';
+    end if;
+    if current_status = 'stopped' then
+      raise exception 'worker "%" is stopped: there is nothing to %', worker_id,
+        replace(action, '_workers', '') using errcode = '55000';
+    end if;
+  end if;
+  if host is not null and not exists (select 1 from workers w where w.host = _command_workers.host) then
+    raise exception 'no worker on host "%"', host using errcode = 'P0002',
+      hint = 'queuetop workers list shows the workers and their hosts';
+  end if;
+  update workers w set status = new_status
+  where w.status = any(from_statuses)
+    and (_command_workers.worker_id is null or w.id = _command_workers.worker_id)
+    and (_command_workers.host is null or w.host = _command_workers.host);
   get diagnostics n = row_count;
-  perform record_audit('drain_workers', jsonb_strip_nulls(jsonb_build_object('worker_id', worker_id, 'host', host)), n);
+  perform record_audit(action, jsonb_strip_nulls(jsonb_build_object(
+    'worker_id', worker_id, 'host', host,
+    'all', case when worker_id is null and host is null then true end)), n);
   return n;
 end $$;
+
+-- Quiet running workers: they stop claiming and finish the jobs they hold, then wait.
+create or replace function quiet_workers(worker_id text default null, host text default null)
+returns int language sql volatile as $$
+  select _command_workers('quiet_workers', 'quiet', array['running'], worker_id, host)
+$$;
+
+-- Resume quiet workers: they claim again within about a second.
+create or replace function resume_workers(worker_id text default null, host text default null)
+returns int language sql volatile as $$
+  select _command_workers('resume_workers', 'running', array['quiet'], worker_id, host)
+$$;
+
+-- Drain running or quiet workers: they finish their in-flight jobs, stop claiming and exit 0.
+-- drain_workers() drains every worker, drain_workers(null, 'host-a') one host.
+create or replace function drain_workers(worker_id text default null, host text default null)
+returns int language sql volatile as $$
+  select _command_workers('drain_workers', 'draining', array['running', 'quiet'], worker_id, host)
+$$;
 
 -- The worker's view of its queues' live settings and fleet-wide breaker state, one round trip
 -- per second. NULL queues = every queue. tenant_rate_limit_per_s: the pool polls rate-limited
