@@ -18,14 +18,20 @@ import Testing
             .filter { $0.contains("ERROR:") || $0.contains("FATAL:") || $0.contains("STATEMENT:") }
     }
 
+    /// A streaming replica of a private primary, and a connection to that primary.
+    static func startReplica() throws -> (StreamingReplica, Connection) {
+        let replica = try StreamingReplica()
+        do { return (replica, try Connection.connect(replica.primary.config)) } catch { replica.destroy(); throw error }
+    }
+
     static func json(_ text: String) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "status --json: \(text)")
     }
 
     @Test func theDashboardAndStatusWatchSayStandbyAndPollWithoutAnErrorInTheReplicasLog() throws {
-        let replica = try StreamingReplica()
-        defer { replica.destroy() }
-        let url = try replica.config.unredactedConninfo()
+        let (replica, primary) = try Self.startReplica()
+        defer { primary.close(); replica.destroy() }
+        let url = replica.url
         let logStart = Self.readLog(replica.logPath).utf8.count
 
         // No --read-only: the dashboard finds out by itself, and says why and where to go.
@@ -54,8 +60,6 @@ import Testing
 
         // Replay paused while the primary moves on: the footer says so instead of a fresh age.
         try replica.setReplayPaused(true)
-        let primary = try Connection.connect(replica.primary.config)
-        defer { primary.close() }
         try seedDeadLetters(primary, 1, queue: "after_pause", type: "x")
         let paused = tmux.waitFor(timeout: 15) { $0.contains("standby: replay paused") }
         #expect(paused != nil, "the footer says replay is paused: \(tmux.screen())")
@@ -64,14 +68,12 @@ import Testing
     }
 
     @Test func statusJSONAndTextCarryTheStandbyFlagAndAnHonestLag() throws {
-        let replica = try StreamingReplica()
-        defer { replica.destroy() }
-        let url = try replica.config.unredactedConninfo()
-        let primary = try Connection.connect(replica.primary.config)
-        defer { primary.close() }
+        let (replica, primary) = try Self.startReplica()
+        defer { primary.close(); replica.destroy() }
+        let url = replica.url
 
         // The primary says it is none.
-        let onPrimary = try QueuetopBinary.run(["status", "--json", "--db", try replica.primary.config.unredactedConninfo()], timeout: 30)
+        let onPrimary = try QueuetopBinary.run(["status", "--json", "--db", replica.primary.url], timeout: 30)
         #expect(onPrimary.status == 0, "\(onPrimary.stderr)")
         let primaryJSON = try Self.json(onPrimary.stdout)
         #expect(primaryJSON["standby"] as? Bool == false)
@@ -115,14 +117,12 @@ import Testing
     }
 
     @Test func everyWritingCommandIsRefusedUpFrontNamingThePrimary() throws {
-        let replica = try StreamingReplica()
-        defer { replica.destroy() }
-        let url = try replica.config.unredactedConninfo()
-        let primary = try Connection.connect(replica.primary.config)
-        defer { primary.close() }
+        let (replica, primary) = try Self.startReplica()
+        defer { primary.close(); replica.destroy() }
+        let url = replica.url
         let dead = try seedDeadLetters(primary, 3, queue: "emails", type: "smtp")
         let added = try QueuetopBinary.run(["schedule", "add", "nightly", "0 3 * * *", "emails", "send",
-                                            "--db", try replica.primary.config.unredactedConninfo()], timeout: 30)
+                                            "--db", replica.primary.url], timeout: 30)
         #expect(added.status == 0, "schedule add on the primary: \(added.stderr)")
         try replica.catchUp()
         let logStart = Self.readLog(replica.logPath).utf8.count
