@@ -80,9 +80,10 @@ public struct ServerRoleStore: Sendable {
                    pg_last_xact_replay_timestamp() AS replayed_at,
                    extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 AS age,
                    pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::int8 AS waiting,
-                   (SELECT count(*) > 0 FROM pg_catalog.pg_stat_wal_receiver WHERE pid IS NOT NULL) AS streaming,
-                   (SELECT sender_host || ':' || sender_port FROM pg_catalog.pg_stat_wal_receiver
-                     WHERE sender_host IS NOT NULL LIMIT 1) AS primary_address
+                   receiver.pid IS NOT NULL AS streaming,
+                   receiver.sender_host || ':' || receiver.sender_port AS primary_address
+              FROM (SELECT) AS one
+              LEFT JOIN pg_catalog.pg_stat_wal_receiver AS receiver ON true  -- at most one row
             """).first
         guard let row, try row.decode("standby", as: Bool.self) else { return nil }
         let age = try row.decode("age", as: Double?.self).map { max(0, $0) }
