@@ -6,6 +6,9 @@ public enum Message: Sendable {
     case key(Key)
     case tick(Date)
     case snapshotLoaded(HealthSnapshot, at: Date)
+    /// Whether the server is a hot standby and how its replay stands (nil: a primary), loaded
+    /// with every refresh.
+    case standbyLoaded(StandbyStatus?)
     /// Alert hooks and their latest delivery, loaded with every refresh.
     case alertHooksLoaded(AlertHookSummary)
     /// A load failed because the database is unreachable; the next try is in `retryIn` seconds.

@@ -20,6 +20,9 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
         state.now = at
         state.connection = .connected
         return []
+    case .standbyLoaded(let standby):
+        state.standby = standby
+        return []
     case .alertHooksLoaded(let summary):
         state.alertHooks = summary
         return []

@@ -104,6 +104,9 @@ public struct DashboardState: Sendable, Equatable {
     /// Why the session is read-only when the operator did not ask for it ("role … may not run
     /// operator actions"); shown when the dashboard opens and when an action is refused.
     public var readOnlyReason: String?
+    /// The server is a hot standby (nil: a primary), read with every refresh: the footer shows
+    /// how far replay is behind, and the data is as of its last replayed transaction.
+    public var standby: StandbyStatus?
 
     /// Selection by identity, not index, so a refresh that reorders rows keeps the same row.
     public var selectedQueue: String?

@@ -84,7 +84,8 @@ public final class EffectRunner: Sendable {
         switch effect {
         case .refresh:
             let snapshot = try HealthStore(connection: connection).snapshot().snapshot
-            return [.snapshotLoaded(snapshot, at: clock())] + (try alertHookSummary(connection))
+            let standby = try ServerRoleStore(connection: connection).standby()
+            return [.snapshotLoaded(snapshot, at: clock()), .standbyLoaded(standby)] + (try alertHookSummary(connection))
         case .loadDLQGroups:
             return [.dlqGroupsLoaded(try dlq.groups())]
         case .loadDLQJobs(let key):

@@ -10,6 +10,10 @@ import Foundation
 ///
 /// Both listeners (the dashboard's `ChangeListener` and the worker pool's listener) call this
 /// on every new link and fall back to polling when it answers false.
+///
+/// A hot standby is the other server where LISTEN is off: it refuses LISTEN and NOTIFY
+/// ("cannot execute LISTEN during recovery") and writes that error to its log on every try, so
+/// the check asks `pg_is_in_recovery()` first and sends neither there.
 extension Connection {
     /// The one line queuetop logs (and `status` prints) when LISTEN does not work.
     public static let notificationsLostMessage =
@@ -21,6 +25,7 @@ extension Connection {
     /// Notifications for `channels` that arrive during the check are not returned: callers
     /// look for work after connecting anyway.
     public func listenChecked(_ channels: [String], timeout: Double = 2) throws -> Bool {
+        if try isInRecovery() { return false }
         for channel in channels { try listen(channel) }
         let delivered = try notificationsDelivered(timeout: timeout)
         if !delivered { _ = try? executeScript("UNLISTEN *") }
@@ -31,6 +36,7 @@ extension Connection {
     /// NOTIFY from this same client could run on the very server connection that listens and
     /// come back with its own reply, which proves nothing), wait, UNLISTEN.
     public func notificationsDelivered(timeout: Double = 2) throws -> Bool {
+        if try isInRecovery() { return false }
         let token = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         let channel = "queuetop_probe_" + token.prefix(16)
         try listen(channel)
@@ -48,5 +54,10 @@ extension Connection {
         }
         try unlisten(channel)
         return delivered
+    }
+
+    /// A hot standby (recovery): no LISTEN, no NOTIFY, no writes.
+    public func isInRecovery() throws -> Bool {
+        try query("SELECT pg_is_in_recovery()").scalar(Bool.self)
     }
 }

@@ -12,12 +12,15 @@ public enum QueueStoreError: Error, Sendable, Equatable, CustomStringConvertible
     /// The database role may not do this (read-only viewer).
     case permissionDenied(String)
     case migrationFailed(file: String, reason: String)
+    /// A write asked of a hot standby (`ServerRoleStore.refuseWritesOnStandby`): says where the primary is.
+    case readOnlyStandby(String)
     /// Anything else the database reported.
     case database(String)
 
     public var description: String {
         switch self {
-        case .invalidInput(let m), .notFound(let m), .conflict(let m), .permissionDenied(let m), .database(let m):
+        case .invalidInput(let m), .notFound(let m), .conflict(let m), .permissionDenied(let m), .readOnlyStandby(let m),
+             .database(let m):
             return m
         case .migrationFailed(let file, let reason):
             return "migration \(file) failed and was rolled back: \(reason)"

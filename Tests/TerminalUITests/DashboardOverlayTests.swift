@@ -141,6 +141,29 @@ import QueueStore
         #expect(small.line(19).contains("READ-ONLY"))
     }
 
+    /// A standby: the tabs say STANDBY, the status row how replay stands, first (a short row
+    /// cuts the end), and not "no LISTEN", which "standby" already explains.
+    @Test func aStandbySaysSoAndHowReplayStands() throws {
+        var state = F.state(.overview)
+        state.readOnly = true
+        state.notificationsLost = true
+        state.standby = StandbyStatus(replay: .paused, lastReplayedAt: F.now.addingTimeInterval(-312), dataAgeSeconds: 312,
+                                      waitingBytes: 4096, primary: "10.0.0.5:5432")
+        let screen = Self.draw(state)
+        try assertScreen(screen, named: "footer-standby-paused-80x24")
+        #expect(screen.line(0).contains("STANDBY READ-ONLY"))
+        #expect(screen.line(22).contains("READ-ONLY · standby: replay paused, data from 5m ago"))
+        #expect(!screen.plainText().contains("no LISTEN"))
+
+        state.standby?.replay = .caughtUp
+        #expect(Self.draw(state).line(22).contains("standby: caught up"))
+        state.standby?.replay = .behind
+        state.standby?.dataAgeSeconds = 12.7
+        #expect(Self.draw(state).line(22).contains("standby: replay 12s behind"))
+        state.standby?.replay = .notStreaming
+        #expect(Self.draw(state, 120, 40).line(38).contains("standby: not streaming from the primary, data from 12s ago"))
+    }
+
     @Test func jobDetailScrollsThePayload() throws {
         let top = Self.draw(F.jobDetailState(scroll: 0))
         let scrolled = Self.draw(F.jobDetailState(scroll: 6))

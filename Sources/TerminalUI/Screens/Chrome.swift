@@ -7,6 +7,7 @@ enum Chrome {
     static func drawTabs(_ context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
         let state = context.state
         var trailing = state.readOnly ? "READ-ONLY" : ""
+        if state.standby != nil { trailing = "STANDBY " + trailing }
         if state.isStale { trailing = trailing.isEmpty ? "STALE" : "STALE " + trailing }
         Tabs(titles: Screen.allCases.map(\.title), selected: state.screen.rawValue - 1, trailing: trailing)
             .draw(into: &buffer, in: rect)
@@ -100,6 +101,8 @@ enum Chrome {
         let state = context.state
         var parts: [String] = []
         if state.readOnly { parts.append("READ-ONLY") }
+        // Before the counts: on a standby how old the data is matters more than what it says.
+        if let standby = state.standby { parts.append(StandbyText.line(standby)) }
         if state.snapshot != nil {
             let workers = state.liveWorkerCount
             parts.append(workers == 1 ? "1 worker" : "\(workers) workers")
@@ -110,8 +113,9 @@ enum Chrome {
         case .connecting: parts.append("connecting")
         case .disconnected: parts.append("DISCONNECTED")
         }
-        // Notifications do not arrive (a transaction pooler): changes show at the next poll.
-        if state.notificationsLost { parts.append("no LISTEN") }
+        // Notifications do not arrive (a transaction pooler): changes show at the next poll. A
+        // standby never has them, and "standby" already says so.
+        if state.notificationsLost && state.standby == nil { parts.append("no LISTEN") }
         if let seconds = state.secondsSinceRefresh {
             parts.append("\(Format.age(seconds: seconds)) ago")
         }

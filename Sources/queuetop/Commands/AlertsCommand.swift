@@ -55,7 +55,7 @@ struct AlertsCommand: ParsableCommand {
                 where value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
                     throw CLIError("\(option) must not contain a carriage return, line feed or NUL: it is sent as an HTTP header")
                 }
-                let conn = try connection.connect()
+                let conn = try connection.connectToWrite()
                 defer { conn.close() }
                 let hook = try cliErrors {
                     try AlertHookStore(connection: conn).add(name: name, url: url, secretHeader: secretHeader,
@@ -70,7 +70,7 @@ struct AlertsCommand: ParsableCommand {
             @OptionGroup var connection: ConnectionOptions
             @Argument var name: String
             func run() throws {
-                let conn = try connection.connect()
+                let conn = try connection.connectToWrite()
                 defer { conn.close() }
                 try cliErrors { try AlertHookStore(connection: conn).remove(name) }
                 print("removed alert hook \(safe: name)")

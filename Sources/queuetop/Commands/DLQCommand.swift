@@ -107,7 +107,7 @@ struct DLQCommand: ParsableCommand {
         @Flag(name: .long, help: "Print JSON.") var json = false
 
         func run() throws {
-            let conn = try connection.connect()
+            let conn = try connection.connectToWrite()
             defer { conn.close() }
             let dlq = DLQStore(connection: conn)
             if !target.ids.isEmpty {
@@ -144,7 +144,7 @@ struct DLQCommand: ParsableCommand {
         @Flag(name: .long, help: "Print JSON.") var json = false
 
         func run() throws {
-            let conn = try connection.connect()
+            let conn = try connection.connectToWrite()
             defer { conn.close() }
             let dlq = DLQStore(connection: conn)
             let n: Int, total: Int

@@ -72,7 +72,8 @@ struct DashCommand: ParsableCommand {
             throw CLIError("cannot open the terminal: \(error)")
         }
         let session = DashSession(database: database, terminal: terminal, readOnly: start.readOnly,
-                                  readOnlyReason: start.readOnlyReason, refreshInterval: refresh, initial: start.snapshot)
+                                  readOnlyReason: start.readOnlyReason, refreshInterval: refresh, initial: start.snapshot,
+                                  standby: start.standby)
         let signal = session.run()
         // The terminal comes back first: the operator sees their shell while workers drain.
         terminal.restore()
@@ -119,6 +120,8 @@ enum DashStartup {
         /// Why the dashboard is read-only when the operator did not ask for it (a viewer role, a
         /// standby, a read-only session); nil otherwise.
         var readOnlyReason: String?
+        /// The server is a hot standby (nil: a primary): the first frame already says so.
+        var standby: StandbyStatus?
     }
 
     static func check(_ database: ConnectionConfig, readOnlyFlag: Bool) throws -> Result {
@@ -142,20 +145,22 @@ enum DashStartup {
         } catch {
             throw CLIError("cannot read queue health from \(database.redacted): \(error) — is the schema installed? run `queuetop migrate`")
         }
-        if readOnlyFlag { return Result(snapshot: snapshot, readOnly: true, readOnlyReason: nil) }
+        let standby = try cliErrors { try ServerRoleStore(connection: conn).standby() }
+        if readOnlyFlag { return Result(snapshot: snapshot, readOnly: true, readOnlyReason: nil, standby: standby) }
+        // A standby refuses every write: say where the primary is rather than what failed.
+        if let standby { return Result(snapshot: snapshot, readOnly: true, readOnlyReason: standby.refusal, standby: standby) }
         let mayAct = try cliErrors { try AuditStore(connection: conn).mayAct() }
         guard !mayAct else { return Result(snapshot: snapshot, readOnly: false, readOnlyReason: nil) }
         return Result(snapshot: snapshot, readOnly: true, readOnlyReason: try cliErrors { try reason(conn) })
     }
 
-    /// Why a session that did not ask for read-only may not act, in the terms of `mayAct`'s checks.
+    /// Why a session on a primary that did not ask for read-only may not act, in the terms of
+    /// `mayAct`'s checks (a standby's reason is `StandbyStatus.refusal`).
     static func reason(_ conn: Connection) throws -> String {
         let row = try conn.query("""
-            SELECT current_user::text AS role, pg_is_in_recovery() AS standby,
-                   current_setting('transaction_read_only') = 'on' AS read_only
+            SELECT current_user::text AS role, current_setting('transaction_read_only') = 'on' AS read_only
             """).first
         guard let row else { return "the database says this role may not act" }
-        if try row.decode("standby", as: Bool.self) { return "the server is a read-only standby; connect to the primary to act" }
         if try row.decode("read_only", as: Bool.self) { return "the database session is read-only (default_transaction_read_only)" }
         let role = try row.decode("role", as: String.self)
         return "role \(role) may not run operator actions (needs queuetop_operator)"

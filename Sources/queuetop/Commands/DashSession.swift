@@ -21,7 +21,7 @@ final class DashSession {
     private static let tick = 0.25
 
     init(database: ConnectionConfig, terminal: Terminal, readOnly: Bool, readOnlyReason: String? = nil,
-         refreshInterval: Double, initial: HealthSnapshot) {
+         refreshInterval: Double, initial: HealthSnapshot, standby: StandbyStatus? = nil) {
         self.terminal = terminal
         let waker = terminal.waker
         let inbox = Inbox(wake: { waker.wake() })
@@ -39,6 +39,7 @@ final class DashSession {
         }
         // The startup check already read a snapshot: the first frame has data.
         _ = reduce(&state, .snapshotLoaded(initial, at: Date()))
+        _ = reduce(&state, .standbyLoaded(standby))
         self.state = state
     }
 

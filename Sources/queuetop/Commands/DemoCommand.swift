@@ -27,7 +27,7 @@ struct DemoSeedCommand: ParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     func run() throws {
-        let conn = try connection.connect()
+        let conn = try connection.connectToWrite()
         defer { conn.close() }
         let started = Date()
         switch try cliErrors({ try DemoSeeder(connection: conn).seed() }) {
@@ -71,6 +71,7 @@ struct DemoProduceCommand: ParsableCommand {
 
     func run() throws {
         let config = try connection.config()
+        try connection.refuseStandby()
         let stop = Mutex(false)
         let signals = ShutdownSignals { _ in stop.withLock { $0 = true } }
         let deadline = seconds.map { Date().addingTimeInterval($0) }

@@ -59,7 +59,7 @@ struct EnqueueCommand: ParsableCommand {
                           source: $0 == "-" ? "standard input" : $0,
                           makeJob: { try job(fromLine: $0, number: $1, runAt: when, options: options) })
         }
-        let conn = try connection.connect()
+        let conn = try connection.connectToWrite()
         defer { conn.close() }
         let store = JobStore(connection: conn)
         if let jobs = fromLines {

@@ -47,7 +47,7 @@ struct JobCommand: ParsableCommand {
 
         func run() throws {
             let id = try job.uuid()
-            let conn = try connection.connect()
+            let conn = try connection.connectToWrite()
             defer { conn.close() }
             try cliErrors { try JobStore(connection: conn).cancel(id: id) }
             print("cancelled \(id.uuidString.lowercased())")

@@ -53,7 +53,7 @@ struct LeadsMoveCommand: ParsableCommand {
         let runID = try parseUUID(runText, "--run", listHint: "list runs with: SELECT id, name FROM extraction_runs")
         let funnelID = try parseUUID(funnel, "--funnel", listHint: "list funnels with: SELECT id, name FROM funnels")
         let columnID = try parseUUID(column, "--column", listHint: "list columns with: SELECT id, name FROM funnel_columns")
-        let conn = try connection.connect()
+        let conn = try connection.connectToWrite()
         defer { conn.close() }
         let store = LeadMigrationStore(connection: conn)
         // Checked before asking: a wrong id or batch size is an error, not a question.
@@ -162,7 +162,7 @@ struct LeadsCancelCommand: ParsableCommand {
 
     func run() throws {
         let runID = try parseUUID(runText, "RUN", listHint: "list migrations with: queuetop leads status")
-        let conn = try connection.connect()
+        let conn = try connection.connectToWrite()
         defer { conn.close() }
         let result = try cliErrors { try LeadMigrationStore(connection: conn).cancel(run: runID) }
         if json {

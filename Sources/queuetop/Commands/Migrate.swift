@@ -34,6 +34,7 @@ struct MigrateCommand: ParsableCommand {
                 try printStatus(try runner.status(on: conn), runner: runner)
                 return
             }
+            try ConnectionOptions.refuseStandby(conn)
             let applied = try runner.migrate(on: conn)
             if json {
                 printJSON(["schema": runner.schema, "applied": applied] as [String: Any])

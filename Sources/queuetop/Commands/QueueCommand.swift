@@ -84,7 +84,7 @@ struct QueueCommand: ParsableCommand {
                 value = n
             }
             else { throw CLIError("limit \(limit): expected a number 1…100000 or 'unlimited'") }
-            let conn = try connection.connect()
+            let conn = try connection.connectToWrite()
             defer { conn.close() }
             printQueue(try cliErrors { try QueueConfigStore(connection: conn).setConcurrency(queue, value) }, json: json)
         }
@@ -100,7 +100,7 @@ struct QueueCommand: ParsableCommand {
         @Argument(help: "JSON object of settings.") var settings: String
         @Flag(name: .long, help: "Print JSON.") var json = false
         func run() throws {
-            let conn = try connection.connect()
+            let conn = try connection.connectToWrite()
             defer { conn.close() }
             do {
                 printQueue(try cliErrors { try QueueConfigStore(connection: conn).update(queue, settings: JSONText(settings)) }, json: json)
@@ -153,7 +153,7 @@ protocol QueueActionCommand: ParsableCommand {
 
 extension QueueActionCommand {
     func run() throws {
-        let conn = try connection.connect()
+        let conn = try connection.connectToWrite()
         defer { conn.close() }
         printQueue(try cliErrors { try act(QueueConfigStore(connection: conn)) }, json: json)
     }

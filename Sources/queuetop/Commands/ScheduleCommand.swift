@@ -49,7 +49,7 @@ struct ScheduleCommand: ParsableCommand {
         func run() throws {
             // Parse before connecting: a bad expression needs no database to be refused.
             _ = try cliErrors { try CronExpression(cron) }
-            let conn = try connection.connect()
+            let conn = try connection.connectToWrite()
             defer { conn.close() }
             let schedule = try cliErrors {
                 try ScheduleStore(connection: conn).add(NewSchedule(name: name, cron: cron, queue: queue, jobType: type,
@@ -81,7 +81,7 @@ struct ScheduleCommand: ParsableCommand {
         @Argument var name: String
         @Flag(name: .long, help: "Print JSON.") var json = false
         func run() throws {
-            let conn = try connection.connect()
+            let conn = try connection.connectToWrite()
             defer { conn.close() }
             let id = try cliErrors { try ScheduleStore(connection: conn).runNow(name) }
             if json { printJSON(["schedule": name, "job_id": id.uuidString.lowercased()]) }
@@ -94,7 +94,7 @@ struct ScheduleCommand: ParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Argument var name: String
         func run() throws {
-            let conn = try connection.connect()
+            let conn = try connection.connectToWrite()
             defer { conn.close() }
             try cliErrors { try ScheduleStore(connection: conn).delete(name) }
             print("deleted schedule \(safe: name)")
@@ -112,7 +112,7 @@ protocol ScheduleToggleCommand: ParsableCommand {
 
 extension ScheduleToggleCommand {
     func run() throws {
-        let conn = try connection.connect()
+        let conn = try connection.connectToWrite()
         defer { conn.close() }
         printSchedule(try cliErrors { try ScheduleStore(connection: conn).setEnabled(name, enable) }, json: json)
     }

@@ -12,7 +12,9 @@ struct StatusCommand: ParsableCommand {
             --json prints the snapshot exactly as queue_health_snapshot() returns it (the stable \
             shape in docs/HEALTH.md); with --watch it prints one JSON document per line. \
             p50/p95/p99 are histogram estimates within 4.9 % of the exact percentile; counts, \
-            throughput, avg and max are exact.
+            throughput, avg and max are exact. On a hot standby the text says "standby" and how far \
+            replay is behind, its time is that of the last replayed transaction, and the JSON \
+            carries "standby": true and a "replay" object (docs/RELIABILITY.md, Standbys).
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -33,8 +35,10 @@ struct StatusCommand: ParsableCommand {
         guard let interval = watch else {
             let conn = try connection.connect()
             defer { conn.close() }
-            print(try render(HealthStore(connection: conn)))
-            if !json, let line = notificationLine(conn) { print(line) }
+            let (text, standby) = try render(conn)
+            print(text)
+            // A standby polls by design, and its line already says "standby".
+            if !json, standby == nil, let line = notificationLine(conn) { print(line) }
             return
         }
         let clear = !json && isatty(STDOUT_FILENO) == 1
@@ -44,7 +48,7 @@ struct StatusCommand: ParsableCommand {
             var wait = interval
             do {
                 if conn == nil || conn?.isConnected == false { conn = try connection.connect() }
-                let text = try render(HealthStore(connection: conn!))
+                let (text, _) = try render(conn!)
                 // Our own screen clear: the only escape sequence the CLI sends on purpose.
                 if clear { Swift.print("\u{1B}[H\u{1B}[2J", terminator: "") }
                 print(text)
@@ -71,10 +75,18 @@ struct StatusCommand: ParsableCommand {
         return "note: " + Connection.notificationsLostMessage
     }
 
-    private func render(_ store: HealthStore) throws -> String {
+    /// One print: the snapshot and whether the server is a standby (two round trips).
+    private func render(_ conn: Connection) throws -> (String, StandbyStatus?) {
         do {
-            if json { return try store.snapshotJSON() }
-            return StatusReport.text(try store.snapshot().snapshot)
+            let store = HealthStore(connection: conn)
+            if json {
+                let snapshot = try store.snapshotJSON()
+                let standby = try ServerRoleStore(connection: conn).standby()
+                return (StatusReport.json(snapshot, standby: standby), standby)
+            }
+            let snapshot = try store.snapshot().snapshot
+            let standby = try ServerRoleStore(connection: conn).standby()
+            return (StatusReport.text(snapshot, standby: standby), standby)
         } catch let error as QueueStoreError {
             throw CLIError(error.description)
         } catch let error as PostgresError {

@@ -6,13 +6,20 @@ import TerminalUI
 /// The readable form of a health snapshot: plain text, fixed columns, ASCII only, so it reads
 /// the same in a pipe, in `watch`, over SSH and with LANG=C.
 enum StatusReport {
-    static func text(_ s: HealthSnapshot, topErrors: Int = 10) -> String {
+    static func text(_ s: HealthSnapshot, standby: StandbyStatus? = nil, topErrors: Int = 10) -> String {
         var out: [String] = []
         // Live workers only (the count the dashboard footer shows); lost ones are named apart.
         let live = s.workerCounts.live, lost = s.workerCounts.lost
         let inFlight = s.workers.reduce(0) { $0 + $1.inFlight }
-        out.append("queuetop status  \(timestamp(s.generatedAt))  \(s.queues.count) queue\(s.queues.count == 1 ? "" : "s")  "
+        // On a standby the data is as of the last replayed transaction, not of this read: a
+        // paused replay must not show old figures under the current time.
+        let asOf = standby == nil ? timestamp(s.generatedAt) : standby?.lastReplayedAt.map(timestamp) ?? "-"
+        out.append("queuetop status  \(asOf)  \(s.queues.count) queue\(s.queues.count == 1 ? "" : "s")  "
                    + "\(live) worker\(live == 1 ? "" : "s")\(lost > 0 ? " (\(lost) lost)" : "")  \(inFlight) in flight")
+        if let standby {
+            out.append("\(StandbyText.line(standby))  (the time above is the last replayed transaction's; "
+                       + "\(SafeText.oneLine(standby.refusal)) to act)")
+        }
         out.append("")
 
         let header = ["QUEUE", "STATE", "PENDING", "RUNNING", "DONE/1h", "FAIL/1h", "DLQ", "OLDEST", "p50", "p95", "p99"]
@@ -50,6 +57,31 @@ enum StatusReport {
                        + String(format: "%.1f", (s.queues.first?.latencyMs.relativeError ?? 0.0488) * 100) + " %")
         }
         return out.joined(separator: "\n")
+    }
+
+    /// `--json`: the snapshot exactly as the database rendered it, plus `"standby"` (true on a
+    /// hot standby) and `"replay"` (null on a primary): appended as the last keys, so the
+    /// snapshot's own text is untouched.
+    static func json(_ snapshot: String, standby: StandbyStatus?) -> String {
+        func orNull(_ value: Any?) -> Any { value ?? NSNull() }
+        func seconds(_ value: Double?) -> Any { orNull(value.map { ($0 * 1000).rounded() / 1000 }) }
+        var replay: Any = NSNull()
+        if let standby {
+            replay = [
+                "state": standby.replayState,
+                "lag_seconds": seconds(standby.lagSeconds),
+                "last_replayed_at": orNull(standby.lastReplayedAt.map(timestamp)),
+                "data_age_seconds": seconds(standby.dataAgeSeconds),
+                "waiting_bytes": orNull(standby.waitingBytes),
+                "primary": orNull(standby.primary),
+            ] as [String: Any]
+        }
+        guard snapshot.hasSuffix("}"),
+              let data = try? JSONSerialization.data(withJSONObject: replay, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
+        else { return snapshot }
+        let body = snapshot.dropLast()
+        return body + (body.hasSuffix("{") ? "" : ", ") + "\"standby\": \(standby != nil), \"replay\": "
+            + String(decoding: data, as: UTF8.self) + "}"
     }
 
     /// Left-aligned text columns, right-aligned figures, two spaces apart. Widths are terminal

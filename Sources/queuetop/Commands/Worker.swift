@@ -25,6 +25,8 @@ struct WorkerCommand: ParsableCommand {
     func run() throws {
         signal(SIGPIPE, SIG_IGN)  // a handler's child closing its stdin early must not kill us
         let database = try connection.config()
+        // A pool on a standby would fail every claim; say where the primary is instead.
+        try connection.refuseStandby()
         let log = LineLog(.standardError)
         Notices.setHandler { notice in log(.warning, "server \(notice)") }
         let pool = try self.pool.makePool(database: database, log: { level, message in log(level, message) })

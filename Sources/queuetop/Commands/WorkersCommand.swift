@@ -81,7 +81,7 @@ protocol WorkerActionCommand: ParsableCommand {
 
 extension WorkerActionCommand {
     func run() throws {
-        let conn = try connection.connect()
+        let conn = try connection.connectToWrite()
         defer { conn.close() }
         let store = WorkerFleetStore(connection: conn)
         let changed = try cliErrors { try store.command(Self.kind, target.target) }

@@ -36,6 +36,33 @@ struct ConnectionOptions: ParsableArguments {
             throw CLIError(error.description)
         }
     }
+
+    /// `connect()` for a command that writes: on a hot standby it stops here, before anything
+    /// is sent, with "this is a read-only standby; connect to the primary (host:port)" instead
+    /// of the server's "cannot execute INSERT in a read-only transaction" halfway through.
+    /// Every writing command connects through this (or calls `refuseStandby` on its own link).
+    func connectToWrite() throws -> Connection {
+        let conn = try connect()
+        do {
+            try Self.refuseStandby(conn)
+        } catch {
+            conn.close()
+            throw error
+        }
+        return conn
+    }
+
+    /// The write guard alone, for commands that open their connections themselves (`migrate`,
+    /// `worker`, `demo produce`).
+    static func refuseStandby(_ conn: Connection) throws {
+        try cliErrors { try ServerRoleStore(connection: conn).refuseWritesOnStandby() }
+    }
+
+    /// The guard on a short connection of its own, for commands whose connections are made
+    /// later by something else (the worker pool, the demo producer).
+    func refuseStandby() throws {
+        try connectToWrite().close()
+    }
 }
 
 /// A one-line error for the terminal: what was wrong and what to do. ArgumentParser prints it as
