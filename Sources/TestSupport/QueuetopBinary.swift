@@ -71,8 +71,12 @@ public enum QueuetopBinary {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
         if process.isRunning {
+            // SIGTERM, then SIGKILL after 10 s: a child that ignores SIGTERM fails its test
+            // (the caller sees the time it took) instead of hanging the suite.
             process.terminate()
-            process.waitUntilExit()
+            let grace = Date().addingTimeInterval(10)
+            while process.isRunning && Date() < grace { Thread.sleep(forTimeInterval: 0.01) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
         process.waitUntilExit()
         let (o, e) = collected.finish()

@@ -43,6 +43,10 @@ struct Queuetop: ParsableCommand {
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
         ArgvPasswordMask.apply()
+        // Every command stops on SIGTERM/SIGINT/SIGHUP (the default action, or the worker's and
+        // the dashboard's own handlers), even when a parent started us with them blocked: a
+        // supervisor's `status --watch` must end when it is told to.
+        unblockSignals([SIGTERM, SIGINT, SIGHUP])
         do {
             var command = try parseAsRoot(arguments)
             try command.run()

@@ -154,6 +154,31 @@ import Testing
         }
     }
 
+    /// `status --json` and `status --watch` say whether LISTEN works too, not only the one-shot
+    /// text; and `status --watch`, started with SIGTERM blocked as Foundation's Process does,
+    /// still ends on SIGTERM.
+    @Test func statusJSONAndWatchSayWhetherNotificationsAreDelivered() throws {
+        try TestDatabase.with { db in
+            let bouncer = try PgBouncer(mode: .transaction, poolSize: 1)
+            defer { bouncer.stop() }
+            let pooled = try bouncer.config(db.config).unredactedConninfo()
+            func delivered(_ url: String) throws -> Any? {
+                let r = try QueuetopBinary.run(["status", "--json", "--db", url], timeout: 30)
+                #expect(r.status == 0, "\(r.stderr)")
+                let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+                return object?["notifications_delivered"]
+            }
+            #expect(try delivered(pooled) as? Bool == false)
+            #expect(try delivered(db.conninfo) as? Bool == true)
+
+            let started = Date()
+            let watch = try QueuetopBinary.run(["status", "--watch", "0.5", "--db", pooled], timeout: 5)
+            #expect(Date().timeIntervalSince(started) < 12, "SIGTERM ends status --watch (not the SIGKILL 10 s later)")
+            let notes = watch.stdout.components(separatedBy: "\n").filter { $0.contains(Self.lostLine) }
+            #expect(notes.count >= 2, "every print says so: \(watch.stdout)")
+        }
+    }
+
     @Test func aWorkerBehindASessionPoolerGetsNotifications() throws {
         try TestDatabase.with { db in
             let bouncer = try PgBouncer(mode: .session, poolSize: 40)

@@ -35,20 +35,22 @@ struct StatusCommand: ParsableCommand {
         guard let interval = watch else {
             let conn = try connection.connect()
             defer { conn.close() }
-            let (text, standby) = try render(conn)
-            print(text)
-            // A standby polls by design, and its line already says "standby".
-            if !json, standby == nil, let line = notificationLine(conn) { print(line) }
+            var listen: ListenCheck?
+            print(try render(conn, listen: &listen))
             return
         }
         let clear = !json && isatty(STDOUT_FILENO) == 1
         var conn: Connection?
+        var listen: ListenCheck?
         var backoff = Backoff(initial: interval, maximum: max(interval, 30))
         while true {
             var wait = interval
             do {
-                if conn == nil || conn?.isConnected == false { conn = try connection.connect() }
-                let (text, _) = try render(conn!)
+                if conn == nil || conn?.isConnected == false {
+                    conn = try connection.connect()
+                    listen = nil  // a new link, maybe through another pooler: check it again
+                }
+                let text = try render(conn!, listen: &listen)
                 // Our own screen clear: the only escape sequence the CLI sends on purpose.
                 if clear { Swift.print("\u{1B}[H\u{1B}[2J", terminator: "") }
                 print(text)
@@ -66,27 +68,36 @@ struct StatusCommand: ParsableCommand {
         }
     }
 
-    /// Whether LISTEN works on this connection (`Connection.notificationsDelivered`, at most
-    /// 2 s and only that long when it does not): behind a transaction pooler workers and the
-    /// dashboard fall back to polling, and status says so. Text output only; --json keeps the
-    /// snapshot's shape.
-    private func notificationLine(_ conn: Connection) -> String? {
-        guard let delivered = try? conn.notificationsDelivered(timeout: 2), !delivered else { return nil }
-        return "note: " + Connection.notificationsLostMessage
+    /// Whether LISTEN works on this link, checked once per connection
+    /// (`Connection.notificationsDelivered`: a few milliseconds when it does, 2 s when it does
+    /// not). Behind a transaction pooler workers and the dashboard fall back to polling, and
+    /// status says so: a note line in text, `"notifications_delivered": false` in JSON. A
+    /// standby is not asked (it polls by design and its line says "standby"): null there.
+    struct ListenCheck { let delivered: Bool? }
+
+    private func listenCheck(_ conn: Connection, standby: StandbyStatus?) -> ListenCheck {
+        guard standby == nil else { return ListenCheck(delivered: nil) }
+        return ListenCheck(delivered: try? conn.notificationsDelivered(timeout: 2))
     }
 
-    /// One print: the snapshot and whether the server is a standby (two round trips).
-    private func render(_ conn: Connection) throws -> (String, StandbyStatus?) {
+    /// One print: the snapshot, whether the server is a standby (two round trips), and whether
+    /// LISTEN works on this link.
+    private func render(_ conn: Connection, listen: inout ListenCheck?) throws -> String {
         do {
             let store = HealthStore(connection: conn)
             if json {
                 let snapshot = try store.snapshotJSON()
                 let standby = try ServerRoleStore(connection: conn).standby()
-                return (StatusReport.json(snapshot, standby: standby), standby)
+                let check = listen ?? listenCheck(conn, standby: standby)
+                listen = check
+                return StatusReport.json(snapshot, standby: standby, notificationsDelivered: check.delivered)
             }
             let snapshot = try store.snapshot().snapshot
             let standby = try ServerRoleStore(connection: conn).standby()
-            return (StatusReport.text(snapshot, standby: standby), standby)
+            let check = listen ?? listenCheck(conn, standby: standby)
+            listen = check
+            let text = StatusReport.text(snapshot, standby: standby)
+            return check.delivered == false ? text + "\nnote: " + Connection.notificationsLostMessage : text
         } catch let error as QueueStoreError {
             throw CLIError(error.description)
         } catch let error as PostgresError {

@@ -62,7 +62,7 @@ enum StatusReport {
     /// `--json`: the snapshot exactly as the database rendered it, plus `"standby"` (true on a
     /// hot standby) and `"replay"` (null on a primary): appended as the last keys, so the
     /// snapshot's own text is untouched.
-    static func json(_ snapshot: String, standby: StandbyStatus?) -> String {
+    static func json(_ snapshot: String, standby: StandbyStatus?, notificationsDelivered: Bool? = nil) -> String {
         func orNull(_ value: Any?) -> Any { value ?? NSNull() }
         func seconds(_ value: Double?) -> Any { orNull(value.map { ($0 * 1000).rounded() / 1000 }) }
         var replay: Any = NSNull()
@@ -81,7 +81,8 @@ enum StatusReport {
         else { return snapshot }
         let body = snapshot.dropLast()
         return body + (body.hasSuffix("{") ? "" : ", ") + "\"standby\": \(standby != nil), \"replay\": "
-            + String(decoding: data, as: UTF8.self) + "}"
+            + String(decoding: data, as: UTF8.self)
+            + ", \"notifications_delivered\": \(notificationsDelivered.map { "\($0)" } ?? "null")}"
     }
 
     /// Left-aligned text columns, right-aligned figures, two spaces apart. Widths are terminal
