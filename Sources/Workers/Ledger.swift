@@ -182,10 +182,10 @@ final class Ledger: Sendable {
 
     /// What the prefetch policy needs: how many jobs have been running since before
     /// `runningSince` (executors tied up for a while) and the mean handler time so far.
-    func pace(runningSince cutoff: UInt64) -> (busyExecutors: Int, meanHandlerSeconds: Double?) {
+    func pace(runningSince cutoff: UInt64) -> (busyExecutors: Int, pace: HandlerPace) {
         state.withLock { s in
             let busy = s.entries.values.reduce(0) { $0 + ($1.phase == .running && $1.startedAt < cutoff ? 1 : 0) }
-            return (busy, s.pace.meanSeconds)
+            return (busy, s.pace)
         }
     }
 

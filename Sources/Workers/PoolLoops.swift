@@ -86,8 +86,8 @@ extension WorkerPool {
     private func prefetchAllowance() -> Int {
         let policy = configuration.prefetch
         guard policy.maxWait > 0 else { return 0 }
-        let (busy, mean) = ledger.pace(runningSince: Ledger.now() &- UInt64(policy.target * 1e9))
-        return policy.allowance(concurrency: configuration.concurrency, busyExecutors: busy, meanHandlerSeconds: mean)
+        let (busy, pace) = ledger.pace(runningSince: Ledger.now() &- UInt64(policy.target * 1e9))
+        return policy.allowance(concurrency: configuration.concurrency, busyExecutors: busy, pace: pace)
     }
 
     /// Releases claimed jobs that will not start here soon (not counted as an attempt): those

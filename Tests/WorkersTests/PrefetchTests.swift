@@ -10,20 +10,26 @@ import TestSupport
     private let policy = PrefetchPolicy(maxWait: 1, limit: 100)
 
     @Test func nothingIsClaimedAheadUntilAJobHasFinished() {
-        #expect(policy.allowance(concurrency: 10, busyExecutors: 0, meanHandlerSeconds: nil) == 0)
+        #expect(policy.allowance(concurrency: 10, busyExecutors: 0, pace: HandlerPace()) == 0)
     }
 
     @Test func fastJobsGetUpToOneBatchAhead() {
-        #expect(policy.allowance(concurrency: 10, busyExecutors: 0, meanHandlerSeconds: 0.000_002) == 100)
+        #expect(policy.allowance(concurrency: 10, busyExecutors: 0, pace: HandlerPace(meanSeconds: 0.000_002, finished: 1000)) == 100)
         // 40 ms jobs on 10 executors: what they start in a quarter second (Little's law).
-        #expect(policy.allowance(concurrency: 10, busyExecutors: 0, meanHandlerSeconds: 0.04) == 62)
+        #expect(policy.allowance(concurrency: 10, busyExecutors: 0, pace: HandlerPace(meanSeconds: 0.04, finished: 1000)) == 62)
+    }
+
+    @Test func theBufferGrowsNoFasterThanJobsFinish() {
+        // One 30 ms run says little about a skewed latency: at most one job ahead for now.
+        #expect(policy.allowance(concurrency: 10, busyExecutors: 0, pace: HandlerPace(meanSeconds: 0.03, finished: 1)) == 1)
+        #expect(policy.allowance(concurrency: 10, busyExecutors: 0, pace: HandlerPace(meanSeconds: 0.000_002, finished: 10)) == 10)
     }
 
     @Test func slowJobsAndBusyExecutorsGetNoBuffer() {
-        #expect(policy.allowance(concurrency: 10, busyExecutors: 0, meanHandlerSeconds: 5) == 0)
-        #expect(policy.allowance(concurrency: 10, busyExecutors: 10, meanHandlerSeconds: 0.001) == 0)
-        #expect(policy.allowance(concurrency: 10, busyExecutors: 9, meanHandlerSeconds: 0.01) == 25)
-        #expect(PrefetchPolicy(maxWait: 0, limit: 100).allowance(concurrency: 10, busyExecutors: 0, meanHandlerSeconds: 0.001) == 0)
+        #expect(policy.allowance(concurrency: 10, busyExecutors: 0, pace: HandlerPace(meanSeconds: 5, finished: 1000)) == 0)
+        #expect(policy.allowance(concurrency: 10, busyExecutors: 10, pace: HandlerPace(meanSeconds: 0.001, finished: 1000)) == 0)
+        #expect(policy.allowance(concurrency: 10, busyExecutors: 9, pace: HandlerPace(meanSeconds: 0.01, finished: 1000)) == 25)
+        #expect(PrefetchPolicy(maxWait: 0, limit: 100).allowance(concurrency: 10, busyExecutors: 0, pace: HandlerPace(meanSeconds: 0.001, finished: 1000)) == 0)
     }
 
     @Test func theLedgerHandsOutOnlyJobsThatWaitedPastTheCutoff() {
