@@ -63,6 +63,12 @@ struct PrefetchPoolTests {
             log: { level, message in if level != .info { print("[pool \(level)] \(message)") } }))
     }
 
+    /// `count` ledger jobs in `queue` whose handler sleeps `sleep` seconds, in a fresh ledger.
+    static func sleepingJobs(_ conn: Connection, queue: String, count: Int, sleep: Double) throws {
+        try PoolFixture.prepare(conn)
+        try PoolFixture.enqueue(conn, queue: queue, type: "ledger", count: count, extra: ",\"sleep_s\":\(sleep)")
+    }
+
     /// Default settings, no-op jobs: one claim round trip carries a batch, not 10 jobs (one per
     /// free slot, which held a default worker at ~2.7 k jobs/s). Every job of one claim has the
     /// claim's transaction time as started_at, so distinct started_at values count the claims.
@@ -146,8 +152,7 @@ struct PrefetchPoolTests {
         try TestDatabase.with { db in
             let conn = try db.connect()
             defer { conn.close() }
-            try PoolFixture.prepare(conn)
-            try PoolFixture.enqueue(conn, queue: "paced", type: "ledger", count: 24, extra: #","sleep_s":0.1"#)
+            try Self.sleepingJobs(conn, queue: "paced", count: 24, sleep: 0.1)
             // One executor; a 4 s bound sizes the buffer for ~1 s of 0.1 s jobs.
             let pool = Self.pool(db, queues: ["paced"], concurrency: 1, prefetchWait: 4)
             try pool.start()
@@ -172,8 +177,7 @@ struct PrefetchPoolTests {
         try TestDatabase.with { db in
             let conn = try db.connect()
             defer { conn.close() }
-            try PoolFixture.prepare(conn)
-            try PoolFixture.enqueue(conn, queue: "p", type: "ledger", count: 200, extra: #","sleep_s":0.05"#)
+            try Self.sleepingJobs(conn, queue: "p", count: 200, sleep: 0.05)
             // 0.05 s jobs, one executor, 20 s bound: the buffer is sized for 5 s (100 jobs).
             let pool = Self.pool(db, queues: ["p"], concurrency: 1, prefetchWait: 20)
             try pool.start()
