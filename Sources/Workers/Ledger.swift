@@ -191,6 +191,12 @@ final class Ledger: Sendable {
 
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
+    /// `now()` minus `seconds`, never below 0 (uptime can be shorter than a bound).
+    static func ago(_ seconds: TimeInterval) -> UInt64 {
+        let now = now(), span = UInt64(max(0, seconds) * 1e9)
+        return now > span ? now - span : 0
+    }
+
     /// Takes the jobs claimed or running out of the ledger, for release at shutdown: their
     /// cancellation flags are set and a result that arrives later is dropped.
     func takeUnfinished() -> [JobID] {

@@ -86,7 +86,7 @@ extension WorkerPool {
     private func prefetchAllowance() -> Int {
         let policy = configuration.prefetch
         guard policy.maxWait > 0 else { return 0 }
-        let (busy, pace) = ledger.pace(runningSince: Ledger.now() &- UInt64(policy.target * 1e9))
+        let (busy, pace) = ledger.pace(runningSince: Ledger.ago(policy.target))
         return policy.allowance(concurrency: configuration.concurrency, busyExecutors: busy, pace: pace)
     }
 
@@ -98,7 +98,7 @@ extension WorkerPool {
     /// `unreleased` and is retried on the next pass and at exit.
     private func releaseUnstarted(_ slot: ManagedConnection, _ unreleased: inout [JobID], stopping: Bool = false) {
         let wait = configuration.prefetchWait
-        let overdue = wait > 0 ? ledger.takeWaiting(claimedBefore: Ledger.now() &- UInt64(wait * 1e9)) : []
+        let overdue = wait > 0 ? ledger.takeWaiting(claimedBefore: Ledger.ago(wait)) : []
         work.remove(Set(overdue))
         let declined = handBack.withLock { ids in defer { ids = [] }; return ids }
         unreleased += overdue + declined

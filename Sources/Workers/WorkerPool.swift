@@ -136,7 +136,10 @@ public final class WorkerPool: Sendable {
         let notStarted = work.drainAll().map(\.id)
         let deadline = Date().addingTimeInterval(grace)
         while ledger.running > 0 && Date() < deadline { usleep(20_000) }
-        let unfinished = Set(ledger.takeUnfinished()).union(notStarted)
+        // With them, jobs executors handed back (paused queue, open breaker) that the fetcher,
+        // stopped by now, did not release.
+        let handedBack = handBack.withLock { ids in defer { ids = [] }; return ids }
+        let unfinished = Set(ledger.takeUnfinished()).union(notStarted).union(handedBack)
         work.close()
         flushWake.fire()
         finishStop(release: Array(unfinished))
