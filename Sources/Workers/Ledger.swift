@@ -6,6 +6,9 @@ import Postgres
 /// Where every claimed job is until its outcome is committed. A job leaves the ledger only when
 /// complete_jobs / fail_jobs / release_jobs succeeded, so nothing in memory is ever dropped: a
 /// flush that fails puts its results back for the next try.
+///
+/// Times are `DispatchTime` uptime nanoseconds (monotonic): when a job was claimed and when its
+/// handler started, for the prefetch buffer's bound (Prefetch.swift) and the handler pace.
 final class Ledger: Sendable {
     enum Phase: Sendable, Equatable { case claimed, running, finished }
 
@@ -14,6 +17,8 @@ final class Ledger: Sendable {
         var phase: Phase
         var leaseRenewedAt: Date
         var cancellation: CancellationFlag
+        var claimedAt: UInt64
+        var startedAt: UInt64 = 0
     }
 
     struct Completion: Sendable { var id: JobID; var processingMs: Int; var result: String? = nil }
@@ -28,6 +33,8 @@ final class Ledger: Sendable {
     private struct State: Sendable {
         var entries: [JobID: Entry] = [:]
         var slotsInUse = 0  // claimed + running
+        var waiting = 0  // claimed, handler not started (the prefetch buffer)
+        var pace = HandlerPace()
         var finishedUnwritten = 0  // handled, result not yet committed
         var completions: [Completion] = []
         var failures: [JobFailure] = []
@@ -54,34 +61,43 @@ final class Ledger: Sendable {
     }
 
     /// The claim for `reserved` slots returned `jobs` (at most that many); the rest are freed.
-    func claimed(_ jobs: [WorkerJob], reserved: Int, at now: Date = Date()) {
+    func claimed(_ jobs: [WorkerJob], reserved: Int, at now: Date = Date(), clock: UInt64 = Ledger.now()) {
         state.withLock { s in
             for job in jobs {
-                s.entries[job.id] = Entry(job: job, phase: .claimed, leaseRenewedAt: now, cancellation: CancellationFlag())
+                s.entries[job.id] = Entry(job: job, phase: .claimed, leaseRenewedAt: now,
+                                          cancellation: CancellationFlag(), claimedAt: clock)
             }
             s.slotsInUse -= reserved - jobs.count
+            s.waiting += jobs.count
         }
     }
 
-    /// Marks a job running; nil when it was released meanwhile (shutdown) and must not run.
-    func start(_ id: JobID) -> CancellationFlag? {
+    /// Marks a job running; nil when it was released meanwhile (shutdown, or it waited in the
+    /// prefetch buffer too long) and must not run.
+    func start(_ id: JobID, clock: UInt64 = Ledger.now()) -> CancellationFlag? {
         state.withLock { s in
             guard var entry = s.entries[id], entry.phase == .claimed else { return nil }
             entry.phase = .running
+            entry.startedAt = clock
             s.entries[id] = entry
+            s.waiting -= 1
             return entry.cancellation
         }
     }
 
-    /// Records a handler result. Results for jobs released meanwhile are dropped: the job is
-    /// pending again and belongs to whoever claims it next.
-    func finish(_ id: JobID, outcome: JobOutcome, processingMs: Int) {
+    /// Records a handler result and how long the handler ran (`handlerNanos`, from its start:
+    /// time spent waiting in the prefetch buffer is not in it; it becomes processing_time_ms).
+    /// Results for jobs released meanwhile are dropped: the job is pending again and belongs to
+    /// whoever claims it next.
+    func finish(_ id: JobID, outcome: JobOutcome, handlerNanos: UInt64) {
+        let processingMs = Int(handlerNanos / 1_000_000)
         state.withLock { s in
             guard var entry = s.entries[id], entry.phase == .running else { return }
             entry.phase = .finished
             s.entries[id] = entry
             s.slotsInUse -= 1
             s.finishedUnwritten += 1
+            s.pace.record(seconds: Double(handlerNanos) / 1e9)
             let queue = entry.job.queue
             switch outcome {
             case .completed, .completedWithResult:
@@ -126,8 +142,59 @@ final class Ledger: Sendable {
             for id in ids {
                 guard let entry = s.entries.removeValue(forKey: id) else { continue }
                 if entry.phase == .finished { s.finishedUnwritten -= 1 } else { s.slotsInUse -= 1 }
+                if entry.phase == .claimed { s.waiting -= 1 }
             }
         }
+    }
+
+    /// Takes out the jobs claimed before `cutoff` whose handler has not started, for release:
+    /// the prefetch buffer's bound. An executor that pops one later finds it gone (`start`).
+    func takeWaiting(claimedBefore cutoff: UInt64) -> [JobID] {
+        state.withLock { s in
+            guard s.waiting > 0 else { return [] }
+            let ids = s.entries.values.filter { $0.phase == .claimed && $0.claimedAt < cutoff }.map(\.job.id)
+            for id in ids { s.entries.removeValue(forKey: id) }
+            s.slotsInUse -= ids.count
+            s.waiting -= ids.count
+            return ids
+        }
+    }
+
+    /// Takes out one claimed job whose handler has not started, for release (its queue was
+    /// paused or its breaker opened while it waited); false when it is not waiting any more.
+    func takeWaiting(_ id: JobID) -> Bool {
+        state.withLock { s in
+            guard s.entries[id]?.phase == .claimed else { return false }
+            s.entries.removeValue(forKey: id)
+            s.slotsInUse -= 1
+            s.waiting -= 1
+            return true
+        }
+    }
+
+    /// When the longest-waiting claimed job was claimed; nil when none waits.
+    func oldestWaitingClaim() -> UInt64? {
+        state.withLock { s in
+            guard s.waiting > 0 else { return nil }
+            return s.entries.values.lazy.filter { $0.phase == .claimed }.map(\.claimedAt).min()
+        }
+    }
+
+    /// What the prefetch policy needs: how many jobs have been running since before
+    /// `runningSince` (executors tied up for a while) and the mean handler time so far.
+    func pace(runningSince cutoff: UInt64) -> (busyExecutors: Int, pace: HandlerPace) {
+        state.withLock { s in
+            let busy = s.entries.values.reduce(0) { $0 + ($1.phase == .running && $1.startedAt < cutoff ? 1 : 0) }
+            return (busy, s.pace)
+        }
+    }
+
+    static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    /// `now()` minus `seconds`, never below 0 (uptime can be shorter than a bound).
+    static func ago(_ seconds: TimeInterval) -> UInt64 {
+        let now = now(), span = UInt64(max(0, seconds) * 1e9)
+        return now > span ? now - span : 0
     }
 
     /// Takes the jobs claimed or running out of the ledger, for release at shutdown: their
@@ -139,6 +206,7 @@ final class Ledger: Sendable {
                 s.entries.removeValue(forKey: id)?.cancellation.cancel()
                 s.slotsInUse -= 1
             }
+            s.waiting = 0
             return ids
         }
     }
@@ -161,6 +229,8 @@ final class Ledger: Sendable {
     }
 
     var slotsInUse: Int { state.withLock { $0.slotsInUse } }
+    /// Claimed jobs whose handler has not started (the prefetch buffer).
+    var waiting: Int { state.withLock { $0.waiting } }
     var hasPendingResults: Bool { state.withLock { !$0.completions.isEmpty || !$0.failures.isEmpty } }
     var isEmpty: Bool { state.withLock { $0.entries.isEmpty } }
     var running: Int { state.withLock { s in s.entries.values.reduce(0) { $0 + ($1.phase == .running ? 1 : 0) } } }

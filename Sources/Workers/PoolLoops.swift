@@ -10,18 +10,25 @@ extension WorkerPool {
         let slot = threadConnection("fetcher-\(n)")
         let stop = { self.isStopping }
         var lastClaimWasFull = false
+        var unreleased: [JobID] = []  // taken out of the prefetch buffer, release not yet written
+        defer {
+            if !unreleased.isEmpty { releaseUnstarted(slot, &unreleased, stopping: true) }
+            slot.drop()
+        }
         while !isStopping {
-            if phase == .draining || phase == .quiet { fetchWake.wait(timeout: configuration.pollInterval); continue }
+            releaseUnstarted(slot, &unreleased)
+            if phase == .draining || phase == .quiet { fetchWake.wait(timeout: nextFetchCheck()); continue }
+            let capacity = configuration.concurrency + prefetchAllowance()
             // After a full batch, wait for a useful number of free slots rather than claiming
             // one job per finished job.
-            let lowWater = lastClaimWasFull ? max(1, min(configuration.batchSize, configuration.concurrency) / 4) : 1
-            let reserved = ledger.reserve(upTo: configuration.batchSize, capacity: configuration.concurrency,
+            let lowWater = lastClaimWasFull ? max(1, min(configuration.batchSize, capacity) / 4) : 1
+            let reserved = ledger.reserve(upTo: configuration.batchSize, capacity: capacity,
                                           minimum: lowWater, maxUnwritten: configuration.maxUnwrittenResults)
-            if reserved == 0 { fetchWake.wait(timeout: configuration.pollInterval); continue }
+            if reserved == 0 { fetchWake.wait(timeout: nextFetchCheck()); continue }
             let plan = claimPlan(free: reserved)
             guard !plan.isEmpty else {
                 ledger.claimed([], reserved: reserved)
-                fetchWake.wait(timeout: configuration.pollInterval)
+                fetchWake.wait(timeout: nextFetchCheck())
                 continue
             }
             var claimed: [WorkerJob] = []
@@ -70,10 +77,48 @@ extension WorkerPool {
                 // Nothing more is due (or a limit held us back): sleep until NOTIFY, a freed slot
                 // or the fallback poll. Rate-limited queues refill continuously, so look again soon.
                 let rateLimited = shared.withLock { $0.settings.values.contains(where: \.isRateLimited) }
-                fetchWake.wait(timeout: rateLimited && !claimed.isEmpty ? 0.1 : configuration.pollInterval)
+                fetchWake.wait(timeout: min(rateLimited && !claimed.isEmpty ? 0.1 : configuration.pollInterval, nextFetchCheck()))
             }
         }
-        slot.drop()
+    }
+
+    /// Jobs the fetcher may claim beyond the free handler slots now (Prefetch.swift).
+    private func prefetchAllowance() -> Int {
+        let policy = configuration.prefetch
+        guard policy.maxWait > 0 else { return 0 }
+        let (busy, pace) = ledger.pace(runningSince: Ledger.ago(policy.target))
+        return policy.allowance(concurrency: configuration.concurrency, busyExecutors: busy, pace: pace)
+    }
+
+    /// Releases claimed jobs that will not start here soon (not counted as an attempt): those
+    /// that waited `prefetchWait` in the buffer without a handler slot, so a job claimed behind
+    /// long ones goes back to pending for any worker, and those executors handed back because
+    /// their queue was paused or its breaker opened meanwhile. Once out of the ledger they are
+    /// neither run nor heartbeated here; a release that failed (database gone) stays in
+    /// `unreleased` and is retried on the next pass and at exit.
+    private func releaseUnstarted(_ slot: ManagedConnection, _ unreleased: inout [JobID], stopping: Bool = false) {
+        let wait = configuration.prefetchWait
+        let overdue = wait > 0 ? ledger.takeWaiting(claimedBefore: Ledger.ago(wait)) : []
+        work.remove(Set(overdue))
+        let declined = handBack.withLock { ids in defer { ids = [] }; return ids }
+        unreleased += overdue + declined
+        guard !unreleased.isEmpty else { return }
+        let ids = unreleased
+        guard let released = try? slot.run(stop: { stopping ? false : self.isStopping }, {
+            try JobStore(connection: $0).release(worker: id, ids: ids)
+        }) else { return }
+        unreleased = []
+        log(.info, "released \(released) claimed job(s) before they started: waited \(wait) s for a handler slot, "
+            + "or their queue was paused or its circuit breaker opened")
+    }
+
+    /// How long the fetcher may sleep: the poll interval, or less when a buffered job reaches
+    /// its prefetch deadline sooner.
+    private func nextFetchCheck() -> TimeInterval {
+        let wait = configuration.prefetchWait
+        guard wait > 0, let oldest = ledger.oldestWaitingClaim() else { return configuration.pollInterval }
+        let due = Double(oldest) / 1e9 + wait - Double(Ledger.now()) / 1e9
+        return min(configuration.pollInterval, max(0.005, due))
     }
 
     /// Which claim_jobs calls to make: normally one; a half-open breaker adds a one-job probe.
@@ -115,17 +160,35 @@ extension WorkerPool {
 
     func executeLoop() {
         while let job = work.pop() {
-            guard let cancellation = ledger.start(job.id) else { continue }
-            let started = DispatchTime.now().uptimeNanoseconds
+            if mayNotStart(queue: job.queue) {
+                if ledger.takeWaiting(job.id) {
+                    handBack.withLock { $0.append(job.id) }
+                    fetchWake.fire()
+                }
+                continue
+            }
+            // The processing clock starts here, with the handler: not at the claim, so time spent
+            // in the prefetch buffer never counts toward processing_time_ms (p50/p95/p99).
+            let started = Ledger.now()
+            guard let cancellation = ledger.start(job.id, clock: started) else { continue }
             let outcome = configuration.handlers.run(JobContext(job: job, cancellation: cancellation))
-            let ms = Int((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)
-            ledger.finish(job.id, outcome: outcome, processingMs: ms)
+            ledger.finish(job.id, outcome: outcome, handlerNanos: Ledger.now() - started)
             recordBreaker(queue: job.queue, outcome: outcome)
             if case let .failed(failure) = outcome, !failure.retryable || job.attempt >= job.maxAttempts {
                 log(.warning, "job \(job.id) (\(job.queue)/\(job.type)) to DLQ: \(failure.errorType): \(failure.message)")
             }
             flushWake.fire()
             fetchWake.fire()
+        }
+    }
+
+    /// A job claimed before its queue was paused or its breaker opened is handed back rather
+    /// than run: with a prefetch buffer it may have waited up to `prefetchWait` for its slot.
+    private func mayNotStart(queue: String) -> Bool {
+        shared.withLock { s in
+            if s.settings[queue]?.paused == true { return true }
+            if case .open = s.breakers[queue]?.state { return true }
+            return false
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Synchronization
+import QueueStore
 
 /// A mutex for state that hundreds of executor threads touch once or twice per job (the ledger,
 /// the pool's shared state). Same shape as `Mutex.withLock`, different lock underneath.
@@ -136,6 +137,15 @@ final class WorkQueue: @unchecked Sendable {  // all state guarded by `condition
         guard head < items.count, idle > 0, !wakeToken else { return }
         wakeToken = true
         condition.signal()
+    }
+
+    /// Drops these jobs if still queued (the fetcher released them: they waited too long).
+    func remove(_ ids: Set<JobID>) {
+        guard !ids.isEmpty else { return }
+        condition.lock()
+        defer { condition.unlock() }
+        items = items[head...].filter { !ids.contains($0.id) }
+        head = 0
     }
 
     /// Takes every job not yet started (shutdown releases them without running them).

@@ -8,7 +8,8 @@ import QueueStore
 /// dashboard process.
 ///
 /// Threads (each blocking one has its own connection; Swift's cooperative pool is never blocked):
-/// - fetcher: claim_jobs up to the free slots, hands jobs to the executors;
+/// - fetcher: claim_jobs for the free slots plus a small prefetch buffer when jobs finish fast
+///   (Prefetch.swift), hands jobs to the executors, releases buffered jobs that waited too long;
 /// - executors (`concurrency` of them): run handlers;
 /// - completer: one complete_jobs + fail_jobs round trip per flush ("group commit": whatever
 ///   finished during the previous round trip goes in the next);
@@ -31,6 +32,9 @@ public final class WorkerPool: Sendable {
     let threads = DispatchGroup()
     let executorThreads = DispatchGroup()
     let stopped = DispatchSemaphore(value: 0)
+    /// Claimed jobs an executor declined to start (queue paused, breaker open), for the fetcher
+    /// to release.
+    let handBack = SpinningLock<[JobID]>([])
     /// Jobs claimed since start (the vacuum thread's clock).
     let claimedTotal = Atomic<Int>(0)
 
@@ -119,7 +123,7 @@ public final class WorkerPool: Sendable {
             thread.start()
         }
         let queues = configuration.queues?.joined(separator: ",") ?? "all queues"
-        log(.info, "worker \(id) started: \(queues), concurrency \(configuration.concurrency), batch \(configuration.batchSize)")
+        log(.info, "worker \(id) started: \(queues), concurrency \(configuration.concurrency), batch \(configuration.batchSize), prefetch wait \(configuration.prefetchWait) s")
     }
 
     private func spawn(_ name: String, _ body: @escaping @Sendable () -> Void) {
@@ -146,7 +150,10 @@ public final class WorkerPool: Sendable {
         let notStarted = work.drainAll().map(\.id)
         let deadline = Date().addingTimeInterval(grace)
         while ledger.running > 0 && Date() < deadline { usleep(20_000) }
-        let unfinished = Set(ledger.takeUnfinished()).union(notStarted)
+        // With them, jobs executors handed back (paused queue, open breaker) that the fetcher,
+        // stopped by now, did not release.
+        let handedBack = handBack.withLock { ids in defer { ids = [] }; return ids }
+        let unfinished = Set(ledger.takeUnfinished()).union(notStarted).union(handedBack)
         work.close()
         flushWake.fire()
         finishStop(release: Array(unfinished))
@@ -174,7 +181,7 @@ public final class WorkerPool: Sendable {
                 processed: counters.perQueueProcessed[name] ?? 0, failed: counters.perQueueFailed[name] ?? 0)
         }
         return WorkerPoolSnapshot(workerID: id, phase: phase, concurrency: configuration.concurrency,
-                                  inFlight: held.values.reduce(0, +), running: ledger.running,
+                                  inFlight: held.values.reduce(0, +), waiting: ledger.waiting, running: ledger.running,
                                   processed: counters.processed, failed: counters.failed, queues: queues)
     }
 

@@ -20,6 +20,11 @@ public struct WorkerPoolConfiguration: Sendable {
     /// Twice a batch, so one write can be in flight while the next batch runs: with only one,
     /// claiming and completing took turns and a drain lost ~25 % (docs/BENCHMARKS.md NOTES).
     public var maxUnwrittenResults: Int { 2 * max(batchSize, concurrency) }
+    /// The longest a claimed job may wait for a handler slot before it is released back to
+    /// pending (seconds; 0: claim only free slots, no prefetch buffer). Jobs that finish fast are
+    /// claimed a batch at a time, up to `batchSize` beyond the free slots (Prefetch.swift).
+    public var prefetchWait: TimeInterval
+    var prefetch: PrefetchPolicy { PrefetchPolicy(maxWait: prefetchWait, limit: batchSize) }
     /// Claiming threads (each with its own connection). claim_jobs uses SKIP LOCKED, so two
     /// claimers overlap their round trips; only useful when concurrency is at least 2 batches.
     public var claimers: Int
@@ -40,7 +45,7 @@ public struct WorkerPoolConfiguration: Sendable {
     public var log: WorkerLogger
 
     public init(database: ConnectionConfig, queues: [String]? = nil, concurrency: Int = 10, batchSize: Int = 100, claimers: Int = 1,
-                vacuumAfterClaims: Int = 0, handlers: HandlerTable = HandlerTable(), breaker: CircuitBreakerPolicy = CircuitBreakerPolicy(),
+                prefetchWait: TimeInterval = 1, vacuumAfterClaims: Int = 0, handlers: HandlerTable = HandlerTable(), breaker: CircuitBreakerPolicy = CircuitBreakerPolicy(),
                 alertHookSecrets: Set<String> = [], pollInterval: TimeInterval = 1, rescueInterval: TimeInterval = 10,
                 host: String = ProcessInfo.processInfo.hostName,
                 pid: Int = Int(ProcessInfo.processInfo.processIdentifier),
@@ -50,6 +55,7 @@ public struct WorkerPoolConfiguration: Sendable {
         self.concurrency = max(1, concurrency)
         self.batchSize = max(1, min(batchSize, 10_000))
         self.claimers = max(1, min(claimers, 8))
+        self.prefetchWait = max(0, prefetchWait)
         self.vacuumAfterClaims = max(0, vacuumAfterClaims)
         self.handlers = handlers
         self.breaker = breaker
@@ -82,6 +88,8 @@ public struct WorkerPoolSnapshot: Sendable, Equatable {
     public var concurrency: Int
     /// Jobs claimed and not yet committed (includes finished ones awaiting their batch).
     public var inFlight: Int
+    /// Claimed, handler not started yet: the prefetch buffer.
+    public var waiting: Int
     public var running: Int
     public var processed: Int
     public var failed: Int

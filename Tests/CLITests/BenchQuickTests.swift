@@ -25,7 +25,7 @@ import Testing
         #expect(text.contains("## Targets"))
         for heading in ["## 1. Drain", "## 3. The raw-SQL limit", "## 5. Pickup", "## 2. Continuous",
                         "## 4. pgqueuer", "## 6. Dashboard refresh", "## 7. The dashboard process",
-                        "## 8. Bulk requeue", "## 9. Lead migration"] {
+                        "## 8. Bulk requeue", "## 9. Lead migration", "## Fast by default"] {
             #expect(text.contains(heading), "missing section \(heading)")
         }
         // Drain figures are 0 unless every job was completed by the worker.
@@ -44,6 +44,11 @@ import Testing
         if dashboard.count == 3 {
             #expect((Double(dashboard[2].last ?? "") ?? 0) > 0, "dashboard RSS \(dashboard)")
         }
+        // Issue 19's cases: this build's defaults, tuned and simulate drains all finished (no
+        // --before-bin-dir here, so only the "after" row).
+        let defaults = tableRows(text, after: "## Fast by default")
+        #expect(defaults.count == 1, "defaults rows \(defaults)")
+        for cell in defaults.first?.dropFirst().prefix(3) ?? [] { #expect((Double(cell) ?? 0) > 0, "defaults row \(defaults)") }
         let leads = tableRows(text, after: "## 9. Lead migration")
         #expect(leads.count == 2)
         for row in leads { #expect((Double(row.last ?? "") ?? 0) > 0, "leads row \(row)") }

@@ -62,5 +62,50 @@ struct KilledWorkerTests {
             #expect(try PoolFixture.count(conn, "SELECT count(*)::int FROM workers WHERE status = 'stopped'") == 1)
         }
     }
+
+    /// The same with the CLI's defaults (concurrency 10, batch 100) on fast jobs, where the
+    /// worker claims ahead of its free slots: the jobs held in the prefetch buffer at the kill
+    /// never ran, so they are not run twice; duplicates stay within the documented window
+    /// (docs/WORKERS.md: concurrency + 2 × max(batch, concurrency) = 10 + 200 at the defaults).
+    @Test func killNineAtDefaultsDuplicatesNoMoreThanTheWindow() throws {
+        guard PoolFixture.binaryIsBuilt else { return }
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            try PoolFixture.prepare(conn)
+            let total = 3000
+            try PoolFixture.enqueue(conn, queue: "crash", type: "ledger", count: total, extra: #","sleep_s":0.005"#)
+            try conn.query("SELECT update_queue_settings('crash', '{\"visibility_timeout_s\": 2, \"backoff_base_s\": 0}'::jsonb)")
+            let (dir, config) = try PoolFixture.ledgerWorkerConfig()
+            let first = try PoolFixture.spawnWorker(conninfo: db.conninfo, queues: ["crash"], config: config,
+                                                    log: dir.appendingPathComponent("first.log").path, concurrency: nil, batch: nil)
+            #expect(try PoolFixture.eventually(timeout: 30) {
+                try PoolFixture.count(conn, "SELECT count(*)::int FROM ledger") >= 500
+            })
+            kill(first.processIdentifier, SIGKILL)
+            first.waitUntilExit()
+            // Held by the dead worker and never run: no ledger row (a handler cut off by the kill
+            // rolled its row back, so at most the 10 running jobs are also counted here).
+            let heldNotRun = try PoolFixture.count(conn, """
+                SELECT count(*)::int FROM job_queue j WHERE j.status = 'processing'
+                  AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.k = j.payload->>'k')
+                """)
+            let processing = try PoolFixture.count(conn, "SELECT count(*)::int FROM job_queue WHERE status = 'processing'")
+            print("at the kill: \(heldNotRun) held and not run, \(processing) processing")
+            #expect(heldNotRun > 10, "the worker held more than its 10 handler slots: the buffer was in use")
+
+            let second = try PoolFixture.spawnWorker(conninfo: db.conninfo, queues: ["crash"], config: config,
+                                                     log: dir.appendingPathComponent("second.log").path, concurrency: nil, batch: nil)
+            let allDone = try PoolFixture.eventually(timeout: 90) {
+                try PoolFixture.count(conn, "SELECT count(*)::int FROM job_queue WHERE status = 'completed'") == total
+            }
+            #expect(PoolFixture.stopWorker(second))
+            #expect(allDone)
+            #expect(try PoolFixture.count(conn, "SELECT count(DISTINCT k)::int FROM ledger") == total)
+            let duplicates = try PoolFixture.count(conn, "SELECT (count(*) - count(DISTINCT k))::int FROM ledger")
+            print("duplicates after kill -9 at the defaults: \(duplicates)")
+            #expect(duplicates <= 10 + 2 * 100)
+        }
+    }
 }
 }

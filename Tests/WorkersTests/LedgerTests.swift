@@ -20,7 +20,7 @@ import TestSupport
         for round in 0..<3 {
             for job in held {
                 _ = ledger.start(job.id)
-                ledger.finish(job.id, outcome: .completed, processingMs: 1)
+                ledger.finish(job.id, outcome: .completed, handlerNanos: 1_000_000)
                 finished.append(job.id)
             }
             // Running slots are free again, but only 6 - unwritten may be claimed.
@@ -43,7 +43,7 @@ import TestSupport
         ledger.claimed(jobs(2), reserved: 2)
         for id in [JobID.numbered(0), .numbered(1)] {
             _ = ledger.start(id)
-            ledger.finish(id, outcome: .completedWithResult("{}"), processingMs: 1)
+            ledger.finish(id, outcome: .completedWithResult("{}"), handlerNanos: 1_000_000)
         }
         let (taken, _) = ledger.takeResults(max: 10)
         #expect(taken.map(\.result) == ["{}", "{}"])

@@ -20,7 +20,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NOTES = os.path.join(ROOT, "scripts", "bench.d", "NOTES.md")
 # Sections in the order the report prints them (issue 8's numbering is not the order).
-ORDER = ["drain", "raw", "pickup", "continuous", "pgqueuer", "refresh", "dashboard", "requeue", "leads", "abpool"]
+ORDER = ["drain", "raw", "pickup", "continuous", "pgqueuer", "refresh", "dashboard", "requeue", "leads", "abpool", "defaults"]
 
 
 # --- record ------------------------------------------------------------------------------------
@@ -157,6 +157,15 @@ class Report:
             data = self.s.get(name)
             for row in (data or {}).get(key, []):
                 self.stream_rates(row, data)
+        defaults = self.s.get("defaults")
+        if defaults:
+            best = {}
+            for row in defaults.get("raw", []):
+                row["jobs_s"] = self.raw_jobs_s(row)
+                if num(row["jobs_s"]) and row["jobs_s"] > best.get(row.get("batch"), 0):
+                    best[row.get("batch")] = row["jobs_s"]
+            f["defaults_raw"] = best
+            f["defaults_rows"] = {row.get("build"): row for row in defaults.get("rows", [])}
         pgq = self.s.get("pgqueuer")
         if pgq and not pgq.get("skipped"):
             f["pgq_drain"] = max([r["jobs_s"] for r in pgq.get("drain", []) if num(r.get("jobs_s"))] or [0])
@@ -247,6 +256,7 @@ class Report:
                     verdict += " (queuetop's backlog stayed empty: the producer, not the worker, was its limit)"
                 self.say(f"| continuous ≥ 5× pgqueuer ({row['rate']} × {cont.get('jobs_per_tx')} jobs/s asked) | "
                          f"{fmt(row['completed_s'])} ÷ {fmt(other['completed_s'])} jobs/s = {f2(r)}× | {verdict} |")
+        self.defaults_targets()
         pickup = self.s.get("pickup")
         if pickup and have(pickup.get("p50_ms")):
             self.say(f"| pickup p50 < 5 ms | {f2(pickup['p50_ms'])} ms | {ok(pickup['p50_ms'] < 5)} |")
@@ -435,6 +445,66 @@ class Report:
             if num(row.get("completed_s")):
                 total[row["build"]] += row["completed_s"]
         self.say("", f"Continuous, all rounds together: after ÷ before = {f2(div(total['after'], total['before']))}×.")
+
+    def defaults_targets(self):
+        """Issue 19: this build with no tuning flag, and tuned, against the same run's limits."""
+        f, d = self.fig, self.s.get("defaults") or {}
+        after, raw = f.get("defaults_rows", {}).get("after", {}), f.get("defaults_raw", {})
+        limit = max(raw.values() or [0])
+        pgq = d.get("pgqueuer_defaults_jobs_s")
+        if have(after.get("defaults_jobs_s")) and have(pgq):
+            r = rounded(after["defaults_jobs_s"] / pgq)
+            self.say(f"| defaults ≥ 5× pgqueuer's defaults (one manager, batch 10) | {fmt(after['defaults_jobs_s'])} ÷ {fmt(pgq)} jobs/s "
+                     f"= {f2(r)}× | {ok(r >= 5)} |")
+        if have(after.get("defaults_jobs_s")) and have(limit):
+            r = rounded(after["defaults_jobs_s"] / limit * 100)
+            self.say(f"| defaults ≥ 60 % of the raw-SQL limit (best batch and clients) | {fmt(after['defaults_jobs_s'])} ÷ {fmt(limit)} jobs/s "
+                     f"= {f2(r)} % | {ok(r >= 60)} |")
+        if have(after.get("defaults_jobs_s")) and have(raw.get(100)):
+            r = rounded(after["defaults_jobs_s"] / raw[100] * 100)
+            self.say(f"| defaults ≥ 60 % of raw SQL at the default batch (100) | {fmt(after['defaults_jobs_s'])} ÷ {fmt(raw[100])} jobs/s "
+                     f"= {f2(r)} % | {ok(r >= 60)} |")
+        if have(after.get("tuned_jobs_s")) and have(raw.get(500)):
+            r = rounded(after["tuned_jobs_s"] / raw[500] * 100)
+            self.say(f"| tuned (1000/500) ≥ 80 % of raw SQL at batch 500 (aim) | {fmt(after['tuned_jobs_s'])} ÷ {fmt(raw[500])} jobs/s "
+                     f"= {f2(r)} % | {ok(r >= 80)} |")
+
+    def section_defaults(self, d):
+        f = self.fig
+        self.section("Fast by default (issue 19): no tuning flags, before and after")
+        raw, rows = f.get("defaults_raw", {}), f.get("defaults_rows", {})
+        limit = max(raw.values() or [0])
+        pgq = d.get("pgqueuer_defaults_jobs_s")
+        before = f"the --before-bin-dir build (commit {d.get('before_commit')})" if "before" in rows else "no older build given"
+        self.say(f"{fmt(d.get('jobs'))} no-op jobs drained by `queuetop worker` with no option but `--queues` (\"defaults\": concurrency 10,",
+                 f"batch 100) and tuned (`--concurrency 1000 --batch-size 500`); {fmt(d.get('sim_jobs'))} `simulate` jobs with the demo's",
+                 f"emails latency (`{d.get('sim_payload')}`) at the defaults, with the processing_time_ms percentiles the",
+                 f"dashboard shows. Before: {before}; after: this build; each on a database it migrated. jobs/s as in",
+                 "section 1. pgqueuer with its own defaults: one QueueManager, batch 10, the same drain as section 4"
+                 + (f" (pgqueuer {d.get('pgqueuer_version')})." if d.get("pgqueuer_version") else f" ({d.get('pgqueuer_skipped', 'not run')})."),
+                 "Raw SQL: section 3's pgbench script at batch 100 and 500, best over the clients.")
+        self.cmdline("queuetop worker --queues bench   |   queuetop worker --queues bench --concurrency 1000 --batch-size 500")
+        self.say("| build | defaults jobs/s | tuned jobs/s | simulate jobs/s | simulate p50 / p95 / p99 ms |",
+                 "|---|---:|---:|---:|---|")
+        for name in ("before", "after"):
+            row = rows.get(name)
+            if row:
+                self.say(f"| {name} | {fmt(row.get('defaults_jobs_s'))} | {fmt(row.get('tuned_jobs_s'))} | {fmt(row.get('sim_jobs_s'))} | "
+                         f"{fmt(row.get('sim_p50_ms'))} / {fmt(row.get('sim_p95_ms'))} / {fmt(row.get('sim_p99_ms'))} |")
+        self.say("", f"pgqueuer defaults: {fmt(pgq)} jobs/s; raw SQL: " +
+                 ", ".join(f"batch {b} {fmt(v)} jobs/s" for b, v in sorted(raw.items())) + ".", "")
+        ratios = []
+        b, a = rows.get("before", {}), rows.get("after", {})
+        for label, key, other in (("defaults ÷ pgqueuer defaults", "defaults_jobs_s", pgq),
+                                  ("defaults ÷ raw-SQL limit (best batch)", "defaults_jobs_s", limit),
+                                  ("defaults ÷ raw SQL at batch 100", "defaults_jobs_s", raw.get(100)),
+                                  ("tuned ÷ raw SQL at batch 500", "tuned_jobs_s", raw.get(500)),
+                                  ("simulate ÷ its own before", "sim_jobs_s", b.get("sim_jobs_s"))):
+            if key == "sim_jobs_s":
+                ratios.append(f"| {label} | – | {f2(div(a.get(key), other))}× |")
+            else:
+                ratios.append(f"| {label} | {f2(div(b.get(key), other))}× | {f2(div(a.get(key), other))}× |")
+        self.say("| ratio | before | after |", "|---|---:|---:|", *ratios)
 
 
 def render(args):

@@ -25,11 +25,12 @@ struct WorkerCommand: ParsableCommand {
     func run() throws {
         signal(SIGPIPE, SIG_IGN)  // a handler's child closing its stdin early must not kill us
         let database = try connection.config()
-        // A pool on a standby would fail every claim; say where the primary is instead.
-        try connection.refuseStandby()
         let log = LineLog(.standardError)
         Notices.setHandler { notice in log(.warning, "server \(notice)") }
+        // The handler config is checked first (no connection needed), then the server: a pool
+        // on a standby would fail every claim, so say where the primary is instead.
         let pool = try self.pool.makePool(database: database, log: { level, message in log(level, message) })
+        try connection.refuseStandby()
         let grace = self.pool.grace
         let signals = ShutdownSignals { count in
             if count == 1 {

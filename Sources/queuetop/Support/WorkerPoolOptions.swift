@@ -20,6 +20,9 @@ struct WorkerPoolOptions: ParsableArguments {
     @Option(name: .long, help: "Claiming threads, each with its own connection (2 helps a deep backlog when concurrency >= 2 batches).")
     var claimers = 1
 
+    @Option(name: .long, help: "Seconds a job claimed ahead of a free handler slot may wait before it is released back (0: claim only free slots). Fast jobs are claimed a batch at a time.")
+    var prefetchWait: Double = 1
+
     @Option(name: .long, help: "VACUUM job_queue after this many jobs claimed by this worker, e.g. 5000 under a steady producer (default 0: leave it to autovacuum; only roles allowed to VACUUM it do).")
     var vacuumAfter = 0
 
@@ -33,6 +36,7 @@ struct WorkerPoolOptions: ParsableArguments {
         guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 10000") }
         guard (1...10_000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 10000") }
         guard (1...8).contains(claimers) else { throw ValidationError("--claimers must be between 1 and 8") }
+        guard (0...60).contains(prefetchWait) else { throw ValidationError("--prefetch-wait must be between 0 and 60 seconds") }
         guard vacuumAfter >= 0 else { throw ValidationError("--vacuum-after must be 0 or more jobs") }
         guard grace >= 0 else { throw ValidationError("--grace must be 0 or more seconds") }
         // An empty list is not "every queue" (leave --queues out for that): "" or "a,,b" is a typo.
@@ -59,7 +63,7 @@ struct WorkerPoolOptions: ParsableArguments {
         let queueList = queues?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         return WorkerPool(configuration: WorkerPoolConfiguration(
             database: database, queues: queueList, concurrency: concurrency, batchSize: batchSize, claimers: claimers,
-            vacuumAfterClaims: vacuumAfter, handlers: file.handlers, breaker: file.breaker,
+            prefetchWait: prefetchWait, vacuumAfterClaims: vacuumAfter, handlers: file.handlers, breaker: file.breaker,
             alertHookSecrets: file.alertHookSecrets, log: log))
     }
 }
