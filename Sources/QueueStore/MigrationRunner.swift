@@ -102,9 +102,12 @@ public struct MigrationRunner: Sendable {
         try InstallScript.validateSchema(schema)
         let before = try status(on: conn)
         do {
-            try conn.transaction { tx in
-                _ = try tx.query("SELECT set_config('queuetop.schema', \(schema), true)")
-                try tx.executeScript(script.body)
+            // An upgrade may rewrite big tables or build indexes: no liveness bound (Patience).
+            try conn.withPatience(.unbounded) {
+                try conn.transaction { tx in
+                    _ = try tx.query("SELECT set_config('queuetop.schema', \(schema), true)")
+                    try tx.executeScript(script.body)
+                }
             }
         } catch let error as PostgresError {
             let file = (files.map(\.name) + repeatable.map { "repeatable/" + $0.name })
