@@ -26,6 +26,18 @@ import Testing
         return condition() ? Date().timeIntervalSince(started) : nil
     }
 
+    /// SIGTERM, then SIGKILL if it is still running 10 s later: a test never waits for ever.
+    /// Whether SIGTERM alone stopped it.
+    @discardableResult
+    static func stop(_ process: Process) -> Bool {
+        guard process.isRunning else { return true }
+        process.terminate()
+        let stopped = secondsUntil(timeout: 10, { !process.isRunning }) != nil
+        if !stopped { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        return stopped
+    }
+
     /// `queuetop status` whose health query meets a frozen link (connected, authenticated, then
     /// nothing): exits non-zero with a clear message within the bound. It used to wait forever.
     @Test func statusThroughALinkThatFreezesMidRequestFailsWithinTheBound() throws {
@@ -58,7 +70,7 @@ import Testing
         let out = dir.appendingPathComponent("out").path, err = dir.appendingPathComponent("err").path
         let watch = try QueuetopBinary.start(["status", "--watch", "1"], environment: ["DATABASE_URL": link.conninfo],
                                              stderrLog: err, stdoutLog: out)
-        defer { if watch.isRunning { watch.terminate(); watch.waitUntilExit() } }
+        defer { Self.stop(watch) }
         #expect(Self.secondsUntil(timeout: 30) { Self.text(out).contains("before_freeze") } != nil, "status printed: \(Self.text(out))")
 
         link.proxy.freeze()
@@ -75,6 +87,7 @@ import Testing
         let recovered = Self.secondsUntil(timeout: 90) { Self.text(out).dropFirst(thawedAt).contains("after_thaw") }
         #expect(recovered != nil, "fresh status after the thaw: \(Self.text(out).dropFirst(thawedAt))")
         #expect(watch.isRunning)
+        #expect(Self.stop(watch), "SIGTERM stops --watch, even when started with it blocked (Foundation's Process)")
         print("LIVENESS | status --watch 1, link frozen | disconnected line after \(String(format: "%.1f", noticed ?? -1)) s | fresh status \(String(format: "%.1f", recovered ?? -1)) s after the thaw")
     }
 

@@ -37,6 +37,9 @@ struct StatusCommand: ParsableCommand {
             if !json, let line = notificationLine(conn) { print(line) }
             return
         }
+        // A watch runs until stopped: a parent that started us with these blocked (Foundation's
+        // Process does) must still be able to stop it with SIGTERM or SIGINT.
+        unblockSignals([SIGTERM, SIGINT])
         let clear = !json && isatty(STDOUT_FILENO) == 1
         var conn: Connection?
         var backoff = Backoff(initial: interval, maximum: max(interval, 30))
