@@ -75,8 +75,12 @@ public enum QueuetopBinary {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
         if process.isRunning {
+            // SIGTERM, then SIGKILL: Process starts children with signals blocked, so a command
+            // that does not unblock SIGTERM would otherwise keep the test waiting for ever.
             process.terminate()
-            process.waitUntilExit()
+            let grace = Date().addingTimeInterval(5)
+            while process.isRunning && Date() < grace { Thread.sleep(forTimeInterval: 0.05) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
         process.waitUntilExit()
         let (o, e) = collected.finish()

@@ -105,12 +105,15 @@ import Testing
         try tmux.launchDashboard("dash --no-workers --refresh 1")
         #expect(tmux.waitFor(timeout: 30) { $0.contains("before_freeze") && $0.contains("connected") } != nil, "the overview: \(tmux.screen())")
 
-        link.proxy.freeze()
+        // Frozen mid-request: the next refresh's query is sent and never answered.
+        link.proxy.freeze(whenClientSends: "queue_health_snapshot")
         let frozen = Date()
         let banner = tmux.waitFor(timeout: Self.bound + 5) { $0.contains("disconnected") }
         let bannerAfter = Date().timeIntervalSince(frozen)
         #expect(banner != nil && bannerAfter <= Self.bound, "banner after \(bannerAfter) s: \(tmux.screen())")
         #expect(tmux.screen().contains("before_freeze"), "the last data stays on screen under the banner")
+        let bannerLine = banner?.split(separator: "\n").first { $0.contains("disconnected") }.map(String.init) ?? ""
+        print("LIVENESS | dashboard banner: \(bannerLine.trimmingCharacters(in: .whitespaces))")
 
         link.proxy.thaw()
         let thawed = Date()

@@ -34,7 +34,9 @@ struct FrozenLinkWorkerTests {
 
         #expect(try PoolFixture.eventually(timeout: 120) { try PoolFixture.count(setup, "SELECT count(*)::int FROM ledger") >= jobs / 5 },
                 "the worker drains through the proxy")
-        let freezeFor = Liveness.defaultTimeout + 7
+        // Long enough for the idle listener too: its check goes out after at most 5 s of
+        // silence, then waits the bound.
+        let freezeFor = Liveness.defaultTimeout + 12
         link.proxy.freeze()
         let frozen = Date()
         let doneAtFreeze = try PoolFixture.count(setup, "SELECT count(*)::int FROM job_queue WHERE status = 'completed'")
@@ -43,6 +45,12 @@ struct FrozenLinkWorkerTests {
         let noticed = PoolFixture.eventually(timeout: freezeFor) { logText().dropFirst(logAtFreeze).contains("no answer from the server") }
         let noticedAfter = Date().timeIntervalSince(frozen)
         #expect(noticed && noticedAfter <= FrozenLinkBound.seconds, "the worker noticed after \(noticedAfter) s: \(logText().dropFirst(logAtFreeze).prefix(2000))")
+        // The listener waits for NOTIFY and sends nothing: only its idle check can notice.
+        let listenerNoticed = PoolFixture.eventually(timeout: max(0, freezeFor - Date().timeIntervalSince(frozen))) {
+            logText().dropFirst(logAtFreeze).split(separator: "\n").contains { $0.contains("listener:") && $0.contains("no answer from the server") }
+        }
+        let listenerAfter = Date().timeIntervalSince(frozen)
+        #expect(listenerNoticed, "the idle listener noticed the frozen link (after \(listenerAfter) s)")
         if Date().timeIntervalSince(frozen) < freezeFor { Thread.sleep(forTimeInterval: freezeFor - Date().timeIntervalSince(frozen)) }
         link.proxy.thaw()
         let thawed = Date()
@@ -54,7 +62,7 @@ struct FrozenLinkWorkerTests {
         #expect(o.distinctRuns == jobs, "every job ran")
         #expect(o.notFinished == 0 && o.dead == 0, "none left pending/processing or dead: \(o)")
         #expect(worker.isRunning, "the worker stayed up")
-        print("LIVENESS | worker, link frozen \(Int(freezeFor)) s mid-drain (\(doneAtFreeze) of \(jobs) done) | noticed after \(String(format: "%.1f", noticedAfter)) s | all done \(String(format: "%.1f", finishedAfter)) s after the thaw | runs \(o.runs) | lost \(jobs - o.distinctRuns) | duplicated \(o.duplicated) | stuck \(o.notFinished)")
+        print("LIVENESS | worker, link frozen \(Int(freezeFor)) s mid-drain (\(doneAtFreeze) of \(jobs) done) | noticed after \(String(format: "%.1f", noticedAfter)) s, listener \(String(format: "%.1f", listenerAfter)) s | all done \(String(format: "%.1f", finishedAfter)) s after the thaw | runs \(o.runs) | lost \(jobs - o.distinctRuns) | duplicated \(o.duplicated) | stuck \(o.notFinished)")
     }
 
     /// A sql handler job that legitimately runs longer than the liveness bound (here 2 s through
