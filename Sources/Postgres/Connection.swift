@@ -7,6 +7,9 @@ import Foundation
 /// block: the dashboard's database thread, the worker pool's threads, a CLI command. Never call
 /// them from the thread that draws the screen. Every call takes an internal lock, so a connection
 /// shared between threads is safe, but its statements run one at a time.
+///
+/// No call waits forever: a link silent for longer than the call's `Patience` (15 s by default,
+/// `Liveness`) is closed and the call throws `connectionLost` (docs/RELIABILITY.md, "Liveness").
 public final class Connection: @unchecked Sendable {
     private let lock = NSLock()
     private var conn: OpaquePointer?
@@ -18,10 +21,19 @@ public final class Connection: @unchecked Sendable {
     public private(set) var schema: String
     /// `schema` quoted, with the dot: what replaces each placeholder.
     private var schemaPrefix: String
+    /// Seconds a wait for an answer may stay silent under `.liveness` (`Liveness.timeout`).
+    public let livenessTimeout: Double
+    /// Set by `withPatience` for the calls inside it.
+    private var scopedPatience: Patience?
+    /// Set by `setLocalStatementTimeout`, for the rest of the transaction.
+    private var transactionPatience: Patience?
+    /// When the server was last heard from; an idle LISTEN checks the link after a while.
+    private var lastHeard = DispatchTime.now()
 
-    private init(conn: OpaquePointer, config: ConnectionConfig) {
+    private init(conn: OpaquePointer, config: ConnectionConfig, livenessTimeout: Double) {
         self.conn = conn
         self.config = config
+        self.livenessTimeout = livenessTimeout
         let provisional: String
         switch config.schema {
         case .named(let name): provisional = name
@@ -38,7 +50,8 @@ public final class Connection: @unchecked Sendable {
     public static func connect(_ config: ConnectionConfig,
                                environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Connection {
         try config.schema.validate()
-        var params = config.connectParameters(environment: environment)
+        let liveness = try Liveness.timeout(environment: environment)
+        var params = config.connectParameters(environment: environment, livenessTimeout: liveness)
         params.insert(("client_encoding", "UTF8"), at: 0)
         let keywords = params.map { strdup($0.0) }
         let values = params.map { strdup($0.1) }
@@ -56,7 +69,13 @@ public final class Connection: @unchecked Sendable {
             PQfinish(conn)
             throw PostgresError(kind: .connection, message: "cannot connect to \(config.endpoint): \(reason)")
         }
-        let connection = Connection(conn: conn, config: config)
+        // Non-blocking, so that no write or read can park the thread in the kernel: every wait
+        // is a poll() bounded by the call's patience (Wire).
+        guard PQsetnonblocking(conn, 1) == 0 else {
+            PQfinish(conn)
+            throw PostgresError(kind: .connection, message: "cannot connect to \(config.endpoint): cannot make the connection non-blocking")
+        }
+        let connection = Connection(conn: conn, config: config, livenessTimeout: liveness)
         // Timestamps are parsed as UTC text; one zone for every session keeps decoding simple.
         try connection.execute("SET TIME ZONE 'UTC'")
         if case .auto(let preferred, let legacy, let marker) = config.schema {
@@ -81,6 +100,21 @@ public final class Connection: @unchecked Sendable {
         lock.withLock { conn.map { PQstatus($0) == CONNECTION_OK } ?? false }
     }
 
+    /// The value libpq uses for a connection option (`keepalives_idle`, `tcp_user_timeout`…),
+    /// after defaults, environment and the user's string; nil when unset or closed.
+    func option(_ keyword: String) -> String? {
+        lock.withLock {
+            guard let conn, let options = PQconninfo(conn) else { return nil }
+            defer { PQconninfoFree(options) }
+            var p = options
+            while let key = p.pointee.keyword {
+                if String(cString: key) == keyword { return p.pointee.val.map { String(cString: $0) } }
+                p = p.advanced(by: 1)
+            }
+            return nil
+        }
+    }
+
     /// The server process serving this connection (for pg_terminate_backend in tests, logs).
     public var backendPID: Int32 { lock.withLock { conn.map { PQbackendPID($0) } ?? 0 } }
 
@@ -95,14 +129,15 @@ public final class Connection: @unchecked Sendable {
     @discardableResult
     public func query(_ query: Query) throws -> QueryResult {
         try lock.withLock {
-            let conn = try liveConnection()
             let cStrings: [UnsafeMutablePointer<CChar>?] = query.binds.map { $0.map { strdup($0) } ?? nil }
             defer { cStrings.forEach { free($0) } }
             let pointers = cStrings.map { UnsafePointer<CChar>($0) }
-            let result = pointers.withUnsafeBufferPointer { buffer in
-                PQexecParams(conn, query.sql(schemaPrefix: schemaPrefix), Int32(query.binds.count), nil, buffer.baseAddress, nil, nil, 0)
+            let sql = query.sql(schemaPrefix: schemaPrefix)
+            return try roundTrip { conn in
+                pointers.withUnsafeBufferPointer { buffer in
+                    PQsendQueryParams(conn, sql, Int32(query.binds.count), nil, buffer.baseAddress, nil, nil, 0)
+                }
             }
-            return try consume(result, conn: conn)
         }
     }
 
@@ -115,13 +150,20 @@ public final class Connection: @unchecked Sendable {
     /// Runs a script of several statements with no parameters (migration files). Uses the
     /// simple query protocol, which allows many statements in one string.
     public func executeScript(_ sql: String) throws {
-        try lock.withLock {
-            let conn = try liveConnection()
-            var result = PQexec(conn, sql)
-            // PQexec returns only the last result; an error stops the script there.
-            _ = try consume(result, conn: conn)
-            result = nil
+        _ = try lock.withLock {
+            try roundTrip { conn in PQsendQuery(conn, sql) }
         }
+    }
+
+    /// Runs `body` with every wait inside it bounded by `patience` instead of the liveness
+    /// bound: for statements that may legitimately run long with no statement timeout of their
+    /// own (`.batch`, `.unbounded`; see `Patience`). The longer of this and a transaction's
+    /// statement timeout applies.
+    @discardableResult
+    public func withPatience<T>(_ patience: Patience, _ body: () throws -> T) rethrows -> T {
+        let outer = lock.withLock { defer { scopedPatience = patience }; return scopedPatience }
+        defer { lock.withLock { scopedPatience = outer } }
+        return try body()
     }
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
@@ -138,6 +180,8 @@ public final class Connection: @unchecked Sendable {
 
     private func transaction<T>(begin: Query, _ body: (Connection) throws -> T) throws -> T {
         try execute(begin)
+        // A statement timeout set inside lasts until COMMIT or ROLLBACK, and so does its patience.
+        defer { lock.withLock { transactionPatience = nil } }
         do {
             let value = try body(self)
             try execute("COMMIT")
@@ -149,9 +193,12 @@ public final class Connection: @unchecked Sendable {
     }
 
     /// `statement_timeout` for the rest of the current transaction only (`set_config(…, true)`,
-    /// as `SET LOCAL`); call it inside `transaction(_:)`.
+    /// as `SET LOCAL`); call it inside `transaction(_:)`. The client then waits the timeout
+    /// plus the liveness bound for each answer (`Patience.upTo`), so the server, not the
+    /// liveness deadline, ends a statement that runs long on purpose.
     public func setLocalStatementTimeout(_ seconds: Double) throws {
         try execute("SELECT set_config('statement_timeout', \(String(Int(seconds * 1000))), true)")
+        lock.withLock { transactionPatience = .upTo(seconds: seconds) }
     }
 
     // MARK: LISTEN / NOTIFY
@@ -177,7 +224,12 @@ public final class Connection: @unchecked Sendable {
 
     /// Waits up to `timeout` seconds for notifications and returns those that arrived (possibly
     /// none). Throws `connectionLost` when the server goes away while waiting.
+    ///
+    /// An idle link says nothing whether it is up or frozen, so after `Liveness.idleCheck` of
+    /// silence this sends a cheap round trip (bounded like any statement) before waiting.
     public func waitForNotifications(timeout: Double) throws -> [Notification] {
+        let silentFor = lock.withLock { Double(DispatchTime.now().uptimeNanoseconds - lastHeard.uptimeNanoseconds) / 1e9 }
+        if silentFor >= Liveness.idleCheck(livenessTimeout) { try execute("SELECT 1") }
         let conn: OpaquePointer = try lock.withLock { try liveConnection() }
         var pending = try lock.withLock { try drainNotifications(conn) }
         if !pending.isEmpty { return pending }
@@ -202,6 +254,7 @@ public final class Connection: @unchecked Sendable {
                                     senderPID: n.pointee.be_pid))
             PQfreemem(n)
         }
+        if !out.isEmpty { lastHeard = .now() }
         return out
     }
 
@@ -217,18 +270,42 @@ public final class Connection: @unchecked Sendable {
         return conn
     }
 
-    private func consume(_ result: OpaquePointer?, conn: OpaquePointer) throws -> QueryResult {
-        guard let result else {
+    /// Sends with `send` and waits for the answer within the patience in force (the lock is
+    /// held). A link silent past it is closed here, never reused mid-protocol: the next call
+    /// fails as closed and `ManagedConnection` reconnects. Several results (a script) answer as
+    /// PQexec did: the first error, else the last result.
+    private func roundTrip(_ send: (OpaquePointer) -> Int32) throws -> QueryResult {
+        let conn = try liveConnection()
+        let patience = [scopedPatience, transactionPatience].compactMap { $0 }.max { a, b in
+            (a.limit(liveness: livenessTimeout) ?? .infinity) < (b.limit(liveness: livenessTimeout) ?? .infinity)
+        } ?? .liveness
+        let results: [OpaquePointer]
+        do throws(Wire.Failure) {
+            results = try Wire.roundTrip(conn, silenceLimit: patience.limit(liveness: livenessTimeout)) { send(conn) }
+        } catch .silent(let seconds) {
+            PQfinish(conn)
+            self.conn = nil
+            throw PostgresError(kind: .connectionLost,
+                                message: "lost the connection to \(config.endpoint): no answer from the server for \(Self.seconds(seconds)) s",
+                                hint: "a frozen network or proxy; \(Liveness.environmentVariable) sets this bound (default \(Self.seconds(Liveness.defaultTimeout)) s)")
+        } catch .broken(let reason) {
+            throw lostOrFailed(conn, fallback: reason)
+        }
+        lastHeard = .now()
+        defer { results.forEach { PQclear($0) } }
+        let failed = results.first { ![PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY].contains(PQresultStatus($0)) }
+        guard let answer = failed ?? results.last else {
             throw lostOrFailed(conn, fallback: "no result from the server")
         }
-        defer { PQclear(result) }
-        switch PQresultStatus(result) {
-        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
-            return decodeResult(result)
-        default:
+        if failed != nil {
             if PQstatus(conn) != CONNECTION_OK { throw lostOrFailed(conn, fallback: "the server closed the connection") }
-            throw PostgresError.fromResult(result)
+            throw PostgresError.fromResult(answer)
         }
+        return decodeResult(answer)
+    }
+
+    private static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
     }
 
     private func lostOrFailed(_ conn: OpaquePointer, fallback: String) -> PostgresError {

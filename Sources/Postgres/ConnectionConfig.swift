@@ -81,12 +81,14 @@ public struct ConnectionConfig: Sendable, CustomStringConvertible {
     public var description: String { redacted }
 
     /// Keyword/value pairs for PQconnectdbParams. The user's string comes last, expanded as
-    /// `dbname`, so anything it sets wins over our defaults.
-    func connectParameters(environment: [String: String]) -> [(String, String)] {
+    /// `dbname`, so anything it sets wins over our defaults — the TCP keepalive and
+    /// `tcp_user_timeout` defaults derived from the liveness bound too (`Liveness`).
+    func connectParameters(environment: [String: String], livenessTimeout: Double = Liveness.defaultTimeout) -> [(String, String)] {
         var params: [(String, String)] = [("application_name", applicationName)]
         if environment["PGCONNECT_TIMEOUT"] == nil {
             params.append(("connect_timeout", String(connectTimeoutSeconds)))
         }
+        params += Liveness.tcpParameters(timeout: livenessTimeout)
         if !conninfo.isEmpty { params.append(("dbname", conninfo)) }
         return params + overrides
     }

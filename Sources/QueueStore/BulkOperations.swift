@@ -104,7 +104,7 @@ public struct BulkOperationStore: Sendable {
                         return try rawBatch(operationID: operationID, batchSize: batchSize)
                     }
                 } else {
-                    result = try rawBatch(operationID: operationID, batchSize: batchSize)
+                    result = try connection.withPatience(.batch) { try rawBatch(operationID: operationID, batchSize: batchSize) }
                 }
                 transientFailures = 0
             } catch let error as PostgresError where Self.isTransient(error) && transientFailures < 5 {

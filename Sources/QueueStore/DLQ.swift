@@ -159,7 +159,8 @@ public struct DLQStore: Sendable {
         while true {
             let n: Int
             do {
-                n = try connection.run(batch(auditID)).scalar()
+                // Up to 100 000 rows with no statement timeout: not cut by the liveness bound.
+                n = try connection.withPatience(.batch) { try connection.run(batch(auditID)).scalar() }
             } catch QueueStoreError.database(let message) where message.contains("job_queue_dedup_idx") && conflicts < 3 {
                 conflicts += 1
                 continue

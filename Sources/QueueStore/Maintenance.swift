@@ -67,8 +67,9 @@ public struct MaintenanceStore: Sendable {
         guard claim.claimed else { return (claim, nil) }
         var run = RetentionRun()
         /// Runs one batch with its progress report; false when the run must stop here.
+        // A batch has no statement timeout: it may wait behind a lock (Patience.batch).
         func batch(jobs: Bool) throws -> (more: Bool, owned: Bool) {
-            try connection.transaction { _ in
+            try connection.withPatience(.batch) { try connection.transaction { _ in
                 if jobs {
                     let b = try pruneJobsBatch(after: run.cursor, batchSize: claim.batchSize)
                     run.cursor = b.next
@@ -81,7 +82,7 @@ public struct MaintenanceStore: Sendable {
                 run.batches += 1
                 let more = n == claim.batchSize
                 return (more, try progress(worker: worker, jobs: 0, operations: n, finished: !more))
-            }
+            } }
         }
         for jobs in [true, false] {
             while true {

@@ -102,10 +102,7 @@ public struct MigrationRunner: Sendable {
         try InstallScript.validateSchema(schema)
         let before = try status(on: conn)
         do {
-            try conn.transaction { tx in
-                _ = try tx.query("SELECT set_config('queuetop.schema', \(schema), true)")
-                try tx.executeScript(script.body)
-            }
+            try runInstall(on: conn)
         } catch let error as PostgresError {
             let file = (files.map(\.name) + repeatable.map { "repeatable/" + $0.name })
                 .first { error.message.contains($0) } ?? "install"
@@ -114,5 +111,28 @@ public struct MigrationRunner: Sendable {
         let ranVersioned = !before.pending.isEmpty
         let repeatables = ranVersioned || !before.repeatablePending.isEmpty ? repeatable.map { "repeatable/" + $0.name } : []
         return before.pending + repeatables
+    }
+
+    /// The install script in one transaction, tried again when the server picks it as a
+    /// deadlock's victim (40P01). An upgrade that moves objects (0013) takes ACCESS EXCLUSIVE
+    /// locks one table at a time while running workers read several tables per transaction, so
+    /// a cycle can form; the server then aborts one side. When that is the install, nothing of it
+    /// is left (one transaction) and running it again is the right answer; the workers' side
+    /// retries by itself. Seen in LiveSchemaMoveTests under load.
+    private func runInstall(on conn: Connection, attempts: Int = 3) throws {
+        for attempt in 1...attempts {
+            do {
+                // An upgrade may rewrite big tables or build indexes: no liveness bound (Patience).
+                try conn.withPatience(.unbounded) {
+                    try conn.transaction { tx in
+                        _ = try tx.query("SELECT set_config('queuetop.schema', \(schema), true)")
+                        try tx.executeScript(script.body)
+                    }
+                }
+                return
+            } catch let error as PostgresError where error.sqlState == "40P01" && attempt < attempts {
+                Thread.sleep(forTimeInterval: 0.2 * Double(attempt))
+            }
+        }
     }
 }

@@ -27,6 +27,9 @@ public struct QueueVacuumStore: Sendable {
     /// The skip warning is silenced on this connection only.
     public func vacuum() throws {
         try connection.execute("SET client_min_messages = error")
-        try connection.execute("VACUUM (SKIP_LOCKED, INDEX_CLEANUP ON, TRUNCATE false) \(qt: "job_queue")")
+        // Minutes on a big table, with no statement timeout: never cut by the liveness bound.
+        try connection.withPatience(.unbounded) {
+            try connection.execute("VACUUM (SKIP_LOCKED, INDEX_CLEANUP ON, TRUNCATE false) \(qt: "job_queue")")
+        }
     }
 }

@@ -42,15 +42,19 @@ public enum QueuetopBinary {
     }
 
     /// Starts the binary in the background (a worker, say) with `environment` added to this
-    /// process's (DATABASE_URL removed unless given), stdout discarded and stderr appended to
-    /// the file `stderrLog`. The caller stops it.
-    public static func start(_ arguments: [String], environment: [String: String] = [:], stderrLog: String) throws -> Process {
+    /// process's (DATABASE_URL removed unless given), stderr appended to the file `stderrLog`,
+    /// stdout to `stdoutLog` (discarded when nil). The caller stops it.
+    public static func start(_ arguments: [String], environment: [String: String] = [:], stderrLog: String,
+                             stdoutLog: String? = nil) throws -> Process {
         let process = makeProcess(arguments, environment: environment)
-        if !FileManager.default.fileExists(atPath: stderrLog) { FileManager.default.createFile(atPath: stderrLog, contents: nil) }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrLog))
-        handle.seekToEndOfFile()
-        process.standardError = handle
-        process.standardOutput = FileHandle.nullDevice
+        func appending(to path: String) throws -> FileHandle {
+            if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            handle.seekToEndOfFile()
+            return handle
+        }
+        process.standardError = try appending(to: stderrLog)
+        process.standardOutput = try stdoutLog.map(appending) ?? FileHandle.nullDevice
         try process.run()
         return process
     }

@@ -5,12 +5,19 @@ import Foundation
 /// because netem needs privileges a test does not have. One thread accepts; each connection gets
 /// two pump threads. Blocking sockets on plain Threads, never the cooperative pool, since a test
 /// blocks on libpq while the proxy must keep moving bytes.
+///
+/// `freeze()` makes it a frozen proxy: it stops forwarding both ways without closing anything,
+/// and keeps accepting new connections, which are frozen too; the kernel still acks what each
+/// side sends, so TCP keepalives see a live peer. `thaw()` forwards what was held, in order.
 public final class SlowProxy: @unchecked Sendable {  // the fds are only closed once, under `lock`
     public let port: Int
     private let listener: Int32
     private let lock = NSLock()
     private var sockets: [Int32] = []
     private var closed = false
+    private let gate = NSCondition()
+    private var frozen = false  // under `gate`
+    private var freezeTrigger: [UInt8]?  // under `gate`
 
     /// Listens on an ephemeral port of 127.0.0.1 and forwards to 127.0.0.1:`upstreamPort`.
     public init(upstreamPort: Int, delay: TimeInterval) throws {
@@ -33,8 +40,48 @@ public final class SlowProxy: @unchecked Sendable {  // the fds are only closed 
 
     deinit { stop() }
 
+    /// Stops forwarding, both ways, on every connection, present and future.
+    public func freeze() {
+        gate.withLock { frozen = true }
+    }
+
+    /// Freezes the moment a client sends bytes containing `marker` (a statement's text, say),
+    /// before forwarding them: a link that dies after connect, mid-request, at a chosen point.
+    public func freeze(whenClientSends marker: String) {
+        gate.withLock { freezeTrigger = Array(marker.utf8) }
+    }
+
+    /// Forwards again, starting with whatever was held.
+    public func thaw() {
+        gate.withLock { frozen = false; freezeTrigger = nil; gate.broadcast() }
+    }
+
+    public var isFrozen: Bool { gate.withLock { frozen } }
+
+    /// Arms the freeze when a client chunk holds the trigger (client-to-server pumps only).
+    private func checkTrigger(_ chunk: ArraySlice<UInt8>) {
+        gate.withLock {
+            guard let trigger = freezeTrigger, !trigger.isEmpty, chunk.count >= trigger.count else { return }
+            var i = chunk.startIndex
+            while i + trigger.count <= chunk.endIndex {
+                if chunk[i..<(i + trigger.count)].elementsEqual(trigger) { frozen = true; freezeTrigger = nil; return }
+                i += 1
+            }
+        }
+    }
+
+    /// Blocks a pump while the proxy is frozen (returns at once once it is stopped).
+    private func waitWhileFrozen() {
+        gate.withLock {
+            while frozen && !isClosed { gate.wait(until: Date().addingTimeInterval(0.2)) }
+        }
+    }
+
+    private var isClosed: Bool { lock.withLock { closed } }
+
     /// Closes the listener and every connection (the client sees the link drop).
     public func stop() {
+        defer { thaw() }  // wakes pumps parked by a freeze, which then see the sockets closed
         lock.lock(); defer { lock.unlock() }
         guard !closed else { return }
         closed = true
@@ -58,20 +105,23 @@ public final class SlowProxy: @unchecked Sendable {  // the fds are only closed 
             if keep { sockets += [client, server] }
             lock.unlock()
             guard keep else { close(client); close(server); continue }
-            Thread { Self.pump(from: client, to: server, delay: delay) }.start()
-            Thread { Self.pump(from: server, to: client, delay: delay) }.start()
+            Thread { [self] in pump(from: client, to: server, delay: delay, fromClient: true) }.start()
+            Thread { [self] in pump(from: server, to: client, delay: delay, fromClient: false) }.start()
         }
     }
 
     /// Copies bytes until either side closes, sleeping `delay` before each chunk is forwarded;
-    /// then shuts the other side's writing end so the peer sees the close.
-    private static func pump(from source: Int32, to destination: Int32, delay: TimeInterval) {
+    /// then shuts the other side's writing end so the peer sees the close. While frozen nothing
+    /// is forwarded, not even a close.
+    private func pump(from source: Int32, to destination: Int32, delay: TimeInterval, fromClient: Bool) {
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
             let n = buffer.withUnsafeMutableBytes { recv(source, $0.baseAddress, $0.count, 0) }
             if n < 0 && errno == EINTR { continue }
+            if fromClient && n > 0 { checkTrigger(buffer[0..<n]) }
+            waitWhileFrozen()
             guard n > 0 else { break }
-            Thread.sleep(forTimeInterval: delay)
+            if delay > 0 { Thread.sleep(forTimeInterval: delay) }
             var sent = 0
             while sent < n {
                 let m = buffer.withUnsafeBytes { send(destination, $0.baseAddress! + sent, n - sent, Int32(MSG_NOSIGNAL)) }

@@ -242,19 +242,12 @@ import Testing
     /// switching screens does not wait for the slow refresh, and a DLQ requeue still confirms with
     /// the exact count and lands in the database.
     @Test func overASlowLinkKeysStayResponsiveAndARequeueConfirms() throws {
-        let cluster = try PrivateCluster(prefix: "dashslow")
-        defer { cluster.destroy() }
-        let direct = try Connection.connect(cluster.config)
+        let link = try ProxiedCluster(prefix: "dashslow", delay: 0.25)
+        defer { link.destroy() }
+        let direct = try link.direct()
         defer { direct.close() }
-        // The cluster trusts its socket but wants a password over TCP, the proxy's way in.
-        let password = "slow-link-\(UUID().uuidString.prefix(8))"
-        try direct.execute(Query(unsafeSQL: "ALTER ROLE postgres PASSWORD '\(password)'"))
         let target = try seedDeadLetters(direct, 3, type: "smtp_error")
-        let upstream = Int(cluster.config.endpoint.split(separator: ":").last ?? "") ?? 0
-        let proxy = try SlowProxy(upstreamPort: upstream, delay: 0.25)
-        defer { proxy.stop() }
-        let slowConninfo = try cluster.config.overriding("host", "127.0.0.1").overriding("port", String(proxy.port))
-            .overriding("password", password).unredactedConninfo()
+        let slowConninfo = link.conninfo
 
         // What one round trip costs on this link, measured rather than assumed.
         let slow = try Connection.connect(try ConnectionConfig(slowConninfo))

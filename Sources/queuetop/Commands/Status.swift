@@ -56,11 +56,13 @@ struct StatusCommand: ParsableCommand {
                 print(text)
                 backoff.reset()
             } catch {
-                // Keep watching through a restart or a dropped link; say so instead of exiting.
+                // Keep watching through a restart, a dropped or a frozen link (no answer within
+                // the liveness bound: docs/RELIABILITY.md, "Liveness"); say so instead of exiting.
+                let linkDown = conn.map { !$0.isConnected } ?? true
                 conn?.close()
                 conn = nil
                 wait = backoff.next()
-                let line = "queuetop: \(error) (retrying in \(String(format: "%.1f", wait)) s)"
+                let line = "queuetop: \(linkDown ? "disconnected: " : "")\(error) (retrying in \(String(format: "%.1f", wait)) s)"
                 if json { printError(SafeText.oneLine(line)) } else { print(SafeText.oneLine(line)) }
             }
             fflush(nil)  // all streams: Swift 6 rejects the global `stdout`
