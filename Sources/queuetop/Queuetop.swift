@@ -17,6 +17,7 @@ struct Queuetop: ParsableCommand {
             MigrateCommand.self,
             SQLCommand.self,
             WorkerCommand.self,
+            ExporterCommand.self,
             StatusCommand.self,
             EnqueueCommand.self,
             JobCommand.self,
