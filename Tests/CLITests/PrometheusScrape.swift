@@ -43,12 +43,19 @@ struct PrometheusScrape {
         return PrometheusScrape(status: status, contentType: contentType, text: body, samples: try parse(body))
     }
 
+    /// URLSession.shared opens at most 6 connections per host; the concurrent-scrape test needs more.
+    static let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpMaximumConnectionsPerHost = 32
+        return URLSession(configuration: configuration)
+    }()
+
     static func fetch(_ url: URL, timeout: Double) throws -> (Int, String, String) {
         var request = URLRequest(url: url)
         request.timeoutInterval = timeout
         let box = ResultBox()
         let done = DispatchSemaphore(value: 0)
-        URLSession.shared.dataTask(with: request) { data, response, error in
+        session.dataTask(with: request) { data, response, error in
             box.set(data: data, response: response as? HTTPURLResponse, error: error)
             done.signal()
         }.resume()
