@@ -28,6 +28,10 @@ public final class HealthExporter: Sendable {
     public init(config: ConnectionConfig, statementTimeout: Double = 5, log: @escaping @Sendable (String) -> Void = { _ in }) {
         let factory = DescribedMetricsFactory(registry: registry)
         self.factory = factory
+        // Connecting gets the same bound as reading (libpq's connect_timeout is whole seconds,
+        // at least 2), unless PGCONNECT_TIMEOUT says otherwise.
+        var config = config
+        config.connectTimeoutSeconds = max(2, Int(statementTimeout.rounded(.up)))
         let connection = ManagedConnection(config: config, setup: { connection in
             try connection.execute("SELECT set_config('application_name', 'queuetop exporter', false)")
         })

@@ -65,6 +65,8 @@ import Testing
                 let families = Dictionary(scrape.samples.map { ($0.family, $0.type) }, uniquingKeysWith: { a, _ in a })
                 #expect(families["queuetop_queue_jobs"] == "gauge")
                 #expect(families["queuetop_exporter_snapshot_reads"] == "counter")
+                let undocumented = try scrape.undocumentedNames()
+                #expect(undocumented.isEmpty, "docs/OBSERVABILITY.md lacks \(undocumented)")
             }
         }
     }
@@ -75,7 +77,7 @@ import Testing
         try TestDatabase.with { db in
             let conn = try db.connect()
             defer { conn.close() }
-            try JobStore(connection: conn).enqueue(NewJob(queue: "mail", type: "send"))
+            _ = try JobStore(connection: conn).enqueue(NewJob(queue: "mail", type: "send"))
             let exporter = try RunningQueuetop(["exporter", "--listen", "127.0.0.1:0", "--read-timeout", "120"],
                                                environment: ["DATABASE_URL": db.conninfo], name: "exporter-shared")
             defer { exporter.stop() }
@@ -126,7 +128,7 @@ import Testing
         defer { worker.stop() }
         let exporterURL = try exporter.endpoint(), workerURL = try worker.endpoint()
         let conn = try Connection.connect(cluster.sqlConfig)
-        try JobStore(connection: conn).enqueue(NewJob(queue: "mail", type: "send"))
+        _ = try JobStore(connection: conn).enqueue(NewJob(queue: "mail", type: "send"))
         conn.close()
         let upBefore = try PrometheusScrape.until(exporterURL) { $0.value("queuetop_queue_jobs", ["queue": "mail", "status": "pending"]) != nil }
         #expect(upBefore.value("queuetop_up") == 1, "\(exporter.logText)")

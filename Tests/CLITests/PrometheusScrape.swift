@@ -34,6 +34,13 @@ struct PrometheusScrape {
         samples.filter { s in s.name == name && labels.allSatisfy { s.labels[$0.key] == $0.value } }
     }
 
+    /// Metric names in this scrape that docs/OBSERVABILITY.md does not describe (as `` `name` ``).
+    func undocumentedNames() throws -> [String] {
+        let doc = try String(contentsOf: Self.root.appendingPathComponent("docs/OBSERVABILITY.md"), encoding: .utf8)
+        let names = Set(samples.map { $0.type == "counter" ? $0.family + "_total" : $0.family })
+        return names.filter { !doc.contains("`\($0)`") }.sorted()
+    }
+
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 

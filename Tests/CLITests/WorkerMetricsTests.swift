@@ -81,6 +81,8 @@ import Testing
             #expect(families["queuetop_worker_jobs_completed"] == "counter")
             #expect(families["queuetop_worker_job_duration_seconds"] == "histogram")
             #expect(families["queuetop_worker_jobs_in_flight"] == "gauge")
+            let undocumented = try scrape.undocumentedNames()
+            #expect(undocumented.isEmpty, "docs/OBSERVABILITY.md lacks \(undocumented)")
         }
     }
 
