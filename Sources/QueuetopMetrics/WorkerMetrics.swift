@@ -1,5 +1,6 @@
 import CoreMetrics
 import Prometheus
+import Synchronization
 
 /// What one worker process measures about itself, recorded through swift-metrics into a
 /// Prometheus registry of its own (no global `MetricsSystem.bootstrap`: the dashboard's embedded
@@ -8,6 +9,10 @@ import Prometheus
 public final class WorkerMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     let factory: DescribedMetricsFactory
+    // Series without labels exist from the first scrape: a reconnect counter that appeared only
+    // after the first outage would make `increase()` miss that outage.
+    private let claimDuration, completeDuration: CoreMetrics.Timer
+    private let reconnects: CoreMetrics.Counter
 
     public enum Outcome: Sendable {
         case completed
@@ -35,45 +40,68 @@ public final class WorkerMetrics: Sendable {
     public init() {
         factory = DescribedMetricsFactory(registry: registry,
                                           buckets: [MetricNames.workerJobDuration.name: DescribedMetricsFactory.jobBuckets])
-        // Series without labels exist from the first scrape: a reconnect counter that appears
-        // only after the first outage would make `increase()` miss that outage.
-        _ = CoreMetrics.Counter(label: MetricNames.workerReconnects.name, factory: factory)
-        _ = CoreMetrics.Timer(label: MetricNames.workerClaimDuration.name, factory: factory)
-        _ = CoreMetrics.Timer(label: MetricNames.workerCompleteDuration.name, factory: factory)
+        claimDuration = CoreMetrics.Timer(label: MetricNames.workerClaimDuration.name, factory: factory)
+        completeDuration = CoreMetrics.Timer(label: MetricNames.workerCompleteDuration.name, factory: factory)
+        reconnects = CoreMetrics.Counter(label: MetricNames.workerReconnects.name, factory: factory)
         update(PoolState(concurrency: 0, inFlight: 0, running: 0, unwrittenResults: 0, breakers: [:]))
     }
 
+    /// The series of one (queue, job type), made together the first time it is seen: one lock and
+    /// one lookup per job instead of a registry lookup per series, and a failure counter at 0
+    /// from the start, so `rate()` and `increase()` see its first failure.
+    private struct JobSeries: Sendable {
+        let claimed, completed, retried, deadLettered: CoreMetrics.Counter
+        let duration: CoreMetrics.Timer
+    }
+
+    private struct JobKey: Hashable, Sendable { let queue: String, type: String }
+
+    private let series = Mutex<[JobKey: JobSeries]>([:])
+
+    private func series(queue: String, type: String) -> JobSeries {
+        let key = JobKey(queue: queue, type: type)
+        return series.withLock { all in
+            if let found = all[key] { return found }
+            let job = [("queue", queue), ("type", type)]
+            func failed(_ outcome: String) -> CoreMetrics.Counter {
+                CoreMetrics.Counter(label: MetricNames.workerJobsFailed.name, dimensions: job + [("outcome", outcome)], factory: factory)
+            }
+            let made = JobSeries(
+                claimed: CoreMetrics.Counter(label: MetricNames.workerJobsClaimed.name, dimensions: job, factory: factory),
+                completed: CoreMetrics.Counter(label: MetricNames.workerJobsCompleted.name, dimensions: job, factory: factory),
+                retried: failed("retry"), deadLettered: failed("dead_letter"),
+                duration: CoreMetrics.Timer(label: MetricNames.workerJobDuration.name, dimensions: job, factory: factory))
+            all[key] = made
+            return made
+        }
+    }
+
     public func claimed(_ jobs: [(queue: String, type: String)]) {
-        let groups = Dictionary(grouping: jobs, by: { [$0.queue, $0.type] })
-        for (key, group) in groups {
-            CoreMetrics.Counter(label: MetricNames.workerJobsClaimed.name, dimensions: [("queue", key[0]), ("type", key[1])], factory: factory)
-                .increment(by: group.count)
+        for (key, group) in Dictionary(grouping: jobs, by: { JobKey(queue: $0.queue, type: $0.type) }) {
+            series(queue: key.queue, type: key.type).claimed.increment(by: group.count)
         }
     }
 
     public func finished(queue: String, type: String, outcome: Outcome, nanoseconds: Int64) {
-        let job = [("queue", queue), ("type", type)]
+        let job = series(queue: queue, type: type)
         switch outcome {
-        case .completed:
-            CoreMetrics.Counter(label: MetricNames.workerJobsCompleted.name, dimensions: job, factory: factory).increment()
-        case .retry, .deadLetter:
-            let name = outcome == .retry ? "retry" : "dead_letter"
-            CoreMetrics.Counter(label: MetricNames.workerJobsFailed.name, dimensions: job + [("outcome", name)], factory: factory).increment()
+        case .completed: job.completed.increment()
+        case .retry: job.retried.increment()
+        case .deadLetter: job.deadLettered.increment()
         }
-        CoreMetrics.Timer(label: MetricNames.workerJobDuration.name, dimensions: job, factory: factory)
-            .recordNanoseconds(nanoseconds)
+        job.duration.recordNanoseconds(nanoseconds)
     }
 
     public func claimRoundTrip(nanoseconds: Int64) {
-        CoreMetrics.Timer(label: MetricNames.workerClaimDuration.name, factory: factory).recordNanoseconds(nanoseconds)
+        claimDuration.recordNanoseconds(nanoseconds)
     }
 
     public func completeRoundTrip(nanoseconds: Int64) {
-        CoreMetrics.Timer(label: MetricNames.workerCompleteDuration.name, factory: factory).recordNanoseconds(nanoseconds)
+        completeDuration.recordNanoseconds(nanoseconds)
     }
 
     public func reconnected() {
-        CoreMetrics.Counter(label: MetricNames.workerReconnects.name, factory: factory).increment()
+        reconnects.increment()
     }
 
     /// Sets the gauges that describe the pool now (called just before each render).

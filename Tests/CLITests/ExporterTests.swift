@@ -15,11 +15,11 @@ import Testing
             let conn = try db.connect()
             defer { conn.close() }
             let store = JobStore(connection: conn)
-            try store.enqueue((0..<4).map { _ in NewJob(queue: Self.hostile, type: "send") })
+            _ = try store.enqueue((0..<4).map { _ in NewJob(queue: Self.hostile, type: "send") })
             try conn.execute("UPDATE job_queue SET run_at = now() - interval '120 seconds' WHERE queue = \(Self.hostile)")
             try JobFixtures.deadLetters(conn, 3, queue: "mail")
             try conn.execute("SELECT update_queue_settings('mail', '{\"dlq_alert_threshold\": 1}'::jsonb)")
-            try store.enqueue((0..<10).map { _ in NewJob(queue: "fast", type: "send") })
+            _ = try store.enqueue((0..<10).map { _ in NewJob(queue: "fast", type: "send") })
             try conn.execute("""
                 SELECT complete_jobs('test-worker', array_agg(id), array_agg(ms))
                 FROM (SELECT id, (row_number() OVER () * 20)::int AS ms FROM claim_jobs('test-worker', ARRAY['fast'], 10)) c

@@ -21,11 +21,11 @@ import Testing
             // series. No handler takes that type, so its jobs fail for good.
             let hostile = "bills \"q\" \\ x"
             let forged = "t\"}\nqueuetop_worker_jobs_completed_total{queue=\"mail\",type=\"noop\"} 999\n#"
-            try store.enqueue((0..<2).map { _ in NewJob(queue: "mail", type: forged) })
-            try store.enqueue((0..<14).map { _ in NewJob(queue: "mail", type: "noop") })
-            try store.enqueue((0..<6).map { _ in NewJob(queue: hostile, type: "simulate", payload: JSONText(Self.completes)) })
-            try store.enqueue((0..<5).map { _ in NewJob(queue: "mail", type: "simulate", payload: JSONText(Self.failsForGood)) })
-            try store.enqueue((0..<3).map { _ in
+            _ = try store.enqueue((0..<2).map { _ in NewJob(queue: "mail", type: forged) })
+            _ = try store.enqueue((0..<14).map { _ in NewJob(queue: "mail", type: "noop") })
+            _ = try store.enqueue((0..<6).map { _ in NewJob(queue: hostile, type: "simulate", payload: JSONText(Self.completes)) })
+            _ = try store.enqueue((0..<5).map { _ in NewJob(queue: "mail", type: "simulate", payload: JSONText(Self.failsForGood)) })
+            _ = try store.enqueue((0..<3).map { _ in
                 NewJob(queue: hostile, type: "simulate", payload: JSONText(Self.failsRetryably), maxAttempts: 2)
             })
             try conn.execute("SELECT update_queue_settings(\(hostile), '{\"backoff_schedule_s\": [0]}'::jsonb)")
