@@ -3,6 +3,7 @@
 //
 // Dependency arrows point one way (see README "Architecture"):
 //   queuetop -> Dashboard/Workers -> QueueStore -> Postgres -> CLibPQ
+//   Workers and the queuetop command record and export metrics through QueuetopMetrics.
 //   TerminalUI reads Dashboard state; Curses copies TerminalUI buffers to the terminal.
 import PackageDescription
 
@@ -15,6 +16,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Metrics: the swift-metrics API, the Prometheus registry and text format, a small HTTP server.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: [
         .systemLibrary(
@@ -35,8 +40,19 @@ let package = Package(
             dependencies: ["Postgres"],
             resources: [.copy("migrations")]
         ),
+        // Prometheus metrics: every metric's name, the registry, the /metrics HTTP endpoint, the
+        // worker's instrumentation API and the queue-health exporter (docs/OBSERVABILITY.md).
+        .target(
+            name: "QueuetopMetrics",
+            dependencies: [
+                "QueueStore", "Postgres",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "FlyingFox", package: "FlyingFox"),
+            ]
+        ),
         // The worker pool: claim loop, handlers, heartbeats, shutdown.
-        .target(name: "Workers", dependencies: ["QueueStore", "Postgres"]),
+        .target(name: "Workers", dependencies: ["QueueStore", "Postgres", "QueuetopMetrics"]),
         // Dashboard state and reducer: no I/O, no curses.
         .target(name: "Dashboard", dependencies: ["QueueStore"]),
         // The dashboard's database side: effect runner thread, LISTEN/NOTIFY, reconnects.
@@ -50,6 +66,7 @@ let package = Package(
             name: "queuetop",
             dependencies: [
                 "Postgres", "QueueStore", "Workers", "Dashboard", "DashboardRuntime", "TerminalUI", "Curses",
+                "QueuetopMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -231,6 +231,7 @@ final class Ledger: Sendable {
     var slotsInUse: Int { state.withLock { $0.slotsInUse } }
     /// Claimed jobs whose handler has not started (the prefetch buffer).
     var waiting: Int { state.withLock { $0.waiting } }
+    var unwrittenResults: Int { state.withLock { $0.finishedUnwritten } }
     var hasPendingResults: Bool { state.withLock { !$0.completions.isEmpty || !$0.failures.isEmpty } }
     var isEmpty: Bool { state.withLock { $0.entries.isEmpty } }
     var running: Int { state.withLock { s in s.entries.values.reduce(0) { $0 + ($1.phase == .running ? 1 : 0) } } }

@@ -38,8 +38,8 @@ extension WorkerPool {
             do {
                 for (queues, limit, probeQueue) in plan {
                     requested += limit
-                    let rows = try slot.run(stop: stop) {
-                        try JobStore(connection: $0).claim(worker: id, queues: queues, max: limit)
+                    let rows = try slot.run(stop: stop) { connection in
+                        try timed(.claim) { try JobStore(connection: connection).claim(worker: id, queues: queues, max: limit) }
                     }
                     if let probeQueue { unclaimedProbes.remove(probeQueue) }
                     let jobs = rows.map {
@@ -70,6 +70,7 @@ extension WorkerPool {
                 break
             }
             ledger.claimed(claimed, reserved: reserved)
+            recordClaimed(claimed)
             work.push(claimed)
             claimedTotal.add(claimed.count, ordering: .relaxed)
             lastClaimWasFull = !claimed.isEmpty && claimed.count >= requested
@@ -172,9 +173,11 @@ extension WorkerPool {
             let started = Ledger.now()
             guard let cancellation = ledger.start(job.id, clock: started) else { continue }
             let outcome = configuration.handlers.run(JobContext(job: job, cancellation: cancellation))
-            ledger.finish(job.id, outcome: outcome, handlerNanos: Ledger.now() - started)
+            let elapsed = Ledger.now() - started
+            ledger.finish(job.id, outcome: outcome, handlerNanos: elapsed)
+            recordFinished(job, outcome: outcome, nanoseconds: elapsed)
             recordBreaker(queue: job.queue, outcome: outcome)
-            if case let .failed(failure) = outcome, !failure.retryable || job.attempt >= job.maxAttempts {
+            if case let .failed(failure) = outcome, job.failsForGood(failure) {
                 log(.warning, "job \(job.id) (\(job.queue)/\(job.type)) to DLQ: \(failure.errorType): \(failure.message)")
             }
             flushWake.fire()
@@ -235,6 +238,8 @@ extension WorkerPool {
             }
             do {
                 try slot.run(stop: { false }) { connection in
+                    let timing = startTiming(.write)
+                    defer { timing() }
                     let store = JobStore(connection: connection)
                     if !completions.isEmpty {
                         let results = completions.map { $0.result.map(JSONText.init) }

@@ -77,8 +77,9 @@ public final class WorkerPool: Sendable {
     /// `queuetop migrate` that moved the install shows, and the link is reopened for that.
     /// `onConnect` runs on every new link after application_name is set (LISTEN, say).
     func threadConnection(_ label: String, onConnect: (@Sendable (Connection) throws -> Void)? = nil) -> ManagedConnection {
-        let log = log, endpoint = configuration.database.endpoint
+        let log = log, endpoint = configuration.database.endpoint, countLink = reconnectCounter()
         return ManagedConnection(config: configuration.database, setup: { connection in
+            countLink()
             try connection.execute("SELECT set_config('application_name', \("queuetop worker " + label), false)")
             try onConnect?(connection)
         }, report: { event in

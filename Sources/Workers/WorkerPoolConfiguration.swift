@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import QueuetopMetrics
 
 public enum WorkerLogLevel: String, Sendable { case info, warning, error }
 
@@ -43,6 +44,8 @@ public struct WorkerPoolConfiguration: Sendable {
     public var host: String
     public var pid: Int
     public var log: WorkerLogger
+    /// Where the pool records its metrics (docs/OBSERVABILITY.md); nil records nothing.
+    public var metrics: WorkerMetrics? = nil
 
     public init(database: ConnectionConfig, queues: [String]? = nil, concurrency: Int = 10, batchSize: Int = 100, claimers: Int = 1,
                 prefetchWait: TimeInterval = 1, vacuumAfterClaims: Int = 0, handlers: HandlerTable = HandlerTable(), breaker: CircuitBreakerPolicy = CircuitBreakerPolicy(),

@@ -18,6 +18,7 @@ struct Queuetop: ParsableCommand {
             SQLCommand.self,
             WorkerCommand.self,
             WorkersCommand.self,
+            ExporterCommand.self,
             StatusCommand.self,
             EnqueueCommand.self,
             JobCommand.self,

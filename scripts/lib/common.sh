@@ -33,6 +33,26 @@ qt_ensure_packages() {
     || qt_die "apt-get install ${missing[*]} failed"
 }
 
+# Installs the Python modules the tests need when python3 cannot import them: the metrics tests
+# check /metrics with the reference parser of prometheus_client (scripts/lib/prom-parse.py).
+# Arguments are "module=pip requirement" pairs.
+qt_ensure_python_modules() {
+  command -v python3 >/dev/null 2>&1 || qt_ensure_packages python3 python3-pip
+  local missing=()
+  for pair in "$@"; do
+    python3 -c "import ${pair%%=*}" 2>/dev/null || missing+=("${pair#*=}")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  qt_log "installing missing Python packages: ${missing[*]}"
+  # A Debian python3 refuses pip outside a virtualenv (PEP 668) unless told this is wanted.
+  python3 -m pip install --quiet "${missing[@]}" 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages "${missing[@]}" \
+    || qt_die "pip install ${missing[*]} failed"
+}
+
+# What the tests need from PyPI.
+QT_TEST_PYTHON_MODULES=("prometheus_client=prometheus_client==0.26.0")
+
 # What building and running queuetop needs.
 QT_BASE_PACKAGES=(postgresql postgresql-contrib libpq-dev libncurses-dev pkg-config tmux locales pgbouncer)
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Postgres
+import QueuetopMetrics
 import Synchronization
 import Workers
 #if canImport(Glibc)
@@ -22,15 +23,32 @@ struct WorkerCommand: ParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var pool: WorkerPoolOptions
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Serve Prometheus metrics at http://ADDR:PORT/metrics (off by default; port 0 picks a free one, logged at start).",
+        valueName: "addr:port"))
+    var metricsListen: String?
+
+    func validate() throws {
+        if let metricsListen { _ = try MetricsListenOption.parse(metricsListen, option: "--metrics-listen") }
+    }
+
     func run() throws {
         signal(SIGPIPE, SIG_IGN)  // a handler's child closing its stdin early must not kill us
         let database = try connection.config()
         let log = LineLog(.standardError)
         Notices.setHandler { notice in log(.warning, "server \(notice)") }
+        let metrics = metricsListen == nil ? nil : WorkerMetrics()
         // The handler config is checked first (no connection needed), then the server: a pool
         // on a standby would fail every claim, so say where the primary is instead.
-        let pool = try self.pool.makePool(database: database, log: { level, message in log(level, message) })
+        let pool = try self.pool.makePool(database: database, log: { level, message in log(level, message) }, metrics: metrics)
         try connection.refuseStandby()
+        // Listening first: a port already taken fails the start before the worker registers.
+        let endpoint = try metricsListen.map { listen in
+            try MetricsListenOption.serve(listen, option: "--metrics-listen", log: log) {
+                pool.publishMetrics()
+                return metrics!.render()
+            }
+        }
         let grace = self.pool.grace
         let signals = ShutdownSignals { count in
             if count == 1 {
@@ -46,6 +64,7 @@ struct WorkerCommand: ParsableCommand {
             throw CLIError("cannot start the worker: \(error.description)")
         }
         pool.waitUntilStopped()
+        endpoint?.stop()
         withExtendedLifetime(signals) {}
     }
 }

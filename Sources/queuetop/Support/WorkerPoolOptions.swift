@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Postgres
+import QueuetopMetrics
 import Workers
 
 /// The worker-pool options `queuetop worker` and `queuetop dash` share, and how they become a
@@ -50,7 +51,7 @@ struct WorkerPoolOptions: ParsableArguments {
 
     /// Loads the handler config (checking secrets, URLs, programs) and builds the pool; nothing
     /// is started. Config warnings go to `log`.
-    func makePool(database: ConnectionConfig, log: @escaping WorkerLogger) throws -> WorkerPool {
+    func makePool(database: ConnectionConfig, log: @escaping WorkerLogger, metrics: WorkerMetrics? = nil) throws -> WorkerPool {
         let configPath = config ?? ProcessInfo.processInfo.environment[Self.configVariable].flatMap { $0.isEmpty ? nil : $0 }
         let file: WorkerConfigFile
         do {
@@ -61,9 +62,11 @@ struct WorkerPoolOptions: ParsableArguments {
         }
         for warning in file.warnings { log(.warning, warning) }
         let queueList = queues?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        return WorkerPool(configuration: WorkerPoolConfiguration(
+        var configuration = WorkerPoolConfiguration(
             database: database, queues: queueList, concurrency: concurrency, batchSize: batchSize, claimers: claimers,
             prefetchWait: prefetchWait, vacuumAfterClaims: vacuumAfter, handlers: file.handlers, breaker: file.breaker,
-            alertHookSecrets: file.alertHookSecrets, log: log))
+            alertHookSecrets: file.alertHookSecrets, log: log)
+        configuration.metrics = metrics
+        return WorkerPool(configuration: configuration)
     }
 }
