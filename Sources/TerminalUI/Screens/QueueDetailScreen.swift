@@ -40,17 +40,17 @@ enum QueueDetailScreen {
         guard parts[2].height >= 4 else { return }
         let halves = Layout.horizontal(parts[2], [.flexible(weight: 3), .flexible(weight: 2)])
         guard parts[2].height >= 20 else {
-            // Room for one row of panes: the tenants take the hourly chart's place, which the
-            // overview already shows for this same queue.
-            QueueTenantsPane.draw(tenants, queue: queue, context: context, into: &buffer, in: halves[0])
-            QueueCharts.drawErrors(queue.name, snapshot: snapshot, context: context, into: &buffer, in: halves[1])
+            // Room for one row of panes: the job types and the tenants, the two ways this screen
+            // splits the queue. The overview shows the hourly chart and the errors of this queue.
+            QueueTypesPane.draw(queue, context: context, into: &buffer, in: halves[0])
+            QueueTenantsPane.draw(tenants, queue: queue, context: context, into: &buffer, in: halves[1])
             return
         }
-        // A tall screen gets both charts (the last hour minute by minute: what changed just now)
-        // and, beside them, the tenants above the errors.
-        let charts = Layout.vertical(halves[0], [.flexible, .flexible])
-        QueueCharts.drawHourly(queue, context: context, into: &buffer, in: charts[0])
-        QueueCharts.drawMinutes(queue, context: context, into: &buffer, in: charts[1])
+        // A tall screen gets the job types above the last hour minute by minute (what changed
+        // just now) and, beside them, the tenants above the errors. The overview has the 24 h chart.
+        let left = Layout.vertical(halves[0], [.flexible, .flexible])
+        QueueTypesPane.draw(queue, context: context, into: &buffer, in: left[0])
+        QueueCharts.drawMinutes(queue, context: context, into: &buffer, in: left[1])
         let side = Layout.vertical(halves[1], [.flexible, .flexible])
         QueueTenantsPane.draw(tenants, queue: queue, context: context, into: &buffer, in: side[0])
         QueueCharts.drawErrors(queue.name, snapshot: snapshot, context: context, into: &buffer, in: side[1])
@@ -81,6 +81,7 @@ enum QueueDetailScreen {
             p.add("avg, max", "\(ViewText.latency(l.avg)), \(ViewText.latency(l.max.map(Double.init)))\(dot)\(ViewText.count(l.samples)) jobs")
         }
         p.add("circuit", q.circuit.replacingOccurrences(of: "_", with: "-"), q.circuit == "open" ? .error : .normal)
+        if let f = q.forecast { p.add("drain", f.summary, f.state == "growing" ? .warn : .normal) }
         return p
     }
 
