@@ -312,20 +312,23 @@ BEGIN
     ),
     -- Per type: each (queue, job_type) of these deltas keeps its name if the queue tracks it
     -- already, or if it is among the (type_cap - tracked) busiest new ones; the rest fold into
-    -- '' ("other"). keyed reads queue_type_recent as it was before this statement.
+    -- '' ("other"). keyed reads queue_type_recent as it was before this statement. Events older
+    -- than the rolling hour (back-dated rows) have no per-type figure to join: they are skipped.
     keyed AS (
         SELECT s.queue, s.job_type,
                CASE WHEN r.job_type IS NOT NULL
                       OR row_number() OVER (PARTITION BY s.queue, r.job_type IS NULL ORDER BY s.n DESC, s.job_type)
                          <= (SELECT type_cap FROM health_settings) - coalesce(t.n, 0)
                     THEN s.job_type ELSE '' END AS key
-        FROM (SELECT queue, job_type, sum(completed + failed) AS n FROM d WHERE job_type IS NOT NULL GROUP BY 1, 2) s
+        FROM (SELECT queue, job_type, sum(completed + failed) AS n FROM d
+              WHERE job_type IS NOT NULL AND minute >= greatest(new_start, old_start) GROUP BY 1, 2) s
         LEFT JOIN queue_type_recent r ON r.queue = s.queue AND r.job_type = s.job_type
         LEFT JOIN (SELECT queue, count(*) AS n FROM queue_type_recent WHERE job_type <> '' GROUP BY 1) t ON t.queue = s.queue
     ),
     typed AS (
         SELECT d.queue, k.key AS job_type, d.minute, d.completed, d.failed, d.dead_lettered, d.lat_buckets, d.lat_counts
         FROM d JOIN keyed k ON k.queue = d.queue AND k.job_type = d.job_type
+        WHERE d.minute >= greatest(new_start, old_start)
     ),
     type_minute AS (
         INSERT INTO queue_type_minute AS t (queue, minute, job_type, completed, failed, dead_lettered)
@@ -338,7 +341,7 @@ BEGIN
     ), type_recent AS (
         INSERT INTO queue_type_recent AS t (queue, job_type, completed, failed, dead_lettered)
         SELECT queue, job_type, sum(completed), sum(failed), sum(dead_lettered)
-        FROM typed WHERE minute >= greatest(new_start, old_start)
+        FROM typed
         GROUP BY 1, 2 ORDER BY 1, 2
         ON CONFLICT (queue, job_type) DO UPDATE SET
             completed = t.completed + EXCLUDED.completed, failed = t.failed + EXCLUDED.failed,
@@ -355,7 +358,6 @@ BEGIN
         INSERT INTO queue_type_latency_recent AS t (queue, job_type, bucket, count)
         SELECT y.queue, y.job_type, u.bucket, sum(u.n)
         FROM typed y, unnest(y.lat_buckets, y.lat_counts) AS u(bucket, n)
-        WHERE y.minute >= greatest(new_start, old_start)
         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
         ON CONFLICT (queue, job_type, bucket) DO UPDATE SET count = t.count + EXCLUDED.count
         RETURNING 1
