@@ -78,7 +78,8 @@ declare
     '0011_health_trigger_plan.sql',
     '0012_probe_held_jobs_by_id.sql',
     '0013_own_schema.sql',
-    '0014_security_hardening.sql'];
+    '0014_security_hardening.sql',
+    '0017_per_type_health.sql'];
   v_sql text[] := array[
     $qt_0001$-- 0001 — the queue engine: tables, indexes and the public SQL API of queuetop.
 --
@@ -4359,7 +4360,74 @@ update alert_hooks
 set enabled = false
 where secret_env is not null
   and (secret_env !~ '^[A-Z_][A-Z0-9_]*$' or secret_env ~ '^PG' or secret_env ~ '^QUEUETOP_');
-$qt_0014$];
+$qt_0014$,
+    $qt_0017$-- 0017 — per-job-type health rollups and arrivals per minute (issue 19, items 5 and 6). The
+-- functions that write and read them are changed in their canonical file,
+-- migrations/repeatable/40_health.sql, which runs after this file in the same transaction
+-- (docs/HEALTH.md: "Per-type figures" and "Drain forecast").
+
+-- The trigger now passes each changed row's job_type on, and the event deltas keep it, so a
+-- statement's deltas are one row per (queue, job_type, minute). Arrival rows (one per queue and
+-- minute of an INSERT statement) carry no job_type.
+alter type health_change add attribute job_type text;
+alter table queue_event_deltas add column job_type text;
+
+-- Jobs inserted into job_queue per minute: with completions and dead-letterings, the net rate of
+-- the drain forecast. Rows already folded keep 0 (their arrivals were not recorded).
+alter table queue_event_deltas add column arrived int not null default 0;
+alter table queue_stats_minute add column arrived bigint not null default 0;
+alter table queue_stats_hour add column arrived bigint not null default 0;
+
+-- Per-type rollups of the rolling hour only: the last hour is all the per-type table shows, so
+-- the minute rows exist to be subtracted when they slide out of the hour, then are deleted.
+-- job_type '' is "other": the types a queue saw once it already tracked health_settings.type_cap
+-- of them (job_type is never empty: 0001 checks length between 1 and 200). So a producer that
+-- sends 10,000 distinct types adds at most type_cap + 1 rows per queue and minute.
+create table queue_type_minute (
+    queue         text        not null,
+    minute        timestamptz not null,
+    job_type      text        not null,
+    completed     bigint      not null default 0,
+    failed        bigint      not null default 0,
+    dead_lettered bigint      not null default 0,
+    primary key (queue, minute, job_type)
+);
+create index queue_type_minute_minute_idx on queue_type_minute (minute);
+
+create table queue_type_latency_minute (
+    queue    text        not null,
+    minute   timestamptz not null,
+    job_type text        not null,
+    bucket   smallint    not null,
+    count    bigint      not null,
+    primary key (queue, minute, job_type, bucket)
+);
+create index queue_type_latency_minute_minute_idx on queue_type_latency_minute (minute);
+
+-- The minutes >= health_settings.window_start, summed (as queue_latency_recent is for queues).
+-- A row here is what makes a type "tracked": its events keep their name until it has been
+-- silent for an hour and its row is deleted.
+create table queue_type_recent (
+    queue         text   not null,
+    job_type      text   not null,
+    completed     bigint not null default 0,
+    failed        bigint not null default 0,
+    dead_lettered bigint not null default 0,
+    primary key (queue, job_type)
+);
+
+create table queue_type_latency_recent (
+    queue    text     not null,
+    job_type text     not null,
+    bucket   smallint not null,
+    count    bigint   not null,
+    primary key (queue, job_type, bucket)
+);
+
+-- How many distinct types one queue tracks by name in the rolling hour; the rest are "other".
+alter table health_settings add column type_cap int not null default 50
+    check (type_cap between 1 and 1000);
+$qt_0017$];
   v_markers text[] := array[
     'relation:queues relation:queue_rate_buckets relation:job_queue relation:job_attempts relation:audit_log relation:workers relation:circuit_breakers relation:job_queue_claim_idx relation:job_queue_dedup_idx relation:job_queue_dedup_dead_idx relation:job_queue_processing_idx relation:job_queue_dlq_idx relation:job_attempts_job_idx relation:audit_log_at_idx function:uuid_v7 function:_uuid_v7_floor function:_check_batch_size function:_require_queue function:record_audit function:_audit_add function:_audit_ids function:backoff_delay_s function:_fail_jobs function:_claim function:_enqueue function:enqueue_job function:enqueue_jobs function:claim_jobs function:complete_jobs function:fail_job function:fail_jobs function:release_jobs function:heartbeat_jobs function:rescue_stale_jobs function:_requeue_dlq function:requeue_dlq_job function:requeue_dlq_jobs function:requeue_dlq_batch function:requeue_dlq function:delete_dlq_jobs function:delete_dlq_batch function:cancel_job function:update_queue_settings function:_set_queue_paused function:pause_queue function:resume_queue function:set_queue_concurrency function:prune_completed_jobs',
     'relation:bulk_operation_kinds relation:bulk_operations relation:extraction_runs relation:funnels relation:funnel_columns relation:leads relation:bulk_operations_active relation:bulk_operations_kind_created relation:bulk_operations_kind_finished relation:leads_run_id_id relation:bulk_operations_one_lead_migration_per_run relation:bulk_operation_progress relation:lead_migration_progress type:bulk_step_result type:bulk_batch_result function:bulk_operation_kinds_check function:_bulk_run_locked_batch function:run_bulk_operation_batch function:run_next_bulk_operation_batch function:_bulk_cancel function:cancel_bulk_operation function:_lead_migration_move function:lead_migration_step function:_lead_migration_check_target function:queue_lead_migration function:process_lead_migration_batch function:get_lead_migration_queue_status function:cancel_lead_migration',
@@ -4374,7 +4442,8 @@ $qt_0014$];
     '',
     '',
     '',
-    'column:job_queue.enqueued_by column:audit_log.client_label'];
+    'column:job_queue.enqueued_by column:audit_log.client_label',
+    'relation:queue_type_minute relation:queue_type_latency_minute relation:queue_type_recent relation:queue_type_latency_recent relation:queue_type_minute_minute_idx relation:queue_type_latency_minute_minute_idx column:queue_event_deltas.job_type column:queue_event_deltas.arrived column:queue_stats_minute.arrived column:queue_stats_hour.arrived column:health_settings.type_cap'];
   v_rnames text[] := array[
     'repeatable/10_util.sql',
     'repeatable/20_jobs.sql',
@@ -5713,33 +5782,34 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM unnest(changes) c WHERE c.completed OR c.failed OR c.dead_lettered) THEN
         RETURN;   -- claims, releases, requeues, cancels: counts only
     END IF;
+    -- One delta row per (queue, job_type, minute): the fold sums them per queue and per type.
     WITH e AS (
-        SELECT c.queue, date_trunc('minute', c.at) AS minute, c.completed, c.failed, c.dead_lettered,
+        SELECT c.queue, c.job_type, date_trunc('minute', c.at) AS minute, c.completed, c.failed, c.dead_lettered,
                greatest(c.ms, 0) AS ms
         FROM unnest(changes) c
         WHERE c.completed OR c.failed OR c.dead_lettered
     ), b AS (
-        SELECT queue, minute, health_bucket(ms) AS bucket, count(*)::int AS n
+        SELECT queue, job_type, minute, health_bucket(ms) AS bucket, count(*)::int AS n
         FROM e WHERE completed AND ms IS NOT NULL
-        GROUP BY 1, 2, 3
+        GROUP BY 1, 2, 3, 4
     ), h AS (
-        SELECT queue, minute, array_agg(bucket ORDER BY bucket) AS buckets, array_agg(n ORDER BY bucket) AS counts
-        FROM b GROUP BY 1, 2
+        SELECT queue, job_type, minute, array_agg(bucket ORDER BY bucket) AS buckets, array_agg(n ORDER BY bucket) AS counts
+        FROM b GROUP BY 1, 2, 3
     ), s AS (
-        SELECT queue, minute,
+        SELECT queue, job_type, minute,
                count(*) FILTER (WHERE completed) AS completed,
                count(*) FILTER (WHERE failed) AS failed,
                count(*) FILTER (WHERE dead_lettered) AS dead_lettered,
                count(ms) FILTER (WHERE completed) AS ms_count,
                coalesce(sum(ms) FILTER (WHERE completed), 0) AS sum_ms,
                max(ms) FILTER (WHERE completed) AS max_ms
-        FROM e GROUP BY 1, 2
+        FROM e GROUP BY 1, 2, 3
     )
     INSERT INTO queue_event_deltas
-        (queue, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms, lat_buckets, lat_counts)
-    SELECT s.queue, s.minute, s.completed, s.failed, s.dead_lettered, s.ms_count, s.sum_ms, s.max_ms,
+        (queue, job_type, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms, lat_buckets, lat_counts)
+    SELECT s.queue, s.job_type, s.minute, s.completed, s.failed, s.dead_lettered, s.ms_count, s.sum_ms, s.max_ms,
            coalesce(h.buckets, '{}'), coalesce(h.counts, '{}')
-    FROM s LEFT JOIN h USING (queue, minute);
+    FROM s LEFT JOIN h ON h.queue = s.queue AND h.minute = s.minute AND h.job_type IS NOT DISTINCT FROM s.job_type;
 
     INSERT INTO queue_error_deltas (queue, hour, error_type, count, last_seen, sample_message)
     SELECT c.queue, date_trunc('hour', c.at, 'UTC'), coalesce(c.error_type, 'unknown'), count(*),
@@ -5779,12 +5849,18 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO queue_count_deltas (queue, status, delta)
         SELECT queue, status, count(*) FROM new_rows GROUP BY 1, 2;
+        -- Arrivals, for the drain forecast: every inserted row, dated by created_at. A row
+        -- inserted already finished also counts its completion, so it nets to zero.
+        INSERT INTO queue_event_deltas
+            (queue, minute, arrived, completed, failed, dead_lettered, ms_count, sum_ms, lat_buckets, lat_counts)
+        SELECT queue, date_trunc('minute', coalesce(created_at, now())), count(*), 0, 0, 0, 0, 0, '{}', '{}'
+        FROM new_rows GROUP BY 1, 2;
         changes := ARRAY(
             SELECT ROW(n.queue, n.status, NULL, NULL, n.status = 'completed', n.status IN ('failed', 'dead_letter'),
                        n.status = 'dead_letter',
                        CASE WHEN n.status = 'completed' THEN coalesce(n.completed_at, now())
                             ELSE coalesce(n.last_error_at, now()) END,
-                       n.processing_time_ms, n.error_type, n.error_message)::health_change
+                       n.processing_time_ms, n.error_type, n.error_message, n.job_type)::health_change
             FROM new_rows n
             WHERE n.status IN ('completed', 'failed', 'dead_letter'));
     ELSIF TG_OP = 'UPDATE' THEN
@@ -5804,7 +5880,7 @@ BEGIN
                            n.status = 'dead_letter' AND o.status <> 'dead_letter',
                            CASE WHEN c.completed THEN coalesce(n.completed_at, now())
                                 ELSE coalesce(n.last_error_at, now()) END,
-                           n.processing_time_ms, n.error_type, n.error_message)::health_change
+                           n.processing_time_ms, n.error_type, n.error_message, n.job_type)::health_change
                 FROM new_rows n
                 JOIN old_rows o ON o.id = n.id
                 CROSS JOIN LATERAL (SELECT
@@ -5896,6 +5972,21 @@ BEGIN
               WHERE minute >= old_start AND minute < new_start GROUP BY 1, 2) m
         WHERE r.queue = m.queue AND r.bucket = m.bucket;
         DELETE FROM queue_latency_recent WHERE count <= 0;
+        -- Per type the same, and the minute rows are then spent: per type only the hour is kept.
+        -- A type whose row empties is no longer tracked, which frees its place under type_cap.
+        UPDATE queue_type_recent r SET completed = r.completed - m.c, failed = r.failed - m.f,
+                                       dead_lettered = r.dead_lettered - m.dl
+        FROM (SELECT queue, job_type, sum(completed) AS c, sum(failed) AS f, sum(dead_lettered) AS dl
+              FROM queue_type_minute WHERE minute >= old_start AND minute < new_start GROUP BY 1, 2) m
+        WHERE r.queue = m.queue AND r.job_type = m.job_type;
+        DELETE FROM queue_type_recent WHERE completed <= 0 AND failed <= 0;
+        UPDATE queue_type_latency_recent r SET count = r.count - m.n
+        FROM (SELECT queue, job_type, bucket, sum(count) AS n FROM queue_type_latency_minute
+              WHERE minute >= old_start AND minute < new_start GROUP BY 1, 2, 3) m
+        WHERE r.queue = m.queue AND r.job_type = m.job_type AND r.bucket = m.bucket;
+        DELETE FROM queue_type_latency_recent WHERE count <= 0;
+        DELETE FROM queue_type_minute WHERE minute < new_start;
+        DELETE FROM queue_type_latency_minute WHERE minute < new_start;
         UPDATE health_settings SET window_start = new_start;
     END IF;
 
@@ -5911,23 +6002,77 @@ BEGIN
         RETURNING 1
     ),
     by_minute AS (
-        INSERT INTO queue_stats_minute AS t (queue, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms)
-        SELECT queue, minute, sum(completed), sum(failed), sum(dead_lettered), sum(ms_count), sum(sum_ms), max(max_ms)
+        INSERT INTO queue_stats_minute AS t (queue, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms, arrived)
+        SELECT queue, minute, sum(completed), sum(failed), sum(dead_lettered), sum(ms_count), sum(sum_ms), max(max_ms), sum(arrived)
         FROM d GROUP BY 1, 2 ORDER BY 1, 2
         ON CONFLICT (queue, minute) DO UPDATE SET
             completed = t.completed + EXCLUDED.completed, failed = t.failed + EXCLUDED.failed,
             dead_lettered = t.dead_lettered + EXCLUDED.dead_lettered, ms_count = t.ms_count + EXCLUDED.ms_count,
-            sum_ms = t.sum_ms + EXCLUDED.sum_ms, max_ms = greatest(t.max_ms, EXCLUDED.max_ms)
+            sum_ms = t.sum_ms + EXCLUDED.sum_ms, max_ms = greatest(t.max_ms, EXCLUDED.max_ms),
+            arrived = t.arrived + EXCLUDED.arrived
         RETURNING 1
     ), by_hour AS (
-        INSERT INTO queue_stats_hour AS t (queue, hour, completed, failed, dead_lettered, ms_count, sum_ms, max_ms)
+        INSERT INTO queue_stats_hour AS t (queue, hour, completed, failed, dead_lettered, ms_count, sum_ms, max_ms, arrived)
         SELECT queue, date_trunc('hour', minute, 'UTC'), sum(completed), sum(failed), sum(dead_lettered),
-               sum(ms_count), sum(sum_ms), max(max_ms)
+               sum(ms_count), sum(sum_ms), max(max_ms), sum(arrived)
         FROM d GROUP BY 1, 2 ORDER BY 1, 2
         ON CONFLICT (queue, hour) DO UPDATE SET
             completed = t.completed + EXCLUDED.completed, failed = t.failed + EXCLUDED.failed,
             dead_lettered = t.dead_lettered + EXCLUDED.dead_lettered, ms_count = t.ms_count + EXCLUDED.ms_count,
-            sum_ms = t.sum_ms + EXCLUDED.sum_ms, max_ms = greatest(t.max_ms, EXCLUDED.max_ms)
+            sum_ms = t.sum_ms + EXCLUDED.sum_ms, max_ms = greatest(t.max_ms, EXCLUDED.max_ms),
+            arrived = t.arrived + EXCLUDED.arrived
+        RETURNING 1
+    ),
+    -- Per type: each (queue, job_type) of these deltas keeps its name if the queue tracks it
+    -- already, or if it is among the (type_cap - tracked) busiest new ones; the rest fold into
+    -- '' ("other"). keyed reads queue_type_recent as it was before this statement. Events older
+    -- than the rolling hour (back-dated rows) have no per-type figure to join: they are skipped.
+    keyed AS (
+        SELECT s.queue, s.job_type,
+               CASE WHEN r.job_type IS NOT NULL
+                      OR row_number() OVER (PARTITION BY s.queue, r.job_type IS NULL ORDER BY s.n DESC, s.job_type)
+                         <= (SELECT type_cap FROM health_settings) - coalesce(t.n, 0)
+                    THEN s.job_type ELSE '' END AS key
+        FROM (SELECT queue, job_type, sum(completed + failed) AS n FROM d
+              WHERE job_type IS NOT NULL AND minute >= greatest(new_start, old_start) GROUP BY 1, 2) s
+        LEFT JOIN queue_type_recent r ON r.queue = s.queue AND r.job_type = s.job_type
+        LEFT JOIN (SELECT queue, count(*) AS n FROM queue_type_recent WHERE job_type <> '' GROUP BY 1) t ON t.queue = s.queue
+    ),
+    typed AS (
+        SELECT d.queue, k.key AS job_type, d.minute, d.completed, d.failed, d.dead_lettered, d.lat_buckets, d.lat_counts
+        FROM d JOIN keyed k ON k.queue = d.queue AND k.job_type = d.job_type
+        WHERE d.minute >= greatest(new_start, old_start)
+    ),
+    type_minute AS (
+        INSERT INTO queue_type_minute AS t (queue, minute, job_type, completed, failed, dead_lettered)
+        SELECT queue, minute, job_type, sum(completed), sum(failed), sum(dead_lettered)
+        FROM typed GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        ON CONFLICT (queue, minute, job_type) DO UPDATE SET
+            completed = t.completed + EXCLUDED.completed, failed = t.failed + EXCLUDED.failed,
+            dead_lettered = t.dead_lettered + EXCLUDED.dead_lettered
+        RETURNING 1
+    ), type_recent AS (
+        INSERT INTO queue_type_recent AS t (queue, job_type, completed, failed, dead_lettered)
+        SELECT queue, job_type, sum(completed), sum(failed), sum(dead_lettered)
+        FROM typed
+        GROUP BY 1, 2 ORDER BY 1, 2
+        ON CONFLICT (queue, job_type) DO UPDATE SET
+            completed = t.completed + EXCLUDED.completed, failed = t.failed + EXCLUDED.failed,
+            dead_lettered = t.dead_lettered + EXCLUDED.dead_lettered
+        RETURNING 1
+    ), type_latency_minute AS (
+        INSERT INTO queue_type_latency_minute AS t (queue, minute, job_type, bucket, count)
+        SELECT y.queue, y.minute, y.job_type, u.bucket, sum(u.n)
+        FROM typed y, unnest(y.lat_buckets, y.lat_counts) AS u(bucket, n)
+        GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+        ON CONFLICT (queue, minute, job_type, bucket) DO UPDATE SET count = t.count + EXCLUDED.count
+        RETURNING 1
+    ), type_latency_recent AS (
+        INSERT INTO queue_type_latency_recent AS t (queue, job_type, bucket, count)
+        SELECT y.queue, y.job_type, u.bucket, sum(u.n)
+        FROM typed y, unnest(y.lat_buckets, y.lat_counts) AS u(bucket, n)
+        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        ON CONFLICT (queue, job_type, bucket) DO UPDATE SET count = t.count + EXCLUDED.count
         RETURNING 1
     )
     INSERT INTO queue_latency_minute AS t (queue, minute, bucket, count)
@@ -5986,21 +6131,26 @@ BEGIN
     DELETE FROM queue_stats_minute; DELETE FROM queue_stats_hour;
     DELETE FROM queue_latency_minute; DELETE FROM queue_errors_hour;
     DELETE FROM queue_latency_recent; DELETE FROM queue_error_latest;
+    DELETE FROM queue_type_minute; DELETE FROM queue_type_latency_minute;
+    DELETE FROM queue_type_recent; DELETE FROM queue_type_latency_recent;
 
-    INSERT INTO queue_stats_minute (queue, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms)
-    SELECT queue, minute, sum(c), sum(f), sum(d), sum(mc), sum(ms), max(mx)
+    INSERT INTO queue_stats_minute (queue, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms, arrived)
+    SELECT queue, minute, sum(c), sum(f), sum(d), sum(mc), sum(ms), max(mx), sum(a)
     FROM (SELECT queue, date_trunc('minute', completed_at) AS minute, 1 AS c, 0 AS f, 0 AS d,
                  (processing_time_ms IS NOT NULL)::int AS mc, coalesce(greatest(processing_time_ms, 0), 0) AS ms,
-                 greatest(processing_time_ms, 0) AS mx
+                 greatest(processing_time_ms, 0) AS mx, 0 AS a
           FROM job_queue WHERE status = 'completed' AND completed_at >= since
           UNION ALL
-          SELECT queue, date_trunc('minute', last_error_at), 0, 1, (status = 'dead_letter')::int, 0, 0, NULL
-          FROM job_queue WHERE last_error_at >= since) x
+          SELECT queue, date_trunc('minute', last_error_at), 0, 1, (status = 'dead_letter')::int, 0, 0, NULL, 0
+          FROM job_queue WHERE last_error_at >= since
+          UNION ALL
+          SELECT queue, date_trunc('minute', created_at), 0, 0, 0, 0, 0, NULL, 1
+          FROM job_queue WHERE created_at >= since) x
     GROUP BY 1, 2;
 
-    INSERT INTO queue_stats_hour (queue, hour, completed, failed, dead_lettered, ms_count, sum_ms, max_ms)
+    INSERT INTO queue_stats_hour (queue, hour, completed, failed, dead_lettered, ms_count, sum_ms, max_ms, arrived)
     SELECT queue, date_trunc('hour', minute, 'UTC'), sum(completed), sum(failed), sum(dead_lettered),
-           sum(ms_count), sum(sum_ms), max(max_ms)
+           sum(ms_count), sum(sum_ms), max(max_ms), sum(arrived)
     FROM queue_stats_minute GROUP BY 1, 2;
 
     INSERT INTO queue_latency_minute (queue, minute, bucket, count)
@@ -6024,6 +6174,38 @@ BEGIN
     SELECT queue, bucket, sum(count) FROM queue_latency_minute
     WHERE minute >= date_trunc('minute', now()) - interval '59 minutes'
     GROUP BY 1, 2;
+
+    -- Per type, the rolling hour only (all the fold keeps), with the fold's cap: each queue's
+    -- type_cap busiest types by name, the rest as '' ("other").
+    WITH raw AS (
+        SELECT queue, date_trunc('minute', completed_at) AS minute, job_type, 1 AS c, 0 AS f, 0 AS dl,
+               health_bucket(greatest(processing_time_ms, 0)) AS bucket
+        FROM job_queue WHERE status = 'completed' AND completed_at >= date_trunc('minute', now()) - interval '59 minutes'
+        UNION ALL
+        SELECT queue, date_trunc('minute', last_error_at), job_type, 0, 1, (status = 'dead_letter')::int, NULL
+        FROM job_queue WHERE last_error_at >= date_trunc('minute', now()) - interval '59 minutes'
+    ), ranked AS (
+        SELECT queue, job_type, row_number() OVER (PARTITION BY queue ORDER BY count(*) DESC, job_type) AS rn
+        FROM raw GROUP BY 1, 2
+    ), typed AS (
+        SELECT r.queue, r.minute, CASE WHEN k.rn <= s.type_cap THEN r.job_type ELSE '' END AS job_type,
+               r.c, r.f, r.dl, r.bucket
+        FROM raw r JOIN ranked k USING (queue, job_type) CROSS JOIN health_settings s
+    ), by_minute AS (
+        INSERT INTO queue_type_minute (queue, minute, job_type, completed, failed, dead_lettered)
+        SELECT queue, minute, job_type, sum(c), sum(f), sum(dl) FROM typed GROUP BY 1, 2, 3
+        RETURNING 1
+    ), latency_by_minute AS (
+        INSERT INTO queue_type_latency_minute (queue, minute, job_type, bucket, count)
+        SELECT queue, minute, job_type, bucket, count(*) FROM typed WHERE bucket IS NOT NULL GROUP BY 1, 2, 3, 4
+        RETURNING 1
+    ), recent AS (
+        INSERT INTO queue_type_recent (queue, job_type, completed, failed, dead_lettered)
+        SELECT queue, job_type, sum(c), sum(f), sum(dl) FROM typed GROUP BY 1, 2
+        RETURNING 1
+    )
+    INSERT INTO queue_type_latency_recent (queue, job_type, bucket, count)
+    SELECT queue, job_type, bucket, count(*) FROM typed WHERE bucket IS NOT NULL GROUP BY 1, 2, 3;
 END $$;
 
 -- =============================================================================================
@@ -6037,23 +6219,24 @@ FROM (SELECT queue, status, n FROM queue_counts
 GROUP BY queue, status;
 
 -- Every retained minute. Quals on queue and minute reach both branches (grouping columns).
+-- arrived (jobs inserted, 0017) comes last: a view can only gain columns at its end.
 create or replace view queue_stats_minutely AS
 SELECT queue, minute, sum(completed)::bigint AS completed, sum(failed)::bigint AS failed,
        sum(dead_lettered)::bigint AS dead_lettered, sum(ms_count)::bigint AS ms_count,
-       sum(sum_ms)::bigint AS sum_ms, max(max_ms) AS max_ms
-FROM (SELECT queue, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms FROM queue_stats_minute
+       sum(sum_ms)::bigint AS sum_ms, max(max_ms) AS max_ms, sum(arrived)::bigint AS arrived
+FROM (SELECT queue, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms, arrived FROM queue_stats_minute
       UNION ALL
-      SELECT queue, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms FROM queue_event_deltas) x
+      SELECT queue, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms, arrived FROM queue_event_deltas) x
 GROUP BY queue, minute;
 
 -- Every retained UTC hour.
 create or replace view queue_stats_hourly AS
 SELECT queue, hour, sum(completed)::bigint AS completed, sum(failed)::bigint AS failed,
        sum(dead_lettered)::bigint AS dead_lettered, sum(ms_count)::bigint AS ms_count,
-       sum(sum_ms)::bigint AS sum_ms, max(max_ms) AS max_ms
-FROM (SELECT queue, hour, completed, failed, dead_lettered, ms_count, sum_ms, max_ms FROM queue_stats_hour
+       sum(sum_ms)::bigint AS sum_ms, max(max_ms) AS max_ms, sum(arrived)::bigint AS arrived
+FROM (SELECT queue, hour, completed, failed, dead_lettered, ms_count, sum_ms, max_ms, arrived FROM queue_stats_hour
       UNION ALL
-      SELECT queue, date_trunc('hour', minute, 'UTC'), completed, failed, dead_lettered, ms_count, sum_ms, max_ms
+      SELECT queue, date_trunc('hour', minute, 'UTC'), completed, failed, dead_lettered, ms_count, sum_ms, max_ms, arrived
       FROM queue_event_deltas) x
 GROUP BY queue, hour;
 
@@ -6097,33 +6280,33 @@ LEFT JOIN (SELECT DISTINCT ON (queue, error_type) queue, error_type, last_seen, 
            FROM queue_error_deltas ORDER BY queue, error_type, last_seen DESC) d
        ON d.queue = e.queue AND d.error_type = e.error_type;
 
--- Processing time of the jobs completed since `since`, from the histogram. p50/p95/p99 are
--- interpolated between bucket values exactly as percentile_cont interpolates between samples,
--- so each is within health_latency_relative_error() (4.881 %) of percentile_cont over the raw
--- rows; avg, max and samples are exact.
-create or replace function health_latency(q text, since timestamptz,
-                                          OUT p50 float8, OUT p95 float8, OUT p99 float8,
-                                          OUT avg_ms float8, OUT max_ms int, OUT samples bigint)
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    buckets smallint[];
-    counts bigint[];
-    hist_total bigint;  -- the ranks come from the histogram itself
-    total_ms bigint;
-    ests float8[];
-BEGIN
-    SELECT coalesce(sum(s.ms_count), 0), sum(s.sum_ms), max(s.max_ms) INTO samples, total_ms, max_ms
-    FROM queue_stats_minutely s WHERE s.queue = q AND s.minute >= since;
-    IF samples = 0 THEN
-        RETURN;
-    END IF;
-    avg_ms := total_ms::float8 / samples;
+-- percentile_cont's rule on a histogram's bucket values: for each p, rank k = p * (total - 1)
+-- (0-based), interpolated between the values at ranks floor(k) and ceil(k), so each estimate is
+-- within health_latency_relative_error() (4.881 %) of percentile_cont over the raw samples.
+-- Capped at cap (the exact max, when known), which only moves an estimate closer. Buckets in
+-- ascending order; NULL when the histogram is empty.
+create or replace function health_percentiles(buckets smallint[], counts bigint[], ps float8[], cap float8 DEFAULT NULL)
+RETURNS float8[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    WITH cum AS (SELECT bucket, sum(n) OVER (ORDER BY i) AS cum
+                 FROM unnest(buckets, counts) WITH ORDINALITY AS t(bucket, n, i) WHERE n > 0),
+    total AS (SELECT max(cum) AS n FROM cum)
+    SELECT array_agg(least(lo.v + (r.k - floor(r.k)) * (hi.v - lo.v), cap) ORDER BY r.ord)
+    FROM total,
+         LATERAL (SELECT u.ord, u.p * (total.n - 1) AS k FROM unnest(ps) WITH ORDINALITY AS u(p, ord)) r
+    CROSS JOIN LATERAL (SELECT health_bucket_value(c.bucket) AS v FROM cum c WHERE c.cum > floor(r.k) ORDER BY c.cum LIMIT 1) lo
+    CROSS JOIN LATERAL (SELECT health_bucket_value(c.bucket) AS v FROM cum c WHERE c.cum > ceil(r.k) ORDER BY c.cum LIMIT 1) hi
+    WHERE total.n > 0
+$$;
 
-    -- One statement, so the window check, the rolling rows and the deltas share one snapshot.
-    -- Usually (the snapshot folded just before) the window is current and the ~100 rolling rows
-    -- serve; otherwise (another window, or a read-only transaction that could not fold) the
-    -- minute rows do. The gates are one-time filters: the branch not taken costs nothing.
-    SELECT array_agg(h.bucket ORDER BY h.bucket), array_agg(h.n ORDER BY h.bucket) INTO buckets, counts
+-- The latency histogram of one queue's jobs completed since `since`, buckets ascending.
+-- One statement, so the window check, the rolling rows and the deltas share one snapshot.
+-- Usually (the snapshot folded just before) the window is current and the ~100 rolling rows
+-- serve; otherwise (another window, or a read-only transaction that could not fold) the minute
+-- rows do. The gates are one-time filters: the branch not taken costs nothing.
+create or replace function health_histogram(q text, since timestamptz, OUT buckets smallint[], OUT counts bigint[])
+LANGUAGE sql STABLE AS $$
+    SELECT array_agg(h.bucket ORDER BY h.bucket), array_agg(h.n ORDER BY h.bucket)
     FROM (SELECT x.bucket, sum(x.n)::bigint AS n
           FROM (SELECT r.bucket, r.count AS n FROM queue_latency_recent r
                 WHERE r.queue = q AND (SELECT window_start = since FROM health_settings)
@@ -6133,24 +6316,120 @@ BEGIN
                 UNION ALL
                 SELECT u.bucket, u.n FROM queue_event_deltas d, unnest(d.lat_buckets, d.lat_counts) AS u(bucket, n)
                 WHERE d.queue = q AND d.minute >= since) x
-          GROUP BY x.bucket) h;
-    hist_total := (SELECT sum(c) FROM unnest(counts) c);
-    IF coalesce(hist_total, 0) = 0 THEN
+          GROUP BY x.bucket) h
+$$;
+
+-- Processing time of the jobs completed since `since`, from the histogram. p50/p95/p99 are
+-- within health_latency_relative_error() (4.881 %) of percentile_cont over the raw rows
+-- (health_percentiles); avg, max and samples are exact.
+create or replace function health_latency(q text, since timestamptz,
+                                          OUT p50 float8, OUT p95 float8, OUT p99 float8,
+                                          OUT avg_ms float8, OUT max_ms int, OUT samples bigint)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    total_ms bigint;
+    ests float8[];
+BEGIN
+    SELECT coalesce(sum(s.ms_count), 0), sum(s.sum_ms), max(s.max_ms) INTO samples, total_ms, max_ms
+    FROM queue_stats_minutely s WHERE s.queue = q AND s.minute >= since;
+    IF samples = 0 THEN
         RETURN;
     END IF;
-
-    -- percentile_cont's rule on bucket values: rank k = p * (total - 1) (0-based), interpolate
-    -- between the values at floor(k) and ceil(k); cum is the count up to and including a bucket.
-    SELECT array_agg(least(lo.v + (r.k - floor(r.k)) * (hi.v - lo.v), max_ms::float8) ORDER BY r.ord) INTO ests
-    FROM (SELECT u.ord, u.p * (hist_total - 1) AS k FROM unnest(ARRAY[0.50, 0.95, 0.99]::float8[]) WITH ORDINALITY AS u(p, ord)) r
-    CROSS JOIN LATERAL (SELECT health_bucket_value(b.bucket) AS v FROM
-                          (SELECT bucket, sum(n) OVER (ORDER BY i) AS cum FROM unnest(buckets, counts) WITH ORDINALITY AS t(bucket, n, i)) b
-                        WHERE b.cum > floor(r.k) ORDER BY b.cum LIMIT 1) lo
-    CROSS JOIN LATERAL (SELECT health_bucket_value(b.bucket) AS v FROM
-                          (SELECT bucket, sum(n) OVER (ORDER BY i) AS cum FROM unnest(buckets, counts) WITH ORDINALITY AS t(bucket, n, i)) b
-                        WHERE b.cum > ceil(r.k) ORDER BY b.cum LIMIT 1) hi;
+    avg_ms := total_ms::float8 / samples;
+    SELECT health_percentiles(h.buckets, h.counts, ARRAY[0.50, 0.95, 0.99]::float8[], max_ms) INTO ests
+    FROM health_histogram(q, since) h;
     p50 := ests[1]; p95 := ests[2]; p99 := ests[3];
 END $$;
+
+-- Per job type, since `since` (the snapshot passes the rolling hour): the `top` busiest types by
+-- completed + failed, then one "other" entry (type null) for the rest: the types past the top,
+-- and those folded as '' because the queue already tracked health_settings.type_cap of them.
+-- Counts are exact sums of tracked rows; p50/p95/p99 carry the histogram's 4.881 % bound. The
+-- other entry's histogram is the queue's minus the top types', so the read costs the same
+-- however many types hide in it: about top x buckets rows, plus the queue's ~100.
+-- Unfolded deltas of a type the queue does not track yet count as other (the snapshot folds
+-- first, so that is only a read-only reader's few seconds).
+create or replace function health_types(q text, since timestamptz, top int DEFAULT 10) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    current boolean;
+    result jsonb;
+BEGIN
+    SELECT window_start = since INTO current FROM health_settings;
+    WITH totals AS (
+        SELECT x.job_type, sum(x.c)::bigint AS c, sum(x.f)::bigint AS f, sum(x.dl)::bigint AS dl
+        FROM (SELECT job_type, completed AS c, failed AS f, dead_lettered AS dl FROM queue_type_recent
+              WHERE queue = q AND current
+              UNION ALL
+              SELECT job_type, completed, failed, dead_lettered FROM queue_type_minute
+              WHERE queue = q AND minute >= since AND NOT current
+              UNION ALL
+              SELECT CASE WHEN EXISTS (SELECT 1 FROM queue_type_recent r WHERE r.queue = q AND r.job_type = d.job_type)
+                          THEN d.job_type ELSE '' END,
+                     d.completed, d.failed, d.dead_lettered
+              FROM queue_event_deltas d WHERE d.queue = q AND d.minute >= since AND d.job_type IS NOT NULL) x
+        GROUP BY 1
+    ), top_types AS (
+        SELECT job_type, c, f, dl, row_number() OVER (ORDER BY c + f DESC, job_type) AS rank
+        FROM totals WHERE job_type <> '' ORDER BY c + f DESC, job_type LIMIT top
+    ), hist AS (
+        SELECT x.job_type, x.bucket, sum(x.n)::bigint AS n
+        FROM (SELECT job_type, bucket, count AS n FROM queue_type_latency_recent
+              WHERE queue = q AND current AND job_type IN (SELECT job_type FROM top_types)
+              UNION ALL
+              SELECT job_type, bucket, count FROM queue_type_latency_minute
+              WHERE queue = q AND NOT current AND minute >= since AND job_type IN (SELECT job_type FROM top_types)
+              UNION ALL
+              SELECT d.job_type, u.bucket, u.n FROM queue_event_deltas d, unnest(d.lat_buckets, d.lat_counts) AS u(bucket, n)
+              WHERE d.queue = q AND d.minute >= since AND d.job_type IN (SELECT job_type FROM top_types)) x
+        GROUP BY 1, 2
+    ), other_hist AS (
+        -- Clamped: a delta committed between the two reads must not make a bucket negative.
+        SELECT u.bucket, greatest(u.n - coalesce((SELECT sum(n) FROM hist WHERE hist.bucket = u.bucket), 0), 0) AS n
+        FROM health_histogram(q, since) h, unnest(h.buckets, h.counts) AS u(bucket, n)
+    ), entries AS (
+        SELECT t.rank, t.job_type AS name, t.c, t.f, t.dl, p.ests, p.samples
+        FROM top_types t
+        CROSS JOIN LATERAL (SELECT health_percentiles(array_agg(bucket ORDER BY bucket), array_agg(n::bigint ORDER BY bucket),
+                                                      ARRAY[0.50, 0.95, 0.99]::float8[]) AS ests, sum(n) AS samples
+                            FROM hist WHERE hist.job_type = t.job_type) p
+        UNION ALL
+        SELECT top + 1, NULL, o.c, o.f, o.dl, p.ests, p.samples
+        FROM (SELECT sum(c) AS c, sum(f) AS f, sum(dl) AS dl FROM totals
+              WHERE job_type NOT IN (SELECT job_type FROM top_types)) o
+        CROSS JOIN LATERAL (SELECT health_percentiles(array_agg(bucket ORDER BY bucket), array_agg(n::bigint ORDER BY bucket),
+                                                      ARRAY[0.50, 0.95, 0.99]::float8[]) AS ests, sum(n) AS samples
+                            FROM other_hist WHERE n > 0) p
+        WHERE o.c + o.f > 0
+    )
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'type', name, 'other', name IS NULL, 'completed', c, 'failed', f, 'dead_lettered', dl,
+               'fail_rate', CASE WHEN c + f > 0 THEN round(f::numeric / (c + f), 4) END,
+               'p50', round(ests[1]::numeric, 1), 'p95', round(ests[2]::numeric, 1), 'p99', round(ests[3]::numeric, 1),
+               'samples', coalesce(samples, 0)) ORDER BY rank), '[]')
+      INTO result FROM entries;
+    RETURN result;
+END $$;
+
+-- The drain forecast (docs/HEALTH.md, "Drain forecast"): the backlog (pending + processing)
+-- against the net rate over the window, departures (completions and dead-letterings) minus
+-- arrivals (jobs inserted). States: no_backlog, idle (nothing arrived or left in the window),
+-- growing (more arrived than left), steady (as many), clears (clears_in_minutes at that rate).
+create or replace function health_forecast(backlog bigint, arrived bigint, departed bigint, window_s float8)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT jsonb_build_object(
+        'state', CASE WHEN backlog <= 0 THEN 'no_backlog'
+                      WHEN arrived = 0 AND departed = 0 THEN 'idle'
+                      WHEN departed > arrived THEN 'clears'
+                      WHEN departed = arrived THEN 'steady'
+                      ELSE 'growing' END,
+        'backlog', backlog, 'arrived', arrived, 'departed', departed,
+        'window_s', round(window_s::numeric),
+        'net_per_min', round(((departed - arrived) * 60 / window_s)::numeric, 2),
+        'clears_in_minutes', CASE WHEN backlog > 0 AND departed > arrived
+                                  THEN ceil(backlog * window_s / 60 / (departed - arrived))::bigint END)
+$$;
 
 -- Processing time over the last hour (the current minute and the 59 before it).
 create or replace view queue_latency AS
@@ -6240,7 +6519,9 @@ BEGIN
                coalesce(sum(failed) FILTER (WHERE minute >= this_min - interval '59 minutes'), 0) AS f1h,
                coalesce(sum(dead_lettered) FILTER (WHERE minute >= this_min - interval '59 minutes'), 0) AS d1h,
                coalesce(sum(completed) FILTER (WHERE minute >= this_min - interval '4 minutes'), 0) AS c5m,
-               coalesce(sum(failed) FILTER (WHERE minute >= this_min - interval '4 minutes'), 0) AS f5m
+               coalesce(sum(failed) FILTER (WHERE minute >= this_min - interval '4 minutes'), 0) AS f5m,
+               coalesce(sum(arrived) FILTER (WHERE minute >= this_min - interval '9 minutes'), 0) AS a10m,
+               coalesce(sum(completed + dead_lettered) FILTER (WHERE minute >= this_min - interval '9 minutes'), 0) AS d10m
           INTO recent FROM queue_stats_minutely
          WHERE queue = q.name AND minute >= this_min - interval '59 minutes';
         SELECT state INTO breaker FROM circuit_breakers WHERE queue = q.name;
@@ -6303,6 +6584,11 @@ BEGIN
                 'avg', round(lat.avg_ms::numeric, 1), 'max', lat.max_ms, 'samples', coalesce(lat.samples, 0),
                 'relative_error', round(health_latency_relative_error()::numeric, 5),
                 'estimated', jsonb_build_array('p50', 'p95', 'p99')),
+            'types', health_types(q.name, this_min - interval '59 minutes'),
+            -- The current minute and the 9 before it, as far as it has gone: 540 to 600 s.
+            'forecast', health_forecast((counts ->> 'pending')::bigint + (counts ->> 'processing')::bigint,
+                                        recent.a10m::bigint, recent.d10m::bigint,
+                                        extract(epoch FROM t_now - (this_min - interval '9 minutes'))::float8),
             'alerts', alerts));
     END LOOP;
 
@@ -7594,15 +7880,19 @@ begin
     ('health_bucket',                   'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('health_bucket_value',             'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('health_fold',                     'definer', '{}'),
+    ('health_forecast',                 'pure',    '{queuetop_viewer,queuetop_operator}'),
+    ('health_histogram',                'invoker', '{queuetop_viewer,queuetop_operator}'),
     ('health_job_queue_trigger',        'invoker', '{}'),
     ('health_job_queue_truncated',      'invoker', '{}'),
     ('health_latency',                  'invoker', '{queuetop_viewer,queuetop_operator}'),
     ('health_latency_relative_error',   'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('health_oldest_pending_seconds',   'invoker', '{queuetop_viewer,queuetop_operator}'),
+    ('health_percentiles',              'invoker', '{queuetop_viewer,queuetop_operator}'),
     ('health_prune',                    'definer', '{}'),
     ('health_rebuild',                  'definer', '{}'),
     ('health_record_changes',           'invoker', '{}'),
     ('health_ts',                       'pure',    '{queuetop_viewer,queuetop_operator}'),
+    ('health_types',                    'invoker', '{queuetop_viewer,queuetop_operator}'),
     ('queue_health_snapshot',           'definer', '{queuetop_viewer,queuetop_operator}'),
     -- 50_bulk_operations.sql
     ('_bulk_cancel',                    'invoker', '{}'),
