@@ -165,6 +165,11 @@ enum QueueText {
         q.counts.pending == 0 && q.oldestPendingSeconds == 0 ? "-" : Format.age(seconds: Int(clamping: q.oldestPendingSeconds))
     }
 
+    /// "drains in ~104m", "backlog growing": the forecast in a figure line.
+    static func drain(_ f: DrainForecast) -> String {
+        f.state == "clears" ? "drains in " + f.short : "backlog " + f.short
+    }
+
     static func dlqAlarming(_ q: QueueHealth) -> Bool {
         q.counts.deadLetter > 0 && q.counts.deadLetter >= Int64(q.settings.dlqAlertThreshold)
     }

@@ -40,10 +40,10 @@ enum QueueDetailScreen {
         guard parts[2].height >= 4 else { return }
         let halves = Layout.horizontal(parts[2], [.flexible(weight: 3), .flexible(weight: 2)])
         guard parts[2].height >= 20 else {
-            // Room for one row of panes: the job types and the tenants, the two ways this screen
+            // Room for one row of panes: the tenants and the job types, the two ways this screen
             // splits the queue. The overview shows the hourly chart and the errors of this queue.
-            QueueTypesPane.draw(queue, context: context, into: &buffer, in: halves[0])
-            QueueTenantsPane.draw(tenants, queue: queue, context: context, into: &buffer, in: halves[1])
+            QueueTenantsPane.draw(tenants, queue: queue, context: context, into: &buffer, in: halves[0])
+            QueueTypesPane.draw(queue, context: context, into: &buffer, in: halves[1])
             return
         }
         // A tall screen gets the job types above the last hour minute by minute (what changed
@@ -68,7 +68,10 @@ enum QueueDetailScreen {
         p.add("pending", ViewText.count(q.counts.pending) + dot + "oldest " + QueueText.oldest(q),
               QueueText.oldestAlarming(q) ? .warn : .normal)
         p.add("processing", ViewText.count(q.counts.processing))
-        p.add("done 1h", ViewText.count(q.lastHour.completed))
+        // The drain forecast rides on the throughput line, so the box keeps its height and the
+        // panes below keep their rows at 80x24.
+        let drain = q.forecast.flatMap { $0.state == "no_backlog" ? nil : dot + QueueText.drain($0) } ?? ""
+        p.add("done 1h", ViewText.count(q.lastHour.completed) + drain, q.forecast?.state == "growing" ? .warn : .normal)
         p.add("failed 1h", "\(ViewText.count(q.lastHour.failed)) attempts\(dot)\(ViewText.count(q.lastHour.deadLettered)) to DLQ")
         p.add("dead_letter", ViewText.count(q.counts.deadLetter), QueueText.dlqAlarming(q) ? .error : .normal)
         p.add("expired", QueueTenantsPane.expiredText(tenants, context: context))
@@ -81,7 +84,6 @@ enum QueueDetailScreen {
             p.add("avg, max", "\(ViewText.latency(l.avg)), \(ViewText.latency(l.max.map(Double.init)))\(dot)\(ViewText.count(l.samples)) jobs")
         }
         p.add("circuit", q.circuit.replacingOccurrences(of: "_", with: "-"), q.circuit == "open" ? .error : .normal)
-        if let f = q.forecast { p.add("drain", f.summary, f.state == "growing" ? .warn : .normal) }
         return p
     }
 

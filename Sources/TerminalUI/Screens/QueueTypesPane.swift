@@ -13,20 +13,25 @@ enum QueueTypesPane {
             context.message("per-type figures need `queuetop migrate` (0017)", in: area, into: &buffer)
             return
         }
-        table(types).draw(into: &buffer, in: area)
+        table(types, narrow: area.width < 44).draw(into: &buffer, in: area)
     }
 
-    static func table(_ types: [TypeHealth]) -> Table {
-        let columns = [TableColumn("TYPE", minWidth: 6, flexible: true),
-                       TableColumn("DONE", alignment: .right), TableColumn("FAIL", alignment: .right),
-                       TableColumn("FAIL%", alignment: .right), TableColumn("P50", alignment: .right),
-                       TableColumn("P95", alignment: .right), TableColumn("P99", alignment: .right)]
+    /// Narrow (the 80-column layout's side pane) drops FAIL, P50 and P95, so the names keep some
+    /// room: the fail % and the p99 are what an operator scans for.
+    static func table(_ types: [TypeHealth], narrow: Bool = false) -> Table {
+        var columns = [TableColumn("TYPE", minWidth: 6, flexible: true), TableColumn("DONE", alignment: .right)]
+        if !narrow { columns.append(TableColumn("FAIL", alignment: .right)) }
+        columns.append(TableColumn("FAIL%", alignment: .right))
+        if !narrow { columns += [TableColumn("P50", alignment: .right), TableColumn("P95", alignment: .right)] }
+        columns.append(TableColumn("P99", alignment: .right))
         let rows = types.map { t -> TableRow in
+            var cells = [t.type ?? "(other)", ViewText.count(t.completed)]
+            if !narrow { cells.append(ViewText.count(t.failed)) }
+            cells.append(t.failRate.map(ViewText.percent) ?? "-")
+            if !narrow { cells += [ViewText.latency(t.p50), ViewText.latency(t.p95)] }
+            cells.append(ViewText.latency(t.p99))
             let failing = (t.failRate ?? 0) >= 0.5
-            return TableRow([t.type ?? "(other)", ViewText.count(t.completed), ViewText.count(t.failed),
-                             t.failRate.map(ViewText.percent) ?? "-", ViewText.latency(t.p50), ViewText.latency(t.p95),
-                             ViewText.latency(t.p99)],
-                            style: t.other ? .muted : .normal, cellStyles: failing ? [3: .error] : [:])
+            return TableRow(cells, style: t.other ? .muted : .normal, cellStyles: failing ? [narrow ? 2 : 3: .error] : [:])
         }
         return Table(columns: columns, rows: rows, emptyText: "no job finished in the last hour")
     }
