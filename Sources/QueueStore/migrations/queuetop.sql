@@ -6385,8 +6385,10 @@ BEGIN
         GROUP BY 1, 2
     ), other_hist AS (
         -- Clamped: a delta committed between the two reads must not make a bucket negative.
-        SELECT u.bucket, greatest(u.n - coalesce((SELECT sum(n) FROM hist WHERE hist.bucket = u.bucket), 0), 0) AS n
-        FROM health_histogram(q, since) h, unnest(h.buckets, h.counts) AS u(bucket, n)
+        SELECT u.bucket, greatest(u.n - coalesce(t.n, 0), 0) AS n
+        FROM health_histogram(q, since) h
+        CROSS JOIN LATERAL unnest(h.buckets, h.counts) AS u(bucket, n)
+        LEFT JOIN (SELECT bucket, sum(n) AS n FROM hist GROUP BY 1) t ON t.bucket = u.bucket
     ), entries AS (
         SELECT t.rank, t.job_type AS name, t.c, t.f, t.dl, p.ests, p.samples
         FROM top_types t
