@@ -6280,137 +6280,173 @@ LEFT JOIN (SELECT DISTINCT ON (queue, error_type) queue, error_type, last_seen, 
            FROM queue_error_deltas ORDER BY queue, error_type, last_seen DESC) d
        ON d.queue = e.queue AND d.error_type = e.error_type;
 
--- percentile_cont's rule on a histogram's bucket values: for each p, rank k = p * (total - 1)
--- (0-based), interpolated between the values at ranks floor(k) and ceil(k), so each estimate is
--- within health_latency_relative_error() (4.881 %) of percentile_cont over the raw samples.
--- Capped at cap (the exact max, when known), which only moves an estimate closer. Buckets in
--- ascending order; NULL when the histogram is empty.
-create or replace function health_percentiles(buckets smallint[], counts bigint[], ps float8[], cap float8 DEFAULT NULL)
-RETURNS float8[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    WITH cum AS (SELECT bucket, sum(n) OVER (ORDER BY i) AS cum
-                 FROM unnest(buckets, counts) WITH ORDINALITY AS t(bucket, n, i) WHERE n > 0),
-    total AS (SELECT max(cum) AS n FROM cum)
-    SELECT array_agg(least(lo.v + (r.k - floor(r.k)) * (hi.v - lo.v), cap) ORDER BY r.ord)
-    FROM total,
-         LATERAL (SELECT u.ord, u.p * (total.n - 1) AS k FROM unnest(ps) WITH ORDINALITY AS u(p, ord)) r
-    CROSS JOIN LATERAL (SELECT health_bucket_value(c.bucket) AS v FROM cum c WHERE c.cum > floor(r.k) ORDER BY c.cum LIMIT 1) lo
-    CROSS JOIN LATERAL (SELECT health_bucket_value(c.bucket) AS v FROM cum c WHERE c.cum > ceil(r.k) ORDER BY c.cum LIMIT 1) hi
-    WHERE total.n > 0
-$$;
+-- percentile_cont's rule on a histogram: rank k = p * (total - 1) (0-based), interpolated
+-- between the values at ranks floor(k) and ceil(k). lo and hi are those values (the bucket
+-- values holding those ranks), so the estimate is within health_latency_relative_error()
+-- (4.881 %) of percentile_cont over the raw samples.
+create or replace function health_interpolate(lo float8, hi float8, k float8) RETURNS float8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT lo + (k - floor(k)) * (hi - lo) $$;
 
--- The latency histogram of one queue's jobs completed since `since`, buckets ascending.
--- One statement, so the window check, the rolling rows and the deltas share one snapshot.
--- Usually (the snapshot folded just before) the window is current and the ~100 rolling rows
--- serve; otherwise (another window, or a read-only transaction that could not fold) the minute
--- rows do. The gates are one-time filters: the branch not taken costs nothing.
-create or replace function health_histogram(q text, since timestamptz, OUT buckets smallint[], OUT counts bigint[])
-LANGUAGE sql STABLE AS $$
-    SELECT array_agg(h.bucket ORDER BY h.bucket), array_agg(h.n ORDER BY h.bucket)
-    FROM (SELECT x.bucket, sum(x.n)::bigint AS n
-          FROM (SELECT r.bucket, r.count AS n FROM queue_latency_recent r
-                WHERE r.queue = q AND (SELECT window_start = since FROM health_settings)
-                UNION ALL
-                SELECT l.bucket, l.count FROM queue_latency_minute l
-                WHERE l.queue = q AND l.minute >= since AND NOT (SELECT window_start = since FROM health_settings)
-                UNION ALL
-                SELECT u.bucket, u.n FROM queue_event_deltas d, unnest(d.lat_buckets, d.lat_counts) AS u(bucket, n)
-                WHERE d.queue = q AND d.minute >= since) x
-          GROUP BY x.bucket) h
-$$;
+-- Latency and per-type figures of every queue (or only `only_queue`) since `since`, in ONE
+-- set-based statement: the snapshot's refresh cost is one plan and one pass over the rollups,
+-- not a function call (and a re-planned SQL body) per queue and type. One row per queue with
+-- rank 0 (the whole queue: last-hour counts and exact samples, avg and max; p50/p95/p99 capped
+-- at the exact max), then, when top > 0, one row per type of its `top` busiest by completed +
+-- failed (ranks 1..top, by volume then name), then one "other" row (rank top + 1, job_type
+-- NULL) for the rest: the types past the top and those folded as '' because the queue already
+-- tracked health_settings.type_cap of them, when they completed or failed anything.
+--
+-- Every figure reads folded rows plus unfolded deltas in the same statement, so it is exact
+-- folded or not. Usually (the snapshot folded just before) `since` is the rolling window and
+-- the *_recent rows serve; otherwise (another window, or a read-only transaction that could
+-- not fold) the minute rows do: `current` is a plan-time constant, so the branch not taken is
+-- a one-time filter and costs nothing. An unfolded delta of a type the queue does not track
+-- yet counts as other (only a read-only reader sees one, for the seconds until the next fold).
+--
+-- Histograms: a queue's ~100 rolling rows, and its top types' rows through the primary key
+-- (top x buckets rows). The other row's histogram is the queue's minus its top types', so it
+-- costs the same however many types hide in it. Percentiles: one window pass (cumulative count
+-- per histogram, buckets ascending) and one aggregate; bucket values grow with the bucket, so
+-- the value at 0-based rank r is the smallest value whose cumulative count exceeds r.
+-- PL/pgSQL for its plan cache (a SQL function's body is planned on every call).
+create or replace function health_breakdown(since timestamptz, top int DEFAULT 10, only_queue text DEFAULT NULL)
+RETURNS TABLE (queue text, rank int, job_type text, completed bigint, failed bigint, dead_lettered bigint,
+               samples bigint, p50 float8, p95 float8, p99 float8, avg_ms float8, max_ms int)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    current boolean;
+BEGIN
+    SELECT s.window_start = since INTO current FROM health_settings s;
+    RETURN QUERY
+    -- Each histogram has an integer id, so the window sorts and groups integers, not names:
+    -- a queue's is its base (its position by name x (top + 2)), a top type's base + rank, the
+    -- other row's base + top + 1.
+    WITH qs AS (
+        SELECT q.name AS queue, row_number() OVER (ORDER BY q.name) * (top + 2) AS base
+        FROM queues q WHERE only_queue IS NULL OR q.name = only_queue
+    ), stats AS (
+        SELECT s.queue, sum(s.completed)::bigint AS c, sum(s.failed)::bigint AS f, sum(s.dead_lettered)::bigint AS dl,
+               sum(s.ms_count)::bigint AS samples, sum(s.sum_ms)::float8 / nullif(sum(s.ms_count), 0) AS avg_ms,
+               max(s.max_ms) AS max_ms
+        FROM queue_stats_minutely s
+        WHERE s.minute >= since AND (only_queue IS NULL OR s.queue = only_queue)
+        GROUP BY 1
+    ), queue_hist AS (
+        SELECT qs.base, x.bucket, sum(x.n)::bigint AS n
+        FROM (SELECT r.queue, r.bucket, r.count AS n FROM queue_latency_recent r
+              WHERE current AND (only_queue IS NULL OR r.queue = only_queue)
+              UNION ALL
+              SELECT l.queue, l.bucket, l.count FROM queue_latency_minute l
+              WHERE NOT current AND l.minute >= since AND (only_queue IS NULL OR l.queue = only_queue)
+              UNION ALL
+              SELECT d.queue, u.bucket, u.n FROM queue_event_deltas d, unnest(d.lat_buckets, d.lat_counts) AS u(bucket, n)
+              WHERE d.minute >= since AND (only_queue IS NULL OR d.queue = only_queue)) x
+        JOIN qs ON qs.queue = x.queue
+        GROUP BY 1, 2
+    ), totals AS (
+        SELECT x.queue, x.job_type, sum(x.c)::bigint AS c, sum(x.f)::bigint AS f, sum(x.dl)::bigint AS dl
+        FROM (SELECT t.queue, t.job_type, t.completed AS c, t.failed AS f, t.dead_lettered AS dl FROM queue_type_recent t
+              WHERE top > 0 AND current AND (only_queue IS NULL OR t.queue = only_queue)
+              UNION ALL
+              SELECT t.queue, t.job_type, t.completed, t.failed, t.dead_lettered FROM queue_type_minute t
+              WHERE top > 0 AND NOT current AND t.minute >= since AND (only_queue IS NULL OR t.queue = only_queue)
+              UNION ALL
+              SELECT d.queue, CASE WHEN EXISTS (SELECT 1 FROM queue_type_recent r WHERE r.queue = d.queue AND r.job_type = d.job_type)
+                                   THEN d.job_type ELSE '' END,
+                     d.completed, d.failed, d.dead_lettered
+              FROM queue_event_deltas d
+              WHERE top > 0 AND d.minute >= since AND d.job_type IS NOT NULL
+                AND (only_queue IS NULL OR d.queue = only_queue)) x
+        GROUP BY 1, 2
+    ), top_types AS (
+        SELECT y.queue, y.job_type, y.c, y.f, y.dl, y.rank, qs.base
+        FROM (SELECT t.*, row_number() OVER (PARTITION BY t.queue ORDER BY t.c + t.f DESC, t.job_type)::int AS rank
+              FROM totals t WHERE t.job_type <> '') y
+        JOIN qs ON qs.queue = y.queue
+        WHERE y.rank <= top
+    ), type_hist AS (
+        -- Not summed per bucket: a bucket both folded and in a delta comes twice, and the
+        -- window below counts such peers (same id and bucket) together.
+        SELECT t.base, t.base + t.rank AS id, l.bucket, l.count AS n
+        FROM top_types t JOIN queue_type_latency_recent l ON l.queue = t.queue AND l.job_type = t.job_type
+        WHERE current
+        UNION ALL
+        SELECT t.base, t.base + t.rank, l.bucket, l.count
+        FROM top_types t JOIN queue_type_latency_minute l ON l.queue = t.queue AND l.job_type = t.job_type
+        WHERE NOT current AND l.minute >= since
+        UNION ALL
+        SELECT t.base, t.base + t.rank, u.bucket, u.n
+        FROM top_types t JOIN queue_event_deltas d ON d.queue = t.queue AND d.job_type = t.job_type
+             CROSS JOIN LATERAL unnest(d.lat_buckets, d.lat_counts) AS u(bucket, n)
+        WHERE d.minute >= since
+    ), hist AS (
+        SELECT h.base AS id, h.bucket, h.n FROM queue_hist h
+        UNION ALL
+        SELECT h.id, h.bucket, h.n FROM type_hist h
+        UNION ALL
+        -- Clamped: a delta committed between two reads must not make a bucket negative.
+        SELECT h.base + top + 1, h.bucket, greatest(h.n - coalesce(t.n, 0), 0)
+        FROM queue_hist h
+        LEFT JOIN (SELECT th.base, th.bucket, sum(th.n::float8)::bigint AS n FROM type_hist th GROUP BY 1, 2) t
+               ON t.base = h.base AND t.bucket = h.bucket
+        WHERE top > 0
+    ), ranked AS (
+        -- Each histogram as two arrays in bucket order: its buckets, and the cumulative count
+        -- up to each (peers share one). One sort of integers, one window pass; float8 sums (exact
+        -- below 2^53) because sum(bigint) accumulates in numeric, several times slower.
+        SELECT c.id, array_agg(c.bucket) AS buckets, array_agg(c.cum) AS cums
+        FROM (SELECT h.id, h.bucket, sum(h.n::float8) OVER (PARTITION BY h.id ORDER BY h.bucket) AS cum
+              FROM hist h WHERE h.n > 0 ORDER BY h.id, h.bucket) c
+        GROUP BY c.id
+    ), pct AS (
+        -- percentile_cont's rule: rank k = p * (total - 1), between the values at ranks floor(k)
+        -- and ceil(k). The value at rank r is the first bucket whose cumulative count exceeds r:
+        -- width_bucket(r, cums) counts those that do not (a binary search).
+        SELECT a.id, a.total,
+               health_interpolate(health_bucket_value(a.buckets[width_bucket(floor(k.p50), a.cums) + 1]),
+                                  health_bucket_value(a.buckets[width_bucket(ceil(k.p50), a.cums) + 1]), k.p50) AS p50,
+               health_interpolate(health_bucket_value(a.buckets[width_bucket(floor(k.p95), a.cums) + 1]),
+                                  health_bucket_value(a.buckets[width_bucket(ceil(k.p95), a.cums) + 1]), k.p95) AS p95,
+               health_interpolate(health_bucket_value(a.buckets[width_bucket(floor(k.p99), a.cums) + 1]),
+                                  health_bucket_value(a.buckets[width_bucket(ceil(k.p99), a.cums) + 1]), k.p99) AS p99
+        FROM (SELECT r.id, r.buckets, r.cums, r.cums[cardinality(r.cums)]::bigint AS total FROM ranked r) a
+        CROSS JOIN LATERAL (SELECT 0.50::float8 * (a.total - 1) AS p50, 0.95::float8 * (a.total - 1) AS p95,
+                                   0.99::float8 * (a.total - 1) AS p99) k
+    )
+    -- The whole queue: every queue, figures or not; percentiles only with samples.
+    SELECT qs.queue, 0, NULL::text, coalesce(s.c, 0), coalesce(s.f, 0), coalesce(s.dl, 0), coalesce(s.samples, 0),
+           CASE WHEN s.samples > 0 THEN least(p.p50, s.max_ms::float8) END,
+           CASE WHEN s.samples > 0 THEN least(p.p95, s.max_ms::float8) END,
+           CASE WHEN s.samples > 0 THEN least(p.p99, s.max_ms::float8) END,
+           CASE WHEN s.samples > 0 THEN s.avg_ms END, CASE WHEN s.samples > 0 THEN s.max_ms END
+    FROM qs
+    LEFT JOIN stats s ON s.queue = qs.queue
+    LEFT JOIN pct p ON p.id = qs.base
+    UNION ALL
+    SELECT t.queue, t.rank, t.job_type, t.c, t.f, t.dl, coalesce(p.total, 0), p.p50, p.p95, p.p99, NULL, NULL
+    FROM top_types t LEFT JOIN pct p ON p.id = t.base + t.rank
+    UNION ALL
+    SELECT qs.queue, top + 1, NULL, o.c, o.f, o.dl, coalesce(p.total, 0), p.p50, p.p95, p.p99, NULL, NULL
+    FROM (SELECT t.queue, sum(t.c)::bigint AS c, sum(t.f)::bigint AS f, sum(t.dl)::bigint AS dl
+          FROM totals t
+          WHERE NOT EXISTS (SELECT 1 FROM top_types y WHERE y.queue = t.queue AND y.job_type = t.job_type)
+          GROUP BY 1) o
+    JOIN qs ON qs.queue = o.queue
+    LEFT JOIN pct p ON p.id = qs.base + top + 1
+    WHERE o.c + o.f > 0;
+END $$;
 
--- Processing time of the jobs completed since `since`, from the histogram. p50/p95/p99 are
--- within health_latency_relative_error() (4.881 %) of percentile_cont over the raw rows
--- (health_percentiles); avg, max and samples are exact.
+-- Processing time of one queue's jobs completed since `since` (health_breakdown's rank 0).
+-- p50/p95/p99 are within health_latency_relative_error() (4.881 %) of percentile_cont over the
+-- raw rows; avg, max and samples are exact.
 create or replace function health_latency(q text, since timestamptz,
                                           OUT p50 float8, OUT p95 float8, OUT p99 float8,
                                           OUT avg_ms float8, OUT max_ms int, OUT samples bigint)
 LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    total_ms bigint;
-    ests float8[];
 BEGIN
-    SELECT coalesce(sum(s.ms_count), 0), sum(s.sum_ms), max(s.max_ms) INTO samples, total_ms, max_ms
-    FROM queue_stats_minutely s WHERE s.queue = q AND s.minute >= since;
-    IF samples = 0 THEN
-        RETURN;
-    END IF;
-    avg_ms := total_ms::float8 / samples;
-    SELECT health_percentiles(h.buckets, h.counts, ARRAY[0.50, 0.95, 0.99]::float8[], max_ms) INTO ests
-    FROM health_histogram(q, since) h;
-    p50 := ests[1]; p95 := ests[2]; p99 := ests[3];
-END $$;
-
--- Per job type, since `since` (the snapshot passes the rolling hour): the `top` busiest types by
--- completed + failed, then one "other" entry (type null) for the rest: the types past the top,
--- and those folded as '' because the queue already tracked health_settings.type_cap of them.
--- Counts are exact sums of tracked rows; p50/p95/p99 carry the histogram's 4.881 % bound. The
--- other entry's histogram is the queue's minus the top types', so the read costs the same
--- however many types hide in it: about top x buckets rows, plus the queue's ~100.
--- Unfolded deltas of a type the queue does not track yet count as other (the snapshot folds
--- first, so that is only a read-only reader's few seconds).
-create or replace function health_types(q text, since timestamptz, top int DEFAULT 10) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    current boolean;
-    result jsonb;
-BEGIN
-    SELECT window_start = since INTO current FROM health_settings;
-    WITH totals AS (
-        SELECT x.job_type, sum(x.c)::bigint AS c, sum(x.f)::bigint AS f, sum(x.dl)::bigint AS dl
-        FROM (SELECT job_type, completed AS c, failed AS f, dead_lettered AS dl FROM queue_type_recent
-              WHERE queue = q AND current
-              UNION ALL
-              SELECT job_type, completed, failed, dead_lettered FROM queue_type_minute
-              WHERE queue = q AND minute >= since AND NOT current
-              UNION ALL
-              SELECT CASE WHEN EXISTS (SELECT 1 FROM queue_type_recent r WHERE r.queue = q AND r.job_type = d.job_type)
-                          THEN d.job_type ELSE '' END,
-                     d.completed, d.failed, d.dead_lettered
-              FROM queue_event_deltas d WHERE d.queue = q AND d.minute >= since AND d.job_type IS NOT NULL) x
-        GROUP BY 1
-    ), top_types AS (
-        SELECT job_type, c, f, dl, row_number() OVER (ORDER BY c + f DESC, job_type) AS rank
-        FROM totals WHERE job_type <> '' ORDER BY c + f DESC, job_type LIMIT top
-    ), hist AS (
-        SELECT x.job_type, x.bucket, sum(x.n)::bigint AS n
-        FROM (SELECT job_type, bucket, count AS n FROM queue_type_latency_recent
-              WHERE queue = q AND current AND job_type IN (SELECT job_type FROM top_types)
-              UNION ALL
-              SELECT job_type, bucket, count FROM queue_type_latency_minute
-              WHERE queue = q AND NOT current AND minute >= since AND job_type IN (SELECT job_type FROM top_types)
-              UNION ALL
-              SELECT d.job_type, u.bucket, u.n FROM queue_event_deltas d, unnest(d.lat_buckets, d.lat_counts) AS u(bucket, n)
-              WHERE d.queue = q AND d.minute >= since AND d.job_type IN (SELECT job_type FROM top_types)) x
-        GROUP BY 1, 2
-    ), other_hist AS (
-        -- Clamped: a delta committed between the two reads must not make a bucket negative.
-        SELECT u.bucket, greatest(u.n - coalesce(t.n, 0), 0) AS n
-        FROM health_histogram(q, since) h
-        CROSS JOIN LATERAL unnest(h.buckets, h.counts) AS u(bucket, n)
-        LEFT JOIN (SELECT bucket, sum(n) AS n FROM hist GROUP BY 1) t ON t.bucket = u.bucket
-    ), entries AS (
-        SELECT t.rank, t.job_type AS name, t.c, t.f, t.dl, p.ests, p.samples
-        FROM top_types t
-        CROSS JOIN LATERAL (SELECT health_percentiles(array_agg(bucket ORDER BY bucket), array_agg(n::bigint ORDER BY bucket),
-                                                      ARRAY[0.50, 0.95, 0.99]::float8[]) AS ests, sum(n) AS samples
-                            FROM hist WHERE hist.job_type = t.job_type) p
-        UNION ALL
-        SELECT top + 1, NULL, o.c, o.f, o.dl, p.ests, p.samples
-        FROM (SELECT sum(c) AS c, sum(f) AS f, sum(dl) AS dl FROM totals
-              WHERE job_type NOT IN (SELECT job_type FROM top_types)) o
-        CROSS JOIN LATERAL (SELECT health_percentiles(array_agg(bucket ORDER BY bucket), array_agg(n::bigint ORDER BY bucket),
-                                                      ARRAY[0.50, 0.95, 0.99]::float8[]) AS ests, sum(n) AS samples
-                            FROM other_hist WHERE n > 0) p
-        WHERE o.c + o.f > 0
-    )
-    SELECT coalesce(jsonb_agg(jsonb_build_object(
-               'type', name, 'other', name IS NULL, 'completed', c, 'failed', f, 'dead_lettered', dl,
-               'fail_rate', CASE WHEN c + f > 0 THEN round(f::numeric / (c + f), 4) END,
-               'p50', round(ests[1]::numeric, 1), 'p95', round(ests[2]::numeric, 1), 'p99', round(ests[3]::numeric, 1),
-               'samples', coalesce(samples, 0)) ORDER BY rank), '[]')
-      INTO result FROM entries;
-    RETURN result;
+    SELECT b.p50, b.p95, b.p99, b.avg_ms, b.max_ms, b.samples INTO p50, p95, p99, avg_ms, max_ms, samples
+    FROM health_breakdown(since, 0, q) b WHERE b.rank = 0;
+    samples := coalesce(samples, 0);
 END $$;
 
 -- The drain forecast (docs/HEALTH.md, "Drain forecast"): the backlog (pending + processing)
@@ -6435,11 +6471,10 @@ $$;
 
 -- Processing time over the last hour (the current minute and the 59 before it).
 create or replace view queue_latency AS
-SELECT q.name AS queue, l.p50, l.p95, l.p99, l.avg_ms, l.max_ms, coalesce(l.samples, 0) AS samples,
+SELECT l.queue, l.p50, l.p95, l.p99, l.avg_ms, l.max_ms, l.samples,
        health_latency_relative_error() AS relative_error,
        true AS percentiles_are_estimates
-FROM queues q
-CROSS JOIN LATERAL health_latency(q.name, date_trunc('minute', now()) - interval '59 minutes') l;
+FROM health_breakdown(date_trunc('minute', now()) - interval '59 minutes', 0) l;
 
 -- Seconds the oldest due pending job has waited: min() over job_queue_pending_ready_idx, one
 -- index probe however large the table. Scheduled and backing-off jobs are not waiting yet.
@@ -6471,7 +6506,7 @@ LEFT JOIN LATERAL (
 LEFT JOIN LATERAL (
     SELECT sum(m.completed) AS completed, sum(m.failed) AS failed FROM queue_stats_minutely m
     WHERE m.queue = q.name AND m.minute >= date_trunc('minute', now()) - interval '59 minutes') h ON true
-LEFT JOIN LATERAL health_latency(q.name, date_trunc('minute', now()) - interval '59 minutes') l ON true;
+LEFT JOIN health_breakdown(date_trunc('minute', now()) - interval '59 minutes', 0) l ON l.queue = q.name;
 
 -- =============================================================================================
 -- The snapshot
@@ -6489,13 +6524,13 @@ DECLARE
     q         record;
     counts    jsonb;
     oldest    float8;
-    lat       record;
-    recent    record;
+    per_queue jsonb;
     breaker   text;
     rate      float8;
     alerts    jsonb;
     all_alerts jsonb := '[]';
-    queues_j  jsonb := '[]';
+    -- An array, appended in place; jsonb || would copy all the queues so far on every append.
+    queues_j  jsonb[] := '{}';
     leads     jsonb := '[]';
 BEGIN
     -- Fold only where it can: not read-only (a standby), and not under REPEATABLE READ or
@@ -6506,28 +6541,57 @@ BEGIN
         PERFORM health_fold();
     END IF;
 
-    FOR q IN SELECT * FROM queues ORDER BY name LOOP
-        SELECT jsonb_build_object(
-                   'pending',     coalesce(sum(n) FILTER (WHERE status = 'pending'), 0),
-                   'processing',  coalesce(sum(n) FILTER (WHERE status = 'processing'), 0),
-                   'completed',   coalesce(sum(n) FILTER (WHERE status = 'completed'), 0),
-                   'failed',      coalesce(sum(n) FILTER (WHERE status = 'failed'), 0),
-                   'dead_letter', coalesce(sum(n) FILTER (WHERE status = 'dead_letter'), 0),
-                   'cancelled',   coalesce(sum(n) FILTER (WHERE status = 'cancelled'), 0))
-          INTO counts FROM queue_status_counts WHERE queue = q.name;
-        oldest := health_oldest_pending_seconds(q.name);
-        SELECT * INTO lat FROM health_latency(q.name, this_min - interval '59 minutes');
-        SELECT coalesce(sum(completed) FILTER (WHERE minute >= this_min - interval '59 minutes'), 0) AS c1h,
-               coalesce(sum(failed) FILTER (WHERE minute >= this_min - interval '59 minutes'), 0) AS f1h,
-               coalesce(sum(dead_lettered) FILTER (WHERE minute >= this_min - interval '59 minutes'), 0) AS d1h,
-               coalesce(sum(completed) FILTER (WHERE minute >= this_min - interval '4 minutes'), 0) AS c5m,
-               coalesce(sum(failed) FILTER (WHERE minute >= this_min - interval '4 minutes'), 0) AS f5m,
-               coalesce(sum(arrived) FILTER (WHERE minute >= this_min - interval '9 minutes'), 0) AS a10m,
-               coalesce(sum(completed + dead_lettered) FILTER (WHERE minute >= this_min - interval '9 minutes'), 0) AS d10m
-          INTO recent FROM queue_stats_minutely
-         WHERE queue = q.name AND minute >= this_min - interval '59 minutes';
-        SELECT state INTO breaker FROM circuit_breakers WHERE queue = q.name;
-        rate := CASE WHEN recent.c5m + recent.f5m > 0 THEN recent.f5m::float8 / (recent.c5m + recent.f5m) END;
+    -- Latency and per-type figures of every queue in one statement (health_breakdown): the
+    -- loop below only looks them up, so no percentile is computed, or planned, per queue.
+    SELECT coalesce(jsonb_object_agg(x.queue, x.figures), '{}') INTO per_queue
+    FROM (SELECT b.queue, jsonb_build_object(
+               'latency', (array_agg(jsonb_build_object(
+                   'p50', round(b.p50::numeric, 1), 'p95', round(b.p95::numeric, 1), 'p99', round(b.p99::numeric, 1),
+                   'avg', round(b.avg_ms::numeric, 1), 'max', b.max_ms, 'samples', b.samples,
+                   'relative_error', round(health_latency_relative_error()::numeric, 5),
+                   'estimated', jsonb_build_array('p50', 'p95', 'p99'))) FILTER (WHERE b.rank = 0))[1],
+               'types', coalesce(jsonb_agg(jsonb_build_object(
+                   'type', b.job_type, 'other', b.job_type IS NULL, 'completed', b.completed, 'failed', b.failed,
+                   'dead_lettered', b.dead_lettered,
+                   'fail_rate', CASE WHEN b.completed + b.failed > 0 THEN round(b.failed::numeric / (b.completed + b.failed), 4) END,
+                   'p50', round(b.p50::numeric, 1), 'p95', round(b.p95::numeric, 1), 'p99', round(b.p99::numeric, 1),
+                   'samples', b.samples) ORDER BY b.rank) FILTER (WHERE b.rank > 0), '[]')) AS figures
+          FROM health_breakdown(this_min - interval '59 minutes') b GROUP BY b.queue) x;
+
+    -- Every queue's counters, oldest pending job, last-hour sums and breaker in one statement
+    -- (planned once per session), so the loop runs no query of its own but the two series.
+    -- A queue created since the statement above shows from the next refresh on.
+    FOR q IN
+        SELECT qu.*, c.counts, health_oldest_pending_seconds(qu.name) AS oldest, per_queue -> qu.name AS figures,
+               r.c1h, r.f1h, r.d1h, r.c5m, r.f5m, r.a10m, r.d10m, b.state AS breaker
+        FROM queues qu
+        CROSS JOIN LATERAL (
+            SELECT jsonb_build_object(
+                       'pending',     coalesce(sum(n) FILTER (WHERE status = 'pending'), 0),
+                       'processing',  coalesce(sum(n) FILTER (WHERE status = 'processing'), 0),
+                       'completed',   coalesce(sum(n) FILTER (WHERE status = 'completed'), 0),
+                       'failed',      coalesce(sum(n) FILTER (WHERE status = 'failed'), 0),
+                       'dead_letter', coalesce(sum(n) FILTER (WHERE status = 'dead_letter'), 0),
+                       'cancelled',   coalesce(sum(n) FILTER (WHERE status = 'cancelled'), 0)) AS counts
+            FROM queue_status_counts WHERE queue = qu.name) c
+        CROSS JOIN LATERAL (
+            SELECT coalesce(sum(completed) FILTER (WHERE minute >= this_min - interval '59 minutes'), 0) AS c1h,
+                   coalesce(sum(failed) FILTER (WHERE minute >= this_min - interval '59 minutes'), 0) AS f1h,
+                   coalesce(sum(dead_lettered) FILTER (WHERE minute >= this_min - interval '59 minutes'), 0) AS d1h,
+                   coalesce(sum(completed) FILTER (WHERE minute >= this_min - interval '4 minutes'), 0) AS c5m,
+                   coalesce(sum(failed) FILTER (WHERE minute >= this_min - interval '4 minutes'), 0) AS f5m,
+                   coalesce(sum(arrived) FILTER (WHERE minute >= this_min - interval '9 minutes'), 0) AS a10m,
+                   coalesce(sum(completed + dead_lettered) FILTER (WHERE minute >= this_min - interval '9 minutes'), 0) AS d10m
+            FROM queue_stats_minutely
+            WHERE queue = qu.name AND minute >= this_min - interval '59 minutes') r
+        LEFT JOIN circuit_breakers b ON b.queue = qu.name
+        WHERE per_queue ? qu.name
+        ORDER BY qu.name
+    LOOP
+        counts := q.counts;
+        oldest := q.oldest;
+        breaker := q.breaker;
+        rate := CASE WHEN q.c5m + q.f5m > 0 THEN q.f5m::float8 / (q.c5m + q.f5m) END;
 
         -- Alerts with the queue's own thresholds (queues.*_alert*). The error rate needs at
         -- least 5 finished attempts in the window, so one failure out of one is not an alert.
@@ -6542,11 +6606,11 @@ BEGIN
                 'value', floor(oldest), 'threshold', q.oldest_pending_alert_s,
                 'message', format('%s: oldest pending job has waited %s s (threshold %s s)', q.name, floor(oldest), q.oldest_pending_alert_s));
         END IF;
-        IF rate IS NOT NULL AND recent.c5m + recent.f5m >= 5 AND rate > q.error_rate_alert THEN
+        IF rate IS NOT NULL AND q.c5m + q.f5m >= 5 AND rate > q.error_rate_alert THEN
             alerts := alerts || jsonb_build_object('queue', q.name, 'kind', 'error_rate_high',
                 'value', round(rate::numeric, 3), 'threshold', q.error_rate_alert,
                 'message', format('%s: %s%% of attempts failed in the last 5 min (%s of %s; threshold %s%%)', q.name,
-                                  round(rate::numeric * 100, 1), recent.f5m, recent.c5m + recent.f5m, round(q.error_rate_alert * 100, 1)));
+                                  round(rate::numeric * 100, 1), q.f5m, q.c5m + q.f5m, round(q.error_rate_alert * 100, 1)));
         END IF;
         IF breaker = 'open' THEN
             alerts := alerts || jsonb_build_object('queue', q.name, 'kind', 'circuit_open', 'value', NULL, 'threshold', NULL,
@@ -6554,7 +6618,7 @@ BEGIN
         END IF;
         all_alerts := all_alerts || alerts;
 
-        queues_j := queues_j || jsonb_build_array(jsonb_build_object(
+        queues_j := array_append(queues_j, jsonb_build_object(
             'name', q.name,
             'paused', q.paused,
             'settings', jsonb_build_object('concurrency_limit', q.concurrency_limit, 'max_attempts', q.max_attempts,
@@ -6564,7 +6628,7 @@ BEGIN
                 'error_rate_alert', q.error_rate_alert),
             'counts', counts,
             'oldest_pending_seconds', floor(oldest)::bigint,
-            'last_hour', jsonb_build_object('completed', recent.c1h, 'failed', recent.f1h, 'dead_lettered', recent.d1h),
+            'last_hour', jsonb_build_object('completed', q.c1h, 'failed', q.f1h, 'dead_lettered', q.d1h),
             'error_rate_5m', round(rate::numeric, 4),
             'circuit', coalesce(breaker, 'closed'),
             'throughput_per_hour', (
@@ -6581,15 +6645,11 @@ BEGIN
                 FROM generate_series(this_min - interval '59 minutes', this_min, interval '1 minute') AS g(m)
                 LEFT JOIN queue_stats_minutely s ON s.queue = q.name AND s.minute = g.m
                                                 AND s.minute >= this_min - interval '59 minutes'),
-            'latency_ms', jsonb_build_object(
-                'p50', round(lat.p50::numeric, 1), 'p95', round(lat.p95::numeric, 1), 'p99', round(lat.p99::numeric, 1),
-                'avg', round(lat.avg_ms::numeric, 1), 'max', lat.max_ms, 'samples', coalesce(lat.samples, 0),
-                'relative_error', round(health_latency_relative_error()::numeric, 5),
-                'estimated', jsonb_build_array('p50', 'p95', 'p99')),
-            'types', health_types(q.name, this_min - interval '59 minutes'),
+            'latency_ms', q.figures -> 'latency',
+            'types', q.figures -> 'types',
             -- The current minute and the 9 before it, as far as it has gone: 540 to 600 s.
             'forecast', health_forecast((counts ->> 'pending')::bigint + (counts ->> 'processing')::bigint,
-                                        recent.a10m::bigint, recent.d10m::bigint,
+                                        q.a10m::bigint, q.d10m::bigint,
                                         extract(epoch FROM t_now - (this_min - interval '9 minutes'))::float8),
             'alerts', alerts));
     END LOOP;
@@ -6624,7 +6684,7 @@ BEGIN
 
     RETURN jsonb_build_object(
         'generated_at', health_ts(t_now),
-        'queues', queues_j,
+        'queues', to_jsonb(queues_j),
         'alerts', all_alerts,
         'error_types', (
             SELECT coalesce(jsonb_agg(jsonb_build_object('queue', queue, 'error_type', error_type, 'count', count,
@@ -7879,22 +7939,21 @@ begin
     ('requeue_dlq_job',                 'definer', '{queuetop_operator}'),
     ('requeue_dlq_jobs',                'definer', '{queuetop_operator}'),
     -- 40_health.sql
+    ('health_breakdown',                'invoker', '{queuetop_viewer,queuetop_operator}'),
     ('health_bucket',                   'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('health_bucket_value',             'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('health_fold',                     'definer', '{}'),
     ('health_forecast',                 'pure',    '{queuetop_viewer,queuetop_operator}'),
-    ('health_histogram',                'invoker', '{queuetop_viewer,queuetop_operator}'),
+    ('health_interpolate',              'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('health_job_queue_trigger',        'invoker', '{}'),
     ('health_job_queue_truncated',      'invoker', '{}'),
     ('health_latency',                  'invoker', '{queuetop_viewer,queuetop_operator}'),
     ('health_latency_relative_error',   'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('health_oldest_pending_seconds',   'invoker', '{queuetop_viewer,queuetop_operator}'),
-    ('health_percentiles',              'invoker', '{queuetop_viewer,queuetop_operator}'),
     ('health_prune',                    'definer', '{}'),
     ('health_rebuild',                  'definer', '{}'),
     ('health_record_changes',           'invoker', '{}'),
     ('health_ts',                       'pure',    '{queuetop_viewer,queuetop_operator}'),
-    ('health_types',                    'invoker', '{queuetop_viewer,queuetop_operator}'),
     ('queue_health_snapshot',           'definer', '{queuetop_viewer,queuetop_operator}'),
     -- 50_bulk_operations.sql
     ('_bulk_cancel',                    'invoker', '{}'),
