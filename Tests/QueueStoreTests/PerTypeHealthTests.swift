@@ -50,32 +50,36 @@ import Testing
         return abs(estimate - exact) <= exact * relativeError + 0.05
     }
 
+    /// The snapshot's `types` of `mixed` against plain SQL over the raw rows.
+    static func expectTypesMatchRawRows(_ tx: Connection) throws {
+        let q = try #require(try HealthStore(connection: tx).snapshot().snapshot.queue(named: "mixed"))
+        let types = try #require(q.types)
+        // The 10 busiest by name, busiest first, then other for t11 and t12.
+        #expect(types.map(\.type) == (1...10).map { String(format: "t%02d", $0) } + [nil])
+        #expect(types.last?.other == true)
+        let err = q.latencyMs.relativeError
+        for t in types {
+            let names = t.type.map { [$0] } ?? ["t11", "t12"]
+            let e = try Self.exact(tx, types: names)
+            #expect(t.completed == e.c && t.failed == e.f, "counts of \(names)")
+            // The JSON rounds the rate to 4 decimals.
+        #expect(abs((t.failRate ?? -1) - Double(e.f) / Double(e.c + e.f)) <= 0.00005, "fail rate of \(names)")
+            #expect(t.samples == e.c)
+            let p = try #require(e.p)
+            #expect(Self.near(t.p50, p[0], err) && Self.near(t.p95, p[1], err) && Self.near(t.p99, p[2], err),
+                    "percentiles of \(names): \([t.p50, t.p95, t.p99]) against \(p)")
+        }
+        // Nothing is lost or counted twice: the types add up to the queue's last hour.
+        #expect(types.reduce(0) { $0 + $1.completed } == q.lastHour.completed)
+        #expect(types.reduce(0) { $0 + $1.failed } == q.lastHour.failed)
+    }
+
     @Test func perTypeFiguresEqualPlainSQLOverTheRawRows() throws {
         try TestDatabase.with { db in
             let conn = try db.connect()
             defer { conn.close() }
             try Self.makeMixed(conn)
-            try conn.transaction { tx in
-                let q = try #require(try HealthStore(connection: tx).snapshot().snapshot.queue(named: "mixed"))
-                let types = try #require(q.types)
-                // The 10 busiest by name, busiest first, then other for t11 and t12.
-                #expect(types.map(\.type) == (1...10).map { String(format: "t%02d", $0) } + [nil])
-                #expect(types.last?.other == true)
-                let err = q.latencyMs.relativeError
-                for t in types {
-                    let names = t.type.map { [$0] } ?? ["t11", "t12"]
-                    let e = try Self.exact(tx, types: names)
-                    #expect(t.completed == e.c && t.failed == e.f, "counts of \(names)")
-                    #expect(t.failRate == Double(e.f) / Double(e.c + e.f), "fail rate of \(names)")
-                    #expect(t.samples == e.c)
-                    let p = try #require(e.p)
-                    #expect(Self.near(t.p50, p[0], err) && Self.near(t.p95, p[1], err) && Self.near(t.p99, p[2], err),
-                            "percentiles of \(names): \([t.p50, t.p95, t.p99]) against \(p)")
-                }
-                // Nothing is lost or counted twice: the types add up to the queue's last hour.
-                #expect(types.reduce(0) { $0 + $1.completed } == q.lastHour.completed)
-                #expect(types.reduce(0) { $0 + $1.failed } == q.lastHour.failed)
-            }
+            try conn.transaction { tx in try Self.expectTypesMatchRawRows(tx) }
         }
     }
 
@@ -161,6 +165,61 @@ import Testing
                 #expect(try tx.query("SELECT string_agg(job_type || ':' || completed, ',') FROM queue_type_recent").scalar(String.self) == "new:2")
                 #expect(try tx.query("SELECT string_agg(job_type || ':' || count, ',') FROM queue_type_latency_recent").scalar(String.self) == "new:2")
                 #expect(try tx.query("SELECT string_agg(job_type, ',') FROM queue_type_minute").scalar(String.self) == "new")
+            }
+        }
+    }
+
+    /// A reader that cannot fold (read-only, e.g. a standby) adds the unfolded deltas to the
+    /// folded per-type rows, bucket by bucket (the same buckets come from both), and its figures
+    /// still equal plain SQL over the raw rows.
+    @Test func unfoldedDeltasAddToTheFoldedPerTypeFigures() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            try Self.makeMixed(conn)
+            try conn.executeScript("""
+                SELECT health_fold();
+                SELECT enqueue_job('mixed', format('t%s', lpad(k::text, 2, '0')), jsonb_build_object('j', i))
+                  FROM generate_series(1, 3) k, generate_series(1, 40) i;
+                SELECT count(*) FROM claim_jobs('w2', ARRAY['mixed'], 1000);
+                SELECT complete_jobs('w2', array_agg(id ORDER BY id), array_agg((1 + (n * 53) % 2000)::int ORDER BY id))
+                  FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM job_queue
+                        WHERE locked_by = 'w2' AND status = 'processing') x;
+                """)
+            #expect(try conn.query("SELECT count(*) FROM queue_event_deltas WHERE job_type = 't01'").scalar(Int64.self) > 0)
+            try conn.transaction { tx in
+                try tx.execute("SET TRANSACTION READ ONLY")
+                try Self.expectTypesMatchRawRows(tx)
+            }
+        }
+    }
+
+    /// The snapshot computes every queue's latency and per-type figures in one call: no function
+    /// runs once per queue or per type for them (each such call planned its SQL again, which
+    /// made the refresh cost grow with queues x types; docs/HEALTH.md, "What it costs").
+    @Test func theSnapshotComputesEveryQueuesTypesInOneCall() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            try conn.executeScript("""
+                SELECT enqueue_job(format('q%s', q), format('t%s', k), '{}') FROM generate_series(1, 6) q, generate_series(1, 4) k;
+                SELECT count(*) FROM claim_jobs('w', ARRAY['q1', 'q2', 'q3', 'q4', 'q5', 'q6'], 100);
+                SELECT complete_jobs('w', array_agg(id), array_agg(7)) FROM job_queue WHERE locked_by = 'w';
+                """)
+            try conn.transaction { tx in
+                try tx.execute("SET LOCAL track_functions = 'all'")
+                let q = try #require(try HealthStore(connection: tx).snapshot().snapshot.queue(named: "q6"))
+                #expect(q.types?.count == 4 && q.types?.first?.p50 == 7)
+                let calls = try tx.query("""
+                    SELECT coalesce(string_agg(f.funcname || ':' || f.calls, ',' ORDER BY f.funcname), '')
+                    FROM pg_stat_xact_user_functions f JOIN pg_proc p ON p.oid = f.funcid
+                    WHERE f.funcname <> 'queue_health_snapshot' AND p.proconfig IS NOT NULL
+                      AND (f.calls >= 6 OR f.funcname = 'health_breakdown')
+                    """).scalar(String.self)
+                // Pure helpers (no SET clause, 90_privileges.sql) are planned once per statement
+                // that calls them, so they are left out. Of the rest: one index probe per queue
+                // for its oldest pending job, planned once for all queues; nothing else per queue.
+                #expect(calls == "health_breakdown:1,health_oldest_pending_seconds:6")
             }
         }
     }

@@ -595,11 +595,16 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT lo + (k - floor(k)) * (hi - lo
 -- costs the same however many types hide in it. Percentiles: one window pass (cumulative count
 -- per histogram, buckets ascending) and one aggregate; bucket values grow with the bucket, so
 -- the value at 0-based rank r is the smallest value whose cumulative count exceeds r.
--- PL/pgSQL for its plan cache (a SQL function's body is planned on every call).
+-- PL/pgSQL for its plan cache (a SQL function's body is planned on every call), and a generic
+-- plan from the first call: planning this statement costs about as much as running it, and
+-- PL/pgSQL would otherwise plan it afresh for each of a session's first 5 calls. The generic
+-- plan is the custom one: `current` and `top` gate branches by one-time filters.
 create or replace function health_breakdown(since timestamptz, top int DEFAULT 10, only_queue text DEFAULT NULL)
 RETURNS TABLE (queue text, rank int, job_type text, completed bigint, failed bigint, dead_lettered bigint,
                samples bigint, p50 float8, p95 float8, p99 float8, avg_ms float8, max_ms int)
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE
+SET plan_cache_mode = force_generic_plan
+AS $$
 DECLARE
     current boolean;
 BEGIN
