@@ -55,6 +55,84 @@ public struct QueueHealth: Sendable, Equatable, Codable {
     public var throughputPerMinute: [MinutePoint]
     public var latencyMs: LatencySummary
     public var alerts: [Alert]
+    /// Per job type over the last hour: the 10 busiest by name, then one "other" entry. nil from
+    /// a database migrated before 0017.
+    public var types: [TypeHealth]? = nil
+    /// Whether and when the backlog clears at the current rate. nil before 0017.
+    public var forecast: DrainForecast? = nil
+}
+
+/// One job type's last hour in one queue. Counts are exact; p50/p95/p99 are histogram estimates
+/// within the queue's `latencyMs.relativeError`, nil when no job of the type completed with a time.
+public struct TypeHealth: Sendable, Equatable, Codable {
+    /// nil for the "other" entry: types past the top 10, and those a queue saw after it already
+    /// tracked `health_settings.type_cap` of them.
+    public var type: String?
+    public var other: Bool
+    public var completed: Int64
+    public var failed: Int64
+    public var deadLettered: Int64
+    /// failed / (completed + failed); nil when nothing finished.
+    public var failRate: Double?
+    public var p50: Double?
+    public var p95: Double?
+    public var p99: Double?
+    public var samples: Int64
+
+    public init(type: String?, completed: Int64, failed: Int64, deadLettered: Int64 = 0,
+                p50: Double?, p95: Double?, p99: Double?, samples: Int64) {
+        self.type = type; self.other = type == nil; self.completed = completed; self.failed = failed
+        self.deadLettered = deadLettered
+        self.failRate = completed + failed > 0 ? Double(failed) / Double(completed + failed) : nil
+        self.p50 = p50; self.p95 = p95; self.p99 = p99; self.samples = samples
+    }
+}
+
+/// The drain forecast: the backlog (pending + processing) against departures (completions and
+/// dead-letterings) minus arrivals (jobs inserted) over the current minute and the 9 before it.
+/// docs/HEALTH.md states the rule.
+public struct DrainForecast: Sendable, Equatable, Codable {
+    /// `no_backlog`, `idle`, `growing`, `steady` or `clears` (an open set: a later state decodes).
+    public var state: String
+    public var backlog: Int64
+    public var arrived: Int64
+    public var departed: Int64
+    public var windowS: Int64
+    public var netPerMin: Double
+    /// Set when `state` is `clears`.
+    public var clearsInMinutes: Int64?
+
+    public init(state: String, backlog: Int64, arrived: Int64, departed: Int64, windowS: Int64 = 600,
+                netPerMin: Double, clearsInMinutes: Int64?) {
+        self.state = state; self.backlog = backlog; self.arrived = arrived; self.departed = departed
+        self.windowS = windowS; self.netPerMin = netPerMin; self.clearsInMinutes = clearsInMinutes
+    }
+
+    /// "clears in ~12 min", "growing", "no backlog": the sentence `status` and queue detail print.
+    public var summary: String {
+        switch state {
+        case "clears": return "clears in ~" + Self.span(clearsInMinutes ?? 0, long: true)
+        case "no_backlog": return "no backlog"
+        default: return state
+        }
+    }
+
+    /// "~12m", "growing", "-" (no backlog): for a table column.
+    public var short: String {
+        switch state {
+        case "clears": return "~" + Self.span(clearsInMinutes ?? 0, long: false)
+        case "no_backlog": return "-"
+        default: return state
+        }
+    }
+
+    private static func span(_ minutes: Int64, long: Bool) -> String {
+        switch minutes {
+        case ..<120: return long ? "\(minutes) min" : "\(minutes)m"
+        case ..<(48 * 60): return long ? "\((minutes + 30) / 60) h" : "\((minutes + 30) / 60)h"
+        default: return long ? "\((minutes + 720) / 1440) d" : "\((minutes + 720) / 1440)d"
+        }
+    }
 }
 
 /// The queue's settings, for the queue-detail screen.

@@ -25,7 +25,8 @@ enum DashboardFixture {
     /// `completedPerHour` oldest first (24 values); the minute series is derived from the last hour's shape.
     static func queue(_ name: String, paused: Bool = false, circuit: String = "closed", settings: QueueSettings = settings,
                       counts: StatusCounts, oldest: Int64, lastHour: PeriodTotals, errorRate: Double?,
-                      latency: (Double, Double, Double)?, hourly: [Int64], minutes: [Int64], alerts: [Alert] = []) -> QueueHealth {
+                      latency: (Double, Double, Double)?, hourly: [Int64], minutes: [Int64], alerts: [Alert] = [],
+                      types: [TypeHealth] = [], forecast: DrainForecast? = nil) -> QueueHealth {
         let hourStart = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 3600).rounded(.down) * 3600)
         let minuteStart = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 60).rounded(.down) * 60)
         return QueueHealth(
@@ -40,8 +41,20 @@ enum DashboardFixture {
             latencyMs: latency.map { LatencySummary(p50: $0.0, p95: $0.1, p99: $0.2, avg: $0.0 * 1.3, max: Int64($0.2 * 3),
                                                     samples: 4_812, relativeError: 0.0488, estimated: ["p50", "p95", "p99"]) }
                 ?? LatencySummary(p50: nil, p95: nil, p99: nil, avg: nil, max: nil, samples: 0, relativeError: 0.0488, estimated: []),
-            alerts: alerts)
+            alerts: alerts, types: types,
+            forecast: forecast ?? DrainForecast(state: counts.pending + counts.processing == 0 ? "no_backlog" : "idle",
+                                                backlog: counts.pending + counts.processing, arrived: 0, departed: 0,
+                                                netPerMin: 0, clearsInMinutes: nil))
     }
+
+    /// The emails queue's job types: a hostile name (an escape sequence a producer sent) and "other".
+    static let emailTypes: [TypeHealth] = [
+        TypeHealth(type: "send_welcome", completed: 3_120, failed: 41, p50: 150, p95: 610, p99: 1_900, samples: 3_120),
+        TypeHealth(type: "send_digest", completed: 1_204, failed: 77, p50: 320, p95: 1_400, p99: 3_100, samples: 1_204),
+        TypeHealth(type: "send_receipt", completed: 410, failed: 2, p50: 95, p95: 240, p99: 520, samples: 410),
+        TypeHealth(type: "evil\u{1b}[2Jtype", completed: 3, failed: 9, p50: 12, p95: 30, p99: 31, samples: 3),
+        TypeHealth(type: nil, completed: 75, failed: 1, p50: 210, p95: 700, p99: 900, samples: 75),
+    ]
 
     /// A day with a morning ramp, as real traffic looks.
     static let dayShape: [Int64] = [120, 80, 60, 40, 35, 50, 210, 640, 1_480, 1_920, 2_050, 1_870,
@@ -76,12 +89,16 @@ enum DashboardFixture {
                   counts: StatusCounts(pending: 1_234_567, processing: 32, completed: 2_400_000, deadLetter: 17),
                   oldest: 11_520, lastHour: PeriodTotals(completed: 61_250, failed: 40, deadLettered: 2), errorRate: 0.001,
                   latency: (42, 310, 1_200), hourly: dayShape.map { $0 * 30 }, minutes: minutes(1_000, wobble: [0, 20, -30, 10]),
-                  alerts: [oldestAlert]),
+                  alerts: [oldestAlert],
+                  forecast: DrainForecast(state: "growing", backlog: 1_234_599, arrived: 640_000, departed: 612_000,
+                                          netPerMin: -2_800, clearsInMinutes: nil)),
             queue("emails", settings: emails,
                   counts: StatusCounts(pending: 1_234, processing: 8, completed: 98_000, failed: 3, deadLetter: 412),
                   oldest: 245, lastHour: PeriodTotals(completed: 4_812, failed: 130, deadLettered: 21), errorRate: 0.023,
                   latency: (180, 850, 2_400), hourly: dayShape, minutes: minutes(80, wobble: [0, 12, 40, -20, 5, 60]),
-                  alerts: [emailsAlert]),
+                  alerts: [emailsAlert], types: emailTypes,
+                  forecast: DrainForecast(state: "clears", backlog: 1_242, arrived: 700, departed: 820,
+                                          netPerMin: 12, clearsInMinutes: 104)),
             queue("lead-migration", paused: true,
                   counts: StatusCounts(pending: 0, processing: 0, completed: 5_000), oldest: 0,
                   lastHour: PeriodTotals(completed: 0, failed: 0, deadLettered: 0), errorRate: nil, latency: nil,

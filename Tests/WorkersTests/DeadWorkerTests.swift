@@ -43,6 +43,10 @@ struct DeadWorkerTests {
             kill(victim.processIdentifier, SIGKILL)
             victim.waitUntilExit()
             let killedAt = Date()
+            // A statement the victim had already sent (a claim, a completion) still runs to its
+            // commit on its server backend, which only then finds its client gone: read what it
+            // held once those few milliseconds are over, not in the middle of them.
+            Thread.sleep(forTimeInterval: 1)
             // Everything the dead worker held: claimed, running, or handled but not committed.
             let held = try conn.query("""
                 SELECT id::text, payload->>'k' FROM job_queue WHERE status = 'processing' AND locked_by = \(victimID)

@@ -62,7 +62,8 @@ enum OverviewScreen {
         columns += [TableColumn("DLQ", alignment: .right), TableColumn("OLDEST", alignment: .right)]
         let sparkWidth = trendWidth(tableWidth: width)
         if !compact {
-            columns += [TableColumn("P50", alignment: .right), TableColumn("P95", alignment: .right),
+            columns += [TableColumn("DRAIN", alignment: .right),
+                        TableColumn("P50", alignment: .right), TableColumn("P95", alignment: .right),
                         TableColumn("P99", alignment: .right),
                         TableColumn("TREND", minWidth: sparkWidth, maxWidth: sparkWidth)]
         }
@@ -71,13 +72,14 @@ enum OverviewScreen {
             if !compact { cells.append(ViewText.count(q.lastHour.completed)) }
             cells += [ViewText.count(q.counts.deadLetter), QueueText.oldest(q)]
             if !compact {
-                cells += [ViewText.latency(q.latencyMs.p50), ViewText.latency(q.latencyMs.p95), ViewText.latency(q.latencyMs.p99),
+                cells += [q.forecast?.short ?? "", ViewText.latency(q.latencyMs.p50), ViewText.latency(q.latencyMs.p95), ViewText.latency(q.latencyMs.p99),
                           Sparkline(q.throughputPerMinute.map { Double($0.completed) }).render(width: sparkWidth, glyphs: context.glyphs)]
             }
             var styles: [Int: Style] = [1: QueueText.stateStyle(q)]
             let dlqColumn = compact ? 4 : 5
             if QueueText.dlqAlarming(q) { styles[dlqColumn] = .error }
             if QueueText.oldestAlarming(q) { styles[dlqColumn + 1] = .warn }
+            if !compact && q.forecast?.state == "growing" { styles[dlqColumn + 2] = .warn }
             if !compact { styles[columns.count - 1] = .role(.bar) }
             return TableRow(cells, style: q.paused ? .muted : .normal, cellStyles: styles)
         }
@@ -161,6 +163,11 @@ enum QueueText {
 
     static func oldest(_ q: QueueHealth) -> String {
         q.counts.pending == 0 && q.oldestPendingSeconds == 0 ? "-" : Format.age(seconds: Int(clamping: q.oldestPendingSeconds))
+    }
+
+    /// "drains in ~104m", "backlog growing": the forecast in a figure line.
+    static func drain(_ f: DrainForecast) -> String {
+        f.state == "clears" ? "drains in " + f.short : "backlog " + f.short
     }
 
     static func dlqAlarming(_ q: QueueHealth) -> Bool {

@@ -40,17 +40,17 @@ enum QueueDetailScreen {
         guard parts[2].height >= 4 else { return }
         let halves = Layout.horizontal(parts[2], [.flexible(weight: 3), .flexible(weight: 2)])
         guard parts[2].height >= 20 else {
-            // Room for one row of panes: the tenants take the hourly chart's place, which the
-            // overview already shows for this same queue.
+            // Room for one row of panes: the tenants and the job types, the two ways this screen
+            // splits the queue. The overview shows the hourly chart and the errors of this queue.
             QueueTenantsPane.draw(tenants, queue: queue, context: context, into: &buffer, in: halves[0])
-            QueueCharts.drawErrors(queue.name, snapshot: snapshot, context: context, into: &buffer, in: halves[1])
+            QueueTypesPane.draw(queue, context: context, into: &buffer, in: halves[1])
             return
         }
-        // A tall screen gets both charts (the last hour minute by minute: what changed just now)
-        // and, beside them, the tenants above the errors.
-        let charts = Layout.vertical(halves[0], [.flexible, .flexible])
-        QueueCharts.drawHourly(queue, context: context, into: &buffer, in: charts[0])
-        QueueCharts.drawMinutes(queue, context: context, into: &buffer, in: charts[1])
+        // A tall screen gets the job types above the last hour minute by minute (what changed
+        // just now) and, beside them, the tenants above the errors. The overview has the 24 h chart.
+        let left = Layout.vertical(halves[0], [.flexible, .flexible])
+        QueueTypesPane.draw(queue, context: context, into: &buffer, in: left[0])
+        QueueCharts.drawMinutes(queue, context: context, into: &buffer, in: left[1])
         let side = Layout.vertical(halves[1], [.flexible, .flexible])
         QueueTenantsPane.draw(tenants, queue: queue, context: context, into: &buffer, in: side[0])
         QueueCharts.drawErrors(queue.name, snapshot: snapshot, context: context, into: &buffer, in: side[1])
@@ -68,7 +68,10 @@ enum QueueDetailScreen {
         p.add("pending", ViewText.count(q.counts.pending) + dot + "oldest " + QueueText.oldest(q),
               QueueText.oldestAlarming(q) ? .warn : .normal)
         p.add("processing", ViewText.count(q.counts.processing))
-        p.add("done 1h", ViewText.count(q.lastHour.completed))
+        // The drain forecast rides on the throughput line, so the box keeps its height and the
+        // panes below keep their rows at 80x24.
+        let drain = q.forecast.flatMap { $0.state == "no_backlog" ? nil : dot + QueueText.drain($0) } ?? ""
+        p.add("done 1h", ViewText.count(q.lastHour.completed) + drain, q.forecast?.state == "growing" ? .warn : .normal)
         p.add("failed 1h", "\(ViewText.count(q.lastHour.failed)) attempts\(dot)\(ViewText.count(q.lastHour.deadLettered)) to DLQ")
         p.add("dead_letter", ViewText.count(q.counts.deadLetter), QueueText.dlqAlarming(q) ? .error : .normal)
         p.add("expired", QueueTenantsPane.expiredText(tenants, context: context))

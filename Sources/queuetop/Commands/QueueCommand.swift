@@ -40,11 +40,13 @@ struct QueueCommand: ParsableCommand {
         func run() throws {
             let conn = try connection.connect()
             defer { conn.close() }
-            let (config, report) = try cliErrors {
+            let (config, report, health) = try cliErrors {
                 (try QueueConfigStore(connection: conn).get(queue),
-                 try QueueTenantStore(connection: conn).report(queue: queue, maxTenants: tenants))
+                 try QueueTenantStore(connection: conn).report(queue: queue, maxTenants: tenants),
+                 try HealthStore(connection: conn).snapshot().snapshot.queue(named: queue))
             }
-            if json { printJSON(QueueShowReport.json(config, report)) } else { print(QueueShowReport.text(config, report)) }
+            if json { printJSON(QueueShowReport.json(config, report, health: health)) }
+            else { print(QueueShowReport.text(config, report, health: health)) }
         }
     }
 

@@ -22,14 +22,14 @@ enum StatusReport {
         }
         out.append("")
 
-        let header = ["QUEUE", "STATE", "PENDING", "RUNNING", "DONE/1h", "FAIL/1h", "DLQ", "OLDEST", "p50", "p95", "p99"]
+        let header = ["QUEUE", "STATE", "PENDING", "RUNNING", "DONE/1h", "FAIL/1h", "DLQ", "OLDEST", "p50", "p95", "p99", "DRAIN"]
         var rows = [header]
         for q in s.queues {
             let state = q.paused ? "paused" : (q.circuit == "closed" ? "active" : "circuit \(q.circuit)")
             rows.append([
                 SafeText.oneLine(q.name), SafeText.oneLine(state), count(q.counts.pending), count(q.counts.processing), count(q.lastHour.completed),
                 count(q.lastHour.failed), count(q.counts.deadLetter), duration(Double(q.oldestPendingSeconds)),
-                millis(q.latencyMs.p50), millis(q.latencyMs.p95), millis(q.latencyMs.p99),
+                millis(q.latencyMs.p50), millis(q.latencyMs.p95), millis(q.latencyMs.p99), q.forecast?.short ?? "-",
             ])
         }
         if s.queues.isEmpty { out.append("no queues yet (a queue is created by enqueueing into it)") } else { out += table(rows) }
@@ -51,6 +51,11 @@ enum StatusReport {
         out.append("ALERTS")
         if s.alerts.isEmpty { out.append("  none") }
         for a in s.alerts { out.append("  ! [\(a.kind)] \(safe: a.message)") }
+        if s.queues.contains(where: { $0.forecast != nil }) {
+            out.append("")
+            out.append("DRAIN: when pending + running clears at the net rate of the last 10 min (done and dead-lettered"
+                       + " minus arrived); growing, steady, idle (nothing moved), or - (no backlog)")
+        }
         if s.queues.contains(where: { $0.latencyMs.samples > 0 }) {
             out.append("")
             out.append("p50/p95/p99: processing time of jobs completed in the last hour, histogram estimates within "

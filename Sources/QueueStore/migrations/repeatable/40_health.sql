@@ -69,33 +69,34 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM unnest(changes) c WHERE c.completed OR c.failed OR c.dead_lettered) THEN
         RETURN;   -- claims, releases, requeues, cancels: counts only
     END IF;
+    -- One delta row per (queue, job_type, minute): the fold sums them per queue and per type.
     WITH e AS (
-        SELECT c.queue, date_trunc('minute', c.at) AS minute, c.completed, c.failed, c.dead_lettered,
+        SELECT c.queue, c.job_type, date_trunc('minute', c.at) AS minute, c.completed, c.failed, c.dead_lettered,
                greatest(c.ms, 0) AS ms
         FROM unnest(changes) c
         WHERE c.completed OR c.failed OR c.dead_lettered
     ), b AS (
-        SELECT queue, minute, health_bucket(ms) AS bucket, count(*)::int AS n
+        SELECT queue, job_type, minute, health_bucket(ms) AS bucket, count(*)::int AS n
         FROM e WHERE completed AND ms IS NOT NULL
-        GROUP BY 1, 2, 3
+        GROUP BY 1, 2, 3, 4
     ), h AS (
-        SELECT queue, minute, array_agg(bucket ORDER BY bucket) AS buckets, array_agg(n ORDER BY bucket) AS counts
-        FROM b GROUP BY 1, 2
+        SELECT queue, job_type, minute, array_agg(bucket ORDER BY bucket) AS buckets, array_agg(n ORDER BY bucket) AS counts
+        FROM b GROUP BY 1, 2, 3
     ), s AS (
-        SELECT queue, minute,
+        SELECT queue, job_type, minute,
                count(*) FILTER (WHERE completed) AS completed,
                count(*) FILTER (WHERE failed) AS failed,
                count(*) FILTER (WHERE dead_lettered) AS dead_lettered,
                count(ms) FILTER (WHERE completed) AS ms_count,
                coalesce(sum(ms) FILTER (WHERE completed), 0) AS sum_ms,
                max(ms) FILTER (WHERE completed) AS max_ms
-        FROM e GROUP BY 1, 2
+        FROM e GROUP BY 1, 2, 3
     )
     INSERT INTO queue_event_deltas
-        (queue, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms, lat_buckets, lat_counts)
-    SELECT s.queue, s.minute, s.completed, s.failed, s.dead_lettered, s.ms_count, s.sum_ms, s.max_ms,
+        (queue, job_type, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms, lat_buckets, lat_counts)
+    SELECT s.queue, s.job_type, s.minute, s.completed, s.failed, s.dead_lettered, s.ms_count, s.sum_ms, s.max_ms,
            coalesce(h.buckets, '{}'), coalesce(h.counts, '{}')
-    FROM s LEFT JOIN h USING (queue, minute);
+    FROM s LEFT JOIN h ON h.queue = s.queue AND h.minute = s.minute AND h.job_type IS NOT DISTINCT FROM s.job_type;
 
     INSERT INTO queue_error_deltas (queue, hour, error_type, count, last_seen, sample_message)
     SELECT c.queue, date_trunc('hour', c.at, 'UTC'), coalesce(c.error_type, 'unknown'), count(*),
@@ -135,12 +136,18 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO queue_count_deltas (queue, status, delta)
         SELECT queue, status, count(*) FROM new_rows GROUP BY 1, 2;
+        -- Arrivals, for the drain forecast: every inserted row, dated by created_at. A row
+        -- inserted already finished also counts its completion, so it nets to zero.
+        INSERT INTO queue_event_deltas
+            (queue, minute, arrived, completed, failed, dead_lettered, ms_count, sum_ms, lat_buckets, lat_counts)
+        SELECT queue, date_trunc('minute', coalesce(created_at, now())), count(*), 0, 0, 0, 0, 0, '{}', '{}'
+        FROM new_rows GROUP BY 1, 2;
         changes := ARRAY(
             SELECT ROW(n.queue, n.status, NULL, NULL, n.status = 'completed', n.status IN ('failed', 'dead_letter'),
                        n.status = 'dead_letter',
                        CASE WHEN n.status = 'completed' THEN coalesce(n.completed_at, now())
                             ELSE coalesce(n.last_error_at, now()) END,
-                       n.processing_time_ms, n.error_type, n.error_message)::health_change
+                       n.processing_time_ms, n.error_type, n.error_message, n.job_type)::health_change
             FROM new_rows n
             WHERE n.status IN ('completed', 'failed', 'dead_letter'));
     ELSIF TG_OP = 'UPDATE' THEN
@@ -160,7 +167,7 @@ BEGIN
                            n.status = 'dead_letter' AND o.status <> 'dead_letter',
                            CASE WHEN c.completed THEN coalesce(n.completed_at, now())
                                 ELSE coalesce(n.last_error_at, now()) END,
-                           n.processing_time_ms, n.error_type, n.error_message)::health_change
+                           n.processing_time_ms, n.error_type, n.error_message, n.job_type)::health_change
                 FROM new_rows n
                 JOIN old_rows o ON o.id = n.id
                 CROSS JOIN LATERAL (SELECT
@@ -252,6 +259,21 @@ BEGIN
               WHERE minute >= old_start AND minute < new_start GROUP BY 1, 2) m
         WHERE r.queue = m.queue AND r.bucket = m.bucket;
         DELETE FROM queue_latency_recent WHERE count <= 0;
+        -- Per type the same, and the minute rows are then spent: per type only the hour is kept.
+        -- A type whose row empties is no longer tracked, which frees its place under type_cap.
+        UPDATE queue_type_recent r SET completed = r.completed - m.c, failed = r.failed - m.f,
+                                       dead_lettered = r.dead_lettered - m.dl
+        FROM (SELECT queue, job_type, sum(completed) AS c, sum(failed) AS f, sum(dead_lettered) AS dl
+              FROM queue_type_minute WHERE minute >= old_start AND minute < new_start GROUP BY 1, 2) m
+        WHERE r.queue = m.queue AND r.job_type = m.job_type;
+        DELETE FROM queue_type_recent WHERE completed <= 0 AND failed <= 0;
+        UPDATE queue_type_latency_recent r SET count = r.count - m.n
+        FROM (SELECT queue, job_type, bucket, sum(count) AS n FROM queue_type_latency_minute
+              WHERE minute >= old_start AND minute < new_start GROUP BY 1, 2, 3) m
+        WHERE r.queue = m.queue AND r.job_type = m.job_type AND r.bucket = m.bucket;
+        DELETE FROM queue_type_latency_recent WHERE count <= 0;
+        DELETE FROM queue_type_minute WHERE minute < new_start;
+        DELETE FROM queue_type_latency_minute WHERE minute < new_start;
         UPDATE health_settings SET window_start = new_start;
     END IF;
 
@@ -267,23 +289,77 @@ BEGIN
         RETURNING 1
     ),
     by_minute AS (
-        INSERT INTO queue_stats_minute AS t (queue, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms)
-        SELECT queue, minute, sum(completed), sum(failed), sum(dead_lettered), sum(ms_count), sum(sum_ms), max(max_ms)
+        INSERT INTO queue_stats_minute AS t (queue, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms, arrived)
+        SELECT queue, minute, sum(completed), sum(failed), sum(dead_lettered), sum(ms_count), sum(sum_ms), max(max_ms), sum(arrived)
         FROM d GROUP BY 1, 2 ORDER BY 1, 2
         ON CONFLICT (queue, minute) DO UPDATE SET
             completed = t.completed + EXCLUDED.completed, failed = t.failed + EXCLUDED.failed,
             dead_lettered = t.dead_lettered + EXCLUDED.dead_lettered, ms_count = t.ms_count + EXCLUDED.ms_count,
-            sum_ms = t.sum_ms + EXCLUDED.sum_ms, max_ms = greatest(t.max_ms, EXCLUDED.max_ms)
+            sum_ms = t.sum_ms + EXCLUDED.sum_ms, max_ms = greatest(t.max_ms, EXCLUDED.max_ms),
+            arrived = t.arrived + EXCLUDED.arrived
         RETURNING 1
     ), by_hour AS (
-        INSERT INTO queue_stats_hour AS t (queue, hour, completed, failed, dead_lettered, ms_count, sum_ms, max_ms)
+        INSERT INTO queue_stats_hour AS t (queue, hour, completed, failed, dead_lettered, ms_count, sum_ms, max_ms, arrived)
         SELECT queue, date_trunc('hour', minute, 'UTC'), sum(completed), sum(failed), sum(dead_lettered),
-               sum(ms_count), sum(sum_ms), max(max_ms)
+               sum(ms_count), sum(sum_ms), max(max_ms), sum(arrived)
         FROM d GROUP BY 1, 2 ORDER BY 1, 2
         ON CONFLICT (queue, hour) DO UPDATE SET
             completed = t.completed + EXCLUDED.completed, failed = t.failed + EXCLUDED.failed,
             dead_lettered = t.dead_lettered + EXCLUDED.dead_lettered, ms_count = t.ms_count + EXCLUDED.ms_count,
-            sum_ms = t.sum_ms + EXCLUDED.sum_ms, max_ms = greatest(t.max_ms, EXCLUDED.max_ms)
+            sum_ms = t.sum_ms + EXCLUDED.sum_ms, max_ms = greatest(t.max_ms, EXCLUDED.max_ms),
+            arrived = t.arrived + EXCLUDED.arrived
+        RETURNING 1
+    ),
+    -- Per type: each (queue, job_type) of these deltas keeps its name if the queue tracks it
+    -- already, or if it is among the (type_cap - tracked) busiest new ones; the rest fold into
+    -- '' ("other"). keyed reads queue_type_recent as it was before this statement. Events older
+    -- than the rolling hour (back-dated rows) have no per-type figure to join: they are skipped.
+    keyed AS (
+        SELECT s.queue, s.job_type,
+               CASE WHEN r.job_type IS NOT NULL
+                      OR row_number() OVER (PARTITION BY s.queue, r.job_type IS NULL ORDER BY s.n DESC, s.job_type)
+                         <= (SELECT type_cap FROM health_settings) - coalesce(t.n, 0)
+                    THEN s.job_type ELSE '' END AS key
+        FROM (SELECT queue, job_type, sum(completed + failed) AS n FROM d
+              WHERE job_type IS NOT NULL AND minute >= greatest(new_start, old_start) GROUP BY 1, 2) s
+        LEFT JOIN queue_type_recent r ON r.queue = s.queue AND r.job_type = s.job_type
+        LEFT JOIN (SELECT queue, count(*) AS n FROM queue_type_recent WHERE job_type <> '' GROUP BY 1) t ON t.queue = s.queue
+    ),
+    typed AS (
+        SELECT d.queue, k.key AS job_type, d.minute, d.completed, d.failed, d.dead_lettered, d.lat_buckets, d.lat_counts
+        FROM d JOIN keyed k ON k.queue = d.queue AND k.job_type = d.job_type
+        WHERE d.minute >= greatest(new_start, old_start)
+    ),
+    type_minute AS (
+        INSERT INTO queue_type_minute AS t (queue, minute, job_type, completed, failed, dead_lettered)
+        SELECT queue, minute, job_type, sum(completed), sum(failed), sum(dead_lettered)
+        FROM typed GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        ON CONFLICT (queue, minute, job_type) DO UPDATE SET
+            completed = t.completed + EXCLUDED.completed, failed = t.failed + EXCLUDED.failed,
+            dead_lettered = t.dead_lettered + EXCLUDED.dead_lettered
+        RETURNING 1
+    ), type_recent AS (
+        INSERT INTO queue_type_recent AS t (queue, job_type, completed, failed, dead_lettered)
+        SELECT queue, job_type, sum(completed), sum(failed), sum(dead_lettered)
+        FROM typed
+        GROUP BY 1, 2 ORDER BY 1, 2
+        ON CONFLICT (queue, job_type) DO UPDATE SET
+            completed = t.completed + EXCLUDED.completed, failed = t.failed + EXCLUDED.failed,
+            dead_lettered = t.dead_lettered + EXCLUDED.dead_lettered
+        RETURNING 1
+    ), type_latency_minute AS (
+        INSERT INTO queue_type_latency_minute AS t (queue, minute, job_type, bucket, count)
+        SELECT y.queue, y.minute, y.job_type, u.bucket, sum(u.n)
+        FROM typed y, unnest(y.lat_buckets, y.lat_counts) AS u(bucket, n)
+        GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+        ON CONFLICT (queue, minute, job_type, bucket) DO UPDATE SET count = t.count + EXCLUDED.count
+        RETURNING 1
+    ), type_latency_recent AS (
+        INSERT INTO queue_type_latency_recent AS t (queue, job_type, bucket, count)
+        SELECT y.queue, y.job_type, u.bucket, sum(u.n)
+        FROM typed y, unnest(y.lat_buckets, y.lat_counts) AS u(bucket, n)
+        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        ON CONFLICT (queue, job_type, bucket) DO UPDATE SET count = t.count + EXCLUDED.count
         RETURNING 1
     )
     INSERT INTO queue_latency_minute AS t (queue, minute, bucket, count)
@@ -342,21 +418,26 @@ BEGIN
     DELETE FROM queue_stats_minute; DELETE FROM queue_stats_hour;
     DELETE FROM queue_latency_minute; DELETE FROM queue_errors_hour;
     DELETE FROM queue_latency_recent; DELETE FROM queue_error_latest;
+    DELETE FROM queue_type_minute; DELETE FROM queue_type_latency_minute;
+    DELETE FROM queue_type_recent; DELETE FROM queue_type_latency_recent;
 
-    INSERT INTO queue_stats_minute (queue, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms)
-    SELECT queue, minute, sum(c), sum(f), sum(d), sum(mc), sum(ms), max(mx)
+    INSERT INTO queue_stats_minute (queue, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms, arrived)
+    SELECT queue, minute, sum(c), sum(f), sum(d), sum(mc), sum(ms), max(mx), sum(a)
     FROM (SELECT queue, date_trunc('minute', completed_at) AS minute, 1 AS c, 0 AS f, 0 AS d,
                  (processing_time_ms IS NOT NULL)::int AS mc, coalesce(greatest(processing_time_ms, 0), 0) AS ms,
-                 greatest(processing_time_ms, 0) AS mx
+                 greatest(processing_time_ms, 0) AS mx, 0 AS a
           FROM job_queue WHERE status = 'completed' AND completed_at >= since
           UNION ALL
-          SELECT queue, date_trunc('minute', last_error_at), 0, 1, (status = 'dead_letter')::int, 0, 0, NULL
-          FROM job_queue WHERE last_error_at >= since) x
+          SELECT queue, date_trunc('minute', last_error_at), 0, 1, (status = 'dead_letter')::int, 0, 0, NULL, 0
+          FROM job_queue WHERE last_error_at >= since
+          UNION ALL
+          SELECT queue, date_trunc('minute', created_at), 0, 0, 0, 0, 0, NULL, 1
+          FROM job_queue WHERE created_at >= since) x
     GROUP BY 1, 2;
 
-    INSERT INTO queue_stats_hour (queue, hour, completed, failed, dead_lettered, ms_count, sum_ms, max_ms)
+    INSERT INTO queue_stats_hour (queue, hour, completed, failed, dead_lettered, ms_count, sum_ms, max_ms, arrived)
     SELECT queue, date_trunc('hour', minute, 'UTC'), sum(completed), sum(failed), sum(dead_lettered),
-           sum(ms_count), sum(sum_ms), max(max_ms)
+           sum(ms_count), sum(sum_ms), max(max_ms), sum(arrived)
     FROM queue_stats_minute GROUP BY 1, 2;
 
     INSERT INTO queue_latency_minute (queue, minute, bucket, count)
@@ -380,6 +461,38 @@ BEGIN
     SELECT queue, bucket, sum(count) FROM queue_latency_minute
     WHERE minute >= date_trunc('minute', now()) - interval '59 minutes'
     GROUP BY 1, 2;
+
+    -- Per type, the rolling hour only (all the fold keeps), with the fold's cap: each queue's
+    -- type_cap busiest types by name, the rest as '' ("other").
+    WITH raw AS (
+        SELECT queue, date_trunc('minute', completed_at) AS minute, job_type, 1 AS c, 0 AS f, 0 AS dl,
+               health_bucket(greatest(processing_time_ms, 0)) AS bucket
+        FROM job_queue WHERE status = 'completed' AND completed_at >= date_trunc('minute', now()) - interval '59 minutes'
+        UNION ALL
+        SELECT queue, date_trunc('minute', last_error_at), job_type, 0, 1, (status = 'dead_letter')::int, NULL
+        FROM job_queue WHERE last_error_at >= date_trunc('minute', now()) - interval '59 minutes'
+    ), ranked AS (
+        SELECT queue, job_type, row_number() OVER (PARTITION BY queue ORDER BY count(*) DESC, job_type) AS rn
+        FROM raw GROUP BY 1, 2
+    ), typed AS (
+        SELECT r.queue, r.minute, CASE WHEN k.rn <= s.type_cap THEN r.job_type ELSE '' END AS job_type,
+               r.c, r.f, r.dl, r.bucket
+        FROM raw r JOIN ranked k USING (queue, job_type) CROSS JOIN health_settings s
+    ), by_minute AS (
+        INSERT INTO queue_type_minute (queue, minute, job_type, completed, failed, dead_lettered)
+        SELECT queue, minute, job_type, sum(c), sum(f), sum(dl) FROM typed GROUP BY 1, 2, 3
+        RETURNING 1
+    ), latency_by_minute AS (
+        INSERT INTO queue_type_latency_minute (queue, minute, job_type, bucket, count)
+        SELECT queue, minute, job_type, bucket, count(*) FROM typed WHERE bucket IS NOT NULL GROUP BY 1, 2, 3, 4
+        RETURNING 1
+    ), recent AS (
+        INSERT INTO queue_type_recent (queue, job_type, completed, failed, dead_lettered)
+        SELECT queue, job_type, sum(c), sum(f), sum(dl) FROM typed GROUP BY 1, 2
+        RETURNING 1
+    )
+    INSERT INTO queue_type_latency_recent (queue, job_type, bucket, count)
+    SELECT queue, job_type, bucket, count(*) FROM typed WHERE bucket IS NOT NULL GROUP BY 1, 2, 3;
 END $$;
 
 -- =============================================================================================
@@ -393,23 +506,24 @@ FROM (SELECT queue, status, n FROM queue_counts
 GROUP BY queue, status;
 
 -- Every retained minute. Quals on queue and minute reach both branches (grouping columns).
+-- arrived (jobs inserted, 0017) comes last: a view can only gain columns at its end.
 create or replace view queue_stats_minutely AS
 SELECT queue, minute, sum(completed)::bigint AS completed, sum(failed)::bigint AS failed,
        sum(dead_lettered)::bigint AS dead_lettered, sum(ms_count)::bigint AS ms_count,
-       sum(sum_ms)::bigint AS sum_ms, max(max_ms) AS max_ms
-FROM (SELECT queue, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms FROM queue_stats_minute
+       sum(sum_ms)::bigint AS sum_ms, max(max_ms) AS max_ms, sum(arrived)::bigint AS arrived
+FROM (SELECT queue, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms, arrived FROM queue_stats_minute
       UNION ALL
-      SELECT queue, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms FROM queue_event_deltas) x
+      SELECT queue, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms, arrived FROM queue_event_deltas) x
 GROUP BY queue, minute;
 
 -- Every retained UTC hour.
 create or replace view queue_stats_hourly AS
 SELECT queue, hour, sum(completed)::bigint AS completed, sum(failed)::bigint AS failed,
        sum(dead_lettered)::bigint AS dead_lettered, sum(ms_count)::bigint AS ms_count,
-       sum(sum_ms)::bigint AS sum_ms, max(max_ms) AS max_ms
-FROM (SELECT queue, hour, completed, failed, dead_lettered, ms_count, sum_ms, max_ms FROM queue_stats_hour
+       sum(sum_ms)::bigint AS sum_ms, max(max_ms) AS max_ms, sum(arrived)::bigint AS arrived
+FROM (SELECT queue, hour, completed, failed, dead_lettered, ms_count, sum_ms, max_ms, arrived FROM queue_stats_hour
       UNION ALL
-      SELECT queue, date_trunc('hour', minute, 'UTC'), completed, failed, dead_lettered, ms_count, sum_ms, max_ms
+      SELECT queue, date_trunc('hour', minute, 'UTC'), completed, failed, dead_lettered, ms_count, sum_ms, max_ms, arrived
       FROM queue_event_deltas) x
 GROUP BY queue, hour;
 
@@ -453,68 +567,206 @@ LEFT JOIN (SELECT DISTINCT ON (queue, error_type) queue, error_type, last_seen, 
            FROM queue_error_deltas ORDER BY queue, error_type, last_seen DESC) d
        ON d.queue = e.queue AND d.error_type = e.error_type;
 
--- Processing time of the jobs completed since `since`, from the histogram. p50/p95/p99 are
--- interpolated between bucket values exactly as percentile_cont interpolates between samples,
--- so each is within health_latency_relative_error() (4.881 %) of percentile_cont over the raw
--- rows; avg, max and samples are exact.
+-- percentile_cont's rule on a histogram: rank k = p * (total - 1) (0-based), interpolated
+-- between the values at ranks floor(k) and ceil(k). lo and hi are those values (the bucket
+-- values holding those ranks), so the estimate is within health_latency_relative_error()
+-- (4.881 %) of percentile_cont over the raw samples.
+create or replace function health_interpolate(lo float8, hi float8, k float8) RETURNS float8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT lo + (k - floor(k)) * (hi - lo) $$;
+
+-- Latency and per-type figures of every queue (or only `only_queue`) since `since`, in ONE
+-- set-based statement: the snapshot's refresh cost is one plan and one pass over the rollups,
+-- not a function call (and a re-planned SQL body) per queue and type. One row per queue with
+-- rank 0 (the whole queue: last-hour counts and exact samples, avg and max; p50/p95/p99 capped
+-- at the exact max), then, when top > 0, one row per type of its `top` busiest by completed +
+-- failed (ranks 1..top, by volume then name), then one "other" row (rank top + 1, job_type
+-- NULL) for the rest: the types past the top and those folded as '' because the queue already
+-- tracked health_settings.type_cap of them, when they completed or failed anything.
+--
+-- Every figure reads folded rows plus unfolded deltas in the same statement, so it is exact
+-- folded or not. Usually (the snapshot folded just before) `since` is the rolling window and
+-- the *_recent rows serve; otherwise (another window, or a read-only transaction that could
+-- not fold) the minute rows do: `current` is a plan-time constant, so the branch not taken is
+-- a one-time filter and costs nothing. An unfolded delta of a type the queue does not track
+-- yet counts as other (only a read-only reader sees one, for the seconds until the next fold).
+--
+-- Histograms: a queue's ~100 rolling rows, and its top types' rows through the primary key
+-- (top x buckets rows). The other row's histogram is the queue's minus its top types', so it
+-- costs the same however many types hide in it. Percentiles: one window pass (cumulative count
+-- per histogram, buckets ascending) and one aggregate; bucket values grow with the bucket, so
+-- the value at 0-based rank r is the smallest value whose cumulative count exceeds r.
+-- PL/pgSQL for its plan cache (a SQL function's body is planned on every call), and a generic
+-- plan from the first call: planning this statement costs about as much as running it, and
+-- PL/pgSQL would otherwise plan it afresh for each of a session's first 5 calls. The generic
+-- plan is the custom one: `current` and `top` gate branches by one-time filters.
+create or replace function health_breakdown(since timestamptz, top int DEFAULT 10, only_queue text DEFAULT NULL)
+RETURNS TABLE (queue text, rank int, job_type text, completed bigint, failed bigint, dead_lettered bigint,
+               samples bigint, p50 float8, p95 float8, p99 float8, avg_ms float8, max_ms int)
+LANGUAGE plpgsql STABLE
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+    current boolean;
+BEGIN
+    SELECT s.window_start = since INTO current FROM health_settings s;
+    RETURN QUERY
+    -- Each histogram has an integer id, so the window sorts and groups integers, not names:
+    -- a queue's is its base (its position by name x (top + 2)), a top type's base + rank, the
+    -- other row's base + top + 1.
+    WITH qs AS (
+        SELECT q.name AS queue, row_number() OVER (ORDER BY q.name) * (top + 2) AS base
+        FROM queues q WHERE only_queue IS NULL OR q.name = only_queue
+    ), stats AS (
+        SELECT s.queue, sum(s.completed)::bigint AS c, sum(s.failed)::bigint AS f, sum(s.dead_lettered)::bigint AS dl,
+               sum(s.ms_count)::bigint AS samples, sum(s.sum_ms)::float8 / nullif(sum(s.ms_count), 0) AS avg_ms,
+               max(s.max_ms) AS max_ms
+        FROM queue_stats_minutely s
+        WHERE s.minute >= since AND (only_queue IS NULL OR s.queue = only_queue)
+        GROUP BY 1
+    ), queue_hist AS (
+        SELECT qs.base, x.bucket, sum(x.n)::bigint AS n
+        FROM (SELECT r.queue, r.bucket, r.count AS n FROM queue_latency_recent r
+              WHERE current AND (only_queue IS NULL OR r.queue = only_queue)
+              UNION ALL
+              SELECT l.queue, l.bucket, l.count FROM queue_latency_minute l
+              WHERE NOT current AND l.minute >= since AND (only_queue IS NULL OR l.queue = only_queue)
+              UNION ALL
+              SELECT d.queue, u.bucket, u.n FROM queue_event_deltas d, unnest(d.lat_buckets, d.lat_counts) AS u(bucket, n)
+              WHERE d.minute >= since AND (only_queue IS NULL OR d.queue = only_queue)) x
+        JOIN qs ON qs.queue = x.queue
+        GROUP BY 1, 2
+    ), totals AS (
+        SELECT x.queue, x.job_type, sum(x.c)::bigint AS c, sum(x.f)::bigint AS f, sum(x.dl)::bigint AS dl
+        FROM (SELECT t.queue, t.job_type, t.completed AS c, t.failed AS f, t.dead_lettered AS dl FROM queue_type_recent t
+              WHERE top > 0 AND current AND (only_queue IS NULL OR t.queue = only_queue)
+              UNION ALL
+              SELECT t.queue, t.job_type, t.completed, t.failed, t.dead_lettered FROM queue_type_minute t
+              WHERE top > 0 AND NOT current AND t.minute >= since AND (only_queue IS NULL OR t.queue = only_queue)
+              UNION ALL
+              SELECT d.queue, CASE WHEN EXISTS (SELECT 1 FROM queue_type_recent r WHERE r.queue = d.queue AND r.job_type = d.job_type)
+                                   THEN d.job_type ELSE '' END,
+                     d.completed, d.failed, d.dead_lettered
+              FROM queue_event_deltas d
+              WHERE top > 0 AND d.minute >= since AND d.job_type IS NOT NULL
+                AND (only_queue IS NULL OR d.queue = only_queue)) x
+        GROUP BY 1, 2
+    ), top_types AS (
+        SELECT y.queue, y.job_type, y.c, y.f, y.dl, y.rank, qs.base
+        FROM (SELECT t.*, row_number() OVER (PARTITION BY t.queue ORDER BY t.c + t.f DESC, t.job_type)::int AS rank
+              FROM totals t WHERE t.job_type <> '') y
+        JOIN qs ON qs.queue = y.queue
+        WHERE y.rank <= top
+    ), type_hist AS (
+        -- Not summed per bucket: a bucket both folded and in a delta comes twice, and the
+        -- window below counts such peers (same id and bucket) together.
+        SELECT t.base, t.base + t.rank AS id, l.bucket, l.count AS n
+        FROM top_types t JOIN queue_type_latency_recent l ON l.queue = t.queue AND l.job_type = t.job_type
+        WHERE current
+        UNION ALL
+        SELECT t.base, t.base + t.rank, l.bucket, l.count
+        FROM top_types t JOIN queue_type_latency_minute l ON l.queue = t.queue AND l.job_type = t.job_type
+        WHERE NOT current AND l.minute >= since
+        UNION ALL
+        SELECT t.base, t.base + t.rank, u.bucket, u.n
+        FROM top_types t JOIN queue_event_deltas d ON d.queue = t.queue AND d.job_type = t.job_type
+             CROSS JOIN LATERAL unnest(d.lat_buckets, d.lat_counts) AS u(bucket, n)
+        WHERE d.minute >= since
+    ), hist AS (
+        SELECT h.base AS id, h.bucket, h.n FROM queue_hist h
+        UNION ALL
+        SELECT h.id, h.bucket, h.n FROM type_hist h
+        UNION ALL
+        -- Clamped: a delta committed between two reads must not make a bucket negative.
+        SELECT h.base + top + 1, h.bucket, greatest(h.n - coalesce(t.n, 0), 0)
+        FROM queue_hist h
+        LEFT JOIN (SELECT th.base, th.bucket, sum(th.n::float8)::bigint AS n FROM type_hist th GROUP BY 1, 2) t
+               ON t.base = h.base AND t.bucket = h.bucket
+        WHERE top > 0
+    ), ranked AS (
+        -- Each histogram as two arrays in bucket order: its buckets, and the cumulative count
+        -- up to each (peers share one). One sort of integers, one window pass; float8 sums (exact
+        -- below 2^53) because sum(bigint) accumulates in numeric, several times slower.
+        SELECT c.id, array_agg(c.bucket) AS buckets, array_agg(c.cum) AS cums
+        FROM (SELECT h.id, h.bucket, sum(h.n::float8) OVER (PARTITION BY h.id ORDER BY h.bucket) AS cum
+              FROM hist h WHERE h.n > 0 ORDER BY h.id, h.bucket) c
+        GROUP BY c.id
+    ), pct AS (
+        -- percentile_cont's rule: rank k = p * (total - 1), between the values at ranks floor(k)
+        -- and ceil(k). The value at rank r is the first bucket whose cumulative count exceeds r:
+        -- width_bucket(r, cums) counts those that do not (a binary search).
+        SELECT a.id, a.total,
+               health_interpolate(health_bucket_value(a.buckets[width_bucket(floor(k.p50), a.cums) + 1]),
+                                  health_bucket_value(a.buckets[width_bucket(ceil(k.p50), a.cums) + 1]), k.p50) AS p50,
+               health_interpolate(health_bucket_value(a.buckets[width_bucket(floor(k.p95), a.cums) + 1]),
+                                  health_bucket_value(a.buckets[width_bucket(ceil(k.p95), a.cums) + 1]), k.p95) AS p95,
+               health_interpolate(health_bucket_value(a.buckets[width_bucket(floor(k.p99), a.cums) + 1]),
+                                  health_bucket_value(a.buckets[width_bucket(ceil(k.p99), a.cums) + 1]), k.p99) AS p99
+        FROM (SELECT r.id, r.buckets, r.cums, r.cums[cardinality(r.cums)]::bigint AS total FROM ranked r) a
+        CROSS JOIN LATERAL (SELECT 0.50::float8 * (a.total - 1) AS p50, 0.95::float8 * (a.total - 1) AS p95,
+                                   0.99::float8 * (a.total - 1) AS p99) k
+    )
+    -- The whole queue: every queue, figures or not; percentiles only with samples.
+    SELECT qs.queue, 0, NULL::text, coalesce(s.c, 0), coalesce(s.f, 0), coalesce(s.dl, 0), coalesce(s.samples, 0),
+           CASE WHEN s.samples > 0 THEN least(p.p50, s.max_ms::float8) END,
+           CASE WHEN s.samples > 0 THEN least(p.p95, s.max_ms::float8) END,
+           CASE WHEN s.samples > 0 THEN least(p.p99, s.max_ms::float8) END,
+           CASE WHEN s.samples > 0 THEN s.avg_ms END, CASE WHEN s.samples > 0 THEN s.max_ms END
+    FROM qs
+    LEFT JOIN stats s ON s.queue = qs.queue
+    LEFT JOIN pct p ON p.id = qs.base
+    UNION ALL
+    SELECT t.queue, t.rank, t.job_type, t.c, t.f, t.dl, coalesce(p.total, 0), p.p50, p.p95, p.p99, NULL, NULL
+    FROM top_types t LEFT JOIN pct p ON p.id = t.base + t.rank
+    UNION ALL
+    SELECT qs.queue, top + 1, NULL, o.c, o.f, o.dl, coalesce(p.total, 0), p.p50, p.p95, p.p99, NULL, NULL
+    FROM (SELECT t.queue, sum(t.c)::bigint AS c, sum(t.f)::bigint AS f, sum(t.dl)::bigint AS dl
+          FROM totals t
+          WHERE NOT EXISTS (SELECT 1 FROM top_types y WHERE y.queue = t.queue AND y.job_type = t.job_type)
+          GROUP BY 1) o
+    JOIN qs ON qs.queue = o.queue
+    LEFT JOIN pct p ON p.id = qs.base + top + 1
+    WHERE o.c + o.f > 0;
+END $$;
+
+-- Processing time of one queue's jobs completed since `since` (health_breakdown's rank 0).
+-- p50/p95/p99 are within health_latency_relative_error() (4.881 %) of percentile_cont over the
+-- raw rows; avg, max and samples are exact.
 create or replace function health_latency(q text, since timestamptz,
                                           OUT p50 float8, OUT p95 float8, OUT p99 float8,
                                           OUT avg_ms float8, OUT max_ms int, OUT samples bigint)
 LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    buckets smallint[];
-    counts bigint[];
-    hist_total bigint;  -- the ranks come from the histogram itself
-    total_ms bigint;
-    ests float8[];
 BEGIN
-    SELECT coalesce(sum(s.ms_count), 0), sum(s.sum_ms), max(s.max_ms) INTO samples, total_ms, max_ms
-    FROM queue_stats_minutely s WHERE s.queue = q AND s.minute >= since;
-    IF samples = 0 THEN
-        RETURN;
-    END IF;
-    avg_ms := total_ms::float8 / samples;
-
-    -- One statement, so the window check, the rolling rows and the deltas share one snapshot.
-    -- Usually (the snapshot folded just before) the window is current and the ~100 rolling rows
-    -- serve; otherwise (another window, or a read-only transaction that could not fold) the
-    -- minute rows do. The gates are one-time filters: the branch not taken costs nothing.
-    SELECT array_agg(h.bucket ORDER BY h.bucket), array_agg(h.n ORDER BY h.bucket) INTO buckets, counts
-    FROM (SELECT x.bucket, sum(x.n)::bigint AS n
-          FROM (SELECT r.bucket, r.count AS n FROM queue_latency_recent r
-                WHERE r.queue = q AND (SELECT window_start = since FROM health_settings)
-                UNION ALL
-                SELECT l.bucket, l.count FROM queue_latency_minute l
-                WHERE l.queue = q AND l.minute >= since AND NOT (SELECT window_start = since FROM health_settings)
-                UNION ALL
-                SELECT u.bucket, u.n FROM queue_event_deltas d, unnest(d.lat_buckets, d.lat_counts) AS u(bucket, n)
-                WHERE d.queue = q AND d.minute >= since) x
-          GROUP BY x.bucket) h;
-    hist_total := (SELECT sum(c) FROM unnest(counts) c);
-    IF coalesce(hist_total, 0) = 0 THEN
-        RETURN;
-    END IF;
-
-    -- percentile_cont's rule on bucket values: rank k = p * (total - 1) (0-based), interpolate
-    -- between the values at floor(k) and ceil(k); cum is the count up to and including a bucket.
-    SELECT array_agg(least(lo.v + (r.k - floor(r.k)) * (hi.v - lo.v), max_ms::float8) ORDER BY r.ord) INTO ests
-    FROM (SELECT u.ord, u.p * (hist_total - 1) AS k FROM unnest(ARRAY[0.50, 0.95, 0.99]::float8[]) WITH ORDINALITY AS u(p, ord)) r
-    CROSS JOIN LATERAL (SELECT health_bucket_value(b.bucket) AS v FROM
-                          (SELECT bucket, sum(n) OVER (ORDER BY i) AS cum FROM unnest(buckets, counts) WITH ORDINALITY AS t(bucket, n, i)) b
-                        WHERE b.cum > floor(r.k) ORDER BY b.cum LIMIT 1) lo
-    CROSS JOIN LATERAL (SELECT health_bucket_value(b.bucket) AS v FROM
-                          (SELECT bucket, sum(n) OVER (ORDER BY i) AS cum FROM unnest(buckets, counts) WITH ORDINALITY AS t(bucket, n, i)) b
-                        WHERE b.cum > ceil(r.k) ORDER BY b.cum LIMIT 1) hi;
-    p50 := ests[1]; p95 := ests[2]; p99 := ests[3];
+    SELECT b.p50, b.p95, b.p99, b.avg_ms, b.max_ms, b.samples INTO p50, p95, p99, avg_ms, max_ms, samples
+    FROM health_breakdown(since, 0, q) b WHERE b.rank = 0;
+    samples := coalesce(samples, 0);
 END $$;
+
+-- The drain forecast (docs/HEALTH.md, "Drain forecast"): the backlog (pending + processing)
+-- against the net rate over the window, departures (completions and dead-letterings) minus
+-- arrivals (jobs inserted). States: no_backlog, idle (nothing arrived or left in the window),
+-- growing (more arrived than left), steady (as many), clears (clears_in_minutes at that rate).
+create or replace function health_forecast(backlog bigint, arrived bigint, departed bigint, window_s float8)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT jsonb_build_object(
+        'state', CASE WHEN backlog <= 0 THEN 'no_backlog'
+                      WHEN arrived = 0 AND departed = 0 THEN 'idle'
+                      WHEN departed > arrived THEN 'clears'
+                      WHEN departed = arrived THEN 'steady'
+                      ELSE 'growing' END,
+        'backlog', backlog, 'arrived', arrived, 'departed', departed,
+        'window_s', round(window_s::numeric),
+        'net_per_min', round(((departed - arrived) * 60 / window_s)::numeric, 2),
+        'clears_in_minutes', CASE WHEN backlog > 0 AND departed > arrived
+                                  THEN ceil(backlog * window_s / 60 / (departed - arrived))::bigint END)
+$$;
 
 -- Processing time over the last hour (the current minute and the 59 before it).
 create or replace view queue_latency AS
-SELECT q.name AS queue, l.p50, l.p95, l.p99, l.avg_ms, l.max_ms, coalesce(l.samples, 0) AS samples,
+SELECT l.queue, l.p50, l.p95, l.p99, l.avg_ms, l.max_ms, l.samples,
        health_latency_relative_error() AS relative_error,
        true AS percentiles_are_estimates
-FROM queues q
-CROSS JOIN LATERAL health_latency(q.name, date_trunc('minute', now()) - interval '59 minutes') l;
+FROM health_breakdown(date_trunc('minute', now()) - interval '59 minutes', 0) l;
 
 -- Seconds the oldest due pending job has waited: min() over job_queue_pending_ready_idx, one
 -- index probe however large the table. Scheduled and backing-off jobs are not waiting yet.
@@ -546,7 +798,7 @@ LEFT JOIN LATERAL (
 LEFT JOIN LATERAL (
     SELECT sum(m.completed) AS completed, sum(m.failed) AS failed FROM queue_stats_minutely m
     WHERE m.queue = q.name AND m.minute >= date_trunc('minute', now()) - interval '59 minutes') h ON true
-LEFT JOIN LATERAL health_latency(q.name, date_trunc('minute', now()) - interval '59 minutes') l ON true;
+LEFT JOIN health_breakdown(date_trunc('minute', now()) - interval '59 minutes', 0) l ON l.queue = q.name;
 
 -- =============================================================================================
 -- The snapshot
@@ -564,13 +816,13 @@ DECLARE
     q         record;
     counts    jsonb;
     oldest    float8;
-    lat       record;
-    recent    record;
+    per_queue jsonb;
     breaker   text;
     rate      float8;
     alerts    jsonb;
     all_alerts jsonb := '[]';
-    queues_j  jsonb := '[]';
+    -- An array, appended in place; jsonb || would copy all the queues so far on every append.
+    queues_j  jsonb[] := '{}';
     leads     jsonb := '[]';
 BEGIN
     -- Fold only where it can: not read-only (a standby), and not under REPEATABLE READ or
@@ -581,26 +833,57 @@ BEGIN
         PERFORM health_fold();
     END IF;
 
-    FOR q IN SELECT * FROM queues ORDER BY name LOOP
-        SELECT jsonb_build_object(
-                   'pending',     coalesce(sum(n) FILTER (WHERE status = 'pending'), 0),
-                   'processing',  coalesce(sum(n) FILTER (WHERE status = 'processing'), 0),
-                   'completed',   coalesce(sum(n) FILTER (WHERE status = 'completed'), 0),
-                   'failed',      coalesce(sum(n) FILTER (WHERE status = 'failed'), 0),
-                   'dead_letter', coalesce(sum(n) FILTER (WHERE status = 'dead_letter'), 0),
-                   'cancelled',   coalesce(sum(n) FILTER (WHERE status = 'cancelled'), 0))
-          INTO counts FROM queue_status_counts WHERE queue = q.name;
-        oldest := health_oldest_pending_seconds(q.name);
-        SELECT * INTO lat FROM health_latency(q.name, this_min - interval '59 minutes');
-        SELECT coalesce(sum(completed) FILTER (WHERE minute >= this_min - interval '59 minutes'), 0) AS c1h,
-               coalesce(sum(failed) FILTER (WHERE minute >= this_min - interval '59 minutes'), 0) AS f1h,
-               coalesce(sum(dead_lettered) FILTER (WHERE minute >= this_min - interval '59 minutes'), 0) AS d1h,
-               coalesce(sum(completed) FILTER (WHERE minute >= this_min - interval '4 minutes'), 0) AS c5m,
-               coalesce(sum(failed) FILTER (WHERE minute >= this_min - interval '4 minutes'), 0) AS f5m
-          INTO recent FROM queue_stats_minutely
-         WHERE queue = q.name AND minute >= this_min - interval '59 minutes';
-        SELECT state INTO breaker FROM circuit_breakers WHERE queue = q.name;
-        rate := CASE WHEN recent.c5m + recent.f5m > 0 THEN recent.f5m::float8 / (recent.c5m + recent.f5m) END;
+    -- Latency and per-type figures of every queue in one statement (health_breakdown): the
+    -- loop below only looks them up, so no percentile is computed, or planned, per queue.
+    SELECT coalesce(jsonb_object_agg(x.queue, x.figures), '{}') INTO per_queue
+    FROM (SELECT b.queue, jsonb_build_object(
+               'latency', (array_agg(jsonb_build_object(
+                   'p50', round(b.p50::numeric, 1), 'p95', round(b.p95::numeric, 1), 'p99', round(b.p99::numeric, 1),
+                   'avg', round(b.avg_ms::numeric, 1), 'max', b.max_ms, 'samples', b.samples,
+                   'relative_error', round(health_latency_relative_error()::numeric, 5),
+                   'estimated', jsonb_build_array('p50', 'p95', 'p99'))) FILTER (WHERE b.rank = 0))[1],
+               'types', coalesce(jsonb_agg(jsonb_build_object(
+                   'type', b.job_type, 'other', b.job_type IS NULL, 'completed', b.completed, 'failed', b.failed,
+                   'dead_lettered', b.dead_lettered,
+                   'fail_rate', CASE WHEN b.completed + b.failed > 0 THEN round(b.failed::numeric / (b.completed + b.failed), 4) END,
+                   'p50', round(b.p50::numeric, 1), 'p95', round(b.p95::numeric, 1), 'p99', round(b.p99::numeric, 1),
+                   'samples', b.samples) ORDER BY b.rank) FILTER (WHERE b.rank > 0), '[]')) AS figures
+          FROM health_breakdown(this_min - interval '59 minutes') b GROUP BY b.queue) x;
+
+    -- Every queue's counters, oldest pending job, last-hour sums and breaker in one statement
+    -- (planned once per session), so the loop runs no query of its own but the two series.
+    -- A queue created since the statement above shows from the next refresh on.
+    FOR q IN
+        SELECT qu.*, c.counts, health_oldest_pending_seconds(qu.name) AS oldest, per_queue -> qu.name AS figures,
+               r.c1h, r.f1h, r.d1h, r.c5m, r.f5m, r.a10m, r.d10m, b.state AS breaker
+        FROM queues qu
+        CROSS JOIN LATERAL (
+            SELECT jsonb_build_object(
+                       'pending',     coalesce(sum(n) FILTER (WHERE status = 'pending'), 0),
+                       'processing',  coalesce(sum(n) FILTER (WHERE status = 'processing'), 0),
+                       'completed',   coalesce(sum(n) FILTER (WHERE status = 'completed'), 0),
+                       'failed',      coalesce(sum(n) FILTER (WHERE status = 'failed'), 0),
+                       'dead_letter', coalesce(sum(n) FILTER (WHERE status = 'dead_letter'), 0),
+                       'cancelled',   coalesce(sum(n) FILTER (WHERE status = 'cancelled'), 0)) AS counts
+            FROM queue_status_counts WHERE queue = qu.name) c
+        CROSS JOIN LATERAL (
+            SELECT coalesce(sum(completed) FILTER (WHERE minute >= this_min - interval '59 minutes'), 0) AS c1h,
+                   coalesce(sum(failed) FILTER (WHERE minute >= this_min - interval '59 minutes'), 0) AS f1h,
+                   coalesce(sum(dead_lettered) FILTER (WHERE minute >= this_min - interval '59 minutes'), 0) AS d1h,
+                   coalesce(sum(completed) FILTER (WHERE minute >= this_min - interval '4 minutes'), 0) AS c5m,
+                   coalesce(sum(failed) FILTER (WHERE minute >= this_min - interval '4 minutes'), 0) AS f5m,
+                   coalesce(sum(arrived) FILTER (WHERE minute >= this_min - interval '9 minutes'), 0) AS a10m,
+                   coalesce(sum(completed + dead_lettered) FILTER (WHERE minute >= this_min - interval '9 minutes'), 0) AS d10m
+            FROM queue_stats_minutely
+            WHERE queue = qu.name AND minute >= this_min - interval '59 minutes') r
+        LEFT JOIN circuit_breakers b ON b.queue = qu.name
+        WHERE per_queue ? qu.name
+        ORDER BY qu.name
+    LOOP
+        counts := q.counts;
+        oldest := q.oldest;
+        breaker := q.breaker;
+        rate := CASE WHEN q.c5m + q.f5m > 0 THEN q.f5m::float8 / (q.c5m + q.f5m) END;
 
         -- Alerts with the queue's own thresholds (queues.*_alert*). The error rate needs at
         -- least 5 finished attempts in the window, so one failure out of one is not an alert.
@@ -615,11 +898,11 @@ BEGIN
                 'value', floor(oldest), 'threshold', q.oldest_pending_alert_s,
                 'message', format('%s: oldest pending job has waited %s s (threshold %s s)', q.name, floor(oldest), q.oldest_pending_alert_s));
         END IF;
-        IF rate IS NOT NULL AND recent.c5m + recent.f5m >= 5 AND rate > q.error_rate_alert THEN
+        IF rate IS NOT NULL AND q.c5m + q.f5m >= 5 AND rate > q.error_rate_alert THEN
             alerts := alerts || jsonb_build_object('queue', q.name, 'kind', 'error_rate_high',
                 'value', round(rate::numeric, 3), 'threshold', q.error_rate_alert,
                 'message', format('%s: %s%% of attempts failed in the last 5 min (%s of %s; threshold %s%%)', q.name,
-                                  round(rate::numeric * 100, 1), recent.f5m, recent.c5m + recent.f5m, round(q.error_rate_alert * 100, 1)));
+                                  round(rate::numeric * 100, 1), q.f5m, q.c5m + q.f5m, round(q.error_rate_alert * 100, 1)));
         END IF;
         IF breaker = 'open' THEN
             alerts := alerts || jsonb_build_object('queue', q.name, 'kind', 'circuit_open', 'value', NULL, 'threshold', NULL,
@@ -627,7 +910,7 @@ BEGIN
         END IF;
         all_alerts := all_alerts || alerts;
 
-        queues_j := queues_j || jsonb_build_array(jsonb_build_object(
+        queues_j := array_append(queues_j, jsonb_build_object(
             'name', q.name,
             'paused', q.paused,
             'settings', jsonb_build_object('concurrency_limit', q.concurrency_limit, 'max_attempts', q.max_attempts,
@@ -637,7 +920,7 @@ BEGIN
                 'error_rate_alert', q.error_rate_alert),
             'counts', counts,
             'oldest_pending_seconds', floor(oldest)::bigint,
-            'last_hour', jsonb_build_object('completed', recent.c1h, 'failed', recent.f1h, 'dead_lettered', recent.d1h),
+            'last_hour', jsonb_build_object('completed', q.c1h, 'failed', q.f1h, 'dead_lettered', q.d1h),
             'error_rate_5m', round(rate::numeric, 4),
             'circuit', coalesce(breaker, 'closed'),
             'throughput_per_hour', (
@@ -654,11 +937,12 @@ BEGIN
                 FROM generate_series(this_min - interval '59 minutes', this_min, interval '1 minute') AS g(m)
                 LEFT JOIN queue_stats_minutely s ON s.queue = q.name AND s.minute = g.m
                                                 AND s.minute >= this_min - interval '59 minutes'),
-            'latency_ms', jsonb_build_object(
-                'p50', round(lat.p50::numeric, 1), 'p95', round(lat.p95::numeric, 1), 'p99', round(lat.p99::numeric, 1),
-                'avg', round(lat.avg_ms::numeric, 1), 'max', lat.max_ms, 'samples', coalesce(lat.samples, 0),
-                'relative_error', round(health_latency_relative_error()::numeric, 5),
-                'estimated', jsonb_build_array('p50', 'p95', 'p99')),
+            'latency_ms', q.figures -> 'latency',
+            'types', q.figures -> 'types',
+            -- The current minute and the 9 before it, as far as it has gone: 540 to 600 s.
+            'forecast', health_forecast((counts ->> 'pending')::bigint + (counts ->> 'processing')::bigint,
+                                        q.a10m::bigint, q.d10m::bigint,
+                                        extract(epoch FROM t_now - (this_min - interval '9 minutes'))::float8),
             'alerts', alerts));
     END LOOP;
 
@@ -694,7 +978,7 @@ BEGIN
 
     RETURN jsonb_build_object(
         'generated_at', health_ts(t_now),
-        'queues', queues_j,
+        'queues', to_jsonb(queues_j),
         'alerts', all_alerts,
         'error_types', (
             SELECT coalesce(jsonb_agg(jsonb_build_object('queue', queue, 'error_type', error_type, 'count', count,

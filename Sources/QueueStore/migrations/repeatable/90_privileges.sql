@@ -148,9 +148,12 @@ begin
     ('requeue_dlq_job',                 'definer', '{queuetop_operator}'),
     ('requeue_dlq_jobs',                'definer', '{queuetop_operator}'),
     -- 40_health.sql
+    ('health_breakdown',                'invoker', '{queuetop_viewer,queuetop_operator}'),
     ('health_bucket',                   'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('health_bucket_value',             'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('health_fold',                     'definer', '{}'),
+    ('health_forecast',                 'pure',    '{queuetop_viewer,queuetop_operator}'),
+    ('health_interpolate',              'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('health_job_queue_trigger',        'invoker', '{}'),
     ('health_job_queue_truncated',      'invoker', '{}'),
     ('health_latency',                  'invoker', '{queuetop_viewer,queuetop_operator}'),

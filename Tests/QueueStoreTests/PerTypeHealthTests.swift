@@ -1,0 +1,262 @@
+import Foundation
+import Postgres
+import QueueStore
+import TestSupport
+import Testing
+
+/// Per-type health (0017): the snapshot's `types` agree with plain SQL over job_queue, the type
+/// cap holds against a producer that invents types, health_rebuild reproduces the per-type
+/// rollups, and the drain forecast says growing / clears / idle / no backlog as the counts say.
+@Suite struct PerTypeHealthTests {
+    /// Queue `mixed`: 12 types, t01 with 120 jobs down to t12 with 10; every 5th job of a type
+    /// fails once (retryable), the rest complete with known, spread processing times. Plus
+    /// completions of t01 from 70 minutes ago, outside the last hour.
+    static func makeMixed(_ conn: Connection) throws {
+        try conn.executeScript("""
+            SELECT enqueue_job('mixed', format('t%s', lpad(k::text, 2, '0')), jsonb_build_object('i', i))
+              FROM generate_series(1, 12) k, generate_series(1, (13 - k) * 10) i;
+            SELECT count(*) FROM claim_jobs('w1', ARRAY['mixed'], 1000);
+            SELECT fail_jobs('w1', array_agg(id), array_agg('boom'::text), array_agg('boom_error'::text))
+              FROM (SELECT id, row_number() OVER (PARTITION BY job_type ORDER BY id) AS n FROM job_queue
+                    WHERE locked_by = 'w1') x WHERE n % 5 = 0;
+            SELECT complete_jobs('w1', array_agg(id ORDER BY id),
+                                 array_agg((1 + (n * 37 * k) % 2000)::int ORDER BY id))
+              FROM (SELECT id, row_number() OVER (ORDER BY id) AS n, substr(job_type, 2)::int AS k
+                    FROM job_queue WHERE locked_by = 'w1' AND status = 'processing') x;
+            INSERT INTO job_queue (queue, job_type, status, created_at, started_at, completed_at, processing_time_ms)
+            SELECT 'mixed', 't01', 'completed', now() - interval '71 minutes', now() - interval '71 minutes',
+                   now() - interval '70 minutes', 5 FROM generate_series(1, 50);
+            """)
+    }
+
+    /// Exact per-type figures over the last hour (the current minute and the 59 before it) from
+    /// the raw rows: completed, failed, and percentile_cont of the processing times.
+    static func exact(_ conn: Connection, types: [String]) throws -> (c: Int64, f: Int64, p: [Double]?) {
+        let r = try conn.query("""
+            SELECT (SELECT count(*) FROM job_queue WHERE queue = 'mixed' AND job_type = ANY(\(types)) AND status = 'completed'
+                      AND completed_at >= date_trunc('minute', now()) - interval '59 minutes') AS c,
+                   (SELECT count(*) FROM job_queue WHERE queue = 'mixed' AND job_type = ANY(\(types))
+                      AND last_error_at >= date_trunc('minute', now()) - interval '59 minutes') AS f,
+                   (SELECT percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY processing_time_ms)
+                      FROM job_queue WHERE queue = 'mixed' AND job_type = ANY(\(types)) AND status = 'completed'
+                      AND completed_at >= date_trunc('minute', now()) - interval '59 minutes') AS p
+            """).first!
+        return (try r.decode("c"), try r.decode("f"), try r.decode("p"))
+    }
+
+    static func near(_ estimate: Double?, _ exact: Double, _ relativeError: Double) -> Bool {
+        guard let estimate else { return false }
+        // The JSON rounds to 0.1 ms; the bound is the histogram's.
+        return abs(estimate - exact) <= exact * relativeError + 0.05
+    }
+
+    /// The snapshot's `types` of `mixed` against plain SQL over the raw rows.
+    static func expectTypesMatchRawRows(_ tx: Connection) throws {
+        let q = try #require(try HealthStore(connection: tx).snapshot().snapshot.queue(named: "mixed"))
+        let types = try #require(q.types)
+        // The 10 busiest by name, busiest first, then other for t11 and t12.
+        #expect(types.map(\.type) == (1...10).map { String(format: "t%02d", $0) } + [nil])
+        #expect(types.last?.other == true)
+        let err = q.latencyMs.relativeError
+        for t in types {
+            let names = t.type.map { [$0] } ?? ["t11", "t12"]
+            let e = try Self.exact(tx, types: names)
+            #expect(t.completed == e.c && t.failed == e.f, "counts of \(names)")
+            // The JSON rounds the rate to 4 decimals.
+        #expect(abs((t.failRate ?? -1) - Double(e.f) / Double(e.c + e.f)) <= 0.00005, "fail rate of \(names)")
+            #expect(t.samples == e.c)
+            let p = try #require(e.p)
+            #expect(Self.near(t.p50, p[0], err) && Self.near(t.p95, p[1], err) && Self.near(t.p99, p[2], err),
+                    "percentiles of \(names): \([t.p50, t.p95, t.p99]) against \(p)")
+        }
+        // Nothing is lost or counted twice: the types add up to the queue's last hour.
+        #expect(types.reduce(0) { $0 + $1.completed } == q.lastHour.completed)
+        #expect(types.reduce(0) { $0 + $1.failed } == q.lastHour.failed)
+    }
+
+    @Test func perTypeFiguresEqualPlainSQLOverTheRawRows() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            try Self.makeMixed(conn)
+            try conn.transaction { tx in try Self.expectTypesMatchRawRows(tx) }
+        }
+    }
+
+    /// A producer that sends a new type with every job: the rollups keep at most type_cap names
+    /// per queue (plus other) across folds, and the counts stay whole.
+    @Test func theTypeCapHoldsAgainstThousandsOfInventedTypes() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            try conn.executeScript("UPDATE health_settings SET type_cap = 5")
+            for round in 0..<3 {
+                try conn.executeScript("""
+                    SELECT enqueue_job('hostile', format(E'\\x1b]0;pwn\\x07\\x1b[2Jtype-%s-%s', \(round), i))
+                      FROM generate_series(1, 1000) i;
+                    SELECT count(*) FROM claim_jobs('w', ARRAY['hostile'], 1000);
+                    SELECT complete_jobs('w', array_agg(id), array_agg(5)) FROM job_queue WHERE locked_by = 'w' AND status = 'processing';
+                    SELECT health_fold();
+                    """)
+            }
+            let rows = try conn.query("""
+                SELECT (SELECT count(*) FROM queue_type_recent WHERE queue = 'hostile') AS recent,
+                       (SELECT count(DISTINCT job_type) FROM queue_type_minute WHERE queue = 'hostile') AS minute,
+                       (SELECT count(DISTINCT job_type) FROM queue_type_latency_recent WHERE queue = 'hostile') AS latency
+                """).first!
+            #expect(try rows.decode("recent", as: Int64.self) == 6)
+            #expect(try rows.decode("minute", as: Int64.self) == 6)
+            #expect(try rows.decode("latency", as: Int64.self) == 6)
+            let q = try #require(try HealthStore(connection: conn).snapshot().snapshot.queue(named: "hostile"))
+            let types = try #require(q.types)
+            #expect(types.count == 6 && types.filter(\.other).count == 1)
+            #expect(types.reduce(0) { $0 + $1.completed } == 3000)
+            #expect(types.first { $0.other }?.completed == 2995)
+            #expect(types.first { $0.other }?.p50 == 5)
+        }
+    }
+
+    /// health_rebuild recomputes the per-type rollups from job_queue exactly as the trigger and
+    /// the fold built them.
+    @Test func healthRebuildReproducesThePerTypeRollups() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            try Self.makeMixed(conn)
+            let dump = """
+                SELECT concat_ws(' / ',
+                  (SELECT string_agg(concat_ws(':', queue, job_type, completed, failed, dead_lettered), ',' ORDER BY queue, job_type)
+                     FROM queue_type_recent),
+                  (SELECT string_agg(concat_ws(':', queue, job_type, bucket, count), ',' ORDER BY queue, job_type, bucket)
+                     FROM queue_type_latency_recent),
+                  (SELECT string_agg(concat_ws(':', queue, minute, job_type, completed, failed), ',' ORDER BY queue, minute, job_type)
+                     FROM queue_type_minute),
+                  (SELECT string_agg(concat_ws(':', queue, minute, job_type, bucket, count), ',' ORDER BY queue, minute, job_type, bucket)
+                     FROM queue_type_latency_minute))
+                """
+            try conn.transaction { tx in
+                let before = try HealthStore(connection: tx).snapshot().snapshot.queue(named: "mixed")?.types
+                let folded = try tx.query("\(unsafeRaw: dump)").scalar(String.self)
+                #expect(folded.contains("t01"))
+                try tx.query("SELECT health_rebuild()")
+                #expect(try tx.query("\(unsafeRaw: dump)").scalar(String.self) == folded)
+                #expect(try HealthStore(connection: tx).snapshot().snapshot.queue(named: "mixed")?.types == before)
+            }
+        }
+    }
+
+    /// A minute that leaves the rolling hour leaves the per-type figures, and a type with no
+    /// event left in the hour stops being tracked (its place under the cap is free again).
+    @Test func minutesSlidingOutOfTheHourLeaveThePerTypeRollups() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            try conn.transaction { tx in
+                try tx.executeScript("""
+                    UPDATE health_settings SET window_start = date_trunc('minute', now()) - interval '70 minutes';
+                    INSERT INTO queue_type_minute VALUES ('q', date_trunc('minute', now()) - interval '65 minutes', 'old', 3, 1, 0),
+                                                         ('q', date_trunc('minute', now()) - interval '10 minutes', 'new', 2, 0, 0);
+                    INSERT INTO queue_type_latency_minute VALUES ('q', date_trunc('minute', now()) - interval '65 minutes', 'old', 10, 3),
+                                                                 ('q', date_trunc('minute', now()) - interval '10 minutes', 'new', 10, 2);
+                    INSERT INTO queue_type_recent VALUES ('q', 'old', 3, 1, 0), ('q', 'new', 2, 0, 0);
+                    INSERT INTO queue_type_latency_recent VALUES ('q', 'old', 10, 3), ('q', 'new', 10, 2);
+                    SELECT health_fold();
+                    """)
+                #expect(try tx.query("SELECT string_agg(job_type || ':' || completed, ',') FROM queue_type_recent").scalar(String.self) == "new:2")
+                #expect(try tx.query("SELECT string_agg(job_type || ':' || count, ',') FROM queue_type_latency_recent").scalar(String.self) == "new:2")
+                #expect(try tx.query("SELECT string_agg(job_type, ',') FROM queue_type_minute").scalar(String.self) == "new")
+            }
+        }
+    }
+
+    /// A reader that cannot fold (read-only, e.g. a standby) adds the unfolded deltas to the
+    /// folded per-type rows, bucket by bucket (the same buckets come from both), and its figures
+    /// still equal plain SQL over the raw rows.
+    @Test func unfoldedDeltasAddToTheFoldedPerTypeFigures() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            try Self.makeMixed(conn)
+            try conn.executeScript("""
+                SELECT health_fold();
+                SELECT enqueue_job('mixed', format('t%s', lpad(k::text, 2, '0')), jsonb_build_object('j', i))
+                  FROM generate_series(1, 3) k, generate_series(1, 40) i;
+                SELECT count(*) FROM claim_jobs('w2', ARRAY['mixed'], 1000);
+                SELECT complete_jobs('w2', array_agg(id ORDER BY id), array_agg((1 + (n * 53) % 2000)::int ORDER BY id))
+                  FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM job_queue
+                        WHERE locked_by = 'w2' AND status = 'processing') x;
+                """)
+            #expect(try conn.query("SELECT count(*) FROM queue_event_deltas WHERE job_type = 't01'").scalar(Int64.self) > 0)
+            try conn.transaction { tx in
+                try tx.execute("SET TRANSACTION READ ONLY")
+                try Self.expectTypesMatchRawRows(tx)
+            }
+        }
+    }
+
+    /// The snapshot computes every queue's latency and per-type figures in one call: no function
+    /// runs once per queue or per type for them (each such call planned its SQL again, which
+    /// made the refresh cost grow with queues x types; docs/HEALTH.md, "What it costs").
+    @Test func theSnapshotComputesEveryQueuesTypesInOneCall() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            try conn.executeScript("""
+                SELECT enqueue_job(format('q%s', q), format('t%s', k), '{}') FROM generate_series(1, 6) q, generate_series(1, 4) k;
+                SELECT count(*) FROM claim_jobs('w', ARRAY['q1', 'q2', 'q3', 'q4', 'q5', 'q6'], 100);
+                SELECT complete_jobs('w', array_agg(id), array_agg(7)) FROM job_queue WHERE locked_by = 'w';
+                """)
+            try conn.transaction { tx in
+                try tx.execute("SET LOCAL track_functions = 'all'")
+                let q = try #require(try HealthStore(connection: tx).snapshot().snapshot.queue(named: "q6"))
+                #expect(q.types?.count == 4 && q.types?.first?.p50 == 7)
+                let calls = try tx.query("""
+                    SELECT coalesce(string_agg(f.funcname || ':' || f.calls, ',' ORDER BY f.funcname), '')
+                    FROM pg_stat_xact_user_functions f JOIN pg_proc p ON p.oid = f.funcid
+                    WHERE f.funcname <> 'queue_health_snapshot' AND p.proconfig IS NOT NULL
+                      AND (f.calls >= 6 OR f.funcname = 'health_breakdown')
+                    """).scalar(String.self)
+                // Pure helpers (no SET clause, 90_privileges.sql) are planned once per statement
+                // that calls them, so they are left out. Of the rest: one index probe per queue
+                // for its oldest pending job, planned once for all queues; nothing else per queue.
+                #expect(calls == "health_breakdown:1,health_oldest_pending_seconds:6")
+            }
+        }
+    }
+
+    /// Controlled arrivals (created_at) and departures (completed_at) over the last 10 minutes.
+    @Test func theDrainForecastFollowsTheNetRate() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            try conn.executeScript("""
+                INSERT INTO queues (name) VALUES ('draining'), ('idle'), ('empty') ON CONFLICT DO NOTHING;
+                -- draining: 600 waiting since 2 h ago, 100 finished in the last 5 min, none arrived.
+                INSERT INTO job_queue (queue, job_type, created_at) SELECT 'draining', 't', now() - interval '2 hours' FROM generate_series(1, 600);
+                INSERT INTO job_queue (queue, job_type, status, created_at, completed_at, processing_time_ms)
+                SELECT 'draining', 't', 'completed', now() - interval '2 hours', now() - interval '5 minutes', 10 FROM generate_series(1, 100);
+                -- growing: 50 enqueued now, 10 finished.
+                SELECT enqueue_job('growing', 't') FROM generate_series(1, 50);
+                INSERT INTO job_queue (queue, job_type, status, created_at, completed_at, processing_time_ms)
+                SELECT 'growing', 't', 'completed', now() - interval '2 hours', now(), 10 FROM generate_series(1, 10);
+                -- idle: 20 waiting since 2 h ago, nothing moved in 10 min.
+                INSERT INTO job_queue (queue, job_type, created_at) SELECT 'idle', 't', now() - interval '2 hours' FROM generate_series(1, 20);
+                INSERT INTO job_queue (queue, job_type, status, created_at, completed_at, processing_time_ms)
+                SELECT 'idle', 't', 'completed', now() - interval '2 hours', now() - interval '30 minutes', 10 FROM generate_series(1, 5);
+                -- empty: work went through, nothing left.
+                INSERT INTO job_queue (queue, job_type, status, created_at, completed_at, processing_time_ms)
+                SELECT 'empty', 't', 'completed', now() - interval '2 hours', now(), 10 FROM generate_series(1, 5);
+                """)
+            let s = try HealthStore(connection: conn).snapshot().snapshot
+            let draining = try #require(s.queue(named: "draining")?.forecast)
+            #expect(draining.state == "clears" && draining.backlog == 600 && draining.arrived == 0 && draining.departed == 100)
+            // 100 per 540..600 s leaves 600 in 54..60 min.
+            #expect((54...60).contains(draining.clearsInMinutes ?? 0), "\(draining)")
+            #expect(draining.summary == "clears in ~\(draining.clearsInMinutes ?? 0) min")
+            let growing = try #require(s.queue(named: "growing")?.forecast)
+            #expect(growing.state == "growing" && growing.arrived == 50 && growing.departed == 10 && growing.clearsInMinutes == nil)
+            #expect(s.queue(named: "idle")?.forecast?.state == "idle")
+            #expect(s.queue(named: "empty")?.forecast?.state == "no_backlog")
+        }
+    }
+}
