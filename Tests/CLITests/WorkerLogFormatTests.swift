@@ -15,12 +15,7 @@ import Testing
         let conn = try db.connect()
         defer { conn.close() }
         // A server notice quoting hostile text reaches the log too (the CLI's notices use it).
-        try conn.executeScript("""
-            CREATE FUNCTION queuetop.hostile_notice() RETURNS trigger LANGUAGE plpgsql AS $f$
-            BEGIN RAISE NOTICE '%', $n$\(Safety.evil)$n$; RETURN NEW; END $f$;
-            CREATE TRIGGER hostile_notice BEFORE UPDATE ON queuetop.job_queue
-              FOR EACH ROW EXECUTE FUNCTION queuetop.hostile_notice();
-            """)
+        try Safety.raiseHostileNoticeOnEveryJobUpdate(conn)
         let dead: UUID = try conn.query("SELECT enqueue_job(\(Safety.evilName), \(Safety.evil), '{}'::jsonb, 0, null, null, 1)").scalar()
         let done: UUID = try conn.query("SELECT enqueue_job(\(Safety.evilName), 'noop', '{}'::jsonb)").scalar()
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("qt-logfmt-\(UUID().uuidString).log").path
