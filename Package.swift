@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
+        // Logging: the swift-log API; our own LogHandler renders text, logfmt and JSON safely.
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
     ],
     targets: [
         .systemLibrary(
@@ -51,8 +53,18 @@ let package = Package(
                 .product(name: "FlyingFox", package: "FlyingFox"),
             ]
         ),
+        // Log lines: one LogHandler rendering text, logfmt or JSON, one escaped line per event
+        // (docs/OBSERVABILITY.md), and the bounded ring the dashboard's log screen reads.
+        .target(
+            name: "QueuetopLogging",
+            dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")]
+        ),
         // The worker pool: claim loop, handlers, heartbeats, shutdown.
-        .target(name: "Workers", dependencies: ["QueueStore", "Postgres", "QueuetopMetrics"]),
+        .target(
+            name: "Workers",
+            dependencies: ["QueueStore", "Postgres", "QueuetopMetrics", "QueuetopLogging",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         // Dashboard state and reducer: no I/O, no curses.
         .target(name: "Dashboard", dependencies: ["QueueStore"]),
         // The dashboard's database side: effect runner thread, LISTEN/NOTIFY, reconnects.
@@ -66,18 +78,20 @@ let package = Package(
             name: "queuetop",
             dependencies: [
                 "Postgres", "QueueStore", "Workers", "Dashboard", "DashboardRuntime", "TerminalUI", "Curses",
-                "QueuetopMetrics",
+                "QueuetopMetrics", "QueuetopLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Measurements of scripts/bench that need an in-process clock (pickup latency, claim waits).
-        .executableTarget(name: "queuetop-bench", dependencies: ["Postgres", "QueueStore", "Workers"]),
+        .executableTarget(name: "queuetop-bench", dependencies: ["Postgres", "QueueStore", "Workers", "QueuetopLogging"]),
         // Test helpers: a private-Postgres fixture (a migrated template database cloned per
         // test), snapshot assertions, data generators.
         .target(name: "TestSupport", dependencies: ["Postgres", "QueueStore"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "QueueStoreTests", dependencies: ["QueueStore", "Postgres", "TestSupport"], exclude: ["Golden"]),
-        .testTarget(name: "WorkersTests", dependencies: ["Workers", "QueueStore", "Postgres", "TestSupport"]),
+        .testTarget(name: "WorkersTests", dependencies: ["Workers", "QueueStore", "Postgres", "TestSupport", "QueuetopLogging",
+                                                        .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "QueueStore", "Postgres", "TestSupport"]),
         .testTarget(
             name: "TerminalUITests",

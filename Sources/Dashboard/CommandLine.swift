@@ -24,7 +24,7 @@ func handleCommandKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
 
 /// The commands `:` accepts, for help and error messages.
 public let dashboardCommands = [
-    "overview", "queue NAME", "job ID", "dlq", "leads", "workers", "audit", "schedules",
+    "overview", "queue NAME", "job ID", "dlq", "leads", "workers", "audit", "schedules", "log",
     "pause NAME", "resume NAME", "scale NAME N", "trigger NAME", "refresh SECONDS", "help", "q",
 ]
 
@@ -60,6 +60,8 @@ func runCommand(_ state: inout DashboardState, _ line: String) -> [Effect] {
         return switchScreen(&state, to: .audit)
     case "schedules", "schedule", "cron":
         return switchScreen(&state, to: .schedules)
+    case "log", "logs":
+        return switchScreen(&state, to: .log)
     case "queue", "queues":
         guard let name = args.first else { return switchScreen(&state, to: .overview) }
         guard let queue = knownQueue(name) else { return fail("unknown queue '\(name)'") }

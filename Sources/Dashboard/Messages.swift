@@ -23,6 +23,8 @@ public enum Message: Sendable {
     case queueTenantsLoaded(QueueTenantReport)
     /// The jobs every worker holds now (busy view), oldest first per worker.
     case workerJobsLoaded([InFlightJob])
+    /// The embedded pool's recent events, oldest first (all of them, not a delta).
+    case poolLogUpdated([PoolLogLine])
     /// The view drew the job-detail payload pane with this room (nil: no payload on screen).
     /// Sent by the runtime after a frame whenever it differs from `state.detailViewport`.
     case detailViewportMeasured(DetailViewport?)

@@ -54,6 +54,9 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
     case .workerJobsLoaded(let jobs):
         state.workerJobs = jobs
         return []
+    case .poolLogUpdated(let lines):
+        state.poolLog = lines
+        return []
     case .detailViewportMeasured(let viewport):
         state.detailViewport = viewport
         // A smaller terminal (or a shorter payload after a reload) leaves less to scroll.
@@ -108,7 +111,7 @@ func reloadCurrentList(_ state: DashboardState) -> [Effect] {
     case .schedules: return [.loadSchedules]
     case .queue: return state.selectedQueue.map { [.loadQueueTenants($0)] } ?? []
     case .workers: return [.loadWorkerJobs]
-    case .overview, .leads: return []
+    case .overview, .leads, .log: return []
     }
 }
 
@@ -133,7 +136,7 @@ private func handleKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
     case .character("q"): return goBack(&state, quitsAtHome: true)
     // Esc never quits: an operator presses it repeatedly to close things and get home.
     case .escape: return goBack(&state, quitsAtHome: false)
-    case .character(let c) where ("1"..."7").contains(c):
+    case .character(let c) where ("1"..."8").contains(c):
         return switchScreen(&state, to: Screen(rawValue: Int(String(c))!)!)
     case .tab: return switchScreen(&state, to: nextScreen(state.screen, by: 1))
     case .backTab: return switchScreen(&state, to: nextScreen(state.screen, by: -1))
@@ -217,7 +220,7 @@ private func goBack(_ state: inout DashboardState, quitsAtHome: Bool) -> [Effect
         if leaveBusyWorker(&state) { return [] }
         state.screen = .overview
         return []
-    case .queue, .leads, .audit, .schedules:
+    case .queue, .leads, .audit, .schedules, .log:
         state.screen = .overview
         return []
     }
@@ -252,6 +255,11 @@ private func drillIn(_ state: inout DashboardState) -> [Effect] {
         }
     case .workers:
         return drillIntoWorker(&state)
+    case .log:
+        // A line about a job opens that job, as `:job ID` does.
+        let lines = state.visiblePoolLog
+        guard !lines.isEmpty, let id = lines[state.cursorRow].jobID else { return [] }
+        return openJob(&state, id: id)
     case .queue, .leads, .audit, .schedules:
         return []
     }

@@ -34,6 +34,13 @@ extension DashboardState {
         (schedules ?? []).filter { matches($0.name) || matches($0.queue) || matches($0.jobType) }
     }
 
+    /// The Log screen's lines, newest first, after the `/` filter (level, queue, job id or text).
+    public var visiblePoolLog: [PoolLogLine] {
+        poolLog.reversed().filter {
+            matches($0.level) || matches($0.message) || matches($0.queue ?? "") || matches($0.jobID?.uuidString ?? "")
+        }
+    }
+
     /// How many rows the current screen's list has (0 for screens without a list).
     public var rowCount: Int {
         switch screen {
@@ -49,6 +56,7 @@ extension DashboardState {
         case .workers: return busyWorker.map { busyJobs(of: $0).count } ?? visibleWorkers.count
         case .audit: return visibleAudit.count
         case .schedules: return visibleSchedules.count
+        case .log: return visiblePoolLog.count
         }
     }
 

@@ -3,7 +3,7 @@ import QueueStore
 
 /// The screens, in tab order; number keys 1–7 switch between them.
 public enum Screen: Int, CaseIterable, Sendable, Equatable {
-    case overview = 1, queue, dlq, leads, workers, audit, schedules
+    case overview = 1, queue, dlq, leads, workers, audit, schedules, log
 
     public var title: String {
         switch self {
@@ -14,6 +14,7 @@ public enum Screen: Int, CaseIterable, Sendable, Equatable {
         case .workers: return "Workers"
         case .audit: return "Audit"
         case .schedules: return "Schedules"
+        case .log: return "Log"
         }
     }
 }
@@ -138,6 +139,11 @@ public struct DashboardState: Sendable, Equatable {
     /// Tenant caps, top tenants and expired counts of the last queue whose detail was open
     /// (its `queue` says which: views show it only for that queue, never for another).
     public var queueTenants: QueueTenantReport?
+    /// The embedded worker pool's recent events (bounded by the runtime's ring), oldest first.
+    public var poolLog: [PoolLogLine] = []
+    /// Why the embedded pool did not start (a bad handler config, a missing secret variable):
+    /// shown in the footer for the whole session and as the Log screen's first line.
+    public var poolStartupError: String?
 
     /// `/` filter per screen; `filterEditing` while the operator types it.
     public var filter: [Screen: String] = [:]

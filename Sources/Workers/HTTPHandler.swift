@@ -57,6 +57,11 @@ public final class HTTPHandler: JobHandler, Sendable, CustomStringConvertible, C
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        // The job's W3C trace context, when its payload carries a valid one (TraceContext.swift).
+        if let trace = TraceContext.of(payload: job.payload) {
+            request.setValue(trace.traceparent, forHTTPHeaderField: "traceparent")
+            if let state = trace.tracestate { request.setValue(state, forHTTPHeaderField: "tracestate") }
+        }
         request.httpBody = Data(Self.body(for: job).utf8)
 
         let result = Mutex<(Data?, URLResponse?, (any Error)?)?>(nil)

@@ -177,9 +177,7 @@ extension WorkerPool {
             ledger.finish(job.id, outcome: outcome, handlerNanos: elapsed)
             recordFinished(job, outcome: outcome, nanoseconds: elapsed)
             recordBreaker(queue: job.queue, outcome: outcome)
-            if case let .failed(failure) = outcome, job.failsForGood(failure) {
-                log(.warning, "job \(job.id) (\(job.queue)/\(job.type)) to DLQ: \(failure.errorType): \(failure.message)")
-            }
+            logJobEvent(job, outcome: outcome, nanoseconds: elapsed)
             flushWake.fire()
             fetchWake.fire()
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 import Postgres
 import QueueStore
@@ -68,7 +69,11 @@ public final class WorkerPool: Sendable {
         self.id = "\(configuration.host):\(configuration.pid):\(suffix)"
     }
 
-    var log: WorkerLogger { configuration.log }
+    /// One event of the pool. The message is composed here (it quotes names and errors): the
+    /// handler escapes it on output, as it does every metadata value.
+    func log(_ level: Logger.Level, _ message: String, _ metadata: Logger.Metadata = [:]) {
+        configuration.logger.log(level: level, "\(message)", metadata: metadata.isEmpty ? nil : metadata)
+    }
 
     /// One thread's connection: each pool thread owns one, so a slow statement on one (a big
     /// complete batch) never delays another (a claim). Called with `run(stop:)` it backs off
@@ -77,7 +82,7 @@ public final class WorkerPool: Sendable {
     /// `queuetop migrate` that moved the install shows, and the link is reopened for that.
     /// `onConnect` runs on every new link after application_name is set (LISTEN, say).
     func threadConnection(_ label: String, onConnect: (@Sendable (Connection) throws -> Void)? = nil) -> ManagedConnection {
-        let log = log, endpoint = configuration.database.endpoint, countLink = reconnectCounter()
+        let logger = configuration.logger, endpoint = configuration.database.endpoint, countLink = reconnectCounter()
         return ManagedConnection(config: configuration.database, setup: { connection in
             countLink()
             try connection.execute("SELECT set_config('application_name', \("queuetop worker " + label), false)")
@@ -87,9 +92,9 @@ public final class WorkerPool: Sendable {
             case let .failed(error, retryIn):
                 // The server's CONTEXT can run to kilobytes; one readable line is enough here.
                 let reason = JSONSupport.snippet(String(describing: error).replacingOccurrences(of: "\n", with: " "), limit: 300)
-                log(.error, "\(label): \(reason) — retrying in \(String(format: "%.1f", retryIn)) s")
+                logger.error("\(label): \(reason) — retrying in \(String(format: "%.1f", retryIn)) s")
             case .restored:
-                log(.info, "\(label): reconnected to \(endpoint)")
+                logger.info("\(label): reconnected to \(endpoint)")
             }
         })
     }

@@ -1,12 +1,8 @@
 import Foundation
 import Postgres
+import Logging
+import QueuetopLogging
 import QueuetopMetrics
-
-public enum WorkerLogLevel: String, Sendable { case info, warning, error }
-
-/// Where the pool reports notable events (one line each). The pool never prints: headless
-/// `queuetop worker` writes these to stderr, the dashboard shows them in its log pane.
-public typealias WorkerLogger = @Sendable (WorkerLogLevel, String) -> Void
 
 public struct WorkerPoolConfiguration: Sendable {
     public var database: ConnectionConfig
@@ -43,7 +39,10 @@ public struct WorkerPoolConfiguration: Sendable {
     public var rescueInterval: TimeInterval
     public var host: String
     public var pid: Int
-    public var log: WorkerLogger
+    /// Where the pool reports notable events and job events (with metadata, docs/OBSERVABILITY.md).
+    /// The pool never prints: headless `queuetop worker` writes to stderr, the dashboard keeps the
+    /// events for its log screen.
+    public var logger: Logger
     /// Where the pool records its metrics (docs/OBSERVABILITY.md); nil records nothing.
     public var metrics: WorkerMetrics? = nil
 
@@ -52,7 +51,7 @@ public struct WorkerPoolConfiguration: Sendable {
                 alertHookSecrets: Set<String> = [], pollInterval: TimeInterval = 1, rescueInterval: TimeInterval = 10,
                 host: String = ProcessInfo.processInfo.hostName,
                 pid: Int = Int(ProcessInfo.processInfo.processIdentifier),
-                log: @escaping WorkerLogger = { _, _ in }) {
+                logger: Logger = .discarding) {
         self.database = database
         self.queues = queues.map { $0.isEmpty ? nil : $0 } ?? nil
         self.concurrency = max(1, concurrency)
@@ -67,7 +66,7 @@ public struct WorkerPoolConfiguration: Sendable {
         self.rescueInterval = rescueInterval
         self.host = host
         self.pid = pid
-        self.log = log
+        self.logger = logger
     }
 }
 

@@ -15,6 +15,7 @@ import Foundation
 import Postgres
 import QueueStore
 import Workers
+import QueuetopLogging
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("queuetop-bench: \(message)\n".utf8))
@@ -63,7 +64,7 @@ func pickup(url: String, jobs: Int, gapMs: Int) throws {
     let pool = WorkerPool(configuration: WorkerPoolConfiguration(
         database: config, queues: ["pickup"], concurrency: 10, batchSize: 100,
         handlers: HandlerTable(bindings: ["pickup": recorder]),
-        log: { level, line in if level != .info { FileHandle.standardError.write(Data("pool: \(line)\n".utf8)) } }))
+        logger: .queuetop("bench.pool", level: .warning, to: [LineWriter(.standardError, format: .text)])))
     let producer = try Connection.connect(config)
     let store = JobStore(connection: producer)
     _ = try store.enqueue(NewJob(queue: "pickup", type: "pickup"))  // creates the queue; warms the pool

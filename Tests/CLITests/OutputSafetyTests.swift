@@ -132,16 +132,21 @@ import Testing
         }
     }
 
+    /// Every UPDATE of a job raises a server NOTICE quoting `evil`: the worker logs it.
+    static func raiseHostileNoticeOnEveryJobUpdate(_ conn: Connection) throws {
+        try conn.executeScript("""
+            CREATE FUNCTION queuetop.hostile_notice() RETURNS trigger LANGUAGE plpgsql AS $f$
+            BEGIN RAISE NOTICE '%', $n$\(evil)$n$; RETURN NEW; END $f$;
+            CREATE TRIGGER hostile_notice BEFORE UPDATE ON queuetop.job_queue
+              FOR EACH ROW EXECUTE FUNCTION queuetop.hostile_notice();
+            """)
+    }
+
     @Test func theWorkerLogKeepsHostileValuesOnTheirLine() throws {
         try TestDatabase.with { db in
             let conn = try db.connect()
             defer { conn.close() }
-            try conn.executeScript("""
-                CREATE FUNCTION queuetop.hostile_notice() RETURNS trigger LANGUAGE plpgsql AS $f$
-                BEGIN RAISE NOTICE '%', $n$\(Self.evil)$n$; RETURN NEW; END $f$;
-                CREATE TRIGGER hostile_notice BEFORE UPDATE ON queuetop.job_queue
-                  FOR EACH ROW EXECUTE FUNCTION queuetop.hostile_notice();
-                """)
+            try Self.raiseHostileNoticeOnEveryJobUpdate(conn)
             // A job type with no handler fails on its only attempt: the pool logs its queue and type.
             let id: UUID = try conn.query("SELECT enqueue_job(\(Self.evilName), \(Self.evil), '{}'::jsonb, 0, null, null, 1)").scalar()
             let log = FileManager.default.temporaryDirectory.appendingPathComponent("qt-safety-\(UUID().uuidString).log").path

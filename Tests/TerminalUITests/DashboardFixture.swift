@@ -342,6 +342,24 @@ enum DashboardFixture {
         return state
     }
 
+    /// The Log screen: the embedded pool's events, one of them quoting a hostile handler error
+    /// (an ESC sequence and a newline: drawn escaped, on its row), and a pool that reported a
+    /// start-up failure (footer).
+    static func logState() -> DashboardState {
+        var state = state(.log)
+        state.poolLog = [
+            PoolLogLine(time: ago(300), level: "info", message: "worker host-1:42 started: every queue, concurrency 10"),
+            PoolLogLine(time: ago(120), level: "warning", message: "job \(id(7).uuidString.lowercased()) (emails/send) failed attempt 1 of 5, will retry: http_503: upstream down",
+                        queue: "emails", jobID: id(7)),
+            PoolLogLine(time: ago(60), level: "error", message: "job \(id(8).uuidString.lowercased()) (emails/send) to DLQ: smtp_error: 550 \u{1b}[2Jno\nsuch user",
+                        queue: "emails", jobID: id(8)),
+            PoolLogLine(time: ago(5), level: "warning", message: "circuit breaker for queue store-sync: open", queue: "store-sync"),
+        ]
+        state.cursor[.log] = 1
+        state.poolStartupError = nil
+        return state
+    }
+
     static func dlqJobsState() -> DashboardState {
         var state = state(.dlq)
         state.dlqLevel = .jobs(smtpKey)

@@ -28,6 +28,12 @@ import QueueStore
         ("workers-busy", DashboardFixture.workersState(browsing: true)),
         ("audit", DashboardFixture.state(.audit)),
         ("schedules", DashboardFixture.state(.schedules)),
+        ("log", DashboardFixture.logState()),
+        ("log-startup-error", {
+            var s = DashboardFixture.logState()
+            s.poolStartupError = "bad worker config: handler 'mail' names secret variable MAIL_TOKEN, which is not set"
+            return s
+        }()),
     ]
 
     @Test(arguments: screens.indices)

@@ -4,6 +4,7 @@ import Synchronization
 import Postgres
 import QueueStore
 import TestSupport
+import QueuetopLogging
 @testable import Workers
 
 /// Alert hooks against the real Postgres and a loopback HTTP receiver: a DLQ alert that fires
@@ -267,7 +268,7 @@ import TestSupport
             let lines = Mutex<[String]>([])
             let pool = WorkerPool(configuration: WorkerPoolConfiguration(
                 database: db.config, queues: ["plain"], concurrency: 2, handlers: HandlerTable(bindings: [:]),
-                pollInterval: 0.2, log: { level, message in lines.withLock { $0.append("\(level) \(message)") } }))
+                pollInterval: 0.2, logger: .queuetop("test.pool", level: .info, to: [LogCallback { r in lines.withLock { $0.append("\(r.level) \(r.message)") } }])))
             try pool.start()
             _ = try JobStore(connection: conn).enqueue(NewJob(queue: "plain", type: "noop"))
             let done = PoolFixture.eventually(timeout: 10) {

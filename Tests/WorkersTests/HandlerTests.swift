@@ -27,6 +27,41 @@ struct HTTPHandlerTests {
         #expect((object["payload"] as? [String: Any])?["to"] as? String == "a@b.c")
     }
 
+    @Test func aValidTraceparentInThePayloadMetaIsForwarded() throws {
+        let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        let payload = #"{"to":"a@b.c","_meta":{"traceparent":"\#(parent)","tracestate":"rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"}}"#
+        #expect(HTTPHandler(url: server.url("/ok"), timeout: 5).handle(job(payload)) == .completedWithResult(#"{"ok":true}"#))
+        let request = try #require(server.requests.last)
+        #expect(request.headers["traceparent"] == parent)
+        #expect(request.headers["tracestate"] == "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE")
+    }
+
+    @Test(arguments: [
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\\r\\nX-Injected: 1",  // header injection (CR LF once the JSON is decoded)
+        "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",  // uppercase hex
+        "00-00000000000000000000000000000000-00f067aa0ba902b7-01",  // all-zero trace id
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",  // all-zero parent id
+        "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",  // version ff
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",  // version 00 with more fields
+        "garbage",
+    ])
+    func aMalformedTraceparentIsDroppedNotForwarded(parent: String) throws {
+        let payload = #"{"_meta":{"traceparent":"\#(parent)","tracestate":"rojo=1"}}"#
+        #expect(HTTPHandler(url: server.url("/ok"), timeout: 5).handle(job(payload)) == .completedWithResult(#"{"ok":true}"#))
+        let request = try #require(server.requests.last)
+        #expect(request.headers["traceparent"] == nil && request.headers["tracestate"] == nil, "\(request.headers)")
+        #expect(request.headers["x-injected"] == nil)
+    }
+
+    /// An uppercase key and a value with `=`: printable, so only our check can refuse it.
+    @Test func aMalformedTracestateIsDroppedAndTheTraceparentKept() throws {
+        let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        let payload = #"{"_meta":{"traceparent":"\#(parent)","tracestate":"Rojo=1,x=a=b"}}"#
+        #expect(HTTPHandler(url: server.url("/ok"), timeout: 5).handle(job(payload)) == .completedWithResult(#"{"ok":true}"#))
+        let request = try #require(server.requests.last)
+        #expect(request.headers["traceparent"] == parent && request.headers["tracestate"] == nil, "\(request.headers)")
+    }
+
     @Test func tooManyRequestsRetriesAfterRetryAfter() throws {
         let f = try #require(failure(HTTPHandler(url: server.url("/429"), timeout: 5).handle(job())))
         #expect(f.errorType == "rate_limited" && f.retryable && f.retryAfterSeconds == 7)

@@ -3,6 +3,7 @@ import Postgres
 import QueueStore
 import TestSupport
 import Testing
+import QueuetopLogging
 @testable import Workers
 
 /// Shared helpers for the pool tests: a ledger table that a `sql` handler writes, so a test can
@@ -56,7 +57,7 @@ enum PoolFixture {
         WorkerPool(configuration: WorkerPoolConfiguration(
             database: db.config, queues: queues, concurrency: concurrency, batchSize: batch, claimers: claimers,
             handlers: handlers ?? ledgerHandlers(db.config), pollInterval: 0.5, rescueInterval: 1,
-            log: { level, message in if level != .info { print("[pool \(level)] \(message)") } }))
+            logger: .queuetop("test.pool", level: .warning, to: [LogCallback { print("[pool \($0.level)] \($0.message)") }])))
     }
 
     // MARK: worker processes (the real binary)

@@ -3,6 +3,7 @@ import Testing
 import Postgres
 import QueueStore
 import TestSupport
+import QueuetopLogging
 @testable import Workers
 
 /// The prefetch buffer's sizing (Prefetch.swift), without a database.
@@ -60,7 +61,7 @@ struct PrefetchPoolTests {
             database: db.config, queues: queues, concurrency: concurrency ?? defaults.concurrency,
             batchSize: defaults.batchSize, prefetchWait: prefetchWait ?? defaults.prefetchWait,
             handlers: handlers ?? PoolFixture.ledgerHandlers(db.config), pollInterval: 0.5, rescueInterval: 1,
-            log: { level, message in if level != .info { print("[pool \(level)] \(message)") } }))
+            logger: .queuetop("test.pool", level: .warning, to: [LogCallback { print("[pool \($0.level)] \($0.message)") }])))
     }
 
     /// `count` ledger jobs in `queue` whose handler sleeps `sleep` seconds, in a fresh ledger.

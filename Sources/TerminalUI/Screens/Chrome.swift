@@ -100,6 +100,8 @@ enum Chrome {
     static func statusText(_ context: ScreenContext) -> String {
         let state = context.state
         var parts: [String] = []
+        // First: the operator must not miss that the embedded workers are not running, nor why.
+        if let failure = state.poolStartupError { parts.append("WORKERS NOT STARTED: " + ViewText.oneLine(failure)) }
         if state.readOnly { parts.append("READ-ONLY") }
         // Before the counts: on a standby how old the data is matters more than what it says.
         if let standby = state.standby { parts.append(StandbyText.line(standby)) }
@@ -125,6 +127,7 @@ enum Chrome {
 
     static func statusStyle(_ state: DashboardState) -> Style {
         if case .disconnected = state.connection { return .error }
+        if state.poolStartupError != nil { return .error }
         return state.readOnly || state.refreshPaused ? .warn : .normal
     }
 }

@@ -52,6 +52,7 @@ public enum DashboardView {
         case .workers: WorkersScreen.draw(context, into: &buffer, in: rect)
         case .audit: AuditScreen.draw(context, into: &buffer, in: rect)
         case .schedules: SchedulesScreen.draw(context, into: &buffer, in: rect)
+        case .log: LogScreen.draw(context, into: &buffer, in: rect)
         }
         return nil
     }

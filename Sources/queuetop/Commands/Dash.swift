@@ -3,7 +3,9 @@ import Curses
 import Dashboard
 import DashboardRuntime
 import Foundation
+import Logging
 import Postgres
+import QueuetopLogging
 import QueueStore
 import Workers
 #if canImport(Glibc)
@@ -43,6 +45,8 @@ struct DashCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Append the embedded workers' log lines to this file (default: discarded).", valueName: "file"))
     var workerLog: String?
 
+    @OptionGroup var logging: LoggingOptions
+
     func validate() throws {
         guard (DashboardState.minimumInterval...DashboardState.maximumInterval).contains(refresh) else {
             throw ValidationError("--refresh must be between 0.5 and 60 seconds, got \(refresh)")
@@ -60,7 +64,19 @@ struct DashCommand: ParsableCommand {
         let database = try connection.config()
         let start = try DashStartup.check(database, readOnlyFlag: readOnly)
         // Read-only is read-only: no embedded pool (it claims, completes and fails jobs).
-        let workers = try noWorkers || start.readOnly ? nil : startPool(database)
+        // The embedded pool's events are kept for the Log screen (8), and written to
+        // --worker-log too when given. A pool that cannot start (a bad handler config) does not
+        // stop the dashboard: the reason is in the footer and on the Log screen.
+        let poolLog = LogRing(capacity: 1_000)
+        var poolStartupError: String?
+        var workers: WorkerPool?
+        if !(noWorkers || start.readOnly) {
+            do {
+                workers = try startPool(database, ring: poolLog)
+            } catch let error as WorkerConfigRefused {
+                poolStartupError = error.reason
+            }
+        }
         // From here the terminal belongs to curses: a server notice goes to the worker log
         // (startPool), or nowhere, never onto the screen.
         if workers == nil { Notices.setHandler(Notices.discard) }
@@ -73,7 +89,7 @@ struct DashCommand: ParsableCommand {
         }
         let session = DashSession(database: database, terminal: terminal, readOnly: start.readOnly,
                                   readOnlyReason: start.readOnlyReason, refreshInterval: refresh, initial: start.snapshot,
-                                  standby: start.standby)
+                                  standby: start.standby, poolLog: poolLog, poolStartupError: poolStartupError)
         let signal = session.run()
         // The terminal comes back first: the operator sees their shell while workers drain.
         terminal.restore()
@@ -87,7 +103,10 @@ struct DashCommand: ParsableCommand {
         session.close()
     }
 
-    private func startPool(_ database: ConnectionConfig) throws -> WorkerPool {
+    /// The handler config was refused: the dashboard runs without workers and says why.
+    struct WorkerConfigRefused: Error { let reason: String }
+
+    private func startPool(_ database: ConnectionConfig, ring: LogRing) throws -> WorkerPool {
         let handle: FileHandle?
         if let workerLog {
             guard FileManager.default.fileExists(atPath: workerLog) || FileManager.default.createFile(atPath: workerLog, contents: nil),
@@ -99,9 +118,15 @@ struct DashCommand: ParsableCommand {
         } else {
             handle = nil
         }
-        let log = LineLog(handle)
-        Notices.setHandler { notice in log(.warning, "server \(notice)") }
-        let workers = try pool.makePool(database: database, log: { level, message in log(level, message) })
+        let log = logging.logger("queuetop.dash.workers", to: handle, also: [ring])
+        Notices.setHandler { notice in log.warning("server \(notice)") }
+        let workers: WorkerPool
+        do {
+            workers = try pool.makePool(database: database, logger: log)
+        } catch let error as CLIError {
+            log.error("the embedded workers did not start: \(error.description)")
+            throw WorkerConfigRefused(reason: error.description)
+        }
         do {
             try workers.start()
         } catch let error as PostgresError {

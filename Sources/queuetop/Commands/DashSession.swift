@@ -3,6 +3,7 @@ import Dashboard
 import DashboardRuntime
 import Foundation
 import Postgres
+import QueuetopLogging
 import QueueStore
 import TerminalUI
 
@@ -15,14 +16,19 @@ final class DashSession {
     private let runner: EffectRunner
     private let listener: ChangeListener
     private var state: DashboardState
+    /// The embedded pool's recent events; copied into the state when it has new ones.
+    private let poolLog: LogRing?
+    private var poolLogSeen = 0
 
     /// How often the loop wakes on its own: the reducer's clock ("3s ago", refresh due, retry
     /// due). Unchanged frames write nothing to the terminal, so this costs no bytes.
     private static let tick = 0.25
 
     init(database: ConnectionConfig, terminal: Terminal, readOnly: Bool, readOnlyReason: String? = nil,
-         refreshInterval: Double, initial: HealthSnapshot, standby: StandbyStatus? = nil) {
+         refreshInterval: Double, initial: HealthSnapshot, standby: StandbyStatus? = nil,
+         poolLog: LogRing? = nil, poolStartupError: String? = nil) {
         self.terminal = terminal
+        self.poolLog = poolLog
         let waker = terminal.waker
         let inbox = Inbox(wake: { waker.wake() })
         self.inbox = inbox
@@ -40,7 +46,20 @@ final class DashSession {
         // The startup check already read a snapshot: the first frame has data.
         _ = reduce(&state, .snapshotLoaded(initial, at: Date()))
         _ = reduce(&state, .standbyLoaded(standby))
+        state.poolStartupError = poolStartupError
         self.state = state
+        copyPoolLog()
+    }
+
+    /// Hands the ring's events to the reducer when there are new ones (once per tick at most).
+    private func copyPoolLog() {
+        guard let poolLog, poolLog.total != poolLogSeen else { return }
+        poolLogSeen = poolLog.total
+        let lines = poolLog.records().map { r in
+            PoolLogLine(time: r.time, level: r.level.rawValue, message: r.message, queue: r.field(LogField.queue),
+                        jobID: r.field(LogField.jobID).flatMap(UUID.init(uuidString:)))
+        }
+        apply(.poolLogUpdated(lines))
     }
 
     /// Runs until the operator quits (nil) or a signal arrives (which one).
@@ -71,6 +90,7 @@ final class DashSession {
             let now = Date()
             if now.timeIntervalSince(lastTick) >= Self.tick {
                 lastTick = now
+                copyPoolLog()
                 apply(.tick(now))
             }
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import Postgres
 import Synchronization
 
@@ -52,6 +53,7 @@ struct DemoProduceCommand: ParsableCommand {
             """)
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var logging: LoggingOptions
 
     @Option(name: .customLong("for"), help: ArgumentHelp("Stop after this many seconds (default: run until stopped).", valueName: "s"))
     var seconds: Double?
@@ -75,8 +77,8 @@ struct DemoProduceCommand: ParsableCommand {
         let stop = Mutex(false)
         let signals = ShutdownSignals { _ in stop.withLock { $0 = true } }
         let deadline = seconds.map { Date().addingTimeInterval($0) }
-        let log = LineLog(.standardError)
-        let producer = DemoProducer(config: config) { log(.warning, $0) }
+        let log = logging.logger("queuetop.demo", to: .standardError)
+        let producer = DemoProducer(config: config) { log.warning("\($0)") }
         producer.run(shouldStop: {
             stop.withLock { $0 } || stopWith.map { !Self.isAlive($0) } == true || deadline.map { Date() >= $0 } == true
         })

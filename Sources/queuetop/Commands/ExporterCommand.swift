@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import Postgres
 import QueuetopMetrics
 #if canImport(Glibc)
@@ -19,6 +20,7 @@ struct ExporterCommand: ParsableCommand {
             """)
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var logging: LoggingOptions
 
     @Option(name: .long, help: ArgumentHelp("Address to serve /metrics on (port 0 picks a free one, logged at start).",
                                             valueName: "addr:port"))
@@ -34,12 +36,12 @@ struct ExporterCommand: ParsableCommand {
 
     func run() throws {
         let database = try connection.config()
-        let log = LineLog(.standardError)
-        let exporter = HealthExporter(config: database, statementTimeout: readTimeout) { log(.warning, $0) }
+        let log = logging.logger("queuetop.exporter", to: .standardError)
+        let exporter = HealthExporter(config: database, statementTimeout: readTimeout) { log.warning("\($0)") }
         let stopped = DispatchSemaphore(value: 0)
         let signals = ShutdownSignals { _ in stopped.signal() }
         let endpoint = try MetricsListenOption.serve(listen, option: "--listen", log: log) { await exporter.render() }
-        log(.info, "exporting the health of \(database.endpoint)")
+        log.info("exporting the health of \(database.endpoint)")
         exporter.probe()
         stopped.wait()
         endpoint.stop()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import Postgres
 import QueuetopMetrics
 import Synchronization
@@ -22,6 +23,7 @@ struct WorkerCommand: ParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var pool: WorkerPoolOptions
+    @OptionGroup var logging: LoggingOptions
 
     @Option(name: .long, help: ArgumentHelp(
         "Serve Prometheus metrics at http://ADDR:PORT/metrics (off by default; port 0 picks a free one, logged at start).",
@@ -35,12 +37,12 @@ struct WorkerCommand: ParsableCommand {
     func run() throws {
         signal(SIGPIPE, SIG_IGN)  // a handler's child closing its stdin early must not kill us
         let database = try connection.config()
-        let log = LineLog(.standardError)
-        Notices.setHandler { notice in log(.warning, "server \(notice)") }
+        let log = logging.logger("queuetop.worker", to: .standardError)
+        Notices.setHandler { notice in log.warning("server \(notice)") }
         let metrics = metricsListen == nil ? nil : WorkerMetrics()
         // The handler config is checked first (no connection needed), then the server: a pool
         // on a standby would fail every claim, so say where the primary is instead.
-        let pool = try self.pool.makePool(database: database, log: { level, message in log(level, message) }, metrics: metrics)
+        let pool = try self.pool.makePool(database: database, logger: log, metrics: metrics)
         try connection.refuseStandby()
         // Listening first: a port already taken fails the start before the worker registers.
         let endpoint = try metricsListen.map { listen in
@@ -54,7 +56,7 @@ struct WorkerCommand: ParsableCommand {
             if count == 1 {
                 Thread { pool.stop(grace: grace) }.start()
             } else {
-                log(.warning, "second signal: releasing running jobs now")
+                log.warning("second signal: releasing running jobs now")
                 Thread { pool.stop(grace: 0) }.start()
             }
         }
@@ -66,26 +68,6 @@ struct WorkerCommand: ParsableCommand {
         pool.waitUntilStopped()
         endpoint?.stop()
         withExtendedLifetime(signals) {}
-    }
-}
-
-/// One line per event: time, level, message — on stderr for `queuetop worker`, in a file for the
-/// dashboard (whose terminal belongs to curses). Lines from many threads never interleave. The
-/// message often quotes a job's type, a handler's error or a server notice: it is one safe line
-/// (`SafeText.oneLine`), so a newline in it cannot forge a line and no control reaches the log.
-final class LineLog: Sendable {
-    private let lock = NSLock()
-    private let handle: FileHandle?
-
-    /// nil discards every line.
-    init(_ handle: FileHandle?) { self.handle = handle }
-
-    func callAsFunction(_ level: WorkerLogLevel, _ message: String) {
-        guard let handle else { return }
-        let stamp = ISO8601DateFormatter.string(from: Date(), timeZone: .current,
-                                                formatOptions: [.withInternetDateTime, .withFractionalSeconds])
-        let line = "\(stamp) \(level.rawValue.uppercased()) \(SafeText.oneLine(message))\n"
-        lock.withLock { handle.write(Data(line.utf8)) }
     }
 }
 

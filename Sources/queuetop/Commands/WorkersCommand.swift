@@ -26,7 +26,7 @@ struct WorkersCommand: ParsableCommand {
             defer { conn.close() }
             let workers = try cliErrors { try WorkerFleetStore(connection: conn).list() }
             let now = Date()
-            if json { printJSON(workers.map { WorkersReport.json($0) }); return }
+            if json { printJSON(encoding: workers.map(WorkersReport.JSONRow.init)); return }
             if workers.isEmpty { print("no workers registered (start one with `queuetop worker`)"); return }
             for w in workers { print(WorkersReport.line(w, now: now)) }
         }
@@ -104,10 +104,24 @@ enum WorkersReport {
             + "\tup \(StatusReport.duration(max(0, now.timeIntervalSince(w.startedAt))))"
     }
 
-    static func json(_ w: WorkerInfo) -> [String: Any] {
-        ["id": w.id, "status": w.status, "host": w.host ?? NSNull(), "pid": w.pid ?? NSNull(), "queues": w.queues,
-         "concurrency": w.concurrency ?? NSNull(), "in_flight": w.inFlight,
-         "started_at": isoTime(w.startedAt), "last_seen": isoTime(w.lastSeen)]
+    /// One worker of `workers list --json` (unknown host, pid or concurrency: `null`).
+    struct JSONRow: Encodable {
+        let w: WorkerInfo
+        enum CodingKeys: String, CodingKey {
+            case id, status, host, pid, queues, concurrency, inFlight = "in_flight", startedAt = "started_at", lastSeen = "last_seen"
+        }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(w.id, forKey: .id)
+            try c.encode(w.status, forKey: .status)
+            try c.encode(w.host, forKey: .host)
+            try c.encode(w.pid, forKey: .pid)
+            try c.encode(w.queues, forKey: .queues)
+            try c.encode(w.concurrency, forKey: .concurrency)
+            try c.encode(w.inFlight, forKey: .inFlight)
+            try c.encode(isoTime(w.startedAt), forKey: .startedAt)
+            try c.encode(isoTime(w.lastSeen), forKey: .lastSeen)
+        }
     }
 
     static func outcome(_ kind: WorkerCommandKind, _ target: WorkerTarget, changed: Int, statusOfNamed: String?) -> String {

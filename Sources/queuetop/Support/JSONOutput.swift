@@ -14,3 +14,24 @@ func printJSON(_ value: Any) {
     }
     print(SafeText.json(text))
 }
+
+/// Prints a Codable value as `--json` output through the one shared encoder: the same shape as
+/// `printJSON` (sorted keys, `/` unescaped, no spaces) and the same `SafeText.json` pass for the
+/// characters JSONEncoder leaves raw (DEL, C1, bidi, zero-width). Typed output structs replace
+/// `[String: Any]` dictionaries one command at a time; an optional is encoded as `null`, not
+/// left out, as the dictionaries' `NSNull()` did.
+func printJSON(encoding value: some Encodable) {
+    guard let data = try? JSONOutput.encoder.encode(value), let text = String(data: data, encoding: .utf8) else {
+        print("null")
+        return
+    }
+    print(SafeText.json(text))
+}
+
+enum JSONOutput {
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import QueuetopMetrics
 
 /// `--metrics-listen` (worker) and `--listen` (exporter): parsing the address and starting the
@@ -13,7 +14,7 @@ enum MetricsListenOption {
     }
 
     /// Starts serving `GET /metrics` and logs where (with the real port when 0 was asked for).
-    static func serve(_ text: String, option: String, log: LineLog,
+    static func serve(_ text: String, option: String, log: Logger,
                       render: @escaping @Sendable () async -> String) throws -> MetricsEndpoint {
         let address = try parse(text, option: option)
         let endpoint: MetricsEndpoint
@@ -22,7 +23,7 @@ enum MetricsListenOption {
         } catch {
             throw CLIError("\(option): \(error)")
         }
-        log(.info, "metrics at http://\(endpoint.address)/metrics")
+        log.info("metrics at http://\(endpoint.address)/metrics")
         return endpoint
     }
 }

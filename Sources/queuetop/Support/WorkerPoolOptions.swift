@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import Postgres
 import QueuetopMetrics
 import Workers
@@ -50,8 +51,8 @@ struct WorkerPoolOptions: ParsableArguments {
     }
 
     /// Loads the handler config (checking secrets, URLs, programs) and builds the pool; nothing
-    /// is started. Config warnings go to `log`.
-    func makePool(database: ConnectionConfig, log: @escaping WorkerLogger, metrics: WorkerMetrics? = nil) throws -> WorkerPool {
+    /// is started. Config warnings go to `logger`.
+    func makePool(database: ConnectionConfig, logger: Logger, metrics: WorkerMetrics? = nil) throws -> WorkerPool {
         let configPath = config ?? ProcessInfo.processInfo.environment[Self.configVariable].flatMap { $0.isEmpty ? nil : $0 }
         let file: WorkerConfigFile
         do {
@@ -60,12 +61,12 @@ struct WorkerPoolOptions: ParsableArguments {
         } catch let error as WorkerConfigError {
             throw CLIError("bad worker config: \(error.message)")
         }
-        for warning in file.warnings { log(.warning, warning) }
+        for warning in file.warnings { logger.warning("\(warning)") }
         let queueList = queues?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         var configuration = WorkerPoolConfiguration(
             database: database, queues: queueList, concurrency: concurrency, batchSize: batchSize, claimers: claimers,
             prefetchWait: prefetchWait, vacuumAfterClaims: vacuumAfter, handlers: file.handlers, breaker: file.breaker,
-            alertHookSecrets: file.alertHookSecrets, log: log)
+            alertHookSecrets: file.alertHookSecrets, logger: logger)
         configuration.metrics = metrics
         return WorkerPool(configuration: configuration)
     }

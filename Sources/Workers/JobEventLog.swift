@@ -1,0 +1,38 @@
+import Foundation
+import Logging
+import QueuetopLogging
+
+extension WorkerPool {
+    /// One event per finished job, with the fields docs/OBSERVABILITY.md lists. A completion is
+    /// `debug` (a busy worker finishes thousands a second; `--log-level debug` shows them); a
+    /// failure that will be retried is `warning`, one that sends the job to the DLQ is `error`.
+    /// The tenant is not among the fields: claim_jobs does not return it.
+    func logJobEvent(_ job: WorkerJob, outcome: JobOutcome, nanoseconds: UInt64) {
+        let level: Logger.Level
+        var fields: Logger.Metadata = [
+            LogField.jobID: "\(job.id.text)",
+            LogField.queue: "\(job.queue)",
+            LogField.type: "\(job.type)",
+            LogField.attempt: "\(job.attempt)",
+            LogField.durationMs: "\(String(format: "%.3f", Double(nanoseconds) / 1e6))",
+        ]
+        let message: String
+        switch outcome {
+        case .completed, .completedWithResult:
+            guard configuration.logger.logLevel <= .debug else { return }
+            level = .debug
+            fields[LogField.outcome] = "completed"
+            message = "job \(job.id) (\(job.queue)/\(job.type)) completed"
+        case let .failed(failure):
+            let dead = job.failsForGood(failure)
+            level = dead ? .error : .warning
+            fields[LogField.outcome] = dead ? "dead" : "retry"
+            fields[LogField.errorType] = "\(failure.errorType)"
+            fields[LogField.error] = "\(failure.message)"
+            message = dead
+                ? "job \(job.id) (\(job.queue)/\(job.type)) to DLQ: \(failure.errorType): \(failure.message)"
+                : "job \(job.id) (\(job.queue)/\(job.type)) failed attempt \(job.attempt) of \(job.maxAttempts), will retry: \(failure.errorType): \(failure.message)"
+        }
+        log(level, message, fields)
+    }
+}
