@@ -34,6 +34,7 @@ final class Ledger: Sendable {
         var entries: [JobID: Entry] = [:]
         var slotsInUse = 0  // claimed + running
         var waiting = 0  // claimed, handler not started (the prefetch buffer)
+        var running = 0  // handler started, not finished
         var pace = HandlerPace()
         var finishedUnwritten = 0  // handled, result not yet committed
         var completions: [Completion] = []
@@ -46,13 +47,14 @@ final class Ledger: Sendable {
     /// Reserves up to `limit` free slots of `capacity` before a claim, so several claimer threads
     /// never hold more than `capacity` jobs together. Returns 0 when fewer than `minimum` are free.
     ///
-    /// Jobs whose results are not committed yet also hold back claims once there are
-    /// `maxUnwritten` of them: a crash reruns every handled-but-unwritten job, so this bounds the
-    /// at-least-once window (running + unwritten) even when complete_jobs is slow, and a slow
-    /// database slows claiming instead of piling up results in memory.
+    /// Once `maxUnwritten` handled results are not committed yet, nothing is claimed until the
+    /// completer catches up: a slow database slows claiming instead of piling up results in
+    /// memory. It does not cap the claim's size: what a crash can run twice is bounded where
+    /// handlers start (`tryStart`'s window), and jobs claimed but not started never ran.
     func reserve(upTo limit: Int, capacity: Int, minimum: Int, maxUnwritten: Int) -> Int {
         state.withLock { s in
-            let free = min(capacity - s.slotsInUse, maxUnwritten - s.finishedUnwritten)
+            guard s.finishedUnwritten < maxUnwritten else { return 0 }
+            let free = capacity - s.slotsInUse
             guard free >= minimum, free > 0 else { return 0 }
             let n = min(limit, free)
             s.slotsInUse += n
@@ -72,17 +74,35 @@ final class Ledger: Sendable {
         }
     }
 
-    /// Marks a job running; nil when it was released meanwhile (shutdown, or it waited in the
-    /// prefetch buffer too long) and must not run.
-    func start(_ id: JobID, clock: UInt64 = Ledger.now()) -> CancellationFlag? {
+    enum StartOutcome: Sendable {
+        case started(CancellationFlag)
+        /// Released meanwhile (shutdown, or it waited in the prefetch buffer too long): not run.
+        case gone
+        /// Running + handled-but-unwritten jobs fill the at-least-once window: wait for a write.
+        case windowFull
+    }
+
+    /// Marks a job running unless that would put more than `window` jobs at risk of running
+    /// twice after a crash: those running plus those handled whose results are not committed.
+    /// Checked here, where a handler starts, the bound holds however large the claims are and
+    /// however slow complete_jobs is (docs/WORKERS.md "The window").
+    func tryStart(_ id: JobID, clock: UInt64 = Ledger.now(), window: Int = .max) -> StartOutcome {
         state.withLock { s in
-            guard var entry = s.entries[id], entry.phase == .claimed else { return nil }
+            guard var entry = s.entries[id], entry.phase == .claimed else { return .gone }
+            guard s.running + s.finishedUnwritten < window else { return .windowFull }
             entry.phase = .running
             entry.startedAt = clock
             s.entries[id] = entry
             s.waiting -= 1
-            return entry.cancellation
+            s.running += 1
+            return .started(entry.cancellation)
         }
+    }
+
+    /// Marks a job running, with no window; nil when it was released meanwhile and must not run.
+    func start(_ id: JobID, clock: UInt64 = Ledger.now()) -> CancellationFlag? {
+        if case let .started(flag) = tryStart(id, clock: clock) { return flag }
+        return nil
     }
 
     /// Records a handler result and how long the handler ran (`handlerNanos`, from its start:
@@ -96,6 +116,7 @@ final class Ledger: Sendable {
             entry.phase = .finished
             s.entries[id] = entry
             s.slotsInUse -= 1
+            s.running -= 1
             s.finishedUnwritten += 1
             s.pace.record(seconds: Double(handlerNanos) / 1e9)
             let queue = entry.job.queue
@@ -143,6 +164,7 @@ final class Ledger: Sendable {
                 guard let entry = s.entries.removeValue(forKey: id) else { continue }
                 if entry.phase == .finished { s.finishedUnwritten -= 1 } else { s.slotsInUse -= 1 }
                 if entry.phase == .claimed { s.waiting -= 1 }
+                if entry.phase == .running { s.running -= 1 }
             }
         }
     }
@@ -207,6 +229,7 @@ final class Ledger: Sendable {
                 s.slotsInUse -= 1
             }
             s.waiting = 0
+            s.running = 0
             return ids
         }
     }
@@ -234,7 +257,7 @@ final class Ledger: Sendable {
     var unwrittenResults: Int { state.withLock { $0.finishedUnwritten } }
     var hasPendingResults: Bool { state.withLock { !$0.completions.isEmpty || !$0.failures.isEmpty } }
     var isEmpty: Bool { state.withLock { $0.entries.isEmpty } }
-    var running: Int { state.withLock { s in s.entries.values.reduce(0) { $0 + ($1.phase == .running ? 1 : 0) } } }
+    var running: Int { state.withLock { $0.running } }
     var counters: Counters { state.withLock { $0.counters } }
     func heldPerQueue() -> [String: Int] {
         state.withLock { s in s.entries.values.reduce(into: [:]) { $0[$1.job.queue, default: 0] += 1 } }

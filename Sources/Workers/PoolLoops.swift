@@ -169,9 +169,9 @@ extension WorkerPool {
                 continue
             }
             // The processing clock starts here, with the handler: not at the claim, so time spent
-            // in the prefetch buffer never counts toward processing_time_ms (p50/p95/p99).
-            let started = Ledger.now()
-            guard let cancellation = ledger.start(job.id, clock: started) else { continue }
+            // in the prefetch buffer (or waiting for room in the window) never counts toward
+            // processing_time_ms (p50/p95/p99).
+            guard let (cancellation, started) = startWithinWindow(job.id) else { continue }
             let outcome = configuration.handlers.run(JobContext(job: job, cancellation: cancellation))
             let elapsed = Ledger.now() - started
             ledger.finish(job.id, outcome: outcome, handlerNanos: elapsed)
@@ -180,6 +180,21 @@ extension WorkerPool {
             logJobEvent(job, outcome: outcome, nanoseconds: elapsed)
             flushWake.fire()
             fetchWake.fire()
+        }
+    }
+
+    /// Starts the job once running + handled-but-unwritten jobs leave room in the at-least-once
+    /// window (the completer's commits make room); nil when it was released meanwhile (the
+    /// prefetch bound, a pause, shutdown), so a job waits here no longer than in the buffer.
+    private func startWithinWindow(_ id: JobID) -> (CancellationFlag, UInt64)? {
+        while true {
+            let seen = windowRoom.current
+            let clock = Ledger.now()
+            switch ledger.tryStart(id, clock: clock, window: configuration.atLeastOnceWindow) {
+            case let .started(cancellation): return (cancellation, clock)
+            case .gone: return nil
+            case .windowFull: windowRoom.wait(after: seen, timeout: 0.05)
+            }
         }
     }
 
@@ -248,6 +263,7 @@ extension WorkerPool {
                     try store.fail(worker: id, failures)
                 }
                 ledger.forget(completions.map(\.id) + failures.map(\.id))
+                windowRoom.fire()  // executors waiting for room in the window may start
                 fetchWake.fire()  // written results free room under maxUnwrittenResults
             } catch {
                 // Not dropped: the same results are written on the next try (complete_jobs is

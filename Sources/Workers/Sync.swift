@@ -87,6 +87,33 @@ final class WakeSignal: @unchecked Sendable {  // `fired`/`closed` guarded by `c
     }
 }
 
+/// Wakes every waiter at once: executors holding a job they may not start yet (the
+/// at-least-once window is full) all look again when the completer commits results. Read
+/// `generation` before checking the condition, so a fire in between is never missed.
+final class BroadcastSignal: @unchecked Sendable {  // `generation` guarded by `condition`
+    private let condition = NSCondition()
+    private var generation = 0
+
+    var current: Int { condition.lock(); defer { condition.unlock() }; return generation }
+
+    func fire() {
+        condition.lock()
+        generation &+= 1
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Waits until a fire after `seen` (a `current` value), or the timeout.
+    func wait(after seen: Int, timeout: TimeInterval) {
+        condition.lock()
+        defer { condition.unlock() }
+        let deadline = Date().addingTimeInterval(timeout)
+        while generation == seen {
+            if !condition.wait(until: deadline) { break }
+        }
+    }
+}
+
 /// Claimed jobs waiting for an executor thread. FIFO, so claim order (priority) is kept.
 ///
 /// At most one wake-up is in flight: push, or an executor that takes a job while more wait,

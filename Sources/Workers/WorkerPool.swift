@@ -29,6 +29,8 @@ public final class WorkerPool: Sendable {
     let work = WorkQueue()
     let fetchWake = WakeSignal()
     let flushWake = WakeSignal()
+    /// Fired when results are committed: room in the at-least-once window (PoolLoops.startWithinWindow).
+    let windowRoom = BroadcastSignal()
     let maintenanceWake = WakeSignal()
     let threads = DispatchGroup()
     let executorThreads = DispatchGroup()
@@ -129,7 +131,7 @@ public final class WorkerPool: Sendable {
             thread.start()
         }
         let queues = configuration.queues?.joined(separator: ",") ?? "all queues"
-        log(.info, "worker \(id) started: \(queues), concurrency \(configuration.concurrency), batch \(configuration.batchSize), prefetch wait \(configuration.prefetchWait) s")
+        log(.info, "worker \(id) started: \(queues), concurrency \(configuration.concurrency), batch \(configuration.batchSize), at most \(configuration.atLeastOnceWindow) at risk of a rerun, prefetch wait \(configuration.prefetchWait) s")
     }
 
     private func spawn(_ name: String, _ body: @escaping @Sendable () -> Void) {
@@ -161,6 +163,7 @@ public final class WorkerPool: Sendable {
         let handedBack = handBack.withLock { ids in defer { ids = [] }; return ids }
         let unfinished = Set(ledger.takeUnfinished()).union(notStarted).union(handedBack)
         work.close()
+        windowRoom.fire()
         flushWake.fire()
         finishStop(release: Array(unfinished))
         stopped.signal()

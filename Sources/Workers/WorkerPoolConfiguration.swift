@@ -10,13 +10,27 @@ public struct WorkerPoolConfiguration: Sendable {
     public var queues: [String]?
     /// Handler threads, and the most jobs this process holds claimed at once.
     public var concurrency: Int
-    /// Most jobs per claim_jobs / complete_jobs round trip.
+    /// Most jobs per claim_jobs round trip, and the most claimed ahead of the free handler slots
+    /// (the prefetch buffer). 500 by default: a claim of 500 commits a fifth as often per job as
+    /// one of 100 (docs/BENCHMARKS-defaults.md). Jobs claimed and not started never ran, so the
+    /// batch does not widen what a crash can run twice; `maxUnwrittenResults` does.
     public var batchSize: Int
-    /// Handled jobs whose results are not committed yet, at most (then the pool stops claiming
-    /// until the completer catches up): with `concurrency`, the most a crash can run twice.
-    /// Twice a batch, so one write can be in flight while the next batch runs: with only one,
-    /// claiming and completing took turns and a drain lost ~25 % (docs/BENCHMARKS.md NOTES).
-    public var maxUnwrittenResults: Int { 2 * max(batchSize, concurrency) }
+    /// Handled jobs whose results are not committed yet, at most: with `concurrency`, the most a
+    /// crash can run twice (`atLeastOnceWindow`). A handler does not start while running +
+    /// unwritten would pass that window, and the pool stops claiming while this many results wait.
+    /// Twice a write's worth, so one write can be in flight while the next results pile up: with
+    /// only one, claiming and completing took turns and a drain lost ~25 % (docs/BENCHMARKS.md
+    /// NOTES). It was 2 × max(batch, concurrency); the batch now counts only up to 100, so a
+    /// larger claim batch (500 by default) does not widen the window, and a smaller one keeps
+    /// the narrower window it had.
+    public var maxUnwrittenResults: Int
+    /// Running plus handled-but-unwritten jobs, at most: what a kill -9 can run twice.
+    public var atLeastOnceWindow: Int { concurrency + maxUnwrittenResults }
+    /// The default `maxUnwrittenResults`: 2 × max(min(batch, 100), concurrency), 200 at the
+    /// defaults (10, 500), never more than the 2 × max(batch, concurrency) it was.
+    public static func defaultMaxUnwrittenResults(concurrency: Int, batchSize: Int) -> Int {
+        2 * max(min(batchSize, 100), concurrency)
+    }
     /// The longest a claimed job may wait for a handler slot before it is released back to
     /// pending (seconds; 0: claim only free slots, no prefetch buffer). Jobs that finish fast are
     /// claimed a batch at a time, up to `batchSize` beyond the free slots (Prefetch.swift).
@@ -46,7 +60,7 @@ public struct WorkerPoolConfiguration: Sendable {
     /// Where the pool records its metrics (docs/OBSERVABILITY.md); nil records nothing.
     public var metrics: WorkerMetrics? = nil
 
-    public init(database: ConnectionConfig, queues: [String]? = nil, concurrency: Int = 10, batchSize: Int = 100, claimers: Int = 1,
+    public init(database: ConnectionConfig, queues: [String]? = nil, concurrency: Int = 10, batchSize: Int = 500, maxUnwrittenResults: Int? = nil, claimers: Int = 1,
                 prefetchWait: TimeInterval = 1, vacuumAfterClaims: Int = 0, handlers: HandlerTable = HandlerTable(), breaker: CircuitBreakerPolicy = CircuitBreakerPolicy(),
                 alertHookSecrets: Set<String> = [], pollInterval: TimeInterval = 1, rescueInterval: TimeInterval = 10,
                 host: String = ProcessInfo.processInfo.hostName,
@@ -56,6 +70,7 @@ public struct WorkerPoolConfiguration: Sendable {
         self.queues = queues.map { $0.isEmpty ? nil : $0 } ?? nil
         self.concurrency = max(1, concurrency)
         self.batchSize = max(1, min(batchSize, 10_000))
+        self.maxUnwrittenResults = max(1, maxUnwrittenResults ?? Self.defaultMaxUnwrittenResults(concurrency: self.concurrency, batchSize: self.batchSize))
         self.claimers = max(1, min(claimers, 8))
         self.prefetchWait = max(0, prefetchWait)
         self.vacuumAfterClaims = max(0, vacuumAfterClaims)

@@ -16,8 +16,8 @@ struct WorkerPoolOptions: ParsableArguments {
     @Option(name: .long, help: "Handler threads: jobs run at once by this process.")
     var concurrency = 10
 
-    @Option(name: .long, help: "Most jobs per claim and per completion round trip.")
-    var batchSize = 100
+    @Option(name: .long, help: "Most jobs per claim round trip, and the most claimed ahead of free handler slots (claimed jobs that never started are not rerun after a crash).")
+    var batchSize = 500
 
     @Option(name: .long, help: "Claiming threads, each with its own connection (2 helps a deep backlog when concurrency >= 2 batches).")
     var claimers = 1
