@@ -86,20 +86,22 @@ struct StatusCommand: ParsableCommand {
     /// LISTEN works on this link.
     private func render(_ conn: Connection, listen: inout ListenCheck?) throws -> String {
         do {
-            let store = HealthStore(connection: conn)
+            // The snapshot in the shape asked for, then the two facts every print carries.
+            let format: (StandbyStatus?, Bool?) -> String
             if json {
-                let snapshot = try store.snapshotJSON()
-                let standby = try ServerRoleStore(connection: conn).standby()
-                let check = listen ?? listenCheck(conn, standby: standby)
-                listen = check
-                return StatusReport.json(snapshot, standby: standby, notificationsDelivered: check.delivered)
+                let snapshot = try HealthStore(connection: conn).snapshotJSON()
+                format = { StatusReport.json(snapshot, standby: $0, notificationsDelivered: $1) }
+            } else {
+                let snapshot = try HealthStore(connection: conn).snapshot().snapshot
+                format = { standby, delivered in
+                    let text = StatusReport.text(snapshot, standby: standby)
+                    return delivered == false ? text + "\nnote: " + Connection.notificationsLostMessage : text
+                }
             }
-            let snapshot = try store.snapshot().snapshot
             let standby = try ServerRoleStore(connection: conn).standby()
             let check = listen ?? listenCheck(conn, standby: standby)
             listen = check
-            let text = StatusReport.text(snapshot, standby: standby)
-            return check.delivered == false ? text + "\nnote: " + Connection.notificationsLostMessage : text
+            return format(standby, check.delivered)
         } catch let error as QueueStoreError {
             throw CLIError(error.description)
         } catch let error as PostgresError {
