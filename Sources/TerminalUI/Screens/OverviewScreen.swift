@@ -182,7 +182,9 @@ enum QueueText {
 /// The charts of one queue: completed jobs per hour over 24 h, and its top error types.
 enum QueueCharts {
     static func drawHourly(_ queue: QueueHealth, context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
-        let area = context.section("\(queue.name)\(context.dot)completed/hour, 24h UTC", in: rect, into: &buffer, framed: true)
+        let markers = ChartMarks.hourly(queue, context: context)
+        let legend = markers.contains { $0 != nil } ? "\(context.dot)\(context.glyphs.arrowDown) deploy ! alert" : ""
+        let area = context.section("\(queue.name)\(context.dot)completed/hour, 24h UTC\(legend)", in: rect, into: &buffer, framed: true)
         guard !area.isEmpty else { return }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
@@ -195,7 +197,7 @@ enum QueueCharts {
             context.message("no jobs completed in 24h", in: area, into: &buffer)
             return
         }
-        BarChart(values: values, labels: labels).draw(into: &buffer, in: area)
+        BarChart(values: values, labels: labels, markers: markers).draw(into: &buffer, in: area)
     }
 
     static func drawMinutes(_ queue: QueueHealth, context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {

@@ -2,18 +2,21 @@
 /// When the names do not fit, other tabs shrink to their numbers, the current keeps its name.
 public struct Tabs: Sendable {
     public var titles: [String]
+    /// The key that opens each tab ("1"…"8", "0"); by default its position from 1.
+    public var keys: [String]
     public var selected: Int
     /// Right-aligned text, e.g. the database and "READ-ONLY".
     public var trailing: String
 
-    public init(titles: [String], selected: Int, trailing: String = "") {
+    public init(titles: [String], keys: [String]? = nil, selected: Int, trailing: String = "") {
         self.titles = titles
+        self.keys = keys ?? titles.indices.map { String($0 + 1) }
         self.selected = selected
         self.trailing = trailing
     }
 
     func label(_ index: Int, full: Bool) -> String {
-        full || index == selected ? " \(index + 1) \(titles[index]) " : " \(index + 1) "
+        full || index == selected ? " \(keys[index]) \(titles[index]) " : " \(keys[index]) "
     }
 
     public func draw(into buffer: inout ScreenBuffer, in rect: Rect) {

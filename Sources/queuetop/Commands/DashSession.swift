@@ -19,6 +19,8 @@ final class DashSession {
     /// The embedded pool's recent events; copied into the state when it has new ones.
     private let poolLog: LogRing?
     private var poolLogSeen = 0
+    /// The frame on screen now: what `:dump` writes.
+    private var lastFrame: ScreenBuffer?
 
     /// How often the loop wakes on its own: the reducer's clock ("3s ago", refresh due, retry
     /// due). Unchanged frames write nothing to the terminal, so this costs no bytes.
@@ -71,6 +73,7 @@ final class DashSession {
             var buffer = terminal.makeBuffer()
             let viewport = DashboardView.draw(state, into: &buffer)
             terminal.present(buffer)
+            lastFrame = buffer
             // Before the next key: the reducer clamps job-detail scrolling to what this frame
             // could show, so `k` after `G` (or after a resize) moves the text at once.
             if viewport != state.detailViewport { apply(.detailViewportMeasured(viewport)) }
@@ -98,7 +101,28 @@ final class DashSession {
     }
 
     private func apply(_ message: Message) {
-        runner.post(reduce(&state, message))
+        let effects = reduce(&state, message)
+        runner.post(effects)
+        for effect in effects where effect.isTerminalSide { runTerminalEffect(effect) }
+    }
+
+    /// `:dump` and `y`: done here, on the drawing thread, which holds the frame and the terminal.
+    private func runTerminalEffect(_ effect: Effect) {
+        switch effect {
+        case .dumpScreen(let path, let overwrite):
+            guard let frame = lastFrame else { return }
+            let (ok, text) = ScreenDump.write(frame.plainText(), to: path, overwrite: overwrite)
+            apply(.terminalEffectDone(text, ok: ok, at: Date()))
+        case .copy(let text, let what):
+            let refusal = Clipboard.refusal(bytes: text.utf8.count, in: ClipboardEnvironment.current())
+            var sent = refusal == nil
+            if sent { sent = terminal.sendControlSequence(Clipboard.osc52(text)) }
+            let line = refusal == nil && !sent ? "could not write to the terminal - \(what): \(text.prefix(200))"
+                : Clipboard.report(what: what, text: text, refusal: refusal)
+            apply(.terminalEffectDone(line, ok: sent, at: Date()))
+        default:
+            break
+        }
     }
 
     /// Stops the listener and the database thread (a confirmed action still waiting runs first).
