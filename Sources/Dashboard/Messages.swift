@@ -20,7 +20,7 @@ public enum Message: Sendable {
     case auditLoaded([AuditEntry])
     case schedulesLoaded([Schedule])
     case timelineLoaded([TimelineEntry])
-    /// Deploy marks and alerts fired in the last 24 h, for the hourly charts.
+    /// Deploy marks and alerts fired in the last 24 h, for the hourly charts (with every refresh).
     case chartMarksLoaded([TimelineEntry])
     /// The terminal side did what `:dump` or `y` asked (ok) or could not (the text says why).
     case terminalEffectDone(String, ok: Bool, at: Date)
@@ -48,7 +48,7 @@ public enum Message: Sendable {
 /// Work for the database thread. The reducer only asks; the runner does it and answers with a
 /// `Message`.
 public enum Effect: Sendable, Equatable {
-    /// Reload the health snapshot (and the alert hook summary that goes with it).
+    /// Reload the health snapshot (and the alert hook summary and chart marks that go with it).
     case refresh
     case loadDLQGroups
     case loadDLQJobs(DLQGroupKey)
@@ -57,7 +57,6 @@ public enum Effect: Sendable, Equatable {
     case loadAudit
     case loadSchedules
     case loadTimeline
-    case loadChartMarks
     /// `:dump FILE` (`:dump! FILE` overwrites): the screen as drawn now, as plain text. Done by
     /// the drawing thread, which holds the frame; never reaches the database thread.
     case dumpScreen(path: String, overwrite: Bool)

@@ -120,10 +120,9 @@ func reloadCurrentList(_ state: DashboardState) -> [Effect] {
     case .audit: return [.loadAudit]
     case .schedules: return [.loadSchedules]
     case .timeline: return [.loadTimeline]
-    case .queue: return (state.selectedQueue.map { [.loadQueueTenants($0)] } ?? []) + [.loadChartMarks]
+    case .queue: return state.selectedQueue.map { [.loadQueueTenants($0)] } ?? []
     case .workers: return [.loadWorkerJobs]
-    case .overview: return [.loadChartMarks]
-    case .leads, .log: return []
+    case .overview, .leads, .log: return []
     }
 }
 

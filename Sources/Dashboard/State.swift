@@ -139,7 +139,7 @@ public struct DashboardState: Sendable, Equatable {
     /// The Timeline screen's entries (last 24 h, newest first); nil until its first load answers.
     public var timeline: [TimelineEntry]?
     /// Deploy marks and alerts that fired in the last 24 h, for the glyphs on the hourly charts
-    /// (loaded with the overview's and the queue detail's refresh).
+    /// (loaded with every refresh).
     public var chartMarks: [TimelineEntry] = []
     /// The audit row the Timeline opened (Enter): the Audit screen puts its cursor there once
     /// its list has loaded.

@@ -86,6 +86,7 @@ public final class EffectRunner: Sendable {
             let snapshot = try HealthStore(connection: connection).snapshot().snapshot
             let standby = try ServerRoleStore(connection: connection).standby()
             return [.snapshotLoaded(snapshot, at: clock()), .standbyLoaded(standby)] + (try alertHookSummary(connection))
+                + (try chartMarks(connection))
         case .loadDLQGroups:
             return [.dlqGroupsLoaded(try dlq.groups())]
         case .loadDLQJobs(let key):
@@ -105,8 +106,6 @@ public final class EffectRunner: Sendable {
         case .loadTimeline:
             return [.timelineLoaded(try TimelineStore(connection: connection).list(since: clock().addingTimeInterval(-86_400),
                                                                                    limit: 500))]
-        case .loadChartMarks:
-            return try chartMarks(connection)
         case .loadQueueTenants(let queue):
             return [.queueTenantsLoaded(try QueueTenantStore(connection: connection).report(queue: queue))]
         case .loadWorkerJobs:
@@ -123,7 +122,8 @@ public final class EffectRunner: Sendable {
         }
     }
 
-    /// The charts' marks are an extra: a database from before 0022 (no marks table) or any other
+    /// The hourly charts' marks: two small indexed reads (TimelineStore.chartMarks), with every
+    /// refresh so the overview and queue detail draw them. They are an extra: a database from before 0022 (no marks table) or any other
     /// failure leaves the charts without glyphs rather than flashing an error every refresh.
     private func chartMarks(_ connection: Connection) throws -> [Message] {
         do {
@@ -168,7 +168,7 @@ public final class EffectRunner: Sendable {
         case .loadJobDetail: return "cannot load the job: \(error)"
         case .loadAudit: return "cannot load the audit log: \(error)"
         case .loadSchedules: return "cannot load the schedules: \(error)"
-        case .loadTimeline, .loadChartMarks: return "cannot load the timeline: \(error)"
+        case .loadTimeline: return "cannot load the timeline: \(error)"
         case .dumpScreen, .copy: return "\(error)"
         case .loadQueueTenants(let queue): return "cannot load the tenants of \(queue): \(error)"
         case .loadWorkerJobs: return "cannot load the workers' jobs: \(error)"

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 
 /// `y` in the dashboard: the OSC 52 sequence that asks the terminal to put text on the system
 /// clipboard, and whether this terminal is known not to take it.
@@ -63,7 +64,7 @@ public enum Clipboard {
         case nil:
             return "copied \(what) to the clipboard (OSC 52)"
         case .terminal(let why):
-            return "\(why) - \(what): \(ViewText.oneLine(text.count > 200 ? String(text.prefix(200)) + "..." : text))"
+            return "\(why) - \(what): \(SafeText.oneLine(text.count > 200 ? String(text.prefix(200)) + "..." : text))"
         case .tooLong(let bytes):
             return "\(what) is \(bytes) bytes, more than a terminal clipboard takes (\(maximumBytes)); save it with :dump FILE"
         }

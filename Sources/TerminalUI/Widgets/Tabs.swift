@@ -1,5 +1,6 @@
 /// The screen switcher: ` 1 Overview  2 DLQ  3 Leads …` with the current one highlighted.
-/// When the names do not fit, other tabs shrink to their numbers, the current keeps its name.
+/// When the names do not fit, other tabs shrink to their numbers, from the last one backwards,
+/// until the rest fit; the current tab always keeps its name.
 public struct Tabs: Sendable {
     public var titles: [String]
     /// The key that opens each tab ("1"…"8", "0"); by default its position from 1.
@@ -25,11 +26,16 @@ public struct Tabs: Sendable {
         buffer.fill(row, style: .header)
         let trailingWidth = min(DisplayWidth.of(trailing), max(0, row.width / 2))
         let available = row.width - (trailingWidth > 0 ? trailingWidth + 1 : 0)
-        let fullWidth = titles.indices.reduce(0) { $0 + DisplayWidth.of(label($1, full: true)) }
-        let full = fullWidth <= available
+        var full = Array(repeating: true, count: titles.count)
+        func width() -> Int { titles.indices.reduce(0) { $0 + DisplayWidth.of(label($1, full: full[$1])) } }
+        var next = titles.count - 1
+        while width() > available, next >= 0 {
+            if next != selected { full[next] = false }
+            next -= 1
+        }
         var x = row.x
         for index in titles.indices {
-            let text = label(index, full: full)
+            let text = label(index, full: full[index])
             let style = index == selected
                 ? Style(foreground: .selected, background: .selected, attributes: .bold)
                 : Style.header
