@@ -163,7 +163,9 @@ enum KeyMap {
         case .log:
             hints += [KeyHint("Enter", "job"), KeyHint("/", "filter"), KeyHint("Esc", "back")]
         case .timeline:
-            hints += [KeyHint("Enter", "open"), KeyHint("y", "copy id"), KeyHint("/", "filter"), KeyHint("Esc", "back")]
+            hints += [KeyHint("Enter", "open")]
+            if state.focusedTimelineEntry?.jobID != nil { hints += [KeyHint("y", "copy id")] }
+            hints += [KeyHint("/", "filter"), KeyHint("Esc", "back")]
         }
         return hints
     }
