@@ -24,6 +24,8 @@ struct DemoQueueProfile: Sendable {
     let dlq: [(type: String, count: Int, message: String)]
     /// The job's own payload fields; `{n}` becomes the job's sequence number.
     let fields: [String: String]
+    /// What the simulated work returns (stored as the job's result), as JSON; nil: no result.
+    var resultJSON: String? = nil
 
     /// A payload for job number `n`: the message's own fields, shaped like the seeds' messages.
     /// How the work goes (latency, errors) is the handler's config, never the payload's.
@@ -40,6 +42,7 @@ struct DemoQueueProfile: Sendable {
         for e in errors { errorSpec[e.type] = ["p": e.probability, "message": e.message] }
         var out: [String: Any] = ["latency_ms": ["p50": latencyP50, "p99": latencyP99], "errors": errorSpec]
         if let retryAfterSeconds { out["retry_after_s"] = retryAfterSeconds }
+        if let resultJSON, let result = try? JSONSerialization.jsonObject(with: Data(resultJSON.utf8)) { out["result"] = result }
         return out
     }
 }
@@ -79,7 +82,9 @@ enum DemoWorkload {
         dlq: [("store_api_403", 35, "Shopify API answered 403 Forbidden (overloaded)"),
               ("edge_timeout", 15, "sync-store Edge Function timed out after 150 s")],
         fields: ["store_id": "loja-{n}", "platform": "shopify", "data_type": "orders_and_customers",
-                 "period_start": "2026-11-01", "period_end": "2026-11-30"])
+                 "period_start": "2026-11-01", "period_end": "2026-11-30"],
+        // Seed 001's cache: what a repeated request within the period is answered with.
+        resultJSON: #"{"synced": true, "orders": 42, "customers": 7, "source": "shopify"}"#)
 
     /// Seeds 002 and 004: campaign messages, 5 in parallel, retries after 5/15/30 min (here
     /// seconds), OpenRouter rate limits honoured through Retry-After. Seed 000's "rate limiting per
