@@ -183,7 +183,7 @@ enum QueueText {
 enum QueueCharts {
     static func drawHourly(_ queue: QueueHealth, context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
         let markers = ChartMarks.hourly(queue, context: context)
-        let legend = markers.contains { $0 != nil } ? "\(context.dot)\(context.glyphs.arrowDown) deploy ! alert" : ""
+        let legend = ChartMarks.legend(markers, context: context)
         let area = context.section("\(queue.name)\(context.dot)completed/hour, 24h UTC\(legend)", in: rect, into: &buffer, framed: true)
         guard !area.isEmpty else { return }
         var calendar = Calendar(identifier: .gregorian)
@@ -201,7 +201,9 @@ enum QueueCharts {
     }
 
     static func drawMinutes(_ queue: QueueHealth, context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
-        let area = context.section("\(queue.name)\(context.dot)completed/minute, last hour", in: rect, into: &buffer, framed: true)
+        let markers = ChartMarks.perMinute(queue, context: context)
+        let area = context.section("\(queue.name)\(context.dot)completed/minute, last hour\(ChartMarks.legend(markers, context: context))",
+                                   in: rect, into: &buffer, framed: true)
         guard !area.isEmpty else { return }
         let values = queue.throughputPerMinute.map { Double($0.completed) }
         guard values.contains(where: { $0 > 0 }) else {
@@ -213,7 +215,7 @@ enum QueueCharts {
             let minutesAgo = count - 1 - i
             return minutesAgo % 15 == 0 ? (minutesAgo == 0 ? "now" : "-\(minutesAgo)m") : ""
         }
-        BarChart(values: values, labels: labels, gap: 0).draw(into: &buffer, in: area)
+        BarChart(values: values, labels: labels, gap: 0, markers: markers).draw(into: &buffer, in: area)
     }
 
     static func drawErrors(_ queueName: String, snapshot: HealthSnapshot, context: ScreenContext,
