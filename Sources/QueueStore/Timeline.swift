@@ -65,9 +65,9 @@ public struct TimelineStore: Sendable {
         guard trimmed.count <= Self.maximumLabel else {
             throw QueueStoreError.invalidInput("the mark label is \(trimmed.count) characters long; at most \(Self.maximumLabel)")
         }
-        let row = try connection.run("""
-            SELECT id, at, kind, label, db_role FROM \(qt: "mark_event")(\(label), \(kind))
-            """).first
+        let row = try explainingMissingMigration {
+            try connection.run("SELECT id, at, kind, label, db_role FROM \(qt: "mark_event")(\(label), \(kind))").first
+        }
         guard let row else { throw QueueStoreError.database("mark_event returned no row") }
         return TimelineMark(id: try row.decode("id"), at: try row.decode("at"), kind: try row.decode("kind"),
                             label: try row.decode("label"), databaseRole: try row.decode("db_role"))
@@ -76,10 +76,12 @@ public struct TimelineStore: Sendable {
     /// Newest first, between `since` and `until` (nil: now), at most `limit` rows (1…1000).
     public func list(since: Date, until: Date? = nil, limit: Int = 200) throws -> [TimelineEntry] {
         let limit = max(1, min(limit, Self.maximumRows))
-        return try connection.run("""
-            SELECT at, source, event, queue, actor, summary, id, job_id, affected, detail
-            FROM \(qt: "timeline")(\(since), \(until), \(limit))
-            """).map { row in
+        return try explainingMissingMigration {
+            try connection.run("""
+                SELECT at, source, event, queue, actor, summary, id, job_id, affected, detail
+                FROM \(qt: "timeline")(\(since), \(until), \(limit))
+                """)
+        }.map { row in
             let source: String = try row.decode("source")
             return TimelineEntry(
                 at: try row.decode("at"), source: TimelineEntry.Source(rawValue: source) ?? .audit,
@@ -91,6 +93,24 @@ public struct TimelineStore: Sendable {
 }
 
 extension TimelineStore {
+    /// A database migrated by an older queuetop has no timeline: say that, and what to run,
+    /// instead of "function … does not exist". Looked up only after a failure.
+    func explainingMissingMigration<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as PostgresError where error.isConnectionProblem {
+            throw error
+        } catch {
+            let installed: Bool? = try? connection.run("""
+                SELECT to_regclass(format('%I.timeline_marks', \(connection.schema)::text)) IS NOT NULL AS ok
+                """).first?.decode("ok")
+            if installed == false {
+                throw QueueStoreError.notFound("this database has no incident timeline yet (migration 0022): run `queuetop migrate`")
+            }
+            throw error
+        }
+    }
+
     /// Deploy (and other) marks and alerts that started firing since `since`: the glyphs on the
     /// hourly throughput charts. Two indexed range reads, at most 500 rows, oldest first.
     public func chartMarks(since: Date) throws -> [TimelineEntry] {

@@ -94,6 +94,24 @@ import TestSupport
         }
     }
 
+    /// A database an older queuetop migrated says what to run, not "function does not exist".
+    @Test func aDatabaseWithoutTheTimelineSaysToMigrate() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            try conn.executeScript("""
+                DROP FUNCTION timeline(timestamptz, timestamptz, int); DROP FUNCTION mark_event(text, text);
+                DROP TABLE timeline_marks
+                """)
+            for call in [{ _ = try TimelineStore(connection: conn).list(since: Date()) },
+                         { _ = try TimelineStore(connection: conn).mark("deploy v42") }] as [() throws -> Void] {
+                #expect(throws: QueueStoreError.notFound("this database has no incident timeline yet (migration 0022): run `queuetop migrate`")) {
+                    try call()
+                }
+            }
+        }
+    }
+
     /// Each role tries what it must not do: viewers read the timeline but make no mark; producers
     /// (a deploy pipeline) and operators mark; workers neither mark nor read; nobody writes the
     /// tables directly, and the mark names the login role, whatever the client claims.
