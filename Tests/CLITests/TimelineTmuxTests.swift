@@ -51,6 +51,7 @@ import Testing
             let text = try String(contentsOfFile: dump, encoding: .utf8)
             #expect(text.contains("Timeline, 24h") && text.contains("deploy v42") && text.contains("job.cancel"))
             #expect(!text.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" }, "no escape sequences in the dump")
+            #expect(!text.contains(":dump"), "the screen as it is, not the command being typed")
             try tmux.keys(":")
             try tmux.type("dump \(dump)", enter: true)
             #expect(tmux.waitFor(timeout: 10) { $0.contains("exists; :dump! ") } != nil, "\(tmux.screen())")

@@ -19,8 +19,6 @@ final class DashSession {
     /// The embedded pool's recent events; copied into the state when it has new ones.
     private let poolLog: LogRing?
     private var poolLogSeen = 0
-    /// The frame on screen now: what `:dump` writes.
-    private var lastFrame: ScreenBuffer?
 
     /// How often the loop wakes on its own: the reducer's clock ("3s ago", refresh due, retry
     /// due). Unchanged frames write nothing to the terminal, so this costs no bytes.
@@ -73,7 +71,6 @@ final class DashSession {
             var buffer = terminal.makeBuffer()
             let viewport = DashboardView.draw(state, into: &buffer)
             terminal.present(buffer)
-            lastFrame = buffer
             // Before the next key: the reducer clamps job-detail scrolling to what this frame
             // could show, so `k` after `G` (or after a resize) moves the text at once.
             if viewport != state.detailViewport { apply(.detailViewportMeasured(viewport)) }
@@ -110,7 +107,10 @@ final class DashSession {
     private func runTerminalEffect(_ effect: Effect) {
         switch effect {
         case .dumpScreen(let path, let overwrite):
-            guard let frame = lastFrame else { return }
+            // The screen as it is once the `:dump` line has closed, not the frame that still
+            // showed the command being typed.
+            var frame = terminal.makeBuffer()
+            _ = DashboardView.draw(state, into: &frame)
             let (ok, text) = ScreenDump.write(frame.plainText(), to: path, overwrite: overwrite)
             apply(.terminalEffectDone(text, ok: ok, at: Date()))
         case .copy(let text, let what):

@@ -91,6 +91,8 @@ private struct TimelineJSON: Encodable {
         summary = e.summary; id = e.id; job_id = e.jobID?.uuidString.lowercased(); affected = e.affected
     }
 
+    /// Written out so that a missing queue, actor or job id is `null`, not a missing key (the
+    /// synthesized encoder leaves nil optionals out): every row has the same keys for scripts.
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(at, forKey: .at); try c.encode(source, forKey: .source); try c.encode(event, forKey: .event)
