@@ -44,9 +44,19 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
         return []
     case .auditLoaded(let entries):
         state.audit = entries
+        focusAuditRow(&state)
         return []
     case .schedulesLoaded(let schedules):
         state.schedules = schedules
+        return []
+    case .timelineLoaded(let entries):
+        state.timeline = entries
+        return []
+    case .chartMarksLoaded(let marks):
+        state.chartMarks = marks
+        return []
+    case .terminalEffectDone(let text, let ok, let at):
+        state.flash = Flash(text, kind: ok ? .success : .error, at: at)
         return []
     case .queueTenantsLoaded(let report):
         state.queueTenants = report
@@ -109,6 +119,7 @@ func reloadCurrentList(_ state: DashboardState) -> [Effect] {
         }
     case .audit: return [.loadAudit]
     case .schedules: return [.loadSchedules]
+    case .timeline: return [.loadTimeline]
     case .queue: return state.selectedQueue.map { [.loadQueueTenants($0)] } ?? []
     case .workers: return [.loadWorkerJobs]
     case .overview, .leads, .log: return []
@@ -136,8 +147,10 @@ private func handleKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
     case .character("q"): return goBack(&state, quitsAtHome: true)
     // Esc never quits: an operator presses it repeatedly to close things and get home.
     case .escape: return goBack(&state, quitsAtHome: false)
-    case .character(let c) where ("1"..."8").contains(c):
+    case .character(let c) where ("0"..."8").contains(c):
         return switchScreen(&state, to: Screen(rawValue: Int(String(c))!)!)
+    case .character("y"):
+        return copySelection(&state)
     case .tab: return switchScreen(&state, to: nextScreen(state.screen, by: 1))
     case .backTab: return switchScreen(&state, to: nextScreen(state.screen, by: -1))
     case .up, .character("k"): moveCursor(&state, by: -1)
@@ -220,7 +233,7 @@ private func goBack(_ state: inout DashboardState, quitsAtHome: Bool) -> [Effect
         if leaveBusyWorker(&state) { return [] }
         state.screen = .overview
         return []
-    case .queue, .leads, .audit, .schedules, .log:
+    case .queue, .leads, .audit, .schedules, .log, .timeline:
         state.screen = .overview
         return []
     }
@@ -260,6 +273,8 @@ private func drillIn(_ state: inout DashboardState) -> [Effect] {
         let lines = state.visiblePoolLog
         guard !lines.isEmpty, let id = lines[state.cursorRow].jobID else { return [] }
         return openJob(&state, id: id)
+    case .timeline:
+        return openTimelineEntry(&state)
     case .queue, .leads, .audit, .schedules:
         return []
     }

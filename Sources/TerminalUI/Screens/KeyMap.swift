@@ -36,6 +36,7 @@ enum KeyMap {
         case .audit: return "actions, actors or roles"
         case .schedules: return "schedules by name, queue or job type"
         case .log: return "lines by level, queue, job id or text"
+        case .timeline: return "entries by event, queue, who or text"
         }
     }
 
@@ -72,7 +73,7 @@ enum KeyMap {
         case .workers:
             return [Entry(keys: "p", does: "quiet the worker (no new jobs) / resume it"),
                     Entry(keys: "d", does: "drain it: finish its jobs, then exit")]
-        case .audit, .log:
+        case .audit, .log, .timeline:
             return []
         }
     }
@@ -85,13 +86,14 @@ enum KeyMap {
         let back = state.screen == .overview && state.openedJob == nil ? "quit" : "back"
         // Enter opens a queue (overview), a DLQ group or job, a worker's jobs or one of them;
         // elsewhere it does nothing, so help does not offer it.
-        let opens = !detail && [.overview, .dlq, .workers, .log].contains(state.screen)
+        let opens = !detail && [.overview, .dlq, .workers, .log, .timeline].contains(state.screen)
         let keys = [
             Entry(keys: updown, does: detail ? "scroll the payload, result and attempts" : "move"),
             Entry(keys: "PgUp PgDn g G", does: detail ? "scroll a page, top, bottom" : "a page up / down, first / last row"),
         ] + (opens ? [Entry(keys: "Enter l", does: "open")] : []) + [
             Entry(keys: "Esc q h", does: state.activeFilter.isEmpty || state.openedJob != nil ? back : "clear the filter, then \(back)"),
-            Entry(keys: "1-8 Tab", does: "switch screen"),
+            Entry(keys: "1-8 0 Tab", does: "switch screen (0: the timeline)"),
+            Entry(keys: "y", does: detail ? "copy the payload (OSC 52)" : "copy the selected job's id (OSC 52)"),
         ] + (state.openedJob == nil ? [Entry(keys: "/", does: "filter " + listNoun(state))] : []) + [
             Entry(keys: "[ ] P ^R", does: "refresh faster / slower, pause refresh, refresh now"),
             Entry(keys: "Q", does: "quit from anywhere"),
@@ -160,6 +162,10 @@ enum KeyMap {
             hints += [KeyHint("/", "filter"), KeyHint("Esc", "back")]
         case .log:
             hints += [KeyHint("Enter", "job"), KeyHint("/", "filter"), KeyHint("Esc", "back")]
+        case .timeline:
+            hints += [KeyHint("Enter", "open")]
+            if state.focusedTimelineEntry?.jobID != nil { hints += [KeyHint("y", "copy id")] }
+            hints += [KeyHint("/", "filter"), KeyHint("Esc", "back")]
         }
         return hints
     }
