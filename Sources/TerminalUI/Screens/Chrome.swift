@@ -9,8 +9,17 @@ enum Chrome {
         var trailing = state.readOnly ? "READ-ONLY" : ""
         if state.standby != nil { trailing = "STANDBY " + trailing }
         if state.isStale { trailing = trailing.isEmpty ? "STALE" : "STALE " + trailing }
+        // The context is always in the header: an action goes to exactly this database.
+        if let label = contextLabel(state) { trailing = trailing.isEmpty ? label : label + " " + trailing }
         Tabs(titles: Screen.allCases.map(\.title), selected: state.screen.rawValue - 1, trailing: trailing)
             .draw(into: &buffer, in: rect)
+    }
+
+    /// "ctx eu-1", "ctx eu-1 > us-1" while switching, "ALL" over the all view; nil without contexts.
+    static func contextLabel(_ state: DashboardState) -> String? {
+        if state.contexts.allView && state.screen == .overview { return "ALL CONTEXTS" }
+        guard let current = state.contexts.current ?? (state.contexts.entries.isEmpty ? nil : "(--db)") else { return nil }
+        return "ctx " + ViewText.oneLine(current) + (state.contexts.switching.map { " > " + ViewText.oneLine($0) + "..." } ?? "")
     }
 
     /// The banner for the connection, or nil while connected. "connecting…" until the first
