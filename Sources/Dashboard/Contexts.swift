@@ -241,8 +241,14 @@ func handleAllViewKey(_ state: inout DashboardState, _ key: Key) -> [Effect]? {
             return []
         }
         return requestSwitch(&state, to: context, openQueue: row.queue)
-    default:
+    case .character(let c) where "?:Q[]P".contains(c) || ("1"..."8").contains(c):
+        return nil  // help, the command line, quit, refresh and screens work as everywhere
+    case .tab, .backTab, .control("r"):
         return nil
+    default:
+        // Action keys (p, t, +, -) would act on the current context's queue under the
+        // overview's cursor, which this view does not show: they do nothing here.
+        state.flash = Flash("the all view only reads: Enter opens the row in its context, act there", kind: .info, at: state.now)
     }
     return []
 }
