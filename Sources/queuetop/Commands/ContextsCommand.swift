@@ -29,7 +29,7 @@ struct ContextsCommand: ParsableCommand {
         func run() throws {
             let file = try connection.contextsFile()
             let options = connection
-            let probes = ContextFanOut.map(file.contexts) { context in
+            let probes = FanOut.map(file.contexts) { context in
                 Probe(context: context,
                       primary: context.primary == nil ? nil : ServerProbe.check { try options.config(for: context, write: true) },
                       replica: context.replica == nil ? nil : ServerProbe.check { try options.config(for: context, write: false) })

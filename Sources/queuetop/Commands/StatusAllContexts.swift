@@ -18,7 +18,7 @@ enum StatusAllContexts {
     }
 
     static func read(_ file: ContextsFile, options: ConnectionOptions) -> [Reading] {
-        ContextFanOut.map(file.contexts) { context in
+        FanOut.map(file.contexts) { context in
             do {
                 let conn = try Connection.connect(try options.config(for: context, write: false))
                 defer { conn.close() }
