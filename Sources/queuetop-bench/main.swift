@@ -120,7 +120,7 @@ func contextsRefresh(rounds: Int, urls: [String]) throws {
     @Sendable func read(_ conn: Connection) -> HealthSnapshot? {
         try? conn.readOnlyTransaction { try HealthStore(connection: $0).snapshot().snapshot }
     }
-    var slowest: [Double] = [], all: [Double] = [], beyond: [Double] = []
+    var slowest: [Double] = [], all: [Double] = [], beyond: [Double] = [], sequential: [Double] = [], client: [Double] = []
     for round in 0..<(rounds + 2) {  // two warm-up rounds
         var singles: [Double] = []
         for conn in connections {
@@ -135,13 +135,24 @@ func contextsRefresh(rounds: Int, urls: [String]) throws {
         _ = (HealthSum.totals(answered), HealthSum.perContext(answered), HealthSum.perQueue(answered), HealthSum.alerts(answered))
         let wall = Double(nowNanos() - start) / 1e6
         guard round >= 2 else { continue }
+        sequential.append(singles.reduce(0, +))
         slowest.append(singles.max()!)
         all.append(wall)
         beyond.append(wall - singles.max()!)
     }
+    // queuetop's own share, without any server: decoding the ten snapshots and adding them up,
+    // one after the other on this thread (what the fan-out adds beyond the reads themselves).
+    let texts = try connections.map { try HealthStore(connection: $0).snapshotJSON() }
+    for _ in 0..<rounds {
+        let start = nowNanos()
+        let decoded = try texts.enumerated().map { ("c\($0.offset)", try HealthSnapshot.decode(json: $0.element)) }
+        _ = (HealthSum.totals(decoded), HealthSum.perContext(decoded), HealthSum.perQueue(decoded), HealthSum.alerts(decoded))
+        client.append(Double(nowNanos() - start) / 1e6)
+    }
     func median(_ v: [Double]) -> Double { percentile(v.sorted(), 0.5) }
-    print(String(format: "{\"contexts\": %d, \"rounds\": %d, \"slowest_single_ms\": %.2f, \"all_ms\": %.2f, \"beyond_ms\": %.2f, \"beyond_p95_ms\": %.2f, \"ratio\": %.3f}",
-                 urls.count, rounds, median(slowest), median(all), median(beyond), percentile(beyond.sorted(), 0.95), median(all) / median(slowest)))
+    print(String(format: "{\"contexts\": %d, \"rounds\": %d, \"slowest_single_ms\": %.2f, \"sequential_ms\": %.2f, \"all_ms\": %.2f, \"beyond_ms\": %.2f, \"beyond_p95_ms\": %.2f, \"ratio\": %.3f, \"client_ms\": %.2f, \"cores\": %d}",
+                 urls.count, rounds, median(slowest), median(sequential), median(all), median(beyond), percentile(beyond.sorted(), 0.95),
+                 median(all) / median(slowest), median(client), ProcessInfo.processInfo.activeProcessorCount))
 }
 
 let args = CommandLine.arguments

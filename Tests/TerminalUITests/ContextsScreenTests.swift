@@ -56,6 +56,11 @@ import QueueStore
         #expect(text.contains("ap-1") && text.contains("disconnected"))
         #expect(text.contains("stale 40s"), "a slow context is marked stale: \(text)")
         #expect(text.contains("replica lag 0s"))
+
+        // A label is the operator's text from the file: drawn, never obeyed.
+        state.contexts.entries[3].labels = "region=us\u{1b}[2J\u{7}"
+        let hostile = Self.draw(state, 120, 40).plainText()
+        #expect(!hostile.contains("\u{1b}") && !hostile.contains("\u{7}") && hostile.contains("region=us"), "\(hostile)")
     }
 
     @Test func theAllViewAddsUpTheContextsThatAnswerAndNamesTheOthers() throws {
