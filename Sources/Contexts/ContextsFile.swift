@@ -162,6 +162,7 @@ public struct ContextsFile: Sendable {
                                               region: values["region"], shard: values["shard"]))
         }
         let known = Set(contexts.map(\.name))
+        let readOnly = Set(contexts.filter(\.isReadOnly).map(\.name))
         var groups: [ContextGroup] = []
         for (name, table) in try tables(root["groups"], what: "groups", path: path) {
             let at = locate.prefix("groups", name)
@@ -180,6 +181,9 @@ public struct ContextsFile: Sendable {
                 guard let shard = item.string else { throw ContextsFileError("\(at)group \(name): shards must be context names (strings)") }
                 guard known.contains(shard) else {
                     throw ContextsFileError("\(at)group \(name): shard \(quoted(shard)) is not a context of this file")
+                }
+                guard !readOnly.contains(shard) else {
+                    throw ContextsFileError("\(at)group \(name): shard \(quoted(shard)) has only a replica, and a shard takes the group's writes")
                 }
                 guard !shards.contains(shard) else {
                     throw ContextsFileError("\(at)group \(name): shard \(quoted(shard)) is listed twice (a key would map to it twice as often)")

@@ -89,6 +89,8 @@ import Testing
             .contains("ctx.toml:3: group g: shard \"zz\" is not a context of this file"))
         #expect(refusal("[contexts.a]\nurl = \"host=a\"\n[groups.g]\nqueue = \"q\"\nshards = [\"a\", \"a\"]\n").contains("listed twice"))
         #expect(refusal("[contexts.a]\nurl = \"host=a\"\n[groups.g]\nqueue = \"q\"\nshards = []\n").contains("shards is empty"))
+        #expect(refusal("[contexts.a]\nreplica = \"host=a\"\n[groups.g]\nqueue = \"q\"\nshards = [\"a\"]\n")
+            .contains("group g: shard \"a\" has only a replica"))
         #expect(refusal("[contexts.a]\nurl = \"host=a\"\n[groups.g]\nshards = [\"a\"]\n").contains("group g: missing queue"))
         // Names typed on a command line and drawn in a header.
         #expect(refusal("[contexts.\"a b\"]\nurl = \"host=a\"\n").contains("context name \"a b\" is not allowed"))
