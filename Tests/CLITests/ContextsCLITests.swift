@@ -202,7 +202,7 @@ import Testing
         let tmux = try TmuxSession(width: 120, height: 40, environment: ["QT_BIN": QueuetopBinary.path])
         defer { tmux.close() }
         try tmux.type("\"$QT_BIN\" --no-workers --refresh 0.5 --context eu-1 --contexts '\(file)'; echo \"exit=$?\"", enter: true)
-        #expect(tmux.waitFor(timeout: 30) { $0.contains("ctx eu-1") && $0.contains("standby: caught up") } != nil,
+        #expect(tmux.waitFor(timeout: 30) { $0.contains("ctx eu-1 replica lag 0s") && $0.contains("standby: caught up") } != nil,
                 "the header names the context, the footer the replica's lag: \(tmux.screen())")
         #expect(!tmux.screen().contains("READ-ONLY"), "a context with a primary may act: \(tmux.screen())")
         // Sessions of the dashboard (application_name queuetop…) and what each ran last: on

@@ -44,6 +44,12 @@ import QueueStore
     @Test func theHeaderAlwaysNamesTheContext() throws {
         let text = Self.draw(Self.state).plainText()
         #expect(text.split(separator: "\n").first?.contains("ctx eu-1") == true, "\(text)")
+        // Reading from its replica: the header gives the replica's lag, and no STANDBY (actions
+        // still go to the primary).
+        var state = Self.state
+        state.standby = StandbyStatus(replay: .behind, lastReplayedAt: F.ago(12), dataAgeSeconds: 12, waitingBytes: 4096, primary: nil)
+        let header = String(Self.draw(state).plainText().split(separator: "\n").first ?? "")
+        #expect(header.contains("ctx eu-1 replica lag 12s") && !header.contains("STANDBY"), "\(header)")
     }
 
     @Test func ctxListsEveryContextWithItsState() throws {
