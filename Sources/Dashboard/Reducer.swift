@@ -7,6 +7,7 @@ import QueueStore
 /// plain values. Modal input is handled first (confirmation dialog, `:` command line, `/` filter
 /// editing, help overlay), then screen keys.
 public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect] {
+    if let effects = reduceContexts(&state, message) { return effects }
     switch message {
     case .key(let key):
         return handleKey(&state, key)
@@ -74,7 +75,7 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
         return []
     case .previewCounted(let action, let count, let asOf):
         guard state.confirmation?.action.sameTarget(as: action) == true else { return [] }
-        state.confirmation = Confirmation(action: action.pinned(asOf: asOf), count: count)
+        state.confirmation = Confirmation(action: action.pinned(asOf: asOf), count: count, context: state.confirmation?.context)
         return []
     case .notificationsDelivered(let delivered):
         state.notificationsLost = !delivered
@@ -92,6 +93,8 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
     case .actionFailed(let text, let at):
         state.flash = Flash(text, kind: .error, at: at)
         return []
+    case .contextRefreshed, .contextUnreachable, .contextSwitched, .contextSwitchFailed:
+        return []  // reduceContexts
     }
 }
 
@@ -133,6 +136,7 @@ private func handleKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
     // capital Q typed in a queue name or pasted into a filter is a letter, not a quit.
     if state.confirmation != nil { return handleConfirmationKey(&state, key) }
     if state.commandLine != nil { return handleCommandKey(&state, key) }
+    if state.contexts.pickerCursor != nil { return handleContextPickerKey(&state, key) }
     if state.filterEditing { handleFilterKey(&state, key); return [] }
     // Anywhere else Q quits: any screen, the opened job, the help overlay.
     if key == .character("Q") { state.quitting = true; return [.quit] }
@@ -142,6 +146,7 @@ private func handleKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
         return []
     }
     if state.openedJob != nil, openedJobIgnores(key) { return [] }
+    if let effects = handleAllViewKey(&state, key) { return effects }
     switch key {
     case .character("?"): state.showHelp = true
     case .character("q"): return goBack(&state, quitsAtHome: true)

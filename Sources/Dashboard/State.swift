@@ -81,7 +81,11 @@ public enum OperatorAction: Sendable, Equatable {
 public struct Confirmation: Sendable, Equatable {
     public var action: OperatorAction
     public var count: Int?
-    public init(action: OperatorAction, count: Int? = nil) { self.action = action; self.count = count }
+    /// The context the action goes to (nil: `--db`); the question names it.
+    public var context: String?
+    public init(action: OperatorAction, count: Int? = nil, context: String? = nil) {
+        self.action = action; self.count = count; self.context = context
+    }
 }
 
 /// A one-line result shown in the footer for a few seconds ("requeued 412 jobs").
@@ -158,6 +162,8 @@ public struct DashboardState: Sendable, Equatable {
     /// Why the embedded pool did not start (a bad handler config, a missing secret variable):
     /// shown in the footer for the whole session and as the Log screen's first line.
     public var poolStartupError: String?
+    /// The contexts file's databases, the current one, the `:ctx` list and the all view.
+    public var contexts = ContextsState()
 
     /// `/` filter per screen; `filterEditing` while the operator types it.
     public var filter: [Screen: String] = [:]

@@ -123,7 +123,7 @@ struct DLQCommand: ParsableCommand {
             let asOf = try cliErrors { try dlq.now() }
             let preview = try cliErrors { try dlq.count(target.filter, asOf: asOf) }
             if preview == 0 { report(0, of: 0); return }
-            try confirmDestructiveAction("Requeue \(preview) dead-letter job(s)\(target.describe.isEmpty ? "" : " (\(target.describe))")?", yes: target.yes)
+            try confirmDestructiveAction("Requeue \(preview) dead-letter job(s)\(target.describe.isEmpty ? "" : " (\(target.describe))")\(connection.context.map { " on context \($0)" } ?? "")?", yes: target.yes)
             let result = try cliErrors {
                 try dlq.requeueAll(target.filter, resetAttempts: resetAttempts, asOf: asOf, batchSize: target.batchSize)
             }
@@ -161,7 +161,7 @@ struct DLQCommand: ParsableCommand {
                     throw CLIError(reasons.joined(separator: "; ") + "; only dead-letter jobs can be deleted, nothing was deleted")
                 }
                 for reason in reasons { printError("queuetop: \(reason); not deleted") }
-                try confirmDestructiveAction("Delete \(dead.count) dead-letter job(s)?", yes: target.yes)
+                try confirmDestructiveAction("Delete \(dead.count) dead-letter job(s)\(connection.context.map { " on context \($0)" } ?? "")?", yes: target.yes)
                 n = try cliErrors { try dlq.delete(ids: dead) }
                 total = ids.count
             } else {
@@ -169,7 +169,7 @@ struct DLQCommand: ParsableCommand {
                 let asOf = try cliErrors { try dlq.now() }
                 total = try cliErrors { try dlq.count(target.filter, asOf: asOf) }
                 if total > 0 {
-                    try confirmDestructiveAction("Delete \(total) dead-letter job(s)\(target.describe.isEmpty ? "" : " (\(target.describe))") for good?", yes: target.yes)
+                    try confirmDestructiveAction("Delete \(total) dead-letter job(s)\(target.describe.isEmpty ? "" : " (\(target.describe))")\(connection.context.map { " on context \($0)" } ?? "") for good?", yes: target.yes)
                 }
                 n = total == 0 ? 0 : try cliErrors { try dlq.deleteAll(target.filter, asOf: asOf, batchSize: target.batchSize).affected }
             }

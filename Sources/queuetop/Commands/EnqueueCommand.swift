@@ -1,4 +1,5 @@
 import ArgumentParser
+import Contexts
 import Foundation
 import Postgres
 import QueueStore
@@ -22,6 +23,9 @@ struct EnqueueCommand: ParsableCommand {
             type-checked and an unknown key is an error: the whole input is checked before anything
             is sent, and a bad line enqueues nothing. Times are ISO 8601 with a zone, between
             1970-01-01 and 9999-12-31 UTC; a payload may be at most 1 MiB.
+            --group G (a [groups.G] of the contexts file) sends the job to one shard of G, chosen by a stable
+            hash of --tenant, else of --dedup-key (one of them is required), so a key always lands on the
+            same database and dedup and tenant caps hold (docs/SCALING.md, "Choosing the shard").
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -39,6 +43,7 @@ struct EnqueueCommand: ParsableCommand {
     @Option(name: .long, help: "Read JSON lines from FILE, or - for stdin.") var from: String?
     @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Jobs per statement with --from.") var batchSize = 1000
     @Flag(name: .long, help: "Print JSON.") var json = false
+    @Option(name: .long, help: "Send the job to the shard of this contexts-file group that --tenant (else --dedup-key) hashes to.") var group: String?
 
     func run() throws {
         // Every option is checked before anything is read, connected to or written.
@@ -59,7 +64,8 @@ struct EnqueueCommand: ParsableCommand {
                           source: $0 == "-" ? "standard input" : $0,
                           makeJob: { try job(fromLine: $0, number: $1, runAt: when, options: options) })
         }
-        let conn = try connection.connectToWrite()
+        let shard = try groupShard()
+        let conn = try shard.map { try connection.connectToWrite(context: $0) } ?? connection.connectToWrite()
         defer { conn.close() }
         let store = JobStore(connection: conn)
         if let jobs = fromLines {
@@ -90,6 +96,7 @@ struct EnqueueCommand: ParsableCommand {
         let id = result.id.uuidString.lowercased()
         if json {
             var fields: [String: Any] = ["id": id, "deduplicated": result.deduplicated, "status": result.status]
+            if let shard { fields["context"] = shard.name }
             if result.isCacheHit { fields["result"] = result.result.flatMap { try? JSONSerialization.jsonObject(with: Data($0.raw.utf8), options: [.fragmentsAllowed]) } ?? NSNull() }
             printJSON(fields)
         } else if result.isCacheHit {
@@ -97,6 +104,25 @@ struct EnqueueCommand: ParsableCommand {
         } else {
             print(result.deduplicated ? "\(id) (existing \(result.status) job with this dedup key)" : id)
         }
+        if let shard, !json { printError("queuetop: enqueued on context \(shard.name) (group \(group ?? ""))") }
+    }
+
+    /// `--group`: the context of the group's shard for this job's key; nil without the option.
+    private func groupShard() throws -> ContextDefinition? {
+        guard let group else { return nil }
+        if connection.context != nil || connection.db != nil {
+            throw CLIError("--group picks the database itself: leave out --context and --db")
+        }
+        if from != nil { throw CLIError("--group enqueues one job (each line of --from may belong to another shard): run one enqueue per job") }
+        let file = try connection.contextsFile()
+        let definition = try contextErrors { try file.group(named: group) }
+        guard definition.queue == queue else {
+            throw CLIError("group \(group) shards queue \(definition.queue), not \(queue)")
+        }
+        guard let key = tenant ?? dedupKey else {
+            throw CLIError("--group needs --tenant or --dedup-key: the shard is chosen by hashing one of them, so the same key always lands on the same database")
+        }
+        return try contextErrors { try file.context(named: ShardHash.shard(for: key, in: definition)) }
     }
 
     /// The options that apply to every job, checked once before anything is read or written.

@@ -24,7 +24,8 @@ struct MigrateCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let config = try connection.config()
+        // --status only reads: a replica-only context may answer it.
+        let config = try status ? connection.readConfig() : connection.writeConfig()
         let runner = MigrationRunner(try MigrationFiles.loadSet(), schema: config.schema.installTarget)
         let conn: Connection
         do { conn = try Connection.connect(config) } catch let error as PostgresError { throw CLIError(error.description) }
