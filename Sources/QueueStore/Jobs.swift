@@ -55,6 +55,8 @@ public struct ClaimedJob: Sendable, Equatable {
     public let maxAttempts: Int
     public let priority: Int
     public let createdAt: Date
+    /// The tenant the producer gave (nil: none). claim_jobs returns it as its last column (0018).
+    public let tenant: String?
 }
 
 /// One failed job for `fail_jobs`. retryAfterSeconds is a minimum wait (e.g. HTTP Retry-After).
@@ -97,7 +99,7 @@ public struct JobStore: Sendable {
 
     public func claim(worker: String, queues: [String]?, max: Int) throws -> [ClaimedJob] {
         let rows = try connection.run("""
-            SELECT id, queue, job_type, payload, attempt_count, max_attempts, priority, created_at
+            SELECT id, queue, job_type, payload, attempt_count, max_attempts, priority, created_at, tenant
             FROM \(qt: "claim_jobs")(\(worker), \(queues)::text[], \(max))
             """)
         var jobs: [ClaimedJob] = []
@@ -108,7 +110,7 @@ public struct JobStore: Sendable {
                 jobs.append(ClaimedJob(
                     id: try row.decode(0), queue: try row.decode(1), jobType: try row.decode(2),
                     payload: try row.decode(3), attemptCount: try row.decode(4), maxAttempts: try row.decode(5),
-                    priority: try row.decode(6), createdAt: try row.decode(7)))
+                    priority: try row.decode(6), createdAt: try row.decode(7), tenant: try row.decode(8)))
             } catch {
                 unreadable = unreadable ?? error
             }

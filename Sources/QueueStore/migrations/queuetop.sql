@@ -81,7 +81,8 @@ declare
     '0014_security_hardening.sql',
     '0015_dead_workers.sql',
     '0016_worker_quiet.sql',
-    '0017_per_type_health.sql'];
+    '0017_per_type_health.sql',
+    '0018_claim_returns_tenant.sql'];
   v_sql text[] := array[
     $qt_0001$-- 0001 — the queue engine: tables, indexes and the public SQL API of queuetop.
 --
@@ -4466,7 +4467,20 @@ create table queue_type_latency_recent (
 -- How many distinct types one queue tracks by name in the rolling hour; the rest are "other".
 alter table health_settings add column type_cap int not null default 50
     check (type_cap between 1 and 1000);
-$qt_0017$];
+$qt_0017$,
+    $qt_0018$-- 0018 — claim_jobs returns each job's tenant as a trailing column, so a worker's job events
+-- carry it (docs/OBSERVABILITY.md "Job events"). A new column in the result is a new return
+-- type, which CREATE OR REPLACE cannot make: the claim functions are dropped here and created
+-- again, with the column, by their canonical file (repeatable/20_jobs.sql), which runs after
+-- this file in the same transaction, so no caller ever sees them missing.
+--
+-- The column is added last: a caller that names the columns it reads (the Swift worker, the
+-- bench's pgbench script) or reads them by position keeps working unchanged (docs/QUEUE_ENGINE.md).
+drop function claim_jobs(text, text[], int);
+drop function _claim_tenants(text, queues, int);
+drop function _claim(text, text[], int, boolean);
+drop function _claim_ids(text, uuid[]);
+$qt_0018$];
   v_markers text[] := array[
     'relation:queues relation:queue_rate_buckets relation:job_queue relation:job_attempts relation:audit_log relation:workers relation:circuit_breakers relation:job_queue_claim_idx relation:job_queue_dedup_idx relation:job_queue_dedup_dead_idx relation:job_queue_processing_idx relation:job_queue_dlq_idx relation:job_attempts_job_idx relation:audit_log_at_idx function:uuid_v7 function:_uuid_v7_floor function:_check_batch_size function:_require_queue function:record_audit function:_audit_add function:_audit_ids function:backoff_delay_s function:_fail_jobs function:_claim function:_enqueue function:enqueue_job function:enqueue_jobs function:claim_jobs function:complete_jobs function:fail_job function:fail_jobs function:release_jobs function:heartbeat_jobs function:rescue_stale_jobs function:_requeue_dlq function:requeue_dlq_job function:requeue_dlq_jobs function:requeue_dlq_batch function:requeue_dlq function:delete_dlq_jobs function:delete_dlq_batch function:cancel_job function:update_queue_settings function:_set_queue_paused function:pause_queue function:resume_queue function:set_queue_concurrency function:prune_completed_jobs',
     'relation:bulk_operation_kinds relation:bulk_operations relation:extraction_runs relation:funnels relation:funnel_columns relation:leads relation:bulk_operations_active relation:bulk_operations_kind_created relation:bulk_operations_kind_finished relation:leads_run_id_id relation:bulk_operations_one_lead_migration_per_run relation:bulk_operation_progress relation:lead_migration_progress type:bulk_step_result type:bulk_batch_result function:bulk_operation_kinds_check function:_bulk_run_locked_batch function:run_bulk_operation_batch function:run_next_bulk_operation_batch function:_bulk_cancel function:cancel_bulk_operation function:_lead_migration_move function:lead_migration_step function:_lead_migration_check_target function:queue_lead_migration function:process_lead_migration_batch function:get_lead_migration_queue_status function:cancel_lead_migration',
@@ -4484,7 +4498,8 @@ $qt_0017$];
     'column:job_queue.enqueued_by column:audit_log.client_label',
     'column:job_queue.dead_worker_releases',
     '',
-    'relation:queue_type_minute relation:queue_type_latency_minute relation:queue_type_recent relation:queue_type_latency_recent relation:queue_type_minute_minute_idx relation:queue_type_latency_minute_minute_idx column:queue_event_deltas.job_type column:queue_event_deltas.arrived column:queue_stats_minute.arrived column:queue_stats_hour.arrived column:health_settings.type_cap'];
+    'relation:queue_type_minute relation:queue_type_latency_minute relation:queue_type_recent relation:queue_type_latency_recent relation:queue_type_minute_minute_idx relation:queue_type_latency_minute_minute_idx column:queue_event_deltas.job_type column:queue_event_deltas.arrived column:queue_stats_minute.arrived column:queue_stats_hour.arrived column:health_settings.type_cap',
+    ''];
   v_rnames text[] := array[
     'repeatable/10_util.sql',
     'repeatable/20_jobs.sql',
@@ -4848,16 +4863,17 @@ $$;
 -- job_queue (~75-90 ms a call on 200 k rows, against ~4-12 ms for 100 jobs this way).
 create or replace function _claim_ids(worker text, ids uuid[])
 returns table (id uuid, queue text, job_type text, payload jsonb, attempt_count int,
-               max_attempts int, priority int, created_at timestamptz)
+               max_attempts int, priority int, created_at timestamptz, tenant text)
 language sql volatile as $$
   with claimed as (
     update job_queue j
     set status = 'processing', started_at = now(), heartbeat_at = now(), locked_by = worker
     where j.id = any(ids)
     returning j.id, j.queue, j.job_type, j.payload, j.attempt_count, j.max_attempts, j.priority,
-              j.created_at, j.run_at
+              j.created_at, j.run_at, j.tenant
   )
-  select c.id, c.queue, c.job_type, c.payload, c.attempt_count, c.max_attempts, c.priority, c.created_at
+  select c.id, c.queue, c.job_type, c.payload, c.attempt_count, c.max_attempts, c.priority, c.created_at,
+         c.tenant
   from claimed c
   order by c.priority desc, c.run_at, c.id
 $$;
@@ -4869,7 +4885,7 @@ $$;
 -- skips jobs of a tenant. Paused queues and limits are decided by claim_jobs.
 create or replace function _claim(worker text, queue_names text[], max_jobs int, untenanted_only boolean default false)
 returns table (id uuid, queue text, job_type text, payload jsonb, attempt_count int,
-               max_attempts int, priority int, created_at timestamptz)
+               max_attempts int, priority int, created_at timestamptz, tenant text)
 language sql volatile as $$
   select * from _claim_ids(worker, array(
     select c.id
@@ -4905,7 +4921,7 @@ $$;
 -- tenant are not capped per tenant; they take what the tenants left.
 create or replace function _claim_tenants(worker text, q queues, max_jobs int)
 returns table (id uuid, queue text, job_type text, payload jsonb, attempt_count int,
-               max_attempts int, priority int, created_at timestamptz)
+               max_attempts int, priority int, created_at timestamptz, tenant text)
 language plpgsql volatile as $$
 #variable_conflict use_column
 declare
@@ -4983,7 +4999,7 @@ end $$;
 -- without limits never take those locks: they are the throughput path, one _claim for all of them.
 create or replace function claim_jobs(worker_id text, queues text[], max_jobs int)
 returns table (id uuid, queue text, job_type text, payload jsonb, attempt_count int,
-               max_attempts int, priority int, created_at timestamptz)
+               max_attempts int, priority int, created_at timestamptz, tenant text)
 language plpgsql volatile as $$
 #variable_conflict use_column
 declare

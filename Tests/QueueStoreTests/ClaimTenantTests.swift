@@ -1,0 +1,34 @@
+import Foundation
+import Postgres
+import QueueStore
+import TestSupport
+import Testing
+
+/// claim_jobs returns each job's tenant as its last column (0018), on every claim path: the
+/// plain one, a concurrency-limited queue, and a queue with caps per tenant (_claim_tenants).
+/// The worker logs it with every job event (WorkerLogFormatTests).
+@Suite struct ClaimTenantTests {
+    @Test func everyClaimPathReturnsTheTenant() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            let jobs = JobStore(connection: conn)
+            let queues = QueueConfigStore(connection: conn)
+            for queue in ["plain", "limited", "capped"] {
+                _ = try jobs.enqueue([NewJob(queue: queue, type: "t", tenant: "shop-9"),
+                                      NewJob(queue: queue, type: "t", tenant: "shop\u{202e}\"x\""),
+                                      NewJob(queue: queue, type: "t")])
+            }
+            _ = try queues.setConcurrency("limited", 10)
+            _ = try queues.update("capped", settings: JSONText(#"{"tenant_concurrency_limit": 5}"#))
+            for queue in ["plain", "limited", "capped"] {
+                let claimed = try jobs.claim(worker: "w", queues: [queue], max: 10)
+                #expect(claimed.map(\.tenant).sorted { ($0 ?? "") < ($1 ?? "") } == [nil, "shop-9", "shop\u{202e}\"x\""], "\(queue)")
+            }
+            // The column is the last one, so `SELECT *` readers see the old columns where they were.
+            let columns: [String] = try conn.query("SELECT unnest(proargnames[4:]) FROM pg_proc WHERE proname = 'claim_jobs'")
+                .map { try $0.decode(0) }
+            #expect(columns == ["id", "queue", "job_type", "payload", "attempt_count", "max_attempts", "priority", "created_at", "tenant"])
+        }
+    }
+}
