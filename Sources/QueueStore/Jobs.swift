@@ -98,10 +98,14 @@ public struct JobStore: Sendable {
     }
 
     public func claim(worker: String, queues: [String]?, max: Int) throws -> [ClaimedJob] {
+        // `*`, read by position, and `tenant` only when there is one: a worker newer than its
+        // database (a claim_jobs from before 0018, until `queuetop migrate` runs, which a running
+        // worker must keep serving; LiveSchemaMoveTests) claims the same 8 columns and logs its
+        // job events without the tenant. 0018 added the column last for this.
         let rows = try connection.run("""
-            SELECT id, queue, job_type, payload, attempt_count, max_attempts, priority, created_at, tenant
-            FROM \(qt: "claim_jobs")(\(worker), \(queues)::text[], \(max))
+            SELECT * FROM \(qt: "claim_jobs")(\(worker), \(queues)::text[], \(max))
             """)
+        let tenantColumn = rows.columns.firstIndex(of: "tenant")
         var jobs: [ClaimedJob] = []
         jobs.reserveCapacity(rows.count)
         var unreadable: Error?
@@ -110,7 +114,8 @@ public struct JobStore: Sendable {
                 jobs.append(ClaimedJob(
                     id: try row.decode(0), queue: try row.decode(1), jobType: try row.decode(2),
                     payload: try row.decode(3), attemptCount: try row.decode(4), maxAttempts: try row.decode(5),
-                    priority: try row.decode(6), createdAt: try row.decode(7), tenant: try row.decode(8)))
+                    priority: try row.decode(6), createdAt: try row.decode(7),
+                    tenant: try tenantColumn.flatMap { try row.decode($0, as: String?.self) }))
             } catch {
                 unreadable = unreadable ?? error
             }

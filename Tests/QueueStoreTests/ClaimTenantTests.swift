@@ -31,4 +31,27 @@ import Testing
             #expect(columns == ["id", "queue", "job_type", "payload", "attempt_count", "max_attempts", "priority", "created_at", "tenant"])
         }
     }
+
+    /// A worker newer than its database (claim_jobs from before 0018, until `queuetop migrate`
+    /// runs) still claims: the same jobs, without a tenant.
+    @Test func aClaimJobsWithoutTheTenantColumnStillClaims() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            try conn.execute("DROP FUNCTION \(qt: "claim_jobs")(text, text[], int)")
+            try conn.execute("""
+                CREATE FUNCTION \(qt: "claim_jobs")(worker_id text, queues text[], max_jobs int)
+                RETURNS TABLE (id uuid, queue text, job_type text, payload jsonb, attempt_count int,
+                               max_attempts int, priority int, created_at timestamptz)
+                LANGUAGE sql AS $$
+                  SELECT c.id, c.queue, c.job_type, c.payload, c.attempt_count, c.max_attempts, c.priority, c.created_at
+                  FROM \(qt: "_claim")(worker_id, queues, max_jobs) c
+                $$
+                """)
+            let jobs = JobStore(connection: conn)
+            let id = try jobs.enqueue(NewJob(queue: "plain", type: "t", tenant: "shop-9")).id
+            let claimed = try jobs.claim(worker: "w", queues: ["plain"], max: 10)
+            #expect(claimed.map(\.id.uuid) == [id] && claimed.first?.tenant == nil)
+        }
+    }
 }
