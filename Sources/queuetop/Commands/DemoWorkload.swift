@@ -25,53 +25,19 @@ struct DemoQueueProfile: Sendable {
 
     /// A payload for job number `n`: its own fields plus the simulation.
     func payload(_ n: Int, overriding extra: [String: String] = [:]) -> String {
-        var own = fields.mapValues { $0.replacingOccurrences(of: "{n}", with: String(n)) }
-        own.merge(extra) { _, new in new }
-        return DemoWorkload.json(DemoPayload(simulation: simulation, fields: own))
+        var object = simulation
+        for (key, template) in fields { object[key] = template.replacingOccurrences(of: "{n}", with: String(n)) }
+        for (key, value) in extra { object[key] = value }
+        return DemoWorkload.json(object)
     }
 
     /// The `simulate` part of every payload of this queue (latency and error mix).
-    var simulation: DemoSimulation {
-        DemoSimulation(latency_ms: .init(p50: latencyP50, p99: latencyP99),
-                       errors: Dictionary(errors.map { ($0.type, .init(p: $0.probability, message: $0.message)) }) { _, last in last },
-                       retry_after_s: retryAfterSeconds)
-    }
-}
-
-/// What the `simulate` handler reads from a payload (Workers/SimulateHandler.swift): latency
-/// percentiles, error type -> probability and message, and an optional Retry-After. The
-/// property names are the payload's keys.
-struct DemoSimulation: Encodable {
-    struct Latency: Encodable {
-        let p50: Double
-        let p99: Double
-    }
-    struct ErrorSpec: Encodable {
-        let p: Double
-        let message: String
-    }
-    let latency_ms: Latency
-    let errors: [String: ErrorSpec]
-    let retry_after_s: Int?
-}
-
-/// A demo job's payload: the simulation's keys and the job's own string fields in one object
-/// (the fields' keys never collide with the simulation's).
-struct DemoPayload: Encodable {
-    let simulation: DemoSimulation
-    let fields: [String: String]
-
-    private struct FieldKey: CodingKey {
-        let stringValue: String
-        init(stringValue: String) { self.stringValue = stringValue }
-        var intValue: Int? { nil }
-        init?(intValue: Int) { nil }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        try simulation.encode(to: encoder)
-        var container = encoder.container(keyedBy: FieldKey.self)
-        for (key, value) in fields { try container.encode(value, forKey: FieldKey(stringValue: key)) }
+    var simulation: [String: Any] {
+        var errorSpec: [String: Any] = [:]
+        for e in errors { errorSpec[e.type] = ["p": e.probability, "message": e.message] }
+        var out: [String: Any] = ["latency_ms": ["p50": latencyP50, "p99": latencyP99], "errors": errorSpec]
+        if let retryAfterSeconds { out["retry_after_s"] = retryAfterSeconds }
+        return out
     }
 }
 
@@ -138,10 +104,9 @@ enum DemoWorkload {
         ("Clínicas odontológicas - São Paulo", 60_000, 2, 250),
     ]
 
-    /// Sorted keys: the same profile always gives the same text (stable payloads and settings).
-    static func json(_ value: some Encodable) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    static func json(_ object: [String: Any]) -> String {
+        // Sorted keys: the same profile always gives the same text (stable payloads and settings).
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
     }
 }
