@@ -17,6 +17,12 @@ func printJSON(_ value: some Encodable) {
     print(JSONOutput.render(value))
 }
 
+/// The earlier name of `printJSON(_:)`, kept only because branches written before the rename
+/// call it (TimelineCommand on main); new code calls `printJSON(_:)`.
+func printJSON(encoding value: some Encodable) {
+    printJSON(value)
+}
+
 enum JSONOutput {
     static var encoder: JSONEncoder {
         let encoder = JSONEncoder()
