@@ -35,7 +35,7 @@ struct ContextsCommand: ParsableCommand {
                       replica: context.replica == nil ? nil : ServerProbe.check { try options.config(for: context, write: false) })
             }
             if json {
-                printJSON(["file": file.path, "contexts": probes.map { $0.json }] as [String: Any])
+                printJSON(ListJSON(file: file.path, contexts: probes.map(\.json)))
                 return
             }
             print("contexts from \(SafeText.oneLine(file.path))")
@@ -52,6 +52,24 @@ struct ContextsCommand: ParsableCommand {
         }
     }
 
+    /// `contexts list --json`.
+    struct ListJSON: Encodable {
+        let file: String
+        let contexts: [ProbeJSON]
+    }
+
+    struct ProbeJSON: Encodable {
+        let name: String
+        let read_only: Bool
+        let reads_from: String
+        @OrNull var region: String?
+        @OrNull var shard: String?
+        @OrNull var primary: ServerProbe.JSON?
+        @OrNull var replica: ServerProbe.JSON?
+        @OrNull var primary_connection: String?
+        @OrNull var replica_connection: String?
+    }
+
     /// One context's two servers, as tried now.
     struct Probe: Sendable {
         var context: ContextDefinition
@@ -64,14 +82,12 @@ struct ContextsCommand: ParsableCommand {
             return replica.map { "reads \($0), writes \(context.isReadOnly ? "refused" : primary)" } ?? primary
         }
 
-        var json: [String: Any] {
-            func redacted(_ s: String?) -> Any { (s.flatMap { try? ConnectionConfig($0).redacted }) ?? NSNull() }
-            return [
-                "name": context.name, "read_only": context.isReadOnly, "reads_from": context.replica == nil ? "primary" : "replica",
-                "region": context.region ?? NSNull(), "shard": context.shard ?? NSNull(),
-                "primary": primary?.json ?? NSNull(), "replica": replica?.json ?? NSNull(),
-                "primary_connection": redacted(context.primary), "replica_connection": redacted(context.replica),
-            ]
+        var json: ProbeJSON {
+            func redacted(_ s: String?) -> String? { s.flatMap { try? ConnectionConfig($0).redacted } }
+            return ProbeJSON(name: context.name, read_only: context.isReadOnly,
+                             reads_from: context.replica == nil ? "primary" : "replica",
+                             region: context.region, shard: context.shard, primary: primary?.json, replica: replica?.json,
+                             primary_connection: redacted(context.primary), replica_connection: redacted(context.replica))
         }
     }
 }
@@ -102,11 +118,30 @@ struct ServerProbe: Sendable {
         }
     }
 
-    var json: [String: Any] {
+    /// A server's state in `contexts list --json`: `lag_seconds` only for a standby, `error`
+    /// only for a server that did not answer.
+    struct JSON: Encodable {
+        let state: String
+        var replay: String? = nil
+        var lag_seconds: Double?? = nil
+        var error: String? = nil
+
+        private enum CodingKeys: String, CodingKey { case state, replay, lag_seconds, error }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(state, forKey: .state)
+            try c.encodeIfPresent(replay, forKey: .replay)
+            if case let .some(lag) = lag_seconds { try c.encode(lag, forKey: .lag_seconds) }  // nil lag is null
+            try c.encodeIfPresent(error, forKey: .error)
+        }
+    }
+
+    var json: JSON {
         switch state {
-        case .ok: return ["state": "ok"]
-        case .standby(let s): return ["state": "standby", "replay": s.replayState, "lag_seconds": s.lagSeconds ?? NSNull()]
-        case .unreachable(let reason): return ["state": "disconnected", "error": SafeText.oneLine(reason)]
+        case .ok: return JSON(state: "ok")
+        case .standby(let s): return JSON(state: "standby", replay: s.replayState, lag_seconds: .some(s.lagSeconds))
+        case .unreachable(let reason): return JSON(state: "disconnected", error: SafeText.oneLine(reason))
         }
     }
 }

@@ -121,9 +121,16 @@ final class DashSession {
         poolLogSeen = poolLog.total
         let lines = poolLog.records().map { r in
             PoolLogLine(time: r.time, level: r.level.rawValue, message: r.message, queue: r.field(LogField.queue),
-                        jobID: r.field(LogField.jobID).flatMap(UUID.init(uuidString:)))
+                        jobID: r.field(LogField.jobID).flatMap(UUID.init(uuidString:)), jobEvent: Self.jobEvent(r))
         }
         apply(.poolLogUpdated(lines))
+    }
+
+    /// A finished job's fields (Workers/JobEventLog.swift writes them); nil for other events.
+    private static func jobEvent(_ r: LogRecord) -> PoolLogLine.JobEvent? {
+        guard let type = r.field(LogField.type), let outcome = r.field(LogField.outcome) else { return nil }
+        return PoolLogLine.JobEvent(type: type, outcome: outcome, attempt: r.field(LogField.attempt),
+                                    errorType: r.field(LogField.errorType), error: r.field(LogField.error))
     }
 
     /// Runs until the operator quits (nil) or a signal arrives (which one).

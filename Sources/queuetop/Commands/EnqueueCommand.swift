@@ -80,7 +80,7 @@ struct EnqueueCommand: ParsableCommand {
             }
             let deduplicated = results.filter(\.deduplicated).count
             let cached = results.filter(\.isCacheHit).count
-            if json { printJSON(["enqueued": results.count - deduplicated, "deduplicated": deduplicated, "completed_within_period": cached]) }
+            if json { printJSON(BatchJSON(enqueued: results.count - deduplicated, deduplicated: deduplicated, completed_within_period: cached)) }
             else {
                 print("enqueued \(results.count - deduplicated) job(s)"
                       + (deduplicated > 0 ? ", \(deduplicated) deduplicated" : "")
@@ -95,10 +95,8 @@ struct EnqueueCommand: ParsableCommand {
         }
         let id = result.id.uuidString.lowercased()
         if json {
-            var fields: [String: Any] = ["id": id, "deduplicated": result.deduplicated, "status": result.status]
-            if let shard { fields["context"] = shard.name }
-            if result.isCacheHit { fields["result"] = result.result.flatMap { try? JSONSerialization.jsonObject(with: Data($0.raw.utf8), options: [.fragmentsAllowed]) } ?? NSNull() }
-            printJSON(fields)
+            printJSON(JobJSON(id: id, deduplicated: result.deduplicated, status: result.status, context: shard?.name,
+                              result: result.isCacheHit ? .some(result.result.map { EmbeddedJSON($0.raw) }) : .none))
         } else if result.isCacheHit {
             print("\(id) (completed within --unique-for; nothing queued)\nresult: \(result.result?.raw ?? "none")")
         } else {
@@ -261,5 +259,37 @@ struct JSONLineFields {
         guard let v = value(key) else { return nil }
         guard let s = v as? String else { throw wrongType(key, "an ISO 8601 time string such as \"2026-11-04T10:00:00Z\"", v) }
         return try TimeArgument.parse(s, option: "line \(number): \"\(key)\"")
+    }
+}
+
+// `--json` shapes of enqueue; the property names are the JSON keys (JSONOutput.swift).
+extension EnqueueCommand {
+    /// One job enqueued. `result` is there only when a job completed within --unique-for
+    /// answered (its stored result, or null when it kept none); otherwise the key is left out.
+    struct JobJSON: Encodable {
+        let id: String
+        let deduplicated: Bool
+        let status: String
+        /// The shard's context, only with `--group`.
+        let context: String?
+        let result: EmbeddedJSON??
+
+        private enum CodingKeys: String, CodingKey { case id, deduplicated, status, context, result }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(deduplicated, forKey: .deduplicated)
+            try c.encode(status, forKey: .status)
+            try c.encodeIfPresent(context, forKey: .context)
+            if case let .some(cached) = result { try c.encode(cached, forKey: .result) }  // Optional: nil is null
+        }
+    }
+
+    /// `enqueue --from … --json`: counts of the whole file.
+    struct BatchJSON: Encodable {
+        let enqueued: Int
+        let deduplicated: Int
+        let completed_within_period: Int
     }
 }

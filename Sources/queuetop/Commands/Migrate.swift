@@ -38,7 +38,7 @@ struct MigrateCommand: ParsableCommand {
             try ConnectionOptions.refuseStandby(conn)
             let applied = try runner.migrate(on: conn)
             if json {
-                printJSON(["schema": runner.schema, "applied": applied] as [String: Any])
+                printJSON(AppliedJSON(schema: runner.schema, applied: applied))
             } else if applied.isEmpty {
                 print("up to date: schema \(runner.schema), \(runner.files.count) migrations and \(runner.repeatable.count) repeatable files applied")
             } else {
@@ -55,12 +55,10 @@ struct MigrateCommand: ParsableCommand {
     private func printStatus(_ s: MigrationRunner.Status, runner: MigrationRunner) throws {
         let iso = ISO8601DateFormatter()
         if json {
-            printJSON([
-                "schema": runner.schema, "home": s.home as Any, "found": s.found,
-                "applied": s.applied.map { ["name": $0.name, "checksum": $0.checksum, "how": $0.how,
-                                            "applied_at": iso.string(from: $0.appliedAt)] },
-                "pending": s.pending, "repeatable_pending": s.repeatablePending, "missing": s.missing,
-            ] as [String: Any])
+            printJSON(StatusJSON(
+                schema: runner.schema, home: s.home, found: s.found,
+                applied: s.applied.map { .init(name: $0.name, checksum: $0.checksum, how: $0.how, applied_at: iso.string(from: $0.appliedAt)) },
+                pending: s.pending, repeatable_pending: s.repeatablePending, missing: s.missing))
             return
         }
         switch (s.found, s.home) {
@@ -107,5 +105,31 @@ extension SchemaChoice {
         case .named(let name): return name
         default: return InstallScript.defaultSchema
         }
+    }
+}
+
+// `--json` shapes of migrate; the property names are the JSON keys (JSONOutput.swift).
+extension MigrateCommand {
+    /// `migrate --json`: the files this run applied.
+    struct AppliedJSON: Encodable {
+        let schema: String
+        let applied: [String]
+    }
+
+    /// `migrate --status --json`. `home` is null when there is no install yet.
+    struct StatusJSON: Encodable {
+        struct Applied: Encodable {
+            let name: String
+            let checksum: String
+            let how: String
+            let applied_at: String
+        }
+        let schema: String
+        @OrNull var home: String?
+        let found: String
+        let applied: [Applied]
+        let pending: [String]
+        let repeatable_pending: [String]
+        let missing: [String]
     }
 }

@@ -36,31 +36,77 @@ enum StatusAllContexts {
         readings.compactMap { r in r.snapshot.map { (r.context.name, $0) } }
     }
 
-    static func json(_ readings: [Reading]) -> Any {
+    static func json(_ readings: [Reading]) -> AllContextsJSON {
         let snapshots = answered(readings)
         let totals = HealthSum.totals(snapshots)
-        func row(_ r: HealthSum.Row) -> [String: Any] {
-            ["queue": r.queue, "contexts": r.contexts, "pending": r.pending, "processing": r.processing,
-             "dead_letter": r.deadLetter, "oldest_pending_seconds": r.oldestPendingSeconds,
-             "completed_last_hour": r.completedLastHour, "failed_last_hour": r.failedLastHour, "paused": r.paused]
+        return AllContextsJSON(
+            contexts: readings.map { r in
+                ContextJSON(name: r.context.name, state: r.snapshot == nil ? "disconnected" : "ok",
+                            reads_from: r.context.replica == nil ? "primary" : "replica",
+                            error: r.error.map { SafeText.oneLine($0) }, status: r.json.map(EmbeddedJSON.init))
+            },
+            total: TotalJSON(pending: totals.pending, processing: totals.processing, backlog: totals.backlog,
+                             dead_letter: totals.deadLetter, oldest_pending_seconds: totals.oldestPendingSeconds,
+                             queues: HealthSum.perQueue(snapshots).map { QueueRowJSON($0, context: nil) }),
+            queues: HealthSum.perContext(snapshots).map { QueueRowJSON($0, context: $0.context ?? "") },
+            alerts: HealthSum.alerts(snapshots).map {
+                AlertJSON(context: $0.context, kind: $0.alert.kind.rawValue, queue: $0.alert.queue, message: $0.alert.message)
+            },
+            disconnected: readings.filter { $0.snapshot == nil }.map(\.context.name))
+    }
+
+    /// `status --all-contexts --json`: each context's own `status --json` under `status`, the
+    /// sums, and every alert naming its context.
+    struct AllContextsJSON: Encodable {
+        let contexts: [ContextJSON]
+        let total: TotalJSON
+        let queues: [QueueRowJSON]
+        let alerts: [AlertJSON]
+        let disconnected: [String]
+    }
+
+    struct ContextJSON: Encodable {
+        let name: String
+        let state: String
+        let reads_from: String
+        @OrNull var error: String?
+        @OrNull var status: EmbeddedJSON?
+    }
+
+    struct TotalJSON: Encodable {
+        let pending: Int64
+        let processing: Int64
+        let backlog: Int64
+        let dead_letter: Int64
+        let oldest_pending_seconds: Int64
+        let queues: [QueueRowJSON]
+    }
+
+    /// A queue's row: summed over its shards (no `context`), or one context's.
+    struct QueueRowJSON: Encodable {
+        let queue: String
+        let context: String?
+        let contexts: [String]
+        let pending: Int64
+        let processing: Int64
+        let dead_letter: Int64
+        let oldest_pending_seconds: Int64
+        let completed_last_hour: Int64
+        let failed_last_hour: Int64
+        let paused: Bool
+
+        init(_ r: HealthSum.Row, context: String?) {
+            queue = r.queue; self.context = context; contexts = r.contexts; pending = r.pending
+            processing = r.processing; dead_letter = r.deadLetter; oldest_pending_seconds = r.oldestPendingSeconds
+            completed_last_hour = r.completedLastHour; failed_last_hour = r.failedLastHour; paused = r.paused
         }
-        return [
-            "contexts": readings.map { r -> [String: Any] in
-                var entry: [String: Any] = ["name": r.context.name, "state": r.snapshot == nil ? "disconnected" : "ok",
-                                            "reads_from": r.context.replica == nil ? "primary" : "replica"]
-                entry["error"] = r.error.map { SafeText.oneLine($0) } ?? NSNull()
-                entry["status"] = r.json.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } ?? NSNull()
-                return entry
-            },
-            "total": ["pending": totals.pending, "processing": totals.processing, "backlog": totals.backlog,
-                      "dead_letter": totals.deadLetter, "oldest_pending_seconds": totals.oldestPendingSeconds,
-                      "queues": HealthSum.perQueue(snapshots).map(row)] as [String: Any],
-            "queues": HealthSum.perContext(snapshots).map { r in row(r).merging(["context": r.context ?? ""]) { a, _ in a } },
-            "alerts": HealthSum.alerts(snapshots).map { a -> [String: Any] in
-                ["context": a.context, "kind": a.alert.kind.rawValue, "queue": a.alert.queue ?? NSNull(), "message": a.alert.message]
-            },
-            "disconnected": readings.filter { $0.snapshot == nil }.map(\.context.name),
-        ] as [String: Any]
+    }
+
+    struct AlertJSON: Encodable {
+        let context: String
+        let kind: String
+        @OrNull var queue: String?
+        let message: String
     }
 
     static func text(_ readings: [Reading], file: ContextsFile) -> String {
