@@ -56,7 +56,7 @@ struct ActionPerformer {
                 : "disabled schedule \(name)"
         case .runSchedule(let name, let queue, let jobType):
             let id = try ScheduleStore(connection: connection).runNow(name)
-            return "ran schedule \(name): enqueued \(jobType) job \(id.uuidString.lowercased().prefix(8)) on \(queue)"
+            return "ran schedule \(name): enqueued \(jobType) job \(ShortJobID.of(id)) on \(queue)"
         case .commandWorker(let kind, let id, let label):
             let changed = try WorkerFleetStore(connection: connection).command(kind, .worker(id))
             // 0: it changed state between the screen's refresh and the key (another operator).

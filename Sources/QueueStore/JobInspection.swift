@@ -33,6 +33,10 @@ public struct JobInspection: Sendable, Equatable {
     public let payloadJSON: String
     public let resultJSON: String?
     public let errorDetailsJSON: String?
+    /// When an operator asked to stop it while it ran (it is 'processing' until its worker has).
+    public let cancelRequestedAt: Date?
+    /// The PostgreSQL backend its sql handler runs on, while it runs (`JobBackend`).
+    public let handlerBackendPID: Int?
 
     /// Public so that views can be tested with fixed jobs, without a database.
     public init(id: UUID, queue: String, jobType: String, status: String, priority: Int = 0, attemptCount: Int,
@@ -40,7 +44,7 @@ public struct JobInspection: Sendable, Equatable {
                 createdAt: Date, runAt: Date, startedAt: Date? = nil, completedAt: Date? = nil, expiresAt: Date? = nil,
                 nextRetryAt: Date? = nil, lastErrorAt: Date? = nil, processingMs: Int? = nil, cancelReason: String? = nil,
                 errorType: String? = nil, errorMessage: String? = nil, payloadJSON: String, resultJSON: String? = nil,
-                errorDetailsJSON: String? = nil) {
+                errorDetailsJSON: String? = nil, cancelRequestedAt: Date? = nil, handlerBackendPID: Int? = nil) {
         self.id = id; self.queue = queue; self.jobType = jobType; self.status = status; self.priority = priority
         self.attemptCount = attemptCount; self.maxAttempts = maxAttempts; self.dedupKey = dedupKey; self.tenant = tenant
         self.lockedBy = lockedBy; self.createdAt = createdAt; self.runAt = runAt; self.startedAt = startedAt
@@ -48,6 +52,7 @@ public struct JobInspection: Sendable, Equatable {
         self.lastErrorAt = lastErrorAt; self.processingMs = processingMs; self.cancelReason = cancelReason
         self.errorType = errorType; self.errorMessage = errorMessage; self.payloadJSON = payloadJSON
         self.resultJSON = resultJSON; self.errorDetailsJSON = errorDetailsJSON
+        self.cancelRequestedAt = cancelRequestedAt; self.handlerBackendPID = handlerBackendPID
     }
 }
 
@@ -77,7 +82,8 @@ extension JobStore {
             SELECT id, queue, job_type, status, priority, attempt_count, max_attempts, dedup_key, tenant, locked_by,
                    created_at, run_at, started_at, completed_at, expires_at, next_retry_at, last_error_at, processing_time_ms,
                    cancel_reason, error_type, error_message, payload::text AS payload_json,
-                   result::text AS result_json, error_details::text AS details_json
+                   result::text AS result_json, error_details::text AS details_json,
+                   cancel_requested_at, handler_backend_pid
             FROM \(qt: "job_queue") WHERE id = \(id)
             """)
         guard let r = rows.first else { return nil }
@@ -91,6 +97,7 @@ extension JobStore {
             lastErrorAt: try r.decode("last_error_at"), processingMs: try r.decode("processing_time_ms"), cancelReason: try r.decode("cancel_reason"),
             errorType: try r.decode("error_type"), errorMessage: try r.decode("error_message"),
             payloadJSON: try r.decode("payload_json"), resultJSON: try r.decode("result_json"),
-            errorDetailsJSON: try r.decode("details_json"))
+            errorDetailsJSON: try r.decode("details_json"), cancelRequestedAt: try r.decode("cancel_requested_at"),
+            handlerBackendPID: try r.decode("handler_backend_pid"))
     }
 }

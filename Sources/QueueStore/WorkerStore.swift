@@ -62,6 +62,21 @@ public struct WorkerStore: Sendable {
         }
     }
 
+    // MARK: running jobs (0020)
+
+    /// The jobs this worker holds that an operator asked to stop (the poll fallback of
+    /// NOTIFY queuetop_cancel).
+    public func cancelRequests() throws -> [JobID] {
+        try connection.query("SELECT id FROM \(qt: "worker_cancel_requests")(\(workerID)) AS id").map { try $0.decode(0) }
+    }
+
+    /// Records which PostgreSQL backend the sql handler runs each job on. Returns how many of
+    /// the jobs this worker still held.
+    @discardableResult
+    public func recordHandlerBackends(ids: [JobID], pids: [Int]) throws -> Int {
+        try connection.query("SELECT \(qt: "record_handler_backends")(\(workerID), \(ids)::uuid[], \(pids)::int[])").scalar()
+    }
+
     public func setCircuitBreaker(queue: String, state: String, failures: Int, reopenAt: Date?) throws {
         try connection.execute(
             "SELECT \(qt: "set_circuit_breaker")(\(queue), \(state), \(failures), \(reopenAt)::timestamptz)")

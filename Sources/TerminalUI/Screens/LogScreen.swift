@@ -20,7 +20,7 @@ enum LogScreen {
         if context.compact { columns.remove(at: 3) }
         let rows = lines.map { line -> TableRow in
             var cells = [ViewText.clock(line.time, now: state.now), line.level.uppercased(),
-                         ViewText.oneLine(line.queue ?? ""), line.jobID.map { String($0.uuidString.lowercased().prefix(8)) } ?? "",
+                         ViewText.oneLine(line.queue ?? ""), line.jobID.map(ViewText.shortID) ?? "",
                          ViewText.oneLine(line.message)]
             if context.compact { cells.remove(at: 3) }
             return TableRow(cells)
