@@ -17,6 +17,8 @@ public enum Message: Sendable {
     case dlqJobsLoaded(DLQGroupKey, [DLQJob])
     /// One job and its attempts; nil when no job has this id (never enqueued, or pruned).
     case jobDetailLoaded(UUID, JobDetail?)
+    /// What `:job TEXT` named, when TEXT was part of an id: one job, none, or several.
+    case jobFound(String, JobLookup)
     case auditLoaded([AuditEntry])
     case schedulesLoaded([Schedule])
     /// Queue detail's tenant caps, top tenants by backlog and expired counts.
@@ -49,6 +51,8 @@ public enum Effect: Sendable, Equatable {
     case loadDLQJobs(DLQGroupKey)
     /// One job, whatever its status, with its failed attempts: the DLQ's job level and `:job`.
     case loadJobDetail(UUID)
+    /// `:job` with part of an id (the short id a screen shows, a prefix): find the job first.
+    case findJob(String)
     case loadAudit
     case loadSchedules
     /// Queue detail's tenant report for one queue. Only while that screen is open: ranking

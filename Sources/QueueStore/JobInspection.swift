@@ -66,7 +66,16 @@ public enum JobIDText {
     }
 
     public static func notAJobID(_ text: String) -> String {
-        "'\(text)' is not a job id (a UUID such as 01a201e7-a38f-72ad-9bc7-bfa9eb24a81f)"
+        "'\(SafeText.oneLine(String(text.prefix(60))))' is not a job id (a UUID such as 01a201e7-a38f-72ad-9bc7-bfa9eb24a81f, "
+            + "or 4 or more of its hex digits, such as the short id bfa9eb24)"
+    }
+
+    /// Whether `text` can be part of a job id (`JobStore.lookUp`): 4 to 32 hex digits, dashes
+    /// allowed, blanks and quotes around it ignored.
+    public static func couldBePart(_ text: String) -> Bool {
+        let digits = text.trimmingCharacters(in: CharacterSet.whitespaces.union(CharacterSet(charactersIn: "\"'`")))
+            .replacingOccurrences(of: "-", with: "")
+        return (4...32).contains(digits.count) && digits.allSatisfy(\.isHexDigit)
     }
 
     /// Retention deletes finished jobs, so "no such job" may well be one that ran.

@@ -6,7 +6,7 @@ import Postgres
 public enum JobLookup: Sendable, Equatable {
     case found(UUID)
     /// "no job matches 'abcd'".
-    case none
+    case noMatch
     /// More than one job matches; `count` is exact up to `JobLookup.limit`, then "more than".
     case ambiguous(count: Int, sample: [UUID])
 
@@ -18,7 +18,7 @@ public enum JobLookup: Sendable, Equatable {
         let shown = SafeText.oneLine(String(text.prefix(60)))
         switch self {
         case .found: return nil
-        case .none: return "no job matches '\(shown)' (never enqueued, or removed by its queue's retention)"
+        case .noMatch: return "no job matches '\(shown)' (never enqueued, or removed by its queue's retention)"
         case .ambiguous(let count, let sample):
             let n = count > Self.limit ? "more than \(Self.limit)" : String(count)
             let examples = sample.prefix(3).map { $0.uuidString.lowercased() }.joined(separator: ", ")
@@ -33,16 +33,13 @@ extension JobStore {
     /// throws `invalidInput`.
     public func lookUp(_ text: String) throws -> JobLookup {
         if let whole = JobIDText.parse(text) { return .found(whole) }
+        guard JobIDText.couldBePart(text) else { throw QueueStoreError.invalidInput(JobIDText.notAJobID(text)) }
         let part = text.trimmingCharacters(in: CharacterSet.whitespaces.union(CharacterSet(charactersIn: "\"'`")))
-        let digits = part.replacingOccurrences(of: "-", with: "").lowercased()
-        guard (4...32).contains(digits.count), digits.allSatisfy(\.isHexDigit) else {
-            throw QueueStoreError.invalidInput(JobIDText.notAJobID(text))
-        }
         let ids: [UUID] = try connection.run("""
             SELECT id FROM \(qt: "find_job_ids")(\(part), \(JobLookup.limit + 1)) AS id
             """).map { try $0.decode(0) }
         switch ids.count {
-        case 0: return .none
+        case 0: return .noMatch
         case 1: return .found(ids[0])
         default: return .ambiguous(count: ids.count, sample: ids)
         }
@@ -52,6 +49,6 @@ extension JobStore {
     public func resolve(_ text: String) throws -> UUID {
         let lookup = try lookUp(text)
         if case .found(let id) = lookup { return id }
-        throw lookup == .none ? QueueStoreError.notFound(lookup.refusal(for: text)!) : QueueStoreError.invalidInput(lookup.refusal(for: text)!)
+        throw lookup == .noMatch ? QueueStoreError.notFound(lookup.refusal(for: text)!) : QueueStoreError.invalidInput(lookup.refusal(for: text)!)
     }
 }

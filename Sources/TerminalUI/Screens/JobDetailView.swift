@@ -14,7 +14,7 @@ enum JobDetailView {
             return nil
         }
         let job = detail.job
-        let fields = JobFields(job, context: context)
+        let fields = JobFields(job, backend: detail.backend, context: context)
         let twoColumns = rect.width >= 60
         let gridRows = twoColumns ? max(fields.what.count, fields.when.count) : fields.what.count + fields.when.count
         let errorLines = errorText(job, width: rect.width - 1, maxLines: context.compact ? 1 : 2, ellipsis: context.glyphs.ellipsis)
@@ -155,7 +155,7 @@ struct JobFields {
     /// When: created, run at, started, failed, finished, took, expires, next retry.
     var when: [Item] = []
 
-    init(_ job: JobInspection, context: ScreenContext) {
+    init(_ job: JobInspection, backend: JobBackend? = nil, context: ScreenContext) {
         func moment(_ date: Date, zone: String = "") -> String {
             let clock = ViewText.clock(date, now: context.now) + zone
             return date > context.now ? "\(clock) (in \(context.countdown(to: date)))" : "\(clock) (\(context.age(date)) ago)"
@@ -165,12 +165,21 @@ struct JobFields {
         }
         add(&what, "queue", job.queue)
         add(&what, "type", job.jobType)
-        add(&what, "status", job.status + (job.cancelReason.map { " (\($0))" } ?? ""), Self.statusStyle(job.status))
+        let cancelling = job.status == "processing" && job.cancelRequestedAt != nil
+        add(&what, "status", job.status + (job.cancelReason.map { " (\($0))" } ?? "") + (cancelling ? " (cancelling)" : ""),
+            cancelling ? .warn : Self.statusStyle(job.status))
         add(&what, "priority", String(job.priority))
         add(&what, "attempts", "\(job.attemptCount)/\(job.maxAttempts)")
         add(&what, "tenant", job.tenant)
         add(&what, "dedup key", job.dedupKey)
         add(&what, "worker", job.lockedBy)
+        // A running sql-handler job: its PostgreSQL backend, what it waits for, who blocks it.
+        if job.status == "processing", let pid = job.handlerBackendPID {
+            let waiting = !(backend?.waitingFor.isEmpty ?? true)
+            for (i, line) in JobBackendText.lines(pid: pid, backend).enumerated() {
+                add(&what, i == 0 ? "backend" : "", ViewText.oneLine(line), waiting ? .warn : .normal)
+            }
+        }
 
         // The first time says its zone; the ones under it read as the same.
         add(&when, "created", moment(job.createdAt, zone: " UTC"))
