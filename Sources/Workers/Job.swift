@@ -64,6 +64,8 @@ public enum JobOutcome: Sendable, Equatable {
     case completedWithResult(String)
     case failed(HandlerFailure)
 
+    var isFailure: Bool { if case .failed = self { return true } else { return false } }
+
     /// Completed, keeping what the handler produced as the job's result (nil: nothing to keep).
     public static func completed(output: String?) -> JobOutcome {
         JobResult.json(fromOutput: output).map(JobOutcome.completedWithResult) ?? .completed

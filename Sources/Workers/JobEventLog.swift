@@ -7,7 +7,7 @@ extension WorkerPool {
     /// `debug` (a busy worker finishes thousands a second; `--log-level debug` shows them); a
     /// failure that will be retried is `warning`, one that sends the job to the DLQ is `error`.
     /// The tenant is not among the fields: claim_jobs does not return it.
-    func logJobEvent(_ job: WorkerJob, outcome: JobOutcome, nanoseconds: UInt64) {
+    func logJobEvent(_ job: WorkerJob, outcome: JobOutcome, nanoseconds: UInt64, cancelledByOperator: Bool = false) {
         let level: Logger.Level
         var fields: Logger.Metadata = [
             LogField.jobID: "\(job.id.text)",
@@ -23,6 +23,12 @@ extension WorkerPool {
             level = .debug
             fields[LogField.outcome] = "completed"
             message = "job \(job.id) (\(job.queue)/\(job.type)) completed"
+        case let .failed(failure) where cancelledByOperator:
+            // Not a failure of the job: an operator asked for it (fail_jobs ends it cancelled).
+            level = .info
+            fields[LogField.outcome] = "cancelled"
+            fields[LogField.errorType] = "\(failure.errorType)"
+            message = "job \(job.id) (\(job.queue)/\(job.type)) cancelled by an operator: \(failure.message)"
         case let .failed(failure):
             let dead = job.failsForGood(failure)
             level = dead ? .error : .warning

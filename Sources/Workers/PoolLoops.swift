@@ -177,10 +177,14 @@ extension WorkerPool {
             let outcome = configuration.handlers.run(context)
             let elapsed = Ledger.now() - started
             ledger.finish(job.id, outcome: outcome, handlerNanos: elapsed)
-            recordFinished(job, outcome: outcome, nanoseconds: elapsed)
-            // A handler an operator stopped says nothing about the queue's health.
-            if cancellation.reason != .operatorRequest { recordBreaker(queue: job.queue, outcome: outcome) }
-            logJobEvent(job, outcome: outcome, nanoseconds: elapsed)
+            // A handler an operator stopped says nothing about the job's or the queue's health:
+            // no failure in the metrics, none for the circuit breaker.
+            let cancelled = cancellation.reason == .operatorRequest
+            if !cancelled || !outcome.isFailure {
+                recordFinished(job, outcome: outcome, nanoseconds: elapsed)
+                recordBreaker(queue: job.queue, outcome: outcome)
+            }
+            logJobEvent(job, outcome: outcome, nanoseconds: elapsed, cancelledByOperator: cancelled)
             flushWake.fire()
             fetchWake.fire()
         }
