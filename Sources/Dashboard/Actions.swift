@@ -170,7 +170,7 @@ extension Confirmation {
             case .drain: return "Drain \(label)? It finishes the jobs it holds, then exits."
             }
         case .cancelRunningJob(_, let label):
-            return "Cancel \(label)? Its handler is stopped and the job ends cancelled; it is not run again."
+            return "Cancel \(label)? Its handler is stopped; the job is not run again."
         }
     }
 }

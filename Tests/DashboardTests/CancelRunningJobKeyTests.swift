@@ -34,7 +34,7 @@ import Testing
         #expect(press(&s, .character("c")) == [])
         let action = OperatorAction.cancelRunningJob(id, label: "send_email job bfa9eb24 on emails")
         #expect(s.confirmation == Confirmation(action: action, count: 1))
-        #expect(s.confirmation?.prompt == "Cancel send_email job bfa9eb24 on emails? Its handler is stopped and the job ends cancelled; it is not run again.")
+        #expect(s.confirmation?.prompt == "Cancel send_email job bfa9eb24 on emails? Its handler is stopped; the job is not run again.")
         #expect(press(&s, .character("y")) == [.perform(action)])
         #expect(s.openedJob?.id == id, "the job stays on screen to show its state change")
         // n instead: nothing is done.
