@@ -5510,7 +5510,9 @@ language sql volatile as $$
       error_details = _redact_userinfo(t.det::text)::jsonb,
       last_error_at = now()
     from unnest(ids, messages, details) as t(id, msg, det)
-    where t.id is not null and j.id = t.id and j.status = 'processing' and j.cancel_requested_at is not null
+    -- `(select 'processing')`: found by primary key, never by reading the processing index
+    -- (the note above complete_jobs); release_jobs and fail_jobs call this on every batch.
+    where t.id is not null and j.id = t.id and j.status = (select 'processing') and j.cancel_requested_at is not null
       and (worker is null or j.locked_by = worker)
     returning 1
   )
