@@ -11,6 +11,14 @@ import Testing
 
     static func queuetop(_ db: TestDatabase, _ args: [String]) throws -> Output { try EngineCommandTests.queuetop(db, args) }
 
+    /// A job claimed by worker `w-cli`: running, as far as the database knows.
+    static func runningJob(_ conn: Connection) throws -> UUID {
+        let jobs = JobStore(connection: conn)
+        let id = try jobs.enqueue(NewJob(queue: "sync", type: "store")).id
+        _ = try jobs.claim(worker: "w-cli", queues: ["sync"], max: 1)
+        return id
+    }
+
     @Test func showAndCancelTakeAShortIDAndSayWhenAPartIsAmbiguousOrMatchesNothing() throws {
         try TestDatabase.with { db in
             let conn = try db.connect()
@@ -42,9 +50,7 @@ import Testing
         try TestDatabase.with { db in
             let conn = try db.connect()
             defer { conn.close() }
-            let jobs = JobStore(connection: conn)
-            let id = try jobs.enqueue(NewJob(queue: "sync", type: "store")).id
-            _ = try jobs.claim(worker: "w-cli", queues: ["sync"], max: 1)
+            let id = try Self.runningJob(conn)
             let cancel = try Self.queuetop(db, ["job", "cancel", ShortJobID.of(id)])
             #expect(cancel.status == 0, "\(cancel.stderr)")
             #expect(cancel.stdout == "cancelling \(id.uuidString.lowercased()): its worker is stopping the handler\n")
@@ -62,9 +68,7 @@ import Testing
         try TestDatabase.with { db in
             let conn = try db.connect()
             defer { conn.close() }
-            let jobs = JobStore(connection: conn)
-            let id = try jobs.enqueue(NewJob(queue: "sync", type: "store")).id
-            _ = try jobs.claim(worker: "w-cli", queues: ["sync"], max: 1)
+            let id = try Self.runningJob(conn)
             // A backend that sleeps: the handler's, as the worker records it.
             let handler = try db.connect()
             defer { handler.close() }

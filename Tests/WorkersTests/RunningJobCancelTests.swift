@@ -38,6 +38,13 @@ struct RunningJobCancelTests {
         return stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("Z") ?? true
     }
 
+    /// A folder for the command's files (its pid, a marker that it started).
+    static func scratchFolder() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qt-cancel-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
     static func auditRows(_ conn: Connection, _ id: UUID) throws -> Int {
         try PoolFixture.count(conn, "SELECT count(*)::int FROM \(qt: "audit_log") WHERE action = 'job.cancel' AND filter->'ids' ? \(id.uuidString.lowercased())")
     }
@@ -46,8 +53,7 @@ struct RunningJobCancelTests {
         try TestDatabase.with { db in
             let conn = try db.connect()
             defer { conn.close() }
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qt-cancel-\(UUID())")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let dir = try Self.scratchFolder()
             defer { try? FileManager.default.removeItem(at: dir) }
             let pidFile = dir.appendingPathComponent("child.pid").path
             // The shell starts a grandchild (sleep) in the same process group and waits for it.
@@ -143,8 +149,7 @@ struct RunningJobCancelTests {
         try TestDatabase.with { db in
             let conn = try db.connect()
             defer { conn.close() }
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qt-cancel-\(UUID())")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let dir = try Self.scratchFolder()
             defer { try? FileManager.default.removeItem(at: dir) }
             let started = dir.appendingPathComponent("started").path
             let pool = Self.pool(db, ["cmd": CommandHandler(argv: ["/bin/sh", "-c", "touch \(started); exec sleep 300"], timeout: 600)])
