@@ -64,6 +64,16 @@ public struct WorkerStore: Sendable {
 
     // MARK: running jobs (0020)
 
+    /// Whether this install has the running-job functions of 0020. A worker of this build may run
+    /// against a database not migrated yet (a rolling upgrade, LiveSchemaMoveTests): it must not
+    /// call a function that is not there every second. Read from the catalog, which never errors.
+    public func hasRunningJobCancel() throws -> Bool {
+        try connection.query("""
+            SELECT EXISTS (SELECT FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+                           WHERE n.nspname = \(connection.schema)::text AND p.proname = 'worker_cancel_requests')
+            """).scalar()
+    }
+
     /// The jobs this worker holds that an operator asked to stop (the poll fallback of
     /// NOTIFY queuetop_cancel).
     public func cancelRequests() throws -> [JobID] {

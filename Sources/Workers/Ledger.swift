@@ -249,16 +249,21 @@ final class Ledger: Sendable {
     /// Takes the jobs claimed or running out of the ledger, for release at shutdown: their
     /// cancellation flags are set and a result that arrives later is dropped.
     func takeUnfinished() -> [JobID] {
-        state.withLock { s in
+        let (ids, flags) = state.withLock { s -> ([JobID], [CancellationFlag]) in
             let ids = s.entries.values.filter { $0.phase != .finished }.map(\.job.id)
+            var flags: [CancellationFlag] = []
             for id in ids {
-                s.entries.removeValue(forKey: id)?.cancellation.cancel()
+                if let entry = s.entries.removeValue(forKey: id) { flags.append(entry.cancellation) }
                 s.slotsInUse -= 1
             }
             s.waiting = 0
             s.running = 0
-            return ids
+            return (ids, flags)
         }
+        // Outside the lock: cancelling runs interrupt actions (a sql handler's PQcancel is a
+        // round trip to the server).
+        for flag in flags { flag.cancel(.shutdown) }
+        return ids
     }
 
     /// Every job held (any phase) whose lease is older than its queue's threshold.

@@ -14,6 +14,25 @@ import QueueStore
 extension WorkerPool {
     /// The safety-net poll interval while LISTEN works.
     static let cancelPollWithListen: TimeInterval = 10
+    /// How often a worker on a database without migration 0020 looks again (after a migrate).
+    static let cancelSupportRecheck: TimeInterval = 30
+
+    /// Whether the database has 0020's functions; asked again every `cancelSupportRecheck` while
+    /// it does not (a worker of this build may run before `queuetop migrate`).
+    private func cancelSupported(_ slot: ManagedConnection) throws -> Bool {
+        let now = Date()
+        let (known, checkedAt) = shared.withLock { ($0.cancelSupported, $0.cancelSupportCheckedAt) }
+        if known { return true }
+        guard now.timeIntervalSince(checkedAt) >= Self.cancelSupportRecheck else { return false }
+        let present = try slot.run(stop: { self.isStopping }) { try WorkerStore(connection: $0, workerID: id).hasRunningJobCancel() }
+        shared.withLock { $0.cancelSupported = present; $0.cancelSupportCheckedAt = now }
+        if !present && checkedAt == .distantPast {
+            // Once, as information: an install one migration behind is a normal rolling upgrade.
+            log(.info, "this database has no running-job cancel yet (migration 0020): run queuetop migrate; "
+                + "until then an operator cannot cancel a running job on this worker")
+        }
+        return present
+    }
 
     /// Stops the handlers of these jobs (an operator cancelled them). A running handler gets its
     /// cancellation flag set: a command's process group gets SIGTERM then SIGKILL, an HTTP request
@@ -37,7 +56,7 @@ extension WorkerPool {
 
     /// The poll fallback, called by the maintenance loop every second.
     func pollCancelRequests(_ slot: ManagedConnection) throws {
-        guard !ledger.isEmpty else { return }
+        guard !ledger.isEmpty, try cancelSupported(slot) else { return }
         let interval: TimeInterval = cancelNotificationsWork.load(ordering: .relaxed) ? Self.cancelPollWithListen : 0
         let now = Date()
         guard shared.withLock({ now.timeIntervalSince($0.lastCancelPoll) >= interval }) else { return }
@@ -62,7 +81,7 @@ extension WorkerPool {
     func writeHandlerBackends(_ slot: ManagedConnection) throws {
         let reported = handlerBackends.withLock { pending in defer { pending = [:] }; return pending }
         let live = reported.filter { ledger.isRunning($0.key) }
-        guard !live.isEmpty else { return }
+        guard !live.isEmpty, try cancelSupported(slot) else { return }
         do {
             _ = try slot.run(stop: { self.isStopping }) {
                 try WorkerStore(connection: $0, workerID: id).recordHandlerBackends(ids: Array(live.keys), pids: live.values.map { Int($0) })

@@ -64,6 +64,9 @@ public final class SQLHandler: JobHandler, Sendable, CustomStringConvertible, Cu
         // Cancelling the job (an operator, or shutdown) cancels the statement on the server
         // (PQcancel); the connection is then closed, not reused, so a late cancel request can
         // never reach another job's statement.
+        if context.cancellation.isCancelled {
+            return (.failed(StoppedEarly.failure(context.cancellation.reason, what: "SQL statement")), false)
+        }
         let cancelRequest = connection.cancelRequest()
         if let pid = cancelRequest?.backendPID, pid > 0 { context.reportBackend(pid) }
         do {

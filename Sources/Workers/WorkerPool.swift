@@ -58,6 +58,9 @@ public final class WorkerPool: Sendable {
         var registryHeartbeatHeld = false
         /// When worker_cancel_requests was last asked (RunningJobCancel.swift).
         var lastCancelPoll = Date.distantPast
+        /// Whether the database has migration 0020's functions, and when that was last asked.
+        var cancelSupported = false
+        var cancelSupportCheckedAt = Date.distantPast
     }
     let shared = SpinningLock(Shared())
 
