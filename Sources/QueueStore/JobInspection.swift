@@ -92,8 +92,10 @@ extension JobStore {
                    created_at, run_at, started_at, completed_at, expires_at, next_retry_at, last_error_at, processing_time_ms,
                    cancel_reason, error_type, error_message, payload::text AS payload_json,
                    result::text AS result_json, error_details::text AS details_json,
-                   cancel_requested_at, handler_backend_pid
-            FROM \(qt: "job_queue") WHERE id = \(id)
+                   -- 0020's columns through to_jsonb: NULL, not an error, on an install not migrated yet.
+                   (to_jsonb(j) ->> 'cancel_requested_at')::timestamptz AS cancel_requested_at,
+                   (to_jsonb(j) ->> 'handler_backend_pid')::int AS handler_backend_pid
+            FROM \(qt: "job_queue") j WHERE id = \(id)
             """)
         guard let r = rows.first else { return nil }
         return JobInspection(
