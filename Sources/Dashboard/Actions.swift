@@ -12,7 +12,14 @@ func handleActionKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
         refuseReadOnly(&state)
         return []
     }
-    let chosen = state.screen == .workers && (c == "p" || c == "d") ? workerAction(c, in: &state) : action(for: c, in: state)
+    let chosen: OperatorAction?
+    if c == "c", state.openedJob != nil || state.focusedBusyJob != nil {
+        chosen = cancelJobAction(in: &state)
+    } else if state.screen == .workers && (c == "p" || c == "d") {
+        chosen = workerAction(c, in: &state)
+    } else {
+        chosen = action(for: c, in: state)
+    }
     guard let action = chosen else { return [] }
     return request(&state, action)
 }
@@ -33,7 +40,7 @@ func request(_ state: inout DashboardState, _ action: OperatorAction) -> [Effect
     case .requeueJobs(let ids, _), .deleteJobs(let ids):
         state.confirmation = Confirmation(action: action, count: ids.count, context: state.contexts.current)
         return []
-    case .cancelMigration, .runSchedule, .commandWorker:
+    case .cancelMigration, .runSchedule, .commandWorker, .cancelRunningJob:
         state.confirmation = Confirmation(action: action, count: 1, context: state.contexts.current)
         return []
     default:
@@ -170,6 +177,8 @@ extension Confirmation {
             case .resume: return "Resume \(label)? It claims jobs again."
             case .drain: return "Drain \(label)? It finishes the jobs it holds, then exits."
             }
+        case .cancelRunningJob(_, let label):
+            return "Cancel \(label)? Its handler is stopped; the job is not run again."
         }
     }
 }

@@ -11,14 +11,23 @@ import QueueStore
 /// reason (`jobDetailLoaded`).
 func openJob(_ state: inout DashboardState, _ text: String?) -> [Effect] {
     guard let text else {
-        state.flash = Flash("usage: :job ID (the job's UUID, as in the application's log)", kind: .error, at: state.now)
+        state.flash = Flash("usage: :job ID (the job's UUID, or any unique part such as the short id a screen shows)",
+                            kind: .error, at: state.now)
         return []
     }
-    guard let id = JobIDText.parse(text) else {
+    if let id = JobIDText.parse(text) { return openJob(&state, id: id) }
+    guard JobIDText.couldBePart(text) else {
         state.flash = Flash(JobIDText.notAJobID(text), kind: .error, at: state.now)
         return []
     }
-    return openJob(&state, id: id)
+    return [.findJob(text)]
+}
+
+/// The answer to `:job PART`: the one job it names opens; none or several are said in the footer.
+func jobFound(_ state: inout DashboardState, _ text: String, _ lookup: JobLookup) -> [Effect] {
+    if case .found(let id) = lookup { return openJob(&state, id: id) }
+    state.flash = Flash(lookup.refusal(for: text) ?? "", kind: .error, at: state.now)
+    return []
 }
 
 /// Opens one job by id over the current screen (`:job`, and Enter on a job of the busy view).
@@ -75,6 +84,8 @@ func jobLoaded(_ state: inout DashboardState, _ id: UUID, _ detail: JobDetail?) 
 func openedJobIgnores(_ key: Key) -> Bool {
     switch key {
     case .enter, .right, .character("l"), .character(" "), .character("/"): return true
+    // c cancels the opened job itself (CancelRunningJob.swift); the other action keys act on lists.
+    case .character("c"): return false
     case .character(let c): return actionKeys.contains(c)
     default: return false
     }

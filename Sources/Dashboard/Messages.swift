@@ -17,6 +17,8 @@ public enum Message: Sendable {
     case dlqJobsLoaded(DLQGroupKey, [DLQJob])
     /// One job and its attempts; nil when no job has this id (never enqueued, or pruned).
     case jobDetailLoaded(UUID, JobDetail?)
+    /// What `:job TEXT` named, when TEXT was part of an id: one job, none, or several.
+    case jobFound(String, JobLookup)
     case auditLoaded([AuditEntry])
     case schedulesLoaded([Schedule])
     case timelineLoaded([TimelineEntry])
@@ -61,6 +63,8 @@ public enum Effect: Sendable, Equatable {
     case loadDLQJobs(DLQGroupKey)
     /// One job, whatever its status, with its failed attempts: the DLQ's job level and `:job`.
     case loadJobDetail(UUID)
+    /// `:job` with part of an id (the short id a screen shows, a prefix): find the job first.
+    case findJob(String)
     case loadAudit
     case loadSchedules
     case loadTimeline

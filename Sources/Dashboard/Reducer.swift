@@ -43,6 +43,8 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
     case .jobDetailLoaded(let id, let detail):
         jobLoaded(&state, id, detail)
         return []
+    case .jobFound(let text, let lookup):
+        return jobFound(&state, text, lookup)
     case .auditLoaded(let entries):
         state.audit = entries
         focusAuditRow(&state)

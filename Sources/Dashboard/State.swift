@@ -65,12 +65,17 @@ public enum OperatorAction: Sendable, Equatable {
     case runSchedule(name: String, queue: String, jobType: String)
     /// Quiet, resume or drain one worker; `label` ("host pid 123") is what the question names.
     case commandWorker(WorkerCommandKind, workerID: String, label: String)
+    /// Cancel one job that is running (or still pending): its worker stops the handler and the
+    /// job ends cancelled (operator). `label` ("send_email job 9bc7bfa9 on emails") is what the
+    /// question names. The one action for it: the job view, the busy view and the jobs screen.
+    case cancelRunningJob(UUID, label: String)
 
     /// Destructive or bulk actions ask first, and so does enqueueing a job the operator cannot
     /// take back.
     public var needsConfirmation: Bool {
         switch self {
-        case .requeueGroup, .requeueJobs, .deleteGroup, .deleteJobs, .cancelMigration, .runSchedule, .commandWorker: return true
+        case .requeueGroup, .requeueJobs, .deleteGroup, .deleteJobs, .cancelMigration, .runSchedule, .commandWorker,
+             .cancelRunningJob: return true
         case .pause, .resume, .setConcurrency, .trigger, .setScheduleEnabled: return false
         }
     }
@@ -210,8 +215,11 @@ public struct JobDetail: Sendable, Equatable {
     }
     public var job: JobInspection
     public var attempts: [Attempt]
-    public init(job: JobInspection, attempts: [Attempt]) {
-        self.job = job; self.attempts = attempts
+    /// A running sql-handler job's backend as this role sees it; nil when the job has no
+    /// backend recorded, or when the backend is gone (then `job.handlerBackendPID` says which).
+    public var backend: JobBackend?
+    public init(job: JobInspection, attempts: [Attempt], backend: JobBackend? = nil) {
+        self.job = job; self.attempts = attempts; self.backend = backend
     }
 }
 

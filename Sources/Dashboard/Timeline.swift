@@ -63,7 +63,7 @@ func focusAuditRow(_ state: inout DashboardState) {
 /// cursor wherever a list shows jobs. The drawing thread does the copying (`Effect.copy`).
 func copySelection(_ state: inout DashboardState) -> [Effect] {
     if let detail = state.shownJobDetail {
-        return [.copy(text: detail.job.payloadJSON, what: "payload of job \(detail.job.id.uuidString.lowercased().prefix(8))")]
+        return [.copy(text: detail.job.payloadJSON, what: "payload of job \(ShortJobID.of(detail.job.id))")]
     }
     if state.isInJobDetail {
         state.flash = Flash("the job is still loading; press y again in a moment", kind: .info, at: state.now)

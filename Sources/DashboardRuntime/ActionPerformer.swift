@@ -56,7 +56,7 @@ struct ActionPerformer {
                 : "disabled schedule \(name)"
         case .runSchedule(let name, let queue, let jobType):
             let id = try ScheduleStore(connection: connection).runNow(name)
-            return "ran schedule \(name): enqueued \(jobType) job \(id.uuidString.lowercased().prefix(8)) on \(queue)"
+            return "ran schedule \(name): enqueued \(jobType) job \(ShortJobID.of(id)) on \(queue)"
         case .commandWorker(let kind, let id, let label):
             let changed = try WorkerFleetStore(connection: connection).command(kind, .worker(id))
             // 0: it changed state between the screen's refresh and the key (another operator).
@@ -65,6 +65,11 @@ struct ActionPerformer {
             case .quiet: return "quieted \(label): it claims no new jobs"
             case .resume: return "resumed \(label)"
             case .drain: return "draining \(label): it exits when its jobs finish"
+            }
+        case .cancelRunningJob(let id, let label):
+            switch try JobStore(connection: connection).cancel(id: id) {
+            case .cancelled: return "cancelled \(label)"
+            case .cancelling: return "cancelling \(label): its worker is stopping the handler"
             }
         }
     }
@@ -79,7 +84,8 @@ struct ActionPerformer {
             return (try dlq.count(inGroup: key.queue, errorType: key.errorType, asOf: asOf), asOf)
         case .requeueJobs(let ids, _), .deleteJobs(let ids):
             return (ids.count, asOf)
-        case .cancelMigration, .pause, .resume, .setConcurrency, .trigger, .setScheduleEnabled, .runSchedule, .commandWorker:
+        case .cancelMigration, .pause, .resume, .setConcurrency, .trigger, .setScheduleEnabled, .runSchedule, .commandWorker,
+             .cancelRunningJob:
             return (1, asOf)
         }
     }
@@ -89,7 +95,7 @@ struct ActionPerformer {
         switch action {
         case .requeueGroup, .requeueJobs: return "requeue"
         case .deleteGroup, .deleteJobs: return "delete"
-        case .cancelMigration: return "cancel"
+        case .cancelMigration, .cancelRunningJob: return "cancel"
         case .pause: return "pause"
         case .resume: return "resume"
         case .setConcurrency: return "scale"

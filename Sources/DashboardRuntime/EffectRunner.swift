@@ -108,6 +108,8 @@ public final class EffectRunner: Sendable {
             return [.dlqGroupsLoaded(try dlq.groups())]
         case .loadDLQJobs(let key):
             return [.dlqJobsLoaded(key, try dlq.jobs(inGroup: key.queue, errorType: key.errorType))]
+        case .findJob(let text):
+            return [.jobFound(text, try JobStore(connection: connection).lookUp(text))]
         case .loadJobDetail(let id):
             // nil is an answer, not a failure: the reducer says "no job …" or "no longer in the DLQ".
             guard let job = try JobStore(connection: connection).inspect(id: id) else { return [.jobDetailLoaded(id, nil)] }
@@ -115,7 +117,11 @@ public final class EffectRunner: Sendable {
                 JobDetail.Attempt(attempt: $0.attempt, errorType: $0.errorType, message: $0.message,
                                   worker: $0.worker, failedAt: $0.failedAt)
             }
-            return [.jobDetailLoaded(id, JobDetail(job: job, attempts: attempts))]
+            // A running sql-handler job: its backend, as far as this role may see it.
+            let backend = try job.status == "processing" ? job.handlerBackendPID.flatMap {
+                try JobStore(connection: connection).backend(pid: $0)
+            } : nil
+            return [.jobDetailLoaded(id, JobDetail(job: job, attempts: attempts, backend: backend))]
         case .loadAudit:
             return [.auditLoaded(try AuditStore(connection: connection).list(limit: 500))]
         case .loadSchedules:
@@ -183,7 +189,7 @@ public final class EffectRunner: Sendable {
         case .preview(let action): return "cannot count for \(ActionPerformer.verb(action)): \(error)"
         case .refresh: return "refresh failed: \(error)"
         case .loadDLQGroups, .loadDLQJobs: return "cannot load the DLQ: \(error)"
-        case .loadJobDetail: return "cannot load the job: \(error)"
+        case .loadJobDetail, .findJob: return "cannot load the job: \(error)"
         case .loadAudit: return "cannot load the audit log: \(error)"
         case .loadSchedules: return "cannot load the schedules: \(error)"
         case .loadTimeline: return "cannot load the timeline: \(error)"

@@ -118,6 +118,11 @@ public final class Connection: @unchecked Sendable {
     /// The server process serving this connection (for pg_terminate_backend in tests, logs).
     public var backendPID: Int32 { lock.withLock { conn.map { PQbackendPID($0) } ?? 0 } }
 
+    /// Runs `body` with the libpq connection under the lock; nil when closed (QueryCancel.swift).
+    func withConnectionPointer<T>(_ body: (OpaquePointer) -> T?) -> T? {
+        lock.withLock { conn.flatMap(body) }
+    }
+
     public func close() {
         lock.withLock {
             if let conn { PQfinish(conn) }

@@ -32,3 +32,17 @@ public struct JobID: Hashable, Sendable, CustomStringConvertible, PostgresEncoda
         return id
     }
 }
+
+/// How screens and messages shorten a job id: its last 8 hex digits. A UUIDv7 starts with a
+/// 48-bit millisecond clock, so the first 8 digits of every job created within the same ~65 s
+/// are the same (the DLQ and audit screens used to show one id for twenty jobs); the tail is 32
+/// random bits, different for any jobs shown together but by a chance of about n²/2³³ (20 jobs:
+/// 1 in 40 million). `:job` and `queuetop job` take it back (`JobStore.lookUp`, a suffix).
+public enum ShortJobID {
+    public static let length = 8
+
+    public static func of(_ id: UUID) -> String { of(id.uuidString.lowercased()) }
+
+    /// The tail of an id held as text (an audit row's ids); text shorter than that as it is.
+    public static func of(_ text: String) -> String { String(text.suffix(length)).lowercased() }
+}

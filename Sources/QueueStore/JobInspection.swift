@@ -33,6 +33,10 @@ public struct JobInspection: Sendable, Equatable {
     public let payloadJSON: String
     public let resultJSON: String?
     public let errorDetailsJSON: String?
+    /// When an operator asked to stop it while it ran (it is 'processing' until its worker has).
+    public let cancelRequestedAt: Date?
+    /// The PostgreSQL backend its sql handler runs on, while it runs (`JobBackend`).
+    public let handlerBackendPID: Int?
 
     /// Public so that views can be tested with fixed jobs, without a database.
     public init(id: UUID, queue: String, jobType: String, status: String, priority: Int = 0, attemptCount: Int,
@@ -40,7 +44,7 @@ public struct JobInspection: Sendable, Equatable {
                 createdAt: Date, runAt: Date, startedAt: Date? = nil, completedAt: Date? = nil, expiresAt: Date? = nil,
                 nextRetryAt: Date? = nil, lastErrorAt: Date? = nil, processingMs: Int? = nil, cancelReason: String? = nil,
                 errorType: String? = nil, errorMessage: String? = nil, payloadJSON: String, resultJSON: String? = nil,
-                errorDetailsJSON: String? = nil) {
+                errorDetailsJSON: String? = nil, cancelRequestedAt: Date? = nil, handlerBackendPID: Int? = nil) {
         self.id = id; self.queue = queue; self.jobType = jobType; self.status = status; self.priority = priority
         self.attemptCount = attemptCount; self.maxAttempts = maxAttempts; self.dedupKey = dedupKey; self.tenant = tenant
         self.lockedBy = lockedBy; self.createdAt = createdAt; self.runAt = runAt; self.startedAt = startedAt
@@ -48,6 +52,7 @@ public struct JobInspection: Sendable, Equatable {
         self.lastErrorAt = lastErrorAt; self.processingMs = processingMs; self.cancelReason = cancelReason
         self.errorType = errorType; self.errorMessage = errorMessage; self.payloadJSON = payloadJSON
         self.resultJSON = resultJSON; self.errorDetailsJSON = errorDetailsJSON
+        self.cancelRequestedAt = cancelRequestedAt; self.handlerBackendPID = handlerBackendPID
     }
 }
 
@@ -61,7 +66,16 @@ public enum JobIDText {
     }
 
     public static func notAJobID(_ text: String) -> String {
-        "'\(text)' is not a job id (a UUID such as 01a201e7-a38f-72ad-9bc7-bfa9eb24a81f)"
+        "'\(SafeText.oneLine(String(text.prefix(60))))' is not a job id (a UUID such as 01a201e7-a38f-72ad-9bc7-bfa9eb24a81f, "
+            + "or 4 or more of its hex digits, such as the short id bfa9eb24)"
+    }
+
+    /// Whether `text` can be part of a job id (`JobStore.lookUp`): 4 to 32 hex digits, dashes
+    /// allowed, blanks and quotes around it ignored.
+    public static func couldBePart(_ text: String) -> Bool {
+        let digits = text.trimmingCharacters(in: CharacterSet.whitespaces.union(CharacterSet(charactersIn: "\"'`")))
+            .replacingOccurrences(of: "-", with: "")
+        return (4...32).contains(digits.count) && digits.allSatisfy(\.isHexDigit)
     }
 
     /// Retention deletes finished jobs, so "no such job" may well be one that ran.
@@ -77,8 +91,11 @@ extension JobStore {
             SELECT id, queue, job_type, status, priority, attempt_count, max_attempts, dedup_key, tenant, locked_by,
                    created_at, run_at, started_at, completed_at, expires_at, next_retry_at, last_error_at, processing_time_ms,
                    cancel_reason, error_type, error_message, payload::text AS payload_json,
-                   result::text AS result_json, error_details::text AS details_json
-            FROM \(qt: "job_queue") WHERE id = \(id)
+                   result::text AS result_json, error_details::text AS details_json,
+                   -- 0020's columns through to_jsonb: NULL, not an error, on an install not migrated yet.
+                   (to_jsonb(j) ->> 'cancel_requested_at')::timestamptz AS cancel_requested_at,
+                   (to_jsonb(j) ->> 'handler_backend_pid')::int AS handler_backend_pid
+            FROM \(qt: "job_queue") j WHERE id = \(id)
             """)
         guard let r = rows.first else { return nil }
         return JobInspection(
@@ -91,6 +108,7 @@ extension JobStore {
             lastErrorAt: try r.decode("last_error_at"), processingMs: try r.decode("processing_time_ms"), cancelReason: try r.decode("cancel_reason"),
             errorType: try r.decode("error_type"), errorMessage: try r.decode("error_message"),
             payloadJSON: try r.decode("payload_json"), resultJSON: try r.decode("result_json"),
-            errorDetailsJSON: try r.decode("details_json"))
+            errorDetailsJSON: try r.decode("details_json"), cancelRequestedAt: try r.decode("cancel_requested_at"),
+            handlerBackendPID: try r.decode("handler_backend_pid"))
     }
 }

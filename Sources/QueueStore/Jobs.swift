@@ -179,8 +179,21 @@ public struct JobStore: Sendable {
         try connection.run("SELECT \(qt: "rescue_stale_jobs")(\(max))").scalar()
     }
 
-    public func cancel(id: UUID) throws {
-        try connection.run("SELECT \(qt: "cancel_job")(\(id))")
+    /// What cancelling a job did.
+    public enum CancelOutcome: String, Sendable, Equatable {
+        /// It was pending: cancelled now.
+        case cancelled
+        /// It was running: its worker has been told and stops the handler within about a second;
+        /// the job then ends cancelled (operator).
+        case cancelling
+    }
+
+    /// Cancels a pending or running job (`cancel_running_job`, audited). Any other status, an
+    /// unknown id or a cancel already requested is an error that changes nothing.
+    @discardableResult
+    public func cancel(id: UUID) throws -> CancelOutcome {
+        let answer: String = try connection.run("SELECT \(qt: "cancel_running_job")(\(id))").scalar()
+        return CancelOutcome(rawValue: answer) ?? .cancelled
     }
 
     /// Deletes up to `batchSize` completed/cancelled jobs past their queue's retention.

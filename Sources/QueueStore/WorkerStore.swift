@@ -62,6 +62,31 @@ public struct WorkerStore: Sendable {
         }
     }
 
+    // MARK: running jobs (0020)
+
+    /// Whether this install has the running-job functions of 0020. A worker of this build may run
+    /// against a database not migrated yet (a rolling upgrade, LiveSchemaMoveTests): it must not
+    /// call a function that is not there every second. Read from the catalog, which never errors.
+    public func hasRunningJobCancel() throws -> Bool {
+        try connection.query("""
+            SELECT EXISTS (SELECT FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+                           WHERE n.nspname = \(connection.schema)::text AND p.proname = 'worker_cancel_requests')
+            """).scalar()
+    }
+
+    /// The jobs this worker holds that an operator asked to stop (the poll fallback of
+    /// NOTIFY queuetop_cancel).
+    public func cancelRequests() throws -> [JobID] {
+        try connection.query("SELECT id FROM \(qt: "worker_cancel_requests")(\(workerID)) AS id").map { try $0.decode(0) }
+    }
+
+    /// Records which PostgreSQL backend the sql handler runs each job on. Returns how many of
+    /// the jobs this worker still held.
+    @discardableResult
+    public func recordHandlerBackends(ids: [JobID], pids: [Int]) throws -> Int {
+        try connection.query("SELECT \(qt: "record_handler_backends")(\(workerID), \(ids)::uuid[], \(pids)::int[])").scalar()
+    }
+
     public func setCircuitBreaker(queue: String, state: String, failures: Int, reopenAt: Date?) throws {
         try connection.execute(
             "SELECT \(qt: "set_circuit_breaker")(\(queue), \(state), \(failures), \(reopenAt)::timestamptz)")

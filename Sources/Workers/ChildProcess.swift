@@ -150,10 +150,15 @@ enum ChildProcess {
         return result
     }
 
-    /// SIGTERM to the whole group, a moment to clean up, then SIGKILL.
+    /// How long a stopped command (timeout, operator cancel, shutdown) has between SIGTERM and
+    /// SIGKILL to clean up. Short: the worker's own shutdown grace, or an operator, already waited.
+    static let terminationGrace: TimeInterval = 2
+
+    /// SIGTERM to the whole group, `terminationGrace` to clean up, then SIGKILL (to the group
+    /// either way: whatever the leader started that is still there goes too).
     private static func killGroup(_ pid: pid_t) {
         kill(-pid, SIGTERM)
-        for _ in 0..<20 {
+        for _ in 0..<Int(terminationGrace / 0.025) {
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid { kill(-pid, SIGKILL); return }
             usleep(25_000)

@@ -7,6 +7,7 @@ import Foundation
 /// | 0                   | completed; stdout (JSON, else a JSON string) is the job's result |
 /// | 75 (EX_TEMPFAIL)    | retried, error_type `command_tempfail` |
 /// | timeout             | retried, error_type `timeout` (the process group is killed) |
+/// | operator cancel     | cancelled (operator): SIGTERM to the group, SIGKILL 2 s later |
 /// | anything else       | DLQ, error_type `command_failed` (killed by a signal: `command_signal`) |
 ///
 /// The child also gets QUEUETOP_JOB_ID, QUEUETOP_QUEUE, QUEUETOP_JOB_TYPE and QUEUETOP_ATTEMPT in
@@ -54,15 +55,17 @@ public struct CommandHandler: JobHandler, CustomStringConvertible, CustomReflect
             return .failed(HandlerFailure(message: String(describing: error), errorType: "command_failed",
                                       details: ["program": argv[0]], retryable: true))
         }
-        return Self.outcome(result, program: argv[0], timeout: timeout)
+        return Self.outcome(result, program: argv[0], timeout: timeout, cancelReason: context.cancellation.reason)
     }
 
-    static func outcome(_ result: ChildResult, program: String, timeout: TimeInterval) -> JobOutcome {
+    static func outcome(_ result: ChildResult, program: String, timeout: TimeInterval,
+                        cancelReason: CancellationFlag.Reason? = nil) -> JobOutcome {
         var details: [String: any Sendable] = ["program": program,
                                                "stderr_tail": JSONSupport.snippet(result.stderrTail, limit: 2048, keepTail: true)]
         if result.cancelled {
-            return .failed(HandlerFailure(message: "\(program) stopped at worker shutdown", errorType: "cancelled",
-                                      details: details, retryable: true))
+            // What it printed before it was stopped is kept (error_details.stdout_partial).
+            details["stdout_partial"] = JSONSupport.snippet(result.stdout, limit: 8192)
+            return .failed(StoppedEarly.failure(cancelReason, what: program, details: details))
         }
         if result.timedOut {
             details["timeout_s"] = timeout

@@ -73,13 +73,14 @@ public final class HTTPHandler: JobHandler, Sendable, CustomStringConvertible, C
         let started = Date()
         task.resume()
         // Wait in slices: a hard deadline even if libcurl's own timer misbehaves, and a prompt
-        // stop when the pool cancels the job at shutdown.
+        // stop when the job is cancelled (worker shutdown, or an operator): the request is aborted.
         while done.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
             if context.cancellation.isCancelled || Date().timeIntervalSince(started) > timeout + 1 {
                 task.cancel()
                 _ = done.wait(timeout: .now() + .seconds(2))
                 if context.cancellation.isCancelled {
-                    return .failed(HandlerFailure(message: "cancelled at shutdown", errorType: "cancelled", retryable: true))
+                    return .failed(StoppedEarly.failure(context.cancellation.reason, what: "POST \(Self.shown(url))",
+                                                        details: ["url": Self.shown(url)]))
                 }
                 return .failed(timeoutFailure())
             }

@@ -67,6 +67,8 @@ public enum JobOutcome: Sendable, Equatable {
     case completedWithResult(String)
     case failed(HandlerFailure)
 
+    var isFailure: Bool { if case .failed = self { return true } else { return false } }
+
     /// Completed, keeping what the handler produced as the job's result (nil: nothing to keep).
     public static func completed(output: String?) -> JobOutcome {
         JobResult.json(fromOutput: output).map(JobOutcome.completedWithResult) ?? .completed
@@ -89,23 +91,79 @@ public enum JobResult {
     }
 }
 
-/// Set when the pool gives up on a running job (shutdown grace over); handlers that run
-/// something long (a child process, an HTTP request) poll it and stop early.
+/// Set when a running job must stop: the pool gives up on it at shutdown (grace over), or an
+/// operator cancelled it (cancel_job on a running job, docs/WORKERS.md "Cancelling a running
+/// job"). Handlers that run something long poll it (a child process, an HTTP request) or register
+/// an action that interrupts a blocking call (`whileRunning`, the sql handler's PQcancel).
 public final class CancellationFlag: Sendable {
-    private let flag = Atomic<Bool>(false)
+    /// Why the job is being stopped; the first reason given wins.
+    public enum Reason: Int, Sendable {
+        /// The worker is stopping: the job is released and runs again elsewhere.
+        case shutdown = 1
+        /// An operator cancelled the job: it ends `cancelled` (operator), never runs again.
+        case operatorRequest = 2
+    }
+
+    private let flag = Atomic<Int>(0)
+    /// Interrupt actions of blocking calls in progress; run once, on the first cancel.
+    private let actions = Mutex<(fired: Bool, next: Int, byKey: [Int: @Sendable () -> Void])>((false, 0, [:]))
+
     public init() {}
-    public var isCancelled: Bool { flag.load(ordering: .relaxed) }
-    public func cancel() { flag.store(true, ordering: .relaxed) }
+    public var isCancelled: Bool { flag.load(ordering: .acquiring) != 0 }
+    public var reason: Reason? { Reason(rawValue: flag.load(ordering: .acquiring)) }
+
+    /// Cancels (once; a later call changes nothing) and runs the registered interrupt actions.
+    public func cancel(_ reason: Reason = .shutdown) {
+        guard flag.compareExchange(expected: 0, desired: reason.rawValue, ordering: .acquiringAndReleasing).exchanged else { return }
+        // Run under the lock: whileRunning's body has not returned while an action runs, so an
+        // interrupt never reaches whatever the handler does next (the next job's statement).
+        actions.withLock { a in
+            a.fired = true
+            for action in a.byKey.values { action() }
+            a.byKey = [:]
+        }
+    }
+
+    /// Runs `body`; if the job is cancelled meanwhile (or already was), `interrupt` runs once, on
+    /// the cancelling thread, while `body` is still in progress. Never after `body` returned.
+    public func whileRunning<T>(interrupt: @escaping @Sendable () -> Void, _ body: () throws -> T) rethrows -> T {
+        let key: Int? = actions.withLock { a in
+            if a.fired { return nil }
+            defer { a.next += 1 }
+            a.byKey[a.next] = interrupt
+            return a.next
+        }
+        if key == nil { interrupt() }
+        defer { if let key { actions.withLock { _ = $0.byKey.removeValue(forKey: key) } } }
+        return try body()
+    }
 }
 
 /// Everything a handler gets for one run.
 public struct JobContext: Sendable {
     public var job: WorkerJob
     public var cancellation: CancellationFlag
+    /// A handler that runs the job on a PostgreSQL connection (the sql handler) says which
+    /// backend serves it, so `job show` and `:job` can show its wait event and locks.
+    public var reportBackend: @Sendable (Int32) -> Void
 
-    public init(job: WorkerJob, cancellation: CancellationFlag = CancellationFlag()) {
+    public init(job: WorkerJob, cancellation: CancellationFlag = CancellationFlag(),
+                reportBackend: @escaping @Sendable (Int32) -> Void = { _ in }) {
         self.job = job
         self.cancellation = cancellation
+        self.reportBackend = reportBackend
+    }
+}
+
+/// What a handler that stopped early says, by why it stopped.
+enum StoppedEarly {
+    static func failure(_ reason: CancellationFlag.Reason?, what: String, details: [String: any Sendable] = [:]) -> HandlerFailure {
+        if reason == .operatorRequest {
+            // Ended 'cancelled' (operator) by fail_jobs whatever `retryable` says; the details
+            // (partial output) are kept on the job.
+            return HandlerFailure(message: "\(what) stopped", errorType: "cancelled", details: details, retryable: false)
+        }
+        return HandlerFailure(message: "\(what) stopped at worker shutdown", errorType: "cancelled", details: details, retryable: true)
     }
 }
 

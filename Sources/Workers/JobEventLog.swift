@@ -8,7 +8,7 @@ extension WorkerPool {
     /// failure that will be retried is `warning`, one that sends the job to the DLQ is `error`.
     /// `tenant` is there when the job has one (claim_jobs returns it since 0018); it is a log
     /// field only, never a metric label (one series per tenant would be unbounded).
-    func logJobEvent(_ job: WorkerJob, outcome: JobOutcome, nanoseconds: UInt64) {
+    func logJobEvent(_ job: WorkerJob, outcome: JobOutcome, nanoseconds: UInt64, cancelledByOperator: Bool = false) {
         let level: Logger.Level
         var fields: Logger.Metadata = [
             LogField.jobID: "\(job.id.text)",
@@ -25,6 +25,12 @@ extension WorkerPool {
             level = .debug
             fields[LogField.outcome] = "completed"
             message = "job \(job.id) (\(job.queue)/\(job.type)) completed"
+        case let .failed(failure) where cancelledByOperator:
+            // Not a failure of the job: an operator asked for it (fail_jobs ends it cancelled).
+            level = .info
+            fields[LogField.outcome] = "cancelled"
+            fields[LogField.errorType] = "\(failure.errorType)"
+            message = "job \(job.id) (\(job.queue)/\(job.type)) cancelled by an operator: \(failure.message)"
         case let .failed(failure):
             let dead = job.failsForGood(failure)
             level = dead ? .error : .warning

@@ -194,6 +194,33 @@ final class Ledger: Sendable {
         }
     }
 
+    /// An operator cancelled these jobs (cancel_job on a running job). Running ones get their
+    /// flag set (by the caller, outside the lock: setting it runs interrupt actions such as a
+    /// PQcancel) and go on to a result that fail_jobs turns into 'cancelled'; claimed ones that
+    /// have not started are taken out, for release_jobs, which ends them cancelled. Ids this
+    /// worker does not hold, or holds finished, are left alone.
+    func takeForCancel(_ ids: [JobID]) -> (running: [CancellationFlag], notStarted: [JobID]) {
+        state.withLock { s in
+            var running: [CancellationFlag] = [], notStarted: [JobID] = []
+            for id in ids {
+                guard let entry = s.entries[id] else { continue }
+                switch entry.phase {
+                case .running: running.append(entry.cancellation)
+                case .claimed:
+                    s.entries.removeValue(forKey: id)
+                    s.slotsInUse -= 1
+                    s.waiting -= 1
+                    notStarted.append(id)
+                case .finished: break
+                }
+            }
+            return (running, notStarted)
+        }
+    }
+
+    /// Whether this job's handler is running here now.
+    func isRunning(_ id: JobID) -> Bool { state.withLock { $0.entries[id]?.phase == .running } }
+
     /// When the longest-waiting claimed job was claimed; nil when none waits.
     func oldestWaitingClaim() -> UInt64? {
         state.withLock { s in
@@ -222,16 +249,21 @@ final class Ledger: Sendable {
     /// Takes the jobs claimed or running out of the ledger, for release at shutdown: their
     /// cancellation flags are set and a result that arrives later is dropped.
     func takeUnfinished() -> [JobID] {
-        state.withLock { s in
+        let (ids, flags) = state.withLock { s -> ([JobID], [CancellationFlag]) in
             let ids = s.entries.values.filter { $0.phase != .finished }.map(\.job.id)
+            var flags: [CancellationFlag] = []
             for id in ids {
-                s.entries.removeValue(forKey: id)?.cancellation.cancel()
+                if let entry = s.entries.removeValue(forKey: id) { flags.append(entry.cancellation) }
                 s.slotsInUse -= 1
             }
             s.waiting = 0
             s.running = 0
-            return ids
+            return (ids, flags)
         }
+        // Outside the lock: cancelling runs interrupt actions (a sql handler's PQcancel is a
+        // round trip to the server).
+        for flag in flags { flag.cancel(.shutdown) }
+        return ids
     }
 
     /// Every job held (any phase) whose lease is older than its queue's threshold.

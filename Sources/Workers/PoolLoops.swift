@@ -172,12 +172,19 @@ extension WorkerPool {
             // in the prefetch buffer (or waiting for room in the window) never counts toward
             // processing_time_ms (p50/p95/p99).
             guard let (cancellation, started) = startWithinWindow(job.id) else { continue }
-            let outcome = configuration.handlers.run(JobContext(job: job, cancellation: cancellation))
+            let context = JobContext(job: job, cancellation: cancellation,
+                                     reportBackend: { pid in self.handlerBackendStarted(job.id, pid: pid) })
+            let outcome = configuration.handlers.run(context)
             let elapsed = Ledger.now() - started
             ledger.finish(job.id, outcome: outcome, handlerNanos: elapsed)
-            recordFinished(job, outcome: outcome, nanoseconds: elapsed)
-            recordBreaker(queue: job.queue, outcome: outcome)
-            logJobEvent(job, outcome: outcome, nanoseconds: elapsed)
+            // A handler an operator stopped says nothing about the job's or the queue's health:
+            // no failure in the metrics, none for the circuit breaker.
+            let cancelled = cancellation.reason == .operatorRequest
+            if !cancelled || !outcome.isFailure {
+                recordFinished(job, outcome: outcome, nanoseconds: elapsed)
+                recordBreaker(queue: job.queue, outcome: outcome)
+            }
+            logJobEvent(job, outcome: outcome, nanoseconds: elapsed, cancelledByOperator: cancelled)
             flushWake.fire()
             fetchWake.fire()
         }
@@ -306,6 +313,8 @@ extension WorkerPool {
                 }
                 refreshSettings(settings)
                 try renewLeases(slot: slot, settings: settings)
+                try pollCancelRequests(slot)
+                try writeHandlerBackends(slot)
                 var status: String? = "running"
                 if !shared.withLock({ $0.registryHeartbeatHeld }) {
                     status = try slot.run(stop: stop) {
@@ -393,13 +402,16 @@ extension WorkerPool {
 
     // MARK: listener
 
-    /// LISTEN queuetop_jobs, checked on every new link (`Connection.listenChecked`): behind a
+    /// LISTEN queuetop_jobs and queuetop_cancel, checked on every new link (`Connection.listenChecked`): behind a
     /// transaction pooler nothing would ever arrive, so that is said once in the log and the
     /// fetchers find work by their poll (every `pollInterval`) instead.
     func listenLoop() {
         let reported = SpinningLock<Bool?>(nil)  // the last delivery state logged
         let slot = threadConnection("listener") { connection in
-            let works = try connection.listenChecked(["queuetop_jobs"])
+            let works = try connection.listenChecked(["queuetop_jobs", "queuetop_cancel"])
+            self.cancelNotificationsWork.store(works, ordering: .relaxed)
+            // A cancel notified while this link was down is lost: the poll looks at once.
+            self.shared.withLock { $0.lastCancelPoll = .distantPast }
             let changed = reported.withLock { last in
                 defer { last = works }
                 return last != works && (last != nil || !works)
@@ -416,7 +428,8 @@ extension WorkerPool {
                 let notifications = try slot.run(stop: { self.isStopping }) { connection in
                     try connection.waitForNotifications(timeout: 0.5)
                 }
-                if notifications.contains(where: { wanted == nil || wanted!.contains($0.payload) }) {
+                for cancel in notifications where cancel.channel == "queuetop_cancel" { cancelNotified(cancel.payload) }
+                if notifications.contains(where: { $0.channel == "queuetop_jobs" && (wanted == nil || wanted!.contains($0.payload)) }) {
                     fetchWake.fire()
                 }
             } catch {

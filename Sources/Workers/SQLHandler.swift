@@ -60,27 +60,22 @@ public final class SQLHandler: JobHandler, Sendable, CustomStringConvertible, Cu
             return (.failed(HandlerFailure(message: "sql handler cannot connect: \(error)", errorType: "connection_error", retryable: true)), false)
         }
         var healthy = true
-        defer { checkin(connection, healthy: healthy && connection.isConnected) }
+        defer { checkin(connection, healthy: healthy && connection.isConnected && !context.cancellation.isCancelled) }
+        // Cancelling the job (an operator, or shutdown) cancels the statement on the server
+        // (PQcancel); the connection is then closed, not reused, so a late cancel request can
+        // never reach another job's statement.
+        if context.cancellation.isCancelled {
+            return (.failed(StoppedEarly.failure(context.cancellation.reason, what: "SQL statement")), false)
+        }
+        let cancelRequest = connection.cancelRequest()
+        if let pid = cancelRequest?.backendPID, pid > 0 { context.reportBackend(pid) }
         do {
-            switch mode {
-            case let .function(name):
-                // The timeout is set in the job's own transaction (SET LOCAL), never on the
-                // session: behind a transaction pooler a session setting stays on the pooled
-                // server connection and cuts other clients' statements short.
-                // The function's value is the job's result: jsonb as is, other types through
-                // to_jsonb, void as none. A set-returning function's first row.
-                let rows = try connection.transaction { tx in
-                    try tx.setLocalStatementTimeout(timeout)
-                    return try tx.query("""
-                        SELECT CASE WHEN pg_typeof(r) = 'void'::regtype THEN NULL ELSE to_jsonb(r) END
-                        FROM (SELECT \(unsafeRaw: name)(\(JSONText(context.job.payload))::jsonb) AS r LIMIT 1) s
-                        """)
-                }
-                let value = try rows.first?.decode(0, as: String?.self)
-                return (value.map(JobOutcome.completedWithResult) ?? .completed, false)
-            case .bulkOperation:
-                return (try runBulk(context, connection: connection), false)
+            return try context.cancellation.whileRunning(interrupt: { _ = cancelRequest?.send() }) {
+                try run(context, on: connection)
             }
+        } catch let error as PostgresError where context.cancellation.isCancelled {
+            return (.failed(StoppedEarly.failure(context.cancellation.reason, what: "SQL statement",
+                                                 details: ["sqlstate": error.sqlState ?? ""])), false)
         } catch let error as PostgresError {
             // A bulk operation calls queuetop's functions: one missing from the schema this
             // connection resolved means the install moved (queuetop migrate); a fresh connection
@@ -92,6 +87,28 @@ public final class SQLHandler: JobHandler, Sendable, CustomStringConvertible, Cu
             return (.failed(Self.classify(error)), false)
         } catch {
             return (.failed(HandlerFailure(message: String(describing: error), errorType: "sql_error", retryable: true)), false)
+        }
+    }
+
+    private func run(_ context: JobContext, on connection: Connection) throws -> (outcome: JobOutcome, wasPooledConnectionLost: Bool) {
+        switch mode {
+        case let .function(name):
+            // The timeout is set in the job's own transaction (SET LOCAL), never on the
+            // session: behind a transaction pooler a session setting stays on the pooled
+            // server connection and cuts other clients' statements short.
+            // The function's value is the job's result: jsonb as is, other types through
+            // to_jsonb, void as none. A set-returning function's first row.
+            let rows = try connection.transaction { tx in
+                try tx.setLocalStatementTimeout(timeout)
+                return try tx.query("""
+                    SELECT CASE WHEN pg_typeof(r) = 'void'::regtype THEN NULL ELSE to_jsonb(r) END
+                    FROM (SELECT \(unsafeRaw: name)(\(JSONText(context.job.payload))::jsonb) AS r LIMIT 1) s
+                    """)
+            }
+            let value = try rows.first?.decode(0, as: String?.self)
+            return (value.map(JobOutcome.completedWithResult) ?? .completed, false)
+        case .bulkOperation:
+            return (try runBulk(context, connection: connection), false)
         }
     }
 

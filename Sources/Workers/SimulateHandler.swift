@@ -47,6 +47,10 @@ public struct SimulateHandler: JobHandler {
         let cap = number(payload["max_ms"]) ?? 10_000
         let delayMs = min(cap, Self.logNormal(median: p50, p99: p99))
         sleepCancellable(milliseconds: delayMs, cancellation: context.cancellation)
+        // Stopped while "working" (an operator's cancel, or shutdown): the work did not happen.
+        if context.cancellation.isCancelled {
+            return .failed(StoppedEarly.failure(context.cancellation.reason, what: "simulated work"))
+        }
 
         let errors = payload["errors"] as? [String: Any] ?? [:]
         var roll = Double.random(in: 0..<1)

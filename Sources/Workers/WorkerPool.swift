@@ -16,7 +16,8 @@ import QueueStore
 ///   finished during the previous round trip goes in the next);
 /// - maintenance: lease heartbeats, registry row, live queue settings and breaker state, drain
 ///   requests, rescue_stale_jobs, once a second;
-/// - listener: LISTEN queuetop_jobs, wakes the fetcher;
+/// - listener: LISTEN queuetop_jobs (wakes the fetcher) and queuetop_cancel (stops the handler
+///   of a job an operator cancelled, RunningJobCancel.swift);
 /// - retention: prunes finished jobs and bulk operations when this worker wins the run
 ///   (Maintenance.swift; at most one worker per interval across all hosts).
 /// - schedules: enqueues due cron schedules (ScheduleTicker.swift);
@@ -40,6 +41,10 @@ public final class WorkerPool: Sendable {
     let handBack = SpinningLock<[JobID]>([])
     /// Jobs claimed since start (the vacuum thread's clock).
     let claimedTotal = Atomic<Int>(0)
+    /// Whether the listener's LISTEN works (notifications arrive): the cancel poll slows down then.
+    let cancelNotificationsWork = Atomic<Bool>(false)
+    /// Backends sql handlers started jobs on, not yet written (RunningJobCancel.swift).
+    let handlerBackends = SpinningLock<[JobID: Int32]>([:])
 
     struct Shared: Sendable {
         var phase: WorkerPoolSnapshot.Phase = .starting
@@ -51,6 +56,11 @@ public final class WorkerPool: Sendable {
         /// Tests only (`holdRegistryHeartbeat`): skip the registry heartbeat, as a worker whose
         /// registry write is late, while everything else (lease renewals) goes on.
         var registryHeartbeatHeld = false
+        /// When worker_cancel_requests was last asked (RunningJobCancel.swift).
+        var lastCancelPoll = Date.distantPast
+        /// Whether the database has migration 0020's functions, and when that was last asked.
+        var cancelSupported = false
+        var cancelSupportCheckedAt = Date.distantPast
     }
     let shared = SpinningLock(Shared())
 

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import QueueStore
 import TestSupport
 import Testing
 
@@ -20,7 +21,7 @@ import Testing
             defer { tmux.close() }
             try tmux.launchDashboard("dash --queues lq")
             try tmux.keys("8")
-            let short = String(id.uuidString.lowercased().prefix(8))
+            let short = ShortJobID.of(id)
             let shown = tmux.waitFor(timeout: 20) { $0.contains("Worker log") && $0.contains(short) && $0.contains("unknown_job_type") }
             #expect(shown != nil, "the handler's error is on the Log screen: \(tmux.screen())")
             // Each field once: the job's line has its id, queue and type in their columns and

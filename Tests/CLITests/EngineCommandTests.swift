@@ -90,7 +90,7 @@ import Testing
             #expect(try Self.audits(conn, "job.cancel").count == 1)
             // A completed job cannot be cancelled; a bad or unknown id is a clear error. Nothing changes.
             let refused = try Self.queuetop(db, ["job", "cancel", done.uuidString])
-            #expect(refused.status != 0 && refused.stderr.contains("only a pending job can be cancelled"))
+            #expect(refused.status != 0 && refused.stderr.contains("only a pending or running job can be cancelled"))
             let bad = try Self.queuetop(db, ["job", "show", "not-a-uuid"])
             #expect(bad.status != 0 && bad.stderr.contains("is not a job id"))
             let unknown = try Self.queuetop(db, ["job", "cancel", "01a201e7-a38f-72ad-9bc7-bfa9eb24a81f"])

@@ -32,7 +32,7 @@ import Testing
             defer { tmux.close() }
             try tmux.launchDashboard("dash --no-workers")
             try tmux.keys("5")
-            let short = String(held[0].uuidString.lowercased().prefix(8))
+            let short = ShortJobID.of(held[0])
             #expect(tmux.waitFor(timeout: 15) { $0.contains("In flight on \(label) (2 jobs)") && $0.contains(short) } != nil,
                     "the busy view lists the worker's jobs: \(tmux.screen())")
 

@@ -76,7 +76,7 @@ import Testing
         let inspection = JobInspection(id: job, queue: "emails", jobType: "send", status: "cancelled", priority: 0, attemptCount: 0,
                                        maxAttempts: 5, createdAt: t0, runAt: t0, payloadJSON: #"{"to":"a@example.com"}"#)
         _ = reduce(&s, .jobDetailLoaded(job, JobDetail(job: inspection, attempts: [])))
-        #expect(reduce(&s, .key(.character("y"))) == [.copy(text: #"{"to":"a@example.com"}"#, what: "payload of job 0193a1b2")])
+        #expect(reduce(&s, .key(.character("y"))) == [.copy(text: #"{"to":"a@example.com"}"#, what: "payload of job \(ShortJobID.of(job))")])
         // In a confirmation dialog y still means yes, never copy.
         var d = DashboardState(now: t0)
         d.confirmation = Confirmation(action: .deleteJobs([job]), count: 1)

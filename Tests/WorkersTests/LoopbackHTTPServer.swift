@@ -5,13 +5,17 @@ import Glibc
 
 /// A tiny HTTP/1.1 server on 127.0.0.1 for the http handler's tests. Each request is answered by
 /// path: /ok 200, /429 (Retry-After: 7), /503-date (Retry-After as an HTTP date), /500, /404,
-/// /slow (answers after 5 s), /reset (closes the socket without answering).
+/// /slow (answers after 5 s), /hang (never answers), /reset (closes the socket without answering).
 final class LoopbackHTTPServer: @unchecked Sendable {  // fd set once in init; bodies under lock
     let port: Int
     private let fd: Int32
     private let lock = NSLock()
     private var _bodies: [String] = []
     private var _requests: [Request] = []
+    private var _abandoned = 0
+
+    /// How many /hang requests the client closed without an answer (an aborted request).
+    var abandoned: Int { lock.withLock { _abandoned } }
 
     var bodies: [String] { lock.withLock { _bodies } }
     /// Every request in arrival order, with its headers (names lowercased).
@@ -110,6 +114,12 @@ final class LoopbackHTTPServer: @unchecked Sendable {  // fd set once in init; b
         case "/500": response = (500, [], String(repeating: "x", count: 10_000))
         case "/404": response = (404, [], "no such function")
         case "/slow": Thread.sleep(forTimeInterval: 5); response = (200, [], "late")
+        case "/hang":
+            // Never answers: waits until the client gives up and closes the connection.
+            var byte: UInt8 = 0
+            while read(client, &byte, 1) > 0 {}
+            lock.withLock { _abandoned += 1 }
+            return
         case "/reset":
             var linger = linger(l_onoff: 1, l_linger: 0)  // RST instead of FIN
             setsockopt(client, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))

@@ -83,6 +83,7 @@ declare
     '0016_worker_quiet.sql',
     '0017_per_type_health.sql',
     '0018_claim_returns_tenant.sql',
+    '0020_cancel_running_jobs.sql',
     '0022_timeline.sql'];
   v_sql text[] := array[
     $qt_0001$-- 0001 — the queue engine: tables, indexes and the public SQL API of queuetop.
@@ -4482,6 +4483,33 @@ drop function _claim_tenants(text, queues, int);
 drop function _claim(text, text[], int, boolean);
 drop function _claim_ids(text, uuid[]);
 $qt_0018$,
+    $qt_0020$-- 0020 — cancelling a running job, short ids that tell jobs apart, and the link from a running
+-- sql-handler job to its PostgreSQL backend (issue 18, items 5, 6 and 8). The functions that use
+-- these columns live in their canonical files: repeatable/20_jobs.sql (cancel_running_job,
+-- cancel_job, _finish_cancelled_jobs, fail_jobs, release_jobs, rescue_stale_jobs, find_job_ids)
+-- and repeatable/60_workers.sql (worker_cancel_requests, record_handler_backends).
+
+-- When an operator asked to stop the job while it ran (cancel_running_job). The job stays
+-- 'processing' until its worker has stopped the handler and ended it 'cancelled' (operator); a
+-- job rescued from a dead worker with this set is ended the same way, never run again.
+alter table job_queue add column cancel_requested_at timestamptz;
+
+-- The PostgreSQL backend (pg_backend_pid) serving the sql handler that runs this job, written by
+-- the worker when the handler starts (record_handler_backends) and cleared whenever the job
+-- stops being processed. Lets `job show` / `:job` join pg_stat_activity and pg_locks.
+alter table job_queue add column handler_backend_pid int check (handler_backend_pid > 0);
+
+-- The poll fallback of a worker that cannot LISTEN (behind a transaction pooler) asks every
+-- second which of its jobs an operator wants stopped: a tiny index, as few jobs are ever in it.
+create index job_queue_cancel_requested_idx on job_queue (locked_by)
+  where status = 'processing' and cancel_requested_at is not null;
+
+-- Screens print the random tail of a UUIDv7 (its first 12 hex digits are a millisecond clock, the
+-- same for every job created in that millisecond), so a person types a tail back: `:job 9bc7bfa9`.
+-- find_job_ids looks a tail up through this index (the last group of the text form, reversed, so
+-- any suffix of up to 12 hex digits is a range scan). The id never changes, so updates stay HOT.
+create index job_queue_id_tail_idx on job_queue ((reverse(right(id::text, 12))) collate "C");
+$qt_0020$,
     $qt_0022$-- 0022 — the incident timeline (issue 22, item 3): deploy marks, and every alert transition
 -- recorded whether or not a hook is listening. The functions that write and read them live in
 -- their canonical file, migrations/repeatable/85_timeline.sql (docs/TIMELINE.md).
@@ -4536,6 +4564,7 @@ $qt_0022$];
     '',
     'relation:queue_type_minute relation:queue_type_latency_minute relation:queue_type_recent relation:queue_type_latency_recent relation:queue_type_minute_minute_idx relation:queue_type_latency_minute_minute_idx column:queue_event_deltas.job_type column:queue_event_deltas.arrived column:queue_stats_minute.arrived column:queue_stats_hour.arrived column:health_settings.type_cap',
     '',
+    'relation:job_queue_cancel_requested_idx relation:job_queue_id_tail_idx column:job_queue.cancel_requested_at column:job_queue.handler_backend_pid',
     'relation:timeline_marks relation:alert_timeline_states relation:alert_events relation:timeline_marks_at_idx relation:alert_events_at_idx'];
   v_rnames text[] := array[
     'repeatable/10_util.sql',
@@ -5133,6 +5162,7 @@ language sql volatile as $$
   with done as (
     update job_queue j
     set status = 'completed', completed_at = now(), locked_by = null, heartbeat_at = null,
+        handler_backend_pid = null,
         processing_time_ms = greatest(0, coalesce(t.ms,
                                (extract(epoch from now() - j.started_at) * 1000)::int)),
         result = case when octet_length(t.res::text) > 65536
@@ -5222,6 +5252,7 @@ language sql volatile as $$
       run_at        = case when d.again then now() + d.wait_s * interval '1 second' else j.run_at end,
       locked_by     = null,
       heartbeat_at  = null,
+      handler_backend_pid = null,
       error_message = d.msg,
       error_type    = d.etype,
       error_details = d.det,
@@ -5275,9 +5306,11 @@ begin
      or coalesce(cardinality(retry_after_s), n) <> n then
     raise exception 'fail_jobs: every array must have one element per id (% ids)', n using errcode = '22023';
   end if;
-  select count(*) into n
-  from _fail_jobs('worker', worker_id, ids, messages, error_types, details, retryable, retry_after_s);
-  return n;
+  -- A handler stopped because an operator cancelled its job reports a failure; the job ends
+  -- cancelled (operator) with that report, and _fail_jobs passes over it (no longer processing).
+  n := _finish_cancelled_jobs(worker_id, ids, messages, details);
+  return n + (select count(*)::int
+              from _fail_jobs('worker', worker_id, ids, messages, error_types, details, retryable, retry_after_s));
 end $$;
 
 -- Gives unfinished jobs back (graceful shutdown): pending again at once, no attempt counted.
@@ -5286,13 +5319,17 @@ language plpgsql volatile as $$
 #variable_conflict use_column
 declare v_queues text[]; n int;
 begin
+  -- A job an operator asked to stop is not handed to another worker: it ends cancelled.
+  n := _finish_cancelled_jobs(release_jobs.worker_id, release_jobs.ids,
+                              array_fill('the worker stopped before the handler finished'::text,
+                                         array[coalesce(cardinality(release_jobs.ids), 0)]));
   with rel as (
-    update job_queue j set status = 'pending', locked_by = null, heartbeat_at = null
+    update job_queue j set status = 'pending', locked_by = null, heartbeat_at = null, handler_backend_pid = null
     where j.id = any(release_jobs.ids) and j.status = (select 'processing')
       and j.locked_by = release_jobs.worker_id
     returning j.queue
   )
-  select count(*), array_agg(distinct rel.queue) into n, v_queues from rel;
+  select n + count(*), array_agg(distinct rel.queue) into n, v_queues from rel;
   perform pg_notify('queuetop_jobs', x.q) from unnest(v_queues) x(q);
   return n;
 end $$;
@@ -5330,12 +5367,14 @@ $$;
 --    visibility_timeout_s, whoever holds it (a worker that never registered, one whose row was
 --    pruned): counted as a failed attempt of type 'worker_lost' (so a job that kills its worker
 --    ends in the DLQ instead of looping), retried with backoff or dead-lettered.
+-- In both, a job an operator asked to stop (cancel_requested_at, cancel_job) is never handed back
+-- or retried: it ends 'cancelled' (operator), as its worker would have ended it.
 create or replace function rescue_stale_jobs(max_jobs int default 1000) returns int
 language plpgsql volatile as $$
 declare
   v_limit constant interval := worker_silence_limit();
   w record;
-  v_free uuid[]; v_charged uuid[]; v_queues text[]; v_ids uuid[]; v_msgs text[];
+  v_free uuid[]; v_charged uuid[]; v_cancelled uuid[]; v_cancel_msgs text[]; v_queues text[]; v_ids uuid[]; v_msgs text[];
   v_dead boolean;
   n int := 0;
 begin
@@ -5347,10 +5386,11 @@ begin
     for update skip locked
   loop
     exit when n >= max_jobs;
-    select coalesce(array_agg(j.id) filter (where j.dead_worker_releases = 0), '{}'),
-           coalesce(array_agg(j.id) filter (where j.dead_worker_releases > 0), '{}')
-      into v_free, v_charged
-    from (select j.id, j.dead_worker_releases from job_queue j
+    select coalesce(array_agg(j.id) filter (where j.cancel_requested_at is null and j.dead_worker_releases = 0), '{}'),
+           coalesce(array_agg(j.id) filter (where j.cancel_requested_at is null and j.dead_worker_releases > 0), '{}'),
+           coalesce(array_agg(j.id) filter (where j.cancel_requested_at is not null), '{}')
+      into v_free, v_charged, v_cancelled
+    from (select j.id, j.dead_worker_releases, j.cancel_requested_at from job_queue j
           where j.status = 'processing' and j.locked_by = w.id
             and coalesce(j.heartbeat_at, j.started_at) < now() - v_limit
           order by j.started_at
@@ -5370,26 +5410,35 @@ begin
                                                 w.id, w.last_seen), array[cardinality(v_charged)]),
                               array_fill('worker_lost'::text, array[cardinality(v_charged)]), null, null, null);
     end if;
-    n := n + cardinality(v_free) + cardinality(v_charged);
+    -- Jobs an operator asked to stop are not rerun: they end cancelled (operator).
+    if cardinality(v_cancelled) > 0 then
+      perform _finish_cancelled_jobs(null, v_cancelled,
+                                     array_fill(format('worker %s died (silent since %s) before it stopped the handler',
+                                                       w.id, w.last_seen), array[cardinality(v_cancelled)]));
+    end if;
+    n := n + cardinality(v_free) + cardinality(v_charged) + cardinality(v_cancelled);
     -- Dead once it holds nothing: jobs whose leases are still fresh wait for the next sweep.
     v_dead := not exists (select 1 from job_queue j where j.status = 'processing' and j.locked_by = w.id);
     if v_dead then
       update workers set status = 'dead', in_flight = 0 where id = w.id;
     end if;
-    if v_dead or cardinality(v_free) + cardinality(v_charged) > 0 then
+    if v_dead or cardinality(v_free) + cardinality(v_charged) + cardinality(v_cancelled) > 0 then
       perform record_audit('worker.dead', jsonb_build_object(
         'worker_id', w.id, 'host', w.host, 'pid', w.pid, 'last_seen', w.last_seen, 'declared_dead', v_dead,
-        'released', to_jsonb(v_free), 'charged', to_jsonb(v_charged)),
-        cardinality(v_free) + cardinality(v_charged));
+        'released', to_jsonb(v_free), 'charged', to_jsonb(v_charged), 'cancelled', to_jsonb(v_cancelled)),
+        cardinality(v_free) + cardinality(v_charged) + cardinality(v_cancelled));
     end if;
   end loop;
 
   if n >= max_jobs then return n; end if;
-  select array_agg(s.id), array_agg(s.msg) into v_ids, v_msgs
+  select array_agg(s.id) filter (where not s.cancelling), array_agg(s.msg) filter (where not s.cancelling),
+         coalesce(array_agg(s.id) filter (where s.cancelling), '{}'), array_agg(s.msg) filter (where s.cancelling)
+    into v_ids, v_msgs, v_cancelled, v_cancel_msgs
   from (
     select j.id, format('worker %s went silent: no heartbeat since %s (visibility timeout %s s)',
                         coalesce(j.locked_by, '?'), coalesce(j.heartbeat_at, j.started_at),
-                        q.visibility_timeout_s) as msg
+                        q.visibility_timeout_s) as msg,
+           j.cancel_requested_at is not null as cancelling
     from job_queue j join queues q on q.name = j.queue
     where j.status = 'processing'
       and coalesce(j.heartbeat_at, j.started_at) < now() - q.visibility_timeout_s * interval '1 second'
@@ -5397,6 +5446,10 @@ begin
     limit max_jobs - n
     for update of j skip locked
   ) s;
+  -- A job an operator asked to stop is not retried: it ends cancelled (operator).
+  if cardinality(v_cancelled) > 0 then
+    n := n + _finish_cancelled_jobs(null, v_cancelled, v_cancel_msgs);
+  end if;
   if v_ids is null then return n; end if;
   return n + (select count(*)::int
               from _fail_jobs('rescue', null, v_ids, v_msgs, array_fill('worker_lost'::text, array[cardinality(v_ids)]),
@@ -5438,22 +5491,125 @@ begin
   return n;
 end $$;
 
--- Operator: cancels one pending job. cancel_reason 'operator' tells it apart from expiry.
+-- Operator: cancels one job. A pending job is cancelled at once. A running (processing) job is
+-- marked cancel-requested and its worker told (NOTIFY queuetop_cancel, payload the job id; a
+-- worker that cannot LISTEN asks worker_cancel_requests every second): the worker stops the
+-- handler and ends the job 'cancelled' (operator) through fail_jobs or release_jobs, and if the
+-- worker is gone, rescue_stale_jobs ends it so instead of running it again. cancel_reason
+-- 'operator' tells either apart from expiry. One audit row ('job.cancel'; for a running job it
+-- names the worker and says running). Unknown job: P0002; any other status, or a cancel already
+-- requested: 55000, and nothing changes. Returns true (the seed's signature).
 create or replace function cancel_job(job_id uuid) returns boolean
 language plpgsql volatile as $$
-declare v_status text;
+declare v_status text; v_worker text; v_requested timestamptz;
 begin
-  select j.status into v_status from job_queue j where j.id = cancel_job.job_id for update;
+  if job_id is null then
+    raise exception 'a job id is required' using errcode = '22023';
+  end if;
+  select j.status, j.locked_by, j.cancel_requested_at into v_status, v_worker, v_requested
+  from job_queue j where j.id = cancel_job.job_id for update;
   if not found then
     raise exception 'unknown job %', job_id using errcode = 'P0002';
   end if;
-  if v_status <> 'pending' then
-    raise exception 'job % is %; only a pending job can be cancelled', job_id, v_status using errcode = '55000';
+  if v_status = 'pending' then
+    update job_queue j set status = 'cancelled', cancel_reason = 'operator', completed_at = now()
+    where j.id = cancel_job.job_id;
+    perform record_audit('job.cancel', jsonb_build_object('ids', jsonb_build_array(job_id)), 1);
+    return true;
   end if;
-  update job_queue j set status = 'cancelled', cancel_reason = 'operator', completed_at = now()
-  where j.id = cancel_job.job_id;
-  perform record_audit('job.cancel', jsonb_build_object('ids', jsonb_build_array(job_id)), 1);
+  if v_status <> 'processing' then
+    raise exception 'job % is %; only a pending or running job can be cancelled', job_id, v_status
+      using errcode = '55000';
+  end if;
+  if v_requested is not null then
+    raise exception 'job % is already being cancelled (asked at %); its worker stops it', job_id, v_requested
+      using errcode = '55000';
+  end if;
+  update job_queue j set cancel_requested_at = now() where j.id = cancel_job.job_id;
+  perform pg_notify('queuetop_cancel', job_id::text);
+  perform record_audit('job.cancel', jsonb_build_object('ids', jsonb_build_array(job_id), 'running', true,
+                                                        'worker_id', v_worker), 1);
   return true;
+end $$;
+
+-- Operator: cancel_job, saying what happened: 'cancelled' (it was pending) or 'cancelling' (it
+-- was running; its worker is stopping it). The CLI and the dashboard call this one.
+create or replace function cancel_running_job(job_id uuid) returns text
+language plpgsql volatile as $$
+declare v_status text;
+begin
+  select j.status into v_status from job_queue j where j.id = cancel_running_job.job_id for update;
+  perform cancel_job(job_id);
+  return case when v_status = 'processing' then 'cancelling' else 'cancelled' end;
+end $$;
+
+-- Ends running jobs an operator asked to stop as 'cancelled' (operator): the handler was stopped
+-- on purpose, so no attempt is counted and nothing is retried or handed to another worker.
+-- worker NULL = whoever holds them (rescue of a dead worker). messages and details (parallel to
+-- ids; shorter or NULL = none) are what the stopped handler reported, its partial output: they
+-- are kept in error_message (after "cancelled by an operator while running: ") and
+-- error_details, credentials removed from URLs as for failures. Returns how many jobs it ended.
+create or replace function _finish_cancelled_jobs(worker text, ids uuid[], messages text[] default null,
+                                                  details jsonb[] default null)
+returns int
+language sql volatile as $$
+  with done as (
+    update job_queue j set
+      status = 'cancelled', cancel_reason = 'operator', completed_at = now(), next_retry_at = null,
+      locked_by = null, heartbeat_at = null, handler_backend_pid = null,
+      processing_time_ms = greatest(0, (extract(epoch from now() - coalesce(j.started_at, now())) * 1000)::int),
+      error_type = 'cancelled',
+      error_message = left('cancelled by an operator while running'
+                           || coalesce(': ' || _redact_userinfo(nullif(t.msg, '')), ''), 10000),
+      error_details = _redact_userinfo(t.det::text)::jsonb,
+      last_error_at = now()
+    from unnest(ids, messages, details) as t(id, msg, det)
+    -- `(select 'processing')`: found by primary key, never by reading the processing index
+    -- (the note above complete_jobs); release_jobs and fail_jobs call this on every batch.
+    where t.id is not null and j.id = t.id and j.status = (select 'processing') and j.cancel_requested_at is not null
+      and (worker is null or j.locked_by = worker)
+    returning 1
+  )
+  select count(*)::int from done
+$$;
+
+-- The jobs whose id matches a part a person typed: any prefix or any suffix of the id, with or
+-- without dashes, at least 4 hex digits (fewer would match most of a busy day). Screens show the
+-- random tail of the id (its first 12 hex digits are the creation millisecond), so a suffix is the
+-- usual case: job_queue_id_tail_idx (0020) answers up to 12 digits, the primary key a prefix.
+-- Returns at most max_rows ids (the caller asks for one more than it shows, to say "ambiguous").
+-- Reads job_queue with the caller's privileges. Bad text: 22023.
+create or replace function find_job_ids(part text, max_rows int default 10)
+returns setof uuid
+language plpgsql stable as $$
+declare
+  v_hex text := lower(replace(btrim(coalesce(part, ''), E' \t\n\r"''`'), '-', ''));
+  v_tail text;
+  v_low uuid; v_high uuid;
+begin
+  perform _check_batch_size(max_rows, 'max_rows');
+  if v_hex !~ '^[0-9a-f]{4,32}$' then
+    raise exception 'not a job id or part of one: "%" (give 4 to 32 hex digits, dashes allowed)', left(part, 80)
+      using errcode = '22023';
+  end if;
+  if length(v_hex) = 32 then
+    return query select j.id from job_queue j where j.id = v_hex::uuid;
+    return;
+  end if;
+  v_low := rpad(v_hex, 32, '0')::uuid;
+  v_high := rpad(v_hex, 32, 'f')::uuid;
+  v_tail := reverse(right(v_hex, 12));
+  return query
+    select m.id from (
+      select j.id from job_queue j where j.id between v_low and v_high
+      union
+      select j.id from job_queue j
+      where reverse(right(j.id::text, 12)) collate "C" >= v_tail collate "C"
+        and reverse(right(j.id::text, 12)) collate "C" < (v_tail || 'g') collate "C"
+        and right(replace(j.id::text, '-', ''), length(v_hex)) = v_hex
+    ) m
+    order by m.id
+    limit max_rows;
 end $$;
 
 -- =============================================================================================
@@ -7440,6 +7596,41 @@ returns void language sql volatile as $$
   select pg_notify('queuetop_changed', 'breaker');
 $$;
 
+-- =============================================================================================
+-- Running jobs: cancel requests and the sql handler's backend
+
+-- The jobs this worker holds that an operator asked to stop (cancel_job on a running job). A
+-- worker learns of a request at once from NOTIFY queuetop_cancel; this is its fallback, asked
+-- every second when LISTEN cannot work (a transaction pooler) and now and then otherwise, in
+-- case a notification was lost across a reconnect. A probe of job_queue_cancel_requested_idx.
+create or replace function worker_cancel_requests(worker_id text)
+returns setof uuid language sql stable as $$
+  select j.id from job_queue j
+  where j.status = 'processing' and j.cancel_requested_at is not null and j.locked_by = worker_id
+$$;
+
+-- A worker records the PostgreSQL backend its sql handler runs a job on (pids[i] for ids[i]; NULL
+-- clears it), so the job view can show that backend's wait event and locks. Only jobs this worker
+-- holds; the column is cleared again whenever the job stops being processed. Returns how many.
+create or replace function record_handler_backends(worker_id text, ids uuid[], pids int[])
+returns int language plpgsql volatile as $$
+declare n int := coalesce(cardinality(ids), 0);
+begin
+  if n = 0 then return 0; end if;
+  perform _check_batch_size(n, 'number of jobs');
+  if coalesce(cardinality(pids), 0) <> n then
+    raise exception 'record_handler_backends: one pid (or null) per id (% ids)', n using errcode = '22023';
+  end if;
+  if exists (select 1 from unnest(pids) p where p <= 0) then
+    raise exception 'record_handler_backends: a backend pid is a positive number' using errcode = '22023';
+  end if;
+  update job_queue j set handler_backend_pid = t.pid
+  from unnest(ids, pids) as t(id, pid)
+  where j.id = t.id and j.status = 'processing' and j.locked_by = record_handler_backends.worker_id;
+  get diagnostics n = row_count;
+  return n;
+end $$;
+
 -- How long a worker's registry row may stay silent before the worker counts as gone. The one
 -- bound shared by the registry view below (and so the health snapshot's worker count and its
 -- worker_silent alert) and by the dead-worker sweep in rescue_stale_jobs. A worker writes its row
@@ -8282,10 +8473,12 @@ begin
     ('_claim_tenants',                  'invoker', '{}'),
     ('_enqueue',                        'invoker', '{}'),
     ('_fail_jobs',                      'invoker', '{}'),
+    ('_finish_cancelled_jobs',          'invoker', '{}'),
     ('_redact_userinfo',                'pure',    '{}'),
     ('_set_queue_paused',               'invoker', '{}'),
     ('backoff_delay_s',                 'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('cancel_job',                      'definer', '{queuetop_operator}'),
+    ('cancel_running_job',              'definer', '{queuetop_operator}'),
     ('claim_jobs',                      'definer', '{queuetop_worker}'),
     ('complete_jobs',                   'definer', '{queuetop_worker}'),
     ('enqueue_job',                     'definer', '{queuetop_worker,queuetop_producer}'),
@@ -8293,6 +8486,7 @@ begin
     ('expire_jobs',                     'definer', '{queuetop_worker}'),
     ('fail_job',                        'definer', '{queuetop_worker}'),
     ('fail_jobs',                       'definer', '{queuetop_worker}'),
+    ('find_job_ids',                    'invoker', '{queuetop_viewer,queuetop_operator}'),
     ('heartbeat_jobs',                  'definer', '{queuetop_worker}'),
     ('job_status',                      'definer', '{queuetop_viewer,queuetop_operator,queuetop_producer}'),
     ('pause_queue',                     'definer', '{queuetop_operator}'),
@@ -8356,8 +8550,10 @@ begin
     ('_command_workers',                'invoker', '{}'),
     ('maintenance_progress',            'definer', '{queuetop_worker}'),
     ('prune_workers',                   'definer', '{queuetop_operator}'),
+    ('record_handler_backends',         'definer', '{queuetop_worker}'),
     ('register_worker',                 'definer', '{queuetop_worker}'),
     ('set_circuit_breaker',             'definer', '{queuetop_worker}'),
+    ('worker_cancel_requests',          'definer', '{queuetop_worker}'),
     ('worker_heartbeat',                'definer', '{queuetop_worker}'),
     ('worker_queue_settings',           'definer', '{queuetop_viewer,queuetop_operator,queuetop_worker}'),
     ('worker_silence_limit',            'pure',    '{queuetop_viewer,queuetop_operator,queuetop_worker}'),

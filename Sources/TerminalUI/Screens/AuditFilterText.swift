@@ -12,11 +12,11 @@ enum AuditFilterText {
         entry.actorDescription ?? (entry.action == "job.expire" ? "(expirer)" : unknown)
     }
 
-    /// The FILTER cell: "campaign-messages · ids 01930065 01930066 … +37 more" for an expiry.
+    /// The FILTER cell: "campaign-messages · ids 9bc7bfa9 3e1f08c2 … +37 more" (ShortJobID) for an expiry.
     static func summary(_ entry: AuditEntry, context: ScreenContext) -> String {
         guard let expiry = Expiry(entry) else { return ViewText.oneLine(entry.filter.raw) }
         guard !expiry.ids.isEmpty else { return expiry.queue }
-        return "\(expiry.queue)\(context.dot)ids \(expiry.ids.map { String($0.prefix(8)) }.joined(separator: " "))"
+        return "\(expiry.queue)\(context.dot)ids \(expiry.ids.map(ShortJobID.of).joined(separator: " "))"
             + expiry.more(than: entry.affected)
     }
 

@@ -15,6 +15,7 @@ enum JobDetailView {
         }
         let job = detail.job
         let fields = JobFields(job, context: context)
+        let backend = backendLines(detail, width: rect.width - 1)
         let twoColumns = rect.width >= 60
         let gridRows = twoColumns ? max(fields.what.count, fields.when.count) : fields.what.count + fields.when.count
         let errorLines = errorText(job, width: rect.width - 1, maxLines: context.compact ? 1 : 2, ellipsis: context.glyphs.ellipsis)
@@ -22,15 +23,32 @@ enum JobDetailView {
         // lists its attempts at the end of the pane, leaving the room to the result.
         let table = !context.compact && isDead(job) && !detail.attempts.isEmpty
         let attemptRows = table ? min(detail.attempts.count, rect.height >= 36 ? 10 : 3) + 3 : 0
-        let parts = Layout.vertical(rect, [.fixed(gridRows), .fixed(errorLines.count), .atLeast(3), .fixed(attemptRows)])
+        let parts = Layout.vertical(rect, [.fixed(gridRows), .fixed(backend.count), .fixed(errorLines.count), .atLeast(3), .fixed(attemptRows)])
 
         drawGrid(fields, twoColumns: twoColumns, into: &buffer, in: parts[0])
-        for (i, line) in errorLines.enumerated() {
-            buffer.write(" " + line, in: parts[1].row(i), style: isDead(job) ? .error : .warn)
+        for (i, line) in backend.enumerated() {
+            buffer.write(" " + line.text, in: parts[1].row(i), style: line.style)
         }
-        let viewport = drawPane(detail, withAttempts: !table, context: context, into: &buffer, in: parts[2])
-        if table { drawAttempts(detail, context: context, into: &buffer, in: parts[3]) }
+        for (i, line) in errorLines.enumerated() {
+            buffer.write(" " + line, in: parts[2].row(i), style: isDead(job) ? .error : .warn)
+        }
+        let viewport = drawPane(detail, withAttempts: !table, context: context, into: &buffer, in: parts[3])
+        if table { drawAttempts(detail, context: context, into: &buffer, in: parts[4]) }
         return viewport
+    }
+
+    /// A running sql-handler job's PostgreSQL backend, the whole width under the grid: its pid
+    /// and wait event, the locks it waits for and the backends holding them (JobBackendText), or
+    /// why this role cannot see them. Lines, wrapped; warn-styled while it waits for a lock.
+    static func backendLines(_ detail: JobDetail, width: Int) -> [(text: String, style: Style)] {
+        guard detail.job.status == "processing", let pid = detail.job.handlerBackendPID else { return [] }
+        let waiting = !(detail.backend?.waitingFor.isEmpty ?? true)
+        let label = "backend  "
+        return JobBackendText.lines(pid: pid, detail.backend).flatMap { line in
+            TextWrap.wrap(ViewText.oneLine(line), width: max(1, width - label.count))
+        }.enumerated().map { i, line in
+            ((i == 0 ? label : String(repeating: " ", count: label.count)) + line, waiting ? .warn : .normal)
+        }
     }
 
     /// What the job is on the left, when things happened to it on the right; one column under
@@ -165,7 +183,9 @@ struct JobFields {
         }
         add(&what, "queue", job.queue)
         add(&what, "type", job.jobType)
-        add(&what, "status", job.status + (job.cancelReason.map { " (\($0))" } ?? ""), Self.statusStyle(job.status))
+        let cancelling = job.status == "processing" && job.cancelRequestedAt != nil
+        add(&what, "status", job.status + (job.cancelReason.map { " (\($0))" } ?? "") + (cancelling ? " (cancelling)" : ""),
+            cancelling ? .warn : Self.statusStyle(job.status))
         add(&what, "priority", String(job.priority))
         add(&what, "attempts", "\(job.attemptCount)/\(job.maxAttempts)")
         add(&what, "tenant", job.tenant)

@@ -42,8 +42,11 @@ enum KeyMap {
 
     /// The operator actions of the current screen (and DLQ level). Empty in read-only mode.
     static func actions(_ state: DashboardState) -> [Entry] {
-        // An opened job only reads: its keys never act on the list hidden under it.
-        guard !state.readOnly, state.openedJob == nil else { return [] }
+        // An opened job's keys never act on the list hidden under it; c cancels the job itself.
+        guard !state.readOnly else { return [] }
+        if state.openedJob != nil {
+            return canCancelOpenedJob(state) ? [Entry(keys: "c", does: "cancel this job: its handler is stopped (asks first)")] : []
+        }
         switch state.screen {
         case .overview, .queue:
             return [Entry(keys: "p", does: "pause / resume the queue"),
@@ -73,6 +76,7 @@ enum KeyMap {
         case .workers:
             return [Entry(keys: "p", does: "quiet the worker (no new jobs) / resume it"),
                     Entry(keys: "d", does: "drain it: finish its jobs, then exit")]
+                + (state.focusedBusyJob != nil ? [Entry(keys: "c", does: "cancel the job: its handler is stopped (asks first)")] : [])
         case .audit, .log, .timeline:
             return []
         }
@@ -114,6 +118,13 @@ enum KeyMap {
         return sections
     }
 
+    /// Whether `c` would offer to cancel the opened job: it is loaded, pending or running, and not
+    /// already being cancelled.
+    static func canCancelOpenedJob(_ state: DashboardState) -> Bool {
+        guard let job = state.openedJob?.detail?.job else { return false }
+        return cancelRefusal(status: job.status, cancelRequestedAt: job.cancelRequestedAt, id: job.id) == nil
+    }
+
     /// `p` resumes a paused queue, so its hint says which it will do.
     static func pauseLabel(_ state: DashboardState) -> String {
         state.focusedQueue?.paused == true ? "resume" : "pause"
@@ -122,7 +133,10 @@ enum KeyMap {
     /// The footer's hints, most useful first; the footer drops them from the end when short.
     static func footerHints(_ state: DashboardState) -> [KeyHint] {
         var hints = [KeyHint("?", "help")]
-        if state.openedJob != nil { return hints + [KeyHint("j/k", "scroll"), KeyHint(":", "cmd"), KeyHint("Esc", "back")] }
+        if state.openedJob != nil {
+            let cancel = !state.readOnly && canCancelOpenedJob(state) ? [KeyHint("c", "cancel")] : []
+            return hints + [KeyHint("j/k", "scroll")] + cancel + [KeyHint(":", "cmd"), KeyHint("Esc", "back")]
+        }
         if !state.activeFilter.isEmpty { hints.append(KeyHint("Esc", "clear filter")) }
         if state.contexts.pickerCursor != nil {
             return hints + [KeyHint("Enter", "switch"), KeyHint("a", "all contexts"), KeyHint("Esc", "close")]
@@ -165,6 +179,7 @@ enum KeyMap {
             hints += [KeyHint("Enter", state.busyWorker == nil ? "jobs" : "open")]
             if !state.readOnly {
                 hints += [KeyHint("p", state.focusedWorker?.status == "quiet" ? "resume" : "quiet"), KeyHint("d", "drain")]
+                if state.focusedBusyJob != nil { hints += [KeyHint("c", "cancel job")] }
             }
             hints += [KeyHint("/", "filter"), KeyHint("Esc", "back")]
         case .audit:

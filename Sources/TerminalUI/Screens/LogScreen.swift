@@ -25,7 +25,7 @@ enum LogScreen {
         if context.compact { columns.remove(at: 3) }
         let rows = lines.map { line -> TableRow in
             var cells = [ViewText.clock(line.time, now: state.now), line.level.uppercased(),
-                         ViewText.oneLine(line.queue ?? ""), line.jobID.map { String($0.uuidString.lowercased().prefix(8)) } ?? ""]
+                         ViewText.oneLine(line.queue ?? ""), line.jobID.map(ViewText.shortID) ?? ""]
             if showsType { cells.append(ViewText.oneLine(line.jobEvent?.type ?? "")) }
             cells.append(ViewText.oneLine(line.detail))
             if context.compact { cells.remove(at: 3) }

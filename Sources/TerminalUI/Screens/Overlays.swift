@@ -85,6 +85,7 @@ enum ConfirmationDialog {
             case .resume: return "Resume worker"
             case .drain: return "Drain worker"
             }
+        case .cancelRunningJob: return "Cancel job"
         }
     }
 
@@ -97,13 +98,13 @@ enum ConfirmationDialog {
         case .cancelMigration(_, let name): return name
         case .pause(let q), .resume(let q), .setConcurrency(let q, _), .trigger(let q): return q
         case .setScheduleEnabled(let name, _), .runSchedule(let name, _, _): return name
-        case .commandWorker(_, _, let label): return label
+        case .commandWorker(_, _, let label), .cancelRunningJob(_, let label): return label
         }
     }
 
     static func isDestructive(_ action: OperatorAction) -> Bool {
         switch action {
-        case .deleteGroup, .deleteJobs, .cancelMigration: return true
+        case .deleteGroup, .deleteJobs, .cancelMigration, .cancelRunningJob: return true
         default: return false
         }
     }

@@ -66,8 +66,8 @@ struct ScreenContext {
 }
 
 enum ViewText {
-    /// The short form of a job id that operators read aloud: the first 8 hex digits.
-    static func shortID(_ id: UUID) -> String { String(id.uuidString.lowercased().prefix(8)) }
+    /// The short form of a job id that operators read aloud: its random tail (ShortJobID).
+    static func shortID(_ id: UUID) -> String { ShortJobID.of(id) }
 
     /// "03:12:07" in UTC, with "11-21 " in front when `date` is not on `now`'s UTC day.
     static func clock(_ date: Date, now: Date) -> String {

@@ -502,6 +502,7 @@ language sql volatile as $$
   with done as (
     update job_queue j
     set status = 'completed', completed_at = now(), locked_by = null, heartbeat_at = null,
+        handler_backend_pid = null,
         processing_time_ms = greatest(0, coalesce(t.ms,
                                (extract(epoch from now() - j.started_at) * 1000)::int)),
         result = case when octet_length(t.res::text) > 65536
@@ -591,6 +592,7 @@ language sql volatile as $$
       run_at        = case when d.again then now() + d.wait_s * interval '1 second' else j.run_at end,
       locked_by     = null,
       heartbeat_at  = null,
+      handler_backend_pid = null,
       error_message = d.msg,
       error_type    = d.etype,
       error_details = d.det,
@@ -644,9 +646,11 @@ begin
      or coalesce(cardinality(retry_after_s), n) <> n then
     raise exception 'fail_jobs: every array must have one element per id (% ids)', n using errcode = '22023';
   end if;
-  select count(*) into n
-  from _fail_jobs('worker', worker_id, ids, messages, error_types, details, retryable, retry_after_s);
-  return n;
+  -- A handler stopped because an operator cancelled its job reports a failure; the job ends
+  -- cancelled (operator) with that report, and _fail_jobs passes over it (no longer processing).
+  n := _finish_cancelled_jobs(worker_id, ids, messages, details);
+  return n + (select count(*)::int
+              from _fail_jobs('worker', worker_id, ids, messages, error_types, details, retryable, retry_after_s));
 end $$;
 
 -- Gives unfinished jobs back (graceful shutdown): pending again at once, no attempt counted.
@@ -655,13 +659,17 @@ language plpgsql volatile as $$
 #variable_conflict use_column
 declare v_queues text[]; n int;
 begin
+  -- A job an operator asked to stop is not handed to another worker: it ends cancelled.
+  n := _finish_cancelled_jobs(release_jobs.worker_id, release_jobs.ids,
+                              array_fill('the worker stopped before the handler finished'::text,
+                                         array[coalesce(cardinality(release_jobs.ids), 0)]));
   with rel as (
-    update job_queue j set status = 'pending', locked_by = null, heartbeat_at = null
+    update job_queue j set status = 'pending', locked_by = null, heartbeat_at = null, handler_backend_pid = null
     where j.id = any(release_jobs.ids) and j.status = (select 'processing')
       and j.locked_by = release_jobs.worker_id
     returning j.queue
   )
-  select count(*), array_agg(distinct rel.queue) into n, v_queues from rel;
+  select n + count(*), array_agg(distinct rel.queue) into n, v_queues from rel;
   perform pg_notify('queuetop_jobs', x.q) from unnest(v_queues) x(q);
   return n;
 end $$;
@@ -699,12 +707,14 @@ $$;
 --    visibility_timeout_s, whoever holds it (a worker that never registered, one whose row was
 --    pruned): counted as a failed attempt of type 'worker_lost' (so a job that kills its worker
 --    ends in the DLQ instead of looping), retried with backoff or dead-lettered.
+-- In both, a job an operator asked to stop (cancel_requested_at, cancel_job) is never handed back
+-- or retried: it ends 'cancelled' (operator), as its worker would have ended it.
 create or replace function rescue_stale_jobs(max_jobs int default 1000) returns int
 language plpgsql volatile as $$
 declare
   v_limit constant interval := worker_silence_limit();
   w record;
-  v_free uuid[]; v_charged uuid[]; v_queues text[]; v_ids uuid[]; v_msgs text[];
+  v_free uuid[]; v_charged uuid[]; v_cancelled uuid[]; v_cancel_msgs text[]; v_queues text[]; v_ids uuid[]; v_msgs text[];
   v_dead boolean;
   n int := 0;
 begin
@@ -716,10 +726,11 @@ begin
     for update skip locked
   loop
     exit when n >= max_jobs;
-    select coalesce(array_agg(j.id) filter (where j.dead_worker_releases = 0), '{}'),
-           coalesce(array_agg(j.id) filter (where j.dead_worker_releases > 0), '{}')
-      into v_free, v_charged
-    from (select j.id, j.dead_worker_releases from job_queue j
+    select coalesce(array_agg(j.id) filter (where j.cancel_requested_at is null and j.dead_worker_releases = 0), '{}'),
+           coalesce(array_agg(j.id) filter (where j.cancel_requested_at is null and j.dead_worker_releases > 0), '{}'),
+           coalesce(array_agg(j.id) filter (where j.cancel_requested_at is not null), '{}')
+      into v_free, v_charged, v_cancelled
+    from (select j.id, j.dead_worker_releases, j.cancel_requested_at from job_queue j
           where j.status = 'processing' and j.locked_by = w.id
             and coalesce(j.heartbeat_at, j.started_at) < now() - v_limit
           order by j.started_at
@@ -739,26 +750,35 @@ begin
                                                 w.id, w.last_seen), array[cardinality(v_charged)]),
                               array_fill('worker_lost'::text, array[cardinality(v_charged)]), null, null, null);
     end if;
-    n := n + cardinality(v_free) + cardinality(v_charged);
+    -- Jobs an operator asked to stop are not rerun: they end cancelled (operator).
+    if cardinality(v_cancelled) > 0 then
+      perform _finish_cancelled_jobs(null, v_cancelled,
+                                     array_fill(format('worker %s died (silent since %s) before it stopped the handler',
+                                                       w.id, w.last_seen), array[cardinality(v_cancelled)]));
+    end if;
+    n := n + cardinality(v_free) + cardinality(v_charged) + cardinality(v_cancelled);
     -- Dead once it holds nothing: jobs whose leases are still fresh wait for the next sweep.
     v_dead := not exists (select 1 from job_queue j where j.status = 'processing' and j.locked_by = w.id);
     if v_dead then
       update workers set status = 'dead', in_flight = 0 where id = w.id;
     end if;
-    if v_dead or cardinality(v_free) + cardinality(v_charged) > 0 then
+    if v_dead or cardinality(v_free) + cardinality(v_charged) + cardinality(v_cancelled) > 0 then
       perform record_audit('worker.dead', jsonb_build_object(
         'worker_id', w.id, 'host', w.host, 'pid', w.pid, 'last_seen', w.last_seen, 'declared_dead', v_dead,
-        'released', to_jsonb(v_free), 'charged', to_jsonb(v_charged)),
-        cardinality(v_free) + cardinality(v_charged));
+        'released', to_jsonb(v_free), 'charged', to_jsonb(v_charged), 'cancelled', to_jsonb(v_cancelled)),
+        cardinality(v_free) + cardinality(v_charged) + cardinality(v_cancelled));
     end if;
   end loop;
 
   if n >= max_jobs then return n; end if;
-  select array_agg(s.id), array_agg(s.msg) into v_ids, v_msgs
+  select array_agg(s.id) filter (where not s.cancelling), array_agg(s.msg) filter (where not s.cancelling),
+         coalesce(array_agg(s.id) filter (where s.cancelling), '{}'), array_agg(s.msg) filter (where s.cancelling)
+    into v_ids, v_msgs, v_cancelled, v_cancel_msgs
   from (
     select j.id, format('worker %s went silent: no heartbeat since %s (visibility timeout %s s)',
                         coalesce(j.locked_by, '?'), coalesce(j.heartbeat_at, j.started_at),
-                        q.visibility_timeout_s) as msg
+                        q.visibility_timeout_s) as msg,
+           j.cancel_requested_at is not null as cancelling
     from job_queue j join queues q on q.name = j.queue
     where j.status = 'processing'
       and coalesce(j.heartbeat_at, j.started_at) < now() - q.visibility_timeout_s * interval '1 second'
@@ -766,6 +786,10 @@ begin
     limit max_jobs - n
     for update of j skip locked
   ) s;
+  -- A job an operator asked to stop is not retried: it ends cancelled (operator).
+  if cardinality(v_cancelled) > 0 then
+    n := n + _finish_cancelled_jobs(null, v_cancelled, v_cancel_msgs);
+  end if;
   if v_ids is null then return n; end if;
   return n + (select count(*)::int
               from _fail_jobs('rescue', null, v_ids, v_msgs, array_fill('worker_lost'::text, array[cardinality(v_ids)]),
@@ -807,22 +831,125 @@ begin
   return n;
 end $$;
 
--- Operator: cancels one pending job. cancel_reason 'operator' tells it apart from expiry.
+-- Operator: cancels one job. A pending job is cancelled at once. A running (processing) job is
+-- marked cancel-requested and its worker told (NOTIFY queuetop_cancel, payload the job id; a
+-- worker that cannot LISTEN asks worker_cancel_requests every second): the worker stops the
+-- handler and ends the job 'cancelled' (operator) through fail_jobs or release_jobs, and if the
+-- worker is gone, rescue_stale_jobs ends it so instead of running it again. cancel_reason
+-- 'operator' tells either apart from expiry. One audit row ('job.cancel'; for a running job it
+-- names the worker and says running). Unknown job: P0002; any other status, or a cancel already
+-- requested: 55000, and nothing changes. Returns true (the seed's signature).
 create or replace function cancel_job(job_id uuid) returns boolean
 language plpgsql volatile as $$
-declare v_status text;
+declare v_status text; v_worker text; v_requested timestamptz;
 begin
-  select j.status into v_status from job_queue j where j.id = cancel_job.job_id for update;
+  if job_id is null then
+    raise exception 'a job id is required' using errcode = '22023';
+  end if;
+  select j.status, j.locked_by, j.cancel_requested_at into v_status, v_worker, v_requested
+  from job_queue j where j.id = cancel_job.job_id for update;
   if not found then
     raise exception 'unknown job %', job_id using errcode = 'P0002';
   end if;
-  if v_status <> 'pending' then
-    raise exception 'job % is %; only a pending job can be cancelled', job_id, v_status using errcode = '55000';
+  if v_status = 'pending' then
+    update job_queue j set status = 'cancelled', cancel_reason = 'operator', completed_at = now()
+    where j.id = cancel_job.job_id;
+    perform record_audit('job.cancel', jsonb_build_object('ids', jsonb_build_array(job_id)), 1);
+    return true;
   end if;
-  update job_queue j set status = 'cancelled', cancel_reason = 'operator', completed_at = now()
-  where j.id = cancel_job.job_id;
-  perform record_audit('job.cancel', jsonb_build_object('ids', jsonb_build_array(job_id)), 1);
+  if v_status <> 'processing' then
+    raise exception 'job % is %; only a pending or running job can be cancelled', job_id, v_status
+      using errcode = '55000';
+  end if;
+  if v_requested is not null then
+    raise exception 'job % is already being cancelled (asked at %); its worker stops it', job_id, v_requested
+      using errcode = '55000';
+  end if;
+  update job_queue j set cancel_requested_at = now() where j.id = cancel_job.job_id;
+  perform pg_notify('queuetop_cancel', job_id::text);
+  perform record_audit('job.cancel', jsonb_build_object('ids', jsonb_build_array(job_id), 'running', true,
+                                                        'worker_id', v_worker), 1);
   return true;
+end $$;
+
+-- Operator: cancel_job, saying what happened: 'cancelled' (it was pending) or 'cancelling' (it
+-- was running; its worker is stopping it). The CLI and the dashboard call this one.
+create or replace function cancel_running_job(job_id uuid) returns text
+language plpgsql volatile as $$
+declare v_status text;
+begin
+  select j.status into v_status from job_queue j where j.id = cancel_running_job.job_id for update;
+  perform cancel_job(job_id);
+  return case when v_status = 'processing' then 'cancelling' else 'cancelled' end;
+end $$;
+
+-- Ends running jobs an operator asked to stop as 'cancelled' (operator): the handler was stopped
+-- on purpose, so no attempt is counted and nothing is retried or handed to another worker.
+-- worker NULL = whoever holds them (rescue of a dead worker). messages and details (parallel to
+-- ids; shorter or NULL = none) are what the stopped handler reported, its partial output: they
+-- are kept in error_message (after "cancelled by an operator while running: ") and
+-- error_details, credentials removed from URLs as for failures. Returns how many jobs it ended.
+create or replace function _finish_cancelled_jobs(worker text, ids uuid[], messages text[] default null,
+                                                  details jsonb[] default null)
+returns int
+language sql volatile as $$
+  with done as (
+    update job_queue j set
+      status = 'cancelled', cancel_reason = 'operator', completed_at = now(), next_retry_at = null,
+      locked_by = null, heartbeat_at = null, handler_backend_pid = null,
+      processing_time_ms = greatest(0, (extract(epoch from now() - coalesce(j.started_at, now())) * 1000)::int),
+      error_type = 'cancelled',
+      error_message = left('cancelled by an operator while running'
+                           || coalesce(': ' || _redact_userinfo(nullif(t.msg, '')), ''), 10000),
+      error_details = _redact_userinfo(t.det::text)::jsonb,
+      last_error_at = now()
+    from unnest(ids, messages, details) as t(id, msg, det)
+    -- `(select 'processing')`: found by primary key, never by reading the processing index
+    -- (the note above complete_jobs); release_jobs and fail_jobs call this on every batch.
+    where t.id is not null and j.id = t.id and j.status = (select 'processing') and j.cancel_requested_at is not null
+      and (worker is null or j.locked_by = worker)
+    returning 1
+  )
+  select count(*)::int from done
+$$;
+
+-- The jobs whose id matches a part a person typed: any prefix or any suffix of the id, with or
+-- without dashes, at least 4 hex digits (fewer would match most of a busy day). Screens show the
+-- random tail of the id (its first 12 hex digits are the creation millisecond), so a suffix is the
+-- usual case: job_queue_id_tail_idx (0020) answers up to 12 digits, the primary key a prefix.
+-- Returns at most max_rows ids (the caller asks for one more than it shows, to say "ambiguous").
+-- Reads job_queue with the caller's privileges. Bad text: 22023.
+create or replace function find_job_ids(part text, max_rows int default 10)
+returns setof uuid
+language plpgsql stable as $$
+declare
+  v_hex text := lower(replace(btrim(coalesce(part, ''), E' \t\n\r"''`'), '-', ''));
+  v_tail text;
+  v_low uuid; v_high uuid;
+begin
+  perform _check_batch_size(max_rows, 'max_rows');
+  if v_hex !~ '^[0-9a-f]{4,32}$' then
+    raise exception 'not a job id or part of one: "%" (give 4 to 32 hex digits, dashes allowed)', left(part, 80)
+      using errcode = '22023';
+  end if;
+  if length(v_hex) = 32 then
+    return query select j.id from job_queue j where j.id = v_hex::uuid;
+    return;
+  end if;
+  v_low := rpad(v_hex, 32, '0')::uuid;
+  v_high := rpad(v_hex, 32, 'f')::uuid;
+  v_tail := reverse(right(v_hex, 12));
+  return query
+    select m.id from (
+      select j.id from job_queue j where j.id between v_low and v_high
+      union
+      select j.id from job_queue j
+      where reverse(right(j.id::text, 12)) collate "C" >= v_tail collate "C"
+        and reverse(right(j.id::text, 12)) collate "C" < (v_tail || 'g') collate "C"
+        and right(replace(j.id::text, '-', ''), length(v_hex)) = v_hex
+    ) m
+    order by m.id
+    limit max_rows;
 end $$;
 
 -- =============================================================================================

@@ -142,6 +142,41 @@ returns void language sql volatile as $$
   select pg_notify('queuetop_changed', 'breaker');
 $$;
 
+-- =============================================================================================
+-- Running jobs: cancel requests and the sql handler's backend
+
+-- The jobs this worker holds that an operator asked to stop (cancel_job on a running job). A
+-- worker learns of a request at once from NOTIFY queuetop_cancel; this is its fallback, asked
+-- every second when LISTEN cannot work (a transaction pooler) and now and then otherwise, in
+-- case a notification was lost across a reconnect. A probe of job_queue_cancel_requested_idx.
+create or replace function worker_cancel_requests(worker_id text)
+returns setof uuid language sql stable as $$
+  select j.id from job_queue j
+  where j.status = 'processing' and j.cancel_requested_at is not null and j.locked_by = worker_id
+$$;
+
+-- A worker records the PostgreSQL backend its sql handler runs a job on (pids[i] for ids[i]; NULL
+-- clears it), so the job view can show that backend's wait event and locks. Only jobs this worker
+-- holds; the column is cleared again whenever the job stops being processed. Returns how many.
+create or replace function record_handler_backends(worker_id text, ids uuid[], pids int[])
+returns int language plpgsql volatile as $$
+declare n int := coalesce(cardinality(ids), 0);
+begin
+  if n = 0 then return 0; end if;
+  perform _check_batch_size(n, 'number of jobs');
+  if coalesce(cardinality(pids), 0) <> n then
+    raise exception 'record_handler_backends: one pid (or null) per id (% ids)', n using errcode = '22023';
+  end if;
+  if exists (select 1 from unnest(pids) p where p <= 0) then
+    raise exception 'record_handler_backends: a backend pid is a positive number' using errcode = '22023';
+  end if;
+  update job_queue j set handler_backend_pid = t.pid
+  from unnest(ids, pids) as t(id, pid)
+  where j.id = t.id and j.status = 'processing' and j.locked_by = record_handler_backends.worker_id;
+  get diagnostics n = row_count;
+  return n;
+end $$;
+
 -- How long a worker's registry row may stay silent before the worker counts as gone. The one
 -- bound shared by the registry view below (and so the health snapshot's worker count and its
 -- worker_silent alert) and by the dead-worker sweep in rescue_stale_jobs. A worker writes its row
