@@ -89,7 +89,7 @@ public final class EffectRunner: Sendable {
         case .loadDLQGroups:
             return [.dlqGroupsLoaded(try dlq.groups())]
         case .loadDLQJobs(let key):
-            return [.dlqJobsLoaded(key, try dlq.jobs(inGroup: key.queue, errorType: key.errorType))]
+            return [.dlqJobsLoaded(key, try dlq.jobs(inGroup: key.queue, fingerprint: key.fingerprint))]
         case .loadJobDetail(let id):
             // nil is an answer, not a failure: the reducer says "no job …" or "no longer in the DLQ".
             guard let job = try JobStore(connection: connection).inspect(id: id) else { return [.jobDetailLoaded(id, nil)] }
@@ -107,8 +107,8 @@ public final class EffectRunner: Sendable {
         case .loadWorkerJobs:
             return [.workerJobsLoaded(try WorkerFleetStore(connection: connection).inFlightJobs())]
         case .preview(let action):
-            let (count, asOf) = try ActionPerformer(connection: connection).preview(action)
-            return [.previewCounted(action, count: count, asOf: asOf)]
+            let (count, asOf, sample) = try ActionPerformer(connection: connection).preview(action)
+            return [.previewCounted(action, count: count, asOf: asOf, sample: sample)]
         case .perform(let action):
             let text = try ActionPerformer(connection: connection).perform(action)
             return [.actionFinished(text, at: clock())]

@@ -51,9 +51,12 @@ enum KeyMap {
         case .dlq:
             switch state.dlqLevel {
             case .groups:
-                return [Entry(keys: "r", does: "requeue every job of the group (count shown first)"),
+                return [Entry(keys: "r", does: "requeue every job of the group (count and sample shown first)"),
                         Entry(keys: "R", does: "the same, with attempts reset"),
-                        Entry(keys: "d", does: "delete every job of the group")]
+                        Entry(keys: "d", does: "delete every job of the group"),
+                        Entry(keys: "a", does: "acknowledge: seen, no longer NEW for your role"),
+                        Entry(keys: "z", does: "snooze the group for 1 hour"),
+                        Entry(keys: "x o", does: "resolve (a new failure marks it REGRESSED) / reopen")]
             case .jobs:
                 return [Entry(keys: "Space", does: "mark / unmark the job"),
                         Entry(keys: "r", does: "requeue the marked jobs, or this one"),
@@ -72,7 +75,9 @@ enum KeyMap {
         case .workers:
             return [Entry(keys: "p", does: "quiet the worker (no new jobs) / resume it"),
                     Entry(keys: "d", does: "drain it: finish its jobs, then exit")]
-        case .audit, .log:
+        case .audit:
+            return [Entry(keys: "u", does: "undo the selected requeue: its jobs not started yet go back")]
+        case .log:
             return []
         }
     }
@@ -132,7 +137,10 @@ enum KeyMap {
             switch state.dlqLevel {
             case .groups:
                 hints += [KeyHint("Enter", "jobs")]
-                if !state.readOnly { hints += [KeyHint("r", "requeue"), KeyHint("d", "delete")] }
+                if !state.readOnly {
+                    hints += [KeyHint("r", "requeue"), KeyHint("a", "ack"), KeyHint("x", "resolve"),
+                              KeyHint("z", "snooze"), KeyHint("o", "reopen"), KeyHint("d", "delete")]
+                }
                 hints += [KeyHint("/", "filter")]
             case .jobs:
                 if !state.readOnly { hints += [KeyHint("Space", "mark"), KeyHint("r", "requeue"), KeyHint("d", "delete")] }
@@ -157,6 +165,7 @@ enum KeyMap {
             }
             hints += [KeyHint("/", "filter"), KeyHint("Esc", "back")]
         case .audit:
+            if !state.readOnly, state.focusedAudit?.action == "dlq.requeue" { hints += [KeyHint("u", "undo requeue")] }
             hints += [KeyHint("/", "filter"), KeyHint("Esc", "back")]
         case .log:
             hints += [KeyHint("Enter", "job"), KeyHint("/", "filter"), KeyHint("Esc", "back")]

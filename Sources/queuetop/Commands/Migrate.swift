@@ -36,6 +36,9 @@ struct MigrateCommand: ParsableCommand {
             }
             try ConnectionOptions.refuseStandby(conn)
             let applied = try runner.migrate(on: conn)
+            // After the install's one transaction: rows failed before 0021 get their error
+            // fingerprints in short batches, each its own transaction (docs/TRIAGE.md).
+            try TriageStore(connection: conn).backfillFingerprints()
             if json {
                 printJSON(["schema": runner.schema, "applied": applied] as [String: Any])
             } else if applied.isEmpty {
