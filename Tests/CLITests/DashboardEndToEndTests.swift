@@ -30,9 +30,9 @@ import Testing
             }
             #expect(tmux.waitFor(timeout: 10, smtpRowSelected) != nil, "the cursor is on the smtp_error group")
             try tmux.keys("r")
-            let prompt = Confirmation(action: .requeueGroup(DLQGroupKey(queue: "emails", errorType: "smtp_error"),
-                                                            resetAttempts: false, asOf: nil), count: 3).prompt
-            #expect(prompt == "Requeue 3 jobs from emails / smtp_error?")
+            let group = try #require(try DLQStore(connection: conn).groups().first { $0.errorType == "smtp_error" })
+            let prompt = Confirmation(action: .requeueGroup(DLQGroupKey(group), resetAttempts: false, asOf: nil), count: 3).prompt
+            #expect(prompt == "Requeue 3 jobs from emails / smtp_error \(group.fingerprint)?")
             let shown = tmux.waitFor(timeout: 15) { $0.contains(prompt) }
             #expect(shown != nil, "the confirmation shows the exact count: \(tmux.screen())")
             // Never confirm a dialog that does not say what the test expects.
