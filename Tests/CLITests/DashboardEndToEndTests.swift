@@ -30,7 +30,10 @@ import Testing
             }
             #expect(tmux.waitFor(timeout: 10, smtpRowSelected) != nil, "the cursor is on the smtp_error group")
             try tmux.keys("r")
-            let group = try #require(try DLQStore(connection: conn).groups().first { $0.errorType == "smtp_error" })
+            let groups = try DLQStore(connection: conn).groups()
+            guard let group = groups.first(where: { $0.errorType == "smtp_error" }) else {
+                Issue.record("no smtp_error group in \(groups)"); try tmux.keys("Q"); return
+            }
             let prompt = Confirmation(action: .requeueGroup(DLQGroupKey(group), resetAttempts: false, asOf: nil), count: 3).prompt
             #expect(prompt == "Requeue 3 jobs from emails / smtp_error \(group.fingerprint)?")
             let shown = tmux.waitFor(timeout: 15) { $0.contains(prompt) }

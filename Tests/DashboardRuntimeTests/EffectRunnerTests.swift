@@ -20,7 +20,9 @@ import Testing
             #expect(snapshot?.queue(named: "emails")?.counts.deadLetter == 5)
             let groups = harness.post([.loadDLQGroups]) { if case .dlqGroupsLoaded(let g) = $0 { g } else { nil } }
             #expect(groups?.map { "\($0.errorType ?? "-"):\($0.count)" } == ["smtp_error:3", "timeout:2"])
-            let key = DLQGroupKey(try #require(groups?.first { $0.errorType == "timeout" }))
+            let timeoutGroup = groups?.first(where: { $0.errorType == "timeout" })
+            guard let timeoutGroup else { Issue.record("no timeout group"); return }
+            let key = DLQGroupKey(timeoutGroup)
             let jobs = harness.post([.loadDLQJobs(key)]) { if case .dlqJobsLoaded(key, let j) = $0 { j } else { nil } }
             #expect(jobs?.count == 2 && jobs?.allSatisfy { $0.errorType == "timeout" } == true)
         }
@@ -33,7 +35,9 @@ import Testing
             let smtp = try seedDeadLetters(conn, 3, type: "smtp_error")
             let other = try seedDeadLetters(conn, 2, type: "timeout")
             let harness = RunnerHarness(db.config)
-            let key = DLQGroupKey(try #require(try DLQStore(connection: conn).groups().first { $0.errorType == "smtp_error" }))
+            let smtpGroup = try DLQStore(connection: conn).groups().first(where: { $0.errorType == "smtp_error" })
+            guard let smtpGroup else { Issue.record("no smtp_error group"); return }
+            let key = DLQGroupKey(smtpGroup)
             let asked = OperatorAction.requeueGroup(key, resetAttempts: false, asOf: nil)
             let preview = harness.post([.preview(asked)]) {
                 if case .previewCounted(let action, let count, let asOf, let sample) = $0 { (action, count, asOf, sample) } else { nil }
@@ -66,7 +70,8 @@ import Testing
             let typed = try seedDeadLetters(conn, 4, type: "smtp_error")
             let harness = RunnerHarness(db.config)
             // fail_job recorded "unknown" before the type was removed: the fingerprint says so.
-            let group = try #require(try DLQStore(connection: conn).groups().first { $0.count == 2 })
+            let found = try DLQStore(connection: conn).groups().first(where: { $0.count == 2 })
+            guard let group = found else { Issue.record("no group of 2"); return }
             let key = DLQGroupKey(group)
             let count = harness.post([.preview(.deleteGroup(key, asOf: nil))]) {
                 if case .previewCounted(_, let n, _, _) = $0 { n } else { nil }
