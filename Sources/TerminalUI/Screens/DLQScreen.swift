@@ -55,18 +55,20 @@ enum DLQScreen {
             return
         }
         // A group is a queue and a fingerprint: error type plus the message with its variable
-        // parts normalised (the PATTERN). The wide layout also shows the newest sample message.
+        // parts normalised (the PATTERN). A wide terminal (110+ columns) also shows when the
+        // group started and the newest sample message; the sample is in every job's row anyway.
+        let wide = !context.compact && rect.width >= 110
         var columns = [TableColumn("QUEUE", minWidth: 6, maxWidth: 20), TableColumn("ERROR TYPE", minWidth: 8, maxWidth: 20),
                        TableColumn("JOBS", alignment: .right), TableColumn("TRIAGE", minWidth: 9)]
-        if !context.compact { columns.append(TableColumn("FIRST", alignment: .right)) }
+        if wide { columns.append(TableColumn("FIRST", alignment: .right)) }
         columns += [TableColumn("LAST", alignment: .right), TableColumn("PATTERN", minWidth: 10, flexible: true)]
-        if !context.compact { columns.append(TableColumn("SAMPLE", minWidth: 10, maxWidth: 32)) }
+        if wide { columns.append(TableColumn("SAMPLE", minWidth: 10, maxWidth: 32)) }
         let rows = groups.map { g -> TableRow in
             let mark = triageMark(g.lifecycle)
             var cells = [g.queue, (g.errorType?.isEmpty ?? true) ? "(no type)" : g.errorType!, Format.count(g.count), mark.text]
-            if !context.compact { cells.append(context.age(g.firstErrorAt)) }
+            if wide { cells.append(context.age(g.firstErrorAt)) }
             cells += [context.age(g.lastErrorAt), ViewText.oneLine(g.pattern)]
-            if !context.compact { cells.append(ViewText.oneLine(g.sampleMessage)) }
+            if wide { cells.append(ViewText.oneLine(g.sampleMessage)) }
             return TableRow(cells, cellStyles: [2: .error, 3: mark.style])
         }
         Table(columns: columns, rows: rows, selectedIndex: rows.isEmpty ? nil : state.cursorRow,
