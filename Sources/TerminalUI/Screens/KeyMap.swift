@@ -30,7 +30,7 @@ enum KeyMap {
         case .overview, .queue: return "queues by name"
         case .dlq:
             if case .jobs = state.dlqLevel { return "jobs by id, type or error" }
-            return "groups by queue, error type or message"
+            return "groups by queue, error type, pattern, fingerprint or message"
         case .leads: return "migrations by name or status"
         case .workers: return "workers by host or queue"
         case .audit: return "actions, actors or roles"
