@@ -242,7 +242,7 @@ language sql stable as $$
   ), grouped as (
     select d.queue, d.fp, count(*)::int as n, min(d.last_error_at) as first_at, max(d.last_error_at) as last_at,
            (array_agg(d.error_message order by d.last_error_at desc nulls last))[1] as sample,
-           (array_agg(d.error_type order by d.last_error_at desc nulls last))[1] as etype
+           min(d.error_type) as etype  -- one type per fingerprint; only read when error_groups lacks the row
     from dead d group by d.queue, d.fp
   )
   select g.queue, g.fp, coalesce(e.error_type, g.etype), coalesce(e.pattern, error_pattern(g.sample)), g.sample, g.n,
