@@ -1,8 +1,11 @@
 import Foundation
 import QueueStore
 
-/// Operator action keys: r R d c p + - t e.
-let actionKeys: Set<Character> = ["r", "R", "d", "c", "p", "+", "-", "t", "e"]
+/// Operator action keys: r R d c p + - t e; on the DLQ groups a z x o (triage); on audit u (undo).
+let actionKeys: Set<Character> = ["r", "R", "d", "c", "p", "+", "-", "t", "e", "a", "z", "x", "o", "u"]
+
+/// How long the dashboard's `z` snoozes a group; the CLI takes any time or a count.
+public let dashboardSnoozeSeconds = 3_600
 
 /// Every action is refused in read-only mode; bulk and destructive ones open a confirmation that
 /// first shows the exact count.
@@ -37,7 +40,7 @@ func request(_ state: inout DashboardState, _ action: OperatorAction) -> [Effect
     }
     guard action.needsConfirmation else { return [.perform(action)] }
     switch action {
-    case .requeueJobs(let ids, _), .deleteJobs(let ids):
+    case .deleteJobs(let ids):
         state.confirmation = Confirmation(action: action, count: ids.count, context: state.contexts.current)
         return []
     case .cancelMigration, .runSchedule, .commandWorker, .cancelRunningJob:
@@ -56,7 +59,7 @@ private func action(for c: Character, in state: DashboardState) -> OperatorActio
         switch state.dlqLevel {
         case .groups:
             guard let g = state.focusedGroup else { return nil }
-            return .requeueGroup(DLQGroupKey(queue: g.queue, errorType: g.errorType), resetAttempts: reset, asOf: nil)
+            return .requeueGroup(DLQGroupKey(g), resetAttempts: reset, asOf: nil)
         case .jobs:
             if !state.marked.isEmpty { return .requeueJobs(state.marked.sorted { $0.uuidString < $1.uuidString }, resetAttempts: reset) }
             return state.focusedJob.map { .requeueJobs([$0.id], resetAttempts: reset) }
@@ -67,13 +70,21 @@ private func action(for c: Character, in state: DashboardState) -> OperatorActio
         switch state.dlqLevel {
         case .groups:
             guard let g = state.focusedGroup else { return nil }
-            return .deleteGroup(DLQGroupKey(queue: g.queue, errorType: g.errorType), asOf: nil)
+            return .deleteGroup(DLQGroupKey(g), asOf: nil)
         case .jobs:
             if !state.marked.isEmpty { return .deleteJobs(state.marked.sorted { $0.uuidString < $1.uuidString }) }
             return state.focusedJob.map { .deleteJobs([$0.id]) }
         case .job(_, let id):
             return .deleteJobs([id])
         }
+    case (.dlq, "a"), (.dlq, "z"), (.dlq, "x"), (.dlq, "o"):
+        guard case .groups = state.dlqLevel, let g = state.focusedGroup else { return nil }
+        let step: GroupTriage = c == "a" ? .acknowledge : c == "z" ? .snooze(seconds: dashboardSnoozeSeconds)
+            : c == "x" ? .resolve : .reopen
+        return .triageGroup(step, DLQGroupKey(g))
+    case (.audit, "u"):
+        guard let entry = state.focusedAudit, entry.action == "dlq.requeue" else { return nil }
+        return .undoRequeue(auditID: entry.id)
     case (.leads, "c"):
         guard let m = state.focusedMigration, m.status.isActive else { return nil }
         return .cancelMigration(runID: m.runID, name: m.runName)
@@ -171,6 +182,10 @@ extension Confirmation {
         case .setScheduleEnabled(let name, let enabled): return "\(enabled ? "Enable" : "Disable") schedule \(name)?"
         case .runSchedule(let name, let queue, let jobType):
             return "Run schedule \(name) now? It enqueues one \(jobType) job on \(queue); its regular ticks stay as they are."
+        case .undoRequeue(let auditID):
+            return "Undo requeue #\(auditID)? \(jobs) not started yet go back to the DLQ as they were."
+        case .triageGroup(let step, let key):
+            return "\(step.verb.capitalized) \(key.label)?"
         case .commandWorker(let kind, _, let label):
             switch kind {
             case .quiet: return "Quiet \(label)? It claims no new jobs until resumed; the jobs it holds finish."
@@ -183,7 +198,19 @@ extension Confirmation {
     }
 }
 
+extension GroupTriage {
+    /// "acknowledge", "snooze for 1h", "resolve", "reopen".
+    public var verb: String {
+        switch self {
+        case .acknowledge: return "acknowledge"
+        case .snooze(let seconds): return "snooze for \(seconds % 3_600 == 0 ? "\(seconds / 3_600)h" : "\(seconds / 60)m")"
+        case .resolve: return "resolve"
+        case .reopen: return "reopen"
+        }
+    }
+}
+
 extension DLQGroupKey {
-    /// "emails / smtp_error", or "emails / (no type)".
-    public var label: String { "\(queue) / \(errorType ?? "(no type)")" }
+    /// "emails / smtp_error 3fa9c2d1e0b4", or "emails / (no type) 3fa9c2d1e0b4".
+    public var label: String { "\(queue) / \(errorType.flatMap { $0.isEmpty ? nil : $0 } ?? "(no type)") \(fingerprint)" }
 }

@@ -36,7 +36,7 @@ public enum Message: Sendable {
     /// Sent by the runtime after a frame whenever it differs from `state.detailViewport`.
     case detailViewportMeasured(DetailViewport?)
     /// The exact number of rows a confirmation would touch, counted as of `asOf`.
-    case previewCounted(OperatorAction, count: Int, asOf: Date)
+    case previewCounted(OperatorAction, count: Int, asOf: Date, sample: [DLQJob] = [])
     /// The database announced a change (NOTIFY queuetop_changed, already coalesced by the
     /// listener): reload what is on screen now instead of at the next interval.
     case changed(at: Date)

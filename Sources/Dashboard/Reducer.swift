@@ -75,9 +75,9 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
         // A smaller terminal (or a shorter payload after a reload) leaves less to scroll.
         if let viewport { state.detailScroll = min(state.detailScroll, viewport.maxOffset) }
         return []
-    case .previewCounted(let action, let count, let asOf):
+    case .previewCounted(let action, let count, let asOf, let sample):
         guard state.confirmation?.action.sameTarget(as: action) == true else { return [] }
-        state.confirmation = Confirmation(action: action.pinned(asOf: asOf), count: count, context: state.confirmation?.context)
+        state.confirmation = Confirmation(action: action.pinned(asOf: asOf), count: count, sample: sample, context: state.confirmation?.context)
         return []
     case .notificationsDelivered(let delivered):
         state.notificationsLost = !delivered
@@ -257,7 +257,7 @@ private func drillIn(_ state: inout DashboardState) -> [Effect] {
         switch state.dlqLevel {
         case .groups:
             guard let group = state.focusedGroup else { return [] }
-            let key = DLQGroupKey(queue: group.queue, errorType: group.errorType)
+            let key = DLQGroupKey(group)
             state.dlqLevel = .jobs(key)
             state.dlqJobs = []
             state.marked.removeAll()

@@ -11,7 +11,8 @@ extension DashboardState {
     }
 
     public var visibleGroups: [DLQGroup] {
-        dlqGroups.filter { matches($0.queue) || matches($0.errorType ?? "") || matches($0.sampleMessage ?? "") }
+        dlqGroups.filter { matches($0.queue) || matches($0.errorType ?? "") || matches($0.pattern) || matches($0.fingerprint)
+            || matches($0.sampleMessage ?? "") }
     }
 
     public var visibleJobs: [DLQJob] {
@@ -111,6 +112,12 @@ extension DashboardState {
         guard screen == .leads else { return nil }
         let rows = visibleMigrations
         return rows.isEmpty ? nil : rows[cursorRow]
+    }
+
+    public var focusedAudit: AuditEntry? {
+        guard screen == .audit else { return nil }
+        let rows = visibleAudit
+        return rows.isEmpty ? nil : rows[min(cursorRow, rows.count - 1)]
     }
 
     public var focusedSchedule: Schedule? {

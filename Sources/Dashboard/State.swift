@@ -25,11 +25,16 @@ public enum Screen: Int, CaseIterable, Sendable, Equatable {
     }
 }
 
-/// Which group of dead-letter jobs is open: one queue and one error type (nil = no type).
+/// Which group of dead-letter jobs is open: one queue and one error fingerprint (error type plus
+/// normalised message). The error type rides along for the labels dialogs show.
 public struct DLQGroupKey: Sendable, Hashable {
     public var queue: String
+    public var fingerprint: String
     public var errorType: String?
-    public init(queue: String, errorType: String?) { self.queue = queue; self.errorType = errorType }
+    public init(queue: String, fingerprint: String, errorType: String? = nil) {
+        self.queue = queue; self.fingerprint = fingerprint; self.errorType = errorType
+    }
+    public init(_ group: DLQGroup) { self.init(queue: group.queue, fingerprint: group.fingerprint, errorType: group.errorType) }
 }
 
 /// Where DLQ triage is: groups -> jobs of a group -> one job.
@@ -69,27 +74,42 @@ public enum OperatorAction: Sendable, Equatable {
     /// job ends cancelled (operator). `label` ("send_email job 9bc7bfa9 on emails") is what the
     /// question names. The one action for it: the job view, the busy view and the jobs screen.
     case cancelRunningJob(UUID, label: String)
+    /// Acknowledge, snooze, resolve or reopen an error group (docs/TRIAGE.md).
+    case triageGroup(GroupTriage, DLQGroupKey)
+    /// Put the not-yet-started jobs of the requeue audited as `auditID` back in the DLQ.
+    case undoRequeue(auditID: Int64)
 
     /// Destructive or bulk actions ask first, and so does enqueueing a job the operator cannot
     /// take back.
     public var needsConfirmation: Bool {
         switch self {
         case .requeueGroup, .requeueJobs, .deleteGroup, .deleteJobs, .cancelMigration, .runSchedule, .commandWorker,
-             .cancelRunningJob: return true
-        case .pause, .resume, .setConcurrency, .trigger, .setScheduleEnabled: return false
+             .cancelRunningJob, .undoRequeue: return true
+        case .pause, .resume, .setConcurrency, .trigger, .setScheduleEnabled, .triageGroup: return false
         }
     }
 }
 
+/// The lifecycle steps of an error group the dashboard's keys take (a, z, x, o).
+public enum GroupTriage: Sendable, Equatable {
+    case acknowledge
+    /// Snoozed for this long (the dashboard's `z`: one hour; the CLI takes any time or a count).
+    case snooze(seconds: Int)
+    case resolve
+    case reopen
+}
+
 /// A confirmation dialog. `count` is nil while the exact number is being counted, so the
-/// operator never confirms a bulk action without seeing how many rows it touches.
+/// operator never confirms a bulk action without seeing how many rows it touches. A requeue's
+/// dialog also shows `sample`: up to 5 of exactly the jobs it would requeue.
 public struct Confirmation: Sendable, Equatable {
     public var action: OperatorAction
     public var count: Int?
+    public var sample: [DLQJob]
     /// The context the action goes to (nil: `--db`); the question names it.
     public var context: String?
-    public init(action: OperatorAction, count: Int? = nil, context: String? = nil) {
-        self.action = action; self.count = count; self.context = context
+    public init(action: OperatorAction, count: Int? = nil, sample: [DLQJob] = [], context: String? = nil) {
+        self.action = action; self.count = count; self.sample = sample; self.context = context
     }
 }
 

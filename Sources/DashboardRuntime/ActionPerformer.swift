@@ -18,8 +18,9 @@ struct ActionPerformer {
             // Without a pinned count (never via the reducer, which previews first) act on what
             // is dead now rather than on whatever dies while the batches run.
             let cutoff = try asOf ?? dlq.now()
-            let n = try dlq.requeue(inGroup: key.queue, errorType: key.errorType, resetAttempts: reset, asOf: cutoff)
-            return "requeued \(jobs(n)) from \(key.label)\(reset ? " (attempts reset)" : "")"
+            let result = try dlq.requeue(inGroup: key.queue, fingerprint: key.fingerprint, resetAttempts: reset, asOf: cutoff)
+            return "requeued \(jobs(result.affected)) from \(key.label)\(reset ? " (attempts reset)" : "")"
+                + (result.affected > 0 ? "; undo: audit #\(result.auditID)" : "")
         case .requeueJobs(let ids, let reset):
             if ids.count == 1 {
                 // The single-job function says why it refuses (not dead-lettered, dedup key held).
@@ -30,7 +31,7 @@ struct ActionPerformer {
             return "requeued \(outOf(n, ids.count))\(reset ? " (attempts reset)" : "")"
         case .deleteGroup(let key, let asOf):
             let cutoff = try asOf ?? dlq.now()
-            let n = try dlq.delete(inGroup: key.queue, errorType: key.errorType, asOf: cutoff)
+            let n = try dlq.delete(inGroup: key.queue, fingerprint: key.fingerprint, asOf: cutoff)
             return "deleted \(jobs(n)) from \(key.label)"
         case .deleteJobs(let ids):
             return "deleted \(outOf(try dlq.delete(ids: ids), ids.count))"
@@ -57,6 +58,21 @@ struct ActionPerformer {
         case .runSchedule(let name, let queue, let jobType):
             let id = try ScheduleStore(connection: connection).runNow(name)
             return "ran schedule \(name): enqueued \(jobType) job \(ShortJobID.of(id)) on \(queue)"
+        case .triageGroup(let step, let key):
+            let triage = TriageStore(connection: connection)
+            let group = ErrorGroupRef(queue: key.queue, fingerprint: key.fingerprint)
+            switch step {
+            case .acknowledge: try triage.acknowledge(group)
+            case .snooze(let seconds): try triage.snooze(group, until: try dlq.now().addingTimeInterval(Double(seconds)), above: nil)
+            case .resolve: try triage.resolve(group)
+            case .reopen: try triage.reopen(group)
+            }
+            let done = ["acknowledge": "acknowledged", "resolve": "resolved", "reopen": "reopened"][step.verb]
+                ?? step.verb.replacingOccurrences(of: "snooze", with: "snoozed")
+            return "\(done) \(key.label)"
+        case .undoRequeue(let auditID):
+            let n = try TriageStore(connection: connection).undoRequeue(auditID: auditID)
+            return "undid requeue #\(auditID): \(jobs(n)) back in the DLQ"
         case .commandWorker(let kind, let id, let label):
             let changed = try WorkerFleetStore(connection: connection).command(kind, .worker(id))
             // 0: it changed state between the screen's refresh and the key (another operator).
@@ -76,17 +92,25 @@ struct ActionPerformer {
 
     /// Counts a confirmation dialog shows. Group actions are pinned to the server's clock at the
     /// moment of counting, so confirming touches exactly what was counted.
-    func preview(_ action: OperatorAction) throws -> (count: Int, asOf: Date) {
+    /// A requeue also returns a sample: up to 5 of exactly the jobs it would requeue.
+    func preview(_ action: OperatorAction) throws -> (count: Int, asOf: Date, sample: [DLQJob]) {
         let dlq = DLQStore(connection: connection)
         let asOf = try dlq.now()
         switch action {
-        case .requeueGroup(let key, _, _), .deleteGroup(let key, _):
-            return (try dlq.count(inGroup: key.queue, errorType: key.errorType, asOf: asOf), asOf)
-        case .requeueJobs(let ids, _), .deleteJobs(let ids):
-            return (ids.count, asOf)
+        case .requeueGroup(let key, _, _):
+            let filter = DLQFilter(queue: key.queue, fingerprint: key.fingerprint)
+            return (try dlq.count(filter, asOf: asOf), asOf, try dlq.sample(filter, asOf: asOf))
+        case .deleteGroup(let key, _):
+            return (try dlq.count(inGroup: key.queue, fingerprint: key.fingerprint, asOf: asOf), asOf, [])
+        case .requeueJobs(let ids, _):
+            return (ids.count, asOf, try dlq.jobs(ids: Array(ids.prefix(5))))
+        case .deleteJobs(let ids):
+            return (ids.count, asOf, [])
+        case .undoRequeue(let auditID):
+            return (try TriageStore(connection: connection).undoableCount(auditID: auditID), asOf, [])
         case .cancelMigration, .pause, .resume, .setConcurrency, .trigger, .setScheduleEnabled, .runSchedule, .commandWorker,
-             .cancelRunningJob:
-            return (1, asOf)
+             .triageGroup, .cancelRunningJob:
+            return (1, asOf, [])
         }
     }
 
@@ -103,6 +127,8 @@ struct ActionPerformer {
         case .setScheduleEnabled(_, let enabled): return enabled ? "enable" : "disable"
         case .runSchedule: return "run schedule"
         case .commandWorker(let kind, _, _): return kind.rawValue
+        case .triageGroup(let step, _): return step.verb
+        case .undoRequeue: return "undo"
         }
     }
 

@@ -107,7 +107,7 @@ public final class EffectRunner: Sendable {
         case .loadDLQGroups:
             return [.dlqGroupsLoaded(try dlq.groups())]
         case .loadDLQJobs(let key):
-            return [.dlqJobsLoaded(key, try dlq.jobs(inGroup: key.queue, errorType: key.errorType))]
+            return [.dlqJobsLoaded(key, try dlq.jobs(inGroup: key.queue, fingerprint: key.fingerprint))]
         case .findJob(let text):
             return [.jobFound(text, try JobStore(connection: connection).lookUp(text))]
         case .loadJobDetail(let id):
@@ -134,8 +134,8 @@ public final class EffectRunner: Sendable {
         case .loadWorkerJobs:
             return [.workerJobsLoaded(try WorkerFleetStore(connection: connection).inFlightJobs())]
         case .preview(let action):
-            let (count, asOf) = try ActionPerformer(connection: connection).preview(action)
-            return [.previewCounted(action, count: count, asOf: asOf)]
+            let (count, asOf, sample) = try ActionPerformer(connection: connection).preview(action)
+            return [.previewCounted(action, count: count, asOf: asOf, sample: sample)]
         case .perform(let action):
             let text = try ActionPerformer(connection: connection).perform(action)
             return [.actionFinished(text, at: clock())]

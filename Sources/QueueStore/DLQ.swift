@@ -1,11 +1,15 @@
 import Foundation
 import Postgres
 
-/// Which dead-letter jobs an action targets: nil fields match everything.
+/// Which dead-letter jobs an action targets: nil fields match everything. A fingerprint names
+/// one error group (with the queue): error type plus normalised message (docs/TRIAGE.md).
 public struct DLQFilter: Sendable, Equatable {
     public var queue: String?
     public var errorType: String?
-    public init(queue: String? = nil, errorType: String? = nil) { self.queue = queue; self.errorType = errorType }
+    public var fingerprint: String?
+    public init(queue: String? = nil, errorType: String? = nil, fingerprint: String? = nil) {
+        self.queue = queue; self.errorType = errorType; self.fingerprint = fingerprint
+    }
 }
 
 public struct DLQJob: Sendable, Equatable {
@@ -20,7 +24,8 @@ public struct DLQJob: Sendable, Equatable {
     public let createdAt: Date
 }
 
-/// Dead-letter jobs of one queue and error type: what broke, how many, since when.
+/// Dead-letter jobs of one queue and error fingerprint (error type plus the message with its
+/// variable parts normalised): what broke, how many, since when, and where triage stands.
 public struct DLQGroup: Sendable, Equatable {
     public let queue: String
     public let errorType: String?
@@ -28,6 +33,19 @@ public struct DLQGroup: Sendable, Equatable {
     public let firstErrorAt: Date?
     public let lastErrorAt: Date?
     public let sampleMessage: String?
+    /// 12 hex digits; with the queue, the group's key.
+    public let fingerprint: String
+    /// The message with numbers, ids, e-mails, query strings and quoted strings as <n>, <uuid>…
+    public let pattern: String
+    public let lifecycle: ErrorGroupLifecycle
+
+    public init(queue: String, errorType: String?, count: Int, firstErrorAt: Date?, lastErrorAt: Date?,
+                sampleMessage: String?, fingerprint: String = "", pattern: String? = nil,
+                lifecycle: ErrorGroupLifecycle = ErrorGroupLifecycle()) {
+        self.queue = queue; self.errorType = errorType; self.count = count; self.firstErrorAt = firstErrorAt
+        self.lastErrorAt = lastErrorAt; self.sampleMessage = sampleMessage; self.fingerprint = fingerprint
+        self.pattern = pattern ?? sampleMessage ?? ""; self.lifecycle = lifecycle
+    }
 }
 
 /// The result of a bulk action done in batches, recorded as one audit row.
@@ -42,6 +60,8 @@ public struct DLQStore: Sendable {
     public let connection: Connection
     public init(connection: Connection) { self.connection = connection }
 
+    /// Fingerprint filters use the stored fingerprint, computed on the fly for a row from before
+    /// 0021 that the backfill has not reached yet (as the SQL batch functions do).
     public func list(_ filter: DLQFilter = DLQFilter(), limit: Int = 100) throws -> [DLQJob] {
         try requireQueue(filter.queue)
         let rows = try connection.run("""
@@ -50,6 +70,7 @@ public struct DLQStore: Sendable {
             WHERE status = 'dead_letter'
               AND (\(filter.queue)::text IS NULL OR queue = \(filter.queue))
               AND (\(filter.errorType)::text IS NULL OR error_type = \(filter.errorType))
+              AND (\(filter.fingerprint)::text IS NULL OR coalesce(error_fingerprint, \(qt: "error_fingerprint")(error_type, error_message)) = \(filter.fingerprint))
             ORDER BY last_error_at DESC NULLS LAST, id
             LIMIT \(max(1, min(limit, 100000)))
             """)
@@ -66,20 +87,16 @@ public struct DLQStore: Sendable {
                lastErrorAt: try row.decode("last_error_at"), createdAt: try row.decode("created_at"))
     }
 
+    /// The DLQ's error groups (queue and fingerprint), biggest first, with each group's
+    /// lifecycle as the calling database role sees it (dlq_error_groups, 15_triage.sql).
     public func groups(queue: String? = nil) throws -> [DLQGroup] {
         try requireQueue(queue)
-        let rows = try connection.run("""
-            SELECT queue, error_type, count(*)::int AS n, min(last_error_at) AS first_at, max(last_error_at) AS last_at,
-                   (array_agg(error_message ORDER BY last_error_at DESC NULLS LAST))[1] AS sample
-            FROM \(qt: "job_queue")
-            WHERE status = 'dead_letter' AND (\(queue)::text IS NULL OR queue = \(queue))
-            GROUP BY queue, error_type
-            ORDER BY n DESC, queue, error_type
-            """)
+        let rows = try connection.run("SELECT * FROM \(qt: "dlq_error_groups")(\(queue))")
         return try rows.map {
-            DLQGroup(queue: try $0.decode("queue"), errorType: try $0.decode("error_type"), count: try $0.decode("n"),
-                     firstErrorAt: try $0.decode("first_at"), lastErrorAt: try $0.decode("last_at"),
-                     sampleMessage: try $0.decode("sample"))
+            DLQGroup(queue: try $0.decode("queue"), errorType: try $0.decode("error_type"), count: try $0.decode("count"),
+                     firstErrorAt: try $0.decode("first_error_at"), lastErrorAt: try $0.decode("last_error_at"),
+                     sampleMessage: try $0.decode("sample_message"), fingerprint: try $0.decode("fingerprint"),
+                     pattern: try $0.decode("pattern"), lifecycle: try ErrorGroupLifecycle.decode($0))
         }
     }
 
@@ -93,6 +110,7 @@ public struct DLQStore: Sendable {
             WHERE status = 'dead_letter'
               AND (\(filter.queue)::text IS NULL OR queue = \(filter.queue))
               AND (\(filter.errorType)::text IS NULL OR error_type = \(filter.errorType))
+              AND (\(filter.fingerprint)::text IS NULL OR coalesce(error_fingerprint, \(qt: "error_fingerprint")(error_type, error_message)) = \(filter.fingerprint))
               AND coalesce(last_error_at, created_at) <= \(asOf)
             """).scalar()
     }
@@ -115,7 +133,7 @@ public struct DLQStore: Sendable {
     public func requeueAll(_ filter: DLQFilter, resetAttempts: Bool = true, asOf: Date, batchSize: Int = 1000,
                            progress: (Int) -> Void = { _ in }) throws -> BulkResult {
         try inBatches(action: "dlq.requeue", filter, asOf: asOf, batchSize: batchSize, progress: progress) { audit in
-            "SELECT \(qt: "requeue_dlq_batch")(\(filter.queue), \(filter.errorType), \(resetAttempts), \(asOf), \(batchSize), \(audit))"
+            "SELECT \(qt: "requeue_dlq_batch")(\(filter.queue), \(filter.errorType), \(resetAttempts), \(asOf), \(batchSize), \(audit), \(filter.fingerprint))"
         }
     }
 
@@ -139,7 +157,7 @@ public struct DLQStore: Sendable {
     public func deleteAll(_ filter: DLQFilter, asOf: Date, batchSize: Int = 1000,
                           progress: (Int) -> Void = { _ in }) throws -> BulkResult {
         try inBatches(action: "dlq.delete", filter, asOf: asOf, batchSize: batchSize, progress: progress) { audit in
-            "SELECT \(qt: "delete_dlq_batch")(\(filter.queue), \(filter.errorType), \(asOf), \(batchSize), \(audit))"
+            "SELECT \(qt: "delete_dlq_batch")(\(filter.queue), \(filter.errorType), \(asOf), \(batchSize), \(audit), \(filter.fingerprint))"
         }
     }
 
@@ -153,6 +171,7 @@ public struct DLQStore: Sendable {
         try requireQueue(filter.queue)
         let filterJSON = "{\"queue\":\(filter.queue.map(JobStore.jsonString) ?? "null"),"
             + "\"error_type\":\(filter.errorType.map(JobStore.jsonString) ?? "null"),"
+            + (filter.fingerprint.map { "\"fingerprint\":\(JobStore.jsonString($0))," } ?? "")
             + "\"as_of\":\(JobStore.jsonString(PostgresTimestamp.format(asOf)))}"
         let auditID = try AuditStore(connection: connection).begin(action: action, filter: JSONText(filterJSON))
         var total = 0, batches = 0, conflicts = 0

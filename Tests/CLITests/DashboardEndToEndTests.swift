@@ -30,9 +30,11 @@ import Testing
             }
             #expect(tmux.waitFor(timeout: 10, smtpRowSelected) != nil, "the cursor is on the smtp_error group")
             try tmux.keys("r")
-            let prompt = Confirmation(action: .requeueGroup(DLQGroupKey(queue: "emails", errorType: "smtp_error"),
-                                                            resetAttempts: false, asOf: nil), count: 3).prompt
-            #expect(prompt == "Requeue 3 jobs from emails / smtp_error?")
+            // seedDeadLetters fails every job with "smtp down": one group per type.
+            let fingerprint: String = try conn.query("SELECT error_fingerprint('smtp_error', 'smtp down')").scalar()
+            let key = DLQGroupKey(queue: "emails", fingerprint: fingerprint, errorType: "smtp_error")
+            let prompt = Confirmation(action: .requeueGroup(key, resetAttempts: false, asOf: nil), count: 3).prompt
+            #expect(prompt == "Requeue 3 jobs from emails / smtp_error \(fingerprint)?")
             let shown = tmux.waitFor(timeout: 15) { $0.contains(prompt) }
             #expect(shown != nil, "the confirmation shows the exact count: \(tmux.screen())")
             // Never confirm a dialog that does not say what the test expects.

@@ -189,7 +189,9 @@ import Testing
             let requeued = try Self.queuetop(db, ["dlq", "requeue", "--error-type", "smtp_error", "--yes", "--json", "--batch-size", "3"])
             #expect(requeued.status == 0, "\(requeued.stderr)")
             let counts = try #require(try Self.json(requeued.stdout) as? [String: Int])
-            #expect(counts == ["requeued": 4, "requested": 4])
+            #expect(counts["requeued"] == 4 && counts["requested"] == 4, "\(counts)")
+            // The audit id names the requeue for `dlq undo`.
+            #expect(counts["audit_id"] == (try Self.int(conn, "SELECT max(id)::int FROM audit_log WHERE action = 'dlq.requeue'")))
             #expect(try Self.int(conn, "SELECT count(*)::int FROM job_queue WHERE status = 'pending'") == 4)
             let requeueAudit = try Self.audits(conn, "dlq.requeue")
             #expect(requeueAudit.count == 1 && requeueAudit.first?.affected == 4)

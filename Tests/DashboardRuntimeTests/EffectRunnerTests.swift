@@ -20,7 +20,9 @@ import Testing
             #expect(snapshot?.queue(named: "emails")?.counts.deadLetter == 5)
             let groups = harness.post([.loadDLQGroups]) { if case .dlqGroupsLoaded(let g) = $0 { g } else { nil } }
             #expect(groups?.map { "\($0.errorType ?? "-"):\($0.count)" } == ["smtp_error:3", "timeout:2"])
-            let key = DLQGroupKey(queue: "emails", errorType: "timeout")
+            let timeoutGroup = groups?.first(where: { $0.errorType == "timeout" })
+            guard let timeoutGroup else { Issue.record("no timeout group"); return }
+            let key = DLQGroupKey(timeoutGroup)
             let jobs = harness.post([.loadDLQJobs(key)]) { if case .dlqJobsLoaded(key, let j) = $0 { j } else { nil } }
             #expect(jobs?.count == 2 && jobs?.allSatisfy { $0.errorType == "timeout" } == true)
         }
@@ -33,20 +35,25 @@ import Testing
             let smtp = try seedDeadLetters(conn, 3, type: "smtp_error")
             let other = try seedDeadLetters(conn, 2, type: "timeout")
             let harness = RunnerHarness(db.config)
-            let key = DLQGroupKey(queue: "emails", errorType: "smtp_error")
+            let smtpGroup = try DLQStore(connection: conn).groups().first(where: { $0.errorType == "smtp_error" })
+            guard let smtpGroup else { Issue.record("no smtp_error group"); return }
+            let key = DLQGroupKey(smtpGroup)
             let asked = OperatorAction.requeueGroup(key, resetAttempts: false, asOf: nil)
             let preview = harness.post([.preview(asked)]) {
-                if case .previewCounted(let action, let count, let asOf) = $0 { (action, count, asOf) } else { nil }
+                if case .previewCounted(let action, let count, let asOf, let sample) = $0 { (action, count, asOf, sample) } else { nil }
             }
             #expect(preview?.0 == asked && preview?.1 == 3)
+            // The dialog's sample: jobs of exactly this group.
+            #expect(preview.map { Set($0.3.map(\.id)).isSubset(of: Set(smtp)) && $0.3.count == 3 } == true)
             // What the reducer does on `y`: perform the action pinned to the counted moment.
             var state = DashboardState(now: Date())
             state.confirmation = Confirmation(action: asked)
-            _ = reduce(&state, .previewCounted(asked, count: preview!.1, asOf: preview!.2))
-            #expect(state.confirmation?.prompt == "Requeue 3 jobs from emails / smtp_error?")
+            _ = reduce(&state, .previewCounted(asked, count: preview!.1, asOf: preview!.2, sample: preview!.3))
+            #expect(state.confirmation?.prompt == "Requeue 3 jobs from emails / smtp_error \(key.fingerprint)?")
+            #expect(state.confirmation?.sample.count == 3)
             let effects = reduce(&state, .key(.character("y")))
             let text = harness.post(effects) { if case .actionFinished(let t, _) = $0 { t } else { nil } }
-            #expect(text == "requeued 3 jobs from emails / smtp_error")
+            #expect(text?.hasPrefix("requeued 3 jobs from emails / smtp_error \(key.fingerprint); undo: audit #") == true)
             #expect(try jobStatuses(conn, smtp) == ["pending"])
             #expect(try jobStatuses(conn, other) == ["dead_letter"])
             let audit = try AuditStore(connection: conn).list(action: "dlq.requeue")
@@ -55,22 +62,25 @@ import Testing
         }
     }
 
-    @Test func theUntypedGroupIsJustTheJobsWithoutAnErrorType() throws {
+    @Test func jobsWithoutAnErrorTypeAreAGroupOfTheirOwn() throws {
         try TestDatabase.with { db in
             let conn = try db.connect()
             defer { conn.close() }
             let untyped = try seedDeadLetters(conn, 2, type: nil)
             let typed = try seedDeadLetters(conn, 4, type: "smtp_error")
             let harness = RunnerHarness(db.config)
-            let key = DLQGroupKey(queue: "emails", errorType: nil)
+            // fail_job recorded "unknown" before the type was removed: the fingerprint says so.
+            let found = try DLQStore(connection: conn).groups().first(where: { $0.count == 2 })
+            guard let group = found else { Issue.record("no group of 2"); return }
+            let key = DLQGroupKey(group)
             let count = harness.post([.preview(.deleteGroup(key, asOf: nil))]) {
-                if case .previewCounted(_, let n, _) = $0 { n } else { nil }
+                if case .previewCounted(_, let n, _, _) = $0 { n } else { nil }
             }
             #expect(count == 2)
             let text = harness.post([.perform(.requeueGroup(key, resetAttempts: true, asOf: nil))]) {
                 if case .actionFinished(let t, _) = $0 { t } else { nil }
             }
-            #expect(text == "requeued 2 jobs from emails / (no type) (attempts reset)")
+            #expect(text?.hasPrefix("requeued 2 jobs from \(key.label) (attempts reset)") == true)
             #expect(try jobStatuses(conn, untyped) == ["pending"])
             #expect(try jobStatuses(conn, typed) == ["dead_letter"])
         }

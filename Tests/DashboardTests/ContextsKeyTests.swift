@@ -100,9 +100,9 @@ import Testing
     @Test func theConfirmationNamesTheContext() {
         var state = Self.state()
         _ = Self.type(&state, ":pause emails")
-        let confirmation = Confirmation(action: .requeueGroup(DLQGroupKey(queue: "emails", errorType: "smtp_error"), resetAttempts: false, asOf: nil),
+        let confirmation = Confirmation(action: .requeueGroup(DLQGroupKey(queue: "emails", fingerprint: "5d41402abc4b", errorType: "smtp_error"), resetAttempts: false, asOf: nil),
                                         count: 120, context: "eu-1")
-        #expect(confirmation.prompt == "Requeue 120 jobs from emails / smtp_error on eu-1?")
+        #expect(confirmation.prompt == "Requeue 120 jobs from emails / smtp_error 5d41402abc4b on eu-1?")
         #expect(Confirmation(action: .pause(queue: "q"), count: 1).prompt == "Pause q?", "no context, no suffix")
     }
 }

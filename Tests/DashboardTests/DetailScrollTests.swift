@@ -7,7 +7,7 @@ import Testing
 /// is ever swallowed by an offset past the end.
 @Suite struct DetailScrollTests {
     let t0 = Date(timeIntervalSince1970: 1_795_000_000)
-    let key = DLQGroupKey(queue: "emails", errorType: "smtp_error")
+    let key = DLQGroupKey(queue: "emails", fingerprint: "5d41402abc4b", errorType: "smtp_error")
 
     /// Job detail open, the view having measured a pane of `rows` rows over `lines` lines.
     func detail(lines: Int, rows: Int) -> DashboardState {

@@ -8,7 +8,7 @@ import Testing
 @Suite struct JobViewKeyTests {
     let t0 = Date(timeIntervalSince1970: 1_795_000_000)
     let id = UUID(uuidString: "0193a1b2-7c1e-7a2b-9f00-000000001ef7")!
-    let key = DLQGroupKey(queue: "emails", errorType: "smtp_error")
+    let key = DLQGroupKey(queue: "emails", fingerprint: "5d41402abc4b", errorType: "smtp_error")
 
     @discardableResult
     func press(_ s: inout DashboardState, _ keys: Key...) -> [Effect] {

@@ -97,7 +97,7 @@ import QueueStore
         state.contexts = Self.state.contexts
         state.confirmation = Confirmation(action: .requeueGroup(F.smtpKey, resetAttempts: false, asOf: nil), count: 120, context: "eu-1")
         let text = Self.draw(state).plainText()
-        #expect(text.contains("Requeue 120 jobs from emails / smtp_error on eu-1?"), "\(text)")
+        #expect(text.contains("Requeue 120 jobs from emails / smtp_error 5d41402abc4b on eu-1?"), "\(text)")
         try assertScreen(Self.draw(state), named: "contexts-confirm-80x24")
     }
 }

@@ -204,19 +204,27 @@ enum DashboardFixture {
 
     // MARK: DLQ
 
-    static let smtpKey = DLQGroupKey(queue: "emails", errorType: "smtp_error")
+    static let smtpKey = DLQGroupKey(queue: "emails", fingerprint: "5d41402abc4b", errorType: "smtp_error")
 
     static let groups: [DLQGroup] = [
         DLQGroup(queue: "emails", errorType: "smtp_error", count: 389, firstErrorAt: ago(5 * 3_600 + 120), lastErrorAt: ago(40),
-                 sampleMessage: "SMTP 421 4.7.0 try again later (mx1.example.net)"),
+                 sampleMessage: "SMTP 421 4.7.0 try again later (mx1.example.net)", fingerprint: "5d41402abc4b",
+                 pattern: "SMTP <n> <n> try again later (mx<n>.example.net)",
+                 lifecycle: ErrorGroupLifecycle(state: .regressed, regressedAt: ago(40), isNew: true)),
         DLQGroup(queue: "emails", errorType: "rate_limited", count: 21, firstErrorAt: ago(3_000), lastErrorAt: ago(600),
-                 sampleMessage: "429 Too Many Requests"),
+                 sampleMessage: "429 Too Many Requests", fingerprint: "7d793037a076", pattern: "<n> Too Many Requests",
+                 lifecycle: ErrorGroupLifecycle(state: .snoozed, snoozedUntil: ago(-3_000))),
         DLQGroup(queue: "emails", errorType: nil, count: 2, firstErrorAt: ago(86_400 * 3), lastErrorAt: ago(86_400),
-                 sampleMessage: "worker died twice while processing"),
+                 sampleMessage: "worker died twice while processing", fingerprint: "0cc175b9c0f1",
+                 lifecycle: ErrorGroupLifecycle(ackedAt: ago(3_600))),
         DLQGroup(queue: "store-sync", errorType: "http_503", count: 17, firstErrorAt: ago(900), lastErrorAt: ago(45),
-                 sampleMessage: "POST https://stores.example.com/api/v2/sync returned 503 Service Unavailable: upstream connect error"),
+                 sampleMessage: "POST https://stores.example.com/api/v2/sync returned 503 Service Unavailable: upstream connect error",
+                 fingerprint: "92eb5ffee6ae",
+                 pattern: "POST https://stores.example.com/api/v<n>/sync returned <n> Service Unavailable: upstream connect error",
+                 lifecycle: ErrorGroupLifecycle(isNew: true)),
         DLQGroup(queue: "campaign-messages", errorType: "template_missing", count: 17, firstErrorAt: ago(8_000), lastErrorAt: ago(7_000),
-                 sampleMessage: "template 'nov-promo-v3' not found"),
+                 sampleMessage: "template 'nov-promo-v3' not found", fingerprint: "e4da3b7fbbce",
+                 pattern: "template <str> not found", lifecycle: ErrorGroupLifecycle(state: .resolved)),
     ]
 
     static var jobs: [DLQJob] {

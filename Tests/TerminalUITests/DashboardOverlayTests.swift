@@ -28,10 +28,13 @@ import QueueStore
 
     @Test func confirmationWithTheCountShowsThePromptVerbatim() throws {
         var state = F.state(.dlq)
-        state.confirmation = Confirmation(action: Self.groupRequeue, count: 389)
+        state.confirmation = Confirmation(action: Self.groupRequeue, count: 389, sample: Array(F.jobs.prefix(5)))
         let screen = Self.draw(state)
         try assertScreen(screen, named: "confirm-counted-80x24")
-        #expect(screen.plainText().contains("Requeue 389 jobs from emails / smtp_error?"))
+        #expect(screen.plainText().contains("Requeue 389 jobs from emails / smtp_error 5d41402abc4b?"))
+        // The preview: 5 of the very jobs, by short id.
+        #expect(screen.plainText().contains("Sample (of 389):"))
+        for job in F.jobs.prefix(5) { #expect(screen.plainText().contains(ShortJobID.of(job.id))) }
         #expect(screen.plainText().contains("[y] confirm  [n] cancel"))
 
         var delete = F.dlqJobsState()

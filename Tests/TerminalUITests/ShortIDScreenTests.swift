@@ -23,7 +23,7 @@ import Postgres
 
     static func dlqState() -> DashboardState {
         var state = DashboardFixture.state(.dlq)
-        state.dlqLevel = .jobs(DLQGroupKey(queue: "emails", errorType: "smtp_error"))
+        state.dlqLevel = .jobs(DLQGroupKey(queue: "emails", fingerprint: "5d41402abc4b", errorType: "smtp_error"))
         state.dlqJobs = sameSecond.map { id in
             DLQJob(id: id, queue: "emails", jobType: "send_welcome", errorType: "smtp_error", errorMessage: "SMTP 421 4.7.0 try again later",
                    attemptCount: 5, maxAttempts: 5, lastErrorAt: DashboardFixture.ago(40), createdAt: DashboardFixture.ago(3_600))

@@ -84,6 +84,7 @@ declare
     '0017_per_type_health.sql',
     '0018_claim_returns_tenant.sql',
     '0020_cancel_running_jobs.sql',
+    '0021_triage.sql',
     '0022_timeline.sql'];
   v_sql text[] := array[
     $qt_0001$-- 0001 — the queue engine: tables, indexes and the public SQL API of queuetop.
@@ -4510,6 +4511,86 @@ create index job_queue_cancel_requested_idx on job_queue (locked_by)
 -- any suffix of up to 12 hex digits is a range scan). The id never changes, so updates stay HOT.
 create index job_queue_id_tail_idx on job_queue ((reverse(right(id::text, 12))) collate "C");
 $qt_0020$,
+    $qt_0021$-- 0021 — triage: error fingerprints, a lifecycle for error groups, undo for requeues (issue 22,
+-- items 1, 2 and 4; docs/TRIAGE.md). The functions live in repeatable/15_triage.sql and
+-- 30_dlq.sql / 20_jobs.sql, which run after this file in the same transaction.
+--
+-- Nothing here rewrites or scans job_queue: the new columns have no default (a catalog change,
+-- a brief ACCESS EXCLUSIVE lock), and the rows that exist are fingerprinted afterwards in short
+-- batches by `queuetop migrate` (backfill_fingerprints, which keeps its place in
+-- fingerprint_backfill), each batch its own transaction. Until a row is backfilled, readers compute its fingerprint on
+-- the fly (coalesce(error_fingerprint, error_fingerprint(error_type, error_message))).
+
+-- The fingerprint of the job's last failure and of each failed attempt: 12 hex characters of
+-- md5(error type, normalised message). Set once, when the failure is recorded (_fail_jobs).
+alter table job_queue add column error_fingerprint text;
+alter table job_attempts add column error_fingerprint text;
+
+-- Where the backfill of rows failed before 0021 stands: the last id of each table done, and
+-- when it finished (then `queuetop migrate` skips it).
+create table fingerprint_backfill (
+  singleton      boolean primary key default true check (singleton),
+  job_after      uuid,
+  attempt_after  bigint,
+  done_at        timestamptz
+);
+insert into fingerprint_backfill (singleton) values (true);
+
+-- One row per (queue, fingerprint) ever seen failing: the normalised pattern to show, and the
+-- group's lifecycle. state: open (default) | snoozed (until snoozed_until, or until the group's
+-- DLQ count passes snooze_above) | resolved | regressed (was resolved, failed again).
+create table error_groups (
+  queue            text not null references queues (name) on update cascade on delete cascade,
+  fingerprint      text not null check (fingerprint ~ '^[0-9a-f]{12}$'),
+  error_type       text not null,
+  pattern          text not null,
+  first_seen       timestamptz not null default now(),
+  state            text not null default 'open' check (state in ('open', 'snoozed', 'resolved', 'regressed')),
+  snoozed_until    timestamptz,
+  snooze_above     int check (snooze_above >= 0),
+  state_changed_at timestamptz not null default now(),
+  state_changed_by text,
+  regressed_at     timestamptz,
+  primary key (queue, fingerprint),
+  check (state <> 'snoozed' or snoozed_until is not null or snooze_above is not null)
+);
+
+-- When each database role last acknowledged ("seen") a group: the DLQ screen marks a group new
+-- for a role when it failed after that role's last acknowledgement (or was never acknowledged).
+create table error_group_acks (
+  queue       text not null,
+  fingerprint text not null,
+  db_role     text not null,
+  acked_at    timestamptz not null default now(),
+  primary key (queue, fingerprint, db_role),
+  foreign key (queue, fingerprint) references error_groups (queue, fingerprint)
+    on update cascade on delete cascade
+);
+
+-- What a DLQ requeue changed, per job, so the requeue can be undone from its audit row: the job's
+-- fields before the requeue (the error fields are not touched by a requeue, and a job that has
+-- not started since cannot have failed again, so they need no copy). A job deleted later takes
+-- its row with it.
+create table requeue_undo (
+  audit_id      bigint not null,
+  job_id        uuid not null references job_queue (id) on delete cascade,
+  requeued_at   timestamptz not null default now(),
+  attempt_count int not null,
+  run_at        timestamptz not null,
+  next_retry_at timestamptz,
+  started_at    timestamptz,
+  last_error_at timestamptz,
+  primary key (audit_id, job_id)
+);
+create index requeue_undo_job_idx on requeue_undo (job_id);
+
+-- Signatures that change: _requeue_dlq records the undo rows of its audit row; the batch
+-- functions and the procedure take a fingerprint.
+drop function _requeue_dlq(uuid[], boolean);
+drop function requeue_dlq_batch(text, text, boolean, timestamptz, int, bigint);
+drop function delete_dlq_batch(text, text, timestamptz, int, bigint);
+drop procedure requeue_dlq(text, text, boolean, timestamptz, int, bigint);
+$qt_0021$,
     $qt_0022$-- 0022 — the incident timeline (issue 22, item 3): deploy marks, and every alert transition
 -- recorded whether or not a hook is listening. The functions that write and read them live in
 -- their canonical file, migrations/repeatable/85_timeline.sql (docs/TIMELINE.md).
@@ -4565,9 +4646,11 @@ $qt_0022$];
     'relation:queue_type_minute relation:queue_type_latency_minute relation:queue_type_recent relation:queue_type_latency_recent relation:queue_type_minute_minute_idx relation:queue_type_latency_minute_minute_idx column:queue_event_deltas.job_type column:queue_event_deltas.arrived column:queue_stats_minute.arrived column:queue_stats_hour.arrived column:health_settings.type_cap',
     '',
     'relation:job_queue_cancel_requested_idx relation:job_queue_id_tail_idx column:job_queue.cancel_requested_at column:job_queue.handler_backend_pid',
+    'relation:fingerprint_backfill relation:error_groups relation:error_group_acks relation:requeue_undo relation:requeue_undo_job_idx column:job_queue.error_fingerprint column:job_attempts.error_fingerprint',
     'relation:timeline_marks relation:alert_timeline_states relation:alert_events relation:timeline_marks_at_idx relation:alert_events_at_idx'];
   v_rnames text[] := array[
     'repeatable/10_util.sql',
+    'repeatable/15_triage.sql',
     'repeatable/20_jobs.sql',
     'repeatable/30_dlq.sql',
     'repeatable/40_health.sql',
@@ -4658,6 +4741,311 @@ begin
   end if;
 end $$;
 $qt_r10$,
+    $qt_r15$-- Triage (docs/TRIAGE.md): error fingerprints, the lifecycle of error groups (acknowledge,
+-- snooze, resolve, reopen; regressed when a resolved group fails again), and undo for requeues.
+-- Numbered 15 so it runs before 20_jobs.sql and 30_dlq.sql: their SQL-language bodies call
+-- error_fingerprint and _record_error_groups, and PostgreSQL checks a SQL body when it is created.
+--
+-- Repeatable (docs/SQL_LAYOUT.md): the one definition of each object below. All repeatable
+-- files run in name order, in one transaction, with search_path = <schema>, pg_temp; bodies name
+-- no schema. SECURITY DEFINER, each function's search_path and every grant are set by
+-- 90_privileges.sql, which runs last. A change CREATE OR REPLACE cannot make (a new return type,
+-- a dropped argument, a view losing a column) needs a versioned migration that drops the object.
+
+-- =============================================================================================
+-- Fingerprints
+
+-- A failure message with its variable parts replaced, so that "timeout after 30012 ms for order
+-- 81723" and "timeout after 29870 ms for order 5" are one pattern: "timeout after <n> ms for
+-- order <n>". Reads the first 500 characters only (grouping needs no more, and a bounded input
+-- bounds the cost per failure). In order:
+--   control characters and runs of white space (newlines, escape sequences' ESC) -> one space;
+--   quoted strings ('…', "…", `…`, opening after a non-letter, so "can't" stays) -> <str>;
+--   e-mail addresses -> <email>; a URL's query string -> ?<query>; UUIDs -> <uuid>;
+--   0x… and words of 8+ hex digits holding both a digit and a letter -> <hex>;
+--   numbers (digits, with . , : between groups: 1.5, 10.0.0.1, 12:30:05) -> <n>.
+-- IMMUTABLE and pure (built-ins only), so apps failing jobs through SQL get the same patterns.
+create or replace function error_pattern(message text) returns text
+language sql immutable parallel safe as $$
+  select left(btrim(
+    regexp_replace(
+     regexp_replace(
+      regexp_replace(
+       regexp_replace(
+        regexp_replace(
+         regexp_replace(
+          regexp_replace(
+           regexp_replace(
+            regexp_replace(left(coalesce(message, ''), 500), '[[:cntrl:][:space:]]+', ' ', 'g'),
+           '(^|[^[:alnum:]])''[^'']*''', '\1<str>', 'g'),
+          '(^|[^[:alnum:]])"[^"]*"', '\1<str>', 'g'),
+         '`[^`]*`', '<str>', 'g'),
+        '[[:alnum:]._%+-]+@[[:alnum:]-]+(\.[[:alnum:]-]+)*\.[[:alpha:]]{2,}', '<email>', 'g'),
+       '(://[^[:space:]?#]*)\?[^[:space:]#]*', '\1?<query>', 'g'),
+      '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}', '<uuid>', 'g'),
+     '\m(0[xX][0-9a-fA-F]+|(?=[0-9a-fA-F]*[0-9])(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,})\M', '<hex>', 'g'),
+    '[0-9]+([.,:][0-9]+)*', '<n>', 'g')), 1000)
+$$;
+
+-- The fingerprint of a failure: 12 hex digits of md5(error type, 0x1F, pattern). Two failures
+-- share it when they share a type and a pattern; a group is a queue and a fingerprint.
+create or replace function error_fingerprint(error_type text, message text) returns text
+language sql immutable parallel safe as $$
+  select left(md5(coalesce(error_type, '') || chr(31) || error_pattern(message)), 12)
+$$;
+
+-- Records the groups of failures just stored (one row per queue and fingerprint; a group seen
+-- before is left as it is, without a row lock), and marks the resolved ones among them
+-- regressed: the trigger below then queues one alert notification per hook. Called by
+-- _fail_jobs once per statement. Concurrent failures of one resolved group: the first UPDATE
+-- flips it, the others wait for its row lock, re-check, find it regressed and change nothing.
+create or replace function _record_error_groups(p_queues text[], p_fingerprints text[], p_types text[],
+                                                p_messages text[])
+returns void language sql volatile as $$
+  with seen as (
+    select distinct on (f.queue, f.fp) f.queue, f.fp, f.etype, f.msg
+    from unnest(p_queues, p_fingerprints, p_types, p_messages) f(queue, fp, etype, msg)
+    where f.fp is not null
+    order by f.queue, f.fp
+  ), added as (
+    insert into error_groups (queue, fingerprint, error_type, pattern)
+    select s.queue, s.fp, coalesce(s.etype, ''), error_pattern(s.msg) from seen s
+    on conflict (queue, fingerprint) do nothing
+  )
+  update error_groups g set state = 'regressed', regressed_at = now(), state_changed_at = now(),
+                            state_changed_by = null
+  from seen s
+  where g.queue = s.queue and g.fingerprint = s.fp and g.state = 'resolved'
+$$;
+
+-- A resolved group that fails again fires the alert hooks once: one notification per enabled
+-- hook, kind error_group_regressed. It is queued in the failing transaction (the outbox), and
+-- the workers' alert delivery posts it like any other alert.
+create or replace function error_group_regressed() returns trigger
+language plpgsql as $$
+begin
+  perform _queue_alert_notifications('firing',
+    array['error_group_regressed:' || new.queue || ':' || new.fingerprint],
+    array[jsonb_build_object('kind', 'error_group_regressed', 'queue', new.queue,
+                             'fingerprint', new.fingerprint, 'error_type', new.error_type,
+                             'pattern', new.pattern,
+                             'message', format('%s: resolved error group %s failed again: %s',
+                                               new.queue, new.fingerprint, left(new.pattern, 200)))],
+    now());
+  perform pg_notify('queuetop_changed', 'error_group.regressed');
+  return null;
+end $$;
+
+create or replace trigger error_groups_regressed after update of state on error_groups
+  for each row when (old.state = 'resolved' and new.state = 'regressed')
+  execute function error_group_regressed();
+
+-- Backfill for rows failed before 0021, in short batches: `queuetop migrate` calls this until it
+-- returns false, each call its own transaction. One call takes the next batch_size rows by
+-- primary key after the place fingerprint_backfill keeps (job_queue first, then job_attempts)
+-- and fingerprints those that carry an error and have none yet: a batch reads batch_size rows
+-- however few need work, so no call scans far or holds row locks for long. Rows locked by a
+-- worker at that moment are skipped; they get their fingerprint when they fail (or, read
+-- before then, on the fly). Returns whether there is more to do.
+create or replace function backfill_fingerprints(batch_size int default 5000) returns boolean
+language plpgsql volatile as $$
+declare p fingerprint_backfill; v_last_job uuid; v_last_attempt bigint;
+begin
+  perform _check_batch_size(batch_size, 'batch_size');
+  select * into p from fingerprint_backfill for update;
+  if not found or p.done_at is not null then return false; end if;
+  select w.id into v_last_job from (
+    select j.id from job_queue j where p.job_after is null or j.id > p.job_after order by j.id limit batch_size
+  ) w order by w.id desc limit 1;
+  if v_last_job is not null then
+    with todo as (
+      select j.id, j.queue, j.error_type, j.error_message, error_fingerprint(j.error_type, j.error_message) as fp
+      from job_queue j
+      where (p.job_after is null or j.id > p.job_after) and j.id <= v_last_job
+        and j.error_fingerprint is null and (j.error_message is not null or j.error_type is not null)
+      for update of j skip locked
+    ), done as (
+      update job_queue j set error_fingerprint = t.fp from todo t where j.id = t.id
+      returning t.queue, t.fp, t.error_type, t.error_message
+    )
+    insert into error_groups (queue, fingerprint, error_type, pattern)
+    select distinct on (d.queue, d.fp) d.queue, d.fp, coalesce(d.error_type, ''), error_pattern(d.error_message)
+    from done d order by d.queue, d.fp
+    on conflict (queue, fingerprint) do nothing;
+    update fingerprint_backfill set job_after = v_last_job;
+    return true;
+  end if;
+  select max(w.id) into v_last_attempt from (
+    select a.id from job_attempts a where p.attempt_after is null or a.id > p.attempt_after order by a.id limit batch_size
+  ) w;
+  if v_last_attempt is not null then
+    update job_attempts a set error_fingerprint = error_fingerprint(a.error_type, a.error_message)
+    where (p.attempt_after is null or a.id > p.attempt_after) and a.id <= v_last_attempt
+      and a.error_fingerprint is null;
+    update fingerprint_backfill set attempt_after = v_last_attempt;
+    return true;
+  end if;
+  update fingerprint_backfill set done_at = now();
+  return false;
+end $$;
+
+-- =============================================================================================
+-- Lifecycle
+
+-- The group, or an error naming what exists. A group is a queue and a fingerprint.
+create or replace function _require_error_group(p_queue text, p_fingerprint text) returns error_groups
+language plpgsql stable as $$
+declare r error_groups;
+begin
+  perform _require_queue(p_queue);
+  select * into r from error_groups g where g.queue = p_queue and g.fingerprint = lower(p_fingerprint);
+  if not found then
+    raise exception 'no error group % in queue %', p_fingerprint, p_queue
+      using errcode = 'P0002', hint = 'List groups with `queuetop dlq groups`; a group is QUEUE/FINGERPRINT.';
+  end if;
+  return r;
+end $$;
+
+-- Acknowledge ("seen"): for the calling login role, the group is no longer new until it fails
+-- again. The state is not changed (a resolved group stays resolved). Audited.
+create or replace function ack_error_group(p_queue text, p_fingerprint text) returns error_groups
+language plpgsql volatile as $$
+declare r error_groups := _require_error_group(p_queue, p_fingerprint);
+begin
+  insert into error_group_acks (queue, fingerprint, db_role, acked_at)
+  values (r.queue, r.fingerprint, session_user, now())
+  on conflict (queue, fingerprint, db_role) do update set acked_at = excluded.acked_at;
+  perform record_audit('error_group.ack', jsonb_build_object('queue', r.queue, 'fingerprint', r.fingerprint), 1);
+  return r;
+end $$;
+
+-- Snooze: hidden from "needs attention" until `until` passes, or until the group's DLQ count
+-- passes `above` (whichever is given; both: whichever comes first). Audited.
+create or replace function snooze_error_group(p_queue text, p_fingerprint text, p_until timestamptz default null,
+                                              p_above int default null)
+returns error_groups
+language plpgsql volatile as $$
+declare r error_groups := _require_error_group(p_queue, p_fingerprint);
+begin
+  if p_until is null and p_above is null then
+    raise exception 'snooze needs a time (until) or a count (above), or both'
+      using errcode = '22023', hint = 'e.g. --for 2h, or --until-count 500.';
+  end if;
+  perform _check_time(p_until, 'until');
+  if p_until is not null and p_until <= now() then
+    raise exception 'snooze until % is not in the future', p_until using errcode = '22023';
+  end if;
+  if p_above is not null and p_above < 0 then
+    raise exception 'snooze above must be 0 or more, got %', p_above using errcode = '22023';
+  end if;
+  update error_groups g set state = 'snoozed', snoozed_until = p_until, snooze_above = p_above,
+                            state_changed_at = now(), state_changed_by = session_user
+  where g.queue = r.queue and g.fingerprint = r.fingerprint returning * into r;
+  perform record_audit('error_group.snooze', jsonb_build_object('queue', r.queue, 'fingerprint', r.fingerprint,
+                       'until', p_until, 'above', p_above), 1);
+  return r;
+end $$;
+
+-- Resolve ("fixed"): the next failure of the group marks it regressed and fires the hooks once.
+-- Reopen: back to open, whatever it was. Both audited.
+create or replace function _set_error_group_state(p_queue text, p_fingerprint text, p_state text, p_action text)
+returns error_groups
+language plpgsql volatile as $$
+declare r error_groups := _require_error_group(p_queue, p_fingerprint);
+begin
+  update error_groups g set state = p_state, snoozed_until = null, snooze_above = null,
+                            regressed_at = case when p_state = 'open' then g.regressed_at end,
+                            state_changed_at = now(), state_changed_by = session_user
+  where g.queue = r.queue and g.fingerprint = r.fingerprint returning * into r;
+  perform record_audit(p_action, jsonb_build_object('queue', r.queue, 'fingerprint', r.fingerprint), 1);
+  return r;
+end $$;
+
+create or replace function resolve_error_group(p_queue text, p_fingerprint text) returns error_groups
+language sql volatile as $$ select _set_error_group_state(p_queue, p_fingerprint, 'resolved', 'error_group.resolve') $$;
+
+create or replace function reopen_error_group(p_queue text, p_fingerprint text) returns error_groups
+language sql volatile as $$ select _set_error_group_state(p_queue, p_fingerprint, 'open', 'error_group.reopen') $$;
+
+-- The DLQ groups as triage lists them: one row per queue and fingerprint with dead-letter jobs,
+-- with the pattern, a sample message, counts and times, the lifecycle state as it stands now (a
+-- snooze that ran out or whose count was passed reads 'open'), and, for the calling login role,
+-- when it last acknowledged the group and whether the group is new since then. Rows not yet
+-- backfilled are fingerprinted on the fly.
+create or replace function dlq_error_groups(p_queue text default null)
+returns table (queue text, fingerprint text, error_type text, pattern text, sample_message text, count int,
+               first_error_at timestamptz, last_error_at timestamptz, state text, snoozed_until timestamptz,
+               snooze_above int, regressed_at timestamptz, acked_at timestamptz, is_new boolean)
+language sql stable as $$
+  with dead as (
+    select j.queue, coalesce(j.error_fingerprint, error_fingerprint(j.error_type, j.error_message)) as fp,
+           j.error_type, j.error_message, j.last_error_at
+    from job_queue j
+    where j.status = 'dead_letter' and (p_queue is null or j.queue = p_queue)
+  ), grouped as (
+    select d.queue, d.fp, count(*)::int as n, min(d.last_error_at) as first_at, max(d.last_error_at) as last_at,
+           (array_agg(d.error_message order by d.last_error_at desc nulls last))[1] as sample,
+           min(d.error_type) as etype  -- one type per fingerprint; only read when error_groups lacks the row
+    from dead d group by d.queue, d.fp
+  )
+  select g.queue, g.fp, coalesce(e.error_type, g.etype), coalesce(e.pattern, error_pattern(g.sample)), g.sample, g.n,
+         g.first_at, g.last_at,
+         case when e.state = 'snoozed'
+                   and ((e.snoozed_until is not null and e.snoozed_until <= now())
+                        or (e.snooze_above is not null and g.n > e.snooze_above)) then 'open'
+              else coalesce(e.state, 'open') end,
+         e.snoozed_until, e.snooze_above, e.regressed_at, a.acked_at,
+         a.acked_at is null or g.last_at > a.acked_at
+  from grouped g
+  left join error_groups e on e.queue = g.queue and e.fingerprint = g.fp
+  left join error_group_acks a on a.queue = g.queue and a.fingerprint = g.fp and a.db_role = session_user
+  order by g.n desc, g.queue, g.fp
+$$;
+
+-- =============================================================================================
+-- Undo for requeues
+
+-- Undoes a DLQ requeue, given its audit row: every job it requeued that has not started since
+-- (still pending, never claimed after the requeue) goes back to the DLQ exactly as it was:
+-- status, attempts, run_at, next_retry_at, the error fields (untouched) and last_error_at. Jobs
+-- that started, finished, were cancelled or deleted meanwhile are left alone. One undo per
+-- requeue. Audited as dlq.undo; returns how many jobs went back.
+create or replace function undo_requeue(p_audit_id bigint) returns int
+language plpgsql volatile as $$
+declare r audit_log; v_prior bigint; n int;
+begin
+  select * into r from audit_log where id = p_audit_id;
+  if not found then
+    raise exception 'unknown audit row %', p_audit_id using errcode = 'P0002';
+  end if;
+  if r.action <> 'dlq.requeue' then
+    raise exception 'audit row % is a % action; only a dlq.requeue can be undone', p_audit_id, r.action
+      using errcode = '55000';
+  end if;
+  select a.id into v_prior from audit_log a
+  where a.action = 'dlq.undo' and a.filter ->> 'audit_id' = p_audit_id::text limit 1;
+  if found then
+    raise exception 'requeue % was already undone (audit row %)', p_audit_id, v_prior using errcode = '55000';
+  end if;
+  if not exists (select 1 from requeue_undo u where u.audit_id = p_audit_id) and r.affected > 0 then
+    raise exception 'requeue % has no undo record (it ran before undo existed, or its jobs are gone)', p_audit_id
+      using errcode = '55000';
+  end if;
+  with back as (
+    update job_queue j set status = 'dead_letter', attempt_count = u.attempt_count, run_at = u.run_at,
+                           next_retry_at = u.next_retry_at, last_error_at = u.last_error_at,
+                           locked_by = null, heartbeat_at = null
+    from requeue_undo u
+    where u.audit_id = p_audit_id and j.id = u.job_id and j.status = 'pending'
+      and j.started_at is not distinct from u.started_at
+    returning j.id
+  )
+  select count(*) into n from back;
+  delete from requeue_undo u where u.audit_id = p_audit_id;
+  perform record_audit('dlq.undo', jsonb_build_object('audit_id', p_audit_id), n);
+  return n;
+end $$;
+$qt_r15$,
     $qt_r20$-- Jobs: enqueue, claim, complete, fail, release, heartbeat, rescue, expiry, cancel, queue
 -- settings, tenants and retention.
 --
@@ -5213,6 +5601,8 @@ $$;
 -- job), fail_jobs (mode 'worker': processing and locked by that worker) and rescue_stale_jobs
 -- (mode 'rescue': processing, whoever holds it). Counts the attempt, records it in job_attempts,
 -- and moves the job to pending with backoff or to dead_letter. Returns the rows it moved.
+-- Each failure's fingerprint (15_triage.sql) is computed here, once, and stored on the job and
+-- the attempt; its group is recorded (and a resolved one marked regressed) per statement.
 -- Message and details are stored with URL credentials removed (_redact_userinfo).
 create or replace function _fail_jobs(mode text, worker text, ids uuid[], messages text[], error_types text[],
                                       details jsonb[], retryable boolean[], retry_after_s int[])
@@ -5239,7 +5629,7 @@ language sql volatile as $$
           end
     for update of j
   ), decided as (
-    select t.*, t.retry and t.attempt < t.max_attempts as again,
+    select t.*, t.retry and t.attempt < t.max_attempts as again, error_fingerprint(t.etype, t.msg) as fp,
            greatest(backoff_delay_s(t.backoff_base_s, t.backoff_cap_s, t.backoff_schedule_s, t.attempt)
                       * (1 + random() * 0.25),
                     coalesce(t.after, 0)) as wait_s
@@ -5256,15 +5646,19 @@ language sql volatile as $$
       error_message = d.msg,
       error_type    = d.etype,
       error_details = d.det,
+      error_fingerprint = d.fp,
       last_error_at = now()
     from decided d
     where j.id = d.id
-    returning j.id, j.status, d.attempt, d.etype, d.msg, d.det, coalesce(d.old_worker, worker) as worker
+    returning j.id, j.queue, j.status, d.attempt, d.etype, d.msg, d.det, d.fp, coalesce(d.old_worker, worker) as worker
   ), logged as (
-    insert into job_attempts (job_id, attempt, error_type, error_message, error_details, worker, failed_at)
-    select m.id, m.attempt, m.etype, m.msg, m.det, m.worker, now() from moved m
+    insert into job_attempts (job_id, attempt, error_type, error_message, error_details, error_fingerprint, worker, failed_at)
+    select m.id, m.attempt, m.etype, m.msg, m.det, m.fp, m.worker, now() from moved m
+  ), grouped as (
+    select _record_error_groups(array_agg(m.queue), array_agg(m.fp), array_agg(m.etype), array_agg(m.msg)) as done
+    from moved m
   )
-  select m.id, m.status from moved m
+  select m.id, m.status from moved m cross join grouped
 $$;
 
 -- Seed API: fails one pending or processing job. Returns the job's new status ('pending' when it
@@ -5843,11 +6237,14 @@ $qt_r20$,
 
 -- Moves the given dead_letter jobs back to pending, due now. A job whose dedup key is held by an
 -- active job stays in the DLQ (the active job already does its work); of two dead jobs with the
--- same key in one call, only the older is requeued. Returns the queues of the requeued jobs.
-create or replace function _requeue_dlq(ids uuid[], reset_attempts boolean) returns setof text
+-- same key in one call, only the older is requeued. Each requeued job's previous fields go to
+-- requeue_undo under audit_id, so undo_requeue (15_triage.sql) can put it back. Returns the
+-- queues of the requeued jobs.
+create or replace function _requeue_dlq(ids uuid[], reset_attempts boolean, audit_id bigint) returns setof text
 language sql volatile as $$
   with target as (
-    select j.id from job_queue j
+    select j.id, j.attempt_count, j.run_at, j.next_retry_at, j.started_at, j.last_error_at
+    from job_queue j
     where j.id = any(ids) and j.status = 'dead_letter'
       and (j.dedup_key is null or not exists (
             select 1 from job_queue a
@@ -5855,20 +6252,26 @@ language sql volatile as $$
               and (a.status in ('pending', 'processing')
                    or (a.status = 'dead_letter' and a.id < j.id and a.id = any(ids)))))
     for update of j
+  ), moved as (
+    update job_queue j
+    set status = 'pending', run_at = now(), next_retry_at = null, locked_by = null, heartbeat_at = null,
+        attempt_count = case when coalesce(reset_attempts, true) then 0 else j.attempt_count end
+    from target t
+    where j.id = t.id
+    returning j.queue, t.*
+  ), kept as (
+    insert into requeue_undo (audit_id, job_id, attempt_count, run_at, next_retry_at, started_at, last_error_at)
+    select audit_id, m.id, m.attempt_count, m.run_at, m.next_retry_at, m.started_at, m.last_error_at
+    from moved m
   )
-  update job_queue j
-  set status = 'pending', run_at = now(), next_retry_at = null, locked_by = null, heartbeat_at = null,
-      attempt_count = case when coalesce(reset_attempts, true) then 0 else j.attempt_count end
-  from target t
-  where j.id = t.id
-  returning j.queue
+  select m.queue from moved m
 $$;
 
 -- Seed API: requeues one dead_letter job (reset_attempts: start counting attempts again).
 -- Refuses, with the reason, an unknown id, a job in another status, or a dedup conflict.
 create or replace function requeue_dlq_job(job_id uuid, reset_attempts boolean default true) returns boolean
 language plpgsql volatile as $$
-declare v_job job_queue; v_holder uuid; v_queue text;
+declare v_job job_queue; v_holder uuid; v_queue text; v_audit bigint;
 begin
   select * into v_job from job_queue j where j.id = requeue_dlq_job.job_id for update;
   if not found then
@@ -5886,53 +6289,65 @@ begin
         using errcode = '55000', hint = 'Let that job finish, or delete this one from the DLQ.';
     end if;
   end if;
-  select q into v_queue from _requeue_dlq(array[job_id], reset_attempts) q;
-  perform pg_notify('queuetop_jobs', v_queue);
-  perform record_audit('dlq.requeue',
+  v_audit := record_audit('dlq.requeue',
     jsonb_build_object('ids', jsonb_build_array(job_id), 'reset_attempts', reset_attempts), 1);
+  select q into v_queue from _requeue_dlq(array[job_id], reset_attempts, v_audit) q;
+  perform pg_notify('queuetop_jobs', v_queue);
   return true;
 end $$;
 
 -- Requeues marked jobs; ids that are no longer dead_letter are skipped. Returns the count.
 create or replace function requeue_dlq_jobs(ids uuid[], reset_attempts boolean default true) returns int
 language plpgsql volatile as $$
-declare v_queues text[]; n int;
+declare v_queues text[]; n int; v_audit bigint;
 begin
   perform _check_batch_size(cardinality(ids), 'number of ids');
-  select count(*), array_agg(distinct q) into n, v_queues from _requeue_dlq(ids, reset_attempts) q;
+  v_audit := record_audit('dlq.requeue', _audit_ids(ids) || jsonb_build_object('reset_attempts', reset_attempts), 0);
+  select count(*), array_agg(distinct q) into n, v_queues from _requeue_dlq(ids, reset_attempts, v_audit) q;
   perform pg_notify('queuetop_jobs', x.q) from unnest(v_queues) x(q);
-  perform record_audit('dlq.requeue', _audit_ids(ids) || jsonb_build_object('reset_attempts', reset_attempts), n);
+  update audit_log set affected = n where id = v_audit;
   return n;
 end $$;
 
--- One short batch of a bulk requeue: up to batch_size dead_letter jobs of `queue` (null = all)
--- and `error_type` (null = all) whose last error is at or before as_of (null = now), so the
--- operator requeues what they previewed and not the failures that arrive meanwhile. Rows locked
--- by someone else are skipped. The client calls again until it returns 0 (or CALL requeue_dlq).
+-- One short batch of a bulk requeue: up to batch_size dead_letter jobs of `queue` (null = all),
+-- `error_type` (null = all) and `fingerprint` (null = all; a group is a queue and a fingerprint,
+-- 15_triage.sql) whose last error is at or before as_of (null = now), so the operator requeues
+-- what they previewed and not the failures that arrive meanwhile. Rows locked by someone else
+-- are skipped. The client calls again until it returns 0 (or CALL requeue_dlq).
 -- audit_id: a row from record_audit('dlq.requeue', …) to add this batch's count to; null = this
 -- call gets its own audit row. The row must be one the calling login role opened, for this
--- action and this very filter (queue, error_type, as_of); any other is refused (42501) before
--- anything changes, so nobody can file their batches under someone else's action.
+-- action and this very filter (queue, error_type, fingerprint, as_of); any other is refused
+-- (42501) before anything changes, so nobody can file their batches under someone else's action.
+-- Every requeued job is recorded under the audit row for undo_requeue.
 create or replace function requeue_dlq_batch(queue text, error_type text, reset_attempts boolean,
-                                             as_of timestamptz, batch_size int, audit_id bigint default null)
+                                             as_of timestamptz, batch_size int, audit_id bigint default null,
+                                             fingerprint text default null)
 returns int
 language plpgsql volatile as $$
 declare
   p_queue text := requeue_dlq_batch.queue;
   p_type text := requeue_dlq_batch.error_type;
+  p_fp text := requeue_dlq_batch.fingerprint;
   p_as_of timestamptz := coalesce(requeue_dlq_batch.as_of, now());
+  v_filter jsonb;
+  v_audit bigint := requeue_dlq_batch.audit_id;
   v_ids uuid[]; v_queues text[]; n int;
 begin
   perform _check_batch_size(batch_size, 'batch_size');
   perform _check_time(requeue_dlq_batch.as_of, 'as_of');
   if p_queue is not null then perform _require_queue(p_queue); end if;
-  perform _audit_check(audit_id, 'dlq.requeue',
-    jsonb_build_object('queue', p_queue, 'error_type', p_type, 'as_of', p_as_of));
+  v_filter := jsonb_build_object('queue', p_queue, 'error_type', p_type, 'as_of', p_as_of)
+              || case when p_fp is null then '{}' else jsonb_build_object('fingerprint', p_fp) end;
+  perform _audit_check(v_audit, 'dlq.requeue', v_filter);
+  if v_audit is null then
+    v_audit := record_audit('dlq.requeue', v_filter || jsonb_build_object('reset_attempts', reset_attempts), 0);
+  end if;
   select array_agg(c.id) into v_ids from (
     select j.id from job_queue j
     where j.status = 'dead_letter'
       and (p_queue is null or j.queue = p_queue)
       and (p_type is null or j.error_type = p_type)
+      and (p_fp is null or coalesce(j.error_fingerprint, error_fingerprint(j.error_type, j.error_message)) = p_fp)
       and coalesce(j.last_error_at, j.created_at) <= p_as_of
       and (j.dedup_key is null or not exists (
             select 1 from job_queue a where a.queue = j.queue and a.dedup_key = j.dedup_key
@@ -5941,16 +6356,16 @@ begin
     for update of j skip locked
   ) c;
   select count(*), array_agg(distinct q) into n, v_queues
-  from _requeue_dlq(coalesce(v_ids, '{}'), reset_attempts) q;
+  from _requeue_dlq(coalesce(v_ids, '{}'), reset_attempts, v_audit) q;
   perform pg_notify('queuetop_jobs', x.q) from unnest(v_queues) x(q);
-  perform _audit_add(audit_id, 'dlq.requeue',
-    jsonb_build_object('queue', p_queue, 'error_type', p_type, 'as_of', p_as_of,
-                       'reset_attempts', reset_attempts), n);
+  update audit_log a set affected = a.affected + n where a.id = v_audit;
+  if n > 0 then perform pg_notify('queuetop_changed', 'dlq.requeue'); end if;
   return n;
 end $$;
 
 -- For psql users: the whole bulk requeue, committing after every batch so no lock is held for
--- long. One audit row for the whole action. `CALL queuetop.requeue_dlq('emails', 'smtp_error');`
+-- long. One audit row for the whole action. `CALL queuetop.requeue_dlq('emails', 'smtp_error');`, or
+-- one error group: `CALL queuetop.requeue_dlq('emails', fingerprint => '3fa9c2d1e0b4');`
 --
 -- A procedure that COMMITs may be neither SECURITY DEFINER nor have a SET clause (PostgreSQL
 -- forbids transaction control in both), so it cannot pin its search_path as every other
@@ -5965,7 +6380,8 @@ begin
   execute format($proc$
 create or replace procedure requeue_dlq(queue text default null, error_type text default null,
                                         reset_attempts boolean default true, as_of timestamptz default null,
-                                        batch_size int default 1000, inout requeued bigint default 0)
+                                        batch_size int default 1000, inout requeued bigint default 0,
+                                        fingerprint text default null)
 language plpgsql as $body$
 declare v_audit bigint; v_as_of timestamptz := coalesce(as_of, pg_catalog.now()); n int;
 begin
@@ -5974,9 +6390,11 @@ begin
   if queue is not null then perform %1$s._require_queue(queue); end if;
   requeued := 0;
   v_audit := %1$s.record_audit('dlq.requeue', pg_catalog.jsonb_build_object('queue', queue, 'error_type', error_type,
-                          'as_of', v_as_of, 'reset_attempts', reset_attempts), 0);
+                          'as_of', v_as_of, 'reset_attempts', reset_attempts)
+                          OPERATOR(pg_catalog.||) (case when fingerprint is null then '{}'::jsonb
+                              else pg_catalog.jsonb_build_object('fingerprint', fingerprint) end), 0);
   loop
-    n := %1$s.requeue_dlq_batch(queue, error_type, reset_attempts, v_as_of, batch_size, v_audit);
+    n := %1$s.requeue_dlq_batch(queue, error_type, reset_attempts, v_as_of, batch_size, v_audit, fingerprint);
     requeued := requeued + n;
     commit;
     exit when n = 0;
@@ -5998,34 +6416,38 @@ begin
   return n;
 end $$;
 
--- One short batch of a bulk DLQ delete; same filter, as_of and audit_id rules as requeue_dlq_batch.
+-- One short batch of a bulk DLQ delete; same filter (queue, error_type, fingerprint), as_of and
+-- audit_id rules as requeue_dlq_batch.
 create or replace function delete_dlq_batch(queue text, error_type text, as_of timestamptz, batch_size int,
-                                            audit_id bigint default null)
+                                            audit_id bigint default null, fingerprint text default null)
 returns int
 language plpgsql volatile as $$
 declare
   p_queue text := delete_dlq_batch.queue;
   p_type text := delete_dlq_batch.error_type;
+  p_fp text := delete_dlq_batch.fingerprint;
   p_as_of timestamptz := coalesce(delete_dlq_batch.as_of, now());
+  v_filter jsonb;
   n int;
 begin
   perform _check_batch_size(batch_size, 'batch_size');
   perform _check_time(delete_dlq_batch.as_of, 'as_of');
   if p_queue is not null then perform _require_queue(p_queue); end if;
-  perform _audit_check(audit_id, 'dlq.delete',
-    jsonb_build_object('queue', p_queue, 'error_type', p_type, 'as_of', p_as_of));
+  v_filter := jsonb_build_object('queue', p_queue, 'error_type', p_type, 'as_of', p_as_of)
+              || case when p_fp is null then '{}' else jsonb_build_object('fingerprint', p_fp) end;
+  perform _audit_check(audit_id, 'dlq.delete', v_filter);
   with c as (
     select j.id from job_queue j
     where j.status = 'dead_letter' and (p_queue is null or j.queue = p_queue)
       and (p_type is null or j.error_type = p_type)
+      and (p_fp is null or coalesce(j.error_fingerprint, error_fingerprint(j.error_type, j.error_message)) = p_fp)
       and coalesce(j.last_error_at, j.created_at) <= p_as_of
     limit batch_size
     for update of j skip locked
   )
   delete from job_queue j using c where j.id = c.id;
   get diagnostics n = row_count;
-  perform _audit_add(audit_id, 'dlq.delete',
-    jsonb_build_object('queue', p_queue, 'error_type', p_type, 'as_of', p_as_of), n);
+  perform _audit_add(audit_id, 'dlq.delete', v_filter, n);
   return n;
 end $$;
 $qt_r30$,
@@ -8136,7 +8558,7 @@ end $$;
 
 -- An action run in batches keeps one audit row: the first call opens it (record_audit) and each
 -- batch passes its id. A batch may add to a row only when the same login role opened it, for the
--- same action and the same filter: queue, error_type and as_of, each equal to what the batch
+-- same action and the same filter: queue, error_type, fingerprint and as_of, each equal to what the batch
 -- runs with (as_of compared as a time, whatever its text). Anything else is refused with 42501
 -- before the batch changes anything, so nobody can file work under another person's row, or under
 -- a row that describes other jobs. NULL = no row (the batch records itself).
@@ -8158,6 +8580,7 @@ begin
   begin
     v_same := (r.filter -> 'queue') is not distinct from coalesce(p_filter -> 'queue', 'null')
       and (r.filter -> 'error_type') is not distinct from coalesce(p_filter -> 'error_type', 'null')
+      and coalesce(r.filter -> 'fingerprint', 'null') = coalesce(p_filter -> 'fingerprint', 'null')
       and (r.filter ->> 'as_of')::timestamptz is not distinct from (p_filter ->> 'as_of')::timestamptz;
   exception when others then
     v_same := false;  -- an as_of that is no time at all is no match
@@ -8165,7 +8588,7 @@ begin
   if not v_same then
     raise exception 'audit row % records filter %, not the filter of this batch %', audit_id, r.filter, p_filter
       using errcode = '42501',
-            hint = 'A batch adds to the row of the action it belongs to: same queue, error_type and as_of.';
+            hint = 'A batch adds to the row of the action it belongs to: same queue, error_type, fingerprint and as_of.';
   end if;
 end $$;
 
@@ -8508,6 +8931,20 @@ begin
     ('requeue_dlq_batch',               'definer', '{queuetop_operator}'),
     ('requeue_dlq_job',                 'definer', '{queuetop_operator}'),
     ('requeue_dlq_jobs',                'definer', '{queuetop_operator}'),
+    -- 15_triage.sql
+    ('_record_error_groups',            'invoker', '{}'),
+    ('_require_error_group',            'invoker', '{}'),
+    ('_set_error_group_state',          'invoker', '{}'),
+    ('ack_error_group',                 'definer', '{queuetop_operator}'),
+    ('backfill_fingerprints',           'definer', '{}'),
+    ('dlq_error_groups',                'invoker', '{queuetop_viewer,queuetop_operator}'),
+    ('error_fingerprint',               'invoker', '{queuetop_viewer,queuetop_operator,queuetop_worker}'),
+    ('error_group_regressed',           'invoker', '{}'),
+    ('error_pattern',                   'pure',    '{queuetop_viewer,queuetop_operator,queuetop_worker}'),
+    ('reopen_error_group',              'definer', '{queuetop_operator}'),
+    ('resolve_error_group',             'definer', '{queuetop_operator}'),
+    ('snooze_error_group',              'definer', '{queuetop_operator}'),
+    ('undo_requeue',                    'definer', '{queuetop_operator}'),
     -- 40_health.sql
     ('health_breakdown',                'invoker', '{queuetop_viewer,queuetop_operator}'),
     ('health_bucket',                   'pure',    '{queuetop_viewer,queuetop_operator}'),

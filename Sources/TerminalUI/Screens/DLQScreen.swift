@@ -54,19 +54,37 @@ enum DLQScreen {
                             style: state.snapshot == nil || state.deadLetterTotal > 0 ? .muted : .role(.ok))
             return
         }
-        var columns = [TableColumn("QUEUE", minWidth: 6), TableColumn("ERROR TYPE", minWidth: 8),
-                       TableColumn("JOBS", alignment: .right)]
-        if !context.compact { columns.append(TableColumn("FIRST", alignment: .right)) }
-        columns += [TableColumn("LAST", alignment: .right), TableColumn("SAMPLE MESSAGE", minWidth: 10, flexible: true)]
+        // A group is a queue and a fingerprint: error type plus the message with its variable
+        // parts normalised (the PATTERN). A wide terminal (110+ columns) also shows when the
+        // group started and the newest sample message; the sample is in every job's row anyway.
+        let wide = !context.compact && rect.width >= 110
+        var columns = [TableColumn("QUEUE", minWidth: 6, maxWidth: 20), TableColumn("ERROR TYPE", minWidth: 8, maxWidth: 20),
+                       TableColumn("JOBS", alignment: .right), TableColumn("TRIAGE", minWidth: 9)]
+        if wide { columns.append(TableColumn("FIRST", alignment: .right)) }
+        columns += [TableColumn("LAST", alignment: .right), TableColumn("PATTERN", minWidth: 10, flexible: true)]
+        if wide { columns.append(TableColumn("SAMPLE", minWidth: 10, maxWidth: 32)) }
         let rows = groups.map { g -> TableRow in
-            var cells = [g.queue, g.errorType ?? "(no type)", Format.count(g.count)]
-            if !context.compact { cells.append(context.age(g.firstErrorAt)) }
-            cells += [context.age(g.lastErrorAt), ViewText.oneLine(g.sampleMessage)]
-            return TableRow(cells, cellStyles: [2: .error])
+            let mark = triageMark(g.lifecycle)
+            var cells = [g.queue, (g.errorType?.isEmpty ?? true) ? "(no type)" : g.errorType!, Format.count(g.count), mark.text]
+            if wide { cells.append(context.age(g.firstErrorAt)) }
+            cells += [context.age(g.lastErrorAt), ViewText.oneLine(g.pattern)]
+            if wide { cells.append(ViewText.oneLine(g.sampleMessage)) }
+            return TableRow(cells, cellStyles: [2: .error, 3: mark.style])
         }
         Table(columns: columns, rows: rows, selectedIndex: rows.isEmpty ? nil : state.cursorRow,
               emptyText: "No group matches /\(state.activeFilter)")
             .draw(into: &buffer, in: area)
+    }
+
+    /// Where triage stands on a group, in one short word: REGRESSED (resolved, then failed again),
+    /// NEW (failed since this database role last acknowledged it), snoozed, resolved, or seen.
+    static func triageMark(_ l: ErrorGroupLifecycle) -> (text: String, style: Style) {
+        switch l.state {
+        case .regressed: return ("REGRESSED", .error)
+        case .resolved: return ("resolved", .ok)
+        case .snoozed: return ("snoozed", .muted)
+        case .open: return l.isNew ? ("NEW", .warn) : ("seen", .muted)
+        }
     }
 
     /// An empty list means "nothing there" only when the snapshot agrees; otherwise it is still
@@ -83,7 +101,7 @@ enum DLQScreen {
         let jobs = state.visibleJobs
         let area = context.section("\(key.label)\(context.dot)\(jobs.count) jobs", in: rect, into: &buffer)
         if state.dlqJobs.isEmpty {
-            let expected = state.dlqGroups.first { $0.queue == key.queue && $0.errorType == key.errorType }?.count ?? 0
+            let expected = state.dlqGroups.first { $0.queue == key.queue && $0.fingerprint == key.fingerprint }?.count ?? 0
             context.message(expected > 0 ? "loading \(expected) jobs\(context.ellipsis)"
                             : "No jobs left in this group. Esc goes back to the groups.", in: area, into: &buffer)
             return

@@ -30,7 +30,7 @@ enum KeyMap {
         case .overview, .queue: return "queues by name"
         case .dlq:
             if case .jobs = state.dlqLevel { return "jobs by id, type or error" }
-            return "groups by queue, error type or message"
+            return "groups by queue, error type, pattern, fingerprint or message"
         case .leads: return "migrations by name or status"
         case .workers: return "workers by host or queue"
         case .audit: return "actions, actors or roles"
@@ -55,9 +55,12 @@ enum KeyMap {
         case .dlq:
             switch state.dlqLevel {
             case .groups:
-                return [Entry(keys: "r", does: "requeue every job of the group (count shown first)"),
+                return [Entry(keys: "r", does: "requeue every job of the group (count and sample shown first)"),
                         Entry(keys: "R", does: "the same, with attempts reset"),
-                        Entry(keys: "d", does: "delete every job of the group")]
+                        Entry(keys: "d", does: "delete every job of the group"),
+                        Entry(keys: "a", does: "acknowledge: seen, no longer NEW for your role"),
+                        Entry(keys: "z", does: "snooze the group for 1 hour"),
+                        Entry(keys: "x o", does: "resolve (a new failure marks it REGRESSED) / reopen")]
             case .jobs:
                 return [Entry(keys: "Space", does: "mark / unmark the job"),
                         Entry(keys: "r", does: "requeue the marked jobs, or this one"),
@@ -77,7 +80,9 @@ enum KeyMap {
             return [Entry(keys: "p", does: "quiet the worker (no new jobs) / resume it"),
                     Entry(keys: "d", does: "drain it: finish its jobs, then exit")]
                 + (state.focusedBusyJob != nil ? [Entry(keys: "c", does: "cancel the job: its handler is stopped (asks first)")] : [])
-        case .audit, .log, .timeline:
+        case .audit:
+            return [Entry(keys: "u", does: "undo the selected requeue: its jobs not started yet go back")]
+        case .log, .timeline:
             return []
         }
     }
@@ -157,7 +162,10 @@ enum KeyMap {
             switch state.dlqLevel {
             case .groups:
                 hints += [KeyHint("Enter", "jobs")]
-                if !state.readOnly { hints += [KeyHint("r", "requeue"), KeyHint("d", "delete")] }
+                if !state.readOnly {
+                    hints += [KeyHint("r", "requeue"), KeyHint("a", "ack"), KeyHint("x", "resolve"),
+                              KeyHint("z", "snooze"), KeyHint("o", "reopen"), KeyHint("d", "delete")]
+                }
                 hints += [KeyHint("/", "filter")]
             case .jobs:
                 if !state.readOnly { hints += [KeyHint("Space", "mark"), KeyHint("r", "requeue"), KeyHint("d", "delete")] }
@@ -183,6 +191,7 @@ enum KeyMap {
             }
             hints += [KeyHint("/", "filter"), KeyHint("Esc", "back")]
         case .audit:
+            if !state.readOnly, state.focusedAudit?.action == "dlq.requeue" { hints += [KeyHint("u", "undo requeue")] }
             hints += [KeyHint("/", "filter"), KeyHint("Esc", "back")]
         case .log:
             hints += [KeyHint("Enter", "job"), KeyHint("/", "filter"), KeyHint("Esc", "back")]

@@ -60,12 +60,22 @@ enum ConfirmationDialog {
             buttons = [no]
         } else {
             buttons = [DialogButton(key: "y", label: narrow ? "yes" : "confirm"), no]
+            body += sampleLines(confirmation)
         }
         // Wide enough that the question stays on one line where the terminal allows: the
         // operator (and the end-to-end test) reads it whole.
         Dialog(title: title(confirmation.action), body: body, buttons: buttons,
                style: isDestructive(confirmation.action) ? .error : .warn, maxWidth: 100)
             .draw(into: &buffer, in: screen)
+    }
+
+    /// A requeue shows up to 5 of the very jobs it would requeue: short id, type, last error.
+    static func sampleLines(_ confirmation: Confirmation) -> [String] {
+        guard !confirmation.sample.isEmpty, let count = confirmation.count else { return [] }
+        let more = count > confirmation.sample.count ? " (of \(count))" : ""
+        return ["", "Sample\(more):"] + confirmation.sample.prefix(5).map {
+            "  \(ViewText.shortID($0.id))  \(ViewText.oneLine($0.jobType))  \(ViewText.oneLine($0.errorMessage))"
+        }
     }
 
     static func title(_ action: OperatorAction) -> String {
@@ -86,6 +96,8 @@ enum ConfirmationDialog {
             case .drain: return "Drain worker"
             }
         case .cancelRunningJob: return "Cancel job"
+        case .triageGroup(let step, _): return step.verb.capitalized
+        case .undoRequeue: return "Undo requeue"
         }
     }
 
@@ -99,6 +111,9 @@ enum ConfirmationDialog {
         case .pause(let q), .resume(let q), .setConcurrency(let q, _), .trigger(let q): return q
         case .setScheduleEnabled(let name, _), .runSchedule(let name, _, _): return name
         case .commandWorker(_, _, let label), .cancelRunningJob(_, let label): return label
+
+        case .triageGroup(_, let key): return key.label
+        case .undoRequeue(let auditID): return "audit row #\(auditID)"
         }
     }
 

@@ -3,12 +3,14 @@ import Foundation
 import Postgres
 import QueueStore
 
-/// `queuetop dlq list|groups|requeue|delete`: dead-letter triage from the shell.
+/// `queuetop dlq list|groups|requeue|delete|ack|snooze|resolve|reopen|undo`: dead-letter
+/// triage from the shell (docs/TRIAGE.md).
 struct DLQCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dlq",
-        abstract: "Inspect, requeue and delete dead-letter jobs.",
-        subcommands: [List.self, Groups.self, Requeue.self, Delete.self])
+        abstract: "Inspect, requeue and delete dead-letter jobs; triage error groups; undo a requeue.",
+        subcommands: [List.self, Groups.self, Requeue.self, Delete.self, Ack.self, Snooze.self, Resolve.self,
+                      Reopen.self, Undo.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List dead-letter jobs, newest failure first.")
@@ -39,7 +41,11 @@ struct DLQCommand: ParsableCommand {
     }
 
     struct Groups: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Dead-letter jobs grouped by queue and error type.")
+        static let configuration = CommandConfiguration(
+            abstract: "Dead-letter jobs grouped by queue and error fingerprint, with each group's triage state.",
+            discussion: "A group is QUEUE/FINGERPRINT: the error type plus the message with numbers, ids, e-mails, "
+                + "query strings and quoted strings normalised (the pattern). NEW: failed since your database role "
+                + "last acknowledged it.")
         @OptionGroup var connection: ConnectionOptions
         @Option(name: .long) var queue: String?
         @Flag(name: .long, help: "Print JSON.") var json = false
@@ -55,8 +61,113 @@ struct DLQCommand: ParsableCommand {
             }
             if groups.isEmpty { print("the DLQ is empty"); return }
             for g in groups {
-                print("\(g.count)\t\(safe: g.queue)\t\(safe: g.errorType ?? "-")\tlast \(g.lastErrorAt.map(isoTime) ?? "-")\t\(safe: (g.sampleMessage ?? "").prefix(60))")
+                let mark = g.lifecycle.state == .open ? (g.lifecycle.isNew ? "NEW" : "seen")
+                    : g.lifecycle.state == .regressed ? "REGRESSED" : g.lifecycle.state.rawValue
+                print("\(g.count)\t\(safe: g.queue)/\(g.fingerprint)\t\(mark)\t\(safe: g.errorType ?? "-")\t"
+                      + "last \(g.lastErrorAt.map(isoTime) ?? "-")\t\(safe: g.pattern.prefix(60))\t"
+                      + "e.g. \(safe: (g.sampleMessage ?? "").prefix(60))")
             }
+        }
+    }
+
+    /// One error group on the command line: QUEUE/FINGERPRINT as `dlq groups` prints it.
+    struct GroupArgument: ParsableArguments {
+        @Argument(help: "The group: QUEUE/FINGERPRINT, as `queuetop dlq groups` lists it.") var group: String
+
+        func ref() throws -> ErrorGroupRef { try cliErrors { try ErrorGroupRef(parsing: group) } }
+    }
+
+    struct Ack: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "ack",
+            abstract: "Acknowledge an error group: seen by your database role, no longer NEW until it fails again.")
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var target: GroupArgument
+
+        func run() throws {
+            let group = try target.ref()
+            let conn = try connection.connectToWrite()
+            defer { conn.close() }
+            try cliErrors { try TriageStore(connection: conn).acknowledge(group) }
+            print("acknowledged \(safe: group.description)")
+        }
+    }
+
+    struct Snooze: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Snooze an error group for a time, or until its DLQ count passes N (either or both).")
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var target: GroupArgument
+        @Option(name: .customLong("for"), help: "How long: 90s, 10m, 2h, 1d.") var duration: String?
+        @Option(name: .customLong("until-count"), help: "Until the group holds more than this many jobs.") var untilCount: Int?
+
+        func validate() throws {
+            guard duration != nil || untilCount != nil else { throw ValidationError("give --for DURATION, --until-count N, or both") }
+            if let n = untilCount, n < 0 { throw ValidationError("--until-count must be 0 or more, got \(n)") }
+        }
+
+        func run() throws {
+            let group = try target.ref()
+            let seconds = try duration.map { try DurationArgument.seconds($0, option: "--for") }
+            let conn = try connection.connectToWrite()
+            defer { conn.close() }
+            let triage = TriageStore(connection: conn)
+            let until = try seconds.map { s in try cliErrors { try DLQStore(connection: conn).now() }.addingTimeInterval(Double(s)) }
+            try cliErrors { try triage.snooze(group, until: until, above: untilCount) }
+            let why = [until.map { "until \(isoTime($0))" }, untilCount.map { "until it holds more than \($0) jobs" }]
+                .compactMap { $0 }.joined(separator: ", or ")
+            print("snoozed \(safe: group.description) \(why)")
+        }
+    }
+
+    struct Resolve: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Resolve an error group: its next failure marks it REGRESSED and fires the alert hooks once.")
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var target: GroupArgument
+
+        func run() throws {
+            let group = try target.ref()
+            let conn = try connection.connectToWrite()
+            defer { conn.close() }
+            try cliErrors { try TriageStore(connection: conn).resolve(group) }
+            print("resolved \(safe: group.description)")
+        }
+    }
+
+    struct Reopen: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Reopen an error group (after resolve or snooze).")
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var target: GroupArgument
+
+        func run() throws {
+            let group = try target.ref()
+            let conn = try connection.connectToWrite()
+            defer { conn.close() }
+            try cliErrors { try TriageStore(connection: conn).reopen(group) }
+            print("reopened \(safe: group.description)")
+        }
+    }
+
+    struct Undo: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Undo a requeue, given its audit row: its jobs that have not started yet go back to the DLQ as they were.",
+            discussion: "The audit id is printed by `dlq requeue` and listed by the dashboard's Audit screen. Jobs that "
+                + "started, finished or were deleted since stay as they are. The undo is audited (dlq.undo).")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The audit id of the requeue.") var auditID: Int64
+        @Flag(name: .long, help: "Do not ask for confirmation.") var yes = false
+        @Flag(name: .long, help: "Print JSON.") var json = false
+
+        func run() throws {
+            let conn = try connection.connectToWrite()
+            defer { conn.close() }
+            let triage = TriageStore(connection: conn)
+            let undoable = try cliErrors { try triage.undoableCount(auditID: auditID) }
+            try confirmDestructiveAction("Undo requeue #\(auditID): put \(undoable) job(s) not started yet back in the DLQ?", yes: yes)
+            let n = try cliErrors { try triage.undoRequeue(auditID: auditID) }
+            if json { printJSON(UndoneJSON(undone: n, audit_id: auditID)) }
+            else { print("undid requeue #\(auditID): \(n) job(s) back in the DLQ") }
         }
     }
 
@@ -64,14 +175,17 @@ struct DLQCommand: ParsableCommand {
     struct Target: ParsableArguments {
         @Argument(help: "Job ids.") var ids: [String] = []
         @Option(name: .customLong("error-type"), help: "Every dead-letter job with this error type.") var errorType: String?
+        @Option(name: .long, help: "Every dead-letter job of one error group: QUEUE/FINGERPRINT (see `dlq groups`).") var group: String?
         @Flag(name: .long, help: "Every dead-letter job (of --queue, if given).") var all = false
         @Option(name: .long) var queue: String?
         @Option(name: .customLong("batch-size"), help: "Jobs per transaction for bulk actions.") var batchSize = 1000
         @Flag(name: .long, help: "Do not ask for confirmation.") var yes = false
 
         func validate() throws {
-            let modes = [!ids.isEmpty, errorType != nil, all].filter { $0 }.count
-            guard modes == 1 else { throw ValidationError("give job ids, or --error-type T, or --all (exactly one)") }
+            let modes = [!ids.isEmpty, errorType != nil, group != nil, all].filter { $0 }.count
+            guard modes == 1 else { throw ValidationError("give job ids, or --error-type T, or --group QUEUE/FINGERPRINT, or --all (exactly one)") }
+            if group != nil, queue != nil { throw ValidationError("--group names its queue already; drop --queue") }
+            if let group { _ = try cliErrors { try ErrorGroupRef(parsing: group) } }
             // Checked here, not only by the SQL: an empty DLQ would otherwise hide a bad value.
             guard (1...100_000).contains(batchSize) else {
                 throw ValidationError("--batch-size must be between 1 and 100000, got \(batchSize)")
@@ -85,9 +199,16 @@ struct DLQCommand: ParsableCommand {
             }
         }
 
-        var filter: DLQFilter { DLQFilter(queue: queue, errorType: errorType) }
+        var filter: DLQFilter {
+            if let group, let ref = try? ErrorGroupRef(parsing: group) {
+                return DLQFilter(queue: ref.queue, fingerprint: ref.fingerprint)
+            }
+            return DLQFilter(queue: queue, errorType: errorType)
+        }
         var describe: String {
-            [queue.map { "queue \($0)" }, errorType.map { "error type \($0)" }].compactMap { $0 }.joined(separator: ", ")
+            if let group { return "group \(SafeText.oneLine(group))" }
+            return [queue.map { "queue \(SafeText.oneLine($0))" }, errorType.map { "error type \(SafeText.oneLine($0))" }]
+                .compactMap { $0 }.joined(separator: ", ")
         }
     }
 
@@ -113,21 +234,37 @@ struct DLQCommand: ParsableCommand {
                 report(n, of: ids.count)
                 return
             }
-            try requireKnownQueue(target.queue, conn)
+            try requireKnownQueue(target.filter.queue, conn)
             let asOf = try cliErrors { try dlq.now() }
             let preview = try cliErrors { try dlq.count(target.filter, asOf: asOf) }
             if preview == 0 { report(0, of: 0); return }
+            // The sample is of exactly the jobs the requeue will touch (same filter, same as_of).
+            let sample = try cliErrors { try dlq.sample(target.filter, asOf: asOf) }
+            if !json || !target.yes { printSample(sample, of: preview) }
             try confirmDestructiveAction("Requeue \(preview) dead-letter job(s)\(target.describe.isEmpty ? "" : " (\(target.describe))")\(connection.context.map { " on context \($0)" } ?? "")?", yes: target.yes)
             let result = try cliErrors {
                 try dlq.requeueAll(target.filter, resetAttempts: resetAttempts, asOf: asOf, batchSize: target.batchSize)
             }
-            report(result.affected, of: preview)
+            report(result.affected, of: preview, auditID: result.auditID)
         }
 
-        func report(_ n: Int, of total: Int) {
-            if json { printJSON(RequeuedJSON(requeued: n, requested: total)) }
-            else if n == total { print("requeued \(n) job(s)") }
-            else { print("requeued \(n) of \(total) job(s); the others are no longer in the DLQ or their dedup key is active") }
+        /// Up to 5 of the jobs, on stderr so a script reading stdout gets only the result.
+        func printSample(_ sample: [DLQJob], of total: Int) {
+            guard !sample.isEmpty else { return }
+            printError("sample of \(sample.count) of \(total):")
+            for j in sample {
+                printError("  \(j.id.uuidString.lowercased())  \(SafeText.oneLine(j.jobType))  "
+                           + "\(SafeText.oneLine(String((j.errorMessage ?? "").prefix(80))))")
+            }
+        }
+
+        func report(_ n: Int, of total: Int, auditID: Int64? = nil) {
+            if json { printJSON(RequeuedJSON(requeued: n, requested: total, audit_id: auditID)) }
+            else {
+                if n == total { print("requeued \(n) job(s)") }
+                else { print("requeued \(n) of \(total) job(s); the others are no longer in the DLQ or their dedup key is active") }
+                if let auditID, n > 0 { print("undo with: queuetop dlq undo \(auditID)") }
+            }
         }
     }
 
@@ -159,7 +296,7 @@ struct DLQCommand: ParsableCommand {
                 n = try cliErrors { try dlq.delete(ids: dead) }
                 total = ids.count
             } else {
-                try requireKnownQueue(target.queue, conn)
+                try requireKnownQueue(target.filter.queue, conn)
                 let asOf = try cliErrors { try dlq.now() }
                 total = try cliErrors { try dlq.count(target.filter, asOf: asOf) }
                 if total > 0 {
@@ -208,23 +345,44 @@ extension DLQCommand {
     }
 
     /// One group of `dlq groups --json`.
+    /// A DLQ error group: queue + fingerprint, its pattern and its lifecycle (docs/TRIAGE.md).
     struct GroupJSON: Encodable {
         let queue: String
+        let group: String
+        let fingerprint: String
         @OrNull var error_type: String?
+        let pattern: String
         let count: Int
         @OrNull var first_error_at: String?
         @OrNull var last_error_at: String?
         @OrNull var sample_message: String?
+        let state: String
+        let new: Bool
+        @OrNull var acknowledged_at: String?
+        @OrNull var snoozed_until: String?
+        @OrNull var snooze_above: Int?
+        @OrNull var regressed_at: String?
 
         init(_ g: DLQGroup) {
-            queue = g.queue; error_type = g.errorType; count = g.count; first_error_at = g.firstErrorAt.map(isoTime)
+            let l = g.lifecycle
+            queue = g.queue; group = "\(g.queue)/\(g.fingerprint)"; fingerprint = g.fingerprint; error_type = g.errorType
+            pattern = g.pattern; count = g.count; first_error_at = g.firstErrorAt.map(isoTime)
             last_error_at = g.lastErrorAt.map(isoTime); sample_message = g.sampleMessage
+            state = l.state.rawValue; new = l.isNew; acknowledged_at = l.ackedAt.map(isoTime)
+            snoozed_until = l.snoozedUntil.map(isoTime); snooze_above = l.snoozeAbove; regressed_at = l.regressedAt.map(isoTime)
         }
     }
 
+    /// `audit_id` names the requeue for `dlq undo` (null when nothing was requeued by this call).
     struct RequeuedJSON: Encodable {
         let requeued: Int
         let requested: Int
+        @OrNull var audit_id: Int64?
+    }
+
+    struct UndoneJSON: Encodable {
+        let undone: Int
+        let audit_id: Int64
     }
 
     struct DeletedJSON: Encodable {

@@ -37,6 +37,13 @@ struct MigrateCommand: ParsableCommand {
             }
             try ConnectionOptions.refuseStandby(conn)
             let applied = try runner.migrate(on: conn)
+            // After the install's one transaction: rows failed before 0021 get their error
+            // fingerprints in short batches, each its own transaction (docs/TRIAGE.md). On a
+            // fresh connection: this one resolved the schema before the install, which may have
+            // created it or moved the install there (0013).
+            let after = try Connection.connect(config)
+            defer { after.close() }
+            try TriageStore(connection: after).backfillFingerprints()
             if json {
                 printJSON(AppliedJSON(schema: runner.schema, applied: applied))
             } else if applied.isEmpty {

@@ -553,6 +553,8 @@ $$;
 -- job), fail_jobs (mode 'worker': processing and locked by that worker) and rescue_stale_jobs
 -- (mode 'rescue': processing, whoever holds it). Counts the attempt, records it in job_attempts,
 -- and moves the job to pending with backoff or to dead_letter. Returns the rows it moved.
+-- Each failure's fingerprint (15_triage.sql) is computed here, once, and stored on the job and
+-- the attempt; its group is recorded (and a resolved one marked regressed) per statement.
 -- Message and details are stored with URL credentials removed (_redact_userinfo).
 create or replace function _fail_jobs(mode text, worker text, ids uuid[], messages text[], error_types text[],
                                       details jsonb[], retryable boolean[], retry_after_s int[])
@@ -579,7 +581,7 @@ language sql volatile as $$
           end
     for update of j
   ), decided as (
-    select t.*, t.retry and t.attempt < t.max_attempts as again,
+    select t.*, t.retry and t.attempt < t.max_attempts as again, error_fingerprint(t.etype, t.msg) as fp,
            greatest(backoff_delay_s(t.backoff_base_s, t.backoff_cap_s, t.backoff_schedule_s, t.attempt)
                       * (1 + random() * 0.25),
                     coalesce(t.after, 0)) as wait_s
@@ -596,15 +598,19 @@ language sql volatile as $$
       error_message = d.msg,
       error_type    = d.etype,
       error_details = d.det,
+      error_fingerprint = d.fp,
       last_error_at = now()
     from decided d
     where j.id = d.id
-    returning j.id, j.status, d.attempt, d.etype, d.msg, d.det, coalesce(d.old_worker, worker) as worker
+    returning j.id, j.queue, j.status, d.attempt, d.etype, d.msg, d.det, d.fp, coalesce(d.old_worker, worker) as worker
   ), logged as (
-    insert into job_attempts (job_id, attempt, error_type, error_message, error_details, worker, failed_at)
-    select m.id, m.attempt, m.etype, m.msg, m.det, m.worker, now() from moved m
+    insert into job_attempts (job_id, attempt, error_type, error_message, error_details, error_fingerprint, worker, failed_at)
+    select m.id, m.attempt, m.etype, m.msg, m.det, m.fp, m.worker, now() from moved m
+  ), grouped as (
+    select _record_error_groups(array_agg(m.queue), array_agg(m.fp), array_agg(m.etype), array_agg(m.msg)) as done
+    from moved m
   )
-  select m.id, m.status from moved m
+  select m.id, m.status from moved m cross join grouped
 $$;
 
 -- Seed API: fails one pending or processing job. Returns the job's new status ('pending' when it

@@ -31,7 +31,7 @@ end $$;
 
 -- An action run in batches keeps one audit row: the first call opens it (record_audit) and each
 -- batch passes its id. A batch may add to a row only when the same login role opened it, for the
--- same action and the same filter: queue, error_type and as_of, each equal to what the batch
+-- same action and the same filter: queue, error_type, fingerprint and as_of, each equal to what the batch
 -- runs with (as_of compared as a time, whatever its text). Anything else is refused with 42501
 -- before the batch changes anything, so nobody can file work under another person's row, or under
 -- a row that describes other jobs. NULL = no row (the batch records itself).
@@ -53,6 +53,7 @@ begin
   begin
     v_same := (r.filter -> 'queue') is not distinct from coalesce(p_filter -> 'queue', 'null')
       and (r.filter -> 'error_type') is not distinct from coalesce(p_filter -> 'error_type', 'null')
+      and coalesce(r.filter -> 'fingerprint', 'null') = coalesce(p_filter -> 'fingerprint', 'null')
       and (r.filter ->> 'as_of')::timestamptz is not distinct from (p_filter ->> 'as_of')::timestamptz;
   exception when others then
     v_same := false;  -- an as_of that is no time at all is no match
@@ -60,7 +61,7 @@ begin
   if not v_same then
     raise exception 'audit row % records filter %, not the filter of this batch %', audit_id, r.filter, p_filter
       using errcode = '42501',
-            hint = 'A batch adds to the row of the action it belongs to: same queue, error_type and as_of.';
+            hint = 'A batch adds to the row of the action it belongs to: same queue, error_type, fingerprint and as_of.';
   end if;
 end $$;
 
