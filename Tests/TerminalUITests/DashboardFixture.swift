@@ -200,7 +200,7 @@ enum DashboardFixture {
                                  fingerprint: "0c1d2e3f4a5b", pattern: "upstream returned <n>"),
                 // Hostile bytes in a sample: the panel prints them sanitised.
                 ErrorTypeSummary(queue: "emails", errorType: "rate_limited", count: 21, lastSeen: ago(600), sampleMessage: "429 Too Many\u{1b}[2J Requests",
-                                 fingerprint: "9a8b7c6d5e4f", pattern: "<n> Too Many [2J Requests"),
+                                 fingerprint: "9a8b7c6d5e4f", pattern: "<n> Too Many [<n>J Requests"),
                 ErrorTypeSummary(queue: "emails", errorType: "smtp_error", count: 7, lastSeen: ago(900), sampleMessage: "SMTP 550 mailbox 'ann@example.com' full",
                                  fingerprint: "5e4f3a2b1c0d", pattern: "SMTP <n> mailbox <str> full"),
                 // From a database before 0025: no pattern, the type alone names the entry.
