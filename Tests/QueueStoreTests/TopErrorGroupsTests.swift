@@ -110,4 +110,23 @@ import Testing
             #expect(e.pattern?.unicodeScalars.contains { $0.value < 0x20 } == false)
         }
     }
+    /// A rollup row the 0025 upgrade could not fingerprint (fingerprint ''): it stays listed,
+    /// with no fingerprint and a pattern normalised from its sample, until it leaves the 24 h.
+    @Test func aRowFromBefore0025WithoutAFingerprintIsStillListed() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            try conn.executeScript("""
+                INSERT INTO queue_errors_hour (queue, hour, error_type, fingerprint, count, last_seen, sample_message)
+                VALUES ('old', date_trunc('hour', now(), 'UTC'), 'net', '', 5, now(), 'timeout after 30 ms');
+                INSERT INTO queue_error_latest (queue, error_type, fingerprint, last_seen, sample_message)
+                VALUES ('old', 'net', '', now(), 'timeout after 30 ms');
+                """)
+            let e = try #require(try Self.entries(conn, queue: "old").first)
+            #expect(e.count == 5)
+            #expect(e.fingerprint == nil)
+            #expect(e.pattern == "timeout after <n> ms")
+            #expect(e.sampleMessage == "timeout after 30 ms")
+        }
+    }
 }
