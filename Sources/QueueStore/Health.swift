@@ -12,7 +12,8 @@ public struct HealthSnapshot: Sendable, Equatable, Codable {
     public var queues: [QueueHealth]
     /// Every alert: each queue's alerts plus global ones (`worker_silent`, whose `queue` is nil).
     public var alerts: [Alert]
-    /// Error types over the last 24 h across all queues, most frequent first (at most 50).
+    /// Error groups over the last 24 h across all queues, most frequent first (at most 50): one
+    /// entry per queue, error type and fingerprint (per queue and type before 0025).
     public var errorTypes: [ErrorTypeSummary]
     /// Workers not stopped, plus those stopped or declared dead within the last hour (at most 200).
     public var workers: [WorkerInfo]
@@ -232,13 +233,20 @@ public struct Alert: Sendable, Equatable, Hashable, Codable {
     }
 }
 
+/// One error group of the top-errors list (`error_types` in the snapshot): the failures of one
+/// queue sharing a type and a fingerprint (docs/TRIAGE.md "Fingerprints").
 public struct ErrorTypeSummary: Sendable, Equatable, Codable {
     public var queue: String
     public var errorType: String
     public var count: Int64
     public var lastSeen: Date
-    /// The most recent message of this type.
+    /// The most recent message of this group.
     public var sampleMessage: String?
+    /// The group's fingerprint; nil for failures folded before 0025 (or from an older database).
+    public var fingerprint: String? = nil
+    /// The normalised message shared by the group ("timeout after <n> ms"); nil from a database
+    /// older than 0025.
+    public var pattern: String? = nil
 }
 
 public struct WorkerInfo: Sendable, Equatable, Codable {

@@ -194,9 +194,16 @@ enum DashboardFixture {
         return HealthSnapshot(
             generatedAt: ago(3), queues: qs, alerts: [emailsAlert, oldestAlert, circuitAlert, silentAlert],
             errorTypes: [
-                ErrorTypeSummary(queue: "emails", errorType: "smtp_error", count: 389, lastSeen: ago(40), sampleMessage: "SMTP 421 4.7.0 try again later"),
-                ErrorTypeSummary(queue: "store-sync", errorType: "http_503", count: 41, lastSeen: ago(45), sampleMessage: "upstream returned 503"),
-                ErrorTypeSummary(queue: "emails", errorType: "rate_limited", count: 21, lastSeen: ago(600), sampleMessage: "429 Too Many Requests"),
+                ErrorTypeSummary(queue: "emails", errorType: "smtp_error", count: 389, lastSeen: ago(40), sampleMessage: "SMTP 421 4.7.0 try again later",
+                                 fingerprint: "3f2a9c0b1d4e", pattern: "SMTP <n> <n> try again later"),
+                ErrorTypeSummary(queue: "store-sync", errorType: "http_503", count: 41, lastSeen: ago(45), sampleMessage: "upstream returned 503",
+                                 fingerprint: "0c1d2e3f4a5b", pattern: "upstream returned <n>"),
+                // Hostile bytes in a sample: the panel prints them sanitised.
+                ErrorTypeSummary(queue: "emails", errorType: "rate_limited", count: 21, lastSeen: ago(600), sampleMessage: "429 Too Many\u{1b}[2J Requests",
+                                 fingerprint: "9a8b7c6d5e4f", pattern: "<n> Too Many [<n>J Requests"),
+                ErrorTypeSummary(queue: "emails", errorType: "smtp_error", count: 7, lastSeen: ago(900), sampleMessage: "SMTP 550 mailbox 'ann@example.com' full",
+                                 fingerprint: "5e4f3a2b1c0d", pattern: "SMTP <n> mailbox <str> full"),
+                // From a database before 0025: no pattern, the type alone names the entry.
                 ErrorTypeSummary(queue: "emails", errorType: "invalid_recipient", count: 2, lastSeen: ago(7_300), sampleMessage: "550 no such user"),
             ],
             workers: workers, workerCounts: WorkerCounts(live: 3, lost: 1), circuitBreakers: circuits, leadMigrations: migrations)

@@ -251,10 +251,23 @@ enum QueueCharts {
                            into buffer: inout ScreenBuffer, in rect: Rect) {
         let area = context.section("Top errors, 24h", in: rect, into: &buffer, framed: true)
         let errors = snapshot.errorTypes.filter { $0.queue == queueName }
-        Table(columns: [TableColumn("ERROR TYPE", minWidth: 8, flexible: true),
+        Table(columns: [TableColumn("TYPE: PATTERN", minWidth: 8, flexible: true),
                         TableColumn("N", alignment: .right), TableColumn("LAST", alignment: .right)],
-              rows: errors.map { TableRow([$0.errorType, ViewText.count($0.count), context.age($0.lastSeen)], cellStyles: [1: .error]) },
+              rows: errors.flatMap { errorRows($0, lastSeen: context.age($0.lastSeen)) },
               emptyText: "no errors in 24h")
             .draw(into: &buffer, in: area)
+    }
+
+    /// Two rows per error group, most frequent first: the type and the normalised pattern with
+    /// the count, then (muted) the newest message as a sample. The snapshot already groups by
+    /// fingerprint, so nothing is normalised here. Both come from the database: the table
+    /// sanitises every cell it writes.
+    static func errorRows(_ e: ErrorTypeSummary, lastSeen: String) -> [TableRow] {
+        let heading = e.pattern.map { "\(e.errorType): \($0.isEmpty ? "(no message)" : $0)" } ?? e.errorType
+        var rows = [TableRow([heading, ViewText.count(e.count), lastSeen], cellStyles: [1: .error])]
+        if let sample = e.sampleMessage, !sample.isEmpty, sample != e.pattern {
+            rows.append(TableRow(["  e.g. " + ViewText.oneLine(sample), "", ""], style: .muted))
+        }
+        return rows
     }
 }

@@ -35,14 +35,16 @@ enum StatusReport {
         if s.queues.isEmpty { out.append("no queues yet (a queue is created by enqueueing into it)") } else { out += table(rows) }
         out.append("")
 
-        out.append("TOP ERROR TYPES (24 h)")
+        // One line per error group (queue, type and fingerprint): the pattern names the group,
+        // the sample is its newest message.
+        out.append("TOP ERRORS (24 h, by pattern)")
         if s.errorTypes.isEmpty {
             out.append("  none")
         } else {
-            var errs = [["QUEUE", "ERROR TYPE", "COUNT", "LAST SEEN", "SAMPLE"]]
+            var errs = [["QUEUE", "ERROR TYPE", "PATTERN", "COUNT", "LAST SEEN", "SAMPLE"]]
             for e in s.errorTypes.prefix(topErrors) {
-                errs.append([SafeText.oneLine(e.queue), SafeText.oneLine(e.errorType), count(e.count), timestamp(e.lastSeen),
-                             oneLine(e.sampleMessage ?? "", max: 60)])
+                errs.append([SafeText.oneLine(e.queue), SafeText.oneLine(e.errorType), oneLine(e.pattern ?? "-", max: 50),
+                             count(e.count), timestamp(e.lastSeen), oneLine(e.sampleMessage ?? "", max: 60)])
             }
             out += table(errs).map { "  " + $0 }
         }

@@ -98,12 +98,16 @@ BEGIN
            coalesce(h.buckets, '{}'), coalesce(h.counts, '{}')
     FROM s LEFT JOIN h ON h.queue = s.queue AND h.minute = s.minute AND h.job_type IS NOT DISTINCT FROM s.job_type;
 
-    INSERT INTO queue_error_deltas (queue, hour, error_type, count, last_seen, sample_message)
-    SELECT c.queue, date_trunc('hour', c.at, 'UTC'), coalesce(c.error_type, 'unknown'), count(*),
+    -- Errors per (queue, hour, type, fingerprint). The fingerprint is the one _fail_jobs stored
+    -- on the row; only a failure recorded some other way (a direct UPDATE or INSERT, a row
+    -- failed before 0021) has none, and gets it computed here, once.
+    INSERT INTO queue_error_deltas (queue, hour, error_type, fingerprint, count, last_seen, sample_message)
+    SELECT c.queue, date_trunc('hour', c.at, 'UTC'), coalesce(c.error_type, 'unknown'),
+           coalesce(c.error_fingerprint, error_fingerprint(c.error_type, c.error_message)), count(*),
            max(c.at), (array_agg(c.error_message ORDER BY c.at DESC))[1]
     FROM unnest(changes) c
     WHERE c.failed
-    GROUP BY 1, 2, 3;
+    GROUP BY 1, 2, 3, 4;
 END $$;
 
 -- Runs after every INSERT, UPDATE and DELETE statement on job_queue (each claim, completion,
@@ -147,7 +151,8 @@ BEGIN
                        n.status = 'dead_letter',
                        CASE WHEN n.status = 'completed' THEN coalesce(n.completed_at, now())
                             ELSE coalesce(n.last_error_at, now()) END,
-                       n.processing_time_ms, n.error_type, n.error_message, n.job_type)::health_change
+                       n.processing_time_ms, n.error_type, n.error_message, n.job_type,
+                       n.error_fingerprint)::health_change
             FROM new_rows n
             WHERE n.status IN ('completed', 'failed', 'dead_letter'));
     ELSIF TG_OP = 'UPDATE' THEN
@@ -167,7 +172,8 @@ BEGIN
                            n.status = 'dead_letter' AND o.status <> 'dead_letter',
                            CASE WHEN c.completed THEN coalesce(n.completed_at, now())
                                 ELSE coalesce(n.last_error_at, now()) END,
-                           n.processing_time_ms, n.error_type, n.error_message, n.job_type)::health_change
+                           n.processing_time_ms, n.error_type, n.error_message, n.job_type,
+                           n.error_fingerprint)::health_change
                 FROM new_rows n
                 JOIN old_rows o ON o.id = n.id
                 CROSS JOIN LATERAL (SELECT
@@ -229,6 +235,8 @@ BEGIN
     DELETE FROM queue_latency_minute WHERE minute < cutoff; GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
     DELETE FROM queue_stats_hour WHERE hour < cutoff;       GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
     DELETE FROM queue_errors_hour WHERE hour < cutoff;      GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
+    -- One row per fingerprint ever seen: drop those no rollup row can still need.
+    DELETE FROM queue_error_latest WHERE last_seen < cutoff; GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
     UPDATE health_settings SET last_pruned_at = now();
     RETURN n;
 END $$;
@@ -370,18 +378,18 @@ BEGIN
 
     WITH d AS (DELETE FROM queue_error_deltas RETURNING *),
     latest AS (
-        INSERT INTO queue_error_latest AS t (queue, error_type, last_seen, sample_message)
-        SELECT DISTINCT ON (queue, error_type) queue, error_type, last_seen, sample_message
-        FROM d ORDER BY queue, error_type, last_seen DESC
-        ON CONFLICT (queue, error_type) DO UPDATE SET last_seen = EXCLUDED.last_seen, sample_message = EXCLUDED.sample_message
+        INSERT INTO queue_error_latest AS t (queue, error_type, fingerprint, last_seen, sample_message)
+        SELECT DISTINCT ON (queue, error_type, fingerprint) queue, error_type, fingerprint, last_seen, sample_message
+        FROM d ORDER BY queue, error_type, fingerprint, last_seen DESC
+        ON CONFLICT (queue, error_type, fingerprint) DO UPDATE SET last_seen = EXCLUDED.last_seen, sample_message = EXCLUDED.sample_message
         WHERE EXCLUDED.last_seen >= t.last_seen
         RETURNING 1
     )
-    INSERT INTO queue_errors_hour AS t (queue, hour, error_type, count, last_seen, sample_message)
-    SELECT queue, hour, error_type, sum(count), max(last_seen),
+    INSERT INTO queue_errors_hour AS t (queue, hour, error_type, fingerprint, count, last_seen, sample_message)
+    SELECT queue, hour, error_type, fingerprint, sum(count), max(last_seen),
            (array_agg(sample_message ORDER BY last_seen DESC))[1]
-    FROM d GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-    ON CONFLICT (queue, hour, error_type) DO UPDATE SET
+    FROM d GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+    ON CONFLICT (queue, hour, error_type, fingerprint) DO UPDATE SET
         count = t.count + EXCLUDED.count,
         last_seen = greatest(t.last_seen, EXCLUDED.last_seen),
         sample_message = CASE WHEN EXCLUDED.last_seen >= t.last_seen THEN EXCLUDED.sample_message
@@ -446,15 +454,16 @@ BEGIN
     WHERE status = 'completed' AND completed_at >= since AND processing_time_ms IS NOT NULL
     GROUP BY 1, 2, 3;
 
-    INSERT INTO queue_errors_hour (queue, hour, error_type, count, last_seen, sample_message)
-    SELECT queue, date_trunc('hour', last_error_at, 'UTC'), coalesce(error_type, 'unknown'), count(*),
+    INSERT INTO queue_errors_hour (queue, hour, error_type, fingerprint, count, last_seen, sample_message)
+    SELECT queue, date_trunc('hour', last_error_at, 'UTC'), coalesce(error_type, 'unknown'),
+           coalesce(error_fingerprint, error_fingerprint(error_type, error_message)), count(*),
            max(last_error_at), (array_agg(error_message ORDER BY last_error_at DESC))[1]
     FROM job_queue WHERE last_error_at >= since
-    GROUP BY 1, 2, 3;
+    GROUP BY 1, 2, 3, 4;
 
-    INSERT INTO queue_error_latest (queue, error_type, last_seen, sample_message)
-    SELECT DISTINCT ON (queue, error_type) queue, error_type, last_seen, sample_message
-    FROM queue_errors_hour ORDER BY queue, error_type, last_seen DESC;
+    INSERT INTO queue_error_latest (queue, error_type, fingerprint, last_seen, sample_message)
+    SELECT DISTINCT ON (queue, error_type, fingerprint) queue, error_type, fingerprint, last_seen, sample_message
+    FROM queue_errors_hour ORDER BY queue, error_type, fingerprint, last_seen DESC;
 
     UPDATE health_settings SET window_start = date_trunc('minute', now()) - interval '59 minutes';
     INSERT INTO queue_latency_recent (queue, bucket, count)
@@ -548,24 +557,33 @@ SELECT queue, hour, completed, failed, dead_lettered
 FROM queue_stats_hourly
 WHERE hour >= date_trunc('hour', now(), 'UTC') - interval '23 hours';
 
--- Error types over the last 24 h: count, last seen and the most recent message.
+-- Error groups over the last 24 h, one row per (queue, type, fingerprint): count, last seen,
+-- the most recent message, and the normalised pattern (docs/TRIAGE.md). Named for the error
+-- types it listed before 0025; a type now has one row per pattern.
 -- The sample is the newest message: from the unfolded deltas when they hold a newer one, else
--- queue_error_latest (kept by the fold). Each table is read once; nothing sorts hour rows.
+-- queue_error_latest (kept by the fold). Each table is read once; nothing sorts hour rows. The
+-- pattern is error_groups' (stored once per group when it first failed); only rows without a
+-- group (fingerprint '' from before 0025, or failures recorded outside _fail_jobs) normalise
+-- their sample here.
 create or replace view queue_error_types AS
-SELECT e.queue, e.error_type, e.count, e.last_seen,
-       CASE WHEN d.last_seen >= l.last_seen OR l.last_seen IS NULL THEN d.sample_message
-            ELSE l.sample_message END AS sample_message
-FROM (SELECT queue, error_type, sum(count)::bigint AS count, max(last_seen) AS last_seen
-      FROM (SELECT queue, error_type, count, last_seen FROM queue_errors_hour
+SELECT e.queue, e.error_type, e.count, e.last_seen, s.sample_message,
+       nullif(e.fingerprint, '') AS fingerprint,
+       coalesce(g.pattern, error_pattern(s.sample_message)) AS pattern
+FROM (SELECT queue, error_type, fingerprint, sum(count)::bigint AS count, max(last_seen) AS last_seen
+      FROM (SELECT queue, error_type, fingerprint, count, last_seen FROM queue_errors_hour
             WHERE hour >= date_trunc('hour', now(), 'UTC') - interval '23 hours'
             UNION ALL
-            SELECT queue, error_type, count, last_seen FROM queue_error_deltas
+            SELECT queue, error_type, fingerprint, count, last_seen FROM queue_error_deltas
             WHERE hour >= date_trunc('hour', now(), 'UTC') - interval '23 hours') x
-      GROUP BY queue, error_type) e
-LEFT JOIN queue_error_latest l ON l.queue = e.queue AND l.error_type = e.error_type
-LEFT JOIN (SELECT DISTINCT ON (queue, error_type) queue, error_type, last_seen, sample_message
-           FROM queue_error_deltas ORDER BY queue, error_type, last_seen DESC) d
-       ON d.queue = e.queue AND d.error_type = e.error_type;
+      GROUP BY queue, error_type, fingerprint) e
+LEFT JOIN queue_error_latest l
+       ON l.queue = e.queue AND l.error_type = e.error_type AND l.fingerprint = e.fingerprint
+LEFT JOIN (SELECT DISTINCT ON (queue, error_type, fingerprint) queue, error_type, fingerprint, last_seen, sample_message
+           FROM queue_error_deltas ORDER BY queue, error_type, fingerprint, last_seen DESC) d
+       ON d.queue = e.queue AND d.error_type = e.error_type AND d.fingerprint = e.fingerprint
+CROSS JOIN LATERAL (SELECT CASE WHEN d.last_seen >= l.last_seen OR l.last_seen IS NULL THEN d.sample_message
+                                ELSE l.sample_message END AS sample_message) s
+LEFT JOIN error_groups g ON g.queue = e.queue AND g.fingerprint = e.fingerprint;
 
 -- percentile_cont's rule on a histogram: rank k = p * (total - 1) (0-based), interpolated
 -- between the values at ranks floor(k) and ceil(k). lo and hi are those values (the bucket
@@ -982,7 +1000,8 @@ BEGIN
         'alerts', all_alerts,
         'error_types', (
             SELECT coalesce(jsonb_agg(jsonb_build_object('queue', queue, 'error_type', error_type, 'count', count,
-                                                         'last_seen', health_ts(last_seen), 'sample_message', sample_message)
+                                                         'last_seen', health_ts(last_seen), 'sample_message', sample_message,
+                                                         'fingerprint', fingerprint, 'pattern', pattern)
                                       ORDER BY count DESC, last_seen DESC), '[]')
             FROM (SELECT * FROM queue_error_types ORDER BY count DESC, last_seen DESC LIMIT 50) e),
         'workers', (
