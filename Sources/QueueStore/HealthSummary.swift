@@ -18,11 +18,8 @@ public struct HealthSummary: Sendable, Equatable, Codable {
 
     /// Decodes the JSON `HealthStore.summaryJSON()` reads (snake_case keys, as the snapshot).
     public static func decode(json: String) throws -> HealthSummary {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .custom { path in SnakeCaseKey(path.last!.stringValue) }
-        decoder.dateDecodingStrategy = .iso8601
         do {
-            return try decoder.decode(HealthSummary.self, from: Data(json.utf8))
+            return try healthJSONDecoder().decode(HealthSummary.self, from: Data(json.utf8))
         } catch {
             throw QueueStoreError.database("the health summary did not decode (\(error)); is the database migrated by this version of queuetop?")
         }
