@@ -17,8 +17,8 @@ public struct ContextEntry: Sendable, Equatable {
     public var readOnly: Bool
     public var readsFromReplica: Bool
     public var link: Link = .connecting
-    /// The last snapshot read there (kept while disconnected: shown as stale, never summed as fresh).
-    public var snapshot: HealthSnapshot?
+    /// The last summary read there (kept while disconnected: shown as stale, never summed as fresh).
+    public var summary: HealthSummary?
     public var standby: StandbyStatus?
     /// When the last read there answered.
     public var refreshedAt: Date?
@@ -87,18 +87,18 @@ extension ContextEntry {
 }
 
 extension DashboardState {
-    /// The snapshots the all view adds up: every context that answered and is neither
+    /// The summaries the all view adds up: every context that answered and is neither
     /// disconnected nor stale (an old figure summed as current would mislead).
-    public var freshContextSnapshots: [(context: String, snapshot: HealthSnapshot)] {
+    public var freshContextSummaries: [(context: String, summary: HealthSummary)] {
         contexts.entries.compactMap { e in
-            guard e.link == .connected, !e.isStale(now: now, interval: refreshInterval), let s = e.snapshot else { return nil }
+            guard e.link == .connected, !e.isStale(now: now, interval: refreshInterval), let s = e.summary else { return nil }
             return (e.name, s)
         }
     }
 
     /// The all view's rows in the chosen grouping.
     public var allViewRows: [HealthSum.Row] {
-        contexts.sumByQueue ? HealthSum.perQueue(freshContextSnapshots) : HealthSum.perContext(freshContextSnapshots)
+        contexts.sumByQueue ? HealthSum.perQueue(freshContextSummaries) : HealthSum.perContext(freshContextSummaries)
     }
 }
 
@@ -107,8 +107,8 @@ extension DashboardState {
 /// The messages and keys of the contexts feature; nil when the message or key is not theirs.
 func reduceContexts(_ state: inout DashboardState, _ message: Message) -> [Effect]? {
     switch message {
-    case .contextRefreshed(let name, let snapshot, let standby, let at):
-        updateEntry(&state, name) { $0.link = .connected; $0.snapshot = snapshot; $0.standby = standby; $0.refreshedAt = at }
+    case .contextRefreshed(let name, let summary, let standby, let at):
+        updateEntry(&state, name) { $0.link = .connected; $0.summary = summary; $0.standby = standby; $0.refreshedAt = at }
         return []
     case .contextUnreachable(let name, let reason, _):
         updateEntry(&state, name) { $0.link = .disconnected(reason: reason) }

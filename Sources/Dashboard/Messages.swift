@@ -45,8 +45,8 @@ public enum Message: Sendable {
     case notificationsDelivered(Bool)
     case actionFinished(String, at: Date)
     case actionFailed(String, at: Date)
-    /// A context's own poller read its snapshot (the all view and the `:ctx` list).
-    case contextRefreshed(String, HealthSnapshot, StandbyStatus?, at: Date)
+    /// A context's own poller read its summary (the all view and the `:ctx` list).
+    case contextRefreshed(String, HealthSummary, StandbyStatus?, at: Date)
     /// A context's poller could not read there; it retries on its own schedule.
     case contextUnreachable(String, reason: String, at: Date)
     /// A `:ctx` switch is done: the session now reads and acts on this context.

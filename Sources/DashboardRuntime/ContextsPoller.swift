@@ -60,13 +60,14 @@ public final class ContextsPoller: Sendable {
         while !isStopped {
             var wait = interval
             do {
-                let (snapshot, standby) = try database.run { conn in
+                // The summary only (`HealthSummary`): what the all view and the list show.
+                let (summary, standby) = try database.run { conn in
                     try conn.readOnlyTransaction { c in
-                        (try HealthStore(connection: c).snapshot().snapshot, try ServerRoleStore(connection: c).standby())
+                        (try HealthStore(connection: c).summary(), try ServerRoleStore(connection: c).standby())
                     }
                 }
                 if isStopped { break }
-                inbox.post([.contextRefreshed(target.name, snapshot, standby, at: clock())])
+                inbox.post([.contextRefreshed(target.name, summary, standby, at: clock())])
                 backoff.reset()
             } catch {
                 if isStopped { break }

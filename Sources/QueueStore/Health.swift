@@ -287,9 +287,7 @@ public struct CircuitInfo: Sendable, Equatable, Codable {
 extension HealthSnapshot {
     /// Decodes the JSON text `queue_health_snapshot()` returns.
     public static func decode(json: String) throws -> HealthSnapshot {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .custom { path in SnakeCaseKey(path.last!.stringValue) }
-        decoder.dateDecodingStrategy = .iso8601
+        let decoder = healthJSONDecoder()
         do {
             return try decoder.decode(HealthSnapshot.self, from: Data(json.utf8))
         } catch {
@@ -317,3 +315,11 @@ struct SnakeCaseKey: CodingKey {
     init?(intValue: Int) { nil }
 }
 
+/// The decoder of the health documents (`HealthSnapshot`, `HealthSummary`): snake_case keys,
+/// ISO 8601 dates.
+func healthJSONDecoder() -> JSONDecoder {
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .custom { path in SnakeCaseKey(path.last!.stringValue) }
+    decoder.dateDecodingStrategy = .iso8601
+    return decoder
+}

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Health snapshots of several databases (contexts) added up: the dashboard's all view and
+/// Health summaries (`HealthSummary`) of several databases (contexts) added up: the dashboard's all view and
 /// `status --all-contexts` (docs/SCALING.md). Pure arithmetic over what each database said; a
 /// context that did not answer is simply absent and is marked by the caller.
 public enum HealthSum {
@@ -23,7 +23,7 @@ public enum HealthSum {
         public var paused = false
         public var backlog: Int64 { pending + processing }
 
-        mutating func add(_ q: QueueHealth, first: Bool) {
+        mutating func add(_ q: QueueSummary, first: Bool) {
             pending += q.counts.pending
             processing += q.counts.processing
             deadLetter += q.counts.deadLetter
@@ -50,9 +50,9 @@ public enum HealthSum {
     }
 
     /// One row per queue per context, by context then queue.
-    public static func perContext(_ snapshots: [(context: String, snapshot: HealthSnapshot)]) -> [Row] {
-        snapshots.sorted { $0.context < $1.context }.flatMap { entry in
-            entry.snapshot.queues.map { q in
+    public static func perContext(_ summaries: [(context: String, summary: HealthSummary)]) -> [Row] {
+        summaries.sorted { $0.context < $1.context }.flatMap { entry in
+            entry.summary.queues.map { q in
                 var row = Row(context: entry.context, queue: q.name, contexts: [entry.context])
                 row.add(q, first: true)
                 return row
@@ -61,10 +61,10 @@ public enum HealthSum {
     }
 
     /// One row per queue name, summed over the contexts that hold it, by queue.
-    public static func perQueue(_ snapshots: [(context: String, snapshot: HealthSnapshot)]) -> [Row] {
+    public static func perQueue(_ summaries: [(context: String, summary: HealthSummary)]) -> [Row] {
         var rows: [String: Row] = [:]
-        for entry in snapshots.sorted(by: { $0.context < $1.context }) {
-            for q in entry.snapshot.queues {
+        for entry in summaries.sorted(by: { $0.context < $1.context }) {
+            for q in entry.summary.queues {
                 var row = rows[q.name] ?? Row(context: nil, queue: q.name, contexts: [])
                 row.add(q, first: row.contexts.isEmpty)
                 row.contexts.append(entry.context)
@@ -74,9 +74,9 @@ public enum HealthSum {
         return rows.values.sorted { $0.queue < $1.queue }
     }
 
-    public static func totals(_ snapshots: [(context: String, snapshot: HealthSnapshot)]) -> Totals {
+    public static func totals(_ summaries: [(context: String, summary: HealthSummary)]) -> Totals {
         var t = Totals()
-        for q in snapshots.flatMap(\.snapshot.queues) {
+        for q in summaries.flatMap(\.summary.queues) {
             t.pending += q.counts.pending
             t.processing += q.counts.processing
             t.deadLetter += q.counts.deadLetter
@@ -87,9 +87,9 @@ public enum HealthSum {
 
     /// Every context's alerts, worst kind first (`Alert.Kind.severityRank`), then by context
     /// and the database's own order.
-    public static func alerts(_ snapshots: [(context: String, snapshot: HealthSnapshot)]) -> [ContextAlert] {
-        snapshots.sorted { $0.context < $1.context }
-            .flatMap { entry in entry.snapshot.alerts.map { ContextAlert(context: entry.context, alert: $0) } }
+    public static func alerts(_ summaries: [(context: String, summary: HealthSummary)]) -> [ContextAlert] {
+        summaries.sorted { $0.context < $1.context }
+            .flatMap { entry in entry.summary.alerts.map { ContextAlert(context: entry.context, alert: $0) } }
             .enumerated()
             .sorted { ($0.element.alert.kind.severityRank, $0.offset) < ($1.element.alert.kind.severityRank, $1.offset) }
             .map(\.element)

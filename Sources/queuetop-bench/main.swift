@@ -11,9 +11,10 @@
 //       completes them, in a loop, until STOP_FILE exists. Prints: max_ms p99_ms claims jobs
 //       (max and p99 of the claim_jobs round trip).
 //   queuetop-bench contexts ROUNDS URL...
-//       The all-contexts refresh: every URL's health snapshot read at once, each on its own
-//       connection, and added up, against the slowest of the same reads one at a time. Prints
-//       one JSON object of medians (slowest_single_ms, all_ms, beyond_ms = all - slowest).
+//       The all-contexts refresh: every URL's health summary read at once, each on its own
+//       connection, and added up, against the slowest single context's whole-snapshot refresh
+//       and the slowest single summary read. Prints one JSON object of medians (slowest_single_ms,
+//       all_ms, beyond_ms = all - slowest single, beyond_summary_ms = all - slowest summary).
 // Only scripts/bench runs it; the figures go to docs/BENCHMARKS.md.
 import Contexts
 import Foundation
@@ -111,48 +112,68 @@ func claimProbe(url: String, queue: String, stopFile: String) throws {
     print(String(format: "%.2f %.2f %d %d", sorted.last ?? .nan, percentile(sorted, 0.99), sorted.count, total))
 }
 
-/// The all-contexts refresh (issue 21): each context's snapshot read on its own connection, all
-/// at once (`FanOut`, as `status --all-contexts` does), then added up (`HealthSum`); against the
-/// slowest of the same reads made one at a time. Prints one JSON object: medians over ROUNDS.
+/// The all-contexts refresh (issue 21): each context's summary (`HealthSummary`, what the all
+/// view reads) read on its own connection, all at once (`FanOut`, as `status --all-contexts`
+/// does), then added up (`HealthSum`); against the slowest single context's refresh (its whole
+/// snapshot read and decoded, what the dashboard on one context does) and the slowest single
+/// summary read, in the same round. Prints one JSON object: medians over ROUNDS.
 func contextsRefresh(rounds: Int, urls: [String]) throws {
     let connections = try urls.map { try Connection.connect(try ConnectionConfig($0)) }
     defer { connections.forEach { $0.close() } }
-    @Sendable func read(_ conn: Connection) -> HealthSnapshot? {
+    @Sendable func readSnapshot(_ conn: Connection) -> HealthSnapshot? {
         try? conn.readOnlyTransaction { try HealthStore(connection: $0).snapshot().snapshot }
     }
-    var slowest: [Double] = [], all: [Double] = [], beyond: [Double] = [], sequential: [Double] = [], client: [Double] = []
-    for round in 0..<(rounds + 2) {  // two warm-up rounds
-        var singles: [Double] = []
-        for conn in connections {
-            let start = nowNanos()
-            guard read(conn) != nil else { fail("a context did not answer") }
-            singles.append(Double(nowNanos() - start) / 1e6)
-        }
+    @Sendable func readSummary(_ conn: Connection) -> HealthSummary? {
+        try? conn.readOnlyTransaction { try HealthStore(connection: $0).summary() }
+    }
+    func timed(_ body: () -> Bool) -> Double {
         let start = nowNanos()
-        let snapshots = FanOut.map(Array(connections.enumerated())) { i, conn in read(conn).map { ("c\(i)", $0) } }
-        let answered = snapshots.compactMap { $0 }
-        guard answered.count == connections.count else { fail("a context did not answer") }
-        _ = (HealthSum.totals(answered), HealthSum.perContext(answered), HealthSum.perQueue(answered), HealthSum.alerts(answered))
-        let wall = Double(nowNanos() - start) / 1e6
+        guard body() else { fail("a context did not answer") }
+        return Double(nowNanos() - start) / 1e6
+    }
+    var slowest: [Double] = [], slowestSummary: [Double] = [], all: [Double] = [], beyond: [Double] = [],
+        beyondSummary: [Double] = [], sequential: [Double] = []
+    for round in 0..<(rounds + 2) {  // two warm-up rounds
+        let singles = connections.map { conn in timed { readSnapshot(conn) != nil } }
+        let summaries = connections.map { conn in timed { readSummary(conn) != nil } }
+        let wall = timed {
+            let read = FanOut.map(Array(connections.enumerated())) { i, conn in readSummary(conn).map { ("c\(i)", $0) } }
+            let answered = read.compactMap { $0 }
+            _ = (HealthSum.totals(answered), HealthSum.perContext(answered), HealthSum.perQueue(answered), HealthSum.alerts(answered))
+            return answered.count == connections.count
+        }
         guard round >= 2 else { continue }
-        sequential.append(singles.reduce(0, +))
+        sequential.append(summaries.reduce(0, +))
         slowest.append(singles.max()!)
+        slowestSummary.append(summaries.max()!)
         all.append(wall)
         beyond.append(wall - singles.max()!)
+        beyondSummary.append(wall - summaries.max()!)
     }
-    // queuetop's own share, without any server: decoding the ten snapshots and adding them up,
-    // one after the other on this thread (what the fan-out adds beyond the reads themselves).
-    let texts = try connections.map { try HealthStore(connection: $0).snapshotJSON() }
+    // queuetop's own share, without any server: decoding the ten summaries and adding them up,
+    // one after the other on this thread; and, for comparison, the same from ten whole snapshots
+    // (what the all view decoded before it read summaries).
+    let summaryTexts = try connections.map { try HealthStore(connection: $0).summaryJSON() }
+    let snapshotTexts = try connections.map { try HealthStore(connection: $0).snapshotJSON() }
+    var client: [Double] = [], clientWhole: [Double] = []
     for _ in 0..<rounds {
-        let start = nowNanos()
-        let decoded = try texts.enumerated().map { ("c\($0.offset)", try HealthSnapshot.decode(json: $0.element)) }
-        _ = (HealthSum.totals(decoded), HealthSum.perContext(decoded), HealthSum.perQueue(decoded), HealthSum.alerts(decoded))
-        client.append(Double(nowNanos() - start) / 1e6)
+        client.append(timed {
+            guard let decoded = try? summaryTexts.enumerated().map({ ("c\($0.offset)", try HealthSummary.decode(json: $0.element)) }) else { return false }
+            _ = (HealthSum.totals(decoded), HealthSum.perContext(decoded), HealthSum.perQueue(decoded), HealthSum.alerts(decoded))
+            return true
+        })
+        clientWhole.append(timed {
+            guard let decoded = try? snapshotTexts.enumerated().map({ ("c\($0.offset)", try HealthSnapshot.decode(json: $0.element).summary) }) else { return false }
+            _ = (HealthSum.totals(decoded), HealthSum.perContext(decoded), HealthSum.perQueue(decoded), HealthSum.alerts(decoded))
+            return true
+        })
     }
     func median(_ v: [Double]) -> Double { percentile(v.sorted(), 0.5) }
-    print(String(format: "{\"contexts\": %d, \"rounds\": %d, \"slowest_single_ms\": %.2f, \"sequential_ms\": %.2f, \"all_ms\": %.2f, \"beyond_ms\": %.2f, \"beyond_p95_ms\": %.2f, \"ratio\": %.3f, \"client_ms\": %.2f, \"cores\": %d}",
-                 urls.count, rounds, median(slowest), median(sequential), median(all), median(beyond), percentile(beyond.sorted(), 0.95),
-                 median(all) / median(slowest), median(client), ProcessInfo.processInfo.activeProcessorCount))
+    let bytes = (summaryTexts.map(\.utf8.count).reduce(0, +), snapshotTexts.map(\.utf8.count).reduce(0, +))
+    print(String(format: "{\"contexts\": %d, \"rounds\": %d, \"slowest_single_ms\": %.2f, \"slowest_summary_ms\": %.2f, \"sequential_ms\": %.2f, \"all_ms\": %.2f, \"beyond_ms\": %.2f, \"beyond_p95_ms\": %.2f, \"beyond_summary_ms\": %.2f, \"ratio\": %.3f, \"client_ms\": %.2f, \"client_whole_ms\": %.2f, \"summary_bytes\": %d, \"snapshot_bytes\": %d, \"cores\": %d}",
+                 urls.count, rounds, median(slowest), median(slowestSummary), median(sequential), median(all), median(beyond),
+                 percentile(beyond.sorted(), 0.95), median(beyondSummary), median(all) / median(slowest), median(client),
+                 median(clientWhole), bytes.0, bytes.1, ProcessInfo.processInfo.activeProcessorCount))
 }
 
 let args = CommandLine.arguments

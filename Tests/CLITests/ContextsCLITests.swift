@@ -189,6 +189,13 @@ import Testing
         // status reads the replica (it says standby); a pause goes to the primary and works.
         let status = try Self.json(try QueuetopBinary.run(["status", "--json", "--context", "eu-1"] + ctx, timeout: 60).stdout)
         #expect(status["standby"] as? Bool == true, "reads come from the replica")
+        // The all-contexts summary read works on the hot standby: both contexts read there.
+        let allText = try QueuetopBinary.run(["status", "--all-contexts"] + ctx, timeout: 60)
+        #expect(allText.status == 0 && allText.stdout.contains("DLQ 4") && !allText.stdout.contains("disconnected"),
+                "\(allText.stdout) \(allText.stderr)")
+        let allJSON = try Self.json(try QueuetopBinary.run(["status", "--json", "--all-contexts"] + ctx, timeout: 60).stdout)
+        #expect((allJSON["total"] as? [String: Any])?["dead_letter"] as? Int == 4, "\(allJSON)")
+        #expect((allJSON["contexts"] as? [[String: Any]])?.allSatisfy { ($0["status"] as? [String: Any])?["standby"] as? Bool == true } == true)
         let pause = try QueuetopBinary.run(["queue", "pause", "emails", "--context", "eu-1"] + ctx, timeout: 60)
         #expect(pause.status == 0, "writes go to the primary: \(pause.stderr)")
         // A replica-only context is read-only and says so, before anything is sent.

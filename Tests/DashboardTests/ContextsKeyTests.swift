@@ -66,15 +66,15 @@ import Testing
 
     @Test func theAllViewSumsFreshContextsAndEnterCarriesTheContext() {
         var state = Self.state()
-        _ = reduce(&state, .contextRefreshed("a", Self.snapshot([("emails", 3, 2)]), nil, at: Self.now))
+        _ = reduce(&state, .contextRefreshed("a", Self.snapshot([("emails", 3, 2)]).summary, nil, at: Self.now))
         _ = reduce(&state, .contextRefreshed("b", Self.snapshot([("emails", 5, 1), ("sms", 1, 0)],
-                                                                alerts: [("emails", "circuit_open", "circuit open")]), nil, at: Self.now))
+                                                                alerts: [("emails", "circuit_open", "circuit open")]).summary, nil, at: Self.now))
         _ = reduce(&state, .contextUnreachable("c", reason: "down", at: Self.now))
         _ = Self.type(&state, ":all")
         #expect(state.contexts.allView && state.screen == .overview)
         #expect(state.allViewRows.map { "\($0.context ?? "-")/\($0.queue)" } == ["a/emails", "b/emails", "b/sms"])
-        #expect(HealthSum.totals(state.freshContextSnapshots).deadLetter == 3)
-        #expect(HealthSum.alerts(state.freshContextSnapshots).map(\.context) == ["b"])
+        #expect(HealthSum.totals(state.freshContextSummaries).deadLetter == 3)
+        #expect(HealthSum.alerts(state.freshContextSummaries).map(\.context) == ["b"])
         _ = reduce(&state, .key(.character("s")))
         #expect(state.allViewRows.map { "\($0.queue)=\($0.pending)@\($0.contexts.joined(separator: "+"))" } == ["emails=8@a+b", "sms=1@b"])
         #expect(reduce(&state, .key(.enter)).isEmpty, "a summed row has no one context to go to")
@@ -85,7 +85,7 @@ import Testing
         #expect(reduce(&state, .key(.enter)) == [.switchContext("b", openQueue: "emails")], "the drill-down carries the context")
         // A context that stops answering for three intervals is stale and no longer summed.
         _ = reduce(&state, .tick(Self.now.addingTimeInterval(30)))
-        #expect(state.freshContextSnapshots.isEmpty)
+        #expect(state.freshContextSummaries.isEmpty)
         #expect(state.contexts.entries[0].stateWord(now: state.now, interval: state.refreshInterval) == "stale 30s")
     }
 

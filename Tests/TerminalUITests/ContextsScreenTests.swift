@@ -27,14 +27,14 @@ import QueueStore
         ]
         state.contexts.entries[0].link = .disconnected(reason: "connection refused")
         state.contexts.entries[1].link = .connected
-        state.contexts.entries[1].snapshot = F.snapshot
+        state.contexts.entries[1].summary = F.snapshot.summary
         state.contexts.entries[1].refreshedAt = F.ago(1)
         state.contexts.entries[1].standby = StandbyStatus(replay: .caughtUp, lastReplayedAt: F.ago(4), dataAgeSeconds: 4, waitingBytes: 0, primary: nil)
         state.contexts.entries[2].link = .connected
-        state.contexts.entries[2].snapshot = us
+        state.contexts.entries[2].summary = us.summary
         state.contexts.entries[2].refreshedAt = F.ago(40)
         state.contexts.entries[3].link = .connected
-        state.contexts.entries[3].snapshot = us
+        state.contexts.entries[3].summary = us.summary
         state.contexts.entries[3].refreshedAt = F.ago(1)
         state.contexts.current = "eu-1"
         state.contexts.poolContext = "eu-1"
@@ -79,7 +79,7 @@ import QueueStore
         #expect(text.contains("ALL CONTEXTS"))
         #expect(text.contains("2 of 4 contexts (not counted: ap-1, sa-1)"), "\(text)")
         #expect(text.contains("ap-1 disconnected"))
-        let fresh = state.freshContextSnapshots
+        let fresh = state.freshContextSummaries
         #expect(fresh.map(\.context) == ["eu-1", "us-1"])
         let totals = HealthSum.totals(fresh)
         #expect(text.contains("backlog \(Format.count(Int(totals.backlog)))"), "\(text)")

@@ -37,7 +37,7 @@ enum ContextPickerOverlay {
 enum AllContextsScreen {
     static func draw(_ context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
         let state = context.state
-        let fresh = state.freshContextSnapshots
+        let fresh = state.freshContextSummaries
         let totals = HealthSum.totals(fresh)
         let alerts = HealthSum.alerts(fresh)
         let rows = state.allViewRows

@@ -83,7 +83,7 @@ struct StatusCommand: ParsableCommand {
         let file = try connection.contextsFile()
         let clear = !json && isatty(STDOUT_FILENO) == 1 && watch != nil
         while true {
-            let readings = StatusAllContexts.read(file, options: connection)
+            let readings = StatusAllContexts.read(file, options: connection, wholeSnapshots: json)
             if clear { Swift.print("\u{1B}[H\u{1B}[2J", terminator: "") }
             if json { printJSON(StatusAllContexts.json(readings)) } else { print(StatusAllContexts.text(readings, file: file)) }
             guard let watch else { return }

@@ -3,37 +3,41 @@ import Foundation
 import Postgres
 import QueueStore
 
-/// `status --all-contexts`: every context's snapshot read at the same time (each on its own
-/// connection, from its replica when it has one), then added up (`HealthSum`). A context that
+/// `status --all-contexts`: every context's health summary read at the same time (each on its
+/// own connection, from its replica when it has one), then added up (`HealthSum`). Only `--json`,
+/// which prints each context's whole `status --json` document, also reads the whole snapshot
+/// (in the same call, decoded by nobody but JSONSerialization). A context that
 /// does not answer is listed as disconnected with its reason and adds nothing; the others are
 /// printed as usual.
 enum StatusAllContexts {
-    /// One context's answer: its `status --json` document and the decoded snapshot, or why not.
+    /// One context's answer: its summary (and with `--json` its `status --json` document), or why not.
     struct Reading: Sendable {
         var context: ContextDefinition
         var json: String?
-        var snapshot: HealthSnapshot?
+        var summary: HealthSummary?
         var standby: StandbyStatus?
         var error: String?
     }
 
-    static func read(_ file: ContextsFile, options: ConnectionOptions) -> [Reading] {
+    static func read(_ file: ContextsFile, options: ConnectionOptions, wholeSnapshots: Bool) -> [Reading] {
         FanOut.map(file.contexts) { context in
             do {
                 let conn = try Connection.connect(try options.config(for: context, write: false))
                 defer { conn.close() }
-                let json = try HealthStore(connection: conn).snapshotJSON()
+                let health = HealthStore(connection: conn)
+                let (json, summary): (String?, HealthSummary) = wholeSnapshots
+                    ? try health.snapshotJSONAndSummary() : (nil, try health.summary())
                 let standby = try ServerRoleStore(connection: conn).standby()
-                return Reading(context: context, json: StatusReport.json(json, standby: standby),
-                               snapshot: try HealthSnapshot.decode(json: json), standby: standby)
+                return Reading(context: context, json: json.map { StatusReport.json($0, standby: standby) },
+                               summary: summary, standby: standby)
             } catch {
                 return Reading(context: context, error: "\(error)")
             }
         }
     }
 
-    private static func answered(_ readings: [Reading]) -> [(context: String, snapshot: HealthSnapshot)] {
-        readings.compactMap { r in r.snapshot.map { (r.context.name, $0) } }
+    private static func answered(_ readings: [Reading]) -> [(context: String, summary: HealthSummary)] {
+        readings.compactMap { r in r.summary.map { (r.context.name, $0) } }
     }
 
     static func json(_ readings: [Reading]) -> AllContextsJSON {
@@ -41,7 +45,7 @@ enum StatusAllContexts {
         let totals = HealthSum.totals(snapshots)
         return AllContextsJSON(
             contexts: readings.map { r in
-                ContextJSON(name: r.context.name, state: r.snapshot == nil ? "disconnected" : "ok",
+                ContextJSON(name: r.context.name, state: r.summary == nil ? "disconnected" : "ok",
                             reads_from: r.context.replica == nil ? "primary" : "replica",
                             error: r.error.map { SafeText.oneLine($0) }, status: r.json.map(EmbeddedJSON.init))
             },
@@ -52,7 +56,7 @@ enum StatusAllContexts {
             alerts: HealthSum.alerts(snapshots).map {
                 AlertJSON(context: $0.context, kind: $0.alert.kind.rawValue, queue: $0.alert.queue, message: $0.alert.message)
             },
-            disconnected: readings.filter { $0.snapshot == nil }.map(\.context.name))
+            disconnected: readings.filter { $0.summary == nil }.map(\.context.name))
     }
 
     /// `status --all-contexts --json`: each context's own `status --json` under `status`, the
@@ -116,7 +120,7 @@ enum StatusAllContexts {
         for r in readings {
             if let error = r.error {
                 out.append("  \(r.context.name): disconnected: \(StatusReport.oneLine(error, max: 100))")
-            } else if let s = r.snapshot {
+            } else if let s = r.summary {
                 let replica = r.standby.map { "  " + StandbyTextLine.short($0) } ?? ""
                 out.append("  \(r.context.name): ok, \(StatusReport.timestamp(s.generatedAt))\(r.context.replica == nil ? "" : ", reads from the replica")\(replica)")
             }
