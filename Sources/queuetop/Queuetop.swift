@@ -21,6 +21,7 @@ struct Queuetop: ParsableCommand {
             ExporterCommand.self,
             StatusCommand.self,
             EnqueueCommand.self,
+            JobsCommand.self,
             JobCommand.self,
             DLQCommand.self,
             QueueCommand.self,
