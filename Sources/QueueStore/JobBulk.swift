@@ -44,7 +44,7 @@ public struct JobBulkPreview: Sendable, Equatable {
 /// lock and adds each batch to ONE audit row holding the filter text and the count.
 ///
 /// The as-of pin: a job created, claimed, finished or failed after `asOf` is left alone, so
-/// jobs that arrive while the action runs are not touched (see `_job_changed_at`).
+/// jobs that arrive while the action runs are not touched (the same condition as `jobs_bulk_apply` in 25_search.sql).
 public struct JobBulkStore: Sendable {
     public let connection: Connection
     public var clock: JobFilterSQL.Clock

@@ -8,17 +8,6 @@
 -- Repeatable (docs/SQL_LAYOUT.md): the one definition of each object below. SECURITY DEFINER,
 -- search_path and grants are set by 90_privileges.sql.
 
--- The last time a job changed state: what a bulk action pinned to an as-of time compares with.
--- A job created, claimed, finished or failed after as_of is not the job the operator previewed,
--- so the action leaves it alone (a job that failed and came back to pending at 14:05 is not
--- cancelled by a cancel previewed at 14:00).
-create or replace function _job_changed_at(created_at timestamptz, started_at timestamptz,
-                                           completed_at timestamptz, last_error_at timestamptz)
-returns timestamptz
-language sql immutable parallel safe as $$
-  select greatest(created_at, started_at, completed_at, last_error_at)
-$$;
-
 -- Applies one bulk action to one batch of ids (at most 100000), each only if it is still in a
 -- state the action applies to and unchanged since as_of:
 --   run_now   pending, scheduled or retrying -> due now (run_at = now(), no backoff left)
@@ -28,6 +17,10 @@ $$;
 --   delete    dead, cancelled or completed -> gone
 --   priority  pending, scheduled or retrying -> priority = new_priority
 -- Ids in any other state, or unknown, are skipped. Returns how many jobs changed.
+-- "Unchanged since as_of" is greatest(created_at, started_at, completed_at, last_error_at) <= as_of:
+-- a job created, claimed, finished or failed after as_of is not the job the operator previewed
+-- (one that failed and came back to pending at 14:05 is not cancelled by a cancel previewed at
+-- 14:00), so the action leaves it alone. JobBulkStore selects ids with the same condition.
 -- audit_id: the row record_audit('jobs.<action>', {"where": …, "as_of": …}, 0) opened for this
 -- action; this batch's count is added to it, so one action is one audit row however many
 -- batches it takes. A row of another role, action, filter text or as_of is refused (42501).
@@ -86,7 +79,7 @@ begin
     with target as (
       select j.id from job_queue j
       where j.id = any(ids) and j.status in ('dead_letter', 'failed', 'cancelled', 'completed')
-        and _job_changed_at(j.created_at, j.started_at, j.completed_at, j.last_error_at) <= p_as_of
+        and greatest(j.created_at, j.started_at, j.completed_at, j.last_error_at) <= p_as_of
       for update of j
     )
     delete from job_queue j using target t where j.id = t.id;
@@ -97,7 +90,7 @@ begin
     with target as (
       select j.id from job_queue j
       where j.id = any(ids) and j.status in ('dead_letter', 'failed', 'cancelled')
-        and _job_changed_at(j.created_at, j.started_at, j.completed_at, j.last_error_at) <= p_as_of
+        and greatest(j.created_at, j.started_at, j.completed_at, j.last_error_at) <= p_as_of
         and (j.dedup_key is null or not exists (
               select 1 from job_queue a
               where a.queue = j.queue and a.dedup_key = j.dedup_key
@@ -116,7 +109,7 @@ begin
     with target as (
       select j.id from job_queue j
       where j.id = any(ids) and j.status = 'pending'
-        and _job_changed_at(j.created_at, j.started_at, j.completed_at, j.last_error_at) <= p_as_of
+        and greatest(j.created_at, j.started_at, j.completed_at, j.last_error_at) <= p_as_of
       for update of j
     ), changed as (
       update job_queue j

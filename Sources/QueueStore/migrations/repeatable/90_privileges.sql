@@ -140,7 +140,6 @@ begin
     ('set_queue_concurrency',           'definer', '{queuetop_operator}'),
     ('update_queue_settings',           'definer', '{queuetop_operator}'),
     -- 25_search.sql
-    ('_job_changed_at',                 'pure',    '{}'),
     ('jobs_bulk_apply',                 'definer', '{queuetop_operator}'),
     -- 30_dlq.sql
     ('_requeue_dlq',                    'invoker', '{}'),
