@@ -72,7 +72,7 @@ let package = Package(
         .target(name: "Dashboard", dependencies: ["QueueStore", "JobFilter"]),
         // The dashboard's database side: effect runner thread, LISTEN/NOTIFY, reconnects.
         // No curses, so it is tested against Postgres without a terminal.
-        .target(name: "DashboardRuntime", dependencies: ["Dashboard", "QueueStore", "Postgres"]),
+        .target(name: "DashboardRuntime", dependencies: ["Dashboard", "QueueStore", "JobFilter", "Postgres"]),
         // Pure views drawing Dashboard state into an in-memory ScreenBuffer.
         .target(name: "TerminalUI", dependencies: ["Dashboard", "QueueStore", "JobFilter", "Postgres"]),
         // The only importer of ncursesw.

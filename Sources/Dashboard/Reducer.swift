@@ -1,4 +1,5 @@
 import Foundation
+import JobFilter
 import QueueStore
 
 /// The dashboard's only state transition: `reduce(&state, message) -> effects`.
@@ -66,6 +67,19 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
         guard state.confirmation?.action.sameTarget(as: action) == true else { return [] }
         state.confirmation = Confirmation(action: action.pinned(asOf: asOf), count: count)
         return []
+    case .previewSampled(let action, let count, let asOf, let sample):
+        guard state.confirmation?.action.sameTarget(as: action) == true else { return [] }
+        var confirmation = Confirmation(action: action.pinned(asOf: asOf), count: count)
+        confirmation.sample = sample
+        state.confirmation = confirmation
+        return []
+    case .jobsLoaded(let request, let page, let count):
+        // An answer for another filter, tab, sort or page (the operator moved on) is dropped.
+        guard state.jobs.request == request else { return [] }
+        state.jobs.page = page
+        state.jobs.count = count ?? state.jobs.count
+        state.jobs.loadedRequest = request
+        return []
     case .notificationsDelivered(let delivered):
         state.notificationsLost = !delivered
         return []
@@ -111,6 +125,7 @@ func reloadCurrentList(_ state: DashboardState) -> [Effect] {
     case .schedules: return [.loadSchedules]
     case .queue: return state.selectedQueue.map { [.loadQueueTenants($0)] } ?? []
     case .workers: return [.loadWorkerJobs]
+    case .jobs: return [.loadJobs(state.jobs.request)]
     case .overview, .leads, .log: return []
     }
 }
@@ -123,6 +138,9 @@ private func handleKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
     if state.confirmation != nil { return handleConfirmationKey(&state, key) }
     if state.commandLine != nil { return handleCommandKey(&state, key) }
     if state.filterEditing { handleFilterKey(&state, key); return [] }
+    if state.screen == .jobs, state.openedJob == nil, state.jobs.editing != nil {
+        return handleJobsKey(&state, key) ?? []
+    }
     // Anywhere else Q quits: any screen, the opened job, the help overlay.
     if key == .character("Q") { state.quitting = true; return [.quit] }
     if state.showHelp {
@@ -131,12 +149,17 @@ private func handleKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
         return []
     }
     if state.openedJob != nil, openedJobIgnores(key) { return [] }
+    if state.screen == .jobs, state.openedJob == nil, let effects = handleJobsKey(&state, key) { return effects }
+    if state.screen == .queue, state.openedJob == nil, key == .character("J"), let queue = state.selectedQueue {
+        // The queue's jobs, with queue:NAME already typed.
+        return openJobsScreen(&state, filterText: JobFilter([FilterTerm(.queue(queue))]).description)
+    }
     switch key {
     case .character("?"): state.showHelp = true
     case .character("q"): return goBack(&state, quitsAtHome: true)
     // Esc never quits: an operator presses it repeatedly to close things and get home.
     case .escape: return goBack(&state, quitsAtHome: false)
-    case .character(let c) where ("1"..."8").contains(c):
+    case .character(let c) where ("1"..."9").contains(c):
         return switchScreen(&state, to: Screen(rawValue: Int(String(c))!)!)
     case .tab: return switchScreen(&state, to: nextScreen(state.screen, by: 1))
     case .backTab: return switchScreen(&state, to: nextScreen(state.screen, by: -1))
@@ -220,7 +243,7 @@ private func goBack(_ state: inout DashboardState, quitsAtHome: Bool) -> [Effect
         if leaveBusyWorker(&state) { return [] }
         state.screen = .overview
         return []
-    case .queue, .leads, .audit, .schedules, .log:
+    case .queue, .leads, .audit, .schedules, .log, .jobs:
         state.screen = .overview
         return []
     }
@@ -260,7 +283,7 @@ private func drillIn(_ state: inout DashboardState) -> [Effect] {
         let lines = state.visiblePoolLog
         guard !lines.isEmpty, let id = lines[state.cursorRow].jobID else { return [] }
         return openJob(&state, id: id)
-    case .queue, .leads, .audit, .schedules:
+    case .queue, .leads, .audit, .schedules, .jobs:
         return []
     }
 }

@@ -57,6 +57,7 @@ extension DashboardState {
         case .audit: return visibleAudit.count
         case .schedules: return visibleSchedules.count
         case .log: return visiblePoolLog.count
+        case .jobs: return jobs.rows.count
         }
     }
 

@@ -1,9 +1,10 @@
 import Foundation
+import JobFilter
 import QueueStore
 
-/// The screens, in tab order; number keys 1–7 switch between them.
+/// The screens, in tab order; number keys 1–9 switch between them.
 public enum Screen: Int, CaseIterable, Sendable, Equatable {
-    case overview = 1, queue, dlq, leads, workers, audit, schedules, log
+    case overview = 1, queue, dlq, leads, workers, audit, schedules, log, jobs
 
     public var title: String {
         switch self {
@@ -15,6 +16,7 @@ public enum Screen: Int, CaseIterable, Sendable, Equatable {
         case .audit: return "Audit"
         case .schedules: return "Schedules"
         case .log: return "Log"
+        case .jobs: return "Jobs"
         }
     }
 }
@@ -59,12 +61,18 @@ public enum OperatorAction: Sendable, Equatable {
     case runSchedule(name: String, queue: String, jobType: String)
     /// Quiet, resume or drain one worker; `label` ("host pid 123") is what the question names.
     case commandWorker(WorkerCommandKind, workerID: String, label: String)
+    /// A bulk action on every job the filter matches (the Jobs screen's filter and state tab),
+    /// pinned to the moment its count was taken.
+    case jobsByFilter(JobBulkAction, JobFilter, asOf: Date?)
+    /// A bulk action on the marked jobs; `filterText` is the filter they were found with (audited).
+    case jobsByID(JobBulkAction, [UUID], filterText: String, asOf: Date?)
 
     /// Destructive or bulk actions ask first, and so does enqueueing a job the operator cannot
     /// take back.
     public var needsConfirmation: Bool {
         switch self {
-        case .requeueGroup, .requeueJobs, .deleteGroup, .deleteJobs, .cancelMigration, .runSchedule, .commandWorker: return true
+        case .requeueGroup, .requeueJobs, .deleteGroup, .deleteJobs, .cancelMigration, .runSchedule, .commandWorker,
+             .jobsByFilter, .jobsByID: return true
         case .pause, .resume, .setConcurrency, .trigger, .setScheduleEnabled: return false
         }
     }
@@ -75,6 +83,8 @@ public enum OperatorAction: Sendable, Equatable {
 public struct Confirmation: Sendable, Equatable {
     public var action: OperatorAction
     public var count: Int?
+    /// A few of the jobs it would touch (bulk actions of the Jobs screen), newest first.
+    public var sample: [JobSummary] = []
     public init(action: OperatorAction, count: Int? = nil) { self.action = action; self.count = count }
 }
 
@@ -144,6 +154,8 @@ public struct DashboardState: Sendable, Equatable {
     /// Why the embedded pool did not start (a bad handler config, a missing secret variable):
     /// shown in the footer for the whole session and as the Log screen's first line.
     public var poolStartupError: String?
+    /// The Jobs screen: its state tab, filter, page and sort.
+    public var jobs = JobsExplorer()
 
     /// `/` filter per screen; `filterEditing` while the operator types it.
     public var filter: [Screen: String] = [:]

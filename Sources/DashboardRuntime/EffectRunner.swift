@@ -104,9 +104,18 @@ public final class EffectRunner: Sendable {
             return [.schedulesLoaded(try ScheduleStore(connection: connection).list())]
         case .loadQueueTenants(let queue):
             return [.queueTenantsLoaded(try QueueTenantStore(connection: connection).report(queue: queue))]
+        case .loadJobs(let request):
+            let search = JobSearchStore(connection: connection)
+            let page = try search.search(request)
+            // Exact up to 10,000, then "≥ 10,000": one refresh must stay cheap at any size.
+            let count = try search.count(request.filter, cap: 10_000, window: request.window, timeout: request.timeout)
+            return [.jobsLoaded(request, page, count)]
         case .loadWorkerJobs:
             return [.workerJobsLoaded(try WorkerFleetStore(connection: connection).inFlightJobs())]
         case .preview(let action):
+            if let preview = try ActionPerformer(connection: connection).previewSample(action) {
+                return [.previewSampled(action, count: preview.count, asOf: preview.asOf, sample: preview.sample)]
+            }
             let (count, asOf) = try ActionPerformer(connection: connection).preview(action)
             return [.previewCounted(action, count: count, asOf: asOf)]
         case .perform(let action):
@@ -152,6 +161,7 @@ public final class EffectRunner: Sendable {
         case .loadSchedules: return "cannot load the schedules: \(error)"
         case .loadQueueTenants(let queue): return "cannot load the tenants of \(queue): \(error)"
         case .loadWorkerJobs: return "cannot load the workers' jobs: \(error)"
+        case .loadJobs: return "cannot search jobs: \(error)"
         case .quit: return "\(error)"
         }
     }

@@ -33,10 +33,16 @@ public enum JobBulkAction: String, Sendable, CaseIterable {
 public struct JobBulkPreview: Sendable, Equatable {
     public var action: JobBulkAction
     public var filter: JobFilter
+    /// Only these jobs (marked rows), when set; `filter` is then what they were found with.
+    public var ids: [UUID]?
     public var asOf: Date
     public var count: Int
     /// Up to five of the jobs, newest first.
     public var sample: [JobSummary]
+
+    public init(action: JobBulkAction, filter: JobFilter, ids: [UUID]? = nil, asOf: Date, count: Int, sample: [JobSummary]) {
+        self.action = action; self.filter = filter; self.ids = ids; self.asOf = asOf; self.count = count; self.sample = sample
+    }
 }
 
 /// Bulk actions by filter: preview (exact count + sample, pinned to the server's now), then
@@ -56,7 +62,11 @@ public struct JobBulkStore: Sendable {
 
     /// The exact number of jobs the action would change, and five of them. Counting reads every
     /// matching row (payload terms included): it runs under `timeout`.
-    public func preview(_ action: JobBulkAction, filter: JobFilter, timeout: Double = 60) throws -> JobBulkPreview {
+    /// `ids`: only these jobs (the marked rows), at most 100000.
+    public func preview(_ action: JobBulkAction, filter: JobFilter, ids: [UUID]? = nil, timeout: Double = 60) throws -> JobBulkPreview {
+        if let ids, !(1...100_000).contains(ids.count) {
+            throw QueueStoreError.invalidInput("between 1 and 100000 jobs can be marked, got \(ids.count)")
+        }
         let search = JobSearchStore(connection: connection, clock: clock)
         return try search.timed(timeout) { conn in
             let asOf: Date = try conn.run("SELECT now()").scalar()
@@ -64,16 +74,16 @@ public struct JobBulkStore: Sendable {
             q.appendLiteral("SELECT count(*)::int FROM ")
             q.appendInterpolation(qt: "job_queue")
             q.appendLiteral(" j WHERE ")
-            appendEligible(action, filter: filter, asOf: asOf, to: &q)
+            appendEligible(action, filter: filter, ids: ids, asOf: asOf, to: &q)
             let count: Int = try conn.run(Query(stringInterpolation: q)).scalar()
             var s = Query.StringInterpolation(literalCapacity: 256, interpolationCount: 8)
             s.appendLiteral("SELECT \(JobSearchStore.columns) FROM ")
             s.appendInterpolation(qt: "job_queue")
             s.appendLiteral(" j WHERE ")
-            appendEligible(action, filter: filter, asOf: asOf, to: &s)
+            appendEligible(action, filter: filter, ids: ids, asOf: asOf, to: &s)
             s.appendLiteral(" ORDER BY j.id DESC LIMIT 5")
             let sample = try conn.run(Query(stringInterpolation: s)).map(JobSearchStore.decode)
-            return JobBulkPreview(action: action, filter: filter, asOf: asOf, count: count, sample: sample)
+            return JobBulkPreview(action: action, filter: filter, ids: ids, asOf: asOf, count: count, sample: sample)
         }
     }
 
@@ -93,6 +103,7 @@ public struct JobBulkStore: Sendable {
         let filterJSON = "{\"where\":\(JobStore.jsonString(preview.filter.description)),"
             + "\"as_of\":\(JobStore.jsonString(PostgresTimestamp.format(preview.asOf))),"
             + "\"previewed\":\(preview.count)"
+            + (preview.ids.map { ",\"marked\":\($0.count)" } ?? "")
             + (preview.action == .priority ? ",\"priority\":\(priority!)" : "") + "}"
         let auditID = try cliSafe { try AuditStore(connection: connection).begin(action: preview.action.auditAction, filter: JSONText(filterJSON)) }
         let search = JobSearchStore(connection: connection, clock: clock)
@@ -106,7 +117,7 @@ public struct JobBulkStore: Sendable {
                     q.appendLiteral("SELECT j.id FROM ")
                     q.appendInterpolation(qt: "job_queue")
                     q.appendLiteral(" j WHERE ")
-                    appendEligible(preview.action, filter: preview.filter, asOf: preview.asOf, to: &q)
+                    appendEligible(preview.action, filter: preview.filter, ids: preview.ids, asOf: preview.asOf, to: &q)
                     if let cursor {
                         q.appendLiteral(" AND j.id < ")
                         q.appendInterpolation(cursor)
@@ -137,8 +148,16 @@ public struct JobBulkStore: Sendable {
     }
 
     /// The filter, the action's states, and the as-of pin, as one condition over `j`.
-    private func appendEligible(_ action: JobBulkAction, filter: JobFilter, asOf: Date, to q: inout Query.StringInterpolation) {
-        JobFilterSQL.appendCondition(filter.terms, clock: clock, to: &q)
+    private func appendEligible(_ action: JobBulkAction, filter: JobFilter, ids: [UUID]?, asOf: Date,
+                                to q: inout Query.StringInterpolation) {
+        if let ids {
+            // Marked rows: exactly these jobs, whatever the filter on screen says now.
+            q.appendLiteral("j.id = ANY(")
+            q.appendInterpolation(ids)
+            q.appendLiteral("::uuid[])")
+        } else {
+            JobFilterSQL.appendCondition(filter.terms, clock: clock, to: &q)
+        }
         q.appendLiteral(" AND (")
         q.appendLiteral(action.states.map(JobFilterSQL.stateCondition).joined(separator: " OR "))
         q.appendLiteral(") AND greatest(j.created_at, j.started_at, j.completed_at, j.last_error_at) <= ")

@@ -36,6 +36,7 @@ enum KeyMap {
         case .audit: return "actions, actors or roles"
         case .schedules: return "schedules by name, queue or job type"
         case .log: return "lines by level, queue, job id or text"
+        case .jobs: return "jobs: queue: type: state: tenant: key: error: worker: age> since: id: payload.a=v payload?k"
         }
     }
 
@@ -72,6 +73,11 @@ enum KeyMap {
         case .workers:
             return [Entry(keys: "p", does: "quiet the worker (no new jobs) / resume it"),
                     Entry(keys: "d", does: "drain it: finish its jobs, then exit")]
+        case .jobs:
+            return [Entry(keys: "Space", does: "mark / unmark the job"),
+                    Entry(keys: "c x", does: "cancel the marked (or all matching) pending, scheduled, retrying jobs"),
+                    Entry(keys: "r", does: "run now (pending, scheduled, retrying) or requeue (dead, cancelled)"),
+                    Entry(keys: "d", does: "delete the marked (or all matching) dead, cancelled, completed jobs")]
         case .audit, .log:
             return []
         }
@@ -85,14 +91,20 @@ enum KeyMap {
         let back = state.screen == .overview && state.openedJob == nil ? "quit" : "back"
         // Enter opens a queue (overview), a DLQ group or job, a worker's jobs or one of them;
         // elsewhere it does nothing, so help does not offer it.
-        let opens = !detail && [.overview, .dlq, .workers, .log].contains(state.screen)
+        let opens = !detail && [.overview, .dlq, .workers, .log, .jobs].contains(state.screen)
         let keys = [
             Entry(keys: updown, does: detail ? "scroll the payload, result and attempts" : "move"),
             Entry(keys: "PgUp PgDn g G", does: detail ? "scroll a page, top, bottom" : "a page up / down, first / last row"),
         ] + (opens ? [Entry(keys: "Enter l", does: "open")] : []) + [
             Entry(keys: "Esc q h", does: state.activeFilter.isEmpty || state.openedJob != nil ? back : "clear the filter, then \(back)"),
-            Entry(keys: "1-8 Tab", does: "switch screen"),
-        ] + (state.openedJob == nil ? [Entry(keys: "/", does: "filter " + listNoun(state))] : []) + [
+            Entry(keys: "1-9 Tab", does: "switch screen"),
+        ] + (state.openedJob == nil ? [Entry(keys: "/", does: "filter " + listNoun(state))] : [])
+          + (state.screen == .jobs && state.openedJob == nil ? [
+            Entry(keys: "< >", does: "previous / next state tab"),
+            Entry(keys: "s n N", does: "sort newest / oldest first, next page, previous page"),
+            Entry(keys: "Tab", does: "while typing a filter: complete a field or queue name"),
+          ] : [])
+          + (state.screen == .queue && state.openedJob == nil ? [Entry(keys: "J", does: "this queue's jobs (Jobs screen)")] : []) + [
             Entry(keys: "[ ] P ^R", does: "refresh faster / slower, pause refresh, refresh now"),
             Entry(keys: "Q", does: "quit from anywhere"),
         ]
@@ -127,7 +139,7 @@ enum KeyMap {
             hints += [KeyHint("/", "filter"), KeyHint(":", "cmd"), KeyHint("q", "quit")]
         case .queue:
             if !state.readOnly { hints += [KeyHint("p", pauseLabel(state)), KeyHint("+/-", "scale"), KeyHint("t", "run")] }
-            hints += [KeyHint("Esc", "back")]
+            hints += [KeyHint("J", "jobs"), KeyHint("Esc", "back")]
         case .dlq:
             switch state.dlqLevel {
             case .groups:
@@ -160,6 +172,11 @@ enum KeyMap {
             hints += [KeyHint("/", "filter"), KeyHint("Esc", "back")]
         case .log:
             hints += [KeyHint("Enter", "job"), KeyHint("/", "filter"), KeyHint("Esc", "back")]
+        case .jobs:
+            if state.jobs.editing != nil { return [KeyHint("Enter", "search"), KeyHint("Tab", "complete"), KeyHint("Esc", "cancel")] }
+            hints += [KeyHint("/", "search"), KeyHint("< >", "state"), KeyHint("Enter", "open")]
+            if !state.readOnly { hints += [KeyHint("Space", "mark"), KeyHint("c", "cancel"), KeyHint("r", "run/requeue"), KeyHint("d", "delete")] }
+            hints += [KeyHint("s", "sort"), KeyHint("n", "more")]
         }
         return hints
     }

@@ -50,6 +50,13 @@ enum HelpOverlay {
 enum ConfirmationDialog {
     static func draw(_ confirmation: Confirmation, _ context: ScreenContext, into buffer: inout ScreenBuffer, in screen: Rect) {
         var body = [confirmation.prompt]
+        if !confirmation.sample.isEmpty {
+            // The newest few of the jobs it touches, so the operator sees what the filter caught.
+            body.append("")
+            body += confirmation.sample.map {
+                "\(ViewText.shortID($0.id))  \($0.state.rawValue)  \(ViewText.oneLine($0.queue))  \(ViewText.oneLine($0.jobType))  \(context.age($0.createdAt))"
+            }
+        }
         // On a tiny terminal "[y] yes  [n] no" still fits whole; how to answer must never be cut.
         let narrow = screen.width < 40
         let no = DialogButton(key: "n", label: narrow ? "no" : "cancel")
@@ -85,6 +92,8 @@ enum ConfirmationDialog {
             case .resume: return "Resume worker"
             case .drain: return "Drain worker"
             }
+        case .jobsByFilter(let kind, _, _), .jobsByID(let kind, _, _, _):
+            return kind.verb.prefix(1).uppercased() + kind.verb.dropFirst()
         }
     }
 
@@ -98,12 +107,15 @@ enum ConfirmationDialog {
         case .pause(let q), .resume(let q), .setConcurrency(let q, _), .trigger(let q): return q
         case .setScheduleEnabled(let name, _), .runSchedule(let name, _, _): return name
         case .commandWorker(_, _, let label): return label
+        case .jobsByFilter(_, let filter, _): return filter.isEmpty ? "every job" : ViewText.oneLine(filter.description)
+        case .jobsByID(_, let ids, _, _): return ids.count == 1 ? "1 marked job" : "\(ids.count) marked jobs"
         }
     }
 
     static func isDestructive(_ action: OperatorAction) -> Bool {
         switch action {
         case .deleteGroup, .deleteJobs, .cancelMigration: return true
+        case .jobsByFilter(let kind, _, _), .jobsByID(let kind, _, _, _): return kind == .delete || kind == .cancel
         default: return false
         }
     }
