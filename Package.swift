@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "QueueStore", "Postgres", "TestSupport"]),
         .testTarget(
             name: "TerminalUITests",
-            dependencies: ["TerminalUI", "Dashboard", "QueueStore", "Postgres", "TestSupport"],
+            dependencies: ["TerminalUI", "Dashboard", "QueueStore", "JobFilter", "Postgres", "TestSupport"],
             exclude: ["Snapshots"]
         ),
         .testTarget(name: "DashboardRuntimeTests", dependencies: ["DashboardRuntime", "Dashboard", "QueueStore", "Postgres", "TestSupport"]),

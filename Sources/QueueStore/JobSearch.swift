@@ -22,6 +22,17 @@ public struct JobSummary: Sendable, Equatable {
     public var cancelReason: String?
     public var errorType: String?
     public var errorMessage: String?
+
+    public init(id: UUID, queue: String, jobType: String, state: JobState, priority: Int = 0, tenant: String? = nil,
+                dedupKey: String? = nil, attemptCount: Int = 0, maxAttempts: Int = 5, createdAt: Date, runAt: Date,
+                startedAt: Date? = nil, heartbeatAt: Date? = nil, completedAt: Date? = nil, lockedBy: String? = nil,
+                cancelReason: String? = nil, errorType: String? = nil, errorMessage: String? = nil) {
+        self.id = id; self.queue = queue; self.jobType = jobType; self.state = state; self.priority = priority
+        self.tenant = tenant; self.dedupKey = dedupKey; self.attemptCount = attemptCount; self.maxAttempts = maxAttempts
+        self.createdAt = createdAt; self.runAt = runAt; self.startedAt = startedAt; self.heartbeatAt = heartbeatAt
+        self.completedAt = completedAt; self.lockedBy = lockedBy; self.cancelReason = cancelReason
+        self.errorType = errorType; self.errorMessage = errorMessage
+    }
 }
 
 /// Newest first (the default) or oldest first, by creation: ids are UUIDv7, so id order is
@@ -60,6 +71,10 @@ public struct JobSearchPage: Sendable, Equatable {
     /// Set when the filter needed a bounded window: how many rows it read, and whether older
     /// (or, sorted oldest first, newer) rows were left unsearched.
     public var window: WindowScan?
+
+    public init(jobs: [JobSummary], next: UUID?, window: WindowScan?) {
+        self.jobs = jobs; self.next = next; self.window = window
+    }
 }
 
 public struct WindowScan: Sendable, Equatable {

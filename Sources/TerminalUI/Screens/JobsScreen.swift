@@ -20,6 +20,10 @@ enum JobsScreen {
 
     static func drawStateTabs(_ context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
         let explorer = context.state.jobs
+        let sort = explorer.sort == .newestFirst ? "newest first" : "oldest first"
+        let tabsWidth = JobsExplorer.tabs.reduce(1) { $0 + DisplayWidth.of(tabTitle($1)) + 2 }
+        // Right-aligned text fills its row: it goes first, then the tabs over its left part.
+        if rect.width - tabsWidth > DisplayWidth.of(sort) + 2 { buffer.write(sort + " ", in: rect, alignment: .right, style: .muted) }
         var x = rect.x + 1
         for tab in JobsExplorer.tabs {
             let title = tabTitle(tab)
@@ -29,9 +33,6 @@ enum JobsScreen {
             buffer.write(text, at: Point(x: x, y: rect.y), style: selected ? .title : .muted)
             x += DisplayWidth.of(text)
         }
-        let sort = explorer.sort == .newestFirst ? "newest first" : "oldest first"
-        let room = rect.x + rect.width - x - 1
-        if room > DisplayWidth.of(sort) { buffer.write(sort + " ", in: rect, alignment: .right, style: .muted) }
     }
 
     static func drawFilterLine(_ context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect, errorRow: Rect) {
@@ -54,11 +55,18 @@ enum JobsScreen {
             return
         }
         let filter = explorer.filter.isEmpty ? "(no filter: / to search, Tab completes)" : ViewText.oneLine(explorer.filter.description)
-        var count = explorer.count.map { $0.description + ($0.value == 1 && $0.exact ? " job" : " jobs") } ?? "counting\(context.ellipsis)"
+        var count = explorer.count.map { countText($0, ascii: context.glyphs.isASCII) } ?? "counting\(context.ellipsis)"
         if !context.state.marked.isEmpty { count = "\(context.state.marked.count) marked" + context.dot + count }
         buffer.write(count + " ", in: rect, alignment: .right, style: .muted)
         let room = rect.width - DisplayWidth.of(count) - 3
         buffer.write(" / " + filter, at: Point(x: rect.x, y: rect.y), style: explorer.filter.isEmpty ? .muted : .accent, maxWidth: max(0, room))
+    }
+
+    /// "1 job", "412 jobs", "≥ 10,000 jobs" (">= 10,000" on an ASCII terminal).
+    static func countText(_ count: JobCount, ascii: Bool) -> String {
+        let noun = count.value == 1 && count.exact ? " job" : " jobs"
+        guard !count.exact else { return count.description + noun }
+        return (ascii ? ">= " : "≥ ") + String(count.description.drop { $0 != " " }.dropFirst()) + noun
     }
 
     static func drawTable(_ context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {

@@ -12,8 +12,16 @@ public struct Tabs: Sendable {
         self.trailing = trailing
     }
 
-    func label(_ index: Int, full: Bool) -> String {
-        full || index == selected ? " \(index + 1) \(titles[index]) " : " \(index + 1) "
+    /// How much of each title a row has room for: all of them with a space either side, all
+    /// of them with one space between (nine tabs at 80 columns), or only the selected one.
+    enum Fit { case full, tight, numbers }
+
+    func label(_ index: Int, fit: Fit) -> String {
+        switch fit {
+        case .full: " \(index + 1) \(titles[index]) "
+        case .tight: " \(index + 1) \(titles[index])" + (index == titles.count - 1 ? " " : "")
+        case .numbers: index == selected ? " \(index + 1) \(titles[index]) " : " \(index + 1) "
+        }
     }
 
     public func draw(into buffer: inout ScreenBuffer, in rect: Rect) {
@@ -22,11 +30,11 @@ public struct Tabs: Sendable {
         buffer.fill(row, style: .header)
         let trailingWidth = min(DisplayWidth.of(trailing), max(0, row.width / 2))
         let available = row.width - (trailingWidth > 0 ? trailingWidth + 1 : 0)
-        let fullWidth = titles.indices.reduce(0) { $0 + DisplayWidth.of(label($1, full: true)) }
-        let full = fullWidth <= available
+        func width(_ fit: Fit) -> Int { titles.indices.reduce(0) { $0 + DisplayWidth.of(label($1, fit: fit)) } }
+        let fit: Fit = width(.full) <= available ? .full : width(.tight) <= available ? .tight : .numbers
         var x = row.x
         for index in titles.indices {
-            let text = label(index, full: full)
+            let text = label(index, fit: fit)
             let style = index == selected
                 ? Style(foreground: .selected, background: .selected, attributes: .bold)
                 : Style.header
