@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "QueueStoreTests", dependencies: ["QueueStore", "JobFilter", "Postgres", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "WorkersTests", dependencies: ["Workers", "QueueStore", "Postgres", "TestSupport", "QueuetopLogging",
                                                         .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "QueueStore", "Postgres", "TestSupport"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "QueueStore", "JobFilter", "Postgres", "TestSupport"]),
         .testTarget(
             name: "TerminalUITests",
             dependencies: ["TerminalUI", "Dashboard", "QueueStore", "JobFilter", "Postgres", "TestSupport"],
