@@ -101,9 +101,11 @@ public struct JobBulkStore: Sendable {
             }
         }
         let filterJSON = "{\"where\":\(JobStore.jsonString(preview.filter.description)),"
-            + "\"as_of\":\(JobStore.jsonString(PostgresTimestamp.format(preview.asOf))),"
-            + "\"previewed\":\(preview.count)"
-            + (preview.ids.map { ",\"marked\":\($0.count)" } ?? "")
+            // The count the operator confirmed, when the caller has it (the dashboard's dialog
+            // showed it; its perform step carries only the as-of): `affected` is the truth.
+            + (preview.count > 0 ? "\"previewed\":\(preview.count)," : "")
+            + (preview.ids.map { "\"marked\":\($0.count)," } ?? "")
+            + "\"as_of\":\(JobStore.jsonString(PostgresTimestamp.format(preview.asOf)))"
             + (preview.action == .priority ? ",\"priority\":\(priority!)" : "") + "}"
         let auditID = try cliSafe { try AuditStore(connection: connection).begin(action: preview.action.auditAction, filter: JSONText(filterJSON)) }
         let search = JobSearchStore(connection: connection, clock: clock)
