@@ -3,6 +3,7 @@
 //
 // Dependency arrows point one way (see README "Architecture"):
 //   queuetop -> Dashboard/Workers -> QueueStore -> Postgres -> CLibPQ
+//   QueueStore and Dashboard -> JobFilter (the job filter language, no dependencies)
 //   Workers and the queuetop command record and export metrics through QueuetopMetrics.
 //   TerminalUI reads Dashboard state; Curses copies TerminalUI buffers to the terminal.
 import PackageDescription
