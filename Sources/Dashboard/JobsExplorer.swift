@@ -41,6 +41,14 @@ public struct JobsExplorer: Sendable, Equatable {
         JobSearchRequest(filter: effectiveFilter, sort: sort, after: pageStarts.last ?? nil, limit: Self.pageSize)
     }
 
+    /// Whether the refresh interval (and NOTIFY) reload the page. A search with a payload, error
+    /// or id-part term reads up to a window of rows each time: it runs once, when asked (a new
+    /// filter, tab, sort or page, `^R`, after an action), so a screen left open on it does not
+    /// read 200,000 payloads every two seconds.
+    public var refreshesByItself: Bool {
+        page == nil || effectiveFilter.terms.allSatisfy(JobFilterSQL.isIndexed)
+    }
+
     /// The rows on screen.
     public var rows: [JobSummary] { page?.jobs ?? [] }
 

@@ -92,7 +92,9 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
     case .actionFinished(let text, let at):
         state.flash = Flash(text, kind: .success, at: at)
         state.marked.removeAll()
-        return [.refresh] + reloadCurrentList(state)
+        let search: [Effect] = state.screen == .jobs && state.openedJob == nil && !state.jobs.refreshesByItself
+            ? [.loadJobs(state.jobs.request)] : []
+        return [.refresh] + reloadCurrentList(state) + search
     case .actionFailed(let text, let at):
         state.flash = Flash(text, kind: .error, at: at)
         return []
@@ -125,7 +127,7 @@ func reloadCurrentList(_ state: DashboardState) -> [Effect] {
     case .schedules: return [.loadSchedules]
     case .queue: return state.selectedQueue.map { [.loadQueueTenants($0)] } ?? []
     case .workers: return [.loadWorkerJobs]
-    case .jobs: return [.loadJobs(state.jobs.request)]
+    case .jobs: return state.jobs.refreshesByItself ? [.loadJobs(state.jobs.request)] : []
     case .overview, .leads, .log: return []
     }
 }
@@ -186,7 +188,9 @@ private func handleKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
         state.flash = Flash(state.refreshPaused ? "refresh paused (P resumes)" : "refresh resumed", kind: .info, at: state.now)
         return state.refreshPaused ? [] : [.refresh]
     case .control("r"):
-        return [.refresh] + reloadCurrentList(state)
+        // ^R also repeats a payload search, which the interval does not (JobsExplorer).
+        let search: [Effect] = state.screen == .jobs && !state.jobs.refreshesByItself ? [.loadJobs(state.jobs.request)] : []
+        return [.refresh] + reloadCurrentList(state) + search
     case .character(" "):
         toggleMark(&state)
     default:

@@ -145,3 +145,20 @@ import Testing
         #expect(command.screen == .jobs && command.jobs.filter.description == "tenant:shop-9 error:\"smtp 550\"")
     }
 }
+
+/// A payload search is not repeated by the refresh interval; an indexed one is.
+@Suite struct JobsRefreshTests {
+    @Test func aPayloadSearchRunsWhenAskedNotEveryInterval() throws {
+        let t0 = Date(timeIntervalSince1970: 1_795_000_000)
+        var state = DashboardState(now: t0)
+        _ = reduce(&state, .key(.character("9")))
+        state.lastRefreshAt = t0
+        state.connection = .connected
+        #expect(reduce(&state, .tick(t0.addingTimeInterval(3))).contains(.loadJobs(state.jobs.request)))
+        state.jobs.filter = try JobFilter.parse("payload.to=ana@example.com")
+        _ = reduce(&state, .jobsLoaded(state.jobs.request, JobSearchPage(jobs: [], next: nil, window: nil), nil))
+        let later = reduce(&state, .tick(t0.addingTimeInterval(6)))
+        #expect(later.contains(.refresh) && !later.contains { if case .loadJobs = $0 { true } else { false } })
+        #expect(reduce(&state, .key(.control("r"))).contains(.loadJobs(state.jobs.request)))
+    }
+}
