@@ -96,4 +96,25 @@ import Testing
             }
         }
     }
+
+    /// Values from the database reach the terminal as text, never as control sequences, in the
+    /// list, the JSON and the bulk confirmation's sample.
+    @Test func hostileBytesStayData() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            let evil = "\u{1b}]0;pwned\u{7}\u{1b}[2J\u{202e}gnp.exe\u{9b}31m"
+            let ids = try JobStore(connection: conn).enqueue([NewJob(queue: "emails", type: "send\u{202e}x", tenant: "shop\u{200b}9")]).map(\.id)
+            try conn.execute("SELECT \(qt: "fail_job")(\(ids[0]), \(evil), \(evil), NULL, false)")
+            for args in [["jobs", "list", "--where", "state:dead"], ["jobs", "list", "--where", "state:dead", "--json"],
+                         ["jobs", "delete", "--where", "state:dead"]] {
+                let r = try E.queuetop(db, args)
+                let out = r.stdout + r.stderr
+                #expect(!out.unicodeScalars.contains { $0.value == 0x1b || $0.value == 0x07 || $0.value == 0x9b || $0.value == 0x202e },
+                        "\(args): \(out.debugDescription)")
+                #expect(out.contains("pwned"), "the text itself is shown: \(out.debugDescription)")
+            }
+            #expect(try E.int(conn, "SELECT count(*)::int FROM job_queue") == 1, "nothing deleted without --yes")
+        }
+    }
 }
