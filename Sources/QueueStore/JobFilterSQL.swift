@@ -48,7 +48,7 @@ public enum JobFilterSQL {
     static let stateExpression = """
         CASE j.status WHEN 'processing' THEN 'running' WHEN 'completed' THEN 'completed' \
         WHEN 'cancelled' THEN 'cancelled' WHEN 'pending' THEN \
-        CASE WHEN greatest(j.run_at, j.next_retry_at) <= now() THEN 'pending' \
+        CASE WHEN j.run_at <= now() THEN 'pending' \
         WHEN j.attempt_count > 0 THEN 'retrying' ELSE 'scheduled' END ELSE 'dead' END
         """
 
@@ -113,12 +113,13 @@ public enum JobFilterSQL {
     }
 
     /// pending/scheduled/retrying are one status told apart by due time and failed attempts
-    /// (a retry sets run_at = next_retry_at = failure time + backoff).
+    /// (a retry sets run_at = next_retry_at = failure time + backoff). Due means what the claim
+    /// means by it: `run_at <= now()` (claim_jobs, 20_jobs.sql).
     static func stateCondition(_ s: JobState) -> String {
         switch s {
-        case .pending: "(j.status = 'pending' AND greatest(j.run_at, j.next_retry_at) <= now())"
-        case .scheduled: "(j.status = 'pending' AND greatest(j.run_at, j.next_retry_at) > now() AND j.attempt_count = 0)"
-        case .retrying: "(j.status = 'pending' AND greatest(j.run_at, j.next_retry_at) > now() AND j.attempt_count > 0)"
+        case .pending: "(j.status = 'pending' AND j.run_at <= now())"
+        case .scheduled: "(j.status = 'pending' AND j.run_at > now() AND j.attempt_count = 0)"
+        case .retrying: "(j.status = 'pending' AND j.run_at > now() AND j.attempt_count > 0)"
         case .running: "j.status = 'processing'"
         case .completed: "j.status = 'completed'"
         case .cancelled: "j.status = 'cancelled'"
