@@ -41,12 +41,19 @@ public struct JobsExplorer: Sendable, Equatable {
         JobSearchRequest(filter: effectiveFilter, sort: sort, after: pageStarts.last ?? nil, limit: Self.pageSize)
     }
 
+    /// How long the last page and count took to load, in seconds.
+    public var lastLoadSeconds: Double = 0
+
+    /// A search that took longer than this is not repeated by the refresh interval.
+    public static let autoRefreshLimit = 0.25
+
     /// Whether the refresh interval (and NOTIFY) reload the page. A search with a payload, error
-    /// or id-part term reads up to a window of rows each time: it runs once, when asked (a new
+    /// or id-part term reads up to a window of rows each time, and a filter no index serves (a
+    /// rare key among millions of rows) may walk far: such a search runs once, when asked (a new
     /// filter, tab, sort or page, `^R`, after an action), so a screen left open on it does not
-    /// read 200,000 payloads every two seconds.
+    /// read 200,000 payloads, or the primary key, every two seconds.
     public var refreshesByItself: Bool {
-        page == nil || effectiveFilter.terms.allSatisfy(JobFilterSQL.isIndexed)
+        page == nil || (effectiveFilter.terms.allSatisfy(JobFilterSQL.isIndexed) && lastLoadSeconds < Self.autoRefreshLimit)
     }
 
     /// The rows on screen.

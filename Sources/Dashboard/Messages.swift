@@ -32,8 +32,9 @@ public enum Message: Sendable {
     case previewCounted(OperatorAction, count: Int, asOf: Date)
     /// A Jobs-screen bulk action's exact count as of `asOf`, with a sample of its jobs.
     case previewSampled(OperatorAction, count: Int, asOf: Date, sample: [JobSummary])
-    /// A page of the Jobs screen for `request`, and the count of everything it matches.
-    case jobsLoaded(JobSearchRequest, JobSearchPage, JobCount?)
+    /// A page of the Jobs screen for `request`, the count of everything it matches, and how long
+    /// the two queries took (seconds).
+    case jobsLoaded(JobSearchRequest, JobSearchPage, JobCount?, took: Double = 0)
     /// The database announced a change (NOTIFY queuetop_changed, already coalesced by the
     /// listener): reload what is on screen now instead of at the next interval.
     case changed(at: Date)

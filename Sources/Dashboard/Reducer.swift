@@ -73,12 +73,13 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
         confirmation.sample = sample
         state.confirmation = confirmation
         return []
-    case .jobsLoaded(let request, let page, let count):
+    case .jobsLoaded(let request, let page, let count, let took):
         // An answer for another filter, tab, sort or page (the operator moved on) is dropped.
         guard state.jobs.request == request else { return [] }
         state.jobs.page = page
         state.jobs.count = count ?? state.jobs.count
         state.jobs.loadedRequest = request
+        state.jobs.lastLoadSeconds = took
         return []
     case .notificationsDelivered(let delivered):
         state.notificationsLost = !delivered

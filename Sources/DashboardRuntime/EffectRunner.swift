@@ -105,11 +105,13 @@ public final class EffectRunner: Sendable {
         case .loadQueueTenants(let queue):
             return [.queueTenantsLoaded(try QueueTenantStore(connection: connection).report(queue: queue))]
         case .loadJobs(let request):
+            let started = DispatchTime.now()
             let search = JobSearchStore(connection: connection)
             let page = try search.search(request)
             // Exact up to 10,000, then "≥ 10,000": one refresh must stay cheap at any size.
             let count = try search.count(request.filter, cap: 10_000, window: request.window, timeout: request.timeout)
-            return [.jobsLoaded(request, page, count)]
+            let took = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+            return [.jobsLoaded(request, page, count, took: took)]
         case .loadWorkerJobs:
             return [.workerJobsLoaded(try WorkerFleetStore(connection: connection).inFlightJobs())]
         case .preview(let action):

@@ -160,5 +160,13 @@ import Testing
         let later = reduce(&state, .tick(t0.addingTimeInterval(6)))
         #expect(later.contains(.refresh) && !later.contains { if case .loadJobs = $0 { true } else { false } })
         #expect(reduce(&state, .key(.control("r"))).contains(.loadJobs(state.jobs.request)))
+
+        // An indexed filter that took long (a rare key walking the primary key) is not repeated either.
+        state.jobs.filter = try JobFilter.parse("key:store:7")
+        _ = reduce(&state, .jobsLoaded(state.jobs.request, JobSearchPage(jobs: [], next: nil, window: nil), nil, took: 1.5))
+        let slow = reduce(&state, .tick(t0.addingTimeInterval(9)))
+        #expect(slow.contains(.refresh) && !slow.contains { if case .loadJobs = $0 { true } else { false } })
+        _ = reduce(&state, .jobsLoaded(state.jobs.request, JobSearchPage(jobs: [], next: nil, window: nil), nil, took: 0.01))
+        #expect(reduce(&state, .tick(t0.addingTimeInterval(12))).contains(.loadJobs(state.jobs.request)))
     }
 }

@@ -138,6 +138,8 @@ enum JobsScreen {
         if let scan = page.window { parts.append(ViewText.oneLine(scan.describe(sort: explorer.sort, queue: explorer.filter.queue))) }
         else if page.next != nil { parts.append("n next page") }
         if explorer.pageStarts.count > 1 { parts.append("N previous page") }
+        // Not repeated by the refresh interval (a window search, or a slow one): say how to.
+        if !explorer.refreshesByItself { parts.append("^R searches again") }
         buffer.write(" " + parts.joined(separator: context.dot), at: Point(x: rect.x, y: rect.y), style: .muted, maxWidth: rect.width)
     }
 }
