@@ -24,7 +24,8 @@ func handleCommandKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
 
 /// The commands `:` accepts, for help and error messages.
 public let dashboardCommands = [
-    "overview", "queue NAME", "job ID", "jobs [FILTER]", "dlq", "leads", "workers", "audit", "schedules", "log",
+    "overview", "queue NAME", "job ID", "jobs [FILTER]", "dlq", "leads", "workers", "audit", "schedules", "log", "timeline",
+    "dump FILE", "dump! FILE",
     "pause NAME", "resume NAME", "scale NAME N", "trigger NAME", "refresh SECONDS", "help", "q",
 ]
 
@@ -62,6 +63,12 @@ func runCommand(_ state: inout DashboardState, _ line: String) -> [Effect] {
         return switchScreen(&state, to: .schedules)
     case "log", "logs":
         return switchScreen(&state, to: .log)
+    case "timeline", "events", "tl":
+        return switchScreen(&state, to: .timeline)
+    case "dump", "dump!":
+        // The path keeps its case: only the verb is lowered.
+        return dumpCommand(&state, Array(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().map(String.init)),
+                           overwrite: verb == "dump!")
     case "queue", "queues":
         guard let name = args.first else { return switchScreen(&state, to: .overview) }
         guard let queue = knownQueue(name) else { return fail("unknown queue '\(name)'") }

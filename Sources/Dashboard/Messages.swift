@@ -19,6 +19,11 @@ public enum Message: Sendable {
     case jobDetailLoaded(UUID, JobDetail?)
     case auditLoaded([AuditEntry])
     case schedulesLoaded([Schedule])
+    case timelineLoaded([TimelineEntry])
+    /// Deploy marks and alerts fired in the last 24 h, for the hourly charts (with every refresh).
+    case chartMarksLoaded([TimelineEntry])
+    /// The terminal side did what `:dump` or `y` asked (ok) or could not (the text says why).
+    case terminalEffectDone(String, ok: Bool, at: Date)
     /// Queue detail's tenant caps, top tenants by backlog and expired counts.
     case queueTenantsLoaded(QueueTenantReport)
     /// The jobs every worker holds now (busy view), oldest first per worker.
@@ -48,7 +53,7 @@ public enum Message: Sendable {
 /// Work for the database thread. The reducer only asks; the runner does it and answers with a
 /// `Message`.
 public enum Effect: Sendable, Equatable {
-    /// Reload the health snapshot (and the alert hook summary that goes with it).
+    /// Reload the health snapshot (and the alert hook summary and chart marks that go with it).
     case refresh
     case loadDLQGroups
     case loadDLQJobs(DLQGroupKey)
@@ -56,6 +61,13 @@ public enum Effect: Sendable, Equatable {
     case loadJobDetail(UUID)
     case loadAudit
     case loadSchedules
+    case loadTimeline
+    /// `:dump FILE` (`:dump! FILE` overwrites): the screen as drawn now, as plain text. Done by
+    /// the drawing thread, which holds the frame; never reaches the database thread.
+    case dumpScreen(path: String, overwrite: Bool)
+    /// `y`: put `text` on the terminal's clipboard (OSC 52) where the terminal accepts it;
+    /// `what` names it in the footer ("job id", "payload"). Done by the drawing thread.
+    case copy(text: String, what: String)
     /// Queue detail's tenant report for one queue. Only while that screen is open: ranking
     /// tenants costs a query that the other screens' refreshes must not pay.
     case loadQueueTenants(String)
@@ -67,4 +79,15 @@ public enum Effect: Sendable, Equatable {
     case preview(OperatorAction)
     case perform(OperatorAction)
     case quit
+}
+
+extension Effect {
+    /// Effects the drawing thread does itself (it holds the frame and the terminal): the
+    /// session runs these and posts the rest to the database thread.
+    public var isTerminalSide: Bool {
+        switch self {
+        case .dumpScreen, .copy: return true
+        default: return false
+        }
+    }
 }

@@ -45,9 +45,19 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
         return []
     case .auditLoaded(let entries):
         state.audit = entries
+        focusAuditRow(&state)
         return []
     case .schedulesLoaded(let schedules):
         state.schedules = schedules
+        return []
+    case .timelineLoaded(let entries):
+        state.timeline = entries
+        return []
+    case .chartMarksLoaded(let marks):
+        state.chartMarks = marks
+        return []
+    case .terminalEffectDone(let text, let ok, let at):
+        state.flash = Flash(text, kind: ok ? .success : .error, at: at)
         return []
     case .queueTenantsLoaded(let report):
         state.queueTenants = report
@@ -126,6 +136,7 @@ func reloadCurrentList(_ state: DashboardState) -> [Effect] {
         }
     case .audit: return [.loadAudit]
     case .schedules: return [.loadSchedules]
+    case .timeline: return [.loadTimeline]
     case .queue: return state.selectedQueue.map { [.loadQueueTenants($0)] } ?? []
     case .workers: return [.loadWorkerJobs]
     case .jobs: return state.jobs.refreshesByItself ? [.loadJobs(state.jobs.request)] : []
@@ -162,8 +173,10 @@ private func handleKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
     case .character("q"): return goBack(&state, quitsAtHome: true)
     // Esc never quits: an operator presses it repeatedly to close things and get home.
     case .escape: return goBack(&state, quitsAtHome: false)
-    case .character(let c) where ("1"..."9").contains(c):
+    case .character(let c) where ("0"..."9").contains(c):
         return switchScreen(&state, to: Screen(rawValue: Int(String(c))!)!)
+    case .character("y"):
+        return copySelection(&state)
     case .tab: return switchScreen(&state, to: nextScreen(state.screen, by: 1))
     case .backTab: return switchScreen(&state, to: nextScreen(state.screen, by: -1))
     case .up, .character("k"): moveCursor(&state, by: -1)
@@ -248,7 +261,7 @@ private func goBack(_ state: inout DashboardState, quitsAtHome: Bool) -> [Effect
         if leaveBusyWorker(&state) { return [] }
         state.screen = .overview
         return []
-    case .queue, .leads, .audit, .schedules, .log, .jobs:
+    case .queue, .leads, .audit, .schedules, .log, .jobs, .timeline:
         state.screen = .overview
         return []
     }
@@ -288,6 +301,8 @@ private func drillIn(_ state: inout DashboardState) -> [Effect] {
         let lines = state.visiblePoolLog
         guard !lines.isEmpty, let id = lines[state.cursorRow].jobID else { return [] }
         return openJob(&state, id: id)
+    case .timeline:
+        return openTimelineEntry(&state)
     case .queue, .leads, .audit, .schedules, .jobs:
         return []
     }

@@ -58,6 +58,7 @@ extension DashboardState {
         case .schedules: return visibleSchedules.count
         case .log: return visiblePoolLog.count
         case .jobs: return jobs.rows.count
+        case .timeline: return visibleTimeline.count
         }
     }
 
@@ -137,6 +138,9 @@ extension DashboardState {
 
     /// Cursor positions are kept per list: the DLQ's three levels each remember their own.
     var listKey: Screen { screen }
+
+    /// The `/` filter's test, for the selectors kept beside their screens (Timeline.swift).
+    func matchesFilter(_ text: String) -> Bool { matches(text) }
 
     private func matches(_ text: String) -> Bool {
         let f = activeFilter

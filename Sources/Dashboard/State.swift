@@ -2,9 +2,14 @@ import Foundation
 import JobFilter
 import QueueStore
 
-/// The screens, in tab order; number keys 1–9 switch between them.
+/// The screens, in tab order; number keys 1–9 and 0 switch between them. The raw value is the
+/// key: the Timeline is the last tab and answers to 0, as on a keyboard's number row.
 public enum Screen: Int, CaseIterable, Sendable, Equatable {
     case overview = 1, queue, dlq, leads, workers, audit, schedules, log, jobs
+    case timeline = 0
+
+    /// The number key that opens the screen, as the tab line shows it.
+    public var key: String { String(rawValue) }
 
     public var title: String {
         switch self {
@@ -17,6 +22,7 @@ public enum Screen: Int, CaseIterable, Sendable, Equatable {
         case .schedules: return "Schedules"
         case .log: return "Log"
         case .jobs: return "Jobs"
+        case .timeline: return "Timeline"
         }
     }
 }
@@ -140,6 +146,14 @@ public struct DashboardState: Sendable, Equatable {
     public var audit: [AuditEntry] = []
     /// nil until the Schedules screen's first load answers: "none yet" must not read as "none".
     public var schedules: [Schedule]?
+    /// The Timeline screen's entries (last 24 h, newest first); nil until its first load answers.
+    public var timeline: [TimelineEntry]?
+    /// Deploy marks and alerts that fired in the last 24 h, for the glyphs on the hourly charts
+    /// (loaded with every refresh).
+    public var chartMarks: [TimelineEntry] = []
+    /// The audit row the Timeline opened (Enter): the Audit screen puts its cursor there once
+    /// its list has loaded.
+    public var auditFocus: Int64?
     /// The jobs workers hold now (the Workers screen's busy view), loaded only while that screen
     /// is open; bounded per worker (`WorkerFleetStore.defaultJobsPerWorker`).
     public var workerJobs: [InFlightJob] = []

@@ -29,6 +29,8 @@ struct Queuetop: ParsableCommand {
             DemoCommand.self,
             ScheduleCommand.self,
             AlertsCommand.self,
+            MarkCommand.self,
+            TimelineCommand.self,
         ],
         // `queuetop` alone opens the dashboard, as an operator expects of a *top.
         defaultSubcommand: DashCommand.self

@@ -29,6 +29,7 @@ import QueueStore
         ("workers-busy", DashboardFixture.workersState(browsing: true)),
         ("audit", DashboardFixture.state(.audit)),
         ("schedules", DashboardFixture.state(.schedules)),
+        ("timeline", DashboardFixture.state(.timeline)),
         ("log", DashboardFixture.logState()),
         ("jobs-pending", DashboardFixture.jobsState(.pending)),
         ("jobs-running", DashboardFixture.jobsState(.running, filter: "")),

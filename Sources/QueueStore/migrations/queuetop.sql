@@ -81,7 +81,8 @@ declare
     '0014_security_hardening.sql',
     '0015_dead_workers.sql',
     '0016_worker_quiet.sql',
-    '0017_per_type_health.sql'];
+    '0017_per_type_health.sql',
+    '0022_timeline.sql'];
   v_sql text[] := array[
     $qt_0001$-- 0001 — the queue engine: tables, indexes and the public SQL API of queuetop.
 --
@@ -4466,7 +4467,42 @@ create table queue_type_latency_recent (
 -- How many distinct types one queue tracks by name in the rolling hour; the rest are "other".
 alter table health_settings add column type_cap int not null default 50
     check (type_cap between 1 and 1000);
-$qt_0017$];
+$qt_0017$,
+    $qt_0022$-- 0022 — the incident timeline (issue 22, item 3): deploy marks, and every alert transition
+-- recorded whether or not a hook is listening. The functions that write and read them live in
+-- their canonical file, migrations/repeatable/85_timeline.sql (docs/TIMELINE.md).
+
+-- A mark an app, CI or an operator puts on the timeline ("deploy v42"). Who made it is the login
+-- role (session_user, which no client can set); what the client said about itself is only a label.
+create table timeline_marks (
+  id           bigserial primary key,
+  at           timestamptz not null default now(),
+  kind         text not null check (kind ~ '^[a-z][a-z0-9_-]{0,31}$'),
+  label        text not null check (char_length(label) between 1 and 200),
+  db_role      text not null default session_user,
+  client_label text check (char_length(client_label) <= 200)
+);
+create index timeline_marks_at_idx on timeline_marks (at desc);
+
+-- Alert transitions as the timeline shows them. alert_states (0008) holds what the hooks were last
+-- told and is forgotten while no hook is enabled; these two tables do not depend on hooks.
+create table alert_timeline_states (
+  alert_key text primary key,
+  alert     jsonb not null,
+  since     timestamptz not null
+);
+
+create table alert_events (
+  id        bigserial primary key,
+  at        timestamptz not null,
+  alert_key text not null,
+  kind      text not null,
+  queue     text,
+  event     text not null check (event in ('firing', 'cleared')),
+  alert     jsonb not null default '{}'
+);
+create index alert_events_at_idx on alert_events (at desc);
+$qt_0022$];
   v_markers text[] := array[
     'relation:queues relation:queue_rate_buckets relation:job_queue relation:job_attempts relation:audit_log relation:workers relation:circuit_breakers relation:job_queue_claim_idx relation:job_queue_dedup_idx relation:job_queue_dedup_dead_idx relation:job_queue_processing_idx relation:job_queue_dlq_idx relation:job_attempts_job_idx relation:audit_log_at_idx function:uuid_v7 function:_uuid_v7_floor function:_check_batch_size function:_require_queue function:record_audit function:_audit_add function:_audit_ids function:backoff_delay_s function:_fail_jobs function:_claim function:_enqueue function:enqueue_job function:enqueue_jobs function:claim_jobs function:complete_jobs function:fail_job function:fail_jobs function:release_jobs function:heartbeat_jobs function:rescue_stale_jobs function:_requeue_dlq function:requeue_dlq_job function:requeue_dlq_jobs function:requeue_dlq_batch function:requeue_dlq function:delete_dlq_jobs function:delete_dlq_batch function:cancel_job function:update_queue_settings function:_set_queue_paused function:pause_queue function:resume_queue function:set_queue_concurrency function:prune_completed_jobs',
     'relation:bulk_operation_kinds relation:bulk_operations relation:extraction_runs relation:funnels relation:funnel_columns relation:leads relation:bulk_operations_active relation:bulk_operations_kind_created relation:bulk_operations_kind_finished relation:leads_run_id_id relation:bulk_operations_one_lead_migration_per_run relation:bulk_operation_progress relation:lead_migration_progress type:bulk_step_result type:bulk_batch_result function:bulk_operation_kinds_check function:_bulk_run_locked_batch function:run_bulk_operation_batch function:run_next_bulk_operation_batch function:_bulk_cancel function:cancel_bulk_operation function:_lead_migration_move function:lead_migration_step function:_lead_migration_check_target function:queue_lead_migration function:process_lead_migration_batch function:get_lead_migration_queue_status function:cancel_lead_migration',
@@ -4484,7 +4520,8 @@ $qt_0017$];
     'column:job_queue.enqueued_by column:audit_log.client_label',
     'column:job_queue.dead_worker_releases',
     '',
-    'relation:queue_type_minute relation:queue_type_latency_minute relation:queue_type_recent relation:queue_type_latency_recent relation:queue_type_minute_minute_idx relation:queue_type_latency_minute_minute_idx column:queue_event_deltas.job_type column:queue_event_deltas.arrived column:queue_stats_minute.arrived column:queue_stats_hour.arrived column:health_settings.type_cap'];
+    'relation:queue_type_minute relation:queue_type_latency_minute relation:queue_type_recent relation:queue_type_latency_recent relation:queue_type_minute_minute_idx relation:queue_type_latency_minute_minute_idx column:queue_event_deltas.job_type column:queue_event_deltas.arrived column:queue_stats_minute.arrived column:queue_stats_hour.arrived column:health_settings.type_cap',
+    'relation:timeline_marks relation:alert_timeline_states relation:alert_events relation:timeline_marks_at_idx relation:alert_events_at_idx'];
   v_rnames text[] := array[
     'repeatable/10_util.sql',
     'repeatable/20_jobs.sql',
@@ -4497,6 +4534,7 @@ $qt_0017$];
     'repeatable/70_schedules.sql',
     'repeatable/75_alerts.sql',
     'repeatable/80_audit.sql',
+    'repeatable/85_timeline.sql',
     'repeatable/90_privileges.sql'];
   v_rsql text[] := array[
     $qt_r10$-- Small shared helpers: time-ordered ids and the checks every batch and operator function uses.
@@ -7877,7 +7915,8 @@ create or replace function alert_history_retention() returns interval language s
 -- notifications for what changed. Returns the number of notifications queued; 0 when the last
 -- sync was less than min_interval_s ago; NULL when another session is syncing (the lock makes
 -- "one process at a time" hold across hosts; the loser simply skips this round). With no enabled
--- hook the states are forgotten, so a hook added later hears of the alerts already firing.
+-- hook the states are forgotten, so a hook added later hears of the alerts already firing; the
+-- timeline's record of transitions (_record_alert_events) is kept either way.
 create or replace function sync_alert_states(min_interval_s double precision default 0)
 returns int language plpgsql volatile as $$
 declare
@@ -7901,13 +7940,17 @@ begin
   if (select pruned_at from alert_sync) < v_now - interval '1 hour' then
     delete from alert_notifications
     where status <> 'pending' and finished_at < v_now - alert_history_retention();
+    delete from alert_events where at < v_now - alert_history_retention();
     update alert_sync set pruned_at = v_now;
   end if;
+  -- Every transition goes on the incident timeline (85_timeline.sql), hooks or not: so the
+  -- snapshot is taken on every sync, at most once per min_interval_s across the fleet.
+  v_alerts := queue_health_snapshot()->'alerts';
+  perform _record_alert_events(v_alerts, v_now);
   if not exists (select 1 from alert_hooks where enabled) then
     delete from alert_states;
     return 0;
   end if;
-  v_alerts := queue_health_snapshot()->'alerts';
 
   -- Newly firing: absent or cleared before.
   with fired as (
@@ -8100,6 +8143,147 @@ create or replace trigger audit_log_append_only before update or delete on audit
 create or replace trigger audit_log_no_truncate before truncate on audit_log
   for each statement execute function audit_log_append_only();
 $qt_r80$,
+    $qt_r85$-- The incident timeline: deploy marks, alert transitions and operator actions on one list,
+-- newest first. Reference: docs/TIMELINE.md.
+--
+-- Repeatable (docs/SQL_LAYOUT.md): the one definition of each object below. All repeatable
+-- files run in name order, in one transaction, with search_path = <schema>, pg_temp; bodies name
+-- no schema. SECURITY DEFINER, each function's search_path and every grant are set by
+-- 90_privileges.sql, which runs last. A change CREATE OR REPLACE cannot make (a new return type,
+-- a dropped argument, a view losing a column) needs a versioned migration that drops the object.
+
+-- =============================================================================================
+-- Marks
+
+-- Puts a mark on the timeline ("deploy v42"): what an app, CI or `queuetop mark` calls. Granted
+-- to operators and to producers, since a deploy pipeline usually holds a producer's credentials;
+-- a mark changes no job and no setting, it only adds one bounded row. The label is one line of
+-- at most 200 characters without control characters (screens print it; they sanitise anyway);
+-- the kind is a short lower-case word (deploy, release, config, incident, note…).
+create or replace function mark_event(p_label text, p_kind text default 'deploy')
+returns timeline_marks language plpgsql volatile as $$
+declare
+  v_label text := btrim(p_label);
+  r timeline_marks;
+begin
+  if v_label is null or v_label = '' then
+    raise exception 'a mark needs a label, e.g. "deploy v42"' using errcode = '22023';
+  end if;
+  if char_length(v_label) > 200 then
+    raise exception 'the mark label is % characters long; at most 200', char_length(v_label)
+      using errcode = '22023', hint = 'Shorten it: a version, a ticket, a one-line reason.';
+  end if;
+  if v_label ~ '[\x01-\x1f\x7f-\x9f]' then
+    raise exception 'the mark label contains a control character (a line break, a tab, an escape…)'
+      using errcode = '22023', hint = 'A label is one line of printable text.';
+  end if;
+  if p_kind is null or p_kind !~ '^[a-z][a-z0-9_-]{0,31}$' then
+    raise exception 'mark kind "%" is not a short lower-case word', left(coalesce(p_kind, 'null'), 40)
+      using errcode = '22023', hint = 'Use e.g. deploy, release, config, incident or note (a-z, 0-9, _ and -, at most 32).';
+  end if;
+  insert into timeline_marks (kind, label, db_role, client_label)
+  values (p_kind, v_label, session_user,
+          left(coalesce(nullif(current_setting('queuetop.actor', true), ''),
+                        nullif(current_setting('application_name'), '')), 200))
+  returning * into r;
+  perform pg_notify('queuetop_changed', 'mark');
+  return r;
+end $$;
+
+-- =============================================================================================
+-- Alert transitions
+
+-- Called by sync_alert_states (75_alerts.sql) with the snapshot's alerts on every sync, whether
+-- or not any hook is enabled: an alert that starts firing or clears adds one alert_events row.
+-- Returns the number of rows added. Keys are the hooks' keys (_alert_rows).
+create or replace function _record_alert_events(p_alerts jsonb, p_at timestamptz)
+returns int language plpgsql volatile as $$
+declare n int; m int;
+begin
+  with cur as (select * from _alert_rows(p_alerts)),
+  fired as (
+    insert into alert_timeline_states (alert_key, alert, since)
+    select c.alert_key, c.alert, p_at from cur c
+    where not exists (select 1 from alert_timeline_states s where s.alert_key = c.alert_key)
+    returning alert_key, alert
+  )
+  insert into alert_events (at, alert_key, kind, queue, event, alert)
+  select p_at, f.alert_key, f.alert->>'kind', f.alert->>'queue', 'firing', f.alert from fired f;
+  get diagnostics n = row_count;
+
+  -- Still firing: keep the latest figures, so the "cleared" row says what it cleared from.
+  update alert_timeline_states s set alert = c.alert from _alert_rows(p_alerts) c
+  where s.alert_key = c.alert_key and s.alert is distinct from c.alert;
+
+  with cleared as (
+    delete from alert_timeline_states s
+    where not exists (select 1 from _alert_rows(p_alerts) c where c.alert_key = s.alert_key)
+    returning s.alert_key, s.alert
+  )
+  insert into alert_events (at, alert_key, kind, queue, event, alert)
+  select p_at, c.alert_key, c.alert->>'kind', c.alert->>'queue', 'cleared', c.alert from cleared c;
+  get diagnostics m = row_count;
+  return n + m;
+end $$;
+
+-- =============================================================================================
+-- The timeline
+
+-- A uuid from untrusted JSON text, or NULL: an operator's raw record_audit call may put anything
+-- in a filter, and one odd row must not make the whole timeline fail.
+create or replace function _uuid_or_null(t text) returns uuid
+language sql immutable as $$
+  select case when t ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then t::uuid end
+$$;
+
+-- Everything that happened between p_since and p_until (default: the last 24 hours up to now),
+-- newest first, at most p_limit rows (1…1000): deploy marks, alerts fired and cleared, and the
+-- audit trail (operator actions, schedule changes, workers declared dead, expiries). Each row
+-- says where it comes from (source: mark | alert | audit) and carries the id to open it by:
+-- audit_id for an audit row, job_id when the action concerned exactly one job. Runs as its
+-- caller: viewers read all three tables.
+create or replace function timeline(p_since timestamptz default null, p_until timestamptz default null,
+                                    p_limit int default 200)
+returns table (at timestamptz, source text, event text, queue text, actor text, summary text,
+               id bigint, job_id uuid, affected bigint, detail jsonb)
+language plpgsql stable as $$
+declare
+  v_until timestamptz := coalesce(p_until, now());
+  v_since timestamptz := coalesce(p_since, coalesce(p_until, now()) - interval '24 hours');
+  v_limit int := greatest(1, least(coalesce(p_limit, 200), 1000));
+begin
+  if v_since > v_until then
+    raise exception 'the timeline window starts (%) after it ends (%)', v_since, v_until
+      using errcode = '22023';
+  end if;
+  return query
+  select t.at, t.source, t.event, t.queue, t.actor, t.summary, t.id, t.job_id, t.affected, t.detail
+  from (
+    (select m.at, 'mark'::text as source, m.kind as event, null::text as queue, m.db_role as actor,
+            m.label as summary, m.id, null::uuid as job_id, 0::bigint as affected,
+            jsonb_build_object('label', m.label, 'client_label', m.client_label) as detail
+     from timeline_marks m where m.at >= v_since and m.at <= v_until
+     order by m.at desc, m.id desc limit v_limit)
+    union all
+    (select e.at, 'alert', 'alert.' || e.event, e.queue, null,
+            coalesce(e.alert->>'message', e.kind), e.id, null, 0, e.alert
+     from alert_events e where e.at >= v_since and e.at <= v_until
+     order by e.at desc, e.id desc limit v_limit)
+    union all
+    (select a.at, 'audit', a.action,
+            case when jsonb_typeof(a.filter->'queue') = 'string' then a.filter->>'queue' end,
+            coalesce(a.actor, a.db_role), left(a.filter::text, 300), a.id,
+            coalesce(_uuid_or_null(a.filter->>'job_id'),
+                     case when jsonb_typeof(a.filter->'ids') = 'array' and jsonb_array_length(a.filter->'ids') = 1
+                          then _uuid_or_null(a.filter->'ids'->>0) end),
+            a.affected, a.filter
+     from audit_log a where a.at >= v_since and a.at <= v_until
+     order by a.at desc, a.id desc limit v_limit)
+  ) t
+  order by t.at desc, t.source, t.id desc
+  limit v_limit;
+end $$;
+$qt_r85$,
     $qt_r90$-- Privileges: the one place that says, for every function and procedure of queuetop's schema,
 -- whether it runs as its owner (definer) or as its caller (invoker) and which roles may execute
 -- it; what the roles may read; and the roles themselves. It runs last, in the same transaction as
@@ -8317,6 +8501,11 @@ begin
     ('record_alert_delivery',           'definer', '{queuetop_worker}'),
     ('remove_alert_hook',               'definer', '{queuetop_operator}'),
     ('sync_alert_states',               'definer', '{queuetop_worker}'),
+    -- 85_timeline.sql
+    ('_record_alert_events',            'invoker', '{}'),
+    ('_uuid_or_null',                   'pure',    '{queuetop_viewer,queuetop_operator}'),
+    ('mark_event',                      'definer', '{queuetop_operator,queuetop_producer}'),
+    ('timeline',                        'invoker', '{queuetop_viewer,queuetop_operator}'),
     -- 80_audit.sql
     ('_audit_add',                      'invoker', '{}'),
     ('_audit_check',                    'invoker', '{}'),

@@ -9,7 +9,8 @@ enum Chrome {
         var trailing = state.readOnly ? "READ-ONLY" : ""
         if state.standby != nil { trailing = "STANDBY " + trailing }
         if state.isStale { trailing = trailing.isEmpty ? "STALE" : "STALE " + trailing }
-        Tabs(titles: Screen.allCases.map(\.title), selected: state.screen.rawValue - 1, trailing: trailing)
+        Tabs(titles: Screen.allCases.map(\.title), keys: Screen.allCases.map(\.key),
+             selected: Screen.allCases.firstIndex(of: state.screen) ?? 0, trailing: trailing)
             .draw(into: &buffer, in: rect)
     }
 

@@ -37,6 +37,7 @@ enum KeyMap {
         case .schedules: return "schedules by name, queue or job type"
         case .log: return "lines by level, queue, job id or text"
         case .jobs: return "jobs: queue: type: state: tenant: key: error: worker: age> since: id: payload.a=v payload?k"
+        case .timeline: return "entries by event, queue, who or text"
         }
     }
 
@@ -78,7 +79,7 @@ enum KeyMap {
                     Entry(keys: "c x", does: "cancel the marked (or all matching) pending, scheduled, retrying jobs"),
                     Entry(keys: "r", does: "run now (pending, scheduled, retrying) or requeue (dead, cancelled)"),
                     Entry(keys: "d", does: "delete the marked (or all matching) dead, cancelled, completed jobs")]
-        case .audit, .log:
+        case .audit, .log, .timeline:
             return []
         }
     }
@@ -91,13 +92,14 @@ enum KeyMap {
         let back = state.screen == .overview && state.openedJob == nil ? "quit" : "back"
         // Enter opens a queue (overview), a DLQ group or job, a worker's jobs or one of them;
         // elsewhere it does nothing, so help does not offer it.
-        let opens = !detail && [.overview, .dlq, .workers, .log, .jobs].contains(state.screen)
+        let opens = !detail && [.overview, .dlq, .workers, .log, .jobs, .timeline].contains(state.screen)
         let keys = [
             Entry(keys: updown, does: detail ? "scroll the payload, result and attempts" : "move"),
             Entry(keys: "PgUp PgDn g G", does: detail ? "scroll a page, top, bottom" : "a page up / down, first / last row"),
         ] + (opens ? [Entry(keys: "Enter l", does: "open")] : []) + [
             Entry(keys: "Esc q h", does: state.activeFilter.isEmpty || state.openedJob != nil ? back : "clear the filter, then \(back)"),
-            Entry(keys: "1-9 Tab", does: "switch screen"),
+            Entry(keys: "1-9 0 Tab", does: "switch screen (9: jobs, 0: the timeline)"),
+            Entry(keys: "y", does: detail ? "copy the payload (OSC 52)" : "copy the selected job's id (OSC 52)"),
         ] + (state.openedJob == nil ? [Entry(keys: "/", does: "filter " + listNoun(state))] : [])
           + (state.screen == .jobs && state.openedJob == nil ? [
             Entry(keys: "< >", does: "previous / next state tab"),
@@ -177,6 +179,10 @@ enum KeyMap {
             hints += [KeyHint("/", "search"), KeyHint("< >", "state"), KeyHint("Enter", "open")]
             if !state.readOnly { hints += [KeyHint("Space", "mark"), KeyHint("c", "cancel"), KeyHint("r", "run/requeue"), KeyHint("d", "delete")] }
             hints += [KeyHint("s", "sort"), KeyHint("n", "more")]
+        case .timeline:
+            hints += [KeyHint("Enter", "open")]
+            if state.focusedTimelineEntry?.jobID != nil { hints += [KeyHint("y", "copy id")] }
+            hints += [KeyHint("/", "filter"), KeyHint("Esc", "back")]
         }
         return hints
     }

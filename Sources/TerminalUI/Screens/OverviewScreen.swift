@@ -182,7 +182,9 @@ enum QueueText {
 /// The charts of one queue: completed jobs per hour over 24 h, and its top error types.
 enum QueueCharts {
     static func drawHourly(_ queue: QueueHealth, context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
-        let area = context.section("\(queue.name)\(context.dot)completed/hour, 24h UTC", in: rect, into: &buffer, framed: true)
+        let markers = ChartMarks.hourly(queue, context: context)
+        let legend = ChartMarks.legend(markers, context: context)
+        let area = context.section("\(queue.name)\(context.dot)completed/hour, 24h UTC\(legend)", in: rect, into: &buffer, framed: true)
         guard !area.isEmpty else { return }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
@@ -195,11 +197,13 @@ enum QueueCharts {
             context.message("no jobs completed in 24h", in: area, into: &buffer)
             return
         }
-        BarChart(values: values, labels: labels).draw(into: &buffer, in: area)
+        BarChart(values: values, labels: labels, markers: markers).draw(into: &buffer, in: area)
     }
 
     static func drawMinutes(_ queue: QueueHealth, context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
-        let area = context.section("\(queue.name)\(context.dot)completed/minute, last hour", in: rect, into: &buffer, framed: true)
+        let markers = ChartMarks.perMinute(queue, context: context)
+        let area = context.section("\(queue.name)\(context.dot)completed/minute, last hour\(ChartMarks.legend(markers, context: context))",
+                                   in: rect, into: &buffer, framed: true)
         guard !area.isEmpty else { return }
         let values = queue.throughputPerMinute.map { Double($0.completed) }
         guard values.contains(where: { $0 > 0 }) else {
@@ -211,7 +215,7 @@ enum QueueCharts {
             let minutesAgo = count - 1 - i
             return minutesAgo % 15 == 0 ? (minutesAgo == 0 ? "now" : "-\(minutesAgo)m") : ""
         }
-        BarChart(values: values, labels: labels, gap: 0).draw(into: &buffer, in: area)
+        BarChart(values: values, labels: labels, gap: 0, markers: markers).draw(into: &buffer, in: area)
     }
 
     static func drawErrors(_ queueName: String, snapshot: HealthSnapshot, context: ScreenContext,

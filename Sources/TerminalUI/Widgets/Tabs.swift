@@ -1,27 +1,23 @@
 /// The screen switcher: ` 1 Overview  2 DLQ  3 Leads …` with the current one highlighted.
-/// When the names do not fit, other tabs shrink to their numbers, the current keeps its name.
+/// When the names do not fit, other tabs shrink to their numbers, from the last one backwards,
+/// until the rest fit; the current tab always keeps its name.
 public struct Tabs: Sendable {
     public var titles: [String]
+    /// The key that opens each tab ("1"…"8", "0"); by default its position from 1.
+    public var keys: [String]
     public var selected: Int
     /// Right-aligned text, e.g. the database and "READ-ONLY".
     public var trailing: String
 
-    public init(titles: [String], selected: Int, trailing: String = "") {
+    public init(titles: [String], keys: [String]? = nil, selected: Int, trailing: String = "") {
         self.titles = titles
+        self.keys = keys ?? titles.indices.map { String($0 + 1) }
         self.selected = selected
         self.trailing = trailing
     }
 
-    /// How much of each title a row has room for: all of them with a space either side, all
-    /// of them with one space between (nine tabs at 80 columns), or only the selected one.
-    enum Fit { case full, tight, numbers }
-
-    func label(_ index: Int, fit: Fit) -> String {
-        switch fit {
-        case .full: " \(index + 1) \(titles[index]) "
-        case .tight: " \(index + 1) \(titles[index])" + (index == titles.count - 1 ? " " : "")
-        case .numbers: index == selected ? " \(index + 1) \(titles[index]) " : " \(index + 1) "
-        }
+    func label(_ index: Int, full: Bool) -> String {
+        full || index == selected ? " \(keys[index]) \(titles[index]) " : " \(keys[index]) "
     }
 
     public func draw(into buffer: inout ScreenBuffer, in rect: Rect) {
@@ -30,11 +26,16 @@ public struct Tabs: Sendable {
         buffer.fill(row, style: .header)
         let trailingWidth = min(DisplayWidth.of(trailing), max(0, row.width / 2))
         let available = row.width - (trailingWidth > 0 ? trailingWidth + 1 : 0)
-        func width(_ fit: Fit) -> Int { titles.indices.reduce(0) { $0 + DisplayWidth.of(label($1, fit: fit)) } }
-        let fit: Fit = width(.full) <= available ? .full : width(.tight) <= available ? .tight : .numbers
+        var full = Array(repeating: true, count: titles.count)
+        func width() -> Int { titles.indices.reduce(0) { $0 + DisplayWidth.of(label($1, full: full[$1])) } }
+        var next = titles.count - 1
+        while width() > available, next >= 0 {
+            if next != selected { full[next] = false }
+            next -= 1
+        }
         var x = row.x
         for index in titles.indices {
-            let text = label(index, fit: fit)
+            let text = label(index, full: full[index])
             let style = index == selected
                 ? Style(foreground: .selected, background: .selected, attributes: .bold)
                 : Style.header

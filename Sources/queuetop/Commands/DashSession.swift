@@ -98,7 +98,31 @@ final class DashSession {
     }
 
     private func apply(_ message: Message) {
-        runner.post(reduce(&state, message))
+        let effects = reduce(&state, message)
+        runner.post(effects)
+        for effect in effects where effect.isTerminalSide { runTerminalEffect(effect) }
+    }
+
+    /// `:dump` and `y`: done here, on the drawing thread, which holds the frame and the terminal.
+    private func runTerminalEffect(_ effect: Effect) {
+        switch effect {
+        case .dumpScreen(let path, let overwrite):
+            // The screen as it is once the `:dump` line has closed, not the frame that still
+            // showed the command being typed.
+            var frame = terminal.makeBuffer()
+            _ = DashboardView.draw(state, into: &frame)
+            let (ok, text) = ScreenDump.write(frame.plainText(), to: path, overwrite: overwrite)
+            apply(.terminalEffectDone(text, ok: ok, at: Date()))
+        case .copy(let text, let what):
+            let refusal = Clipboard.refusal(bytes: text.utf8.count, in: ClipboardEnvironment.current())
+            var sent = refusal == nil
+            if sent { sent = terminal.sendControlSequence(Clipboard.osc52(text)) }
+            let line = refusal == nil && !sent ? "could not write to the terminal - \(what): \(text.prefix(200))"
+                : Clipboard.report(what: what, text: text, refusal: refusal)
+            apply(.terminalEffectDone(line, ok: sent, at: Date()))
+        default:
+            break
+        }
     }
 
     /// Stops the listener and the database thread (a confirmed action still waiting runs first).

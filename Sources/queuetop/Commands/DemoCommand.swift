@@ -10,7 +10,17 @@ struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Seed a demo workload into an empty database and keep jobs arriving (what scripts/demo runs).",
-        subcommands: [DemoSeedCommand.self, DemoProduceCommand.self])
+        subcommands: [DemoSeedCommand.self, DemoProduceCommand.self, DemoWorkerConfigCommand.self])
+}
+
+/// Prints the demo's worker config (each job type's simulated latency and errors), the text of
+/// scripts/lib/demo-workers.json: `queuetop demo worker-config > scripts/lib/demo-workers.json`.
+struct DemoWorkerConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker-config",
+        abstract: "Print the demo's worker config (scripts/lib/demo-workers.json is this output).")
+
+    func run() throws { print(DemoWorkload.workerConfig, terminator: "") }
 }
 
 struct DemoSeedCommand: ParsableCommand {
