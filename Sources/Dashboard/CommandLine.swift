@@ -26,7 +26,7 @@ func handleCommandKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
 public let dashboardCommands = [
     "overview", "queue NAME", "job ID", "jobs [FILTER]", "dlq", "leads", "workers", "audit", "schedules", "log", "timeline",
     "dump FILE", "dump! FILE",
-    "pause NAME", "resume NAME", "scale NAME N", "trigger NAME", "refresh SECONDS", "help", "q",
+    "pause NAME", "resume NAME", "scale NAME N", "trigger NAME", "refresh SECONDS", "ctx [NAME]", "all", "help", "q",
 ]
 
 func runCommand(_ state: inout DashboardState, _ line: String) -> [Effect] {
@@ -41,6 +41,7 @@ func runCommand(_ state: inout DashboardState, _ line: String) -> [Effect] {
         guard let name else { return nil }
         return state.snapshot?.queues.contains { $0.name == name } == true ? name : nil
     }
+    if let effects = runContextCommand(&state, verb: verb, args: args) { return effects }
     switch verb {
     case "q", "quit", "q!":
         state.quitting = true

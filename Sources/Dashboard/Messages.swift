@@ -48,6 +48,13 @@ public enum Message: Sendable {
     case notificationsDelivered(Bool)
     case actionFinished(String, at: Date)
     case actionFailed(String, at: Date)
+    /// A context's own poller read its snapshot (the all view and the `:ctx` list).
+    case contextRefreshed(String, HealthSnapshot, StandbyStatus?, at: Date)
+    /// A context's poller could not read there; it retries on its own schedule.
+    case contextUnreachable(String, reason: String, at: Date)
+    /// A `:ctx` switch is done: the session now reads and acts on this context.
+    case contextSwitched(ContextSwitch)
+    case contextSwitchFailed(String, reason: String, at: Date)
 }
 
 /// Work for the database thread. The reducer only asks; the runner does it and answers with a
@@ -78,6 +85,9 @@ public enum Effect: Sendable, Equatable {
     /// Count what an action would touch, for its confirmation dialog.
     case preview(OperatorAction)
     case perform(OperatorAction)
+    /// Move the session to another context of the contexts file (the runtime reconnects; the
+    /// database thread never sees this), then open `openQueue` there if given.
+    case switchContext(String, openQueue: String?)
     case quit
 }
 

@@ -8,6 +8,7 @@ import QueueStore
 /// plain values. Modal input is handled first (confirmation dialog, `:` command line, `/` filter
 /// editing, help overlay), then screen keys.
 public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect] {
+    if let effects = reduceContexts(&state, message) { return effects }
     switch message {
     case .key(let key):
         return handleKey(&state, key)
@@ -75,7 +76,7 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
         return []
     case .previewCounted(let action, let count, let asOf):
         guard state.confirmation?.action.sameTarget(as: action) == true else { return [] }
-        state.confirmation = Confirmation(action: action.pinned(asOf: asOf), count: count)
+        state.confirmation = Confirmation(action: action.pinned(asOf: asOf), count: count, context: state.confirmation?.context)
         return []
     case .previewSampled(let action, let count, let asOf, let sample):
         guard state.confirmation?.action.sameTarget(as: action) == true else { return [] }
@@ -109,6 +110,8 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
     case .actionFailed(let text, let at):
         state.flash = Flash(text, kind: .error, at: at)
         return []
+    case .contextRefreshed, .contextUnreachable, .contextSwitched, .contextSwitchFailed:
+        return []  // reduceContexts
     }
 }
 
@@ -151,6 +154,7 @@ private func handleKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
     // capital Q typed in a queue name or pasted into a filter is a letter, not a quit.
     if state.confirmation != nil { return handleConfirmationKey(&state, key) }
     if state.commandLine != nil { return handleCommandKey(&state, key) }
+    if state.contexts.pickerCursor != nil { return handleContextPickerKey(&state, key) }
     if state.filterEditing { handleFilterKey(&state, key); return [] }
     if state.screen == .jobs, state.openedJob == nil, state.jobs.editing != nil {
         return handleJobsKey(&state, key) ?? []
@@ -163,6 +167,7 @@ private func handleKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
         return []
     }
     if state.openedJob != nil, openedJobIgnores(key) { return [] }
+    if let effects = handleAllViewKey(&state, key) { return effects }
     if state.screen == .jobs, state.openedJob == nil, let effects = handleJobsKey(&state, key) { return effects }
     if state.screen == .queue, state.openedJob == nil, key == .character("J"), let queue = state.selectedQueue {
         // The queue's jobs, with queue:NAME already typed.

@@ -188,10 +188,8 @@ extension DashboardState {
     /// Alerts of the whole system, worst first: an open circuit or a silent worker stops work,
     /// a full DLQ loses it, slow or failing queues degrade it.
     public var alertsBySeverity: [Alert] {
-        let rank: [Alert.Kind: Int] = [.circuitOpen: 0, .workerSilent: 1, .dlqAboveThreshold: 2,
-                                       .errorRateHigh: 3, .oldestPendingTooOld: 4]
-        return (snapshot?.alerts ?? []).enumerated()
-            .sorted { (rank[$0.element.kind] ?? 5, $0.offset) < (rank[$1.element.kind] ?? 5, $1.offset) }
+        (snapshot?.alerts ?? []).enumerated()
+            .sorted { ($0.element.kind.severityRank, $0.offset) < ($1.element.kind.severityRank, $1.offset) }
             .map(\.element)
     }
 }

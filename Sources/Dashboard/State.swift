@@ -91,7 +91,11 @@ public struct Confirmation: Sendable, Equatable {
     public var count: Int?
     /// A few of the jobs it would touch (bulk actions of the Jobs screen), newest first.
     public var sample: [JobSummary] = []
-    public init(action: OperatorAction, count: Int? = nil) { self.action = action; self.count = count }
+    /// The context the action goes to (nil: `--db`); the question names it.
+    public var context: String?
+    public init(action: OperatorAction, count: Int? = nil, context: String? = nil) {
+        self.action = action; self.count = count; self.context = context
+    }
 }
 
 /// A one-line result shown in the footer for a few seconds ("requeued 412 jobs").
@@ -170,6 +174,8 @@ public struct DashboardState: Sendable, Equatable {
     public var poolStartupError: String?
     /// The Jobs screen: its state tab, filter, page and sort.
     public var jobs = JobsExplorer()
+    /// The contexts file's databases, the current one, the `:ctx` list and the all view.
+    public var contexts = ContextsState()
 
     /// `/` filter per screen; `filterEditing` while the operator types it.
     public var filter: [Screen: String] = [:]

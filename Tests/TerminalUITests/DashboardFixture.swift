@@ -381,9 +381,12 @@ enum DashboardFixture {
         state.poolLog = [
             PoolLogLine(time: ago(300), level: "info", message: "worker host-1:42 started: every queue, concurrency 10"),
             PoolLogLine(time: ago(120), level: "warning", message: "job \(id(7).uuidString.lowercased()) (emails/send) failed attempt 1 of 5, will retry: http_503: upstream down",
-                        queue: "emails", jobID: id(7)),
+                        queue: "emails", jobID: id(7),
+                        jobEvent: .init(type: "send", outcome: "retry", attempt: "1", errorType: "http_503", error: "upstream down")),
             PoolLogLine(time: ago(60), level: "error", message: "job \(id(8).uuidString.lowercased()) (emails/send) to DLQ: smtp_error: 550 \u{1b}[2Jno\nsuch user",
-                        queue: "emails", jobID: id(8)),
+                        queue: "emails", jobID: id(8),
+                        jobEvent: .init(type: "send", outcome: "dead", attempt: "5", errorType: "smtp_error",
+                                        error: "550 \u{1b}[2Jno\nsuch user")),
             PoolLogLine(time: ago(5), level: "warning", message: "circuit breaker for queue store-sync: open", queue: "store-sync"),
         ]
         state.cursor[.log] = 1

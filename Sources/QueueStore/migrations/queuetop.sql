@@ -82,6 +82,7 @@ declare
     '0015_dead_workers.sql',
     '0016_worker_quiet.sql',
     '0017_per_type_health.sql',
+    '0018_claim_returns_tenant.sql',
     '0022_timeline.sql'];
   v_sql text[] := array[
     $qt_0001$-- 0001 — the queue engine: tables, indexes and the public SQL API of queuetop.
@@ -4468,6 +4469,19 @@ create table queue_type_latency_recent (
 alter table health_settings add column type_cap int not null default 50
     check (type_cap between 1 and 1000);
 $qt_0017$,
+    $qt_0018$-- 0018 — claim_jobs returns each job's tenant as a trailing column, so a worker's job events
+-- carry it (docs/OBSERVABILITY.md "Job events"). A new column in the result is a new return
+-- type, which CREATE OR REPLACE cannot make: the claim functions are dropped here and created
+-- again, with the column, by their canonical file (repeatable/20_jobs.sql), which runs after
+-- this file in the same transaction, so no caller ever sees them missing.
+--
+-- The column is added last: a caller that names the columns it reads (the Swift worker, the
+-- bench's pgbench script) or reads them by position keeps working unchanged (docs/QUEUE_ENGINE.md).
+drop function claim_jobs(text, text[], int);
+drop function _claim_tenants(text, queues, int);
+drop function _claim(text, text[], int, boolean);
+drop function _claim_ids(text, uuid[]);
+$qt_0018$,
     $qt_0022$-- 0022 — the incident timeline (issue 22, item 3): deploy marks, and every alert transition
 -- recorded whether or not a hook is listening. The functions that write and read them live in
 -- their canonical file, migrations/repeatable/85_timeline.sql (docs/TIMELINE.md).
@@ -4521,6 +4535,7 @@ $qt_0022$];
     'column:job_queue.dead_worker_releases',
     '',
     'relation:queue_type_minute relation:queue_type_latency_minute relation:queue_type_recent relation:queue_type_latency_recent relation:queue_type_minute_minute_idx relation:queue_type_latency_minute_minute_idx column:queue_event_deltas.job_type column:queue_event_deltas.arrived column:queue_stats_minute.arrived column:queue_stats_hour.arrived column:health_settings.type_cap',
+    '',
     'relation:timeline_marks relation:alert_timeline_states relation:alert_events relation:timeline_marks_at_idx relation:alert_events_at_idx'];
   v_rnames text[] := array[
     'repeatable/10_util.sql',
@@ -4887,16 +4902,17 @@ $$;
 -- job_queue (~75-90 ms a call on 200 k rows, against ~4-12 ms for 100 jobs this way).
 create or replace function _claim_ids(worker text, ids uuid[])
 returns table (id uuid, queue text, job_type text, payload jsonb, attempt_count int,
-               max_attempts int, priority int, created_at timestamptz)
+               max_attempts int, priority int, created_at timestamptz, tenant text)
 language sql volatile as $$
   with claimed as (
     update job_queue j
     set status = 'processing', started_at = now(), heartbeat_at = now(), locked_by = worker
     where j.id = any(ids)
     returning j.id, j.queue, j.job_type, j.payload, j.attempt_count, j.max_attempts, j.priority,
-              j.created_at, j.run_at
+              j.created_at, j.run_at, j.tenant
   )
-  select c.id, c.queue, c.job_type, c.payload, c.attempt_count, c.max_attempts, c.priority, c.created_at
+  select c.id, c.queue, c.job_type, c.payload, c.attempt_count, c.max_attempts, c.priority, c.created_at,
+         c.tenant
   from claimed c
   order by c.priority desc, c.run_at, c.id
 $$;
@@ -4908,7 +4924,7 @@ $$;
 -- skips jobs of a tenant. Paused queues and limits are decided by claim_jobs.
 create or replace function _claim(worker text, queue_names text[], max_jobs int, untenanted_only boolean default false)
 returns table (id uuid, queue text, job_type text, payload jsonb, attempt_count int,
-               max_attempts int, priority int, created_at timestamptz)
+               max_attempts int, priority int, created_at timestamptz, tenant text)
 language sql volatile as $$
   select * from _claim_ids(worker, array(
     select c.id
@@ -4944,7 +4960,7 @@ $$;
 -- tenant are not capped per tenant; they take what the tenants left.
 create or replace function _claim_tenants(worker text, q queues, max_jobs int)
 returns table (id uuid, queue text, job_type text, payload jsonb, attempt_count int,
-               max_attempts int, priority int, created_at timestamptz)
+               max_attempts int, priority int, created_at timestamptz, tenant text)
 language plpgsql volatile as $$
 #variable_conflict use_column
 declare
@@ -5022,7 +5038,7 @@ end $$;
 -- without limits never take those locks: they are the throughput path, one _claim for all of them.
 create or replace function claim_jobs(worker_id text, queues text[], max_jobs int)
 returns table (id uuid, queue text, job_type text, payload jsonb, attempt_count int,
-               max_attempts int, priority int, created_at timestamptz)
+               max_attempts int, priority int, created_at timestamptz, tenant text)
 language plpgsql volatile as $$
 #variable_conflict use_column
 declare

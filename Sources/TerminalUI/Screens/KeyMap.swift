@@ -119,6 +119,8 @@ enum KeyMap {
         sections.append(Section(title: "Keys", entries: keys))
         sections.append(Section(title: "Commands (type : first)", entries: [
             Entry(keys: ":job ID", does: "any job by id: status, timings, result, error, attempts"),
+            Entry(keys: ":ctx [NAME]", does: "list the contexts file's databases and switch (actions act on the current one only)"),
+            Entry(keys: ":all", does: "the all view: every context added up; s sums by queue, Enter opens a row in its context"),
             Entry(keys: "", does: dashboardCommands.map { ":" + $0 }.joined(separator: "  ")),
         ]))
         return sections
@@ -134,6 +136,13 @@ enum KeyMap {
         var hints = [KeyHint("?", "help")]
         if state.openedJob != nil { return hints + [KeyHint("j/k", "scroll"), KeyHint(":", "cmd"), KeyHint("Esc", "back")] }
         if !state.activeFilter.isEmpty { hints.append(KeyHint("Esc", "clear filter")) }
+        if state.contexts.pickerCursor != nil {
+            return hints + [KeyHint("Enter", "switch"), KeyHint("a", "all contexts"), KeyHint("Esc", "close")]
+        }
+        if state.contexts.allView && state.screen == .overview {
+            return hints + [KeyHint("Enter", "open in its context"), KeyHint("s", state.contexts.sumByQueue ? "per context" : "sum by queue"),
+                            KeyHint(":ctx", "contexts"), KeyHint("Esc", "close")]
+        }
         switch state.screen {
         case .overview:
             hints += [KeyHint("Enter", "open")]

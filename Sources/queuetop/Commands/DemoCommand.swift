@@ -82,7 +82,7 @@ struct DemoProduceCommand: ParsableCommand {
     static func isAlive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
 
     func run() throws {
-        let config = try connection.config()
+        let config = try connection.writeConfig()
         try connection.refuseStandby()
         let stop = Mutex(false)
         let signals = ShutdownSignals { _ in stop.withLock { $0 = true } }

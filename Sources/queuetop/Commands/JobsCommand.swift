@@ -60,7 +60,7 @@ struct JobsCommand: ParsableCommand {
                                            limit: limit, window: window, timeout: timeout)
             let page = try cliErrors { try JobSearchStore(connection: conn).search(request) }
             if json {
-                printJSON(encoding: JobListJSON(page: page, filter: filter, sort: sortOrder))
+                printJSON(JobListJSON(page: page, filter: filter, sort: sortOrder))
                 return
             }
             if page.jobs.isEmpty { print("no jobs match \(safe: filter.description)") }
@@ -91,7 +91,7 @@ struct JobsCommand: ParsableCommand {
             let conn = try connection.connect()
             defer { conn.close() }
             let count = try cliErrors { try JobSearchStore(connection: conn).count(filter, cap: cap, window: window, timeout: timeout) }
-            if json { printJSON(["count": count.value, "exact": count.exact, "where": filter.description] as [String: Any]) }
+            if json { printJSON(JobCountJSON(count: count.value, exact: count.exact, where: filter.description)) }
             else { print(count.description) }
         }
     }
@@ -201,10 +201,25 @@ private func runBulk(_ action: JobBulkAction, connection: ConnectionOptions, tar
     print(line + " (audit #\(result.auditID))")
 }
 
-private func bulkJSON(_ action: JobBulkAction, _ preview: JobBulkPreview, changed: Int, auditID: Int64?) -> [String: Any] {
-    ["action": action.rawValue, "where": preview.filter.description, "as_of": isoTime(preview.asOf),
-     "matched": preview.count, "changed": changed, "audit_id": auditID.map { $0 as Any } ?? NSNull(),
-     "sample": preview.sample.map { $0.id.uuidString.lowercased() }]
+private func bulkJSON(_ action: JobBulkAction, _ preview: JobBulkPreview, changed: Int, auditID: Int64?) -> JobBulkJSON {
+    JobBulkJSON(action: action.rawValue, where: preview.filter.description, as_of: isoTime(preview.asOf),
+                matched: preview.count, changed: changed, audit_id: auditID,
+                sample: preview.sample.map { $0.id.uuidString.lowercased() })
+}
+
+/// `jobs count --json`.
+struct JobCountJSON: Encodable {
+    let count: Int
+    let exact: Bool
+    let `where`: String
+}
+
+/// `jobs cancel|retry|requeue|delete|priority --json`: what matched at the as-of, what changed.
+struct JobBulkJSON: Encodable {
+    let action, `where`, as_of: String
+    let matched, changed: Int
+    let audit_id: Int64?
+    let sample: [String]
 }
 
 /// One job per line in `jobs list` and in a bulk confirmation.

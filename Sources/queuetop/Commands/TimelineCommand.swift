@@ -24,7 +24,7 @@ struct MarkCommand: ParsableCommand {
         defer { conn.close() }
         let mark = try cliErrors { try TimelineStore(connection: conn).mark(label, kind: kind) }
         if json {
-            printJSON(encoding: MarkJSON(id: mark.id, at: isoTime(mark.at), kind: mark.kind, label: mark.label,
+            printJSON(MarkJSON(id: mark.id, at: isoTime(mark.at), kind: mark.kind, label: mark.label,
                                          db_role: mark.databaseRole))
         } else {
             print("marked \(safe: mark.kind) \"\(safe: mark.label)\" at \(isoTime(mark.at)) (#\(mark.id))")
@@ -53,7 +53,7 @@ struct TimelineCommand: ParsableCommand {
         let entries = try cliErrors {
             try TimelineStore(connection: conn).list(since: Date().addingTimeInterval(-Double(seconds)), limit: limit)
         }
-        if json { printJSON(encoding: entries.map(TimelineJSON.init)); return }
+        if json { printJSON(entries.map(TimelineJSON.init)); return }
         if entries.isEmpty {
             print("nothing on the timeline in the last \(since) (add a mark with `queuetop mark \"deploy v42\"`)")
             return
