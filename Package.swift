@@ -3,6 +3,7 @@
 //
 // Dependency arrows point one way (see README "Architecture"):
 //   queuetop -> Dashboard/Workers -> QueueStore -> Postgres -> CLibPQ
+//   QueueStore and Dashboard -> JobFilter (the job filter language, no dependencies)
 //   Workers and the queuetop command record and export metrics through QueuetopMetrics.
 //   TerminalUI reads Dashboard state; Curses copies TerminalUI buffers to the terminal.
 import PackageDescription
@@ -38,10 +39,13 @@ let package = Package(
         ),
         // The only importer of libpq.
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
+        // The job filter language (`queue:emails state:dead payload.to=…`): parse and print.
+        // Pure Swift, no dependencies; QueueStore compiles a filter to SQL.
+        .target(name: "JobFilter"),
         // All SQL the application runs, plus the migration runner. No UI, no threads.
         .target(
             name: "QueueStore",
-            dependencies: ["Postgres"],
+            dependencies: ["Postgres", "JobFilter"],
             resources: [.copy("migrations")]
         ),
         // Prometheus metrics: every metric's name, the registry, the /metrics HTTP endpoint, the
@@ -68,7 +72,7 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log")]
         ),
         // Dashboard state and reducer: no I/O, no curses.
-        .target(name: "Dashboard", dependencies: ["QueueStore"]),
+        .target(name: "Dashboard", dependencies: ["QueueStore", "JobFilter"]),
         // The contexts file: named databases (primary, replica, labels) and shard groups, parsed and
         // validated; the stable shard hash. No I/O beyond reading the file.
         .target(
@@ -77,15 +81,15 @@ let package = Package(
         ),
         // The dashboard's database side: effect runner thread, LISTEN/NOTIFY, reconnects.
         // No curses, so it is tested against Postgres without a terminal.
-        .target(name: "DashboardRuntime", dependencies: ["Dashboard", "QueueStore", "Postgres"]),
+        .target(name: "DashboardRuntime", dependencies: ["Dashboard", "QueueStore", "JobFilter", "Postgres"]),
         // Pure views drawing Dashboard state into an in-memory ScreenBuffer.
-        .target(name: "TerminalUI", dependencies: ["Dashboard", "QueueStore", "Postgres"]),
+        .target(name: "TerminalUI", dependencies: ["Dashboard", "QueueStore", "JobFilter", "Postgres"]),
         // The only importer of ncursesw.
         .target(name: "Curses", dependencies: ["CNCursesW", "TerminalUI"]),
         .executableTarget(
             name: "queuetop",
             dependencies: [
-                "Postgres", "QueueStore", "Workers", "Dashboard", "DashboardRuntime", "TerminalUI", "Curses",
+                "Postgres", "QueueStore", "JobFilter", "Workers", "Dashboard", "DashboardRuntime", "TerminalUI", "Curses",
                 "QueuetopMetrics", "QueuetopLogging", "Contexts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -96,14 +100,15 @@ let package = Package(
         // Test helpers: a private-Postgres fixture (a migrated template database cloned per
         // test), snapshot assertions, data generators.
         .target(name: "TestSupport", dependencies: ["Postgres", "QueueStore"]),
+        .testTarget(name: "JobFilterTests", dependencies: ["JobFilter"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
-        .testTarget(name: "QueueStoreTests", dependencies: ["QueueStore", "Postgres", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "QueueStoreTests", dependencies: ["QueueStore", "JobFilter", "Postgres", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "WorkersTests", dependencies: ["Workers", "QueueStore", "Postgres", "TestSupport", "QueuetopLogging",
                                                         .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "QueueStore", "Postgres", "TestSupport"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "QueueStore", "JobFilter", "Postgres", "TestSupport"]),
         .testTarget(
             name: "TerminalUITests",
-            dependencies: ["TerminalUI", "Dashboard", "QueueStore", "Postgres", "TestSupport"],
+            dependencies: ["TerminalUI", "Dashboard", "QueueStore", "JobFilter", "Postgres", "TestSupport"],
             exclude: ["Snapshots"]
         ),
         .testTarget(name: "DashboardRuntimeTests", dependencies: ["DashboardRuntime", "Dashboard", "QueueStore", "Postgres", "TestSupport"]),

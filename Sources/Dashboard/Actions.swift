@@ -103,6 +103,8 @@ private func action(for c: Character, in state: DashboardState) -> OperatorActio
         return .setConcurrency(queue: q.name, limit: max(1, base - (current == nil ? 0 : 1)))
     case (.overview, "t"), (.queue, "t"):
         return state.focusedQueue.map { .trigger(queue: $0.name) }
+    case (.jobs, "c"), (.jobs, "r"), (.jobs, "d"):
+        return jobsAction(c, in: state)
     case (.schedules, "e"):
         return state.focusedSchedule.map { .setScheduleEnabled(name: $0.name, enabled: !$0.enabled) }
     case (.schedules, "t"):
@@ -110,6 +112,25 @@ private func action(for c: Character, in state: DashboardState) -> OperatorActio
     default:
         return nil
     }
+}
+
+/// `c` cancels, `d` deletes, `r` requeues dead and cancelled jobs or runs the others now: on the
+/// marked jobs, or, with none marked, on everything the filter and state tab match.
+private func jobsAction(_ c: Character, in state: DashboardState) -> OperatorAction? {
+    let kind: JobBulkAction
+    switch c {
+    case "c": kind = .cancel
+    case "d": kind = .delete
+    default:
+        let shown = state.jobs.stateTab ?? state.focusedSearchJob?.state
+        kind = shown == .dead || shown == .cancelled ? .requeue : .runNow
+    }
+    let filter = state.jobs.effectiveFilter
+    if !state.marked.isEmpty {
+        return .jobsByID(kind, state.marked.sorted { $0.uuidString < $1.uuidString }, filterText: filter.description, asOf: nil)
+    }
+    guard !state.jobs.rows.isEmpty else { return nil }
+    return .jobsByFilter(kind, filter, asOf: nil)
 }
 
 func handleConfirmationKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
@@ -145,6 +166,8 @@ extension OperatorAction {
         switch self {
         case .requeueGroup(let key, let reset, _): return .requeueGroup(key, resetAttempts: reset, asOf: asOf)
         case .deleteGroup(let key, _): return .deleteGroup(key, asOf: asOf)
+        case .jobsByFilter(let kind, let filter, _): return .jobsByFilter(kind, filter, asOf: asOf)
+        case .jobsByID(let kind, let ids, let text, _): return .jobsByID(kind, ids, filterText: text, asOf: asOf)
         default: return self
         }
     }
@@ -186,6 +209,13 @@ extension Confirmation {
             return "Undo requeue #\(auditID)? \(jobs) not started yet go back to the DLQ as they were."
         case .triageGroup(let step, let key):
             return "\(step.verb.capitalized) \(key.label)?"
+        case .jobsByFilter(let kind, let filter, _):
+            let matching = filter.isEmpty ? "" : " matching \(filter.description)"
+            return "\(kind.verb.prefix(1).uppercased() + kind.verb.dropFirst()) \(jobs)\(matching)?\(kind == .delete ? " This cannot be undone." : "")"
+        case .jobsByID(let kind, let ids, _, _):
+            let skipped = ids.count - count
+            return "\(kind.verb.prefix(1).uppercased() + kind.verb.dropFirst()) \(jobs) of \(ids.count) marked?"
+                + (skipped > 0 ? " \(skipped) are in a state it does not apply to." : "")
         case .commandWorker(let kind, _, let label):
             switch kind {
             case .quiet: return "Quiet \(label)? It claims no new jobs until resumed; the jobs it holds finish."

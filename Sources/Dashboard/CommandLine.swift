@@ -24,7 +24,7 @@ func handleCommandKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
 
 /// The commands `:` accepts, for help and error messages.
 public let dashboardCommands = [
-    "overview", "queue NAME", "job ID", "dlq", "leads", "workers", "audit", "schedules", "log", "timeline",
+    "overview", "queue NAME", "job ID", "jobs [FILTER]", "dlq", "leads", "workers", "audit", "schedules", "log", "timeline",
     "dump FILE", "dump! FILE",
     "pause NAME", "resume NAME", "scale NAME N", "trigger NAME", "refresh SECONDS", "ctx [NAME]", "all", "help", "q",
 ]
@@ -77,6 +77,12 @@ func runCommand(_ state: inout DashboardState, _ line: String) -> [Effect] {
         return switchScreen(&state, to: .queue)
     case "job":
         return openJob(&state, args.first)
+    case "jobs", "search", "find":
+        // The rest of the line, as typed: a filter may quote values with spaces.
+        let trimmed: Substring = line.drop(while: { (c: Character) in c == " " })
+        let afterVerb: Substring = trimmed.drop(while: { (c: Character) in c != " " })
+        let rest: Substring = afterVerb.drop(while: { (c: Character) in c == " " })
+        return openJobsScreen(&state, filterText: rest.isEmpty ? nil : String(rest))
     case "pause", "resume", "trigger":
         guard let name = args.first else { return fail(":\(verb) needs a queue name") }
         guard let queue = knownQueue(name) else { return fail("unknown queue '\(name)'") }

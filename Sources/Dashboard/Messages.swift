@@ -37,6 +37,11 @@ public enum Message: Sendable {
     case detailViewportMeasured(DetailViewport?)
     /// The exact number of rows a confirmation would touch, counted as of `asOf`.
     case previewCounted(OperatorAction, count: Int, asOf: Date, sample: [DLQJob] = [])
+    /// A Jobs-screen bulk action's exact count as of `asOf`, with a sample of its jobs.
+    case previewSampled(OperatorAction, count: Int, asOf: Date, sample: [JobSummary])
+    /// A page of the Jobs screen for `request`, the count of everything it matches, and how long
+    /// the two queries took (seconds).
+    case jobsLoaded(JobSearchRequest, JobSearchPage, JobCount?, took: Double = 0)
     /// The database announced a change (NOTIFY queuetop_changed, already coalesced by the
     /// listener): reload what is on screen now instead of at the next interval.
     case changed(at: Date)
@@ -79,6 +84,8 @@ public enum Effect: Sendable, Equatable {
     case loadQueueTenants(String)
     /// The Workers screen's busy view: in-flight jobs per worker. Only while that screen is open.
     case loadWorkerJobs
+    /// The Jobs screen's page (and count) for this request. Only while that screen is open.
+    case loadJobs(JobSearchRequest)
     /// Count what an action would touch, for its confirmation dialog.
     case preview(OperatorAction)
     case perform(OperatorAction)

@@ -1,4 +1,5 @@
 import Foundation
+import JobFilter
 import QueueStore
 
 /// The dashboard's only state transition: `reduce(&state, message) -> effects`.
@@ -79,6 +80,20 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
         guard state.confirmation?.action.sameTarget(as: action) == true else { return [] }
         state.confirmation = Confirmation(action: action.pinned(asOf: asOf), count: count, sample: sample, context: state.confirmation?.context)
         return []
+    case .previewSampled(let action, let count, let asOf, let sample):
+        guard state.confirmation?.action.sameTarget(as: action) == true else { return [] }
+        var confirmation = Confirmation(action: action.pinned(asOf: asOf), count: count)
+        confirmation.jobSample = sample
+        state.confirmation = confirmation
+        return []
+    case .jobsLoaded(let request, let page, let count, let took):
+        // An answer for another filter, tab, sort or page (the operator moved on) is dropped.
+        guard state.jobs.request == request else { return [] }
+        state.jobs.page = page
+        state.jobs.count = count ?? state.jobs.count
+        state.jobs.loadedRequest = request
+        state.jobs.lastLoadSeconds = took
+        return []
     case .notificationsDelivered(let delivered):
         state.notificationsLost = !delivered
         return []
@@ -91,7 +106,9 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
     case .actionFinished(let text, let at):
         state.flash = Flash(text, kind: .success, at: at)
         state.marked.removeAll()
-        return [.refresh] + reloadCurrentList(state)
+        let search: [Effect] = state.screen == .jobs && state.openedJob == nil && !state.jobs.refreshesByItself
+            ? [.loadJobs(state.jobs.request)] : []
+        return [.refresh] + reloadCurrentList(state) + search
     case .actionFailed(let text, let at):
         state.flash = Flash(text, kind: .error, at: at)
         return []
@@ -127,6 +144,7 @@ func reloadCurrentList(_ state: DashboardState) -> [Effect] {
     case .timeline: return [.loadTimeline]
     case .queue: return state.selectedQueue.map { [.loadQueueTenants($0)] } ?? []
     case .workers: return [.loadWorkerJobs]
+    case .jobs: return state.jobs.refreshesByItself ? [.loadJobs(state.jobs.request)] : []
     case .overview, .leads, .log: return []
     }
 }
@@ -140,6 +158,9 @@ private func handleKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
     if state.commandLine != nil { return handleCommandKey(&state, key) }
     if state.contexts.pickerCursor != nil { return handleContextPickerKey(&state, key) }
     if state.filterEditing { handleFilterKey(&state, key); return [] }
+    if state.screen == .jobs, state.openedJob == nil, state.jobs.editing != nil {
+        return handleJobsKey(&state, key) ?? []
+    }
     // Anywhere else Q quits: any screen, the opened job, the help overlay.
     if key == .character("Q") { state.quitting = true; return [.quit] }
     if state.showHelp {
@@ -149,12 +170,17 @@ private func handleKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
     }
     if state.openedJob != nil, openedJobIgnores(key) { return [] }
     if let effects = handleAllViewKey(&state, key) { return effects }
+    if state.screen == .jobs, state.openedJob == nil, let effects = handleJobsKey(&state, key) { return effects }
+    if state.screen == .queue, state.openedJob == nil, key == .character("J"), let queue = state.selectedQueue {
+        // The queue's jobs, with queue:NAME already typed.
+        return openJobsScreen(&state, filterText: JobFilter([FilterTerm(.queue(queue))]).description)
+    }
     switch key {
     case .character("?"): state.showHelp = true
     case .character("q"): return goBack(&state, quitsAtHome: true)
     // Esc never quits: an operator presses it repeatedly to close things and get home.
     case .escape: return goBack(&state, quitsAtHome: false)
-    case .character(let c) where ("0"..."8").contains(c):
+    case .character(let c) where ("0"..."9").contains(c):
         return switchScreen(&state, to: Screen(rawValue: Int(String(c))!)!)
     case .character("y"):
         return copySelection(&state)
@@ -183,7 +209,9 @@ private func handleKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
         state.flash = Flash(state.refreshPaused ? "refresh paused (P resumes)" : "refresh resumed", kind: .info, at: state.now)
         return state.refreshPaused ? [] : [.refresh]
     case .control("r"):
-        return [.refresh] + reloadCurrentList(state)
+        // ^R also repeats a payload search, which the interval does not (JobsExplorer).
+        let search: [Effect] = state.screen == .jobs && !state.jobs.refreshesByItself ? [.loadJobs(state.jobs.request)] : []
+        return [.refresh] + reloadCurrentList(state) + search
     case .character(" "):
         toggleMark(&state)
     default:
@@ -240,7 +268,7 @@ private func goBack(_ state: inout DashboardState, quitsAtHome: Bool) -> [Effect
         if leaveBusyWorker(&state) { return [] }
         state.screen = .overview
         return []
-    case .queue, .leads, .audit, .schedules, .log, .timeline:
+    case .queue, .leads, .audit, .schedules, .log, .jobs, .timeline:
         state.screen = .overview
         return []
     }
@@ -282,7 +310,7 @@ private func drillIn(_ state: inout DashboardState) -> [Effect] {
         return openJob(&state, id: id)
     case .timeline:
         return openTimelineEntry(&state)
-    case .queue, .leads, .audit, .schedules:
+    case .queue, .leads, .audit, .schedules, .jobs:
         return []
     }
 }

@@ -58,6 +58,7 @@ extension DashboardState {
         case .audit: return visibleAudit.count
         case .schedules: return visibleSchedules.count
         case .log: return visiblePoolLog.count
+        case .jobs: return jobs.rows.count
         case .timeline: return visibleTimeline.count
         }
     }

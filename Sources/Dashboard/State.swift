@@ -1,10 +1,11 @@
 import Foundation
+import JobFilter
 import QueueStore
 
-/// The screens, in tab order; number keys 1–8 and 0 switch between them. The raw value is the
+/// The screens, in tab order; number keys 1–9 and 0 switch between them. The raw value is the
 /// key: the Timeline is the last tab and answers to 0, as on a keyboard's number row.
 public enum Screen: Int, CaseIterable, Sendable, Equatable {
-    case overview = 1, queue, dlq, leads, workers, audit, schedules, log
+    case overview = 1, queue, dlq, leads, workers, audit, schedules, log, jobs
     case timeline = 0
 
     /// The number key that opens the screen, as the tab line shows it.
@@ -20,6 +21,7 @@ public enum Screen: Int, CaseIterable, Sendable, Equatable {
         case .audit: return "Audit"
         case .schedules: return "Schedules"
         case .log: return "Log"
+        case .jobs: return "Jobs"
         case .timeline: return "Timeline"
         }
     }
@@ -78,13 +80,18 @@ public enum OperatorAction: Sendable, Equatable {
     case triageGroup(GroupTriage, DLQGroupKey)
     /// Put the not-yet-started jobs of the requeue audited as `auditID` back in the DLQ.
     case undoRequeue(auditID: Int64)
+    /// A bulk action on every job the filter matches (the Jobs screen's filter and state tab),
+    /// pinned to the moment its count was taken.
+    case jobsByFilter(JobBulkAction, JobFilter, asOf: Date?)
+    /// A bulk action on the marked jobs; `filterText` is the filter they were found with (audited).
+    case jobsByID(JobBulkAction, [UUID], filterText: String, asOf: Date?)
 
     /// Destructive or bulk actions ask first, and so does enqueueing a job the operator cannot
     /// take back.
     public var needsConfirmation: Bool {
         switch self {
         case .requeueGroup, .requeueJobs, .deleteGroup, .deleteJobs, .cancelMigration, .runSchedule, .commandWorker,
-             .cancelRunningJob, .undoRequeue: return true
+             .cancelRunningJob, .undoRequeue, .jobsByFilter, .jobsByID: return true
         case .pause, .resume, .setConcurrency, .trigger, .setScheduleEnabled, .triageGroup: return false
         }
     }
@@ -106,6 +113,8 @@ public struct Confirmation: Sendable, Equatable {
     public var action: OperatorAction
     public var count: Int?
     public var sample: [DLQJob]
+    /// A few of the jobs a Jobs-screen bulk action would touch, newest first.
+    public var jobSample: [JobSummary] = []
     /// The context the action goes to (nil: `--db`); the question names it.
     public var context: String?
     public init(action: OperatorAction, count: Int? = nil, sample: [DLQJob] = [], context: String? = nil) {
@@ -187,6 +196,8 @@ public struct DashboardState: Sendable, Equatable {
     /// Why the embedded pool did not start (a bad handler config, a missing secret variable):
     /// shown in the footer for the whole session and as the Log screen's first line.
     public var poolStartupError: String?
+    /// The Jobs screen: its state tab, filter, page and sort.
+    public var jobs = JobsExplorer()
     /// The contexts file's databases, the current one, the `:ctx` list and the all view.
     public var contexts = ContextsState()
 

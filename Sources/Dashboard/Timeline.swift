@@ -77,6 +77,7 @@ func copySelection(_ state: inout DashboardState) -> [Effect] {
         let lines = state.visiblePoolLog
         id = lines.isEmpty ? nil : lines[state.cursorRow].jobID
     case .timeline: id = state.focusedTimelineEntry?.jobID
+    case .jobs: id = state.focusedSearchJob?.id
     case .overview, .queue, .leads, .audit, .schedules: id = nil
     }
     guard let id else {

@@ -1,5 +1,6 @@
 import Dashboard
 import Foundation
+import JobFilter
 import Postgres
 import QueueStore
 
@@ -87,6 +88,42 @@ struct ActionPerformer {
             case .cancelled: return "cancelled \(label)"
             case .cancelling: return "cancelling \(label): its worker is stopping the handler"
             }
+        case .jobsByFilter(let kind, let filter, let asOf):
+            let preview = try bulkPreview(kind, filter: filter, ids: nil, asOf: asOf)
+            let n = try JobBulkStore(connection: connection).apply(preview).affected
+            return "\(Self.past(kind)) \(jobs(n))\(filter.isEmpty ? "" : " matching \(filter.description)")"
+        case .jobsByID(let kind, let ids, let text, let asOf):
+            let preview = try bulkPreview(kind, filter: (try? JobFilter.parse(text)) ?? JobFilter(), ids: ids, asOf: asOf)
+            let n = try JobBulkStore(connection: connection).apply(preview).affected
+            return "\(Self.past(kind)) \(n) of \(ids.count) marked"
+        }
+    }
+
+    /// The preview a confirmed bulk action runs with: its pinned as-of (the count the operator
+    /// saw), or, unpinned (never via the reducer), the server's now.
+    private func bulkPreview(_ kind: JobBulkAction, filter: JobFilter, ids: [UUID]?, asOf: Date?) throws -> JobBulkPreview {
+        let pinned = try asOf ?? DLQStore(connection: connection).now()
+        return JobBulkPreview(action: kind, filter: filter, ids: ids, asOf: pinned, count: 0, sample: [])
+    }
+
+    /// A Jobs-screen bulk action's confirmation: the exact count as of now, and five of its jobs.
+    func previewSample(_ action: OperatorAction) throws -> JobBulkPreview? {
+        let store = JobBulkStore(connection: connection)
+        switch action {
+        case .jobsByFilter(let kind, let filter, _): return try store.preview(kind, filter: filter)
+        case .jobsByID(let kind, let ids, let text, _):
+            return try store.preview(kind, filter: (try? JobFilter.parse(text)) ?? JobFilter(), ids: ids)
+        default: return nil
+        }
+    }
+
+    static func past(_ kind: JobBulkAction) -> String {
+        switch kind {
+        case .runNow: "made due now"
+        case .cancel: "cancelled"
+        case .requeue: "requeued"
+        case .delete: "deleted"
+        case .priority: "reprioritised"
         }
     }
 
@@ -111,6 +148,10 @@ struct ActionPerformer {
         case .cancelMigration, .pause, .resume, .setConcurrency, .trigger, .setScheduleEnabled, .runSchedule, .commandWorker,
              .triageGroup, .cancelRunningJob:
             return (1, asOf, [])
+        case .jobsByFilter, .jobsByID:
+            // Counted with a sample by previewSample (EffectRunner asks for it first).
+            guard let preview = try previewSample(action) else { return (0, asOf, []) }
+            return (preview.count, preview.asOf, [])
         }
     }
 
@@ -129,6 +170,7 @@ struct ActionPerformer {
         case .commandWorker(let kind, _, _): return kind.rawValue
         case .triageGroup(let step, _): return step.verb
         case .undoRequeue: return "undo"
+        case .jobsByFilter(let kind, _, _), .jobsByID(let kind, _, _, _): return kind.verb
         }
     }
 

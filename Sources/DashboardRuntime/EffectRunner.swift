@@ -131,9 +131,20 @@ public final class EffectRunner: Sendable {
                                                                                    limit: 500))]
         case .loadQueueTenants(let queue):
             return [.queueTenantsLoaded(try QueueTenantStore(connection: connection).report(queue: queue))]
+        case .loadJobs(let request):
+            let started = DispatchTime.now()
+            let search = JobSearchStore(connection: connection)
+            let page = try search.search(request)
+            // Exact up to 10,000, then "≥ 10,000": one refresh must stay cheap at any size.
+            let count = try search.count(request.filter, cap: 10_000, window: request.window, timeout: request.timeout)
+            let took = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+            return [.jobsLoaded(request, page, count, took: took)]
         case .loadWorkerJobs:
             return [.workerJobsLoaded(try WorkerFleetStore(connection: connection).inFlightJobs())]
         case .preview(let action):
+            if let preview = try ActionPerformer(connection: connection).previewSample(action) {
+                return [.previewSampled(action, count: preview.count, asOf: preview.asOf, sample: preview.sample)]
+            }
             let (count, asOf, sample) = try ActionPerformer(connection: connection).preview(action)
             return [.previewCounted(action, count: count, asOf: asOf, sample: sample)]
         case .perform(let action):
@@ -196,6 +207,7 @@ public final class EffectRunner: Sendable {
         case .dumpScreen, .copy: return "\(error)"
         case .loadQueueTenants(let queue): return "cannot load the tenants of \(queue): \(error)"
         case .loadWorkerJobs: return "cannot load the workers' jobs: \(error)"
+        case .loadJobs: return "cannot search jobs: \(error)"
         case .quit, .switchContext: return "\(error)"
         }
     }

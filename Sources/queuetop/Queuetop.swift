@@ -23,6 +23,7 @@ struct Queuetop: ParsableCommand {
             ExporterCommand.self,
             StatusCommand.self,
             EnqueueCommand.self,
+            JobsCommand.self,
             JobCommand.self,
             DLQCommand.self,
             QueueCommand.self,

@@ -141,6 +141,8 @@ import Testing
             ["schedule", "disable", "nightly"], ["schedule", "run", "nightly"],
             ["worker", "--queues", "emails"],
             ["workers", "quiet", "--all"], ["workers", "drain", "--all"],
+            ["jobs", "cancel", "--where", "queue:emails", "--yes"], ["jobs", "requeue", "--where", "state:dead", "--yes"],
+            ["jobs", "delete", "--where", "state:dead", "--yes"],
         ]
         for command in commands {
             let r = try QueuetopBinary.run(command + ["--db", url], timeout: 30)

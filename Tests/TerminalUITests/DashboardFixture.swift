@@ -1,4 +1,5 @@
 import Foundation
+import JobFilter
 @testable import QueueStore
 import Postgres
 import TerminalUI
@@ -431,6 +432,30 @@ enum DashboardFixture {
         state.dlqJobs = jobs
         state.jobDetail = jobDetail
         state.detailScroll = scroll
+        return state
+    }
+
+    /// The Jobs screen on a state tab, a page loaded, with a filter and a count.
+    static func jobsState(_ tab: JobState?, filter: String = "queue:emails", window: WindowScan? = nil) -> DashboardState {
+        var state = state(.jobs)
+        state.jobs.stateTab = tab
+        state.jobs.filter = try! JobFilter.parse(filter)
+        let rows: [JobSummary] = (1...6).map { n in
+            let st = tab ?? [.pending, .running, .dead, .cancelled, .scheduled, .completed][n - 1]
+            return JobSummary(
+                id: id(n), queue: n % 3 == 0 ? "webhooks-日本" : "emails", jobType: n % 2 == 0 ? "send_campaign" : "send_email",
+                state: st, priority: n % 2 == 0 ? 10 : 0, tenant: n == 4 ? nil : "shop-\(n)", attemptCount: st == .dead ? 5 : st == .retrying ? 2 : 0,
+                createdAt: ago(Double(n) * 700), runAt: st == .scheduled || st == .retrying ? now.addingTimeInterval(Double(n) * 90) : ago(Double(n) * 700),
+                startedAt: st == .running ? ago(Double(n) * 300) : nil, heartbeatAt: st == .running ? ago(Double(n)) : nil,
+                lockedBy: st == .running ? "app-\(n % 2 + 1):4242" : nil, cancelReason: st == .cancelled ? (n % 2 == 0 ? "operator" : "expired") : nil,
+                errorType: st == .dead || st == .retrying ? "smtp_error" : nil,
+                errorMessage: st == .dead || st == .retrying ? "550 mailbox unavailable\u{1b}[31m for user\(n)@example.com" : nil)
+        }
+        state.jobs.page = JobSearchPage(jobs: rows, next: id(99), window: window)
+        state.jobs.count = JobCount(value: 10_000, exact: false)
+        state.jobs.loadedRequest = state.jobs.request
+        state.cursor[.jobs] = 1
+        state.marked = [id(2)]
         return state
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TerminalUI
+import JobFilter
 import QueueStore
 
 /// Every screen drawn by `DashboardView` from the fixed fixture state, compared with text goldens.
@@ -30,6 +31,25 @@ import QueueStore
         ("schedules", DashboardFixture.state(.schedules)),
         ("timeline", DashboardFixture.state(.timeline)),
         ("log", DashboardFixture.logState()),
+        ("jobs-pending", DashboardFixture.jobsState(.pending)),
+        ("jobs-running", DashboardFixture.jobsState(.running, filter: "")),
+        ("jobs-dead", DashboardFixture.jobsState(.dead, filter: "queue:emails payload.to=ana@example.com",
+                                                 window: WindowScan(rowsRead: 200_000, limit: 200_000, truncated: true))),
+        ("jobs-all", DashboardFixture.jobsState(nil, filter: "-state:completed tenant:\"shop 9\"")),
+        ("jobs-bad-filter", {
+            var s = DashboardFixture.jobsState(.pending)
+            s.jobs.editing = "queue:emails qeue:x"
+            s.jobs.filterError = JobFilterError("unknown field 'qeue'", hint: "did you mean queue?", column: 14)
+            return s
+        }()),
+        ("jobs-confirm", {
+            var s = DashboardFixture.jobsState(.pending)
+            s.marked = []
+            var c = Confirmation(action: .jobsByFilter(.cancel, s.jobs.effectiveFilter, asOf: DashboardFixture.now), count: 1234)
+            c.jobSample = Array(s.jobs.rows.prefix(5))
+            s.confirmation = c
+            return s
+        }()),
         ("log-startup-error", {
             var s = DashboardFixture.logState()
             s.poolStartupError = "bad worker config: handler 'mail' names secret variable MAIL_TOKEN, which is not set"

@@ -4691,6 +4691,7 @@ $qt_0025$];
     'repeatable/10_util.sql',
     'repeatable/15_triage.sql',
     'repeatable/20_jobs.sql',
+    'repeatable/25_search.sql',
     'repeatable/30_dlq.sql',
     'repeatable/40_health.sql',
     'repeatable/50_bulk_operations.sql',
@@ -6265,6 +6266,140 @@ begin
   return query select n, case when v_examined < batch_size then null::uuid else v_ids[v_examined] end;
 end $$;
 $qt_r20$,
+    $qt_r25$-- Bulk actions on jobs found by a filter (`queuetop jobs cancel|retry|requeue|delete|priority
+-- --where …`, the jobs screen's marked rows). The filter language itself is compiled by the
+-- client (QueueStore/JobFilterSQL.swift) into a read the caller's own SELECT privilege runs;
+-- that read only chooses ids. Changing them goes through jobs_bulk_apply below, which checks
+-- each job's state again under a row lock, so no client can make an action reach a job the
+-- action's rules exclude, whatever ids it sends.
+--
+-- Repeatable (docs/SQL_LAYOUT.md): the one definition of each object below. SECURITY DEFINER,
+-- search_path and grants are set by 90_privileges.sql.
+
+-- Applies one bulk action to one batch of ids (at most 100000), each only if it is still in a
+-- state the action applies to and unchanged since as_of:
+--   run_now   pending, scheduled or retrying -> due now (run_at = now(), no backoff left)
+--   cancel    pending, scheduled or retrying -> cancelled (reason 'operator')
+--   requeue   dead or cancelled -> pending, due now, attempts counted from zero; a job whose
+--             dedup key an active job holds is skipped (that job already does its work)
+--   delete    dead, cancelled or completed -> gone
+--   priority  pending, scheduled or retrying -> priority = new_priority
+-- Ids in any other state, or unknown, are skipped. Returns how many jobs changed.
+-- "Unchanged since as_of" is greatest(created_at, started_at, completed_at, last_error_at) <= as_of:
+-- a job created, claimed, finished or failed after as_of is not the job the operator previewed
+-- (one that failed and came back to pending at 14:05 is not cancelled by a cancel previewed at
+-- 14:00), so the action leaves it alone. JobBulkStore selects ids with the same condition.
+-- audit_id: the row record_audit('jobs.<action>', {"where": …, "as_of": …}, 0) opened for this
+-- action; this batch's count is added to it, so one action is one audit row however many
+-- batches it takes. A row of another role, action, filter text or as_of is refused (42501).
+create or replace function jobs_bulk_apply(action text, ids uuid[], as_of timestamptz, audit_id bigint,
+                                           new_priority int default null)
+returns int
+language plpgsql volatile as $$
+declare
+  p_action text := jobs_bulk_apply.action;
+  p_as_of timestamptz := jobs_bulk_apply.as_of;
+  v_audit audit_log;
+  v_filter jsonb;
+  v_queues text[];
+  n int := 0;
+begin
+  if p_action is null or p_action not in ('run_now', 'cancel', 'requeue', 'delete', 'priority') then
+    raise exception 'unknown bulk action "%"', p_action
+      using errcode = '22023', hint = 'One of run_now, cancel, requeue, delete, priority.';
+  end if;
+  perform _check_batch_size(cardinality(ids), 'number of ids');
+  if p_as_of is null then
+    raise exception 'as_of is required: a bulk action touches only jobs unchanged since its preview'
+      using errcode = '22023';
+  end if;
+  perform _check_time(p_as_of, 'as_of');
+  if p_as_of > now() then
+    raise exception 'as_of % is in the future', p_as_of using errcode = '22023';
+  end if;
+  if p_action = 'priority' and (new_priority is null or new_priority not between -1000000 and 1000000) then
+    raise exception 'priority must be between -1000000 and 1000000, got %', coalesce(new_priority::text, 'null')
+      using errcode = '22023';
+  end if;
+  if audit_id is null then
+    raise exception 'audit_id is required: open the action''s audit row with record_audit first'
+      using errcode = '22023';
+  end if;
+  select * into v_audit from audit_log a where a.id = audit_id;
+  if not found or v_audit.action <> 'jobs.' || p_action or v_audit.db_role <> session_user then
+    raise exception 'audit row % is not an open "jobs.%" action of role %', audit_id, p_action, session_user
+      using errcode = '42501', hint = 'Pass the id record_audit returned for this action.';
+  end if;
+  begin
+    if (v_audit.filter ->> 'as_of')::timestamptz is distinct from p_as_of
+       or jsonb_typeof(v_audit.filter -> 'where') is distinct from 'string' then
+      v_audit := null;
+    end if;
+  exception when others then
+    v_audit := null;
+  end;
+  if v_audit is null then
+    raise exception 'audit row % does not record this action''s filter and as_of %', audit_id, p_as_of
+      using errcode = '42501', hint = 'record_audit(''jobs.ACTION'', {"where": FILTER, "as_of": AS_OF}, 0)';
+  end if;
+
+  if p_action = 'delete' then
+    with target as (
+      select j.id from job_queue j
+      where j.id = any(ids) and j.status in ('dead_letter', 'failed', 'cancelled', 'completed')
+        and greatest(j.created_at, j.started_at, j.completed_at, j.last_error_at) <= p_as_of
+      for update of j
+    )
+    delete from job_queue j using target t where j.id = t.id;
+    get diagnostics n = row_count;
+  elsif p_action = 'requeue' then
+    -- Dead jobs go through the DLQ's own requeue (dedup rules included); cancelled ones the same
+    -- way, minus the cancel reason. Of two with one dedup key, only the older is requeued.
+    with target as (
+      select j.id from job_queue j
+      where j.id = any(ids) and j.status in ('dead_letter', 'failed', 'cancelled')
+        and greatest(j.created_at, j.started_at, j.completed_at, j.last_error_at) <= p_as_of
+        and (j.dedup_key is null or not exists (
+              select 1 from job_queue a
+              where a.queue = j.queue and a.dedup_key = j.dedup_key
+                and (a.status in ('pending', 'processing')
+                     or (a.status in ('dead_letter', 'failed', 'cancelled') and a.id < j.id and a.id = any(ids)))))
+      for update of j
+    ), moved as (
+      update job_queue j
+      set status = 'pending', run_at = now(), next_retry_at = null, locked_by = null, heartbeat_at = null,
+          attempt_count = 0, cancel_reason = null, completed_at = null
+      from target t where j.id = t.id
+      returning j.queue
+    )
+    select count(*), array_agg(distinct m.queue) into n, v_queues from moved m;
+  else
+    with target as (
+      select j.id from job_queue j
+      where j.id = any(ids) and j.status = 'pending'
+        and greatest(j.created_at, j.started_at, j.completed_at, j.last_error_at) <= p_as_of
+      for update of j
+    ), changed as (
+      update job_queue j
+      set status = case when p_action = 'cancel' then 'cancelled' else j.status end,
+          cancel_reason = case when p_action = 'cancel' then 'operator' else j.cancel_reason end,
+          completed_at = case when p_action = 'cancel' then now() else j.completed_at end,
+          run_at = case when p_action = 'run_now' then least(j.run_at, now()) else j.run_at end,
+          next_retry_at = case when p_action in ('run_now', 'cancel') then null else j.next_retry_at end,
+          priority = case when p_action = 'priority' then new_priority else j.priority end
+      from target t where j.id = t.id
+      returning j.queue
+    )
+    select count(*), array_agg(distinct c.queue) into n, v_queues from changed c;
+    if p_action = 'cancel' then v_queues := null; end if;
+  end if;
+
+  perform pg_notify('queuetop_jobs', x.q) from unnest(v_queues) x(q);
+  update audit_log set affected = affected + n where id = audit_id;
+  if n > 0 then perform pg_notify('queuetop_changed', 'jobs.' || p_action); end if;
+  return n;
+end $$;
+$qt_r25$,
     $qt_r30$-- The dead-letter queue: requeue and delete, one job, marked jobs, or a filter in short batches.
 -- Every action writes its audit row.
 --
@@ -8981,6 +9116,8 @@ begin
     ('run_queue_now',                   'definer', '{queuetop_operator}'),
     ('set_queue_concurrency',           'definer', '{queuetop_operator}'),
     ('update_queue_settings',           'definer', '{queuetop_operator}'),
+    -- 25_search.sql
+    ('jobs_bulk_apply',                 'definer', '{queuetop_operator}'),
     -- 30_dlq.sql
     ('_requeue_dlq',                    'invoker', '{}'),
     ('delete_dlq_batch',                'definer', '{queuetop_operator}'),

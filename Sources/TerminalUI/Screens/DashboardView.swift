@@ -57,6 +57,7 @@ public enum DashboardView {
         case .audit: AuditScreen.draw(context, into: &buffer, in: rect)
         case .schedules: SchedulesScreen.draw(context, into: &buffer, in: rect)
         case .log: LogScreen.draw(context, into: &buffer, in: rect)
+        case .jobs: JobsScreen.draw(context, into: &buffer, in: rect)
         case .timeline: TimelineScreen.draw(context, into: &buffer, in: rect)
         }
         return nil

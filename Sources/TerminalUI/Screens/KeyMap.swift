@@ -36,6 +36,7 @@ enum KeyMap {
         case .audit: return "actions, actors or roles"
         case .schedules: return "schedules by name, queue or job type"
         case .log: return "lines by level, queue, job id or text"
+        case .jobs: return "jobs: queue: type: state: tenant: key: error: worker: age> since: id: payload.a=v payload?k"
         case .timeline: return "entries by event, queue, who or text"
         }
     }
@@ -80,6 +81,11 @@ enum KeyMap {
             return [Entry(keys: "p", does: "quiet the worker (no new jobs) / resume it"),
                     Entry(keys: "d", does: "drain it: finish its jobs, then exit")]
                 + (state.focusedBusyJob != nil ? [Entry(keys: "c", does: "cancel the job: its handler is stopped (asks first)")] : [])
+        case .jobs:
+            return [Entry(keys: "Space", does: "mark / unmark the job"),
+                    Entry(keys: "c x", does: "cancel the marked (or all matching) pending, scheduled, retrying jobs"),
+                    Entry(keys: "r", does: "run now (pending, scheduled, retrying) or requeue (dead, cancelled)"),
+                    Entry(keys: "d", does: "delete the marked (or all matching) dead, cancelled, completed jobs")]
         case .audit:
             return [Entry(keys: "u", does: "undo the selected requeue: its jobs not started yet go back")]
         case .log, .timeline:
@@ -95,15 +101,21 @@ enum KeyMap {
         let back = state.screen == .overview && state.openedJob == nil ? "quit" : "back"
         // Enter opens a queue (overview), a DLQ group or job, a worker's jobs or one of them;
         // elsewhere it does nothing, so help does not offer it.
-        let opens = !detail && [.overview, .dlq, .workers, .log, .timeline].contains(state.screen)
+        let opens = !detail && [.overview, .dlq, .workers, .log, .jobs, .timeline].contains(state.screen)
         let keys = [
             Entry(keys: updown, does: detail ? "scroll the payload, result and attempts" : "move"),
             Entry(keys: "PgUp PgDn g G", does: detail ? "scroll a page, top, bottom" : "a page up / down, first / last row"),
         ] + (opens ? [Entry(keys: "Enter l", does: "open")] : []) + [
             Entry(keys: "Esc q h", does: state.activeFilter.isEmpty || state.openedJob != nil ? back : "clear the filter, then \(back)"),
-            Entry(keys: "1-8 0 Tab", does: "switch screen (0: the timeline)"),
+            Entry(keys: "1-9 0 Tab", does: "switch screen (9: jobs, 0: the timeline)"),
             Entry(keys: "y", does: detail ? "copy the payload (OSC 52)" : "copy the selected job's id (OSC 52)"),
-        ] + (state.openedJob == nil ? [Entry(keys: "/", does: "filter " + listNoun(state))] : []) + [
+        ] + (state.openedJob == nil ? [Entry(keys: "/", does: "filter " + listNoun(state))] : [])
+          + (state.screen == .jobs && state.openedJob == nil ? [
+            Entry(keys: "< >", does: "previous / next state tab"),
+            Entry(keys: "s n N", does: "sort newest / oldest first, next page, previous page"),
+            Entry(keys: "Tab", does: "while typing a filter: complete a field or queue name"),
+          ] : [])
+          + (state.screen == .queue && state.openedJob == nil ? [Entry(keys: "J", does: "this queue's jobs (Jobs screen)")] : []) + [
             Entry(keys: "[ ] P ^R", does: "refresh faster / slower, pause refresh, refresh now"),
             Entry(keys: "Q", does: "quit from anywhere"),
         ]
@@ -157,7 +169,7 @@ enum KeyMap {
             hints += [KeyHint("/", "filter"), KeyHint(":", "cmd"), KeyHint("q", "quit")]
         case .queue:
             if !state.readOnly { hints += [KeyHint("p", pauseLabel(state)), KeyHint("+/-", "scale"), KeyHint("t", "run")] }
-            hints += [KeyHint("Esc", "back")]
+            hints += [KeyHint("J", "jobs"), KeyHint("Esc", "back")]
         case .dlq:
             switch state.dlqLevel {
             case .groups:
@@ -195,6 +207,11 @@ enum KeyMap {
             hints += [KeyHint("/", "filter"), KeyHint("Esc", "back")]
         case .log:
             hints += [KeyHint("Enter", "job"), KeyHint("/", "filter"), KeyHint("Esc", "back")]
+        case .jobs:
+            if state.jobs.editing != nil { return [KeyHint("Enter", "search"), KeyHint("Tab", "complete"), KeyHint("Esc", "cancel")] }
+            hints += [KeyHint("/", "search"), KeyHint("< >", "state"), KeyHint("Enter", "open")]
+            if !state.readOnly { hints += [KeyHint("Space", "mark"), KeyHint("c", "cancel"), KeyHint("r", "run/requeue"), KeyHint("d", "delete")] }
+            hints += [KeyHint("s", "sort"), KeyHint("n", "more")]
         case .timeline:
             hints += [KeyHint("Enter", "open")]
             if state.focusedTimelineEntry?.jobID != nil { hints += [KeyHint("y", "copy id")] }

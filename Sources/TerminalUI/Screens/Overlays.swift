@@ -50,6 +50,13 @@ enum HelpOverlay {
 enum ConfirmationDialog {
     static func draw(_ confirmation: Confirmation, _ context: ScreenContext, into buffer: inout ScreenBuffer, in screen: Rect) {
         var body = [confirmation.prompt]
+        if !confirmation.jobSample.isEmpty {
+            // The newest few of the jobs it touches, so the operator sees what the filter caught.
+            body.append("")
+            body += confirmation.jobSample.map {
+                "\(ViewText.shortID($0.id))  \($0.state.rawValue)  \(ViewText.oneLine($0.queue))  \(ViewText.oneLine($0.jobType))  \(context.age($0.createdAt))"
+            }
+        }
         // On a tiny terminal "[y] yes  [n] no" still fits whole; how to answer must never be cut.
         let narrow = screen.width < 40
         let no = DialogButton(key: "n", label: narrow ? "no" : "cancel")
@@ -98,6 +105,8 @@ enum ConfirmationDialog {
         case .cancelRunningJob: return "Cancel job"
         case .triageGroup(let step, _): return step.verb.capitalized
         case .undoRequeue: return "Undo requeue"
+        case .jobsByFilter(let kind, _, _), .jobsByID(let kind, _, _, _):
+            return kind.verb.prefix(1).uppercased() + kind.verb.dropFirst()
         }
     }
 
@@ -114,12 +123,15 @@ enum ConfirmationDialog {
 
         case .triageGroup(_, let key): return key.label
         case .undoRequeue(let auditID): return "audit row #\(auditID)"
+        case .jobsByFilter(_, let filter, _): return filter.isEmpty ? "every job" : ViewText.oneLine(filter.description)
+        case .jobsByID(_, let ids, _, _): return ids.count == 1 ? "1 marked job" : "\(ids.count) marked jobs"
         }
     }
 
     static func isDestructive(_ action: OperatorAction) -> Bool {
         switch action {
         case .deleteGroup, .deleteJobs, .cancelMigration, .cancelRunningJob: return true
+        case .jobsByFilter(let kind, _, _), .jobsByID(let kind, _, _, _): return kind == .delete || kind == .cancel
         default: return false
         }
     }

@@ -142,6 +142,8 @@ begin
     ('run_queue_now',                   'definer', '{queuetop_operator}'),
     ('set_queue_concurrency',           'definer', '{queuetop_operator}'),
     ('update_queue_settings',           'definer', '{queuetop_operator}'),
+    -- 25_search.sql
+    ('jobs_bulk_apply',                 'definer', '{queuetop_operator}'),
     -- 30_dlq.sql
     ('_requeue_dlq',                    'invoker', '{}'),
     ('delete_dlq_batch',                'definer', '{queuetop_operator}'),

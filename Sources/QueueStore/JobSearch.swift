@@ -1,0 +1,278 @@
+import Foundation
+import JobFilter
+import Postgres
+
+/// One job as the jobs screen and `queuetop jobs list` show it.
+public struct JobSummary: Sendable, Equatable {
+    public var id: UUID
+    public var queue: String
+    public var jobType: String
+    public var state: JobState
+    public var priority: Int
+    public var tenant: String?
+    public var dedupKey: String?
+    public var attemptCount: Int
+    public var maxAttempts: Int
+    public var createdAt: Date
+    public var runAt: Date
+    public var startedAt: Date?
+    public var heartbeatAt: Date?
+    public var completedAt: Date?
+    public var lockedBy: String?
+    public var cancelReason: String?
+    public var errorType: String?
+    public var errorMessage: String?
+
+    public init(id: UUID, queue: String, jobType: String, state: JobState, priority: Int = 0, tenant: String? = nil,
+                dedupKey: String? = nil, attemptCount: Int = 0, maxAttempts: Int = 5, createdAt: Date, runAt: Date,
+                startedAt: Date? = nil, heartbeatAt: Date? = nil, completedAt: Date? = nil, lockedBy: String? = nil,
+                cancelReason: String? = nil, errorType: String? = nil, errorMessage: String? = nil) {
+        self.id = id; self.queue = queue; self.jobType = jobType; self.state = state; self.priority = priority
+        self.tenant = tenant; self.dedupKey = dedupKey; self.attemptCount = attemptCount; self.maxAttempts = maxAttempts
+        self.createdAt = createdAt; self.runAt = runAt; self.startedAt = startedAt; self.heartbeatAt = heartbeatAt
+        self.completedAt = completedAt; self.lockedBy = lockedBy; self.cancelReason = cancelReason
+        self.errorType = errorType; self.errorMessage = errorMessage
+    }
+}
+
+/// Newest first (the default) or oldest first, by creation: ids are UUIDv7, so id order is
+/// creation order and the primary key serves both directions.
+public enum JobSort: String, Sendable, CaseIterable {
+    case newestFirst = "newest", oldestFirst = "oldest"
+}
+
+/// A search: a filter, an order, and where the previous page stopped.
+public struct JobSearchRequest: Sendable, Equatable {
+    public var filter: JobFilter
+    public var sort: JobSort
+    /// Continue after this id (the previous page's `next`); nil: the first page.
+    public var after: UUID?
+    public var limit: Int
+    /// How many rows (of those the indexed terms select) a payload, error or id-part term may
+    /// read per page. The newest first, or the oldest first when sorted so.
+    public var window: Int
+    /// The statement timeout of each query, in seconds.
+    public var timeout: Double
+
+    public static let defaultWindow = 200_000
+
+    public init(filter: JobFilter, sort: JobSort = .newestFirst, after: UUID? = nil, limit: Int = 50,
+                window: Int = JobSearchRequest.defaultWindow, timeout: Double = 5) {
+        self.filter = filter; self.sort = sort; self.after = after; self.limit = limit
+        self.window = window; self.timeout = timeout
+    }
+}
+
+/// One page of results, and what was searched to find it.
+public struct JobSearchPage: Sendable, Equatable {
+    public var jobs: [JobSummary]
+    /// Where the next page starts (pass as `after`); nil when nothing is left to search.
+    public var next: UUID?
+    /// Set when the filter needed a bounded window: how many rows it read, and whether older
+    /// (or, sorted oldest first, newer) rows were left unsearched.
+    public var window: WindowScan?
+
+    public init(jobs: [JobSummary], next: UUID?, window: WindowScan?) {
+        self.jobs = jobs; self.next = next; self.window = window
+    }
+}
+
+public struct WindowScan: Sendable, Equatable {
+    public var rowsRead: Int
+    public var limit: Int
+    /// The window was full: rows beyond it were not searched (ask for the next page).
+    public var truncated: Bool
+
+    public init(rowsRead: Int, limit: Int, truncated: Bool) {
+        self.rowsRead = rowsRead; self.limit = limit; self.truncated = truncated
+    }
+
+    /// "searched the newest 200,000 jobs of emails; n for more"
+    public func describe(sort: JobSort, queue: String?) -> String {
+        let which = sort == .newestFirst ? "newest" : "oldest"
+        let of = queue.map { " of \($0)" } ?? ""
+        if truncated { return "searched the \(which) \(grouped(rowsRead)) jobs\(of); n for more" }
+        return "searched all \(grouped(rowsRead)) jobs\(of) the other terms select"
+    }
+}
+
+/// A count that is exact when it was cheap, otherwise a lower bound ("≥ 10,000").
+public struct JobCount: Sendable, Equatable, CustomStringConvertible {
+    public var value: Int
+    public var exact: Bool
+    public init(value: Int, exact: Bool) { self.value = value; self.exact = exact }
+    public var description: String { exact ? grouped(value) : "≥ \(grouped(value))" }
+}
+
+func grouped(_ n: Int) -> String {
+    let digits = Array(String(n))
+    var out = ""
+    for (i, d) in digits.enumerated() {
+        if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
+        out.append(d)
+    }
+    return out
+}
+
+/// Finds jobs by filter: keyset pages over the primary key, payload and error terms only inside
+/// a bounded window, every query under a statement timeout. Read-only; the viewer role may run it.
+public struct JobSearchStore: Sendable {
+    public let connection: Connection
+    public var clock: JobFilterSQL.Clock
+
+    public init(connection: Connection, clock: JobFilterSQL.Clock = .init()) {
+        self.connection = connection
+        self.clock = clock
+    }
+
+    static let columns = """
+        j.id, j.queue, j.job_type, \(JobFilterSQL.stateExpression) AS state, j.priority, j.tenant, j.dedup_key, \
+        j.attempt_count, j.max_attempts, j.created_at, j.run_at, j.started_at, j.heartbeat_at, j.completed_at, \
+        j.locked_by, j.cancel_reason, j.error_type, left(j.error_message, 500) AS error_message
+        """
+
+    public func search(_ request: JobSearchRequest) throws -> JobSearchPage {
+        guard (1...10_000).contains(request.limit) else {
+            throw QueueStoreError.invalidInput("limit must be between 1 and 10000, got \(request.limit)")
+        }
+        guard (1...10_000_000).contains(request.window) else {
+            throw QueueStoreError.invalidInput("window must be between 1 and 10000000, got \(request.window)")
+        }
+        let indexed = request.filter.terms.filter(JobFilterSQL.isIndexed)
+        let bounded = request.filter.terms.filter { !JobFilterSQL.isIndexed($0) }
+        let desc = request.sort == .newestFirst
+        return try timed(request.timeout) { conn in
+            // One more row than asked tells whether there is a next page.
+            var q = Query.StringInterpolation(literalCapacity: 512, interpolationCount: 8)
+            q.appendLiteral("SELECT \(Self.columns) FROM ")
+            if bounded.isEmpty {
+                q.appendInterpolation(qt: "job_queue")
+                q.appendLiteral(" j WHERE ")
+                appendScope(indexed, request: request, to: &q)
+            } else {
+                q.appendLiteral("(SELECT * FROM ")
+                q.appendInterpolation(qt: "job_queue")
+                q.appendLiteral(" j WHERE ")
+                appendScope(indexed, request: request, to: &q)
+                q.appendLiteral(" ORDER BY j.id \(desc ? "DESC" : "ASC") LIMIT ")
+                q.appendInterpolation(request.window)
+                q.appendLiteral(") j WHERE ")
+                JobFilterSQL.appendCondition(bounded, clock: clock, to: &q)
+            }
+            q.appendLiteral(" ORDER BY j.id \(desc ? "DESC" : "ASC") LIMIT ")
+            q.appendInterpolation(request.limit + 1)
+            var jobs = try conn.run(Query(stringInterpolation: q)).map(Self.decode)
+            let more = jobs.count > request.limit
+            if more { jobs.removeLast() }
+            guard !bounded.isEmpty else {
+                return JobSearchPage(jobs: jobs, next: more ? jobs.last?.id : nil, window: nil)
+            }
+            if more {
+                // The page filled before the window ended: the next page starts after its last job.
+                return JobSearchPage(jobs: jobs, next: jobs.last?.id, window: nil)
+            }
+            // The window ran out first: say how far it reached, and continue from its end.
+            let (read, edge) = try windowExtent(indexed, request: request, conn)
+            let truncated = read >= request.window
+            return JobSearchPage(jobs: jobs, next: truncated ? edge : nil,
+                                 window: WindowScan(rowsRead: read, limit: request.window, truncated: truncated))
+        }
+    }
+
+    /// How many rows the window read and the id it ended at (only the indexed terms: cheap).
+    private func windowExtent(_ indexed: [FilterTerm], request: JobSearchRequest, _ conn: Connection) throws -> (Int, UUID?) {
+        let desc = request.sort == .newestFirst
+        var q = Query.StringInterpolation(literalCapacity: 256, interpolationCount: 6)
+        q.appendLiteral("SELECT count(*)::int AS n, \(desc ? "min" : "max")(w.id::text)::uuid AS edge FROM (SELECT j.id FROM ")
+        q.appendInterpolation(qt: "job_queue")
+        q.appendLiteral(" j WHERE ")
+        appendScope(indexed, request: request, to: &q)
+        q.appendLiteral(" ORDER BY j.id \(desc ? "DESC" : "ASC") LIMIT ")
+        q.appendInterpolation(request.window)
+        q.appendLiteral(") w")
+        guard let row = try conn.run(Query(stringInterpolation: q)).first else { return (0, nil) }
+        return (try row.decode("n"), try row.decode("edge"))
+    }
+
+    /// The indexed terms plus the keyset position.
+    private func appendScope(_ indexed: [FilterTerm], request: JobSearchRequest, to q: inout Query.StringInterpolation) {
+        JobFilterSQL.appendCondition(indexed, clock: clock, to: &q)
+        if let after = request.after {
+            q.appendLiteral(request.sort == .newestFirst ? " AND j.id < " : " AND j.id > ")
+            q.appendInterpolation(after)
+            q.appendLiteral("::uuid")
+        }
+    }
+
+    /// Counts matching jobs: exactly up to `cap`, beyond it "≥ cap". A filter with payload or
+    /// error terms counts inside the window (newest `window` rows of the indexed terms); when the
+    /// window is full the count is a lower bound.
+    public func count(_ filter: JobFilter, cap: Int = 10_000, window: Int = JobSearchRequest.defaultWindow,
+                      timeout: Double = 5) throws -> JobCount {
+        guard (1...100_000_000).contains(cap) else {
+            throw QueueStoreError.invalidInput("cap must be between 1 and 100000000, got \(cap)")
+        }
+        let indexed = filter.terms.filter(JobFilterSQL.isIndexed)
+        let bounded = filter.terms.filter { !JobFilterSQL.isIndexed($0) }
+        return try timed(timeout) { conn in
+            var q = Query.StringInterpolation(literalCapacity: 256, interpolationCount: 6)
+            if bounded.isEmpty {
+                q.appendLiteral("SELECT count(*)::int AS hits, 0 AS read FROM (SELECT 1 FROM ")
+                q.appendInterpolation(qt: "job_queue")
+                q.appendLiteral(" j WHERE ")
+                JobFilterSQL.appendCondition(indexed, clock: clock, to: &q)
+                q.appendLiteral(" LIMIT ")
+                q.appendInterpolation(cap + 1)
+                q.appendLiteral(") c")
+                let hits: Int = try conn.run(Query(stringInterpolation: q)).first!.decode("hits")
+                return JobCount(value: min(hits, cap), exact: hits <= cap)
+            }
+            q.appendLiteral("SELECT (count(*) FILTER (WHERE ")
+            JobFilterSQL.appendCondition(bounded, clock: clock, to: &q)
+            q.appendLiteral("))::int AS hits, count(*)::int AS read FROM (SELECT * FROM ")
+            q.appendInterpolation(qt: "job_queue")
+            q.appendLiteral(" j WHERE ")
+            JobFilterSQL.appendCondition(indexed, clock: clock, to: &q)
+            q.appendLiteral(" ORDER BY j.id DESC LIMIT ")
+            q.appendInterpolation(window)
+            q.appendLiteral(") j")
+            let row = try conn.run(Query(stringInterpolation: q)).first!
+            let hits: Int = try row.decode("hits"), read: Int = try row.decode("read")
+            return JobCount(value: min(hits, cap), exact: hits <= cap && read < window)
+        }
+    }
+
+    /// Runs `body` in a transaction with a statement timeout, so no search runs unbounded; a
+    /// timeout becomes an error that says what to do.
+    func timed<T>(_ seconds: Double, _ body: (Connection) throws -> T) throws -> T {
+        guard seconds > 0, seconds <= 3600 else {
+            throw QueueStoreError.invalidInput("timeout must be between 0 and 3600 seconds, got \(seconds)")
+        }
+        do {
+            return try connection.transaction { tx in
+                try tx.setLocalStatementTimeout(seconds)
+                return try body(tx)
+            }
+        } catch let error as PostgresError where error.sqlState == "57014" {
+            throw QueueStoreError.invalidInput(
+                "the search took longer than \(seconds) s and was stopped; narrow it with queue:, state:, type: or since:")
+        } catch let error as PostgresError where !error.isConnectionProblem && !error.meansSchemaMoved {
+            throw QueueStoreError.from(error)
+        }
+    }
+
+    static func decode(_ row: Row) throws -> JobSummary {
+        let stateText: String = try row.decode("state")
+        guard let state = JobState(rawValue: stateText) else {
+            throw QueueStoreError.database("unknown job state \(stateText.debugDescription)")
+        }
+        return JobSummary(
+            id: try row.decode("id"), queue: try row.decode("queue"), jobType: try row.decode("job_type"), state: state,
+            priority: try row.decode("priority"), tenant: try row.decode("tenant"), dedupKey: try row.decode("dedup_key"),
+            attemptCount: try row.decode("attempt_count"), maxAttempts: try row.decode("max_attempts"),
+            createdAt: try row.decode("created_at"), runAt: try row.decode("run_at"), startedAt: try row.decode("started_at"),
+            heartbeatAt: try row.decode("heartbeat_at"), completedAt: try row.decode("completed_at"),
+            lockedBy: try row.decode("locked_by"), cancelReason: try row.decode("cancel_reason"),
+            errorType: try row.decode("error_type"), errorMessage: try row.decode("error_message"))
+    }
+}
