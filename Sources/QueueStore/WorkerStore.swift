@@ -37,8 +37,9 @@ public struct WorkerStore: Sendable {
     }
 
     /// Returns the registry status (`running` / `quiet` / `draining`), nil when the row is gone.
-    public func registryHeartbeat(inFlight: Int) throws -> String? {
-        let rows = try connection.query("SELECT \(qt: "worker_heartbeat")(\(workerID), \(inFlight))")
+    /// `buffered`: of `inFlight`, the jobs claimed ahead whose handler has not started.
+    public func registryHeartbeat(inFlight: Int, buffered: Int = 0) throws -> String? {
+        let rows = try connection.query("SELECT \(qt: "worker_heartbeat")(\(workerID), \(inFlight), \(buffered))")
         return try rows.first?.decode(0, as: String?.self)
     }
 

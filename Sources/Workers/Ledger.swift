@@ -48,12 +48,16 @@ final class Ledger: Sendable {
     /// never hold more than `capacity` jobs together. Returns 0 when fewer than `minimum` are free.
     ///
     /// Once `maxUnwritten` handled results are not committed yet, nothing is claimed until the
-    /// completer catches up: a slow database slows claiming instead of piling up results in
-    /// memory. It does not cap the claim's size: what a crash can run twice is bounded where
-    /// handlers start (`tryStart`'s window), and jobs claimed but not started never ran.
+    /// completer catches up, unless the buffer is nearly empty (fewer than `minimum` jobs wait):
+    /// a slow database slows claiming instead of piling up claimed jobs, while a fast drain, whose
+    /// unwritten results sit at that cap nearly all the time (executors refill the window the
+    /// moment a commit empties it, before the fetcher thread is even scheduled), still claims the
+    /// next batch while the current one is written, not after it has run out. It does not cap the
+    /// claim's size: what a crash can run twice is bounded where handlers start (`tryStart`'s
+    /// window), jobs claimed but not started never ran, and `capacity` bounds what is held.
     func reserve(upTo limit: Int, capacity: Int, minimum: Int, maxUnwritten: Int) -> Int {
         state.withLock { s in
-            guard s.finishedUnwritten < maxUnwritten else { return 0 }
+            guard s.finishedUnwritten < maxUnwritten || s.waiting < minimum else { return 0 }
             let free = capacity - s.slotsInUse
             guard free >= minimum, free > 0 else { return 0 }
             let n = min(limit, free)
@@ -135,6 +139,19 @@ final class Ledger: Sendable {
                 s.counters.failed += 1
                 s.counters.perQueueFailed[queue, default: 0] += 1
             }
+        }
+    }
+
+    /// Whether the completer should hold its write a moment for more results: fewer than
+    /// `target` are waiting to be written, and more are on their way (a handler is running, or
+    /// a buffered job can start because running + unwritten leave room in `window`). When the
+    /// window is full nothing more can finish before a commit, so waiting would only stall.
+    func moreResultsImminent(target: Int, window: Int) -> Bool {
+        state.withLock { s in
+            let ready = s.completions.count + s.failures.count
+            guard ready < target else { return false }
+            let roomToStart = s.running + s.finishedUnwritten < window && s.waiting > 0
+            return s.running > 0 || roomToStart
         }
     }
 
