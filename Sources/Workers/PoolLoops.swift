@@ -24,7 +24,8 @@ extension WorkerPool {
             // (a quarter batch made claims of ~130 once the window, not the claim, was the limit).
             let lowWater = lastClaimWasFull ? max(1, min(configuration.batchSize, capacity) / 2) : 1
             let reserved = ledger.reserve(upTo: configuration.batchSize, capacity: capacity,
-                                          minimum: lowWater, maxUnwritten: configuration.maxUnwrittenResults)
+                                          minimum: lowWater, maxUnwritten: configuration.maxUnwrittenResults,
+                                          writeStartedAfter: Ledger.ago(Self.slowWrite))
             if reserved == 0 { fetchWake.wait(timeout: nextFetchCheck()); continue }
             let plan = claimPlan(free: reserved)
             guard !plan.isEmpty else {
@@ -83,6 +84,10 @@ extension WorkerPool {
             }
         }
     }
+
+    /// A write in flight for longer than this means a slow database: the fetcher then stops
+    /// claiming ahead of it (Ledger.reserve).
+    static let slowWrite: TimeInterval = 0.25
 
     /// Jobs the fetcher may claim beyond the free handler slots now (Prefetch.swift).
     private func prefetchAllowance() -> Int {

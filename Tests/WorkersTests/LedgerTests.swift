@@ -80,4 +80,35 @@ import TestSupport
         #expect(ledger.reserve(upTo: 2, capacity: 2, minimum: 1, maxUnwritten: 2) == 0)
         #expect(ledger.hasPendingResults)
     }
+
+    /// A fast drain claims its next batch while the current one is written (the buffer nearly
+    /// empty, the write young); a write that has been in flight for long (a slow database), or
+    /// results waiting with no write under way, still hold claims back, and nothing held ever
+    /// passes `capacity`.
+    @Test func claimsGoAheadOfAYoungWriteOnlyWhenTheBufferIsNearlyEmpty() {
+        let ledger = Ledger()
+        #expect(ledger.reserve(upTo: 10, capacity: 6, minimum: 2, maxUnwritten: 4) == 6)
+        let held = jobs(6)
+        ledger.claimed(held, reserved: 6)
+        runAll(ledger, held.prefix(5).map(\.id))  // 5 unwritten (over the cap), 1 waiting
+        // No write under way: held back, however young the cutoff.
+        #expect(ledger.reserve(upTo: 10, capacity: 6, minimum: 2, maxUnwritten: 4, writeStartedAfter: 0) == 0)
+        let (taken, _) = ledger.takeResults(max: 10)  // the completer's write begins
+        #expect(taken.count == 5)
+        // Young write, 1 waiting (< minimum 2): claim 5 now, while it is written.
+        #expect(ledger.reserve(upTo: 10, capacity: 6, minimum: 2, maxUnwritten: 4, writeStartedAfter: Ledger.ago(60)) == 5)
+        ledger.claimed(jobs(5, from: 100), reserved: 5)
+        // Now 6 wait: no more, even ahead of a young write (and capacity is full anyway).
+        #expect(ledger.reserve(upTo: 10, capacity: 20, minimum: 2, maxUnwritten: 4, writeStartedAfter: 0) == 0)
+        // A write older than the cutoff (slow database) holds claims back as before.
+        let ledger2 = Ledger()
+        _ = ledger2.reserve(upTo: 4, capacity: 4, minimum: 1, maxUnwritten: 2)
+        ledger2.claimed(jobs(4), reserved: 4)
+        runAll(ledger2, jobs(4).map(\.id))
+        _ = ledger2.takeResults(max: 10)
+        #expect(ledger2.reserve(upTo: 4, capacity: 4, minimum: 1, maxUnwritten: 2, writeStartedAfter: Ledger.now()) == 0)
+        // Committed: the cap no longer applies.
+        ledger2.forget(jobs(4).map(\.id))
+        #expect(ledger2.reserve(upTo: 4, capacity: 4, minimum: 1, maxUnwritten: 2, writeStartedAfter: Ledger.now()) == 4)
+    }
 }

@@ -81,7 +81,8 @@ declare
     '0014_security_hardening.sql',
     '0015_dead_workers.sql',
     '0016_worker_quiet.sql',
-    '0017_per_type_health.sql'];
+    '0017_per_type_health.sql',
+    '0024_worker_buffered.sql'];
   v_sql text[] := array[
     $qt_0001$-- 0001 — the queue engine: tables, indexes and the public SQL API of queuetop.
 --
@@ -4466,7 +4467,19 @@ create table queue_type_latency_recent (
 -- How many distinct types one queue tracks by name in the rolling hour; the rest are "other".
 alter table health_settings add column type_cap int not null default 50
     check (type_cap between 1 and 1000);
-$qt_0017$];
+$qt_0017$,
+    $qt_0024$-- 0024 — the registry row says how many of a worker's jobs are claimed but not started: the
+-- prefetch buffer (docs/WORKERS.md, "Claiming ahead"). Such a job is `processing` and locked by
+-- its worker like a running one, so without this column nothing told an operator that a worker
+-- holds 300 jobs it has not begun (they go back to pending within --prefetch-wait if no handler
+-- slot frees up). The worker reports it with every registry heartbeat, next to in_flight.
+alter table workers add column buffered int not null default 0;
+
+-- worker_heartbeat gains an argument (buffered, default 0 so a worker of an older build that
+-- sends two keeps working): a new signature, so the old one is dropped here and
+-- repeatable/60_workers.sql creates the new one.
+drop function if exists worker_heartbeat(text, int);
+$qt_0024$];
   v_markers text[] := array[
     'relation:queues relation:queue_rate_buckets relation:job_queue relation:job_attempts relation:audit_log relation:workers relation:circuit_breakers relation:job_queue_claim_idx relation:job_queue_dedup_idx relation:job_queue_dedup_dead_idx relation:job_queue_processing_idx relation:job_queue_dlq_idx relation:job_attempts_job_idx relation:audit_log_at_idx function:uuid_v7 function:_uuid_v7_floor function:_check_batch_size function:_require_queue function:record_audit function:_audit_add function:_audit_ids function:backoff_delay_s function:_fail_jobs function:_claim function:_enqueue function:enqueue_job function:enqueue_jobs function:claim_jobs function:complete_jobs function:fail_job function:fail_jobs function:release_jobs function:heartbeat_jobs function:rescue_stale_jobs function:_requeue_dlq function:requeue_dlq_job function:requeue_dlq_jobs function:requeue_dlq_batch function:requeue_dlq function:delete_dlq_jobs function:delete_dlq_batch function:cancel_job function:update_queue_settings function:_set_queue_paused function:pause_queue function:resume_queue function:set_queue_concurrency function:prune_completed_jobs',
     'relation:bulk_operation_kinds relation:bulk_operations relation:extraction_runs relation:funnels relation:funnel_columns relation:leads relation:bulk_operations_active relation:bulk_operations_kind_created relation:bulk_operations_kind_finished relation:leads_run_id_id relation:bulk_operations_one_lead_migration_per_run relation:bulk_operation_progress relation:lead_migration_progress type:bulk_step_result type:bulk_batch_result function:bulk_operation_kinds_check function:_bulk_run_locked_batch function:run_bulk_operation_batch function:run_next_bulk_operation_batch function:_bulk_cancel function:cancel_bulk_operation function:_lead_migration_move function:lead_migration_step function:_lead_migration_check_target function:queue_lead_migration function:process_lead_migration_batch function:get_lead_migration_queue_status function:cancel_lead_migration',
@@ -4484,7 +4497,8 @@ $qt_0017$];
     'column:job_queue.enqueued_by column:audit_log.client_label',
     'column:job_queue.dead_worker_releases',
     '',
-    'relation:queue_type_minute relation:queue_type_latency_minute relation:queue_type_recent relation:queue_type_latency_recent relation:queue_type_minute_minute_idx relation:queue_type_latency_minute_minute_idx column:queue_event_deltas.job_type column:queue_event_deltas.arrived column:queue_stats_minute.arrived column:queue_stats_hour.arrived column:health_settings.type_cap'];
+    'relation:queue_type_minute relation:queue_type_latency_minute relation:queue_type_recent relation:queue_type_latency_recent relation:queue_type_minute_minute_idx relation:queue_type_latency_minute_minute_idx column:queue_event_deltas.job_type column:queue_event_deltas.arrived column:queue_stats_minute.arrived column:queue_stats_hour.arrived column:health_settings.type_cap',
+    'column:workers.buffered'];
   v_rnames text[] := array[
     'repeatable/10_util.sql',
     'repeatable/20_jobs.sql',
@@ -5320,7 +5334,7 @@ begin
     -- Dead once it holds nothing: jobs whose leases are still fresh wait for the next sweep.
     v_dead := not exists (select 1 from job_queue j where j.status = 'processing' and j.locked_by = w.id);
     if v_dead then
-      update workers set status = 'dead', in_flight = 0 where id = w.id;
+      update workers set status = 'dead', in_flight = 0, buffered = 0 where id = w.id;
     end if;
     if v_dead or cardinality(v_free) + cardinality(v_charged) > 0 then
       perform record_audit('worker.dead', jsonb_build_object(
@@ -6808,7 +6822,7 @@ BEGIN
             FROM (SELECT * FROM queue_error_types ORDER BY count DESC, last_seen DESC LIMIT 50) e),
         'workers', (
             SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'host', host, 'pid', pid, 'queues', coalesce(to_jsonb(queues), '[]'),
-                                                         'concurrency', concurrency, 'in_flight', in_flight, 'status', status,
+                                                         'concurrency', concurrency, 'in_flight', in_flight, 'buffered', buffered, 'status', status,
                                                          'started_at', health_ts(started_at), 'last_seen', health_ts(last_seen))
                                       ORDER BY host, pid, id), '[]')
             FROM (SELECT * FROM worker_registry WHERE status NOT IN ('stopped', 'dead') OR last_seen > t_now - interval '1 hour'
@@ -7278,20 +7292,23 @@ returns void language sql volatile as $$
         status = case when workers.status in ('draining', 'quiet') then workers.status else 'running' end
 $$;
 
--- Every second: last_seen and in-flight count. Returns the row's status so the worker learns of
--- a drain request; NULL means the row is gone (pruned) or was declared dead (rescue_stale_jobs
--- released its jobs): the worker registers again, and the jobs it still runs are no longer its
--- own (their results are ignored; heartbeat_jobs tells it).
-create or replace function worker_heartbeat(worker_id text, in_flight int)
+-- Every second: last_seen, the in-flight count (claimed or running) and how many of those are
+-- buffered (claimed, handler not started: the prefetch buffer, 0024). Returns the row's status so
+-- the worker learns of a drain request; NULL means the row is gone (pruned) or was declared dead
+-- (rescue_stale_jobs released its jobs): the worker registers again, and the jobs it still runs
+-- are no longer its own (their results are ignored; heartbeat_jobs tells it). buffered defaults
+-- to 0 for workers of a build that sends two arguments; it never exceeds in_flight.
+create or replace function worker_heartbeat(worker_id text, in_flight int, buffered int default 0)
 returns text language sql volatile as $$
-  update workers set last_seen = now(), in_flight = greatest(0, worker_heartbeat.in_flight)
+  update workers set last_seen = now(), in_flight = greatest(0, worker_heartbeat.in_flight),
+         buffered = least(greatest(0, worker_heartbeat.buffered), greatest(0, worker_heartbeat.in_flight))
   where id = worker_id and status not in ('stopped', 'dead')
   returning status
 $$;
 
 create or replace function deregister_worker(worker_id text)
 returns void language sql volatile as $$
-  update workers set status = 'stopped', in_flight = 0, last_seen = now() where id = worker_id
+  update workers set status = 'stopped', in_flight = 0, buffered = 0, last_seen = now() where id = worker_id
 $$;
 
 -- Operator commands to workers: quiet (stop claiming, keep running what it holds), resume (claim
@@ -7404,7 +7421,8 @@ create or replace view worker_registry as
   select id, host, pid, queues, concurrency,
          case when live then in_flight else 0 end as in_flight,
          case when live or status in ('stopped', 'dead') then status else 'lost' end as status,
-         started_at, last_seen, live
+         started_at, last_seen, live,
+         case when live then buffered else 0 end as buffered
   from (select w.*, w.status not in ('stopped', 'dead') and w.last_seen >= now() - worker_silence_limit() as live
         from workers w) w;
 
