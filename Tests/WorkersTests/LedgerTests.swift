@@ -111,4 +111,29 @@ import TestSupport
         ledger2.forget(jobs(4).map(\.id))
         #expect(ledger2.reserve(upTo: 4, capacity: 4, minimum: 1, maxUnwritten: 2, writeStartedAfter: Ledger.now()) == 4)
     }
+
+    /// The completer holds a write for more results only while more can come before a commit:
+    /// a handler running, or a buffered job with room to start. Idle, or with the window full,
+    /// it writes what it has at once (no added latency for a lone job, no stall).
+    @Test func theCompleterWaitsForMoreResultsOnlyWhileMoreCanFinish() {
+        let ledger = Ledger()
+        _ = ledger.reserve(upTo: 6, capacity: 6, minimum: 1, maxUnwritten: 100)
+        let held = jobs(6)
+        ledger.claimed(held, reserved: 6)
+        runAll(ledger, [held[0].id])  // 1 result, 5 waiting with room in a window of 4
+        #expect(ledger.moreResultsImminent(target: 4, window: 4))
+        #expect(!ledger.moreResultsImminent(target: 1, window: 4), "a full batch is there")
+        _ = ledger.start(held[1].id)
+        _ = ledger.start(held[2].id)
+        _ = ledger.start(held[3].id)  // 3 running + 1 unwritten: the window of 4 is full
+        #expect(ledger.moreResultsImminent(target: 4, window: 4), "running handlers will finish")
+        for id in held[1...3].map(\.id) { ledger.finish(id, outcome: .completed, handlerNanos: 1) }
+        // 4 unwritten, none running, 2 waiting but no room: nothing more before a commit.
+        #expect(!ledger.moreResultsImminent(target: 10, window: 4))
+        let idle = Ledger()
+        _ = idle.reserve(upTo: 1, capacity: 1, minimum: 1, maxUnwritten: 10)
+        idle.claimed(jobs(1), reserved: 1)
+        runAll(idle, [JobID.numbered(0)])
+        #expect(!idle.moreResultsImminent(target: 200, window: 210), "a lone job is written at once")
+    }
 }
