@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
         // Logging: the swift-log API; our own LogHandler renders text, logfmt and JSON safely.
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        // The contexts file (docs/SCALING.md): TOML with line numbers in its errors.
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -67,6 +69,12 @@ let package = Package(
         ),
         // Dashboard state and reducer: no I/O, no curses.
         .target(name: "Dashboard", dependencies: ["QueueStore"]),
+        // The contexts file: named databases (primary, replica, labels) and shard groups, parsed and
+        // validated; the stable shard hash. No I/O beyond reading the file.
+        .target(
+            name: "Contexts",
+            dependencies: ["Postgres", .product(name: "TOMLKit", package: "TOMLKit")]
+        ),
         // The dashboard's database side: effect runner thread, LISTEN/NOTIFY, reconnects.
         // No curses, so it is tested against Postgres without a terminal.
         .target(name: "DashboardRuntime", dependencies: ["Dashboard", "QueueStore", "Postgres"]),
@@ -78,13 +86,13 @@ let package = Package(
             name: "queuetop",
             dependencies: [
                 "Postgres", "QueueStore", "Workers", "Dashboard", "DashboardRuntime", "TerminalUI", "Curses",
-                "QueuetopMetrics", "QueuetopLogging",
+                "QueuetopMetrics", "QueuetopLogging", "Contexts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Measurements of scripts/bench that need an in-process clock (pickup latency, claim waits).
-        .executableTarget(name: "queuetop-bench", dependencies: ["Postgres", "QueueStore", "Workers", "QueuetopLogging"]),
+        .executableTarget(name: "queuetop-bench", dependencies: ["Postgres", "QueueStore", "Workers", "QueuetopLogging", "Contexts"]),
         // Test helpers: a private-Postgres fixture (a migrated template database cloned per
         // test), snapshot assertions, data generators.
         .target(name: "TestSupport", dependencies: ["Postgres", "QueueStore"]),
@@ -99,6 +107,7 @@ let package = Package(
             exclude: ["Snapshots"]
         ),
         .testTarget(name: "DashboardRuntimeTests", dependencies: ["DashboardRuntime", "Dashboard", "QueueStore", "Postgres", "TestSupport"]),
+        .testTarget(name: "ContextsTests", dependencies: ["Contexts", "Postgres", "QueueStore", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Postgres", "QueueStore", "Dashboard", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

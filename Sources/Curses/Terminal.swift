@@ -247,3 +247,24 @@ extension Terminal {
         }
     }
 }
+
+// MARK: - Control sequences
+
+extension Terminal {
+    /// Writes a sequence the screen does not show (OSC 52, `y`) straight to the terminal, between
+    /// two frames: curses has flushed its output by then (`present` ends in a refresh), so the
+    /// bytes cannot land inside one of its sequences. Returns false if the write failed.
+    public func sendControlSequence(_ bytes: [UInt8]) -> Bool {
+        guard isActive else { return false }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                return false
+            }
+            offset += n
+        }
+        return true
+    }
+}

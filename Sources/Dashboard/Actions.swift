@@ -31,13 +31,13 @@ func request(_ state: inout DashboardState, _ action: OperatorAction) -> [Effect
     guard action.needsConfirmation else { return [.perform(action)] }
     switch action {
     case .requeueJobs(let ids, _), .deleteJobs(let ids):
-        state.confirmation = Confirmation(action: action, count: ids.count)
+        state.confirmation = Confirmation(action: action, count: ids.count, context: state.contexts.current)
         return []
     case .cancelMigration, .runSchedule, .commandWorker:
-        state.confirmation = Confirmation(action: action, count: 1)
+        state.confirmation = Confirmation(action: action, count: 1, context: state.contexts.current)
         return []
     default:
-        state.confirmation = Confirmation(action: action, count: nil)
+        state.confirmation = Confirmation(action: action, count: nil, context: state.contexts.current)
         return [.preview(action)]
     }
 }
@@ -133,9 +133,17 @@ extension OperatorAction {
 }
 
 extension Confirmation {
-    /// The question the confirmation dialog asks, with the exact count once it is known.
-    /// Views show it verbatim; the end-to-end test waits for it on screen before pressing `y`.
+    /// The question the confirmation dialog asks, with the exact count once it is known, and
+    /// the context it acts on when the session is on one ("Requeue 120 jobs from emails /
+    /// smtp_error on eu-1?"). Views show it verbatim; the end-to-end test waits for it on
+    /// screen before pressing `y`.
     public var prompt: String {
+        let question = basePrompt
+        guard let context, count != nil, let mark = question.firstIndex(of: "?") else { return question }
+        return question[..<mark] + " on \(context)" + question[mark...]
+    }
+
+    private var basePrompt: String {
         guard let count else { return "Counting the jobs this would touch…" }
         let jobs = count == 1 ? "1 job" : "\(count) jobs"
         switch action {

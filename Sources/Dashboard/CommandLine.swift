@@ -24,8 +24,9 @@ func handleCommandKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
 
 /// The commands `:` accepts, for help and error messages.
 public let dashboardCommands = [
-    "overview", "queue NAME", "job ID", "dlq", "leads", "workers", "audit", "schedules", "log",
-    "pause NAME", "resume NAME", "scale NAME N", "trigger NAME", "refresh SECONDS", "help", "q",
+    "overview", "queue NAME", "job ID", "dlq", "leads", "workers", "audit", "schedules", "log", "timeline",
+    "dump FILE", "dump! FILE",
+    "pause NAME", "resume NAME", "scale NAME N", "trigger NAME", "refresh SECONDS", "ctx [NAME]", "all", "help", "q",
 ]
 
 func runCommand(_ state: inout DashboardState, _ line: String) -> [Effect] {
@@ -40,6 +41,7 @@ func runCommand(_ state: inout DashboardState, _ line: String) -> [Effect] {
         guard let name else { return nil }
         return state.snapshot?.queues.contains { $0.name == name } == true ? name : nil
     }
+    if let effects = runContextCommand(&state, verb: verb, args: args) { return effects }
     switch verb {
     case "q", "quit", "q!":
         state.quitting = true
@@ -62,6 +64,12 @@ func runCommand(_ state: inout DashboardState, _ line: String) -> [Effect] {
         return switchScreen(&state, to: .schedules)
     case "log", "logs":
         return switchScreen(&state, to: .log)
+    case "timeline", "events", "tl":
+        return switchScreen(&state, to: .timeline)
+    case "dump", "dump!":
+        // The path keeps its case: only the verb is lowered.
+        return dumpCommand(&state, Array(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().map(String.init)),
+                           overwrite: verb == "dump!")
     case "queue", "queues":
         guard let name = args.first else { return switchScreen(&state, to: .overview) }
         guard let queue = knownQueue(name) else { return fail("unknown queue '\(name)'") }

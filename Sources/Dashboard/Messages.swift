@@ -19,6 +19,11 @@ public enum Message: Sendable {
     case jobDetailLoaded(UUID, JobDetail?)
     case auditLoaded([AuditEntry])
     case schedulesLoaded([Schedule])
+    case timelineLoaded([TimelineEntry])
+    /// Deploy marks and alerts fired in the last 24 h, for the hourly charts (with every refresh).
+    case chartMarksLoaded([TimelineEntry])
+    /// The terminal side did what `:dump` or `y` asked (ok) or could not (the text says why).
+    case terminalEffectDone(String, ok: Bool, at: Date)
     /// Queue detail's tenant caps, top tenants by backlog and expired counts.
     case queueTenantsLoaded(QueueTenantReport)
     /// The jobs every worker holds now (busy view), oldest first per worker.
@@ -38,12 +43,19 @@ public enum Message: Sendable {
     case notificationsDelivered(Bool)
     case actionFinished(String, at: Date)
     case actionFailed(String, at: Date)
+    /// A context's own poller read its snapshot (the all view and the `:ctx` list).
+    case contextRefreshed(String, HealthSnapshot, StandbyStatus?, at: Date)
+    /// A context's poller could not read there; it retries on its own schedule.
+    case contextUnreachable(String, reason: String, at: Date)
+    /// A `:ctx` switch is done: the session now reads and acts on this context.
+    case contextSwitched(ContextSwitch)
+    case contextSwitchFailed(String, reason: String, at: Date)
 }
 
 /// Work for the database thread. The reducer only asks; the runner does it and answers with a
 /// `Message`.
 public enum Effect: Sendable, Equatable {
-    /// Reload the health snapshot (and the alert hook summary that goes with it).
+    /// Reload the health snapshot (and the alert hook summary and chart marks that go with it).
     case refresh
     case loadDLQGroups
     case loadDLQJobs(DLQGroupKey)
@@ -51,6 +63,13 @@ public enum Effect: Sendable, Equatable {
     case loadJobDetail(UUID)
     case loadAudit
     case loadSchedules
+    case loadTimeline
+    /// `:dump FILE` (`:dump! FILE` overwrites): the screen as drawn now, as plain text. Done by
+    /// the drawing thread, which holds the frame; never reaches the database thread.
+    case dumpScreen(path: String, overwrite: Bool)
+    /// `y`: put `text` on the terminal's clipboard (OSC 52) where the terminal accepts it;
+    /// `what` names it in the footer ("job id", "payload"). Done by the drawing thread.
+    case copy(text: String, what: String)
     /// Queue detail's tenant report for one queue. Only while that screen is open: ranking
     /// tenants costs a query that the other screens' refreshes must not pay.
     case loadQueueTenants(String)
@@ -59,5 +78,19 @@ public enum Effect: Sendable, Equatable {
     /// Count what an action would touch, for its confirmation dialog.
     case preview(OperatorAction)
     case perform(OperatorAction)
+    /// Move the session to another context of the contexts file (the runtime reconnects; the
+    /// database thread never sees this), then open `openQueue` there if given.
+    case switchContext(String, openQueue: String?)
     case quit
+}
+
+extension Effect {
+    /// Effects the drawing thread does itself (it holds the frame and the terminal): the
+    /// session runs these and posts the rest to the database thread.
+    public var isTerminalSide: Bool {
+        switch self {
+        case .dumpScreen, .copy: return true
+        default: return false
+        }
+    }
 }

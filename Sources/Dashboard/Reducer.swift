@@ -7,6 +7,7 @@ import QueueStore
 /// plain values. Modal input is handled first (confirmation dialog, `:` command line, `/` filter
 /// editing, help overlay), then screen keys.
 public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect] {
+    if let effects = reduceContexts(&state, message) { return effects }
     switch message {
     case .key(let key):
         return handleKey(&state, key)
@@ -44,9 +45,19 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
         return []
     case .auditLoaded(let entries):
         state.audit = entries
+        focusAuditRow(&state)
         return []
     case .schedulesLoaded(let schedules):
         state.schedules = schedules
+        return []
+    case .timelineLoaded(let entries):
+        state.timeline = entries
+        return []
+    case .chartMarksLoaded(let marks):
+        state.chartMarks = marks
+        return []
+    case .terminalEffectDone(let text, let ok, let at):
+        state.flash = Flash(text, kind: ok ? .success : .error, at: at)
         return []
     case .queueTenantsLoaded(let report):
         state.queueTenants = report
@@ -64,7 +75,7 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
         return []
     case .previewCounted(let action, let count, let asOf):
         guard state.confirmation?.action.sameTarget(as: action) == true else { return [] }
-        state.confirmation = Confirmation(action: action.pinned(asOf: asOf), count: count)
+        state.confirmation = Confirmation(action: action.pinned(asOf: asOf), count: count, context: state.confirmation?.context)
         return []
     case .notificationsDelivered(let delivered):
         state.notificationsLost = !delivered
@@ -82,6 +93,8 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
     case .actionFailed(let text, let at):
         state.flash = Flash(text, kind: .error, at: at)
         return []
+    case .contextRefreshed, .contextUnreachable, .contextSwitched, .contextSwitchFailed:
+        return []  // reduceContexts
     }
 }
 
@@ -109,6 +122,7 @@ func reloadCurrentList(_ state: DashboardState) -> [Effect] {
         }
     case .audit: return [.loadAudit]
     case .schedules: return [.loadSchedules]
+    case .timeline: return [.loadTimeline]
     case .queue: return state.selectedQueue.map { [.loadQueueTenants($0)] } ?? []
     case .workers: return [.loadWorkerJobs]
     case .overview, .leads, .log: return []
@@ -122,6 +136,7 @@ private func handleKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
     // capital Q typed in a queue name or pasted into a filter is a letter, not a quit.
     if state.confirmation != nil { return handleConfirmationKey(&state, key) }
     if state.commandLine != nil { return handleCommandKey(&state, key) }
+    if state.contexts.pickerCursor != nil { return handleContextPickerKey(&state, key) }
     if state.filterEditing { handleFilterKey(&state, key); return [] }
     // Anywhere else Q quits: any screen, the opened job, the help overlay.
     if key == .character("Q") { state.quitting = true; return [.quit] }
@@ -131,13 +146,16 @@ private func handleKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
         return []
     }
     if state.openedJob != nil, openedJobIgnores(key) { return [] }
+    if let effects = handleAllViewKey(&state, key) { return effects }
     switch key {
     case .character("?"): state.showHelp = true
     case .character("q"): return goBack(&state, quitsAtHome: true)
     // Esc never quits: an operator presses it repeatedly to close things and get home.
     case .escape: return goBack(&state, quitsAtHome: false)
-    case .character(let c) where ("1"..."8").contains(c):
+    case .character(let c) where ("0"..."8").contains(c):
         return switchScreen(&state, to: Screen(rawValue: Int(String(c))!)!)
+    case .character("y"):
+        return copySelection(&state)
     case .tab: return switchScreen(&state, to: nextScreen(state.screen, by: 1))
     case .backTab: return switchScreen(&state, to: nextScreen(state.screen, by: -1))
     case .up, .character("k"): moveCursor(&state, by: -1)
@@ -220,7 +238,7 @@ private func goBack(_ state: inout DashboardState, quitsAtHome: Bool) -> [Effect
         if leaveBusyWorker(&state) { return [] }
         state.screen = .overview
         return []
-    case .queue, .leads, .audit, .schedules, .log:
+    case .queue, .leads, .audit, .schedules, .log, .timeline:
         state.screen = .overview
         return []
     }
@@ -260,6 +278,8 @@ private func drillIn(_ state: inout DashboardState) -> [Effect] {
         let lines = state.visiblePoolLog
         guard !lines.isEmpty, let id = lines[state.cursorRow].jobID else { return [] }
         return openJob(&state, id: id)
+    case .timeline:
+        return openTimelineEntry(&state)
     case .queue, .leads, .audit, .schedules:
         return []
     }

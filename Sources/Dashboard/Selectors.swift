@@ -57,6 +57,7 @@ extension DashboardState {
         case .audit: return visibleAudit.count
         case .schedules: return visibleSchedules.count
         case .log: return visiblePoolLog.count
+        case .timeline: return visibleTimeline.count
         }
     }
 
@@ -137,6 +138,9 @@ extension DashboardState {
     /// Cursor positions are kept per list: the DLQ's three levels each remember their own.
     var listKey: Screen { screen }
 
+    /// The `/` filter's test, for the selectors kept beside their screens (Timeline.swift).
+    func matchesFilter(_ text: String) -> Bool { matches(text) }
+
     private func matches(_ text: String) -> Bool {
         let f = activeFilter
         return f.isEmpty || text.range(of: f, options: [.caseInsensitive, .literal]) != nil
@@ -183,10 +187,8 @@ extension DashboardState {
     /// Alerts of the whole system, worst first: an open circuit or a silent worker stops work,
     /// a full DLQ loses it, slow or failing queues degrade it.
     public var alertsBySeverity: [Alert] {
-        let rank: [Alert.Kind: Int] = [.circuitOpen: 0, .workerSilent: 1, .dlqAboveThreshold: 2,
-                                       .errorRateHigh: 3, .oldestPendingTooOld: 4]
-        return (snapshot?.alerts ?? []).enumerated()
-            .sorted { (rank[$0.element.kind] ?? 5, $0.offset) < (rank[$1.element.kind] ?? 5, $1.offset) }
+        (snapshot?.alerts ?? []).enumerated()
+            .sorted { ($0.element.kind.severityRank, $0.offset) < ($1.element.kind.severityRank, $1.offset) }
             .map(\.element)
     }
 }

@@ -1,9 +1,14 @@
 import Foundation
 import QueueStore
 
-/// The screens, in tab order; number keys 1–7 switch between them.
+/// The screens, in tab order; number keys 1–8 and 0 switch between them. The raw value is the
+/// key: the Timeline is the last tab and answers to 0, as on a keyboard's number row.
 public enum Screen: Int, CaseIterable, Sendable, Equatable {
     case overview = 1, queue, dlq, leads, workers, audit, schedules, log
+    case timeline = 0
+
+    /// The number key that opens the screen, as the tab line shows it.
+    public var key: String { String(rawValue) }
 
     public var title: String {
         switch self {
@@ -15,6 +20,7 @@ public enum Screen: Int, CaseIterable, Sendable, Equatable {
         case .audit: return "Audit"
         case .schedules: return "Schedules"
         case .log: return "Log"
+        case .timeline: return "Timeline"
         }
     }
 }
@@ -75,7 +81,11 @@ public enum OperatorAction: Sendable, Equatable {
 public struct Confirmation: Sendable, Equatable {
     public var action: OperatorAction
     public var count: Int?
-    public init(action: OperatorAction, count: Int? = nil) { self.action = action; self.count = count }
+    /// The context the action goes to (nil: `--db`); the question names it.
+    public var context: String?
+    public init(action: OperatorAction, count: Int? = nil, context: String? = nil) {
+        self.action = action; self.count = count; self.context = context
+    }
 }
 
 /// A one-line result shown in the footer for a few seconds ("requeued 412 jobs").
@@ -130,6 +140,14 @@ public struct DashboardState: Sendable, Equatable {
     public var audit: [AuditEntry] = []
     /// nil until the Schedules screen's first load answers: "none yet" must not read as "none".
     public var schedules: [Schedule]?
+    /// The Timeline screen's entries (last 24 h, newest first); nil until its first load answers.
+    public var timeline: [TimelineEntry]?
+    /// Deploy marks and alerts that fired in the last 24 h, for the glyphs on the hourly charts
+    /// (loaded with every refresh).
+    public var chartMarks: [TimelineEntry] = []
+    /// The audit row the Timeline opened (Enter): the Audit screen puts its cursor there once
+    /// its list has loaded.
+    public var auditFocus: Int64?
     /// The jobs workers hold now (the Workers screen's busy view), loaded only while that screen
     /// is open; bounded per worker (`WorkerFleetStore.defaultJobsPerWorker`).
     public var workerJobs: [InFlightJob] = []
@@ -144,6 +162,8 @@ public struct DashboardState: Sendable, Equatable {
     /// Why the embedded pool did not start (a bad handler config, a missing secret variable):
     /// shown in the footer for the whole session and as the Log screen's first line.
     public var poolStartupError: String?
+    /// The contexts file's databases, the current one, the `:ctx` list and the all view.
+    public var contexts = ContextsState()
 
     /// `/` filter per screen; `filterEditing` while the operator types it.
     public var filter: [Screen: String] = [:]

@@ -15,6 +15,9 @@ public final class EffectRunner: Sendable {
     private let mailbox = EffectMailbox()
     private let inbox: Inbox
     private let database: ManagedConnection
+    /// Where previews and actions go when that is not `database`: a context's primary while
+    /// `database` is its replica. nil: everything over `database`.
+    private let actions: ManagedConnection?
     private let clock: @Sendable () -> Date
     private let finished = DispatchSemaphore(value: 0)
     private let backoff = LockedBackoff()
@@ -27,7 +30,10 @@ public final class EffectRunner: Sendable {
     ///     not even a bug could write through it. Per transaction, not the session default
     ///     (`SET default_transaction_read_only`): behind a transaction pooler a session setting
     ///     stays on the pooled server connection and makes every other client's writes fail.
-    public init(database config: ConnectionConfig, actor: String, readOnly: Bool, inbox: Inbox,
+    ///   - actions: the primary, when reads go to a replica (a context with `replica`): counts
+    ///     for confirmations and the actions themselves run there, so the audit row is written
+    ///     in the database that changed.
+    public init(database config: ConnectionConfig, actions: ConnectionConfig? = nil, actor: String, readOnly: Bool, inbox: Inbox,
                 clock: @escaping @Sendable () -> Date = Date.init) {
         self.inbox = inbox
         self.clock = clock
@@ -35,6 +41,11 @@ public final class EffectRunner: Sendable {
         var config = config
         config.applicationName = OperatorIdentity.applicationName(actor: actor)
         self.database = ManagedConnection(config: config)
+        self.actions = actions.map { primary in
+            var primary = primary
+            primary.applicationName = OperatorIdentity.applicationName(actor: actor)
+            return ManagedConnection(config: primary)
+        }
     }
 
     public func start() {
@@ -43,6 +54,7 @@ public final class EffectRunner: Sendable {
                 inbox.post(run(effect))
             }
             database.drop()
+            actions?.drop()
             finished.signal()
         }
         thread.name = "queuetop-dashboard-db"
@@ -52,7 +64,7 @@ public final class EffectRunner: Sendable {
     /// Queues effects for the database thread (`.quit` is the caller's business and ignored).
     /// Never blocks on the database.
     public func post(_ effects: [Effect]) {
-        mailbox.post(effects.filter { $0 != .quit })
+        mailbox.post(effects.filter { $0 != .quit && !$0.isTerminalSide })
     }
 
     /// Lets the effect in progress and any confirmed action still waiting finish, closes the
@@ -66,7 +78,12 @@ public final class EffectRunner: Sendable {
     /// Runs one effect and says what came of it. Never throws: every failure becomes a message.
     func run(_ effect: Effect) -> [Message] {
         do {
-            let messages = try database.run { connection in
+            let link: ManagedConnection
+            switch effect {
+            case .preview, .perform: link = actions ?? database
+            default: link = database
+            }
+            let messages = try link.run { connection in
                 guard readOnly else { return try execute(effect, on: connection) }
                 return try connection.readOnlyTransaction { try execute(effect, on: $0) }
             }
@@ -86,6 +103,7 @@ public final class EffectRunner: Sendable {
             let snapshot = try HealthStore(connection: connection).snapshot().snapshot
             let standby = try ServerRoleStore(connection: connection).standby()
             return [.snapshotLoaded(snapshot, at: clock()), .standbyLoaded(standby)] + (try alertHookSummary(connection))
+                + (try chartMarks(connection))
         case .loadDLQGroups:
             return [.dlqGroupsLoaded(try dlq.groups())]
         case .loadDLQJobs(let key):
@@ -102,6 +120,9 @@ public final class EffectRunner: Sendable {
             return [.auditLoaded(try AuditStore(connection: connection).list(limit: 500))]
         case .loadSchedules:
             return [.schedulesLoaded(try ScheduleStore(connection: connection).list())]
+        case .loadTimeline:
+            return [.timelineLoaded(try TimelineStore(connection: connection).list(since: clock().addingTimeInterval(-86_400),
+                                                                                   limit: 500))]
         case .loadQueueTenants(let queue):
             return [.queueTenantsLoaded(try QueueTenantStore(connection: connection).report(queue: queue))]
         case .loadWorkerJobs:
@@ -112,7 +133,22 @@ public final class EffectRunner: Sendable {
         case .perform(let action):
             let text = try ActionPerformer(connection: connection).perform(action)
             return [.actionFinished(text, at: clock())]
-        case .quit:
+        case .quit, .dumpScreen, .copy, .switchContext:
+            // The drawing thread's or the session's business (DashSession); never posted here.
+            return []
+        }
+    }
+
+    /// The charts' marks: two small indexed reads (TimelineStore.chartMarks, 0.4 ms with 20k
+    /// marks and 100k alert events), with every refresh so the overview and queue detail draw
+    /// them. They are an extra: a database from before 0022 (no marks table) or any other
+    /// failure leaves the charts without glyphs rather than flashing an error every refresh.
+    private func chartMarks(_ connection: Connection) throws -> [Message] {
+        do {
+            return [.chartMarksLoaded(try TimelineStore(connection: connection).chartMarks(since: clock().addingTimeInterval(-86_400)))]
+        } catch let error as PostgresError where error.isConnectionProblem {
+            throw error
+        } catch {
             return []
         }
     }
@@ -150,9 +186,11 @@ public final class EffectRunner: Sendable {
         case .loadJobDetail: return "cannot load the job: \(error)"
         case .loadAudit: return "cannot load the audit log: \(error)"
         case .loadSchedules: return "cannot load the schedules: \(error)"
+        case .loadTimeline: return "cannot load the timeline: \(error)"
+        case .dumpScreen, .copy: return "\(error)"
         case .loadQueueTenants(let queue): return "cannot load the tenants of \(queue): \(error)"
         case .loadWorkerJobs: return "cannot load the workers' jobs: \(error)"
-        case .quit: return "\(error)"
+        case .quit, .switchContext: return "\(error)"
         }
     }
 }

@@ -80,6 +80,12 @@ public struct ConnectionConfig: Sendable, CustomStringConvertible {
 
     public var description: String { redacted }
 
+    /// Whether the string itself carries a password (`user:secret@` or `password=`); a password
+    /// from ~/.pgpass, PGPASSWORD or a service file is not in it. The contexts file refuses one.
+    public var containsPassword: Bool {
+        ((try? Self.parse(conninfo)) ?? []).contains { $0.key == "password" && !($0.value ?? "").isEmpty }
+    }
+
     /// Keyword/value pairs for PQconnectdbParams. The user's string comes last, expanded as
     /// `dbname`, so anything it sets wins over our defaults — the TCP keepalive and
     /// `tcp_user_timeout` defaults derived from the liveness bound too (`Liveness`).

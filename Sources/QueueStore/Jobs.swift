@@ -55,6 +55,8 @@ public struct ClaimedJob: Sendable, Equatable {
     public let maxAttempts: Int
     public let priority: Int
     public let createdAt: Date
+    /// The tenant the producer gave (nil: none). claim_jobs returns it as its last column (0018).
+    public let tenant: String?
 }
 
 /// One failed job for `fail_jobs`. retryAfterSeconds is a minimum wait (e.g. HTTP Retry-After).
@@ -96,10 +98,14 @@ public struct JobStore: Sendable {
     }
 
     public func claim(worker: String, queues: [String]?, max: Int) throws -> [ClaimedJob] {
+        // `*`, read by position, and `tenant` only when there is one: a worker newer than its
+        // database (a claim_jobs from before 0018, until `queuetop migrate` runs, which a running
+        // worker must keep serving; LiveSchemaMoveTests) claims the same 8 columns and logs its
+        // job events without the tenant. 0018 added the column last for this.
         let rows = try connection.run("""
-            SELECT id, queue, job_type, payload, attempt_count, max_attempts, priority, created_at
-            FROM \(qt: "claim_jobs")(\(worker), \(queues)::text[], \(max))
+            SELECT * FROM \(qt: "claim_jobs")(\(worker), \(queues)::text[], \(max))
             """)
+        let tenantColumn = rows.columns.firstIndex(of: "tenant")
         var jobs: [ClaimedJob] = []
         jobs.reserveCapacity(rows.count)
         var unreadable: Error?
@@ -108,7 +114,8 @@ public struct JobStore: Sendable {
                 jobs.append(ClaimedJob(
                     id: try row.decode(0), queue: try row.decode(1), jobType: try row.decode(2),
                     payload: try row.decode(3), attemptCount: try row.decode(4), maxAttempts: try row.decode(5),
-                    priority: try row.decode(6), createdAt: try row.decode(7)))
+                    priority: try row.decode(6), createdAt: try row.decode(7),
+                    tenant: try tenantColumn.flatMap { try row.decode($0, as: String?.self) }))
             } catch {
                 unreadable = unreadable ?? error
             }

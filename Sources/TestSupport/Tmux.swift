@@ -28,6 +28,13 @@ public final class TmuxSession: @unchecked Sendable {  // used from one test thr
 
     public func close() { _ = try? tmux(["kill-server"]) }
 
+    /// Sets a server option of this session's tmux (e.g. `set-clipboard on`, which lets an
+    /// application's OSC 52 reach tmux's paste buffer).
+    public func setServerOption(_ option: String, _ value: String) throws { try tmux(["set-option", "-s", option, value]) }
+
+    /// The newest paste buffer (where OSC 52 lands with `set-clipboard on`); nil when there is none.
+    public func pasteBuffer() -> String? { try? tmux(["show-buffer"]) }
+
     /// Types `text` literally, then Enter if asked.
     public func type(_ text: String, enter: Bool = false) throws {
         try tmux(["send-keys", "-t", name, "-l", text])

@@ -15,9 +15,11 @@ public struct WorkerJob: Sendable, Equatable {
     public var attemptCount: Int
     public var maxAttempts: Int
     public var priority: Int
+    /// The producer's tenant, nil when the job has none; only logged (a job event field).
+    public var tenant: String?
 
     public init(id: JobID, queue: String, type: String, payload: String,
-                attemptCount: Int = 0, maxAttempts: Int = 5, priority: Int = 0) {
+                attemptCount: Int = 0, maxAttempts: Int = 5, priority: Int = 0, tenant: String? = nil) {
         self.id = id
         self.queue = queue
         self.type = type
@@ -25,6 +27,7 @@ public struct WorkerJob: Sendable, Equatable {
         self.attemptCount = attemptCount
         self.maxAttempts = maxAttempts
         self.priority = priority
+        self.tenant = tenant
     }
 
     /// The attempt number handed to handlers (1 for the first run).

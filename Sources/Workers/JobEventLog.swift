@@ -6,7 +6,8 @@ extension WorkerPool {
     /// One event per finished job, with the fields docs/OBSERVABILITY.md lists. A completion is
     /// `debug` (a busy worker finishes thousands a second; `--log-level debug` shows them); a
     /// failure that will be retried is `warning`, one that sends the job to the DLQ is `error`.
-    /// The tenant is not among the fields: claim_jobs does not return it.
+    /// `tenant` is there when the job has one (claim_jobs returns it since 0018); it is a log
+    /// field only, never a metric label (one series per tenant would be unbounded).
     func logJobEvent(_ job: WorkerJob, outcome: JobOutcome, nanoseconds: UInt64) {
         // A completion is logged only at debug: decide that before building anything. The fields
         // below (five interpolations, a dictionary, Foundation's String(format:)) cost more than
@@ -20,6 +21,7 @@ extension WorkerPool {
             LogField.attempt: "\(job.attempt)",
             LogField.durationMs: "\(String(format: "%.3f", Double(nanoseconds) / 1e6))",
         ]
+        if let tenant = job.tenant { fields[LogField.tenant] = "\(tenant)" }
         let message: String
         switch outcome {
         case .completed, .completedWithResult:

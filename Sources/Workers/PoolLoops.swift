@@ -47,7 +47,7 @@ extension WorkerPool {
                     let jobs = rows.map {
                         WorkerJob(id: $0.id, queue: $0.queue, type: $0.jobType,
                                   payload: $0.payload.raw, attemptCount: $0.attemptCount,
-                                  maxAttempts: $0.maxAttempts, priority: $0.priority)
+                                  maxAttempts: $0.maxAttempts, priority: $0.priority, tenant: $0.tenant)
                     }
                     if let probeQueue, jobs.isEmpty {
                         shared.withLock { $0.breakers[probeQueue]?.probeFoundNothing() }

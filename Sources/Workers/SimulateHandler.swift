@@ -1,7 +1,13 @@
 import Foundation
 
-/// A demo handler whose latency and error mix come from the payload, so `queuetop demo` can show
-/// a realistic queue without any external service:
+/// A demo handler whose latency and error mix come from its worker config (and, field by field,
+/// from the payload, which wins), so `queuetop demo` can show a realistic queue without any
+/// external service while its payloads stay shaped like real messages:
+///
+///     "handlers": {"send_email": {"kind": "simulate", "latency_ms": {"p50": 120, "p99": 900},
+///                                 "errors": {"smtp_error": 0.05}}}
+///
+/// The same fields in a payload (for a one-off job, or a test):
 ///
 ///     {"latency_ms": {"p50": 40, "p99": 400},
 ///      "errors": {"smtp_error": 0.03, "rate_limited": 0.02, "ai_timeout": 0.01,
@@ -14,14 +20,26 @@ import Foundation
 /// `invalid_payload`) and `retry_after_s` (default: the top-level `retry_after_s` for
 /// `rate_limited`, none otherwise). Latency is log-normal with the given median and 99th
 /// percentile (capped at `max_ms`, default 10 s). Every field is optional; an empty payload
-/// completes after ~20 ms. `result`, if present, is returned as the job's result.
+/// completes after ~20 ms. `result`, if present, is returned as the job's result. A `message`
+/// may hold `{n:LOW-HIGH}`, replaced by a random whole number in that range on each failure, so
+/// one error reads differently every time ("timeout after 30412 ms for order 81723"), as
+/// free-text failures do.
 public struct SimulateHandler: JobHandler {
-    public init() {}
+    /// The fields a config may set (and a payload may override).
+    public static let settingKeys = ["latency_ms", "errors", "retry_after_s", "max_ms", "result"]
+
+    /// The config's settings as JSON text (Sendable; parsed per job, a few hundred bytes).
+    let defaultsJSON: String?
+
+    public init(defaults: String? = nil) { defaultsJSON = defaults }
     public var kind: String { "simulate" }
 
     public func handle(_ context: JobContext) -> JobOutcome {
-        guard let payload = JSONSupport.parseObject(context.job.payload) else {
+        guard var payload = JSONSupport.parseObject(context.job.payload) else {
             return .failed(.invalidPayload("simulate expects a JSON object"))
+        }
+        if let defaultsJSON, let defaults = JSONSupport.parseObject(defaultsJSON) {
+            for (key, value) in defaults where payload[key] == nil { payload[key] = value }
         }
         let latency = payload["latency_ms"] as? [String: Any] ?? [:]
         let p50 = max(0, number(latency["p50"]) ?? 20)
@@ -64,13 +82,32 @@ public struct SimulateHandler: JobHandler {
 
     static func failure(_ type: String, spec: Any, payload: [String: Any]) -> HandlerFailure {
         let options = spec as? [String: Any] ?? [:]
-        let message = options["message"] as? String ?? defaultMessages[type] ?? "simulated \(type)"
+        let message = expand(options["message"] as? String ?? defaultMessages[type] ?? "simulated \(type)")
         let retryable = options["retryable"] as? Bool ?? (type != "invalid_payload")
         let after = number(options["retry_after_s"]) ?? (type == "rate_limited" ? number(payload["retry_after_s"]) ?? 30 : nil)
         let seconds = after.map { Int(max(0, min($0, 86_400))) }
         return HandlerFailure(message: message, errorType: type,
                               details: seconds.map { ["retry_after_s": $0] } ?? [:],
                               retryable: retryable, retryAfterSeconds: seconds)
+    }
+
+    /// `{n:LOW-HIGH}` becomes a random whole number from LOW to HIGH; anything else stays.
+    public static func expand(_ template: String) -> String {
+        var out = ""
+        var rest = Substring(template)
+        while let open = rest.range(of: "{n:") {
+            out += rest[..<open.lowerBound]
+            let after = rest[open.upperBound...]
+            guard let close = after.firstIndex(of: "}") else { out += rest[open.lowerBound...]; return out }
+            let bounds = after[..<close].split(separator: "-", maxSplits: 1).compactMap { Int($0) }
+            if bounds.count == 2, bounds[0] <= bounds[1] {
+                out += String(Int.random(in: bounds[0]...bounds[1]))
+            } else {
+                out += rest[open.lowerBound...close]
+            }
+            rest = after[after.index(after: close)...]
+        }
+        return out + rest
     }
 
     /// Median `median`, 99th percentile `p99` (z(0.99) = 2.326).

@@ -158,7 +158,7 @@ struct HandlerSpec {
     /// startup: a misspelt one ("timeout": 2) would otherwise leave the default in force silently.
     static let keys: [String: [String]] = [
         "http": ["url", "headers", "secret_headers"], "command": ["argv", "env", "secret_env"],
-        "sql": ["function", "bulk_operation"], "simulate": [], "noop": [],
+        "sql": ["function", "bulk_operation"], "simulate": SimulateHandler.settingKeys, "noop": [],
     ]
 
     func build(database: ConnectionConfig, checkEndpoints: Bool) throws -> (any JobHandler, String?) {
@@ -177,7 +177,17 @@ struct HandlerSpec {
         guard timeout > 0 && timeout <= 86_400 else { throw fail("\"timeout_s\" must be between 0 and 86400 seconds") }
         switch kind {
         case "noop": return (NoopHandler(), nil)
-        case "simulate": return (SimulateHandler(), nil)
+        case "simulate":
+            // Checked here, so a typo is an error at start-up rather than a silent default per job.
+            if let latency = spec["latency_ms"], !(latency is [String: Any]) { throw fail("\"latency_ms\" must be an object like {\"p50\": 40, \"p99\": 400}") }
+            if let errors = spec["errors"], !(errors is [String: Any]) { throw fail("\"errors\" must be an object of error type -> probability") }
+            for key in ["retry_after_s", "max_ms"] where spec[key] != nil && strictNumber(spec[key]!) == nil {
+                throw fail("\"\(key)\" must be a number")
+            }
+            let settings = spec.filter { SimulateHandler.settingKeys.contains($0.key) }
+            guard !settings.isEmpty else { return (SimulateHandler(), nil) }
+            let data = try JSONSerialization.data(withJSONObject: settings, options: [.sortedKeys])
+            return (SimulateHandler(defaults: String(decoding: data, as: UTF8.self)), nil)
         case "http":
             guard let text = spec["url"] as? String else { throw fail("missing \"url\"") }
             let url = try HTTPEndpointCheck.parse(text, handler: type, source: source)

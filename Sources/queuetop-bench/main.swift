@@ -10,7 +10,12 @@
 //       A worker's view of a concurrent bulk operation: claims up to 100 jobs of QUEUE and
 //       completes them, in a loop, until STOP_FILE exists. Prints: max_ms p99_ms claims jobs
 //       (max and p99 of the claim_jobs round trip).
+//   queuetop-bench contexts ROUNDS URL...
+//       The all-contexts refresh: every URL's health snapshot read at once, each on its own
+//       connection, and added up, against the slowest of the same reads one at a time. Prints
+//       one JSON object of medians (slowest_single_ms, all_ms, beyond_ms = all - slowest).
 // Only scripts/bench runs it; the figures go to docs/BENCHMARKS.md.
+import Contexts
 import Foundation
 import Postgres
 import QueueStore
@@ -106,6 +111,50 @@ func claimProbe(url: String, queue: String, stopFile: String) throws {
     print(String(format: "%.2f %.2f %d %d", sorted.last ?? .nan, percentile(sorted, 0.99), sorted.count, total))
 }
 
+/// The all-contexts refresh (issue 21): each context's snapshot read on its own connection, all
+/// at once (`FanOut`, as `status --all-contexts` does), then added up (`HealthSum`); against the
+/// slowest of the same reads made one at a time. Prints one JSON object: medians over ROUNDS.
+func contextsRefresh(rounds: Int, urls: [String]) throws {
+    let connections = try urls.map { try Connection.connect(try ConnectionConfig($0)) }
+    defer { connections.forEach { $0.close() } }
+    @Sendable func read(_ conn: Connection) -> HealthSnapshot? {
+        try? conn.readOnlyTransaction { try HealthStore(connection: $0).snapshot().snapshot }
+    }
+    var slowest: [Double] = [], all: [Double] = [], beyond: [Double] = [], sequential: [Double] = [], client: [Double] = []
+    for round in 0..<(rounds + 2) {  // two warm-up rounds
+        var singles: [Double] = []
+        for conn in connections {
+            let start = nowNanos()
+            guard read(conn) != nil else { fail("a context did not answer") }
+            singles.append(Double(nowNanos() - start) / 1e6)
+        }
+        let start = nowNanos()
+        let snapshots = FanOut.map(Array(connections.enumerated())) { i, conn in read(conn).map { ("c\(i)", $0) } }
+        let answered = snapshots.compactMap { $0 }
+        guard answered.count == connections.count else { fail("a context did not answer") }
+        _ = (HealthSum.totals(answered), HealthSum.perContext(answered), HealthSum.perQueue(answered), HealthSum.alerts(answered))
+        let wall = Double(nowNanos() - start) / 1e6
+        guard round >= 2 else { continue }
+        sequential.append(singles.reduce(0, +))
+        slowest.append(singles.max()!)
+        all.append(wall)
+        beyond.append(wall - singles.max()!)
+    }
+    // queuetop's own share, without any server: decoding the ten snapshots and adding them up,
+    // one after the other on this thread (what the fan-out adds beyond the reads themselves).
+    let texts = try connections.map { try HealthStore(connection: $0).snapshotJSON() }
+    for _ in 0..<rounds {
+        let start = nowNanos()
+        let decoded = try texts.enumerated().map { ("c\($0.offset)", try HealthSnapshot.decode(json: $0.element)) }
+        _ = (HealthSum.totals(decoded), HealthSum.perContext(decoded), HealthSum.perQueue(decoded), HealthSum.alerts(decoded))
+        client.append(Double(nowNanos() - start) / 1e6)
+    }
+    func median(_ v: [Double]) -> Double { percentile(v.sorted(), 0.5) }
+    print(String(format: "{\"contexts\": %d, \"rounds\": %d, \"slowest_single_ms\": %.2f, \"sequential_ms\": %.2f, \"all_ms\": %.2f, \"beyond_ms\": %.2f, \"beyond_p95_ms\": %.2f, \"ratio\": %.3f, \"client_ms\": %.2f, \"cores\": %d}",
+                 urls.count, rounds, median(slowest), median(sequential), median(all), median(beyond), percentile(beyond.sorted(), 0.95),
+                 median(all) / median(slowest), median(client), ProcessInfo.processInfo.activeProcessorCount))
+}
+
 let args = CommandLine.arguments
 do {
     switch args.dropFirst().first {
@@ -114,8 +163,11 @@ do {
         try pickup(url: args[2], jobs: jobs, gapMs: gap)
     case "claim-probe" where args.count == 5:
         try claimProbe(url: args[2], queue: args[3], stopFile: args[4])
+    case "contexts" where args.count >= 4:
+        guard let rounds = Int(args[2]), rounds > 0 else { fail("contexts: ROUNDS > 0") }
+        try contextsRefresh(rounds: rounds, urls: Array(args.dropFirst(3)))
     default:
-        fail("usage: queuetop-bench pickup URL JOBS GAP_MS | claim-probe URL QUEUE STOP_FILE")
+        fail("usage: queuetop-bench pickup URL JOBS GAP_MS | claim-probe URL QUEUE STOP_FILE | contexts ROUNDS URL...")
     }
 } catch {
     fail("\(error)")

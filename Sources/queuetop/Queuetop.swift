@@ -9,7 +9,9 @@ struct Queuetop: ParsableCommand {
         commandName: "queuetop",
         abstract: "Operations console and worker runtime for job queues that live in PostgreSQL.",
         discussion: """
-            Connects to --db, else DATABASE_URL, else libpq's defaults (PG* variables, ~/.pgpass).
+            Connects to --db, else DATABASE_URL, else libpq's defaults (PG* variables, ~/.pgpass);
+            or --context NAME from the contexts file (docs/SCALING.md): reads from its replica
+            when it has one, writes to its primary.
             Both a postgres:// URI and a 'host=… dbname=…' string work; sslmode is honoured.
             """,
         subcommands: [
@@ -28,6 +30,9 @@ struct Queuetop: ParsableCommand {
             DemoCommand.self,
             ScheduleCommand.self,
             AlertsCommand.self,
+            MarkCommand.self,
+            TimelineCommand.self,
+            ContextsCommand.self,
         ],
         // `queuetop` alone opens the dashboard, as an operator expects of a *top.
         defaultSubcommand: DashCommand.self

@@ -21,8 +21,14 @@ import Testing
             try tmux.launchDashboard("dash --queues lq")
             try tmux.keys("8")
             let short = String(id.uuidString.lowercased().prefix(8))
-            #expect(tmux.waitFor(timeout: 20) { $0.contains("Worker log") && $0.contains(short) && $0.contains("unknown_job_type") } != nil,
-                    "the handler's error is on the Log screen: \(tmux.screen())")
+            let shown = tmux.waitFor(timeout: 20) { $0.contains("Worker log") && $0.contains(short) && $0.contains("unknown_job_type") }
+            #expect(shown != nil, "the handler's error is on the Log screen: \(tmux.screen())")
+            // Each field once: the job's line has its id, queue and type in their columns and
+            // the whole error in the message, not the message's copy of the full id.
+            let line = shown?.split(separator: "\n").first { $0.contains(short) }.map(String.init) ?? ""
+            #expect(line.contains("nohandler") && line.contains("DLQ unknown_job_type: no handler is configured for job type 'nohandler'"),
+                    "\(line)")
+            #expect(!line.contains(id.uuidString.lowercased()), "\(line)")
             // Narrow to the job's line with the `/` filter, then Enter opens the job.
             try tmux.keys("/")
             try tmux.type(short)

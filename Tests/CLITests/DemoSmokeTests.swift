@@ -31,6 +31,8 @@ import Testing
         for queue in ["emails", "store_sync", "campaigns"] {
             #expect(screen.contains(queue), "the dashboard showed \(queue):\n\(screen)")
         }
+        // The seeded deploy marks are on the hourly chart (issue 22): its title carries the legend.
+        #expect(screen.contains("▼ deploy ! alert") && screen.contains("completed/hour"), "chart marks:\n\(screen)")
 
         // Nothing left: no postmaster on the demo's cluster, no process holding its URL (the
         // dashboard, the producer), no tmux server of this run.

@@ -82,6 +82,60 @@ import Testing
         }
     }
 
+    /// Issue 22: the seeds' schedules, a deploy mark and a timeline with content, payloads shaped
+    /// like the seeds' messages (the simulation lives in the worker config), and a free-text
+    /// failure family whose every message differs.
+    @Test func seedHasTheSeedsSchedulesATimelineAndMessageShapedPayloads() throws {
+        try TestDatabase.with { db in
+            #expect(try QueuetopBinary.run(["demo", "seed", "--db", db.conninfo], timeout: 120).status == 0)
+            let conn = try db.connect()
+            defer { conn.close() }
+            let schedules = try ScheduleStore(connection: conn).list()
+            #expect(Set(schedules.map(\.name)) == ["fetch-emails", "process-queue", "aggregate-queue-metrics",
+                                                    "cleanup-completed-jobs", "cleanup-stuck-jobs", "sync-worker"])
+            #expect(schedules.first { $0.name == "sync-worker" }?.cron == "*/10 * * * * *", "seed 001's 10-second worker")
+            #expect(schedules.allSatisfy { $0.enabled })
+
+            let timeline = try TimelineStore(connection: conn).list(since: Date().addingTimeInterval(-86_400))
+            #expect(timeline.contains { $0.source == .mark && $0.event == "deploy" && $0.summary.hasPrefix("deploy v42") })
+            #expect(timeline.contains { $0.event == "alert.firing" } && timeline.contains { $0.event == "alert.cleared" })
+            #expect(timeline.contains { $0.event == "schedule.add" } && timeline.contains { $0.event == "dlq.requeue" })
+
+            // No payload carries simulation settings any more.
+            let simulated: Int = try conn.query("""
+                SELECT count(*)::int FROM \(qt: "job_queue") WHERE payload ?| array['latency_ms', 'errors', 'retry_after_s', 'result']
+                """).scalar()
+            #expect(simulated == 0)
+            let email: String = try conn.query("SELECT payload::text FROM \(qt: "job_queue") WHERE queue = 'emails' AND status = 'dead_letter' LIMIT 1").scalar()
+            for field in ["\"to\"", "\"subject\"", "\"template\""] { #expect(email.contains(field), "\(email)") }
+
+            // The free-text family: one vague type, a different message on every job, no template left.
+            let family = try conn.query("""
+                SELECT count(*)::int AS n, count(DISTINCT error_message)::int AS distinct_messages,
+                       count(*) FILTER (WHERE error_message LIKE '%{n:%')::int AS raw
+                  FROM \(qt: "job_queue") WHERE status = 'dead_letter' AND error_message LIKE 'timeout after % ms for order %'
+                """).first
+            let n: Int = try family?.decode("n") ?? 0
+            let distinct: Int = try family?.decode("distinct_messages") ?? 0
+            #expect(n >= 40 && distinct > n / 2, "\(distinct) distinct messages of \(n)")
+            #expect(try family?.decode("raw", as: Int.self) == 0)
+        }
+    }
+
+    /// scripts/lib/demo-workers.json is the worker config the workload describes (regenerate it
+    /// with `queuetop demo worker-config > scripts/lib/demo-workers.json`), and it loads.
+    @Test func demoWorkerConfigIsCurrentAndBindsEveryJobType() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/lib/demo-workers.json")
+        let printed = try QueuetopBinary.run(["demo", "worker-config"])
+        #expect(printed.status == 0)
+        #expect(try String(contentsOf: file, encoding: .utf8) == printed.stdout,
+                "scripts/lib/demo-workers.json is stale: run `queuetop demo worker-config > scripts/lib/demo-workers.json`")
+        for type in ["send_email", "sync_store", "send_campaign_message", "fetch_emails", "process_queue", "sync_worker"] {
+            #expect(printed.stdout.contains("\"\(type)\""), "\(type) has a handler")
+        }
+    }
+
     @Test func seedOnAnUnmigratedDatabaseSaysToMigrate() throws {
         try TestDatabase.with(migrated: false) { db in
             let r = try QueuetopBinary.run(["demo", "seed", "--db", db.conninfo])
@@ -119,9 +173,12 @@ import Testing
             // Store syncs carry a dedup key per store and period: never two active for one key.
             let sync = try #require(counts["store_sync"])
             #expect(sync.n > 0 && sync.keyed == sync.n && sync.keys == sync.n)
-            // Payloads are runnable by the simulate handler: latency and an error mix.
-            let payload: String = try conn.query("SELECT payload::text FROM job_queue WHERE queue = 'emails' ORDER BY created_at DESC LIMIT 1").scalar()
-            #expect(payload.contains("latency_ms") && payload.contains("smtp_error"))
+            // Payloads are shaped like seed 000's messages; the simulation is the worker config's.
+            let payload: String = try conn.query("""
+                SELECT payload::text FROM job_queue WHERE queue = 'emails' AND job_type = 'send_email' ORDER BY created_at DESC LIMIT 1
+                """).scalar()
+            #expect(payload.contains("\"to\"") && payload.contains("\"subject\"") && !payload.contains("latency_ms")
+                    && !payload.contains("smtp_error"), "\(payload)")
 
             // Seed 003's cron ran: the 992-lead migration moved batches of 100.
             let small = try #require(try LeadMigrationStore(connection: conn).progress().first { $0.total == 992 })

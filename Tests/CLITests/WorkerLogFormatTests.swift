@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import QueueStore
 import TestSupport
 import Testing
 
@@ -8,16 +9,21 @@ import Testing
 @Suite struct WorkerLogFormatTests {
     typealias Safety = OutputSafetyTests
 
-    /// Runs a worker on a hostile queue until a job whose type has no handler (its type, queue
-    /// and error message hostile, one attempt) is dead-lettered and a noop job completed; returns
-    /// the worker's stderr and the two job ids.
+    /// A tenant key as hostile as the database lets one be (it refuses control characters):
+    /// a bidi override, a zero-width space, quotes, a space and an `=` that could fake a field.
+    static let hostileTenant = "shop\u{202e}\u{200b} \"x\"=1 \\"
+
+    /// Runs a worker on a hostile queue until a job whose type has no handler (its type, queue,
+    /// tenant and error message hostile, one attempt) is dead-lettered and a noop job of tenant
+    /// shop-9 completed; returns the worker's stderr and the two job ids.
     static func workerLog(_ db: TestDatabase, _ options: [String]) throws -> (log: String, dead: UUID, done: UUID) {
         let conn = try db.connect()
         defer { conn.close() }
         // A server notice quoting hostile text reaches the log too (the CLI's notices use it).
         try Safety.raiseHostileNoticeOnEveryJobUpdate(conn)
-        let dead: UUID = try conn.query("SELECT enqueue_job(\(Safety.evilName), \(Safety.evil), '{}'::jsonb, 0, null, null, 1)").scalar()
-        let done: UUID = try conn.query("SELECT enqueue_job(\(Safety.evilName), 'noop', '{}'::jsonb)").scalar()
+        let jobs = JobStore(connection: conn)
+        let dead = try jobs.enqueue(NewJob(queue: Safety.evilName, type: Safety.evil, maxAttempts: 1, tenant: hostileTenant)).id
+        let done = try jobs.enqueue(NewJob(queue: Safety.evilName, type: "noop", tenant: "shop-9")).id
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("qt-logfmt-\(UUID().uuidString).log").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let worker = try QueuetopBinary.start(["worker", "--queues", Safety.evilName, "--db", db.conninfo] + options, stderrLog: path)
@@ -59,6 +65,9 @@ import Testing
             let completed = try #require(objects.first { $0["job_id"] as? String == done.uuidString.lowercased() }, "\(log)")
             #expect(completed["outcome"] as? String == "completed" && completed["level"] as? String == "debug")
             #expect(completed["type"] as? String == "noop" && completed["queue"] as? String == Safety.evilName)
+            // The tenant (claim_jobs returns it since 0018): exact, and the hostile one decodes back intact.
+            #expect(completed["tenant"] as? String == "shop-9", "\(completed)")
+            #expect(failed["tenant"] as? String == Self.hostileTenant, "\(failed)")
             #expect(objects.contains { ($0["msg"] as? String)?.hasPrefix("server NOTICE") == true }, "\(log)")
         }
     }
@@ -76,6 +85,9 @@ import Testing
             #expect(failed.contains("attempt=1 ") && failed.contains("duration_ms="), "\(failed)")
             // Quoted, with the ESC and the newline shown as escapes.
             #expect(failed.contains(#"type="\x1b]0;pwned\x07|"#) && failed.contains(#"|line\n2026"#), "\(failed)")
+            // The tenant quoted, its quotes and backslash escaped, the bidi and zero-width
+            // characters shown as escapes: it cannot fake a field.
+            #expect(failed.contains(#"tenant="shop\u202e\u200b \"x\"=1 \\""#), "\(failed)")
         }
     }
 

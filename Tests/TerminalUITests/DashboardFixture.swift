@@ -302,6 +302,33 @@ enum DashboardFixture {
                    filter: JSONText(#"{"ids": ["0193a1b2-7c1e-7a2b-9f00-000000001ef7"]}"#), affected: 1),
     ]
 
+    // MARK: Timeline
+
+    /// A 3 a.m. incident, newest first: the requeue, the alert it answered, the deploy that
+    /// started it, and earlier traffic; one audit filter carries an escape sequence (drawn escaped).
+    static let timeline: [TimelineEntry] = [
+        TimelineEntry(at: ago(120), source: .audit, event: "dlq.requeue", queue: "emails", actor: "ana",
+                      summary: #"{"queue": "emails", "error_type": "rate_limited", "reset_attempts": false}"#, id: 3,
+                      jobID: nil, affected: 412, detail: JSONText("{}")),
+        TimelineEntry(at: ago(600), source: .alert, event: "alert.firing", queue: "emails", actor: nil,
+                      summary: "emails: 412 jobs in the DLQ (threshold 100)", id: 12, jobID: nil, affected: 0,
+                      detail: JSONText("{}")),
+        TimelineEntry(at: ago(1_500), source: .mark, event: "deploy", queue: nil, actor: "ci_deploy",
+                      summary: "deploy v42 (api 3f9c2e1)", id: 7, jobID: nil, affected: 0, detail: JSONText("{}")),
+        TimelineEntry(at: ago(1_800), source: .audit, event: "job.cancel", queue: nil, actor: "bruno",
+                      summary: #"{"ids": ["0193a1b2-7c1e-7a2b-9f00-000000000007"]}"#, id: 2, jobID: id(7), affected: 1,
+                      detail: JSONText("{}")),
+        TimelineEntry(at: ago(5_400), source: .alert, event: "alert.cleared", queue: "store-sync", actor: nil,
+                      summary: "store-sync: circuit breaker is open", id: 11, jobID: nil, affected: 0, detail: JSONText("{}")),
+        TimelineEntry(at: ago(7_000), source: .alert, event: "alert.firing", queue: "store-sync", actor: nil,
+                      summary: "store-sync: circuit breaker is open", id: 10, jobID: nil, affected: 0, detail: JSONText("{}")),
+        TimelineEntry(at: ago(9_000), source: .audit, event: "schedule.disable", queue: nil, actor: "ana",
+                      summary: "{\"name\": \"legacy-cleanup\u{1B}[31m\"}", id: 1, jobID: nil, affected: 1,
+                      detail: JSONText("{}")),
+        TimelineEntry(at: ago(30_000), source: .mark, event: "release", queue: nil, actor: "ci_deploy",
+                      summary: "release 2026.11.21", id: 6, jobID: nil, affected: 0, detail: JSONText("{}")),
+    ]
+
     // MARK: Schedules
 
     /// One of each kind the operator meets: healthy, deduplicated, failing and due with ticks
@@ -340,6 +367,9 @@ enum DashboardFixture {
         state.schedules = schedules
         state.cursor[.schedules] = 1
         state.queueTenants = emailsTenants
+        state.timeline = timeline
+        state.cursor[.timeline] = 2
+        state.chartMarks = timeline.filter(\.marksChart).reversed()
         return state
     }
 
@@ -351,9 +381,12 @@ enum DashboardFixture {
         state.poolLog = [
             PoolLogLine(time: ago(300), level: "info", message: "worker host-1:42 started: every queue, concurrency 10"),
             PoolLogLine(time: ago(120), level: "warning", message: "job \(id(7).uuidString.lowercased()) (emails/send) failed attempt 1 of 5, will retry: http_503: upstream down",
-                        queue: "emails", jobID: id(7)),
+                        queue: "emails", jobID: id(7),
+                        jobEvent: .init(type: "send", outcome: "retry", attempt: "1", errorType: "http_503", error: "upstream down")),
             PoolLogLine(time: ago(60), level: "error", message: "job \(id(8).uuidString.lowercased()) (emails/send) to DLQ: smtp_error: 550 \u{1b}[2Jno\nsuch user",
-                        queue: "emails", jobID: id(8)),
+                        queue: "emails", jobID: id(8),
+                        jobEvent: .init(type: "send", outcome: "dead", attempt: "5", errorType: "smtp_error",
+                                        error: "550 \u{1b}[2Jno\nsuch user")),
             PoolLogLine(time: ago(5), level: "warning", message: "circuit breaker for queue store-sync: open", queue: "store-sync"),
         ]
         state.cursor[.log] = 1

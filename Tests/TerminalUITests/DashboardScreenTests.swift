@@ -28,6 +28,7 @@ import QueueStore
         ("workers-busy", DashboardFixture.workersState(browsing: true)),
         ("audit", DashboardFixture.state(.audit)),
         ("schedules", DashboardFixture.state(.schedules)),
+        ("timeline", DashboardFixture.state(.timeline)),
         ("log", DashboardFixture.logState()),
         ("log-startup-error", {
             var s = DashboardFixture.logState()

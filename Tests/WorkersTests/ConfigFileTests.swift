@@ -15,6 +15,16 @@ struct ConfigFileTests {
         do { _ = try parse(json, env: env); return "no error" } catch { return String(describing: error) }
     }
 
+    /// A simulate handler's settings are checked at start-up, not discovered wrong per job.
+    @Test func simulateSettingsAreChecked() throws {
+        #expect(message(#"{"handlers": {"s": {"kind": "simulate", "errors": 0.1}}}"#).contains("\"errors\" must be an object"))
+        #expect(message(#"{"handlers": {"s": {"kind": "simulate", "latency_ms": 40}}}"#).contains("\"latency_ms\" must be an object"))
+        #expect(message(#"{"handlers": {"s": {"kind": "simulate", "max_ms": "lots"}}}"#).contains("\"max_ms\" must be a number"))
+        #expect(message(#"{"handlers": {"s": {"kind": "simulate", "latency": {}}}}"#).contains("unknown key \"latency\""))
+        let file = try parse(#"{"handlers": {"s": {"kind": "simulate", "latency_ms": {"p50": 0}, "errors": {"x": 1}}}}"#)
+        #expect(file.handlers.handler(for: "s")?.kind == "simulate")
+    }
+
     @Test func unparseableFileSaysWhere() {
         #expect(message(#"{"handlers": {"a": {"kind": "noop"}"#).hasPrefix("workers.json is not valid JSON"))
     }

@@ -182,6 +182,26 @@ struct SimpleHandlerTests {
         #expect(SimulateHandler().handle(job(never)) == .completed)
     }
 
+    /// The demo's payloads carry only the message: latency and errors come from the handler's
+    /// config, a payload's own fields still win, and `{n:LOW-HIGH}` makes free text.
+    @Test func simulateReadsItsConfigAndThePayloadOverridesIt() throws {
+        let configured = SimulateHandler(defaults: #"{"latency_ms":{"p50":0},"errors":{"error":{"p":1,"message":"timeout after {n:30000-30999} ms for order {n:10000-99999}"}}}"#)
+        var messages = Set<String>()
+        for _ in 0..<20 {
+            let f = try #require(failure(configured.handle(job(#"{"to":"cliente7@example.com","subject":"Re: pedido #7"}"#))))
+            #expect(f.errorType == "error")
+            let parts = f.message.split(separator: " ")
+            #expect(parts.count == 7 && (30000...30999).contains(Int(parts[2]) ?? 0) && (10000...99999).contains(Int(parts[6]) ?? 0),
+                    "\(f.message)")
+            messages.insert(f.message)
+        }
+        #expect(messages.count > 10, "every failure reads differently")
+        #expect(configured.handle(job(#"{"to":"a@example.com","errors":{}}"#)) == .completed, "the payload's errors win")
+        // Malformed tokens stay as they are.
+        #expect(SimulateHandler.expand("a {n:9-1} b {n:x} c {n:3") == "a {n:9-1} b {n:x} c {n:3")
+        #expect(SimulateHandler.expand("{n:5-5}{n:5-5}") == "55")
+    }
+
     @Test func simulateSplitsAttemptsBetweenErrorTypesByTheirProbabilities() throws {
         let mix = #"{"latency_ms":{"p50":0},"errors":{"smtp_error":0.25,"custom_b":0.25}}"#
         var seen: [String: Int] = [:]

@@ -20,7 +20,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NOTES = os.path.join(ROOT, "scripts", "bench.d", "NOTES.md")
 # Sections in the order the report prints them (issue 8's numbering is not the order).
-ORDER = ["drain", "raw", "pickup", "continuous", "pgqueuer", "refresh", "dashboard", "requeue", "leads", "abpool", "defaults"]
+ORDER = ["drain", "raw", "pickup", "continuous", "pgqueuer", "refresh", "dashboard", "requeue", "leads", "abpool", "defaults", "contexts"]
 
 
 # --- record ------------------------------------------------------------------------------------
@@ -285,6 +285,10 @@ class Report:
             r = div(row.get("moved"), row.get("seconds"))
             if have(r):
                 self.say(f"| lead migration ≥ 20 k leads/s (batch {row['batch']}) | {fmt(r)} leads/s | {ok(r >= 20000)} |")
+        ctx = (self.s.get("contexts") or {}).get("result")
+        if ctx and have(ctx.get("beyond_ms")):
+            self.say(f"| all view over {ctx.get('contexts')} contexts < 50 ms beyond the slowest single one | "
+                     f"{f2(ctx['all_ms'])} − {f2(ctx['slowest_single_ms'])} = {f2(ctx['beyond_ms'])} ms (median) | {ok(ctx['beyond_ms'] < 50)} |")
 
     # --- the sections ---
     def section_drain(self, d):
@@ -468,6 +472,23 @@ class Report:
             r = rounded(after["tuned_jobs_s"] / raw[500] * 100)
             self.say(f"| tuned (1000/500) ≥ 80 % of raw SQL at batch 500 (aim) | {fmt(after['tuned_jobs_s'])} ÷ {fmt(raw[500])} jobs/s "
                      f"= {f2(r)} % | {ok(r >= 80)} |")
+
+    def section_contexts(self, d):
+        r = d.get("result", {})
+        self.section("Contexts: the all view over 10 databases (issue 21)")
+        self.cmdline(f"queuetop-bench contexts {d.get('rounds')} URL×{d.get('contexts')}   ({d.get('contexts')} databases of this cluster, "
+                     f"{d.get('jobs_each')} jobs each)")
+        self.say("Each round reads every context's health snapshot alone (the slowest is the single-context refresh), then",
+                 "all of them at once, each on its own connection, and adds them up, as the all view and",
+                 "`status --all-contexts` do. Medians over the rounds.",
+                 "",
+                 "Sequential: the same reads one after the other. Client: decoding the snapshots and adding them",
+                 "up in queuetop alone, without a server (its share of the time beyond the slowest).",
+                 "",
+                 "| contexts | slowest single (ms) | sequential (ms) | all, summed (ms) | beyond the slowest (ms) | p95 beyond (ms) | all ÷ slowest | client (ms) |",
+                 "|---:|---:|---:|---:|---:|---:|---:|---:|",
+                 f"| {r.get('contexts')} | {f2(r.get('slowest_single_ms'))} | {f2(r.get('sequential_ms'))} | {f2(r.get('all_ms'))} | "
+                 f"{f2(r.get('beyond_ms'))} | {f2(r.get('beyond_p95_ms'))} | {f2(r.get('ratio'))} | {f2(r.get('client_ms'))} |")
 
     def section_defaults(self, d):
         f = self.fig

@@ -82,6 +82,8 @@ declare
     '0015_dead_workers.sql',
     '0016_worker_quiet.sql',
     '0017_per_type_health.sql',
+    '0018_claim_returns_tenant.sql',
+    '0022_timeline.sql',
     '0024_worker_buffered.sql'];
   v_sql text[] := array[
     $qt_0001$-- 0001 — the queue engine: tables, indexes and the public SQL API of queuetop.
@@ -4468,6 +4470,54 @@ create table queue_type_latency_recent (
 alter table health_settings add column type_cap int not null default 50
     check (type_cap between 1 and 1000);
 $qt_0017$,
+    $qt_0018$-- 0018 — claim_jobs returns each job's tenant as a trailing column, so a worker's job events
+-- carry it (docs/OBSERVABILITY.md "Job events"). A new column in the result is a new return
+-- type, which CREATE OR REPLACE cannot make: the claim functions are dropped here and created
+-- again, with the column, by their canonical file (repeatable/20_jobs.sql), which runs after
+-- this file in the same transaction, so no caller ever sees them missing.
+--
+-- The column is added last: a caller that names the columns it reads (the Swift worker, the
+-- bench's pgbench script) or reads them by position keeps working unchanged (docs/QUEUE_ENGINE.md).
+drop function claim_jobs(text, text[], int);
+drop function _claim_tenants(text, queues, int);
+drop function _claim(text, text[], int, boolean);
+drop function _claim_ids(text, uuid[]);
+$qt_0018$,
+    $qt_0022$-- 0022 — the incident timeline (issue 22, item 3): deploy marks, and every alert transition
+-- recorded whether or not a hook is listening. The functions that write and read them live in
+-- their canonical file, migrations/repeatable/85_timeline.sql (docs/TIMELINE.md).
+
+-- A mark an app, CI or an operator puts on the timeline ("deploy v42"). Who made it is the login
+-- role (session_user, which no client can set); what the client said about itself is only a label.
+create table timeline_marks (
+  id           bigserial primary key,
+  at           timestamptz not null default now(),
+  kind         text not null check (kind ~ '^[a-z][a-z0-9_-]{0,31}$'),
+  label        text not null check (char_length(label) between 1 and 200),
+  db_role      text not null default session_user,
+  client_label text check (char_length(client_label) <= 200)
+);
+create index timeline_marks_at_idx on timeline_marks (at desc);
+
+-- Alert transitions as the timeline shows them. alert_states (0008) holds what the hooks were last
+-- told and is forgotten while no hook is enabled; these two tables do not depend on hooks.
+create table alert_timeline_states (
+  alert_key text primary key,
+  alert     jsonb not null,
+  since     timestamptz not null
+);
+
+create table alert_events (
+  id        bigserial primary key,
+  at        timestamptz not null,
+  alert_key text not null,
+  kind      text not null,
+  queue     text,
+  event     text not null check (event in ('firing', 'cleared')),
+  alert     jsonb not null default '{}'
+);
+create index alert_events_at_idx on alert_events (at desc);
+$qt_0022$,
     $qt_0024$-- 0024 — the registry row says how many of a worker's jobs are claimed but not started: the
 -- prefetch buffer (docs/WORKERS.md, "Claiming ahead"). Such a job is `processing` and locked by
 -- its worker like a running one, so without this column nothing told an operator that a worker
@@ -4498,6 +4548,8 @@ $qt_0024$];
     'column:job_queue.dead_worker_releases',
     '',
     'relation:queue_type_minute relation:queue_type_latency_minute relation:queue_type_recent relation:queue_type_latency_recent relation:queue_type_minute_minute_idx relation:queue_type_latency_minute_minute_idx column:queue_event_deltas.job_type column:queue_event_deltas.arrived column:queue_stats_minute.arrived column:queue_stats_hour.arrived column:health_settings.type_cap',
+    '',
+    'relation:timeline_marks relation:alert_timeline_states relation:alert_events relation:timeline_marks_at_idx relation:alert_events_at_idx',
     'column:workers.buffered'];
   v_rnames text[] := array[
     'repeatable/10_util.sql',
@@ -4510,6 +4562,7 @@ $qt_0024$];
     'repeatable/70_schedules.sql',
     'repeatable/75_alerts.sql',
     'repeatable/80_audit.sql',
+    'repeatable/85_timeline.sql',
     'repeatable/90_privileges.sql'];
   v_rsql text[] := array[
     $qt_r10$-- Small shared helpers: time-ordered ids and the checks every batch and operator function uses.
@@ -4862,16 +4915,17 @@ $$;
 -- job_queue (~75-90 ms a call on 200 k rows, against ~4-12 ms for 100 jobs this way).
 create or replace function _claim_ids(worker text, ids uuid[])
 returns table (id uuid, queue text, job_type text, payload jsonb, attempt_count int,
-               max_attempts int, priority int, created_at timestamptz)
+               max_attempts int, priority int, created_at timestamptz, tenant text)
 language sql volatile as $$
   with claimed as (
     update job_queue j
     set status = 'processing', started_at = now(), heartbeat_at = now(), locked_by = worker
     where j.id = any(ids)
     returning j.id, j.queue, j.job_type, j.payload, j.attempt_count, j.max_attempts, j.priority,
-              j.created_at, j.run_at
+              j.created_at, j.run_at, j.tenant
   )
-  select c.id, c.queue, c.job_type, c.payload, c.attempt_count, c.max_attempts, c.priority, c.created_at
+  select c.id, c.queue, c.job_type, c.payload, c.attempt_count, c.max_attempts, c.priority, c.created_at,
+         c.tenant
   from claimed c
   order by c.priority desc, c.run_at, c.id
 $$;
@@ -4883,7 +4937,7 @@ $$;
 -- skips jobs of a tenant. Paused queues and limits are decided by claim_jobs.
 create or replace function _claim(worker text, queue_names text[], max_jobs int, untenanted_only boolean default false)
 returns table (id uuid, queue text, job_type text, payload jsonb, attempt_count int,
-               max_attempts int, priority int, created_at timestamptz)
+               max_attempts int, priority int, created_at timestamptz, tenant text)
 language sql volatile as $$
   select * from _claim_ids(worker, array(
     select c.id
@@ -4919,7 +4973,7 @@ $$;
 -- tenant are not capped per tenant; they take what the tenants left.
 create or replace function _claim_tenants(worker text, q queues, max_jobs int)
 returns table (id uuid, queue text, job_type text, payload jsonb, attempt_count int,
-               max_attempts int, priority int, created_at timestamptz)
+               max_attempts int, priority int, created_at timestamptz, tenant text)
 language plpgsql volatile as $$
 #variable_conflict use_column
 declare
@@ -4997,7 +5051,7 @@ end $$;
 -- without limits never take those locks: they are the throughput path, one _claim for all of them.
 create or replace function claim_jobs(worker_id text, queues text[], max_jobs int)
 returns table (id uuid, queue text, job_type text, payload jsonb, attempt_count int,
-               max_attempts int, priority int, created_at timestamptz)
+               max_attempts int, priority int, created_at timestamptz, tenant text)
 language plpgsql volatile as $$
 #variable_conflict use_column
 declare
@@ -7760,7 +7814,8 @@ create or replace function alert_history_retention() returns interval language s
 -- notifications for what changed. Returns the number of notifications queued; 0 when the last
 -- sync was less than min_interval_s ago; NULL when another session is syncing (the lock makes
 -- "one process at a time" hold across hosts; the loser simply skips this round). With no enabled
--- hook the states are forgotten, so a hook added later hears of the alerts already firing.
+-- hook the states are forgotten, so a hook added later hears of the alerts already firing; the
+-- timeline's record of transitions (_record_alert_events) is kept either way.
 create or replace function sync_alert_states(min_interval_s double precision default 0)
 returns int language plpgsql volatile as $$
 declare
@@ -7784,13 +7839,17 @@ begin
   if (select pruned_at from alert_sync) < v_now - interval '1 hour' then
     delete from alert_notifications
     where status <> 'pending' and finished_at < v_now - alert_history_retention();
+    delete from alert_events where at < v_now - alert_history_retention();
     update alert_sync set pruned_at = v_now;
   end if;
+  -- Every transition goes on the incident timeline (85_timeline.sql), hooks or not: so the
+  -- snapshot is taken on every sync, at most once per min_interval_s across the fleet.
+  v_alerts := queue_health_snapshot()->'alerts';
+  perform _record_alert_events(v_alerts, v_now);
   if not exists (select 1 from alert_hooks where enabled) then
     delete from alert_states;
     return 0;
   end if;
-  v_alerts := queue_health_snapshot()->'alerts';
 
   -- Newly firing: absent or cleared before.
   with fired as (
@@ -7983,6 +8042,147 @@ create or replace trigger audit_log_append_only before update or delete on audit
 create or replace trigger audit_log_no_truncate before truncate on audit_log
   for each statement execute function audit_log_append_only();
 $qt_r80$,
+    $qt_r85$-- The incident timeline: deploy marks, alert transitions and operator actions on one list,
+-- newest first. Reference: docs/TIMELINE.md.
+--
+-- Repeatable (docs/SQL_LAYOUT.md): the one definition of each object below. All repeatable
+-- files run in name order, in one transaction, with search_path = <schema>, pg_temp; bodies name
+-- no schema. SECURITY DEFINER, each function's search_path and every grant are set by
+-- 90_privileges.sql, which runs last. A change CREATE OR REPLACE cannot make (a new return type,
+-- a dropped argument, a view losing a column) needs a versioned migration that drops the object.
+
+-- =============================================================================================
+-- Marks
+
+-- Puts a mark on the timeline ("deploy v42"): what an app, CI or `queuetop mark` calls. Granted
+-- to operators and to producers, since a deploy pipeline usually holds a producer's credentials;
+-- a mark changes no job and no setting, it only adds one bounded row. The label is one line of
+-- at most 200 characters without control characters (screens print it; they sanitise anyway);
+-- the kind is a short lower-case word (deploy, release, config, incident, note…).
+create or replace function mark_event(p_label text, p_kind text default 'deploy')
+returns timeline_marks language plpgsql volatile as $$
+declare
+  v_label text := btrim(p_label);
+  r timeline_marks;
+begin
+  if v_label is null or v_label = '' then
+    raise exception 'a mark needs a label, e.g. "deploy v42"' using errcode = '22023';
+  end if;
+  if char_length(v_label) > 200 then
+    raise exception 'the mark label is % characters long; at most 200', char_length(v_label)
+      using errcode = '22023', hint = 'Shorten it: a version, a ticket, a one-line reason.';
+  end if;
+  if v_label ~ '[\x01-\x1f\x7f-\x9f]' then
+    raise exception 'the mark label contains a control character (a line break, a tab, an escape…)'
+      using errcode = '22023', hint = 'A label is one line of printable text.';
+  end if;
+  if p_kind is null or p_kind !~ '^[a-z][a-z0-9_-]{0,31}$' then
+    raise exception 'mark kind "%" is not a short lower-case word', left(coalesce(p_kind, 'null'), 40)
+      using errcode = '22023', hint = 'Use e.g. deploy, release, config, incident or note (a-z, 0-9, _ and -, at most 32).';
+  end if;
+  insert into timeline_marks (kind, label, db_role, client_label)
+  values (p_kind, v_label, session_user,
+          left(coalesce(nullif(current_setting('queuetop.actor', true), ''),
+                        nullif(current_setting('application_name'), '')), 200))
+  returning * into r;
+  perform pg_notify('queuetop_changed', 'mark');
+  return r;
+end $$;
+
+-- =============================================================================================
+-- Alert transitions
+
+-- Called by sync_alert_states (75_alerts.sql) with the snapshot's alerts on every sync, whether
+-- or not any hook is enabled: an alert that starts firing or clears adds one alert_events row.
+-- Returns the number of rows added. Keys are the hooks' keys (_alert_rows).
+create or replace function _record_alert_events(p_alerts jsonb, p_at timestamptz)
+returns int language plpgsql volatile as $$
+declare n int; m int;
+begin
+  with cur as (select * from _alert_rows(p_alerts)),
+  fired as (
+    insert into alert_timeline_states (alert_key, alert, since)
+    select c.alert_key, c.alert, p_at from cur c
+    where not exists (select 1 from alert_timeline_states s where s.alert_key = c.alert_key)
+    returning alert_key, alert
+  )
+  insert into alert_events (at, alert_key, kind, queue, event, alert)
+  select p_at, f.alert_key, f.alert->>'kind', f.alert->>'queue', 'firing', f.alert from fired f;
+  get diagnostics n = row_count;
+
+  -- Still firing: keep the latest figures, so the "cleared" row says what it cleared from.
+  update alert_timeline_states s set alert = c.alert from _alert_rows(p_alerts) c
+  where s.alert_key = c.alert_key and s.alert is distinct from c.alert;
+
+  with cleared as (
+    delete from alert_timeline_states s
+    where not exists (select 1 from _alert_rows(p_alerts) c where c.alert_key = s.alert_key)
+    returning s.alert_key, s.alert
+  )
+  insert into alert_events (at, alert_key, kind, queue, event, alert)
+  select p_at, c.alert_key, c.alert->>'kind', c.alert->>'queue', 'cleared', c.alert from cleared c;
+  get diagnostics m = row_count;
+  return n + m;
+end $$;
+
+-- =============================================================================================
+-- The timeline
+
+-- A uuid from untrusted JSON text, or NULL: an operator's raw record_audit call may put anything
+-- in a filter, and one odd row must not make the whole timeline fail.
+create or replace function _uuid_or_null(t text) returns uuid
+language sql immutable as $$
+  select case when t ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then t::uuid end
+$$;
+
+-- Everything that happened between p_since and p_until (default: the last 24 hours up to now),
+-- newest first, at most p_limit rows (1…1000): deploy marks, alerts fired and cleared, and the
+-- audit trail (operator actions, schedule changes, workers declared dead, expiries). Each row
+-- says where it comes from (source: mark | alert | audit) and carries the id to open it by:
+-- audit_id for an audit row, job_id when the action concerned exactly one job. Runs as its
+-- caller: viewers read all three tables.
+create or replace function timeline(p_since timestamptz default null, p_until timestamptz default null,
+                                    p_limit int default 200)
+returns table (at timestamptz, source text, event text, queue text, actor text, summary text,
+               id bigint, job_id uuid, affected bigint, detail jsonb)
+language plpgsql stable as $$
+declare
+  v_until timestamptz := coalesce(p_until, now());
+  v_since timestamptz := coalesce(p_since, coalesce(p_until, now()) - interval '24 hours');
+  v_limit int := greatest(1, least(coalesce(p_limit, 200), 1000));
+begin
+  if v_since > v_until then
+    raise exception 'the timeline window starts (%) after it ends (%)', v_since, v_until
+      using errcode = '22023';
+  end if;
+  return query
+  select t.at, t.source, t.event, t.queue, t.actor, t.summary, t.id, t.job_id, t.affected, t.detail
+  from (
+    (select m.at, 'mark'::text as source, m.kind as event, null::text as queue, m.db_role as actor,
+            m.label as summary, m.id, null::uuid as job_id, 0::bigint as affected,
+            jsonb_build_object('label', m.label, 'client_label', m.client_label) as detail
+     from timeline_marks m where m.at >= v_since and m.at <= v_until
+     order by m.at desc, m.id desc limit v_limit)
+    union all
+    (select e.at, 'alert', 'alert.' || e.event, e.queue, null,
+            coalesce(e.alert->>'message', e.kind), e.id, null, 0, e.alert
+     from alert_events e where e.at >= v_since and e.at <= v_until
+     order by e.at desc, e.id desc limit v_limit)
+    union all
+    (select a.at, 'audit', a.action,
+            case when jsonb_typeof(a.filter->'queue') = 'string' then a.filter->>'queue' end,
+            coalesce(a.actor, a.db_role), left(a.filter::text, 300), a.id,
+            coalesce(_uuid_or_null(a.filter->>'job_id'),
+                     case when jsonb_typeof(a.filter->'ids') = 'array' and jsonb_array_length(a.filter->'ids') = 1
+                          then _uuid_or_null(a.filter->'ids'->>0) end),
+            a.affected, a.filter
+     from audit_log a where a.at >= v_since and a.at <= v_until
+     order by a.at desc, a.id desc limit v_limit)
+  ) t
+  order by t.at desc, t.source, t.id desc
+  limit v_limit;
+end $$;
+$qt_r85$,
     $qt_r90$-- Privileges: the one place that says, for every function and procedure of queuetop's schema,
 -- whether it runs as its owner (definer) or as its caller (invoker) and which roles may execute
 -- it; what the roles may read; and the roles themselves. It runs last, in the same transaction as
@@ -8198,6 +8398,11 @@ begin
     ('record_alert_delivery',           'definer', '{queuetop_worker}'),
     ('remove_alert_hook',               'definer', '{queuetop_operator}'),
     ('sync_alert_states',               'definer', '{queuetop_worker}'),
+    -- 85_timeline.sql
+    ('_record_alert_events',            'invoker', '{}'),
+    ('_uuid_or_null',                   'pure',    '{queuetop_viewer,queuetop_operator}'),
+    ('mark_event',                      'definer', '{queuetop_operator,queuetop_producer}'),
+    ('timeline',                        'invoker', '{queuetop_viewer,queuetop_operator}'),
     -- 80_audit.sql
     ('_audit_add',                      'invoker', '{}'),
     ('_audit_check',                    'invoker', '{}'),

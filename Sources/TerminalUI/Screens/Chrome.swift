@@ -7,10 +7,32 @@ enum Chrome {
     static func drawTabs(_ context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
         let state = context.state
         var trailing = state.readOnly ? "READ-ONLY" : ""
-        if state.standby != nil { trailing = "STANDBY " + trailing }
+        // A context reading from its replica acts on its primary: the label says "replica lag",
+        // not STANDBY, which means nothing can be done here.
+        if state.standby != nil && !readsFromReplica(state) { trailing = "STANDBY " + trailing }
         if state.isStale { trailing = trailing.isEmpty ? "STALE" : "STALE " + trailing }
-        Tabs(titles: Screen.allCases.map(\.title), selected: state.screen.rawValue - 1, trailing: trailing)
+        // The context is always in the header: an action goes to exactly this database.
+        if let label = contextLabel(state) { trailing = trailing.isEmpty ? label : label + " " + trailing }
+        Tabs(titles: Screen.allCases.map(\.title), keys: Screen.allCases.map(\.key),
+             selected: Screen.allCases.firstIndex(of: state.screen) ?? 0, trailing: trailing)
             .draw(into: &buffer, in: rect)
+    }
+
+    /// "ctx eu-1", "ctx eu-1 > us-1" while switching, "ALL" over the all view; nil without contexts.
+    static func contextLabel(_ state: DashboardState) -> String? {
+        if state.contexts.allView && state.screen == .overview { return "ALL CONTEXTS" }
+        guard let current = state.contexts.current ?? (state.contexts.entries.isEmpty ? nil : "(--db)") else { return nil }
+        var label = "ctx " + ViewText.oneLine(current)
+        if readsFromReplica(state), let standby = state.standby {
+            label += " replica " + (standby.lagSeconds.map { "lag " + Format.age(seconds: Format.clampedInt($0.rounded(.down))) }
+                                    ?? standby.replayState.replacingOccurrences(of: "_", with: " "))
+        }
+        return label + (state.contexts.switching.map { " > " + ViewText.oneLine($0) + "..." } ?? "")
+    }
+
+    /// The current context has a replica and a primary: reads there, actions here.
+    static func readsFromReplica(_ state: DashboardState) -> Bool {
+        state.contexts.entries.first { $0.name == state.contexts.current }.map { $0.readsFromReplica && !$0.readOnly } ?? false
     }
 
     /// The banner for the connection, or nil while connected. "connecting…" until the first

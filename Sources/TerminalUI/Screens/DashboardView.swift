@@ -35,6 +35,8 @@ public enum DashboardView {
         if let confirmation = state.confirmation {
             // The question outranks help: it is what the next `y` answers.
             ConfirmationDialog.draw(confirmation, context, into: &buffer, in: buffer.bounds)
+        } else if state.contexts.pickerCursor != nil {
+            ContextPickerOverlay.draw(context, into: &buffer, in: Rect(x: 0, y: 1, width: buffer.width, height: buffer.height - 1 - footerRows))
         } else if state.showHelp {
             HelpOverlay.draw(context, into: &buffer, in: Rect(x: 0, y: 1, width: buffer.width, height: buffer.height - 1 - footerRows))
         }
@@ -45,7 +47,9 @@ public enum DashboardView {
     /// The screen of the tab that is lit; only the DLQ's job level has a pane that scrolls.
     private static func drawScreen(_ context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) -> DetailViewport? {
         switch context.state.screen {
-        case .overview: OverviewScreen.draw(context, into: &buffer, in: rect)
+        case .overview:
+            if context.state.contexts.allView { AllContextsScreen.draw(context, into: &buffer, in: rect) }
+            else { OverviewScreen.draw(context, into: &buffer, in: rect) }
         case .queue: QueueDetailScreen.draw(context, into: &buffer, in: rect)
         case .dlq: return DLQScreen.draw(context, into: &buffer, in: rect)
         case .leads: LeadsScreen.draw(context, into: &buffer, in: rect)
@@ -53,6 +57,7 @@ public enum DashboardView {
         case .audit: AuditScreen.draw(context, into: &buffer, in: rect)
         case .schedules: SchedulesScreen.draw(context, into: &buffer, in: rect)
         case .log: LogScreen.draw(context, into: &buffer, in: rect)
+        case .timeline: TimelineScreen.draw(context, into: &buffer, in: rect)
         }
         return nil
     }

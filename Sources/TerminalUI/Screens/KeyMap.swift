@@ -36,6 +36,7 @@ enum KeyMap {
         case .audit: return "actions, actors or roles"
         case .schedules: return "schedules by name, queue or job type"
         case .log: return "lines by level, queue, job id or text"
+        case .timeline: return "entries by event, queue, who or text"
         }
     }
 
@@ -72,7 +73,7 @@ enum KeyMap {
         case .workers:
             return [Entry(keys: "p", does: "quiet the worker (no new jobs) / resume it"),
                     Entry(keys: "d", does: "drain it: finish its jobs, then exit")]
-        case .audit, .log:
+        case .audit, .log, .timeline:
             return []
         }
     }
@@ -85,13 +86,14 @@ enum KeyMap {
         let back = state.screen == .overview && state.openedJob == nil ? "quit" : "back"
         // Enter opens a queue (overview), a DLQ group or job, a worker's jobs or one of them;
         // elsewhere it does nothing, so help does not offer it.
-        let opens = !detail && [.overview, .dlq, .workers, .log].contains(state.screen)
+        let opens = !detail && [.overview, .dlq, .workers, .log, .timeline].contains(state.screen)
         let keys = [
             Entry(keys: updown, does: detail ? "scroll the payload, result and attempts" : "move"),
             Entry(keys: "PgUp PgDn g G", does: detail ? "scroll a page, top, bottom" : "a page up / down, first / last row"),
         ] + (opens ? [Entry(keys: "Enter l", does: "open")] : []) + [
             Entry(keys: "Esc q h", does: state.activeFilter.isEmpty || state.openedJob != nil ? back : "clear the filter, then \(back)"),
-            Entry(keys: "1-8 Tab", does: "switch screen"),
+            Entry(keys: "1-8 0 Tab", does: "switch screen (0: the timeline)"),
+            Entry(keys: "y", does: detail ? "copy the payload (OSC 52)" : "copy the selected job's id (OSC 52)"),
         ] + (state.openedJob == nil ? [Entry(keys: "/", does: "filter " + listNoun(state))] : []) + [
             Entry(keys: "[ ] P ^R", does: "refresh faster / slower, pause refresh, refresh now"),
             Entry(keys: "Q", does: "quit from anywhere"),
@@ -105,6 +107,8 @@ enum KeyMap {
         sections.append(Section(title: "Keys", entries: keys))
         sections.append(Section(title: "Commands (type : first)", entries: [
             Entry(keys: ":job ID", does: "any job by id: status, timings, result, error, attempts"),
+            Entry(keys: ":ctx [NAME]", does: "list the contexts file's databases and switch (actions act on the current one only)"),
+            Entry(keys: ":all", does: "the all view: every context added up; s sums by queue, Enter opens a row in its context"),
             Entry(keys: "", does: dashboardCommands.map { ":" + $0 }.joined(separator: "  ")),
         ]))
         return sections
@@ -120,6 +124,13 @@ enum KeyMap {
         var hints = [KeyHint("?", "help")]
         if state.openedJob != nil { return hints + [KeyHint("j/k", "scroll"), KeyHint(":", "cmd"), KeyHint("Esc", "back")] }
         if !state.activeFilter.isEmpty { hints.append(KeyHint("Esc", "clear filter")) }
+        if state.contexts.pickerCursor != nil {
+            return hints + [KeyHint("Enter", "switch"), KeyHint("a", "all contexts"), KeyHint("Esc", "close")]
+        }
+        if state.contexts.allView && state.screen == .overview {
+            return hints + [KeyHint("Enter", "open in its context"), KeyHint("s", state.contexts.sumByQueue ? "per context" : "sum by queue"),
+                            KeyHint(":ctx", "contexts"), KeyHint("Esc", "close")]
+        }
         switch state.screen {
         case .overview:
             hints += [KeyHint("Enter", "open")]
@@ -160,6 +171,10 @@ enum KeyMap {
             hints += [KeyHint("/", "filter"), KeyHint("Esc", "back")]
         case .log:
             hints += [KeyHint("Enter", "job"), KeyHint("/", "filter"), KeyHint("Esc", "back")]
+        case .timeline:
+            hints += [KeyHint("Enter", "open")]
+            if state.focusedTimelineEntry?.jobID != nil { hints += [KeyHint("y", "copy id")] }
+            hints += [KeyHint("/", "filter"), KeyHint("Esc", "back")]
         }
         return hints
     }

@@ -51,41 +51,70 @@ enum OverviewScreen {
     /// The sparkline column's width: wider terminals see more minutes of the last hour.
     static func trendWidth(tableWidth: Int) -> Int { tableWidth >= 150 ? 30 : tableWidth >= 110 ? 20 : 8 }
 
+    /// One column of the queue table: its header, how to fill a cell, and its style rule.
+    private struct QueueColumn {
+        let id: String
+        let column: TableColumn
+        let cell: (QueueHealth) -> String
+        var style: (QueueHealth) -> Style? = { _ in nil }
+    }
+
+    /// The longest a queue name gets before it is cut (with `…`).
+    static let nameMaxWidth = 20
+    /// The columns given up, in this order, when the names would otherwise be cut: the middle
+    /// percentile first, then the median, the trend, the hour's done count, the forecast. The
+    /// counts, the DLQ, the oldest age and p99 (what an operator acts on) always stay.
+    static let dropOrder = ["P95", "P50", "TREND", "DONE", "DRAIN"]
+
     static func queueTable(_ queues: [QueueHealth], context: ScreenContext, width: Int) -> Table {
         let compact = context.compact
-        var columns = [
-            TableColumn("QUEUE", minWidth: 8, flexible: true),
-            TableColumn("STATE", minWidth: 5),
-            TableColumn("PEND", alignment: .right), TableColumn("PROC", alignment: .right),
-        ]
-        if !compact { columns.append(TableColumn("DONE", alignment: .right)) }
-        columns += [TableColumn("DLQ", alignment: .right), TableColumn("OLDEST", alignment: .right)]
         let sparkWidth = trendWidth(tableWidth: width)
-        if !compact {
-            columns += [TableColumn("DRAIN", alignment: .right),
-                        TableColumn("P50", alignment: .right), TableColumn("P95", alignment: .right),
-                        TableColumn("P99", alignment: .right),
-                        TableColumn("TREND", minWidth: sparkWidth, maxWidth: sparkWidth)]
+        let nameWidth = max(8, min(nameMaxWidth, queues.map { DisplayWidth.of($0.name) }.max() ?? 0))
+        var columns: [QueueColumn] = [
+            QueueColumn(id: "QUEUE", column: TableColumn("QUEUE", minWidth: 8, flexible: true), cell: { $0.name }),
+            QueueColumn(id: "STATE", column: TableColumn("STATE", minWidth: 5), cell: QueueText.state,
+                        style: QueueText.stateStyle),
+            QueueColumn(id: "PEND", column: TableColumn("PEND", alignment: .right), cell: { ViewText.count($0.counts.pending) }),
+            QueueColumn(id: "PROC", column: TableColumn("PROC", alignment: .right), cell: { ViewText.count($0.counts.processing) }),
+            QueueColumn(id: "DONE", column: TableColumn("DONE", alignment: .right), cell: { ViewText.count($0.lastHour.completed) }),
+            QueueColumn(id: "DLQ", column: TableColumn("DLQ", alignment: .right), cell: { ViewText.count($0.counts.deadLetter) },
+                        style: { QueueText.dlqAlarming($0) ? .error : nil }),
+            QueueColumn(id: "OLDEST", column: TableColumn("OLDEST", alignment: .right), cell: QueueText.oldest,
+                        style: { QueueText.oldestAlarming($0) ? .warn : nil }),
+            QueueColumn(id: "DRAIN", column: TableColumn("DRAIN", alignment: .right), cell: { $0.forecast?.short ?? "" },
+                        style: { $0.forecast?.state == "growing" ? .warn : nil }),
+            QueueColumn(id: "P50", column: TableColumn("P50", alignment: .right), cell: { ViewText.latency($0.latencyMs.p50) }),
+            QueueColumn(id: "P95", column: TableColumn("P95", alignment: .right), cell: { ViewText.latency($0.latencyMs.p95) }),
+            QueueColumn(id: "P99", column: TableColumn("P99", alignment: .right), cell: { ViewText.latency($0.latencyMs.p99) }),
+            QueueColumn(id: "TREND", column: TableColumn("TREND", minWidth: sparkWidth, maxWidth: sparkWidth),
+                        cell: { Sparkline($0.throughputPerMinute.map { Double($0.completed) }).render(width: sparkWidth, glyphs: context.glyphs) },
+                        style: { _ in .role(.bar) }),
+        ]
+        if compact {
+            columns.removeAll { ["DONE", "DRAIN", "P50", "P95", "P99", "TREND"].contains($0.id) }
+        } else {
+            // Give the names their width (up to nameMaxWidth) by leaving out the least
+            // important figures, one at a time, until the rest fits (80 columns: P95 and P50).
+            func needed(_ cols: [QueueColumn]) -> Int {
+                let gutter = 1
+                return gutter + cols.count - 1 + cols.reduce(0) { sum, c in
+                    if c.id == "QUEUE" { return sum + nameWidth }
+                    let content = queues.reduce(DisplayWidth.of(c.column.title)) { max($0, DisplayWidth.of(c.cell($1))) }
+                    return sum + max(c.column.minWidth, min(content, c.column.maxWidth ?? Int.max))
+                }
+            }
+            for id in dropOrder where needed(columns) > width {
+                columns.removeAll { $0.id == id }
+            }
         }
         let rows = queues.map { q -> TableRow in
-            var cells = [q.name, QueueText.state(q), ViewText.count(q.counts.pending), ViewText.count(q.counts.processing)]
-            if !compact { cells.append(ViewText.count(q.lastHour.completed)) }
-            cells += [ViewText.count(q.counts.deadLetter), QueueText.oldest(q)]
-            if !compact {
-                cells += [q.forecast?.short ?? "", ViewText.latency(q.latencyMs.p50), ViewText.latency(q.latencyMs.p95), ViewText.latency(q.latencyMs.p99),
-                          Sparkline(q.throughputPerMinute.map { Double($0.completed) }).render(width: sparkWidth, glyphs: context.glyphs)]
-            }
-            var styles: [Int: Style] = [1: QueueText.stateStyle(q)]
-            let dlqColumn = compact ? 4 : 5
-            if QueueText.dlqAlarming(q) { styles[dlqColumn] = .error }
-            if QueueText.oldestAlarming(q) { styles[dlqColumn + 1] = .warn }
-            if !compact && q.forecast?.state == "growing" { styles[dlqColumn + 2] = .warn }
-            if !compact { styles[columns.count - 1] = .role(.bar) }
-            return TableRow(cells, style: q.paused ? .muted : .normal, cellStyles: styles)
+            var styles: [Int: Style] = [:]
+            for (i, c) in columns.enumerated() { if let style = c.style(q) { styles[i] = style } }
+            return TableRow(columns.map { $0.cell(q) }, style: q.paused ? .muted : .normal, cellStyles: styles)
         }
         let empty = context.state.activeFilter.isEmpty ? "No queues yet: jobs create them when enqueued"
             : "No queue matches /\(context.state.activeFilter)"
-        return Table(columns: columns, rows: rows, selectedIndex: rows.isEmpty ? nil : context.state.cursorRow,
+        return Table(columns: columns.map(\.column), rows: rows, selectedIndex: rows.isEmpty ? nil : context.state.cursorRow,
                      emptyText: empty)
     }
 
@@ -182,7 +211,9 @@ enum QueueText {
 /// The charts of one queue: completed jobs per hour over 24 h, and its top error types.
 enum QueueCharts {
     static func drawHourly(_ queue: QueueHealth, context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
-        let area = context.section("\(queue.name)\(context.dot)completed/hour, 24h UTC", in: rect, into: &buffer, framed: true)
+        let markers = ChartMarks.hourly(queue, context: context)
+        let legend = ChartMarks.legend(markers, context: context)
+        let area = context.section("\(queue.name)\(context.dot)completed/hour, 24h UTC\(legend)", in: rect, into: &buffer, framed: true)
         guard !area.isEmpty else { return }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
@@ -195,11 +226,13 @@ enum QueueCharts {
             context.message("no jobs completed in 24h", in: area, into: &buffer)
             return
         }
-        BarChart(values: values, labels: labels).draw(into: &buffer, in: area)
+        BarChart(values: values, labels: labels, markers: markers).draw(into: &buffer, in: area)
     }
 
     static func drawMinutes(_ queue: QueueHealth, context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
-        let area = context.section("\(queue.name)\(context.dot)completed/minute, last hour", in: rect, into: &buffer, framed: true)
+        let markers = ChartMarks.perMinute(queue, context: context)
+        let area = context.section("\(queue.name)\(context.dot)completed/minute, last hour\(ChartMarks.legend(markers, context: context))",
+                                   in: rect, into: &buffer, framed: true)
         guard !area.isEmpty else { return }
         let values = queue.throughputPerMinute.map { Double($0.completed) }
         guard values.contains(where: { $0 > 0 }) else {
@@ -211,7 +244,7 @@ enum QueueCharts {
             let minutesAgo = count - 1 - i
             return minutesAgo % 15 == 0 ? (minutesAgo == 0 ? "now" : "-\(minutesAgo)m") : ""
         }
-        BarChart(values: values, labels: labels, gap: 0).draw(into: &buffer, in: area)
+        BarChart(values: values, labels: labels, gap: 0, markers: markers).draw(into: &buffer, in: area)
     }
 
     static func drawErrors(_ queueName: String, snapshot: HealthSnapshot, context: ScreenContext,

@@ -8,9 +8,14 @@ public struct BarChart: Sendable {
     public var barStyle: Style
     /// Columns between bars when there is room.
     public var gap: Int
+    /// A glyph over some bars (a deploy mark, an alert), drawn on the plot's top row; one entry
+    /// per bar, nil for none. The newest bars are the ones shown, and their markers with them.
+    public var markers: [Character?]
 
-    public init(values: [Double], labels: [String] = [], barStyle: Style = .role(.bar), gap: Int = 1) {
+    public init(values: [Double], labels: [String] = [], barStyle: Style = .role(.bar), gap: Int = 1,
+                markers: [Character?] = []) {
         self.values = values
+        self.markers = markers
         self.labels = labels
         self.barStyle = barStyle
         self.gap = gap
@@ -61,6 +66,7 @@ public struct BarChart: Sendable {
         let shownCount = min(values.count, plotWidth)
         let shown = Array(values.suffix(shownCount))
         let shownLabels = Array(labels.suffix(shownCount))
+        let shownMarkers = Array(markers.suffix(shownCount))
         let (barWidth, usedGap) = Self.barGeometry(count: shown.count, width: plotWidth, preferredGap: gap)
         let heights = Self.eighths(for: shown, rows: plotRows)
         let levels = buffer.glyphs.barLevels
@@ -74,6 +80,9 @@ public struct BarChart: Sendable {
                 let glyph = filled >= 8 ? levels[levels.count - 1]
                     : levels[min(levels.count - 1, (filled * levels.count - 1) / 8)]
                 for dx in 0..<barWidth { buffer.put(glyph, x: x + dx, y: y, style: barStyle) }
+            }
+            if i < shownMarkers.count, let marker = shownMarkers[i] {
+                buffer.put(marker, x: x, y: rect.y, style: .warn)
             }
             if hasLabelRow, i < shownLabels.count, !shownLabels[i].isEmpty, x > labelEnd {
                 let written = buffer.write(shownLabels[i], at: Point(x: x, y: rect.maxY - 1), style: .muted,

@@ -1,19 +1,23 @@
 /// The screen switcher: ` 1 Overview  2 DLQ  3 Leads …` with the current one highlighted.
-/// When the names do not fit, other tabs shrink to their numbers, the current keeps its name.
+/// When the names do not fit, other tabs shrink to their numbers, from the last one backwards,
+/// until the rest fit; the current tab always keeps its name.
 public struct Tabs: Sendable {
     public var titles: [String]
+    /// The key that opens each tab ("1"…"8", "0"); by default its position from 1.
+    public var keys: [String]
     public var selected: Int
     /// Right-aligned text, e.g. the database and "READ-ONLY".
     public var trailing: String
 
-    public init(titles: [String], selected: Int, trailing: String = "") {
+    public init(titles: [String], keys: [String]? = nil, selected: Int, trailing: String = "") {
         self.titles = titles
+        self.keys = keys ?? titles.indices.map { String($0 + 1) }
         self.selected = selected
         self.trailing = trailing
     }
 
     func label(_ index: Int, full: Bool) -> String {
-        full || index == selected ? " \(index + 1) \(titles[index]) " : " \(index + 1) "
+        full || index == selected ? " \(keys[index]) \(titles[index]) " : " \(keys[index]) "
     }
 
     public func draw(into buffer: inout ScreenBuffer, in rect: Rect) {
@@ -22,11 +26,16 @@ public struct Tabs: Sendable {
         buffer.fill(row, style: .header)
         let trailingWidth = min(DisplayWidth.of(trailing), max(0, row.width / 2))
         let available = row.width - (trailingWidth > 0 ? trailingWidth + 1 : 0)
-        let fullWidth = titles.indices.reduce(0) { $0 + DisplayWidth.of(label($1, full: true)) }
-        let full = fullWidth <= available
+        var full = Array(repeating: true, count: titles.count)
+        func width() -> Int { titles.indices.reduce(0) { $0 + DisplayWidth.of(label($1, full: full[$1])) } }
+        var next = titles.count - 1
+        while width() > available, next >= 0 {
+            if next != selected { full[next] = false }
+            next -= 1
+        }
         var x = row.x
         for index in titles.indices {
-            let text = label(index, full: full)
+            let text = label(index, full: full[index])
             let style = index == selected
                 ? Style(foreground: .selected, background: .selected, attributes: .bold)
                 : Style.header

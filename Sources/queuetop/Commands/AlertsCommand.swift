@@ -27,7 +27,7 @@ struct AlertsCommand: ParsableCommand {
                 let conn = try connection.connect()
                 defer { conn.close() }
                 let hooks = try cliErrors { try AlertHookStore(connection: conn).list() }
-                if json { printJSON(hooks.map(hookJSON)); return }
+                if json { printJSON(hooks.map(HookJSON.init)); return }
                 if hooks.isEmpty { print("no alert hooks (add one with `queuetop alerts hooks add NAME URL`)"); return }
                 for h in hooks { print(hookLine(h)) }
             }
@@ -61,7 +61,7 @@ struct AlertsCommand: ParsableCommand {
                     try AlertHookStore(connection: conn).add(name: name, url: url, secretHeader: secretHeader,
                                                              secretEnv: secretEnv, secretPrefix: secretPrefix)
                 }
-                if json { printJSON(hookJSON(hook)) } else { print(hookLine(hook)) }
+                if json { printJSON(HookJSON(hook)) } else { print(hookLine(hook)) }
             }
         }
 
@@ -89,7 +89,7 @@ struct AlertsCommand: ParsableCommand {
             let conn = try connection.connect()
             defer { conn.close() }
             let rows = try cliErrors { try AlertHookStore(connection: conn).deliveries(limit: limit, hook: hook) }
-            if json { printJSON(rows.map(deliveryJSON)); return }
+            if json { printJSON(rows.map(DeliveryJSON.init)); return }
             if rows.isEmpty { print("no deliveries yet"); return }
             for d in rows {
                 print("\(isoTime(d.at))\t\(safe: d.hook)\t\(safe: d.event)\t\(safe: d.alertKey)\tattempt \(d.attempt)\t"
@@ -105,13 +105,38 @@ private func hookLine(_ h: AlertHook) -> String {
         + (h.secretHeader.map { "\theader \(safe: $0) from $\(safe: h.secretEnv ?? "?")" } ?? "")
 }
 
-private func hookJSON(_ h: AlertHook) -> [String: Any] {
-    ["name": h.name, "url": redactingURLCredentials(h.url), "enabled": h.enabled,
-     "secret_header": h.secretHeader ?? NSNull(), "secret_env": h.secretEnv ?? NSNull()]
+/// One hook of `alerts hooks list --json` (and `hooks add --json`); the URL without credentials.
+/// The property names are the JSON keys (JSONOutput.swift).
+private struct HookJSON: Encodable {
+    let name: String
+    let url: String
+    let enabled: Bool
+    @OrNull var secret_header: String?
+    @OrNull var secret_env: String?
+
+    init(_ h: AlertHook) {
+        name = h.name; url = redactingURLCredentials(h.url); enabled = h.enabled
+        secret_header = h.secretHeader; secret_env = h.secretEnv
+    }
 }
 
-private func deliveryJSON(_ d: AlertDelivery) -> [String: Any] {
-    ["id": d.id, "at": isoTime(d.at), "hook": d.hook, "alert_key": d.alertKey, "event": d.event, "attempt": d.attempt,
-     "ok": d.ok, "http_status": d.httpStatus ?? NSNull(), "error": d.error ?? NSNull(),
-     "duration_ms": d.durationMs ?? NSNull(), "notification_status": d.notificationStatus]
+/// One attempt of `alerts deliveries --json`.
+private struct DeliveryJSON: Encodable {
+    let id: Int64
+    let at: String
+    let hook: String
+    let alert_key: String
+    let event: String
+    let attempt: Int
+    let ok: Bool
+    @OrNull var http_status: Int?
+    @OrNull var error: String?
+    @OrNull var duration_ms: Int?
+    let notification_status: String
+
+    init(_ d: AlertDelivery) {
+        id = d.id; at = isoTime(d.at); hook = d.hook; alert_key = d.alertKey; event = d.event; attempt = d.attempt
+        ok = d.ok; http_status = d.httpStatus; error = d.error; duration_ms = d.durationMs
+        notification_status = d.notificationStatus
+    }
 }

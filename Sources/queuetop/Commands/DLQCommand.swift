@@ -28,10 +28,7 @@ struct DLQCommand: ParsableCommand {
             try requireKnownQueue(queue, conn)
             let jobs = try cliErrors { try DLQStore(connection: conn).list(DLQFilter(queue: queue, errorType: errorType), limit: limit) }
             if json {
-                printJSON(jobs.map { ["id": $0.id.uuidString.lowercased(), "queue": $0.queue, "job_type": $0.jobType,
-                                      "error_type": $0.errorType ?? NSNull(), "error_message": $0.errorMessage ?? NSNull(),
-                                      "attempt_count": $0.attemptCount, "max_attempts": $0.maxAttempts,
-                                      "last_error_at": $0.lastErrorAt.map(isoTime) ?? NSNull()] as [String: Any] })
+                printJSON(jobs.map(JobJSON.init))
                 return
             }
             if jobs.isEmpty { print("the DLQ is empty\(queue.map { " for queue \(safe: $0)" } ?? "")"); return }
@@ -53,10 +50,7 @@ struct DLQCommand: ParsableCommand {
             try requireKnownQueue(queue, conn)
             let groups = try cliErrors { try DLQStore(connection: conn).groups(queue: queue) }
             if json {
-                printJSON(groups.map { ["queue": $0.queue, "error_type": $0.errorType ?? NSNull(), "count": $0.count,
-                                        "first_error_at": $0.firstErrorAt.map(isoTime) ?? NSNull(),
-                                        "last_error_at": $0.lastErrorAt.map(isoTime) ?? NSNull(),
-                                        "sample_message": $0.sampleMessage ?? NSNull()] as [String: Any] })
+                printJSON(groups.map(GroupJSON.init))
                 return
             }
             if groups.isEmpty { print("the DLQ is empty"); return }
@@ -123,7 +117,7 @@ struct DLQCommand: ParsableCommand {
             let asOf = try cliErrors { try dlq.now() }
             let preview = try cliErrors { try dlq.count(target.filter, asOf: asOf) }
             if preview == 0 { report(0, of: 0); return }
-            try confirmDestructiveAction("Requeue \(preview) dead-letter job(s)\(target.describe.isEmpty ? "" : " (\(target.describe))")?", yes: target.yes)
+            try confirmDestructiveAction("Requeue \(preview) dead-letter job(s)\(target.describe.isEmpty ? "" : " (\(target.describe))")\(connection.context.map { " on context \($0)" } ?? "")?", yes: target.yes)
             let result = try cliErrors {
                 try dlq.requeueAll(target.filter, resetAttempts: resetAttempts, asOf: asOf, batchSize: target.batchSize)
             }
@@ -131,7 +125,7 @@ struct DLQCommand: ParsableCommand {
         }
 
         func report(_ n: Int, of total: Int) {
-            if json { printJSON(["requeued": n, "requested": total]) }
+            if json { printJSON(RequeuedJSON(requeued: n, requested: total)) }
             else if n == total { print("requeued \(n) job(s)") }
             else { print("requeued \(n) of \(total) job(s); the others are no longer in the DLQ or their dedup key is active") }
         }
@@ -161,7 +155,7 @@ struct DLQCommand: ParsableCommand {
                     throw CLIError(reasons.joined(separator: "; ") + "; only dead-letter jobs can be deleted, nothing was deleted")
                 }
                 for reason in reasons { printError("queuetop: \(reason); not deleted") }
-                try confirmDestructiveAction("Delete \(dead.count) dead-letter job(s)?", yes: target.yes)
+                try confirmDestructiveAction("Delete \(dead.count) dead-letter job(s)\(connection.context.map { " on context \($0)" } ?? "")?", yes: target.yes)
                 n = try cliErrors { try dlq.delete(ids: dead) }
                 total = ids.count
             } else {
@@ -169,11 +163,11 @@ struct DLQCommand: ParsableCommand {
                 let asOf = try cliErrors { try dlq.now() }
                 total = try cliErrors { try dlq.count(target.filter, asOf: asOf) }
                 if total > 0 {
-                    try confirmDestructiveAction("Delete \(total) dead-letter job(s)\(target.describe.isEmpty ? "" : " (\(target.describe))") for good?", yes: target.yes)
+                    try confirmDestructiveAction("Delete \(total) dead-letter job(s)\(target.describe.isEmpty ? "" : " (\(target.describe))")\(connection.context.map { " on context \($0)" } ?? "") for good?", yes: target.yes)
                 }
                 n = total == 0 ? 0 : try cliErrors { try dlq.deleteAll(target.filter, asOf: asOf, batchSize: target.batchSize).affected }
             }
-            if json { printJSON(["deleted": n, "requested": total]) } else { print("deleted \(n) of \(total) job(s)") }
+            if json { printJSON(DeletedJSON(deleted: n, requested: total)) } else { print("deleted \(n) of \(total) job(s)") }
         }
     }
 }
@@ -192,3 +186,49 @@ func cliErrors<T>(_ body: () throws -> T) throws -> T {
 }
 
 func isoTime(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
+
+// `--json` shapes of the dlq commands; the property names are the JSON keys (JSONOutput.swift).
+extension DLQCommand {
+    /// One job of `dlq list --json`.
+    struct JobJSON: Encodable {
+        let id: String
+        let queue: String
+        let job_type: String
+        @OrNull var error_type: String?
+        @OrNull var error_message: String?
+        let attempt_count: Int
+        let max_attempts: Int
+        @OrNull var last_error_at: String?
+
+        init(_ j: DLQJob) {
+            id = j.id.uuidString.lowercased(); queue = j.queue; job_type = j.jobType; error_type = j.errorType
+            error_message = j.errorMessage; attempt_count = j.attemptCount; max_attempts = j.maxAttempts
+            last_error_at = j.lastErrorAt.map(isoTime)
+        }
+    }
+
+    /// One group of `dlq groups --json`.
+    struct GroupJSON: Encodable {
+        let queue: String
+        @OrNull var error_type: String?
+        let count: Int
+        @OrNull var first_error_at: String?
+        @OrNull var last_error_at: String?
+        @OrNull var sample_message: String?
+
+        init(_ g: DLQGroup) {
+            queue = g.queue; error_type = g.errorType; count = g.count; first_error_at = g.firstErrorAt.map(isoTime)
+            last_error_at = g.lastErrorAt.map(isoTime); sample_message = g.sampleMessage
+        }
+    }
+
+    struct RequeuedJSON: Encodable {
+        let requeued: Int
+        let requested: Int
+    }
+
+    struct DeletedJSON: Encodable {
+        let deleted: Int
+        let requested: Int
+    }
+}

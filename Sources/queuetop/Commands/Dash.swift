@@ -1,4 +1,5 @@
 import ArgumentParser
+import Contexts
 import Curses
 import Dashboard
 import DashboardRuntime
@@ -61,8 +62,9 @@ struct DashCommand: ParsableCommand {
         }
         signal(SIGPIPE, SIG_IGN)  // a handler's child closing its stdin early must not kill us
         unblockSignals([SIGHUP, SIGTERM, SIGINT, SIGWINCH])
-        let database = try connection.config()
-        let start = try DashStartup.check(database, readOnlyFlag: readOnly)
+        let databases = try DashDatabases.resolve(connection)
+        let contextsFile = try connection.contextsFileIfPresent()
+        let start = try DashStartup.check(databases, readOnlyFlag: readOnly)
         // Read-only is read-only: no embedded pool (it claims, completes and fails jobs).
         // The embedded pool's events are kept for the Log screen (8), and written to
         // --worker-log too when given. A pool that cannot start (a bad handler config) does not
@@ -72,7 +74,9 @@ struct DashCommand: ParsableCommand {
         var workers: WorkerPool?
         if !(noWorkers || start.readOnly) {
             do {
-                workers = try startPool(database, ring: poolLog)
+                // On the context the dashboard opened on, for the whole session: a `:ctx`
+                // switch moves what the operator watches, never where jobs run.
+                workers = try startPool(databases.primary, ring: poolLog)
             } catch let error as WorkerConfigRefused {
                 poolStartupError = error.reason
             }
@@ -87,7 +91,8 @@ struct DashCommand: ParsableCommand {
             workers?.stop(grace: pool.grace)
             throw CLIError("cannot open the terminal: \(error)")
         }
-        let session = DashSession(database: database, terminal: terminal, readOnly: start.readOnly,
+        let session = DashSession(databases: databases, contexts: contextsFile, options: connection,
+                                  poolContext: workers == nil ? nil : databases.contextName, terminal: terminal, readOnly: start.readOnly,
                                   readOnlyReason: start.readOnlyReason, refreshInterval: refresh, initial: start.snapshot,
                                   standby: start.standby, poolLog: poolLog, poolStartupError: poolStartupError)
         let signal = session.run()
@@ -149,12 +154,14 @@ enum DashStartup {
         var standby: StandbyStatus?
     }
 
-    static func check(_ database: ConnectionConfig, readOnlyFlag: Bool) throws -> Result {
+    static func check(_ databases: DashDatabases, readOnlyFlag: Bool) throws -> Result {
+        let database = databases.reads
         let conn: Connection
+        let on = databases.contextName.map { " of context \($0)" } ?? ""
         do {
             conn = try Connection.connect(database)
         } catch let error as PostgresError {
-            throw CLIError("cannot reach the database: \(error.description)")
+            throw CLIError("cannot reach the database\(on): \(error.description)")
         }
         defer { conn.close() }
         let snapshot: HealthSnapshot
@@ -172,11 +179,28 @@ enum DashStartup {
         }
         let standby = try cliErrors { try ServerRoleStore(connection: conn).standby() }
         if readOnlyFlag { return Result(snapshot: snapshot, readOnly: true, readOnlyReason: nil, standby: standby) }
-        // A standby refuses every write: say where the primary is rather than what failed.
-        if let standby { return Result(snapshot: snapshot, readOnly: true, readOnlyReason: standby.refusal, standby: standby) }
+        if let reason = databases.readOnlyReason { return Result(snapshot: snapshot, readOnly: true, readOnlyReason: reason, standby: standby) }
+        // Reads from a context's replica, actions on its primary: the primary says whether we may act.
+        if let actions = databases.actions {
+            let primary: Connection
+            do { primary = try Connection.connect(actions) } catch let error as PostgresError {
+                throw CLIError("cannot reach the primary\(on): \(error.description)")
+            }
+            defer { primary.close() }
+            return try permission(primary, snapshot: snapshot, standby: standby)
+        }
+        return try permission(conn, snapshot: snapshot, standby: standby)
+    }
+
+    /// Whether the session on `conn` (where actions go) may act; a standby refuses every
+    /// write: say where the primary is rather than what failed. `standby` is the read side's.
+    private static func permission(_ conn: Connection, snapshot: HealthSnapshot, standby: StandbyStatus?) throws -> Result {
+        if let refusal = try cliErrors({ try ServerRoleStore(connection: conn).standby() })?.refusal {
+            return Result(snapshot: snapshot, readOnly: true, readOnlyReason: refusal, standby: standby)
+        }
         let mayAct = try cliErrors { try AuditStore(connection: conn).mayAct() }
-        guard !mayAct else { return Result(snapshot: snapshot, readOnly: false, readOnlyReason: nil) }
-        return Result(snapshot: snapshot, readOnly: true, readOnlyReason: try cliErrors { try reason(conn) })
+        guard !mayAct else { return Result(snapshot: snapshot, readOnly: false, readOnlyReason: nil, standby: standby) }
+        return Result(snapshot: snapshot, readOnly: true, readOnlyReason: try cliErrors { try reason(conn) }, standby: standby)
     }
 
     /// Why a session on a primary that did not ask for read-only may not act, in the terms of

@@ -10,7 +10,17 @@ struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Seed a demo workload into an empty database and keep jobs arriving (what scripts/demo runs).",
-        subcommands: [DemoSeedCommand.self, DemoProduceCommand.self])
+        subcommands: [DemoSeedCommand.self, DemoProduceCommand.self, DemoWorkerConfigCommand.self])
+}
+
+/// Prints the demo's worker config (each job type's simulated latency and errors), the text of
+/// scripts/lib/demo-workers.json: `queuetop demo worker-config > scripts/lib/demo-workers.json`.
+struct DemoWorkerConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker-config",
+        abstract: "Print the demo's worker config (scripts/lib/demo-workers.json is this output).")
+
+    func run() throws { print(DemoWorkload.workerConfig, terminator: "") }
 }
 
 struct DemoSeedCommand: ParsableCommand {
@@ -72,7 +82,7 @@ struct DemoProduceCommand: ParsableCommand {
     static func isAlive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
 
     func run() throws {
-        let config = try connection.config()
+        let config = try connection.writeConfig()
         try connection.refuseStandby()
         let stop = Mutex(false)
         let signals = ShutdownSignals { _ in stop.withLock { $0 = true } }

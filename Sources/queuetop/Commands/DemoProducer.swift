@@ -103,7 +103,7 @@ final class DemoProducer {
         let stores = (1...Self.stores).shuffled().prefix(4)
         return stores.map { store in
             NewJob(queue: profile.name, type: profile.jobType,
-                   payload: JSONText(profile.payload(store, overriding: ["result": "synced loja-\(store)"])),
+                   payload: JSONText(profile.payload(store)),
                    dedupKey: "loja-\(store)", uniqueForSeconds: Int(Self.syncPeriod), tenant: "loja-\(store)")
         }
     }

@@ -20,9 +20,10 @@ struct DemoSeeder {
             SELECT to_regclass(format('%I.job_queue', \(connection.schema)::text)) IS NOT NULL
                    AND to_regclass(format('%I.leads', \(connection.schema)::text)) IS NOT NULL
                    AND to_regprocedure(format('%I.queue_health_snapshot()', \(connection.schema)::text)) IS NOT NULL
+                   AND to_regclass(format('%I.timeline_marks', \(connection.schema)::text)) IS NOT NULL
             """).scalar()
         guard migrated else {
-            throw CLIError("this database is not migrated (no job_queue, leads or health views): run `queuetop migrate` first")
+            throw CLIError("this database is not migrated (no job_queue, leads, health views or timeline): run `queuetop migrate` first")
         }
         return try connection.transaction { conn in
             // Two seeders at once would both see an empty database; the second waits here.
@@ -37,6 +38,8 @@ struct DemoSeeder {
                 deadLettered += try seedDeadLetters(profile, conn)
             }
             try seedExpiredCampaignMessages(conn)
+            try seedSchedules(conn)
+            try seedTimeline(conn)
             let leads = try seedLeadMigrations(conn)
             return .seeded(history: history, deadLettered: deadLettered, leads: leads)
         }
@@ -63,7 +66,8 @@ struct DemoSeeder {
     private func configureQueues(_ conn: Connection) throws {
         let store = QueueConfigStore(connection: conn)
         let settings = DemoWorkload.queues.map { ($0.name, $0.settings) }
-            + [(DemoWorkload.leadMigrationsQueue, DemoWorkload.leadMigrationsSettings)]
+            + [(DemoWorkload.leadMigrationsQueue, DemoWorkload.leadMigrationsSettings),
+               (DemoWorkload.maintenanceQueue, DemoWorkload.maintenanceSettings)]
         for (name, values) in settings {
             try conn.execute("INSERT INTO \(qt: "queues") (name) VALUES (\(name)) ON CONFLICT (name) DO NOTHING")
             try store.update(name, settings: JSONText(values))
@@ -139,7 +143,7 @@ struct DemoSeeder {
                  WHERE j.queue = \(p.name) AND j.status = 'completed'
             )
             UPDATE \(qt: "job_queue") j
-               SET error_type = pick.type, error_message = pick.message,
+               SET error_type = pick.type, error_message = \(unsafeRaw: Self.expandedSQL("pick.message")),
                    error_details = '{"backfilled": true}', last_error_at = j.started_at - interval '3 seconds'
               FROM pick WHERE j.id = pick.id
             """)
@@ -155,19 +159,19 @@ struct DemoSeeder {
             let first = 100_000 * (index + 1)
             try conn.execute("""
                 WITH made AS (
-                    SELECT n, now() - power(random(), 2) * interval '24 hours' AS failed_at
+                    SELECT n, now() - power(random(), 2) * interval '24 hours' AS failed_at, \(group.message)::text AS template
                       FROM generate_series(\(first)::int, \(first + group.count - 1)::int) n
                 ), dead AS (
                     INSERT INTO \(qt: "job_queue") (queue, job_type, payload, status, attempt_count, max_attempts, created_at,
                                            run_at, started_at, error_type, error_message, error_details, last_error_at)
                     SELECT \(p.name), \(p.jobType),
-                           \(JSONText(DemoWorkload.json(p.simulation)))::jsonb
-                             || (SELECT jsonb_object_agg(f.key, replace(f.value, '{n}', made.n::text))
-                                   FROM jsonb_each_text(\(JSONText(DemoWorkload.json(p.fields)))::jsonb) f),
+                           (SELECT jsonb_object_agg(f.key, replace(f.value, '{n}', made.n::text))
+                              FROM jsonb_each_text(\(JSONText(DemoWorkload.json(p.fields)))::jsonb) f),
                            'dead_letter', \(attempts)::int, \(maxAttempts)::int,
                            failed_at - \(attempts)::int * interval '20 seconds' - interval '5 seconds',
                            failed_at - \(attempts)::int * interval '20 seconds' - interval '5 seconds',
-                           failed_at - interval '1 second', \(group.type), \(group.message),
+                           failed_at - interval '1 second', \(group.type),
+                           \(unsafeRaw: Self.expandedSQL("made.template")),
                            '{"simulated": true}', failed_at
                       FROM made
                     RETURNING id, attempt_count, error_type, error_message, error_details, last_error_at
@@ -180,6 +184,59 @@ struct DemoSeeder {
             added += group.count
         }
         return added
+    }
+
+    /// The seeds' cron jobs (DemoWorkload.schedules), added as an operator would: each is audited.
+    private func seedSchedules(_ conn: Connection) throws {
+        let store = ScheduleStore(connection: conn)
+        for s in DemoWorkload.schedules {
+            _ = try store.add(NewSchedule(name: s.name, cron: s.cron, queue: s.queue, jobType: s.jobType, payload: JSONText(s.payload)))
+        }
+    }
+
+    /// The incident timeline's last day, so the Timeline screen and the chart glyphs have content
+    /// from the first frame: two deploy marks (CI's, the second one 55 minutes ago), alerts that
+    /// fired and cleared after each, and the operator's answers (a scale-up, a requeue, the scale
+    /// back). Back-dated like the rest of the history; the live pool adds what happens next.
+    private func seedTimeline(_ conn: Connection) throws {
+        try conn.execute("""
+            INSERT INTO \(qt: "timeline_marks") (at, kind, label, client_label) VALUES
+              (now() - interval '19 hours', 'deploy', 'deploy v41 (api 8d2e0c4)', 'github-actions deploy.yml'),
+              (now() - interval '55 minutes', 'deploy', 'deploy v42 (api 3f9c2e1): new AI reply prompt', 'github-actions deploy.yml')
+            """)
+        try conn.execute("""
+            INSERT INTO \(qt: "alert_events") (at, alert_key, kind, queue, event, alert)
+            SELECT now() - a.ago, a.kind || ':' || a.queue, a.kind, a.queue, a.event,
+                   jsonb_build_object('kind', a.kind, 'queue', a.queue, 'message', a.message)
+              FROM (VALUES
+                (interval '18 hours 40 minutes', 'circuit_open', \(DemoWorkload.storeSync.name)::text, 'firing',
+                 'store_sync: circuit breaker is open (Shopify API answered 403)'),
+                (interval '18 hours 25 minutes', 'circuit_open', \(DemoWorkload.storeSync.name)::text, 'cleared',
+                 'store_sync: circuit breaker is open (Shopify API answered 403)'),
+                (interval '48 minutes', 'error_rate_high', \(DemoWorkload.campaigns.name)::text, 'firing',
+                 'campaigns: 31% of jobs failed in the last 5 minutes (threshold 20%)'),
+                (interval '31 minutes', 'error_rate_high', \(DemoWorkload.campaigns.name)::text, 'cleared',
+                 'campaigns: 31% of jobs failed in the last 5 minutes (threshold 20%)')
+              ) a(ago, kind, queue, event, message)
+            """)
+        try conn.execute("""
+            INSERT INTO \(qt: "audit_log") (at, action, filter, affected, client_label)
+            SELECT now() - a.ago, a.action, a.filter::jsonb, a.affected, 'queuetop ana@ops-1'
+              FROM (VALUES
+                (interval '44 minutes', 'queue.scale', '{"queue": "campaigns", "concurrency_limit": 8}', 1),
+                (interval '40 minutes', 'dlq.requeue', '{"queue": "campaigns", "error_type": "ai_timeout", "reset_attempts": true}', 37),
+                (interval '25 minutes', 'queue.scale', '{"queue": "campaigns", "concurrency_limit": 5}', 1)
+              ) a(ago, action, filter, affected)
+            """)
+    }
+
+    /// `{n:LOW-HIGH}` in a message (SimulateHandler.expand) as SQL: each of the first two becomes
+    /// its own random whole number per row, so a seeded free-text family reads like the live one.
+    /// `expression` is a column name from this file, never a value.
+    static func expandedSQL(_ expression: String) -> String {
+        let token = #"'\{n:[0-9]+-[0-9]+\}'"#
+        let random = "(10000 + floor(random() * 89999))::int::text"
+        return "regexp_replace(regexp_replace(\(expression), \(token), \(random)), \(token), \(random))"
     }
 
     /// Seed 003's funnel and runs, each queued for migration through queue_lead_migration

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Contexts
 import Foundation
 import Postgres
 import QueueStore
@@ -22,6 +23,9 @@ struct EnqueueCommand: ParsableCommand {
             type-checked and an unknown key is an error: the whole input is checked before anything
             is sent, and a bad line enqueues nothing. Times are ISO 8601 with a zone, between
             1970-01-01 and 9999-12-31 UTC; a payload may be at most 1 MiB.
+            --group G (a [groups.G] of the contexts file) sends the job to one shard of G, chosen by a stable
+            hash of --tenant, else of --dedup-key (one of them is required), so a key always lands on the
+            same database and dedup and tenant caps hold (docs/SCALING.md, "Choosing the shard").
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -39,6 +43,7 @@ struct EnqueueCommand: ParsableCommand {
     @Option(name: .long, help: "Read JSON lines from FILE, or - for stdin.") var from: String?
     @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Jobs per statement with --from.") var batchSize = 1000
     @Flag(name: .long, help: "Print JSON.") var json = false
+    @Option(name: .long, help: "Send the job to the shard of this contexts-file group that --tenant (else --dedup-key) hashes to.") var group: String?
 
     func run() throws {
         // Every option is checked before anything is read, connected to or written.
@@ -59,7 +64,8 @@ struct EnqueueCommand: ParsableCommand {
                           source: $0 == "-" ? "standard input" : $0,
                           makeJob: { try job(fromLine: $0, number: $1, runAt: when, options: options) })
         }
-        let conn = try connection.connectToWrite()
+        let shard = try groupShard()
+        let conn = try shard.map { try connection.connectToWrite(context: $0) } ?? connection.connectToWrite()
         defer { conn.close() }
         let store = JobStore(connection: conn)
         if let jobs = fromLines {
@@ -74,7 +80,7 @@ struct EnqueueCommand: ParsableCommand {
             }
             let deduplicated = results.filter(\.deduplicated).count
             let cached = results.filter(\.isCacheHit).count
-            if json { printJSON(["enqueued": results.count - deduplicated, "deduplicated": deduplicated, "completed_within_period": cached]) }
+            if json { printJSON(BatchJSON(enqueued: results.count - deduplicated, deduplicated: deduplicated, completed_within_period: cached)) }
             else {
                 print("enqueued \(results.count - deduplicated) job(s)"
                       + (deduplicated > 0 ? ", \(deduplicated) deduplicated" : "")
@@ -89,14 +95,32 @@ struct EnqueueCommand: ParsableCommand {
         }
         let id = result.id.uuidString.lowercased()
         if json {
-            var fields: [String: Any] = ["id": id, "deduplicated": result.deduplicated, "status": result.status]
-            if result.isCacheHit { fields["result"] = result.result.flatMap { try? JSONSerialization.jsonObject(with: Data($0.raw.utf8), options: [.fragmentsAllowed]) } ?? NSNull() }
-            printJSON(fields)
+            printJSON(JobJSON(id: id, deduplicated: result.deduplicated, status: result.status, context: shard?.name,
+                              result: result.isCacheHit ? .some(result.result.map { EmbeddedJSON($0.raw) }) : .none))
         } else if result.isCacheHit {
             print("\(id) (completed within --unique-for; nothing queued)\nresult: \(result.result?.raw ?? "none")")
         } else {
             print(result.deduplicated ? "\(id) (existing \(result.status) job with this dedup key)" : id)
         }
+        if let shard, !json { printError("queuetop: enqueued on context \(shard.name) (group \(group ?? ""))") }
+    }
+
+    /// `--group`: the context of the group's shard for this job's key; nil without the option.
+    private func groupShard() throws -> ContextDefinition? {
+        guard let group else { return nil }
+        if connection.context != nil || connection.db != nil {
+            throw CLIError("--group picks the database itself: leave out --context and --db")
+        }
+        if from != nil { throw CLIError("--group enqueues one job (each line of --from may belong to another shard): run one enqueue per job") }
+        let file = try connection.contextsFile()
+        let definition = try contextErrors { try file.group(named: group) }
+        guard definition.queue == queue else {
+            throw CLIError("group \(group) shards queue \(definition.queue), not \(queue)")
+        }
+        guard let key = tenant ?? dedupKey else {
+            throw CLIError("--group needs --tenant or --dedup-key: the shard is chosen by hashing one of them, so the same key always lands on the same database")
+        }
+        return try contextErrors { try file.context(named: ShardHash.shard(for: key, in: definition)) }
     }
 
     /// The options that apply to every job, checked once before anything is read or written.
@@ -235,5 +259,37 @@ struct JSONLineFields {
         guard let v = value(key) else { return nil }
         guard let s = v as? String else { throw wrongType(key, "an ISO 8601 time string such as \"2026-11-04T10:00:00Z\"", v) }
         return try TimeArgument.parse(s, option: "line \(number): \"\(key)\"")
+    }
+}
+
+// `--json` shapes of enqueue; the property names are the JSON keys (JSONOutput.swift).
+extension EnqueueCommand {
+    /// One job enqueued. `result` is there only when a job completed within --unique-for
+    /// answered (its stored result, or null when it kept none); otherwise the key is left out.
+    struct JobJSON: Encodable {
+        let id: String
+        let deduplicated: Bool
+        let status: String
+        /// The shard's context, only with `--group`.
+        let context: String?
+        let result: EmbeddedJSON??
+
+        private enum CodingKeys: String, CodingKey { case id, deduplicated, status, context, result }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(deduplicated, forKey: .deduplicated)
+            try c.encode(status, forKey: .status)
+            try c.encodeIfPresent(context, forKey: .context)
+            if case let .some(cached) = result { try c.encode(cached, forKey: .result) }  // Optional: nil is null
+        }
+    }
+
+    /// `enqueue --from … --json`: counts of the whole file.
+    struct BatchJSON: Encodable {
+        let enqueued: Int
+        let deduplicated: Int
+        let completed_within_period: Int
     }
 }

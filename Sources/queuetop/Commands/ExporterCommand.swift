@@ -35,7 +35,7 @@ struct ExporterCommand: ParsableCommand {
     }
 
     func run() throws {
-        let database = try connection.config()
+        let database = try connection.readConfig()
         let log = logging.logger("queuetop.exporter", to: .standardError)
         let exporter = HealthExporter(config: database, statementTimeout: readTimeout) { log.warning("\($0)") }
         let stopped = DispatchSemaphore(value: 0)

@@ -94,25 +94,7 @@ enum JobReport {
     /// stored jsonb text itself, embedded as it is: re-parsing them (JSONSerialization has a
     /// depth limit) turned valid deep JSON into `null`.
     static func json(_ j: JobInspection, attempts: [Attempt]) -> String {
-        var raw: [String: String] = [:]
-        let tag = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        func embedded(_ name: String, _ text: String?) -> Any {
-            guard let text else { return NSNull() }
-            let placeholder = "qtraw\(tag)\(name)"
-            raw["\"\(placeholder)\""] = rawJSON(text)
-            return placeholder
-        }
-        let fields = fields(j, attempts: attempts, payload: embedded("payload", j.payloadJSON),
-                            result: embedded("result", j.resultJSON), details: embedded("details", j.errorDetailsJSON))
-        guard let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]) else {
-            return "null"
-        }
-        var text = String(decoding: data, as: UTF8.self)
-        for (placeholder, value) in raw {
-            if let range = text.range(of: placeholder) { text.replaceSubrange(range, with: value) }
-        }
-        // Like printJSON: C1, DEL, bidi and zero-width characters as \u escapes (SafeText.json).
-        return SafeText.json(text)
+        JSONOutput.render(JobJSON(j, attempts: attempts))
     }
 
     /// Stored jsonb text as it goes into `--json`: itself, or a marker when it is too large.
@@ -121,20 +103,55 @@ enum JobReport {
         return bytes <= jsonDocumentCap ? text : #"{"too_large": true, "bytes": \#(bytes)}"#
     }
 
-    private static func fields(_ j: JobInspection, attempts: [Attempt], payload: Any, result: Any, details: Any) -> [String: Any] {
-        func time(_ date: Date?) -> Any { date.map(isoTime) ?? NSNull() }
-        return [
-            "id": j.id.uuidString.lowercased(), "queue": j.queue, "type": j.jobType, "status": j.status,
-            "cancel_reason": j.cancelReason ?? NSNull(), "priority": j.priority, "attempt_count": j.attemptCount,
-            "max_attempts": j.maxAttempts, "tenant": j.tenant ?? NSNull(), "dedup_key": j.dedupKey ?? NSNull(),
-            "locked_by": j.lockedBy ?? NSNull(), "created_at": isoTime(j.createdAt), "run_at": isoTime(j.runAt),
-            "started_at": time(j.startedAt), "completed_at": time(j.completedAt), "expires_at": time(j.expiresAt),
-            "next_retry_at": time(j.nextRetryAt), "processing_time_ms": j.processingMs ?? NSNull(),
-            "error_type": j.errorType ?? NSNull(), "error_message": j.errorMessage ?? NSNull(),
-            "payload": payload, "result": result, "error_details": details,
-            "attempts": attempts.map { ["attempt": $0.attempt, "error_type": $0.errorType ?? NSNull(),
-                                        "message": $0.message ?? NSNull(), "worker": $0.worker ?? NSNull(),
-                                        "failed_at": isoTime($0.failedAt)] as [String: Any] },
-        ]
+    /// `job show --json`; the property names are the JSON keys (JSONOutput.swift). Payload,
+    /// result and error details are the stored jsonb text (or the too-large marker).
+    struct JobJSON: Encodable {
+        struct AttemptJSON: Encodable {
+            let attempt: Int
+            @OrNull var error_type: String?
+            @OrNull var message: String?
+            @OrNull var worker: String?
+            let failed_at: String
+        }
+        let id: String
+        let queue: String
+        let type: String
+        let status: String
+        @OrNull var cancel_reason: String?
+        let priority: Int
+        let attempt_count: Int
+        let max_attempts: Int
+        @OrNull var tenant: String?
+        @OrNull var dedup_key: String?
+        @OrNull var locked_by: String?
+        let created_at: String
+        let run_at: String
+        @OrNull var started_at: String?
+        @OrNull var completed_at: String?
+        @OrNull var expires_at: String?
+        @OrNull var next_retry_at: String?
+        @OrNull var processing_time_ms: Int?
+        @OrNull var error_type: String?
+        @OrNull var error_message: String?
+        let payload: EmbeddedJSON
+        @OrNull var result: EmbeddedJSON?
+        @OrNull var error_details: EmbeddedJSON?
+        let attempts: [AttemptJSON]
+
+        init(_ j: JobInspection, attempts: [Attempt]) {
+            id = j.id.uuidString.lowercased(); queue = j.queue; type = j.jobType; status = j.status
+            cancel_reason = j.cancelReason; priority = j.priority; attempt_count = j.attemptCount; max_attempts = j.maxAttempts
+            tenant = j.tenant; dedup_key = j.dedupKey; locked_by = j.lockedBy
+            created_at = isoTime(j.createdAt); run_at = isoTime(j.runAt); started_at = j.startedAt.map(isoTime)
+            completed_at = j.completedAt.map(isoTime); expires_at = j.expiresAt.map(isoTime); next_retry_at = j.nextRetryAt.map(isoTime)
+            processing_time_ms = j.processingMs; error_type = j.errorType; error_message = j.errorMessage
+            payload = EmbeddedJSON(JobReport.rawJSON(j.payloadJSON))
+            result = j.resultJSON.map { EmbeddedJSON(JobReport.rawJSON($0)) }
+            error_details = j.errorDetailsJSON.map { EmbeddedJSON(JobReport.rawJSON($0)) }
+            self.attempts = attempts.map {
+                AttemptJSON(attempt: $0.attempt, error_type: $0.errorType, message: $0.message, worker: $0.worker,
+                            failed_at: isoTime($0.failedAt))
+            }
+        }
     }
 }

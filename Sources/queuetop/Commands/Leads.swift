@@ -99,9 +99,8 @@ struct LeadsMoveCommand: ParsableCommand {
         let seconds = Date().timeIntervalSince(start)
         let rate = seconds > 0 ? Double(batch.done) / seconds : 0
         if json {
-            printJSON(["operation_id": batch.operationID, "status": batch.status.rawValue, "moved": batch.done,
-                       "remaining": batch.remaining, "total": batch.total,
-                       "leads_per_second": Int(rate.rounded())] as [String: Any])
+            printJSON(BatchJSON(operation_id: batch.operationID, status: batch.status.rawValue, moved: batch.done,
+                                remaining: batch.remaining, total: batch.total, leads_per_second: Int(rate.rounded())))
         } else {
             let percent = batch.total == 0 ? 100 : Int(Double(batch.done) * 100 / Double(batch.total))
             print("\(batch.status.rawValue): \(batch.done)/\(batch.total) moved (\(percent)%), \(batch.remaining) remaining, "
@@ -193,5 +192,17 @@ enum LeadsTable {
             line.enumerated().map { i, cell in cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
                 .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
         }.joined(separator: "\n")
+    }
+}
+
+extension LeadsMoveCommand {
+    /// One line of `leads move --wait --json` per batch; the property names are the JSON keys.
+    struct BatchJSON: Encodable {
+        let operation_id: Int64
+        let status: String
+        let moved: Int64
+        let remaining: Int64
+        let total: Int64
+        let leads_per_second: Int
     }
 }

@@ -24,7 +24,8 @@ struct MigrateCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let config = try connection.config()
+        // --status only reads: a replica-only context may answer it.
+        let config = try status ? connection.readConfig() : connection.writeConfig()
         let runner = MigrationRunner(try MigrationFiles.loadSet(), schema: config.schema.installTarget)
         let conn: Connection
         do { conn = try Connection.connect(config) } catch let error as PostgresError { throw CLIError(error.description) }
@@ -37,7 +38,7 @@ struct MigrateCommand: ParsableCommand {
             try ConnectionOptions.refuseStandby(conn)
             let applied = try runner.migrate(on: conn)
             if json {
-                printJSON(["schema": runner.schema, "applied": applied] as [String: Any])
+                printJSON(AppliedJSON(schema: runner.schema, applied: applied))
             } else if applied.isEmpty {
                 print("up to date: schema \(runner.schema), \(runner.files.count) migrations and \(runner.repeatable.count) repeatable files applied")
             } else {
@@ -54,12 +55,10 @@ struct MigrateCommand: ParsableCommand {
     private func printStatus(_ s: MigrationRunner.Status, runner: MigrationRunner) throws {
         let iso = ISO8601DateFormatter()
         if json {
-            printJSON([
-                "schema": runner.schema, "home": s.home as Any, "found": s.found,
-                "applied": s.applied.map { ["name": $0.name, "checksum": $0.checksum, "how": $0.how,
-                                            "applied_at": iso.string(from: $0.appliedAt)] },
-                "pending": s.pending, "repeatable_pending": s.repeatablePending, "missing": s.missing,
-            ] as [String: Any])
+            printJSON(StatusJSON(
+                schema: runner.schema, home: s.home, found: s.found,
+                applied: s.applied.map { .init(name: $0.name, checksum: $0.checksum, how: $0.how, applied_at: iso.string(from: $0.appliedAt)) },
+                pending: s.pending, repeatable_pending: s.repeatablePending, missing: s.missing))
             return
         }
         switch (s.found, s.home) {
@@ -106,5 +105,31 @@ extension SchemaChoice {
         case .named(let name): return name
         default: return InstallScript.defaultSchema
         }
+    }
+}
+
+// `--json` shapes of migrate; the property names are the JSON keys (JSONOutput.swift).
+extension MigrateCommand {
+    /// `migrate --json`: the files this run applied.
+    struct AppliedJSON: Encodable {
+        let schema: String
+        let applied: [String]
+    }
+
+    /// `migrate --status --json`. `home` is null when there is no install yet.
+    struct StatusJSON: Encodable {
+        struct Applied: Encodable {
+            let name: String
+            let checksum: String
+            let how: String
+            let applied_at: String
+        }
+        let schema: String
+        @OrNull var home: String?
+        let found: String
+        let applied: [Applied]
+        let pending: [String]
+        let repeatable_pending: [String]
+        let missing: [String]
     }
 }

@@ -18,7 +18,7 @@ struct QueueCommand: ParsableCommand {
             let conn = try connection.connect()
             defer { conn.close() }
             let queues = try cliErrors { try QueueConfigStore(connection: conn).list() }
-            if json { printJSON(queues.map(queueJSON)); return }
+            if json { printJSON(queues.map(QueueJSON.init)); return }
             if queues.isEmpty { print("no queues yet (enqueueing a job creates its queue)"); return }
             for q in queues { print(queueLine(q)) }
         }
@@ -45,7 +45,7 @@ struct QueueCommand: ParsableCommand {
                  try QueueTenantStore(connection: conn).report(queue: queue, maxTenants: tenants),
                  try HealthStore(connection: conn).snapshot().snapshot.queue(named: queue))
             }
-            if json { printJSON(QueueShowReport.json(config, report, health: health)) }
+            if json { printJSON(QueueShowReport.JSON(config, report, health: health)) }
             else { print(QueueShowReport.text(config, report, health: health)) }
         }
     }
@@ -125,7 +125,7 @@ struct QueueCommand: ParsableCommand {
 }
 
 func printQueue(_ q: QueueConfig, json: Bool) {
-    if json { printJSON(queueJSON(q)) } else { print(queueLine(q)) }
+    if json { printJSON(QueueJSON(q)) } else { print(queueLine(q)) }
 }
 
 func queueLine(_ q: QueueConfig) -> String {
@@ -137,13 +137,29 @@ func queueLine(_ q: QueueConfig) -> String {
         + (q.tenantCaps.isEmpty ? "" : "\ttenant cap " + QueueShowReport.capsWithoutUnit(q.tenantCaps))
 }
 
-func queueJSON(_ q: QueueConfig) -> [String: Any] {
-    ["name": q.name, "paused": q.paused, "concurrency_limit": q.concurrencyLimit ?? NSNull(),
-     "max_attempts": q.maxAttempts, "backoff_base_s": q.backoffBaseSeconds, "backoff_cap_s": q.backoffCapSeconds,
-     "backoff_schedule_s": q.backoffScheduleSeconds ?? NSNull(), "visibility_timeout_s": q.visibilityTimeoutSeconds,
-     "rate_limit_per_s": q.rateLimitPerSecond ?? NSNull(), "retention_s": q.retentionSeconds,
-     "tenant_concurrency_limit": q.tenantCaps.concurrencyLimit ?? NSNull(),
-     "tenant_rate_limit_per_s": q.tenantCaps.ratePerSecond ?? NSNull()]
+/// One queue's settings: an element of `queue list --json`, and what every queue action prints
+/// with `--json`. The property names are the JSON keys (JSONOutput.swift).
+struct QueueJSON: Encodable {
+    let name: String
+    let paused: Bool
+    @OrNull var concurrency_limit: Int?
+    let max_attempts: Int
+    let backoff_base_s: Int
+    let backoff_cap_s: Int
+    @OrNull var backoff_schedule_s: [Int]?
+    let visibility_timeout_s: Int
+    @OrNull var rate_limit_per_s: Double?
+    let retention_s: Int
+    @OrNull var tenant_concurrency_limit: Int?
+    @OrNull var tenant_rate_limit_per_s: Double?
+
+    init(_ q: QueueConfig) {
+        name = q.name; paused = q.paused; concurrency_limit = q.concurrencyLimit; max_attempts = q.maxAttempts
+        backoff_base_s = q.backoffBaseSeconds; backoff_cap_s = q.backoffCapSeconds
+        backoff_schedule_s = q.backoffScheduleSeconds; visibility_timeout_s = q.visibilityTimeoutSeconds
+        rate_limit_per_s = q.rateLimitPerSecond; retention_s = q.retentionSeconds
+        tenant_concurrency_limit = q.tenantCaps.concurrencyLimit; tenant_rate_limit_per_s = q.tenantCaps.ratePerSecond
+    }
 }
 
 /// A `queue` subcommand that does one thing to one queue and prints the queue's settings after.

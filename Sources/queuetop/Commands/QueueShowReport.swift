@@ -61,27 +61,85 @@ enum QueueShowReport {
             .compactMap { $0 }.joined(separator: ", ")
     }
 
-    /// `queue show --json`: the queue's settings object (caps included) plus `tenants` and `expired`.
-    static func json(_ queue: QueueConfig, _ report: QueueTenantReport, health: QueueHealth? = nil) -> [String: Any] {
-        var object = queueJSON(queue)
-        if let types = health?.types {
-            object["types"] = types.map {
-                ["type": $0.type ?? NSNull(), "other": $0.other, "completed": $0.completed, "failed": $0.failed,
-                 "dead_lettered": $0.deadLettered, "fail_rate": $0.failRate ?? NSNull(), "p50": $0.p50 ?? NSNull(),
-                 "p95": $0.p95 ?? NSNull(), "p99": $0.p99 ?? NSNull(), "samples": $0.samples] as [String: Any]
-            }
+    /// `queue show --json`: the queue's settings object (caps included, the keys of `QueueJSON`)
+    /// plus `tenants` and `expired`, and `types` and `forecast` when the health snapshot has them
+    /// (left out, not null, on a database migrated before 0017).
+    struct JSON: Encodable {
+        let settings: QueueJSON
+        let types: [TypeJSON]?
+        let forecast: ForecastJSON?
+        let expired: ExpiredJSON
+        let tenants: [TenantJSON]
+
+        init(_ queue: QueueConfig, _ report: QueueTenantReport, health: QueueHealth? = nil) {
+            settings = QueueJSON(queue)
+            types = health?.types.map { $0.map(TypeJSON.init) }
+            forecast = health?.forecast.map(ForecastJSON.init)
+            expired = ExpiredJSON(last_hour: report.expired.lastHour, last_24h: report.expired.last24h)
+            tenants = report.tenants.map(TenantJSON.init)
         }
-        if let f = health?.forecast {
-            object["forecast"] = ["state": f.state, "backlog": f.backlog, "arrived": f.arrived, "departed": f.departed,
-                                  "window_s": f.windowS, "net_per_min": f.netPerMin,
-                                  "clears_in_minutes": f.clearsInMinutes ?? NSNull()] as [String: Any]
+
+        private enum CodingKeys: String, CodingKey { case types, forecast, expired, tenants }
+
+        /// The settings' keys at the top level, beside the report's own.
+        func encode(to encoder: any Encoder) throws {
+            try settings.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encodeIfPresent(types, forKey: .types)
+            try container.encodeIfPresent(forecast, forKey: .forecast)
+            try container.encode(expired, forKey: .expired)
+            try container.encode(tenants, forKey: .tenants)
         }
-        object["expired"] = ["last_hour": report.expired.lastHour, "last_24h": report.expired.last24h]
-        object["tenants"] = report.tenants.map {
-            ["tenant": $0.tenant, "pending": $0.pending, "processing": $0.processing,
-             "oldest_pending_s": $0.oldestPendingSeconds ?? NSNull()] as [String: Any]
+    }
+
+    /// One job type of the last hour; `type` is null for the "other" row.
+    struct TypeJSON: Encodable {
+        @OrNull var type: String?
+        let other: Bool
+        let completed: Int64
+        let failed: Int64
+        let dead_lettered: Int64
+        @OrNull var fail_rate: Double?
+        @OrNull var p50: Double?
+        @OrNull var p95: Double?
+        @OrNull var p99: Double?
+        let samples: Int64
+
+        init(_ t: TypeHealth) {
+            type = t.type; other = t.other; completed = t.completed; failed = t.failed; dead_lettered = t.deadLettered
+            fail_rate = t.failRate; p50 = t.p50; p95 = t.p95; p99 = t.p99; samples = t.samples
         }
-        return object
+    }
+
+    struct ForecastJSON: Encodable {
+        let state: String
+        let backlog: Int64
+        let arrived: Int64
+        let departed: Int64
+        let window_s: Int64
+        let net_per_min: Double
+        @OrNull var clears_in_minutes: Int64?
+
+        init(_ f: DrainForecast) {
+            state = f.state; backlog = f.backlog; arrived = f.arrived; departed = f.departed; window_s = f.windowS
+            net_per_min = f.netPerMin; clears_in_minutes = f.clearsInMinutes
+        }
+    }
+
+    struct ExpiredJSON: Encodable {
+        let last_hour: Int64
+        let last_24h: Int64
+    }
+
+    struct TenantJSON: Encodable {
+        let tenant: String
+        let pending: Int64
+        let processing: Int64
+        @OrNull var oldest_pending_s: Double?
+
+        init(_ t: TenantBacklog) {
+            tenant = t.tenant; pending = t.pending; processing = t.processing; oldest_pending_s = t.oldestPendingSeconds
+        }
     }
 
     /// 5 as "5", 2.5 as "2.5": a rate as the operator typed it.

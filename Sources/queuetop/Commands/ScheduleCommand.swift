@@ -23,7 +23,7 @@ struct ScheduleCommand: ParsableCommand {
             let conn = try connection.connect()
             defer { conn.close() }
             let schedules = try cliErrors { try ScheduleStore(connection: conn).list() }
-            if json { printJSON(schedules.map(scheduleJSON)); return }
+            if json { printJSON(schedules.map(ScheduleJSON.init)); return }
             if schedules.isEmpty { print("no schedules (add one with `queuetop schedule add NAME CRON QUEUE TYPE`)"); return }
             for s in schedules { print(scheduleLine(s)) }
         }
@@ -84,7 +84,7 @@ struct ScheduleCommand: ParsableCommand {
             let conn = try connection.connectToWrite()
             defer { conn.close() }
             let id = try cliErrors { try ScheduleStore(connection: conn).runNow(name) }
-            if json { printJSON(["schedule": name, "job_id": id.uuidString.lowercased()]) }
+            if json { printJSON(RunJSON(schedule: name, job_id: id.uuidString.lowercased())) }
             else { print("enqueued job \(id.uuidString.lowercased()) for schedule \(safe: name)") }
         }
     }
@@ -119,7 +119,7 @@ extension ScheduleToggleCommand {
 }
 
 private func printSchedule(_ s: Schedule, json: Bool) {
-    if json { printJSON(scheduleJSON(s)) } else { print(scheduleLine(s)) }
+    if json { printJSON(ScheduleJSON(s)) } else { print(scheduleLine(s)) }
 }
 
 private func scheduleLine(_ s: Schedule) -> String {
@@ -128,10 +128,31 @@ private func scheduleLine(_ s: Schedule) -> String {
         + (s.lastOutcome.map { "\t\(safe: $0)" } ?? "")
 }
 
-private func scheduleJSON(_ s: Schedule) -> [String: Any] {
-    ["name": s.name, "cron": s.cron, "queue": s.queue, "job_type": s.jobType,
-     "payload": (try? JSONSerialization.jsonObject(with: Data(s.payload.raw.utf8), options: [.fragmentsAllowed])) ?? NSNull(),
-     "priority": s.priority, "enabled": s.enabled, "next_run_at": isoTime(s.nextRunAt),
-     "last_run_at": s.lastRunAt.map(isoTime) ?? NSNull(), "last_job_id": s.lastJobID.map { $0.uuidString.lowercased() } ?? NSNull(),
-     "last_outcome": s.lastOutcome ?? NSNull(), "missed_ticks": s.missedTicks]
+/// One schedule: an element of `schedule list --json`, and what add, show, enable and disable
+/// print. The payload is the stored jsonb itself. The property names are the JSON keys.
+private struct ScheduleJSON: Encodable {
+    let name: String
+    let cron: String
+    let queue: String
+    let job_type: String
+    let payload: EmbeddedJSON
+    let priority: Int
+    let enabled: Bool
+    let next_run_at: String
+    @OrNull var last_run_at: String?
+    @OrNull var last_job_id: String?
+    @OrNull var last_outcome: String?
+    let missed_ticks: Int64
+
+    init(_ s: Schedule) {
+        name = s.name; cron = s.cron; queue = s.queue; job_type = s.jobType; payload = EmbeddedJSON(s.payload.raw)
+        priority = s.priority; enabled = s.enabled; next_run_at = isoTime(s.nextRunAt); last_run_at = s.lastRunAt.map(isoTime)
+        last_job_id = s.lastJobID.map { $0.uuidString.lowercased() }; last_outcome = s.lastOutcome; missed_ticks = s.missedTicks
+    }
+}
+
+/// `schedule run --json`.
+private struct RunJSON: Encodable {
+    let schedule: String
+    let job_id: String
 }

@@ -25,13 +25,20 @@ struct StatusCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Reprint every N seconds until interrupted.", valueName: "N"))
     var watch: Double?
 
+    @Flag(name: .customLong("all-contexts"), help: "Every database of the contexts file at once, added up (docs/SCALING.md).")
+    var allContexts = false
+
     func validate() throws {
         if let watch, !(watch >= 0.2 && watch <= 86400) {
             throw ValidationError("--watch takes a number of seconds between 0.2 and 86400, got \(watch)")
         }
+        if allContexts, connection.context != nil || connection.db != nil {
+            throw ValidationError("--all-contexts reads every context of the file: leave out --context and --db")
+        }
     }
 
     func run() throws {
+        if allContexts { return try runAllContexts() }
         guard let interval = watch else {
             let conn = try connection.connect()
             defer { conn.close() }
@@ -67,6 +74,21 @@ struct StatusCommand: ParsableCommand {
             }
             fflush(nil)  // all streams: Swift 6 rejects the global `stdout`
             Thread.sleep(forTimeInterval: wait)
+        }
+    }
+
+    /// `--all-contexts`: every context read at the same time; with --watch, again every N seconds.
+    /// A context that is down is named as such on each print; the command keeps going.
+    private func runAllContexts() throws {
+        let file = try connection.contextsFile()
+        let clear = !json && isatty(STDOUT_FILENO) == 1 && watch != nil
+        while true {
+            let readings = StatusAllContexts.read(file, options: connection)
+            if clear { Swift.print("\u{1B}[H\u{1B}[2J", terminator: "") }
+            if json { printJSON(StatusAllContexts.json(readings)) } else { print(StatusAllContexts.text(readings, file: file)) }
+            guard let watch else { return }
+            fflush(nil)
+            Thread.sleep(forTimeInterval: watch)
         }
     }
 

@@ -68,26 +68,29 @@ enum StatusReport {
     /// hot standby) and `"replay"` (null on a primary): appended as the last keys, so the
     /// snapshot's own text is untouched.
     static func json(_ snapshot: String, standby: StandbyStatus?, notificationsDelivered: Bool? = nil) -> String {
-        func orNull(_ value: Any?) -> Any { value ?? NSNull() }
-        func seconds(_ value: Double?) -> Any { orNull(value.map { ($0 * 1000).rounded() / 1000 }) }
-        var replay: Any = NSNull()
-        if let standby {
-            replay = [
-                "state": standby.replayState,
-                "lag_seconds": seconds(standby.lagSeconds),
-                "last_replayed_at": orNull(standby.lastReplayedAt.map(timestamp)),
-                "data_age_seconds": seconds(standby.dataAgeSeconds),
-                "waiting_bytes": orNull(standby.waitingBytes),
-                "primary": orNull(standby.primary),
-            ] as [String: Any]
-        }
-        guard snapshot.hasSuffix("}"),
-              let data = try? JSONSerialization.data(withJSONObject: replay, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
-        else { return snapshot }
+        guard snapshot.hasSuffix("}") else { return snapshot }
         let body = snapshot.dropLast()
         return body + (body.hasSuffix("{") ? "" : ", ") + "\"standby\": \(standby != nil), \"replay\": "
-            + String(decoding: data, as: UTF8.self)
+            + JSONOutput.render(standby.map(ReplayJSON.init))
             + ", \"notifications_delivered\": \(notificationsDelivered.map { "\($0)" } ?? "null")}"
+    }
+
+    /// `status --json`'s `replay` object on a hot standby (null on a primary); the property
+    /// names are the JSON keys (JSONOutput.swift). Seconds are rounded to the millisecond.
+    struct ReplayJSON: Encodable {
+        let state: String
+        @OrNull var lag_seconds: Double?
+        @OrNull var last_replayed_at: String?
+        @OrNull var data_age_seconds: Double?
+        @OrNull var waiting_bytes: Int64?
+        @OrNull var primary: String?
+
+        init(_ standby: StandbyStatus) {
+            func seconds(_ value: Double?) -> Double? { value.map { ($0 * 1000).rounded() / 1000 } }
+            state = standby.replayState; lag_seconds = seconds(standby.lagSeconds)
+            last_replayed_at = standby.lastReplayedAt.map(timestamp); data_age_seconds = seconds(standby.dataAgeSeconds)
+            waiting_bytes = standby.waitingBytes; primary = standby.primary
+        }
     }
 
     /// Left-aligned text columns, right-aligned figures, two spaces apart. Widths are terminal

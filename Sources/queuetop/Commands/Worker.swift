@@ -36,7 +36,7 @@ struct WorkerCommand: ParsableCommand {
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)  // a handler's child closing its stdin early must not kill us
-        let database = try connection.config()
+        let database = try connection.writeConfig()
         let log = logging.logger("queuetop.worker", to: .standardError)
         Notices.setHandler { notice in log.warning("server \(notice)") }
         let metrics = metricsListen == nil ? nil : WorkerMetrics()

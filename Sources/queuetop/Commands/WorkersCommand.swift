@@ -26,7 +26,7 @@ struct WorkersCommand: ParsableCommand {
             defer { conn.close() }
             let workers = try cliErrors { try WorkerFleetStore(connection: conn).list() }
             let now = Date()
-            if json { printJSON(encoding: workers.map(WorkersReport.JSONRow.init)); return }
+            if json { printJSON(workers.map(WorkersReport.JSONRow.init)); return }
             if workers.isEmpty { print("no workers registered (start one with `queuetop worker`)"); return }
             for w in workers { print(WorkersReport.line(w, now: now)) }
         }

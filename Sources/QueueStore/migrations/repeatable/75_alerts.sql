@@ -104,7 +104,8 @@ create or replace function alert_history_retention() returns interval language s
 -- notifications for what changed. Returns the number of notifications queued; 0 when the last
 -- sync was less than min_interval_s ago; NULL when another session is syncing (the lock makes
 -- "one process at a time" hold across hosts; the loser simply skips this round). With no enabled
--- hook the states are forgotten, so a hook added later hears of the alerts already firing.
+-- hook the states are forgotten, so a hook added later hears of the alerts already firing; the
+-- timeline's record of transitions (_record_alert_events) is kept either way.
 create or replace function sync_alert_states(min_interval_s double precision default 0)
 returns int language plpgsql volatile as $$
 declare
@@ -128,13 +129,17 @@ begin
   if (select pruned_at from alert_sync) < v_now - interval '1 hour' then
     delete from alert_notifications
     where status <> 'pending' and finished_at < v_now - alert_history_retention();
+    delete from alert_events where at < v_now - alert_history_retention();
     update alert_sync set pruned_at = v_now;
   end if;
+  -- Every transition goes on the incident timeline (85_timeline.sql), hooks or not: so the
+  -- snapshot is taken on every sync, at most once per min_interval_s across the fleet.
+  v_alerts := queue_health_snapshot()->'alerts';
+  perform _record_alert_events(v_alerts, v_now);
   if not exists (select 1 from alert_hooks where enabled) then
     delete from alert_states;
     return 0;
   end if;
-  v_alerts := queue_health_snapshot()->'alerts';
 
   -- Newly firing: absent or cleared before.
   with fired as (

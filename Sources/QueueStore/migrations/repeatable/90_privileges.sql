@@ -213,6 +213,11 @@ begin
     ('record_alert_delivery',           'definer', '{queuetop_worker}'),
     ('remove_alert_hook',               'definer', '{queuetop_operator}'),
     ('sync_alert_states',               'definer', '{queuetop_worker}'),
+    -- 85_timeline.sql
+    ('_record_alert_events',            'invoker', '{}'),
+    ('_uuid_or_null',                   'pure',    '{queuetop_viewer,queuetop_operator}'),
+    ('mark_event',                      'definer', '{queuetop_operator,queuetop_producer}'),
+    ('timeline',                        'invoker', '{queuetop_viewer,queuetop_operator}'),
     -- 80_audit.sql
     ('_audit_add',                      'invoker', '{}'),
     ('_audit_check',                    'invoker', '{}'),
