@@ -256,6 +256,9 @@ public struct WorkerInfo: Sendable, Equatable, Codable {
     public var queues: [String]
     public var concurrency: Int?
     public var inFlight: Int
+    /// Of `inFlight`, the jobs claimed ahead whose handler has not started (the prefetch buffer;
+    /// docs/WORKERS.md "Claiming ahead"). nil from a database older than migration 0024.
+    public var buffered: Int? = nil
     /// `running`, `quiet`, `draining`, `stopped`, `lost` (silent for worker_silence_limit(), 30 s,
     /// its jobs not all handed back yet) or `dead` (declared dead by rescue_stale_jobs, its jobs
     /// handed back). Only a running, quiet or draining worker is live; the others show `inFlight` 0.

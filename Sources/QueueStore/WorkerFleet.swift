@@ -64,12 +64,12 @@ public struct WorkerFleetStore: Sendable {
     /// worker silent for 30 s reads `lost`).
     public func list() throws -> [WorkerInfo] {
         try connection.run("""
-            SELECT id, host, pid, queues, concurrency, in_flight, status, started_at, last_seen
+            SELECT id, host, pid, queues, concurrency, in_flight, status, started_at, last_seen, buffered
             FROM \(qt: "worker_registry") ORDER BY host, pid, id
             """).map { row in
             WorkerInfo(id: try row.decode(0), host: try row.decode(1, as: String?.self), pid: try row.decode(2, as: Int?.self),
                        queues: try row.decode(3, as: [String]?.self) ?? [], concurrency: try row.decode(4, as: Int?.self),
-                       inFlight: try row.decode(5), status: try row.decode(6), startedAt: try row.decode(7),
+                       inFlight: try row.decode(5), buffered: try row.decode(9, as: Int.self), status: try row.decode(6), startedAt: try row.decode(7),
                        lastSeen: try row.decode(8))
         }
     }

@@ -37,9 +37,18 @@ public struct WorkerStore: Sendable {
     }
 
     /// Returns the registry status (`running` / `quiet` / `draining`), nil when the row is gone.
-    public func registryHeartbeat(inFlight: Int) throws -> String? {
-        let rows = try connection.query("SELECT \(qt: "worker_heartbeat")(\(workerID), \(inFlight))")
-        return try rows.first?.decode(0, as: String?.self)
+    /// `buffered`: of `inFlight`, the jobs claimed ahead whose handler has not started.
+    /// A database not migrated to 0024 yet (this build's workers start before `queuetop migrate`
+    /// runs, in a rolling upgrade) has only the two-argument form: that one is used, without the
+    /// count. Any other error, or the same one again (the install moved), goes to the caller.
+    public func registryHeartbeat(inFlight: Int, buffered: Int = 0) throws -> String? {
+        do {
+            let rows = try connection.query("SELECT \(qt: "worker_heartbeat")(\(workerID), \(inFlight), \(buffered))")
+            return try rows.first?.decode(0, as: String?.self)
+        } catch let error as PostgresError where error.sqlState == "42883" {  // undefined_function
+            let rows = try connection.query("SELECT \(qt: "worker_heartbeat")(\(workerID), \(inFlight))")
+            return try rows.first?.decode(0, as: String?.self)
+        }
     }
 
     public func deregister() throws {

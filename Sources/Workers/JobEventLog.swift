@@ -9,6 +9,10 @@ extension WorkerPool {
     /// `tenant` is there when the job has one (claim_jobs returns it since 0018); it is a log
     /// field only, never a metric label (one series per tenant would be unbounded).
     func logJobEvent(_ job: WorkerJob, outcome: JobOutcome, nanoseconds: UInt64, cancelledByOperator: Bool = false) {
+        // A completion is logged only at debug: decide that before building anything. The fields
+        // below (five interpolations, a dictionary, Foundation's String(format:)) cost more than
+        // a no-op job itself, and the default level drops the line anyway.
+        if case .failed = outcome {} else if configuration.logger.logLevel > .debug { return }
         let level: Logger.Level
         var fields: Logger.Metadata = [
             LogField.jobID: "\(job.id.text)",
@@ -21,7 +25,6 @@ extension WorkerPool {
         let message: String
         switch outcome {
         case .completed, .completedWithResult:
-            guard configuration.logger.logLevel <= .debug else { return }
             level = .debug
             fields[LogField.outcome] = "completed"
             message = "job \(job.id) (\(job.queue)/\(job.type)) completed"

@@ -38,6 +38,8 @@ final class Ledger: Sendable {
         var pace = HandlerPace()
         var finishedUnwritten = 0  // handled, result not yet committed
         var completions: [Completion] = []
+        /// When the results being written now were taken (0: no write in flight).
+        var writingSince: UInt64 = 0
         var failures: [JobFailure] = []
         var counters = Counters()
     }
@@ -48,12 +50,20 @@ final class Ledger: Sendable {
     /// never hold more than `capacity` jobs together. Returns 0 when fewer than `minimum` are free.
     ///
     /// Once `maxUnwritten` handled results are not committed yet, nothing is claimed until the
-    /// completer catches up: a slow database slows claiming instead of piling up results in
-    /// memory. It does not cap the claim's size: what a crash can run twice is bounded where
-    /// handlers start (`tryStart`'s window), and jobs claimed but not started never ran.
-    func reserve(upTo limit: Int, capacity: Int, minimum: Int, maxUnwritten: Int) -> Int {
+    /// completer catches up: a slow database slows claiming instead of piling up claimed jobs.
+    /// One exception keeps a fast drain's pipeline full: while a write is in flight that began
+    /// after `writeStartedAfter` (the database answers quickly) and the buffer is nearly empty
+    /// (fewer than `minimum` jobs wait), the next batch is claimed during the write. Without it a
+    /// drain claimed only after its buffer ran dry: executors refill the window the moment a
+    /// commit empties it, before the fetcher thread is even scheduled, so claims and writes took
+    /// turns. It does not cap the claim's size: what a crash can run twice is bounded where
+    /// handlers start (`tryStart`'s window), jobs claimed but not started never ran, and
+    /// `capacity` bounds what is held.
+    func reserve(upTo limit: Int, capacity: Int, minimum: Int, maxUnwritten: Int,
+                 writeStartedAfter: UInt64 = .max) -> Int {
         state.withLock { s in
-            guard s.finishedUnwritten < maxUnwritten else { return 0 }
+            let claimAhead = s.waiting < minimum && s.writingSince != 0 && s.writingSince > writeStartedAfter
+            guard s.finishedUnwritten < maxUnwritten || claimAhead else { return 0 }
             let free = capacity - s.slotsInUse
             guard free >= minimum, free > 0 else { return 0 }
             let n = min(limit, free)
@@ -138,6 +148,19 @@ final class Ledger: Sendable {
         }
     }
 
+    /// Whether the completer should hold its write a moment for more results: fewer than
+    /// `target` are waiting to be written, and more are on their way (a handler is running, or
+    /// a buffered job can start because running + unwritten leave room in `window`). When the
+    /// window is full nothing more can finish before a commit, so waiting would only stall.
+    func moreResultsImminent(target: Int, window: Int) -> Bool {
+        state.withLock { s in
+            let ready = s.completions.count + s.failures.count
+            guard ready < target else { return false }
+            let roomToStart = s.running + s.finishedUnwritten < window && s.waiting > 0
+            return s.running > 0 || roomToStart
+        }
+    }
+
     /// Takes up to `max` results to flush.
     func takeResults(max: Int) -> ([Completion], [JobFailure]) {
         state.withLock { s in
@@ -145,6 +168,7 @@ final class Ledger: Sendable {
             s.completions.removeFirst(c.count)
             let f = Array(s.failures.prefix(Swift.max(0, max - c.count)))
             s.failures.removeFirst(f.count)
+            if !c.isEmpty || !f.isEmpty { s.writingSince = Ledger.now() }
             return (c, f)
         }
     }
@@ -154,12 +178,14 @@ final class Ledger: Sendable {
         state.withLock { s in
             s.completions.insert(contentsOf: completions, at: 0)
             s.failures.insert(contentsOf: failures, at: 0)
+            s.writingSince = 0
         }
     }
 
     /// The results were committed (or the jobs released): forget them.
     func forget(_ ids: [JobID]) {
         state.withLock { s in
+            s.writingSince = 0
             for id in ids {
                 guard let entry = s.entries.removeValue(forKey: id) else { continue }
                 if entry.phase == .finished { s.finishedUnwritten -= 1 } else { s.slotsInUse -= 1 }

@@ -19,11 +19,13 @@ extension WorkerPool {
             releaseUnstarted(slot, &unreleased)
             if phase == .draining || phase == .quiet { fetchWake.wait(timeout: nextFetchCheck()); continue }
             let capacity = configuration.concurrency + prefetchAllowance()
-            // After a full batch, wait for a useful number of free slots rather than claiming
-            // one job per finished job.
-            let lowWater = lastClaimWasFull ? max(1, min(configuration.batchSize, capacity) / 4) : 1
+            // After a full batch, wait for half a batch of free slots rather than claiming one
+            // job per finished job: a claim round trip costs about the same at 250 jobs as at 500
+            // (a quarter batch made claims of ~130 once the window, not the claim, was the limit).
+            let lowWater = lastClaimWasFull ? max(1, min(configuration.batchSize, capacity) / 2) : 1
             let reserved = ledger.reserve(upTo: configuration.batchSize, capacity: capacity,
-                                          minimum: lowWater, maxUnwritten: configuration.maxUnwrittenResults)
+                                          minimum: lowWater, maxUnwritten: configuration.maxUnwrittenResults,
+                                          writeStartedAfter: Ledger.ago(Self.slowWrite))
             if reserved == 0 { fetchWake.wait(timeout: nextFetchCheck()); continue }
             let plan = claimPlan(free: reserved)
             guard !plan.isEmpty else {
@@ -82,6 +84,10 @@ extension WorkerPool {
             }
         }
     }
+
+    /// A write in flight for longer than this means a slow database: the fetcher then stops
+    /// claiming ahead of it (Ledger.reserve).
+    static let slowWrite: TimeInterval = 0.25
 
     /// Jobs the fetcher may claim beyond the free handler slots now (Prefetch.swift).
     private func prefetchAllowance() -> Int {
@@ -251,7 +257,9 @@ extension WorkerPool {
                     break
                 }
             }
-            let (completions, failures) = ledger.takeResults(max: max(configuration.batchSize, 1000))
+            let take = max(configuration.batchSize, 1000)
+            if !isStopping { lingerForFullerBatch(take) }
+            let (completions, failures) = ledger.takeResults(max: take)
             if completions.isEmpty && failures.isEmpty {
                 flushWake.wait(timeout: isStopping ? 0.05 : 1)
                 continue
@@ -279,6 +287,24 @@ extension WorkerPool {
             }
         }
         slot.drop()
+    }
+
+    /// Group commit's other half: right after a commit the executors have only just been let
+    /// back into the window, so the first results are a handful, and writing them at once costs
+    /// a whole round trip (as much as ~200: the cost of complete_jobs is mostly per statement,
+    /// docs/BENCHMARKS.md) while the rest pile up behind it. So while more results are imminent
+    /// (Ledger.moreResultsImminent) the completer waits for them, at most `maxLinger`: far less
+    /// than a round trip, and only when handlers are finishing that fast.
+    static let maxCompleterLinger: TimeInterval = 0.002
+
+    private func lingerForFullerBatch(_ take: Int) {
+        let maxLinger = Self.maxCompleterLinger
+        let target = min(take, configuration.maxUnwrittenResults)
+        let deadline = Ledger.now() + UInt64(maxLinger * 1e9)
+        while ledger.hasPendingResults, ledger.moreResultsImminent(target: target, window: configuration.atLeastOnceWindow),
+              Ledger.now() < deadline {
+            flushWake.wait(timeout: maxLinger / 4)
+        }
     }
 
     // MARK: maintenance
@@ -318,7 +344,7 @@ extension WorkerPool {
                 var status: String? = "running"
                 if !shared.withLock({ $0.registryHeartbeatHeld }) {
                     status = try slot.run(stop: stop) {
-                        try WorkerStore(connection: $0, workerID: id).registryHeartbeat(inFlight: ledger.slotsInUse)
+                        try WorkerStore(connection: $0, workerID: id).registryHeartbeat(inFlight: ledger.slotsInUse, buffered: ledger.waiting)
                     }
                 }
                 if status == nil {

@@ -139,6 +139,23 @@ import Testing
         }
     }
 
+    /// Claimed, not started: the count the worker's registry heartbeat reports (0024) is in
+    /// both forms of `workers list`.
+    @Test func workersListShowsHowManyHeldJobsHaveNotStarted() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            try conn.query("SELECT register_worker('w-b', 'h', 7, NULL, 10)")
+            try conn.query("SELECT worker_heartbeat('w-b', 310, 300)")
+            let list = try E.queuetop(db, ["workers", "list"])
+            #expect(list.stdout.contains("\tin flight 310/10\tbuffered 300\t"), "\(list.stdout)")
+            let json = try E.queuetop(db, ["workers", "list", "--json"])
+            let rows = try #require(try E.json(json.stdout) as? [[String: Any]])
+            #expect(rows.first?["buffered"] as? Int == 300)
+            #expect(rows.first?["in_flight"] as? Int == 310)
+        }
+    }
+
     @Test func hostileWorkerIdsAndHostsArePrintedSafely() throws {
         try TestDatabase.with { db in
             let conn = try db.connect()

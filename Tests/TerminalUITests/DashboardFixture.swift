@@ -119,13 +119,13 @@ enum DashboardFixture {
     // MARK: Workers, circuits, migrations
 
     static let workers: [WorkerInfo] = [
-        WorkerInfo(id: "app-1:4242", host: "app-1", pid: 4242, queues: ["emails", "webhooks-日本"], concurrency: 16, inFlight: 9,
+        WorkerInfo(id: "app-1:4242", host: "app-1", pid: 4242, queues: ["emails", "webhooks-日本"], concurrency: 16, inFlight: 9, buffered: 3,
                    status: "running", startedAt: ago(86_400 * 2 + 3_700), lastSeen: ago(1)),
-        WorkerInfo(id: "app-1:4243", host: "app-1", pid: 4243, queues: ["campaign-messages"], concurrency: 32, inFlight: 32,
+        WorkerInfo(id: "app-1:4243", host: "app-1", pid: 4243, queues: ["campaign-messages"], concurrency: 32, inFlight: 32, buffered: 0,
                    status: "running", startedAt: ago(7_260), lastSeen: ago(2)),
-        WorkerInfo(id: "app-2:977", host: "app-2", pid: 977, queues: [], concurrency: 4, inFlight: 0,
+        WorkerInfo(id: "app-2:977", host: "app-2", pid: 977, queues: [], concurrency: 4, inFlight: 0, buffered: 0,
                    status: "lost", startedAt: ago(40_000), lastSeen: ago(95)),
-        WorkerInfo(id: "app-2:1001", host: "app-2", pid: 1001, queues: ["store-sync"], concurrency: 2, inFlight: 0,
+        WorkerInfo(id: "app-2:1001", host: "app-2", pid: 1001, queues: ["store-sync"], concurrency: 2, inFlight: 0, buffered: 0,
                    status: "draining", startedAt: ago(600), lastSeen: ago(3)),
     ]
 
@@ -150,6 +150,7 @@ enum DashboardFixture {
     static func workersState(browsing: Bool) -> DashboardState {
         var state = state(.workers)
         state.snapshot?.workers[0].inFlight = 4
+        state.snapshot?.workers[0].buffered = 1
         state.snapshot?.workers[1].status = "quiet"
         state.workerJobs = inFlight
         if browsing {

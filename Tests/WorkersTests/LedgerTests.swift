@@ -80,4 +80,60 @@ import TestSupport
         #expect(ledger.reserve(upTo: 2, capacity: 2, minimum: 1, maxUnwritten: 2) == 0)
         #expect(ledger.hasPendingResults)
     }
+
+    /// A fast drain claims its next batch while the current one is written (the buffer nearly
+    /// empty, the write young); a write that has been in flight for long (a slow database), or
+    /// results waiting with no write under way, still hold claims back, and nothing held ever
+    /// passes `capacity`.
+    @Test func claimsGoAheadOfAYoungWriteOnlyWhenTheBufferIsNearlyEmpty() {
+        let ledger = Ledger()
+        #expect(ledger.reserve(upTo: 10, capacity: 6, minimum: 2, maxUnwritten: 4) == 6)
+        let held = jobs(6)
+        ledger.claimed(held, reserved: 6)
+        runAll(ledger, held.prefix(5).map(\.id))  // 5 unwritten (over the cap), 1 waiting
+        // No write under way: held back, however young the cutoff.
+        #expect(ledger.reserve(upTo: 10, capacity: 6, minimum: 2, maxUnwritten: 4, writeStartedAfter: 0) == 0)
+        let (taken, _) = ledger.takeResults(max: 10)  // the completer's write begins
+        #expect(taken.count == 5)
+        // Young write, 1 waiting (< minimum 2): claim 5 now, while it is written.
+        #expect(ledger.reserve(upTo: 10, capacity: 6, minimum: 2, maxUnwritten: 4, writeStartedAfter: Ledger.ago(60)) == 5)
+        ledger.claimed(jobs(5, from: 100), reserved: 5)
+        // Now 6 wait: no more, even ahead of a young write (and capacity is full anyway).
+        #expect(ledger.reserve(upTo: 10, capacity: 20, minimum: 2, maxUnwritten: 4, writeStartedAfter: 0) == 0)
+        // A write older than the cutoff (slow database) holds claims back as before.
+        let ledger2 = Ledger()
+        _ = ledger2.reserve(upTo: 4, capacity: 4, minimum: 1, maxUnwritten: 2)
+        ledger2.claimed(jobs(4), reserved: 4)
+        runAll(ledger2, jobs(4).map(\.id))
+        _ = ledger2.takeResults(max: 10)
+        #expect(ledger2.reserve(upTo: 4, capacity: 4, minimum: 1, maxUnwritten: 2, writeStartedAfter: Ledger.now()) == 0)
+        // Committed: the cap no longer applies.
+        ledger2.forget(jobs(4).map(\.id))
+        #expect(ledger2.reserve(upTo: 4, capacity: 4, minimum: 1, maxUnwritten: 2, writeStartedAfter: Ledger.now()) == 4)
+    }
+
+    /// The completer holds a write for more results only while more can come before a commit:
+    /// a handler running, or a buffered job with room to start. Idle, or with the window full,
+    /// it writes what it has at once (no added latency for a lone job, no stall).
+    @Test func theCompleterWaitsForMoreResultsOnlyWhileMoreCanFinish() {
+        let ledger = Ledger()
+        _ = ledger.reserve(upTo: 6, capacity: 6, minimum: 1, maxUnwritten: 100)
+        let held = jobs(6)
+        ledger.claimed(held, reserved: 6)
+        runAll(ledger, [held[0].id])  // 1 result, 5 waiting with room in a window of 4
+        #expect(ledger.moreResultsImminent(target: 4, window: 4))
+        #expect(!ledger.moreResultsImminent(target: 1, window: 4), "a full batch is there")
+        _ = ledger.start(held[1].id)
+        _ = ledger.start(held[2].id)
+        _ = ledger.start(held[3].id)  // 3 running + 1 unwritten: the window of 4 is full
+        #expect(ledger.moreResultsImminent(target: 4, window: 4), "running handlers will finish")
+        for id in held[1...3].map(\.id) { ledger.finish(id, outcome: .completed, handlerNanos: 1) }
+        // 4 unwritten, none running, 2 waiting but no room: nothing more before a commit.
+        #expect(!ledger.moreResultsImminent(target: 10, window: 4))
+        let idle = Ledger()
+        _ = idle.reserve(upTo: 1, capacity: 1, minimum: 1, maxUnwritten: 10)
+        idle.claimed(jobs(1), reserved: 1)
+        runAll(idle, [JobID.numbered(0)])
+        #expect(!idle.moreResultsImminent(target: 200, window: 210), "a lone job is written at once")
+    }
 }

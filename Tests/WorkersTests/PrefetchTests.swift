@@ -198,3 +198,60 @@ struct PrefetchPoolTests {
     }
 }
 }
+
+/// Claimed, not started: the registry row says how many of a worker's jobs wait in its buffer
+/// (migration 0024), so the workers screen and `workers list` can tell them from running ones.
+extension PoolTests {
+@Suite("buffered jobs in the registry")
+struct BufferedRegistryTests {
+    @Test func theRegistryHeartbeatReportsBufferedJobsAndZeroOnceStopped() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            try PoolTests.PrefetchPoolTests.sleepingJobs(conn, queue: "b", count: 200, sleep: 0.05)
+            // 0.05 s jobs, one executor, 20 s bound: a buffer of up to ~100 jobs builds up.
+            let pool = PoolTests.PrefetchPoolTests.pool(db, queues: ["b"], concurrency: 1, prefetchWait: 20)
+            try pool.start()
+            var seen: (inFlight: Int, buffered: Int) = (0, 0)
+            let reported = try PoolFixture.eventually(timeout: 15) {
+                let row = try conn.query("""
+                    SELECT in_flight, buffered FROM worker_registry WHERE id = \(pool.id)
+                    """).first
+                seen = (try row?.decode(0, as: Int.self) ?? 0, try row?.decode(1, as: Int.self) ?? 0)
+                return seen.buffered >= 10
+            }
+            #expect(reported, "the registry row never showed the buffer (last: \(seen))")
+            #expect(seen.buffered < seen.inFlight, "buffered jobs are part of in_flight; one runs")
+            pool.stop(grace: 5)
+            let after = try conn.query("SELECT in_flight, buffered FROM workers WHERE id = \(pool.id)").first
+            #expect(try after?.decode(0, as: Int.self) == 0)
+            #expect(try after?.decode(1, as: Int.self) == 0)
+        }
+    }
+
+    /// The SQL side: buffered never exceeds in_flight, never goes negative, and a worker of an
+    /// older build that sends only in_flight still heartbeats (buffered 0).
+    @Test func workerHeartbeatClampsBufferedAndAcceptsTheOldTwoArgumentCall() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            try conn.execute("SELECT register_worker('w1', 'h', 1, NULL, 4)")
+            func row() throws -> (Int, Int) {
+                let r = try conn.query("SELECT in_flight, buffered FROM worker_registry WHERE id = 'w1'").first!
+                return (try r.decode(0), try r.decode(1))
+            }
+            #expect(try conn.query("SELECT worker_heartbeat('w1', 12, 5)").first?.decode(0, as: String?.self) == "running")
+            #expect(try row() == (12, 5))
+            try conn.execute("SELECT worker_heartbeat('w1', 3, 9)")
+            #expect(try row() == (3, 3))
+            try conn.execute("SELECT worker_heartbeat('w1', 3, -4)")
+            #expect(try row() == (3, 0))
+            try conn.execute("SELECT worker_heartbeat('w1', 7)")
+            #expect(try row() == (7, 0))
+            try conn.execute("SELECT worker_heartbeat('w1', 7, 2)")
+            try conn.execute("SELECT deregister_worker('w1')")
+            #expect(try row() == (0, 0))
+        }
+    }
+}
+}

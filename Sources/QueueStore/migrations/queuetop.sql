@@ -86,6 +86,7 @@ declare
     '0020_cancel_running_jobs.sql',
     '0021_triage.sql',
     '0022_timeline.sql',
+    '0024_worker_buffered.sql',
     '0025_error_rollup_fingerprints.sql'];
   v_sql text[] := array[
     $qt_0001$-- 0001 — the queue engine: tables, indexes and the public SQL API of queuetop.
@@ -4627,6 +4628,18 @@ create table alert_events (
 );
 create index alert_events_at_idx on alert_events (at desc);
 $qt_0022$,
+    $qt_0024$-- 0024 — the registry row says how many of a worker's jobs are claimed but not started: the
+-- prefetch buffer (docs/WORKERS.md, "Claiming ahead"). Such a job is `processing` and locked by
+-- its worker like a running one, so without this column nothing told an operator that a worker
+-- holds 300 jobs it has not begun (they go back to pending within --prefetch-wait if no handler
+-- slot frees up). The worker reports it with every registry heartbeat, next to in_flight.
+alter table workers add column buffered int not null default 0;
+
+-- worker_heartbeat gains an argument (buffered, default 0 so a worker of an older build that
+-- sends two keeps working): a new signature, so the old one is dropped here and
+-- repeatable/60_workers.sql creates the new one.
+drop function if exists worker_heartbeat(text, int);
+$qt_0024$,
     $qt_0025$-- 0025 — the top-errors rollups group by fingerprint (issue 22 follow-up; docs/HEALTH.md
 -- "Errors"). The error rollups (queue_error_deltas -> queue_errors_hour, queue_error_latest)
 -- were keyed by (queue, [hour,] error_type); they now also carry the failure's fingerprint,
@@ -4686,6 +4699,7 @@ $qt_0025$];
     'relation:job_queue_cancel_requested_idx relation:job_queue_id_tail_idx column:job_queue.cancel_requested_at column:job_queue.handler_backend_pid',
     'relation:fingerprint_backfill relation:error_groups relation:error_group_acks relation:requeue_undo relation:requeue_undo_job_idx column:job_queue.error_fingerprint column:job_attempts.error_fingerprint',
     'relation:timeline_marks relation:alert_timeline_states relation:alert_events relation:timeline_marks_at_idx relation:alert_events_at_idx',
+    'column:workers.buffered',
     'column:queue_error_deltas.fingerprint column:queue_errors_hour.fingerprint column:queue_error_latest.fingerprint'];
   v_rnames text[] := array[
     'repeatable/10_util.sql',
@@ -5854,7 +5868,7 @@ begin
     -- Dead once it holds nothing: jobs whose leases are still fresh wait for the next sweep.
     v_dead := not exists (select 1 from job_queue j where j.status = 'processing' and j.locked_by = w.id);
     if v_dead then
-      update workers set status = 'dead', in_flight = 0 where id = w.id;
+      update workers set status = 'dead', in_flight = 0, buffered = 0 where id = w.id;
     end if;
     if v_dead or cardinality(v_free) + cardinality(v_charged) + cardinality(v_cancelled) > 0 then
       perform record_audit('worker.dead', jsonb_build_object(
@@ -7633,7 +7647,7 @@ BEGIN
             FROM (SELECT * FROM queue_error_types ORDER BY count DESC, last_seen DESC LIMIT 50) e),
         'workers', (
             SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'host', host, 'pid', pid, 'queues', coalesce(to_jsonb(queues), '[]'),
-                                                         'concurrency', concurrency, 'in_flight', in_flight, 'status', status,
+                                                         'concurrency', concurrency, 'in_flight', in_flight, 'buffered', buffered, 'status', status,
                                                          'started_at', health_ts(started_at), 'last_seen', health_ts(last_seen))
                                       ORDER BY host, pid, id), '[]')
             FROM (SELECT * FROM worker_registry WHERE status NOT IN ('stopped', 'dead') OR last_seen > t_now - interval '1 hour'
@@ -8103,20 +8117,23 @@ returns void language sql volatile as $$
         status = case when workers.status in ('draining', 'quiet') then workers.status else 'running' end
 $$;
 
--- Every second: last_seen and in-flight count. Returns the row's status so the worker learns of
--- a drain request; NULL means the row is gone (pruned) or was declared dead (rescue_stale_jobs
--- released its jobs): the worker registers again, and the jobs it still runs are no longer its
--- own (their results are ignored; heartbeat_jobs tells it).
-create or replace function worker_heartbeat(worker_id text, in_flight int)
+-- Every second: last_seen, the in-flight count (claimed or running) and how many of those are
+-- buffered (claimed, handler not started: the prefetch buffer, 0024). Returns the row's status so
+-- the worker learns of a drain request; NULL means the row is gone (pruned) or was declared dead
+-- (rescue_stale_jobs released its jobs): the worker registers again, and the jobs it still runs
+-- are no longer its own (their results are ignored; heartbeat_jobs tells it). buffered defaults
+-- to 0 for workers of a build that sends two arguments; it never exceeds in_flight.
+create or replace function worker_heartbeat(worker_id text, in_flight int, buffered int default 0)
 returns text language sql volatile as $$
-  update workers set last_seen = now(), in_flight = greatest(0, worker_heartbeat.in_flight)
+  update workers set last_seen = now(), in_flight = greatest(0, worker_heartbeat.in_flight),
+         buffered = least(greatest(0, worker_heartbeat.buffered), greatest(0, worker_heartbeat.in_flight))
   where id = worker_id and status not in ('stopped', 'dead')
   returning status
 $$;
 
 create or replace function deregister_worker(worker_id text)
 returns void language sql volatile as $$
-  update workers set status = 'stopped', in_flight = 0, last_seen = now() where id = worker_id
+  update workers set status = 'stopped', in_flight = 0, buffered = 0, last_seen = now() where id = worker_id
 $$;
 
 -- Operator commands to workers: quiet (stop claiming, keep running what it holds), resume (claim
@@ -8264,7 +8281,8 @@ create or replace view worker_registry as
   select id, host, pid, queues, concurrency,
          case when live then in_flight else 0 end as in_flight,
          case when live or status in ('stopped', 'dead') then status else 'lost' end as status,
-         started_at, last_seen, live
+         started_at, last_seen, live,
+         case when live then buffered else 0 end as buffered
   from (select w.*, w.status not in ('stopped', 'dead') and w.last_seen >= now() - worker_silence_limit() as live
         from workers w) w;
 

@@ -30,15 +30,17 @@ enum WorkersScreen {
         let area = context.section(title, in: rect, into: &buffer)
         var columns = [TableColumn("HOST", minWidth: 6, maxWidth: 24), TableColumn("PID", alignment: .right),
                        TableColumn("QUEUES", minWidth: 8, flexible: true), TableColumn("CONC", alignment: .right),
-                       TableColumn("BUSY", alignment: .right), TableColumn("STATUS", minWidth: 8),
+                       TableColumn("BUSY", alignment: .right), TableColumn("BUF", alignment: .right),
+                       TableColumn("STATUS", minWidth: 8),
                        TableColumn("SEEN", alignment: .right)]
         if !context.compact { columns.append(TableColumn("UP", alignment: .right)) }
         let rows = workers.map { w -> TableRow in
-            var cells = [w.host ?? "?", w.pid.map(String.init) ?? "-", w.queues.isEmpty ? "(all)" : w.queues.joined(separator: ","),
-                         w.concurrency.map(String.init) ?? "-", "\(w.inFlight)", w.status, context.age(w.lastSeen)]
+            let buffered: String = w.buffered.map(String.init) ?? "-"
+            var cells: [String] = [w.host ?? "?", w.pid.map(String.init) ?? "-", w.queues.isEmpty ? "(all)" : w.queues.joined(separator: ","),
+                                   w.concurrency.map(String.init) ?? "-", "\(w.inFlight)", buffered, w.status, context.age(w.lastSeen)]
             if !context.compact { cells.append(context.age(w.startedAt)) }
             let style: Style = w.status == "lost" ? .error : w.status == "running" ? .role(.ok) : .warn
-            return TableRow(cells, style: w.status == "stopped" || w.status == "dead" ? .muted : .normal, cellStyles: [5: style])
+            return TableRow(cells, style: w.status == "stopped" || w.status == "dead" ? .muted : .normal, cellStyles: [6: style])
         }
         let empty = state.activeFilter.isEmpty ? "No workers registered: start one with `queuetop worker`."
             : "No worker matches /\(state.activeFilter)"
@@ -55,8 +57,11 @@ enum WorkersScreen {
         let jobs = state.busyJobs(of: worker.id)
         let shown = jobs.count < worker.inFlight && jobs.count >= WorkerFleetStore.defaultJobsPerWorker
             ? "oldest \(jobs.count) of \(worker.inFlight)" : (jobs.count == 1 ? "1 job" : "\(jobs.count) jobs")
+        // Jobs claimed ahead (the prefetch buffer) are processing rows like running ones: the
+        // worker's heartbeat says how many of them have not started.
+        let buffered = (worker.buffered ?? 0) > 0 ? ", \(worker.buffered!) not started" : ""
         let hint = state.busyWorker == nil && !jobs.isEmpty ? "\(context.dot)Enter: browse" : ""
-        let area = context.section("In flight on worker \(worker.host ?? "?") pid \(worker.pid.map(String.init) ?? "?") (\(shown))\(hint)",
+        let area = context.section("In flight on worker \(worker.host ?? "?") pid \(worker.pid.map(String.init) ?? "?") (\(shown)\(buffered))\(hint)",
                                    in: rect, into: &buffer)
         let columns = [TableColumn("JOB", minWidth: 8, maxWidth: 8), TableColumn("QUEUE", minWidth: 6, maxWidth: 20),
                        TableColumn("TYPE", minWidth: 6, flexible: true), TableColumn("TENANT", minWidth: 6, maxWidth: 16),

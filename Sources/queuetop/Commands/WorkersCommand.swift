@@ -100,6 +100,7 @@ enum WorkersReport {
         let queues = w.queues.isEmpty ? "(all queues)" : w.queues.joined(separator: ",")
         return "\(safe: w.id)\t\(w.status)\thost \(safe: w.host ?? "?")\tpid \(w.pid.map(String.init) ?? "?")"
             + "\tqueues \(safe: queues)\tin flight \(w.inFlight)/\(w.concurrency.map(String.init) ?? "?")"
+            + "\tbuffered \(w.buffered.map(String.init) ?? "?")"
             + "\tseen \(StatusReport.duration(max(0, now.timeIntervalSince(w.lastSeen)))) ago"
             + "\tup \(StatusReport.duration(max(0, now.timeIntervalSince(w.startedAt))))"
     }
@@ -108,7 +109,7 @@ enum WorkersReport {
     struct JSONRow: Encodable {
         let w: WorkerInfo
         enum CodingKeys: String, CodingKey {
-            case id, status, host, pid, queues, concurrency, inFlight = "in_flight", startedAt = "started_at", lastSeen = "last_seen"
+            case id, status, host, pid, queues, concurrency, inFlight = "in_flight", buffered, startedAt = "started_at", lastSeen = "last_seen"
         }
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -119,6 +120,7 @@ enum WorkersReport {
             try c.encode(w.queues, forKey: .queues)
             try c.encode(w.concurrency, forKey: .concurrency)
             try c.encode(w.inFlight, forKey: .inFlight)
+            try c.encode(w.buffered, forKey: .buffered)
             try c.encode(isoTime(w.startedAt), forKey: .startedAt)
             try c.encode(isoTime(w.lastSeen), forKey: .lastSeen)
         }

@@ -766,7 +766,7 @@ begin
     -- Dead once it holds nothing: jobs whose leases are still fresh wait for the next sweep.
     v_dead := not exists (select 1 from job_queue j where j.status = 'processing' and j.locked_by = w.id);
     if v_dead then
-      update workers set status = 'dead', in_flight = 0 where id = w.id;
+      update workers set status = 'dead', in_flight = 0, buffered = 0 where id = w.id;
     end if;
     if v_dead or cardinality(v_free) + cardinality(v_charged) + cardinality(v_cancelled) > 0 then
       perform record_audit('worker.dead', jsonb_build_object(

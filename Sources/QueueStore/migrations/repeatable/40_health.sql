@@ -1006,7 +1006,7 @@ BEGIN
             FROM (SELECT * FROM queue_error_types ORDER BY count DESC, last_seen DESC LIMIT 50) e),
         'workers', (
             SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'host', host, 'pid', pid, 'queues', coalesce(to_jsonb(queues), '[]'),
-                                                         'concurrency', concurrency, 'in_flight', in_flight, 'status', status,
+                                                         'concurrency', concurrency, 'in_flight', in_flight, 'buffered', buffered, 'status', status,
                                                          'started_at', health_ts(started_at), 'last_seen', health_ts(last_seen))
                                       ORDER BY host, pid, id), '[]')
             FROM (SELECT * FROM worker_registry WHERE status NOT IN ('stopped', 'dead') OR last_seen > t_now - interval '1 hour'

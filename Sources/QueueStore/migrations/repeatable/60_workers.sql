@@ -34,20 +34,23 @@ returns void language sql volatile as $$
         status = case when workers.status in ('draining', 'quiet') then workers.status else 'running' end
 $$;
 
--- Every second: last_seen and in-flight count. Returns the row's status so the worker learns of
--- a drain request; NULL means the row is gone (pruned) or was declared dead (rescue_stale_jobs
--- released its jobs): the worker registers again, and the jobs it still runs are no longer its
--- own (their results are ignored; heartbeat_jobs tells it).
-create or replace function worker_heartbeat(worker_id text, in_flight int)
+-- Every second: last_seen, the in-flight count (claimed or running) and how many of those are
+-- buffered (claimed, handler not started: the prefetch buffer, 0024). Returns the row's status so
+-- the worker learns of a drain request; NULL means the row is gone (pruned) or was declared dead
+-- (rescue_stale_jobs released its jobs): the worker registers again, and the jobs it still runs
+-- are no longer its own (their results are ignored; heartbeat_jobs tells it). buffered defaults
+-- to 0 for workers of a build that sends two arguments; it never exceeds in_flight.
+create or replace function worker_heartbeat(worker_id text, in_flight int, buffered int default 0)
 returns text language sql volatile as $$
-  update workers set last_seen = now(), in_flight = greatest(0, worker_heartbeat.in_flight)
+  update workers set last_seen = now(), in_flight = greatest(0, worker_heartbeat.in_flight),
+         buffered = least(greatest(0, worker_heartbeat.buffered), greatest(0, worker_heartbeat.in_flight))
   where id = worker_id and status not in ('stopped', 'dead')
   returning status
 $$;
 
 create or replace function deregister_worker(worker_id text)
 returns void language sql volatile as $$
-  update workers set status = 'stopped', in_flight = 0, last_seen = now() where id = worker_id
+  update workers set status = 'stopped', in_flight = 0, buffered = 0, last_seen = now() where id = worker_id
 $$;
 
 -- Operator commands to workers: quiet (stop claiming, keep running what it holds), resume (claim
@@ -195,7 +198,8 @@ create or replace view worker_registry as
   select id, host, pid, queues, concurrency,
          case when live then in_flight else 0 end as in_flight,
          case when live or status in ('stopped', 'dead') then status else 'lost' end as status,
-         started_at, last_seen, live
+         started_at, last_seen, live,
+         case when live then buffered else 0 end as buffered
   from (select w.*, w.status not in ('stopped', 'dead') and w.last_seen >= now() - worker_silence_limit() as live
         from workers w) w;
 
