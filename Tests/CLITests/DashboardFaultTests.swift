@@ -273,7 +273,8 @@ import Testing
         try tmux.keys("3")
         #expect(tmux.waitFor(timeout: 20) { $0.contains("Dead-letter groups (1)") } != nil, "the group is listed")
         try tmux.keys("r")
-        let prompt = "Requeue 3 jobs from emails / smtp_error?"
+        // The group is the queue and the error fingerprint: "… / smtp_error 25047fd27829?".
+        let prompt = "Requeue 3 jobs from emails / smtp_error "
         let asked = Date()
         let shown = tmux.waitFor(timeout: 20) { $0.contains(prompt) }
         let promptAfter = Date().timeIntervalSince(asked)
