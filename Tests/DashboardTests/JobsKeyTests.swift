@@ -109,9 +109,9 @@ import Testing
         #expect(press(&state, .character("c")) == [.preview(.jobsByFilter(.cancel, filter, asOf: nil))])
         #expect(state.confirmation?.count == nil)
         #expect(press(&state, .character("y")) == [])  // not before the count is on screen
-        _ = reduce(&state, .previewSampled(.jobsByFilter(.cancel, filter, asOf: nil), count: 3, asOf: t0, sample: [job(1)]))
+        _ = reduce(&state, .previewCounted(.jobsByFilter(.cancel, filter, asOf: nil), count: 3, asOf: t0, sample: [job(1)]))
         #expect(state.confirmation?.prompt == "Cancel 3 jobs matching state:pending?")
-        #expect(state.confirmation?.jobSample == [job(1)])
+        #expect(state.confirmation?.sample == [job(1)])
         #expect(press(&state, .character("y")) == [.perform(.jobsByFilter(.cancel, filter, asOf: t0))])
 
         // Marked rows: the action names only them. r on the dead tab requeues.

@@ -181,11 +181,25 @@ private func runBulk(_ action: JobBulkAction, connection: ConnectionOptions, tar
         FileHandle.standardError.write(Data((SafeText.lines("for example:\n" + sample) + "\n").utf8))
         try confirmDestructiveAction(question + "?", yes: false)
     }
+    // On a terminal: a progress line on stderr (never in --json output), and ^C stops after the
+    // batch in flight (a second ^C ends at once; committed batches stay done either way).
     let showProgress = !options.json && isatty(STDERR_FILENO) == 1
-    let result = try cliErrors {
-        try store.apply(preview, priority: priority, batchSize: options.batchSize, batchTimeout: options.timeout) { done in
-            if showProgress { FileHandle.standardError.write(Data("\r\(done) of \(preview.count) …".utf8)) }
+    let interrupt = BulkInterrupt()
+    defer { interrupt.restore() }
+    let result: JobBulkResult
+    do {
+        result = try cliErrors {
+            try store.apply(preview, priority: priority, batchSize: options.batchSize, batchTimeout: options.timeout,
+                            shouldStop: { interrupt.requested }) { progress in
+                if showProgress {
+                    let hint = isatty(STDIN_FILENO) == 1 ? " — ^C stops after this batch" : ""
+                    FileHandle.standardError.write(Data("\r\u{1b}[K\(progress.line())\(hint)".utf8))
+                }
+            }
         }
+    } catch let interrupted as JobBulkInterrupted {
+        if showProgress { FileHandle.standardError.write(Data("\r\u{1b}[K".utf8)) }
+        throw CLIError("\(SafeText.oneLine(interrupted.description))")
     }
     if showProgress { FileHandle.standardError.write(Data("\r\u{1b}[K".utf8)) }
     if options.json { printJSON(bulkJSON(action, preview, changed: result.affected, auditID: result.auditID)); return }
@@ -197,7 +211,8 @@ private func runBulk(_ action: JobBulkAction, connection: ConnectionOptions, tar
     case .priority: "reprioritised"
     }
     var line = "\(past) \(result.affected) of \(preview.count) job(s)"
-    if result.affected < preview.count { line += "; the others changed state since \(asOf) and were left alone" }
+    if result.stopped { line += "; stopped on ^C, the rest were left as they were" }
+    else if result.affected < preview.count { line += "; the others changed state since \(asOf) and were left alone" }
     print(line + " (audit #\(result.auditID))")
 }
 
