@@ -82,7 +82,10 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
         return []
     case .bulkProgressed(let progress):
         guard var bulk = state.bulk else { return [] }
-        bulk.progress = progress
+        // The total stays the count the operator confirmed: the runner acts on the pinned
+        // as-of and does not count again.
+        bulk.progress = JobBulkProgress(action: progress.action, done: progress.done, total: bulk.progress.total,
+                                        elapsed: progress.elapsed)
         state.bulk = bulk
         return []
     case .bulkEnded(let text, let failed, let at):

@@ -113,6 +113,7 @@ import Testing
         #expect(state.confirmation?.prompt == "Cancel 3 jobs matching state:pending?")
         #expect(state.confirmation?.sample == [job(1)])
         #expect(press(&state, .character("y")) == [.perform(.jobsByFilter(.cancel, filter, asOf: t0))])
+        _ = reduce(&state, .bulkEnded("cancelled 3 jobs matching state:pending (audit #1)", failed: false, at: t0))
 
         // Marked rows: the action names only them. r on the dead tab requeues.
         _ = press(&state, .character(" "))

@@ -60,7 +60,10 @@ enum ConfirmationDialog {
             buttons = [no]
         } else {
             buttons = [DialogButton(key: "y", label: narrow ? "yes" : "confirm"), no]
-            body += sampleLines(confirmation, context)
+            // One row per job, cut at the dialog's width rather than wrapped: five jobs, five rows.
+            body += sampleLines(confirmation, context).map {
+                ScreenBuffer.truncate($0, toWidth: max(1, min(100, screen.width - 4)), ellipsis: buffer.glyphs.ellipsis)
+            }
         }
         // Wide enough that the question stays on one line where the terminal allows: the
         // operator (and the end-to-end test) reads it whole.
@@ -104,7 +107,7 @@ enum ConfirmationDialog {
         case .triageGroup(let step, _): return step.verb.capitalized
         case .undoRequeue: return "Undo requeue"
         case .jobsByFilter(let kind, _, _, _), .jobsByID(let kind, _, _, _, _):
-            return kind.verb.prefix(1).uppercased() + kind.verb.dropFirst()
+            return kind == .priority ? "Change priority" : kind.verb.prefix(1).uppercased() + kind.verb.dropFirst()
         }
     }
 
