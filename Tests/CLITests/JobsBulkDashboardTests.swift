@@ -7,7 +7,7 @@ import Testing
 
 /// The Jobs screen's actions end to end, in tmux against the real binary (120×40): cancel a
 /// running `command` job from the running tab and watch it end cancelled (operator) with its
-/// child process gone; a bulk cancel of tens of thousands of jobs shows its progress line, and
+/// child process gone; a bulk cancel of 20,000 jobs shows its progress line, and
 /// Esc stops it between batches with the audit row saying how far it got.
 @Suite(.serialized) struct JobsBulkDashboardTests {
     typealias W = WorkersCLITests
@@ -78,14 +78,14 @@ import Testing
         }
     }
 
-    @Test func aBulkCancelOfThirtyThousandJobsShowsItsProgressAndStopsOnEsc() throws {
+    @Test func aBulkCancelOfTwentyThousandJobsShowsItsProgressAndStopsOnEsc() throws {
         guard FileManager.default.isExecutableFile(atPath: QueuetopBinary.path) else {
             Issue.record("queuetop binary not found at \(QueuetopBinary.path)"); return
         }
         try TestDatabase.with { db in
             let conn = try db.connect()
             defer { conn.close() }
-            let total = 30_000
+            let total = 20_000
             try conn.execute("SELECT enqueue_job('bulk', 'send_campaign') FROM generate_series(1, \(total))")
             let tmux = try TmuxSession(width: 120, height: 40, environment: ["QT_BIN": QueuetopBinary.path, "QT_DB": db.conninfo])
             defer { tmux.close() }
@@ -99,13 +99,13 @@ import Testing
             #expect(asked != nil, "the exact count is asked: \(tmux.screen())")
             guard asked != nil else { try tmux.keys("Escape"); try tmux.keys("Q"); return }
             try tmux.keys("y")
-            let progress = tmux.waitFor(timeout: 30) { $0.contains("cancelling ") && $0.contains(" / 30,000") && $0.contains("Esc stops after this batch") }
+            let progress = tmux.waitFor(timeout: 30) { $0.contains("cancelling ") && $0.contains(" / 20,000") && $0.contains("Esc stops after this batch") }
             #expect(progress != nil, "the progress line: \(tmux.screen())")
             // The screen stays alive while it runs: another tab, then back.
             try tmux.keys(">")
             #expect(tmux.waitFor(timeout: 15) { $0.contains("Jobs scheduled") } != nil, "keys still work: \(tmux.screen())")
             try tmux.keys("Escape")
-            let ended = tmux.waitFor(timeout: 60) { $0.contains("stopped: cancelled") || $0.contains("cancelled 30,000 jobs") }
+            let ended = tmux.waitFor(timeout: 60) { $0.contains("stopped: cancelled") || $0.contains("cancelled 20,000 jobs") }
             #expect(ended != nil, "\(tmux.screen())")
             let cancelled = try conn.query("SELECT count(*)::int FROM job_queue WHERE queue = 'bulk' AND status = 'cancelled'").scalar(Int.self)
             let audit = try conn.query("""
@@ -126,6 +126,36 @@ import Testing
             }
             try tmux.keys("Q")
             tmux.expectRestoredShell()
+        }
+    }
+
+    /// The CLI on a terminal: the same progress line on stderr while the batches run, and ^C
+    /// stops after the batch in flight, saying so; the audit row says how far it got.
+    @Test func theCLIShowsProgressOnATerminalAndStopsOnControlC() throws {
+        guard FileManager.default.isExecutableFile(atPath: QueuetopBinary.path) else {
+            Issue.record("queuetop binary not found at \(QueuetopBinary.path)"); return
+        }
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            let total = 20_000
+            try conn.execute("SELECT enqueue_job('bulk', 'send_campaign') FROM generate_series(1, \(total))")
+            let tmux = try TmuxSession(width: 120, height: 40, environment: ["QT_BIN": QueuetopBinary.path, "QT_DB": db.conninfo])
+            defer { tmux.close() }
+            try tmux.type("\"$QT_BIN\" jobs cancel --where queue:bulk --yes --batch-size 500 --db \"$QT_DB\"; echo \"exit=$?\"", enter: true)
+            let progress = tmux.waitFor(timeout: 60) { $0.contains("cancelling ") && $0.contains(" / 20,000") && $0.contains("^C stops after this batch") }
+            #expect(progress != nil, "the progress line: \(tmux.screen())")
+            try tmux.keys("C-c")
+            let ended = tmux.waitFor(timeout: 60) { $0.contains("exit=") && ($0.contains("stopped on ^C") || $0.contains("cancelled 20000 of 20000")) }
+            #expect(ended != nil, "\(tmux.screen())")
+            let cancelled = try conn.query("SELECT count(*)::int FROM job_queue WHERE queue = 'bulk' AND status = 'cancelled'").scalar(Int.self)
+            let outcome: [String] = try conn.query("SELECT coalesce(filter->>'outcome', '') FROM audit_log WHERE action = 'jobs.cancel'").map { try $0.decode(0) }
+            if ended?.contains("stopped on ^C") == true {
+                #expect(ended?.contains("cancelled \(cancelled) of \(total) job(s); stopped on ^C") == true, "\(ended ?? "")")
+                #expect(cancelled < total && outcome == ["stopped"])
+            } else {
+                #expect(cancelled == total && outcome == [""])
+            }
         }
     }
 }
