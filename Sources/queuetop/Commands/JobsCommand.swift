@@ -181,8 +181,8 @@ private func runBulk(_ action: JobBulkAction, connection: ConnectionOptions, tar
         FileHandle.standardError.write(Data((SafeText.lines("for example:\n" + sample) + "\n").utf8))
         try confirmDestructiveAction(question + "?", yes: false)
     }
-    // On a terminal: a progress line on stderr (never in --json output), and ^C stops after the
-    // batch in flight (a second ^C ends at once; committed batches stay done either way).
+    // On a terminal: a progress line on stderr (never in --json output). Anywhere: SIGINT stops
+    // after the batch in flight (a second one ends at once; committed batches stay done either way).
     let showProgress = !options.json && isatty(STDERR_FILENO) == 1
     let interrupt = BulkInterrupt()
     defer { interrupt.restore() }
