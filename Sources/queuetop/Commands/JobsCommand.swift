@@ -202,7 +202,7 @@ private func runBulk(_ action: JobBulkAction, connection: ConnectionOptions, tar
         throw CLIError("\(SafeText.oneLine(interrupted.description))")
     }
     if showProgress { FileHandle.standardError.write(Data("\r\u{1b}[K".utf8)) }
-    if options.json { printJSON(bulkJSON(action, preview, changed: result.affected, auditID: result.auditID)); return }
+    if options.json { printJSON(bulkJSON(action, preview, changed: result.affected, auditID: result.auditID, stopped: result.stopped)); return }
     let past = switch action {
     case .runNow: "made due now"
     case .cancel: "cancelled"
@@ -216,9 +216,10 @@ private func runBulk(_ action: JobBulkAction, connection: ConnectionOptions, tar
     print(line + " (audit #\(result.auditID))")
 }
 
-private func bulkJSON(_ action: JobBulkAction, _ preview: JobBulkPreview, changed: Int, auditID: Int64?) -> JobBulkJSON {
+private func bulkJSON(_ action: JobBulkAction, _ preview: JobBulkPreview, changed: Int, auditID: Int64?,
+                      stopped: Bool = false) -> JobBulkJSON {
     JobBulkJSON(action: action.rawValue, where: preview.filter.description, as_of: isoTime(preview.asOf),
-                matched: preview.count, changed: changed, audit_id: auditID,
+                matched: preview.count, changed: changed, stopped: stopped, audit_id: auditID,
                 sample: preview.sample.map { $0.id.uuidString.lowercased() })
 }
 
@@ -233,6 +234,8 @@ struct JobCountJSON: Encodable {
 struct JobBulkJSON: Encodable {
     let action, `where`, as_of: String
     let matched, changed: Int
+    /// SIGINT stopped it between batches: `changed` were done, the rest left as they were.
+    let stopped: Bool
     let audit_id: Int64?
     let sample: [String]
 }
