@@ -1,7 +1,8 @@
 import Foundation
 import QueueStore
 
-/// Operator action keys: r R d c p + - t e; on the DLQ groups a z x o (triage); on audit u (undo).
+/// Operator action keys: r R d c p + - t e; on the DLQ groups a z x o (triage); on audit u (undo);
+/// on the Jobs screen p asks for a new priority first (JobsExplorer).
 let actionKeys: Set<Character> = ["r", "R", "d", "c", "p", "+", "-", "t", "e", "a", "z", "x", "o", "u"]
 
 /// How long the dashboard's `z` snoozes a group; the CLI takes any time or a count.
@@ -39,6 +40,10 @@ func request(_ state: inout DashboardState, _ action: OperatorAction) -> [Effect
         return []
     }
     guard action.needsConfirmation else { return [.perform(action)] }
+    if action.bulkKind != nil, state.bulk != nil {
+        state.flash = Flash("a bulk action is still running: wait for it, or Esc to stop it", kind: .error, at: state.now)
+        return []
+    }
     switch action {
     case .deleteJobs(let ids):
         state.confirmation = Confirmation(action: action, count: ids.count, context: state.contexts.current)
@@ -125,12 +130,19 @@ private func jobsAction(_ c: Character, in state: DashboardState) -> OperatorAct
         let shown = state.jobs.stateTab ?? state.focusedSearchJob?.state
         kind = shown == .dead || shown == .cancelled ? .requeue : .runNow
     }
+    return jobsBulkAction(kind, in: state)
+}
+
+/// `kind` on the marked jobs, or, with none marked, on everything the filter and state tab
+/// match; nil when the screen shows no job to act on. `priority`: the new priority of `.priority`.
+func jobsBulkAction(_ kind: JobBulkAction, priority: Int? = nil, in state: DashboardState) -> OperatorAction? {
     let filter = state.jobs.effectiveFilter
     if !state.marked.isEmpty {
-        return .jobsByID(kind, state.marked.sorted { $0.uuidString < $1.uuidString }, filterText: filter.description, asOf: nil)
+        return .jobsByID(kind, state.marked.sorted { $0.uuidString < $1.uuidString }, filterText: filter.description,
+                         asOf: nil, priority: priority)
     }
     guard !state.jobs.rows.isEmpty else { return nil }
-    return .jobsByFilter(kind, filter, asOf: nil)
+    return .jobsByFilter(kind, filter, asOf: nil, priority: priority)
 }
 
 func handleConfirmationKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
@@ -144,6 +156,15 @@ func handleConfirmationKey(_ state: inout DashboardState, _ key: Key) -> [Effect
             state.flash = Flash("nothing to do: 0 jobs match", kind: .info, at: state.now)
             return []
         }
+        if let kind = confirmation.action.bulkKind {
+            // One bulk action at a time: two would race for the same rows and one progress line
+            // could not say how either is doing.
+            if state.bulk != nil {
+                state.flash = Flash("a bulk action is still running: wait for it, or Esc to stop it", kind: .error, at: state.now)
+                return []
+            }
+            state.bulk = BulkRun(progress: JobBulkProgress(action: kind, done: 0, total: count, elapsed: 0), startedAt: state.now)
+        }
         return [.perform(confirmation.action)]
     case .character("n"), .character("N"), .escape, .character("q"):
         state.confirmation = nil
@@ -155,6 +176,14 @@ func handleConfirmationKey(_ state: inout DashboardState, _ key: Key) -> [Effect
 }
 
 extension OperatorAction {
+    /// The Jobs-screen bulk action this is (it runs in batches with a progress line), if any.
+    public var bulkKind: JobBulkAction? {
+        switch self {
+        case .jobsByFilter(let kind, _, _, _), .jobsByID(let kind, _, _, _, _): return kind
+        default: return nil
+        }
+    }
+
     /// Same action on the same rows, ignoring the `asOf` pin (used to match a preview's answer).
     func sameTarget(as other: OperatorAction) -> Bool {
         pinned(asOf: nil) == other.pinned(asOf: nil)
@@ -166,8 +195,9 @@ extension OperatorAction {
         switch self {
         case .requeueGroup(let key, let reset, _): return .requeueGroup(key, resetAttempts: reset, asOf: asOf)
         case .deleteGroup(let key, _): return .deleteGroup(key, asOf: asOf)
-        case .jobsByFilter(let kind, let filter, _): return .jobsByFilter(kind, filter, asOf: asOf)
-        case .jobsByID(let kind, let ids, let text, _): return .jobsByID(kind, ids, filterText: text, asOf: asOf)
+        case .jobsByFilter(let kind, let filter, _, let priority): return .jobsByFilter(kind, filter, asOf: asOf, priority: priority)
+        case .jobsByID(let kind, let ids, let text, _, let priority):
+            return .jobsByID(kind, ids, filterText: text, asOf: asOf, priority: priority)
         default: return self
         }
     }
@@ -209,12 +239,13 @@ extension Confirmation {
             return "Undo requeue #\(auditID)? \(jobs) not started yet go back to the DLQ as they were."
         case .triageGroup(let step, let key):
             return "\(step.verb.capitalized) \(key.label)?"
-        case .jobsByFilter(let kind, let filter, _):
+        case .jobsByFilter(let kind, let filter, _, let priority):
             let matching = filter.isEmpty ? "" : " matching \(filter.description)"
-            return "\(kind.verb.prefix(1).uppercased() + kind.verb.dropFirst()) \(jobs)\(matching)?\(kind == .delete ? " This cannot be undone." : "")"
-        case .jobsByID(let kind, let ids, _, _):
+            return "\(kind.verb.prefix(1).uppercased() + kind.verb.dropFirst()) \(jobs)\(matching)\(Self.to(priority))?"
+                + (kind == .delete ? " This cannot be undone." : "")
+        case .jobsByID(let kind, let ids, _, _, let priority):
             let skipped = ids.count - count
-            return "\(kind.verb.prefix(1).uppercased() + kind.verb.dropFirst()) \(jobs) of \(ids.count) marked?"
+            return "\(kind.verb.prefix(1).uppercased() + kind.verb.dropFirst()) \(jobs) of \(ids.count) marked\(Self.to(priority))?"
                 + (skipped > 0 ? " \(skipped) are in a state it does not apply to." : "")
         case .commandWorker(let kind, _, let label):
             switch kind {
@@ -226,6 +257,9 @@ extension Confirmation {
             return "Cancel \(label)? Its handler is stopped; the job is not run again."
         }
     }
+
+    /// " to priority 5" for a priority change, else nothing.
+    private static func to(_ priority: Int?) -> String { priority.map { " to priority \($0)" } ?? "" }
 }
 
 extension GroupTriage {

@@ -129,7 +129,11 @@ func reduceContexts(_ state: inout DashboardState, _ message: Message) -> [Effec
         next.lastRefreshAt = state.now
         next.connection = .connected
         let pool = state.contexts.poolContext.map { $0 == result.name ? "" : "; the embedded workers stay on \($0)" } ?? ""
-        next.flash = Flash("context \(result.name)\(result.readOnlyReason.map { ": read-only, \($0)" } ?? "")\(pool)", kind: .info, at: state.now)
+        // The old context's runner stops a running bulk action between batches as it is let go;
+        // its end lands in the old inbox, so say it here (its audit row there says how far it got).
+        let bulk = state.bulk.map { "; the running \($0.progress.action.verb) was stopped after its batch in flight" } ?? ""
+        next.flash = Flash("context \(result.name)\(result.readOnlyReason.map { ": read-only, \($0)" } ?? "")\(pool)\(bulk)",
+                           kind: .info, at: state.now)
         state = next
         if let queue = result.openQueue, state.snapshot?.queues.contains(where: { $0.name == queue }) == true {
             state.selectedQueue = queue

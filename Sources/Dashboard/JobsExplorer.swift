@@ -13,6 +13,11 @@ public struct JobsExplorer: Sendable, Equatable {
     public var editing: String?
     /// Why the line being typed does not parse, pointing at the term (shown under the line).
     public var filterError: JobFilterError?
+    /// `p`: the new priority being typed for the marked jobs (or everything that matches); nil
+    /// when not asking.
+    public var priorityPrompt: String?
+    /// Why what was typed is not a priority (shown under the line; nothing was changed).
+    public var priorityError: String?
     public var sort: JobSort = .newestFirst
     /// Where each page shown so far started (`after` of the request), so `N` goes back.
     public var pageStarts: [UUID?] = [nil]
@@ -97,7 +102,15 @@ func openJobsScreen(_ state: inout DashboardState, filterText: String?) -> [Effe
 /// (cursor, back, screens, help, actions) have the key.
 func handleJobsKey(_ state: inout DashboardState, _ key: Key) -> [Effect]? {
     if state.jobs.editing != nil { return handleJobsFilterKey(&state, key) }
+    if state.jobs.priorityPrompt != nil { return handlePriorityKey(&state, key) }
     switch key {
+    case .character("p"):
+        // Change priority: asks for the number first, then confirms like the other bulk actions.
+        if state.readOnly { return handleActionKey(&state, key) }  // says why not
+        if state.bulk != nil || jobsBulkAction(.priority, in: state) == nil { return refusePriority(&state) }
+        state.jobs.priorityPrompt = ""
+        state.jobs.priorityError = nil
+        return []
     case .character("/"):
         state.jobs.editing = state.jobs.filter.description
         state.jobs.filterError = nil
@@ -148,6 +161,68 @@ func handleJobsKey(_ state: inout DashboardState, _ key: Key) -> [Effect]? {
         return handleActionKey(&state, .character("c"))
     default:
         return nil
+    }
+}
+
+/// Why `p` did nothing: a bulk action running, or no job on screen.
+private func refusePriority(_ state: inout DashboardState) -> [Effect] {
+    state.flash = state.bulk != nil
+        ? Flash("a bulk action is still running: wait for it, or Esc to stop it", kind: .error, at: state.now)
+        : Flash("no jobs to change: none match here", kind: .info, at: state.now)
+    return []
+}
+
+/// The `p` line: digits and a leading minus; Enter checks the number (a bad one stays on the
+/// line with the reason, and nothing is changed) and opens the confirmation; Esc drops it.
+private func handlePriorityKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
+    var text = state.jobs.priorityPrompt ?? ""
+    switch key {
+    case .escape:
+        state.jobs.priorityPrompt = nil
+        state.jobs.priorityError = nil
+        return []
+    case .enter:
+        switch JobPriorityInput.parse(text) {
+        case .failure(let reason):
+            state.jobs.priorityError = reason.description
+            return []
+        case .success(let priority):
+            state.jobs.priorityPrompt = nil
+            state.jobs.priorityError = nil
+            guard let action = jobsBulkAction(.priority, priority: priority, in: state) else { return [] }
+            return request(&state, action)
+        }
+    case .backspace:
+        if !text.isEmpty { text.removeLast() }
+    case .character(let c) where text.count < 12:
+        text.append(c)
+    default:
+        break
+    }
+    state.jobs.priorityPrompt = text
+    state.jobs.priorityError = nil
+    return []
+}
+
+/// What the `p` line accepts: a whole number from -1000000 to 1000000 (the range
+/// `jobs_bulk_apply` and `queuetop jobs priority --set` take).
+public enum JobPriorityInput {
+    public static let range = -1_000_000...1_000_000
+
+    public struct Refusal: Error, Equatable, CustomStringConvertible {
+        public let description: String
+    }
+
+    public static func parse(_ text: String) -> Result<Int, Refusal> {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else { return .failure(Refusal(description: "type a priority: a whole number, higher runs first")) }
+        guard let value = Int(trimmed), trimmed.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "-") }) else {
+            return .failure(Refusal(description: "\"\(trimmed)\" is not a whole number"))
+        }
+        guard range.contains(value) else {
+            return .failure(Refusal(description: "priority must be between -1000000 and 1000000, got \(value)"))
+        }
+        return .success(value)
     }
 }
 

@@ -35,10 +35,14 @@ public enum Message: Sendable {
     /// The view drew the job-detail payload pane with this room (nil: no payload on screen).
     /// Sent by the runtime after a frame whenever it differs from `state.detailViewport`.
     case detailViewportMeasured(DetailViewport?)
-    /// The exact number of rows a confirmation would touch, counted as of `asOf`.
-    case previewCounted(OperatorAction, count: Int, asOf: Date, sample: [DLQJob] = [])
-    /// A Jobs-screen bulk action's exact count as of `asOf`, with a sample of its jobs.
-    case previewSampled(OperatorAction, count: Int, asOf: Date, sample: [JobSummary])
+    /// The exact number of rows a confirmation would touch, counted as of `asOf`, and up to 5
+    /// of exactly those jobs (none for actions without a job list).
+    case previewCounted(OperatorAction, count: Int, asOf: Date, sample: [JobSummary] = [])
+    /// A running bulk action finished a batch: how far it is now.
+    case bulkProgressed(JobBulkProgress)
+    /// The bulk action ended: done, stopped between batches (`failed` false), or stopped by an
+    /// error (`failed` true); the text says how many jobs changed either way.
+    case bulkEnded(String, failed: Bool, at: Date)
     /// A page of the Jobs screen for `request`, the count of everything it matches, and how long
     /// the two queries took (seconds).
     case jobsLoaded(JobSearchRequest, JobSearchPage, JobCount?, took: Double = 0)
@@ -89,6 +93,9 @@ public enum Effect: Sendable, Equatable {
     /// Count what an action would touch, for its confirmation dialog.
     case preview(OperatorAction)
     case perform(OperatorAction)
+    /// Esc during a bulk action: stop it after the batch in flight. Taken by the runner at once,
+    /// not queued behind loads.
+    case stopBulk
     /// Move the session to another context of the contexts file (the runtime reconnects; the
     /// database thread never sees this), then open `openQueue` there if given.
     case switchContext(String, openQueue: String?)

@@ -80,12 +80,21 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
         guard state.confirmation?.action.sameTarget(as: action) == true else { return [] }
         state.confirmation = Confirmation(action: action.pinned(asOf: asOf), count: count, sample: sample, context: state.confirmation?.context)
         return []
-    case .previewSampled(let action, let count, let asOf, let sample):
-        guard state.confirmation?.action.sameTarget(as: action) == true else { return [] }
-        var confirmation = Confirmation(action: action.pinned(asOf: asOf), count: count)
-        confirmation.jobSample = sample
-        state.confirmation = confirmation
+    case .bulkProgressed(let progress):
+        guard var bulk = state.bulk else { return [] }
+        // The total stays the count the operator confirmed: the runner acts on the pinned
+        // as-of and does not count again.
+        bulk.progress = JobBulkProgress(action: progress.action, done: progress.done, total: bulk.progress.total,
+                                        elapsed: progress.elapsed)
+        state.bulk = bulk
         return []
+    case .bulkEnded(let text, let failed, let at):
+        state.bulk = nil
+        state.flash = Flash(text, kind: failed ? .error : .success, at: at)
+        state.marked.removeAll()
+        let search: [Effect] = state.screen == .jobs && state.openedJob == nil && !state.jobs.refreshesByItself
+            ? [.loadJobs(state.jobs.request)] : []
+        return [.refresh] + reloadCurrentList(state) + search
     case .jobsLoaded(let request, let page, let count, let took):
         // An answer for another filter, tab, sort or page (the operator moved on) is dropped.
         guard state.jobs.request == request else { return [] }
@@ -158,7 +167,7 @@ private func handleKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
     if state.commandLine != nil { return handleCommandKey(&state, key) }
     if state.contexts.pickerCursor != nil { return handleContextPickerKey(&state, key) }
     if state.filterEditing { handleFilterKey(&state, key); return [] }
-    if state.screen == .jobs, state.openedJob == nil, state.jobs.editing != nil {
+    if state.screen == .jobs, state.openedJob == nil, state.jobs.editing != nil || state.jobs.priorityPrompt != nil {
         return handleJobsKey(&state, key) ?? []
     }
     // Anywhere else Q quits: any screen, the opened job, the help overlay.
@@ -167,6 +176,13 @@ private func handleKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
         // Any key closes help; `?` too.
         state.showHelp = false
         return []
+    }
+    // While a bulk action runs, Esc stops it after the batch in flight (the progress line says
+    // so); every other key keeps its meaning. Once stopping, Esc navigates again.
+    if key == .escape, var bulk = state.bulk, !bulk.stopping {
+        bulk.stopping = true
+        state.bulk = bulk
+        return [.stopBulk]
     }
     if state.openedJob != nil, openedJobIgnores(key) { return [] }
     if let effects = handleAllViewKey(&state, key) { return effects }

@@ -81,10 +81,10 @@ public enum OperatorAction: Sendable, Equatable {
     /// Put the not-yet-started jobs of the requeue audited as `auditID` back in the DLQ.
     case undoRequeue(auditID: Int64)
     /// A bulk action on every job the filter matches (the Jobs screen's filter and state tab),
-    /// pinned to the moment its count was taken.
-    case jobsByFilter(JobBulkAction, JobFilter, asOf: Date?)
+    /// pinned to the moment its count was taken. `priority`: the new priority of `.priority`.
+    case jobsByFilter(JobBulkAction, JobFilter, asOf: Date?, priority: Int? = nil)
     /// A bulk action on the marked jobs; `filterText` is the filter they were found with (audited).
-    case jobsByID(JobBulkAction, [UUID], filterText: String, asOf: Date?)
+    case jobsByID(JobBulkAction, [UUID], filterText: String, asOf: Date?, priority: Int? = nil)
 
     /// Destructive or bulk actions ask first, and so does enqueueing a job the operator cannot
     /// take back.
@@ -107,18 +107,32 @@ public enum GroupTriage: Sendable, Equatable {
 }
 
 /// A confirmation dialog. `count` is nil while the exact number is being counted, so the
-/// operator never confirms a bulk action without seeing how many rows it touches. A requeue's
-/// dialog also shows `sample`: up to 5 of exactly the jobs it would requeue.
+/// operator never confirms a bulk action without seeing how many rows it touches. `sample`:
+/// up to 5 of exactly the jobs it would touch, newest first (a DLQ requeue's and a Jobs-screen
+/// bulk action's alike), shown under the question.
 public struct Confirmation: Sendable, Equatable {
     public var action: OperatorAction
     public var count: Int?
-    public var sample: [DLQJob]
-    /// A few of the jobs a Jobs-screen bulk action would touch, newest first.
-    public var jobSample: [JobSummary] = []
+    public var sample: [JobSummary]
     /// The context the action goes to (nil: `--db`); the question names it.
     public var context: String?
-    public init(action: OperatorAction, count: Int? = nil, sample: [DLQJob] = [], context: String? = nil) {
+    public init(action: OperatorAction, count: Int? = nil, sample: [JobSummary] = [], context: String? = nil) {
         self.action = action; self.count = count; self.sample = sample; self.context = context
+    }
+}
+
+/// A Jobs-screen bulk action running in batches on its own connection: the footer's progress
+/// line ("cancelling 41,000 / 100,000 · 8.2k/s · 5s — Esc stops after this batch"). The rest of
+/// the dashboard goes on meanwhile; Esc asks it to stop between batches.
+public struct BulkRun: Sendable, Equatable {
+    /// The last report (after the latest batch); done 0 until the first one.
+    public var progress: JobBulkProgress
+    /// When it was confirmed (the dashboard's clock), so the elapsed time counts on between reports.
+    public var startedAt: Date
+    /// Esc was pressed: it ends after the batch in flight.
+    public var stopping = false
+    public init(progress: JobBulkProgress, startedAt: Date, stopping: Bool = false) {
+        self.progress = progress; self.startedAt = startedAt; self.stopping = stopping
     }
 }
 
@@ -207,6 +221,8 @@ public struct DashboardState: Sendable, Equatable {
     /// `:` command line being typed, nil when closed.
     public var commandLine: String?
     public var confirmation: Confirmation?
+    /// The bulk action running now, if any (one at a time).
+    public var bulk: BulkRun?
     public var flash: Flash?
     public var showHelp = false
     public var quitting = false

@@ -88,15 +88,42 @@ struct ActionPerformer {
             case .cancelled: return "cancelled \(label)"
             case .cancelling: return "cancelling \(label): its worker is stopping the handler"
             }
-        case .jobsByFilter(let kind, let filter, let asOf):
-            let preview = try bulkPreview(kind, filter: filter, ids: nil, asOf: asOf)
-            let n = try JobBulkStore(connection: connection).apply(preview).affected
-            return "\(Self.past(kind)) \(jobs(n))\(filter.isEmpty ? "" : " matching \(filter.description)")"
-        case .jobsByID(let kind, let ids, let text, let asOf):
-            let preview = try bulkPreview(kind, filter: (try? JobFilter.parse(text)) ?? JobFilter(), ids: ids, asOf: asOf)
-            let n = try JobBulkStore(connection: connection).apply(preview).affected
-            return "\(Self.past(kind)) \(n) of \(ids.count) marked"
+        case .jobsByFilter, .jobsByID:
+            return try performBulk(action)
         }
+    }
+
+    /// A Jobs-screen bulk action, in batches: `shouldStop` is asked between them (Esc), and
+    /// `progress` hears after each. Says what was done, stopped or not; a batch that fails
+    /// throws `JobBulkInterrupted` (how many were done before it).
+    func performBulk(_ action: OperatorAction, shouldStop: () -> Bool = { false },
+                     progress: (JobBulkProgress) -> Void = { _ in }) throws -> String {
+        let store = JobBulkStore(connection: connection)
+        switch action {
+        case .jobsByFilter(let kind, let filter, let asOf, let priority):
+            let preview = try bulkPreview(kind, filter: filter, ids: nil, asOf: asOf)
+            let result = try store.apply(preview, priority: priority, shouldStop: shouldStop, progress: progress)
+            let matching = filter.isEmpty ? "" : " matching \(filter.description)"
+            return Self.bulkDone(kind, result, of: nil) + matching + Self.bulkTail(priority, result)
+        case .jobsByID(let kind, let ids, let text, let asOf, let priority):
+            let preview = try bulkPreview(kind, filter: (try? JobFilter.parse(text)) ?? JobFilter(), ids: ids, asOf: asOf)
+            let result = try store.apply(preview, priority: priority, shouldStop: shouldStop, progress: progress)
+            return Self.bulkDone(kind, result, of: ids.count) + Self.bulkTail(priority, result)
+        default:
+            return try perform(action)
+        }
+    }
+
+    /// "cancelled 1,200 jobs", "stopped: cancelled 41,000 jobs", "made due now 3 of 5 marked".
+    private static func bulkDone(_ kind: JobBulkAction, _ result: JobBulkResult, of marked: Int?) -> String {
+        let n = JobBulkProgress.grouped(result.affected)
+        let what = marked.map { "\(n) of \($0) marked" } ?? (result.affected == 1 ? "1 job" : "\(n) jobs")
+        return (result.stopped ? "stopped: " : "") + "\(past(kind)) \(what)"
+    }
+
+    private static func bulkTail(_ priority: Int?, _ result: JobBulkResult) -> String {
+        (priority.map { " to priority \($0)" } ?? "")
+            + (result.stopped ? "; the rest were left as they were" : "") + " (audit #\(result.auditID))"
     }
 
     /// The preview a confirmed bulk action runs with: its pinned as-of (the count the operator
@@ -104,17 +131,6 @@ struct ActionPerformer {
     private func bulkPreview(_ kind: JobBulkAction, filter: JobFilter, ids: [UUID]?, asOf: Date?) throws -> JobBulkPreview {
         let pinned = try asOf ?? DLQStore(connection: connection).now()
         return JobBulkPreview(action: kind, filter: filter, ids: ids, asOf: pinned, count: 0, sample: [])
-    }
-
-    /// A Jobs-screen bulk action's confirmation: the exact count as of now, and five of its jobs.
-    func previewSample(_ action: OperatorAction) throws -> JobBulkPreview? {
-        let store = JobBulkStore(connection: connection)
-        switch action {
-        case .jobsByFilter(let kind, let filter, _): return try store.preview(kind, filter: filter)
-        case .jobsByID(let kind, let ids, let text, _):
-            return try store.preview(kind, filter: (try? JobFilter.parse(text)) ?? JobFilter(), ids: ids)
-        default: return nil
-        }
     }
 
     static func past(_ kind: JobBulkAction) -> String {
@@ -128,30 +144,36 @@ struct ActionPerformer {
     }
 
     /// Counts a confirmation dialog shows. Group actions are pinned to the server's clock at the
-    /// moment of counting, so confirming touches exactly what was counted.
-    /// A requeue also returns a sample: up to 5 of exactly the jobs it would requeue.
-    func preview(_ action: OperatorAction) throws -> (count: Int, asOf: Date, sample: [DLQJob]) {
+    /// moment of counting, so confirming touches exactly what was counted. Actions on jobs also
+    /// return a sample: up to 5 of exactly the jobs they would touch.
+    func preview(_ action: OperatorAction) throws -> (count: Int, asOf: Date, sample: [JobSummary]) {
         let dlq = DLQStore(connection: connection)
+        switch action {
+        case .jobsByFilter(let kind, let filter, _, _):
+            let preview = try JobBulkStore(connection: connection).preview(kind, filter: filter)
+            return (preview.count, preview.asOf, preview.sample)
+        case .jobsByID(let kind, let ids, let text, _, _):
+            let preview = try JobBulkStore(connection: connection).preview(kind, filter: (try? JobFilter.parse(text)) ?? JobFilter(), ids: ids)
+            return (preview.count, preview.asOf, preview.sample)
+        default:
+            break
+        }
         let asOf = try dlq.now()
         switch action {
         case .requeueGroup(let key, _, _):
             let filter = DLQFilter(queue: key.queue, fingerprint: key.fingerprint)
-            return (try dlq.count(filter, asOf: asOf), asOf, try dlq.sample(filter, asOf: asOf))
+            return (try dlq.count(filter, asOf: asOf), asOf, try dlq.sample(filter, asOf: asOf).map(JobSummary.init(deadLetter:)))
         case .deleteGroup(let key, _):
             return (try dlq.count(inGroup: key.queue, fingerprint: key.fingerprint, asOf: asOf), asOf, [])
         case .requeueJobs(let ids, _):
-            return (ids.count, asOf, try dlq.jobs(ids: Array(ids.prefix(5))))
+            return (ids.count, asOf, try dlq.jobs(ids: Array(ids.prefix(5))).map(JobSummary.init(deadLetter:)))
         case .deleteJobs(let ids):
             return (ids.count, asOf, [])
         case .undoRequeue(let auditID):
             return (try TriageStore(connection: connection).undoableCount(auditID: auditID), asOf, [])
         case .cancelMigration, .pause, .resume, .setConcurrency, .trigger, .setScheduleEnabled, .runSchedule, .commandWorker,
-             .triageGroup, .cancelRunningJob:
+             .triageGroup, .cancelRunningJob, .jobsByFilter, .jobsByID:
             return (1, asOf, [])
-        case .jobsByFilter, .jobsByID:
-            // Counted with a sample by previewSample (EffectRunner asks for it first).
-            guard let preview = try previewSample(action) else { return (0, asOf, []) }
-            return (preview.count, preview.asOf, [])
         }
     }
 
@@ -170,7 +192,7 @@ struct ActionPerformer {
         case .commandWorker(let kind, _, _): return kind.rawValue
         case .triageGroup(let step, _): return step.verb
         case .undoRequeue: return "undo"
-        case .jobsByFilter(let kind, _, _), .jobsByID(let kind, _, _, _): return kind.verb
+        case .jobsByFilter(let kind, _, _, _), .jobsByID(let kind, _, _, _, _): return kind.verb
         }
     }
 

@@ -22,6 +22,8 @@ public final class EffectRunner: Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let backoff = LockedBackoff()
     private let readOnly: Bool
+    /// Jobs-screen bulk actions run here, beside this thread, on their own connection.
+    private let bulk: BulkJobRunner
 
     /// - Parameters:
     ///   - actor: the operator's `user@host`, sent as the connection's `application_name`, which
@@ -46,6 +48,7 @@ public final class EffectRunner: Sendable {
             primary.applicationName = OperatorIdentity.applicationName(actor: actor)
             return ManagedConnection(config: primary)
         }
+        self.bulk = BulkJobRunner(config: self.actions?.config ?? self.database.config, inbox: inbox, clock: clock)
     }
 
     public func start() {
@@ -64,7 +67,23 @@ public final class EffectRunner: Sendable {
     /// Queues effects for the database thread (`.quit` is the caller's business and ignored).
     /// Never blocks on the database.
     public func post(_ effects: [Effect]) {
-        mailbox.post(effects.filter { $0 != .quit && !$0.isTerminalSide })
+        var queued: [Effect] = []
+        for effect in effects where effect != .quit && !effect.isTerminalSide {
+            switch effect {
+            case .stopBulk:
+                // At once, not behind a slow load: the batch in flight is the last one.
+                bulk.stop()
+            case .perform(let action) where action.bulkKind != nil:
+                if readOnly {
+                    inbox.post([.bulkEnded("read-only: \(ActionPerformer.verb(action)) was not run", failed: true, at: clock())])
+                } else {
+                    bulk.start(action)
+                }
+            default:
+                queued.append(effect)
+            }
+        }
+        mailbox.post(queued)
     }
 
     /// Lets the effect in progress and any confirmed action still waiting finish, closes the
@@ -72,7 +91,9 @@ public final class EffectRunner: Sendable {
     @discardableResult
     public func stop(timeout: Double = 10) -> Bool {
         mailbox.close()
-        return finished.wait(timeout: .now() + timeout) == .success
+        // A running bulk action ends after its batch in flight (its audit row says "stopped").
+        let bulkEnded = bulk.stopAndWait(timeout: timeout)
+        return finished.wait(timeout: .now() + timeout) == .success && bulkEnded
     }
 
     /// Runs one effect and says what came of it. Never throws: every failure becomes a message.
@@ -142,16 +163,13 @@ public final class EffectRunner: Sendable {
         case .loadWorkerJobs:
             return [.workerJobsLoaded(try WorkerFleetStore(connection: connection).inFlightJobs())]
         case .preview(let action):
-            if let preview = try ActionPerformer(connection: connection).previewSample(action) {
-                return [.previewSampled(action, count: preview.count, asOf: preview.asOf, sample: preview.sample)]
-            }
             let (count, asOf, sample) = try ActionPerformer(connection: connection).preview(action)
             return [.previewCounted(action, count: count, asOf: asOf, sample: sample)]
         case .perform(let action):
             let text = try ActionPerformer(connection: connection).perform(action)
             return [.actionFinished(text, at: clock())]
-        case .quit, .dumpScreen, .copy, .switchContext:
-            // The drawing thread's or the session's business (DashSession); never posted here.
+        case .quit, .dumpScreen, .copy, .switchContext, .stopBulk:
+            // The drawing thread's or the session's business (DashSession), or taken by `post`.
             return []
         }
     }
@@ -208,7 +226,7 @@ public final class EffectRunner: Sendable {
         case .loadQueueTenants(let queue): return "cannot load the tenants of \(queue): \(error)"
         case .loadWorkerJobs: return "cannot load the workers' jobs: \(error)"
         case .loadJobs: return "cannot search jobs: \(error)"
-        case .quit, .switchContext: return "\(error)"
+        case .quit, .switchContext, .stopBulk: return "\(error)"
         }
     }
 }

@@ -88,10 +88,17 @@ public struct JobBulkStore: Sendable {
     }
 
     /// Runs the previewed action in batches of `batchSize` (each its own short transaction: a
-    /// read that picks the next ids, then `jobs_bulk_apply`), reporting the running total.
-    /// `priority` is the new priority for `.priority`. Returns how many jobs changed.
+    /// read that picks the next ids, then `jobs_bulk_apply`), reporting progress after each.
+    /// `priority` is the new priority for `.priority`.
+    ///
+    /// `shouldStop` is asked between batches: when it says yes the action ends there, the jobs
+    /// already changed stay changed, and the audit row is closed as "stopped" with that count
+    /// (`jobs_bulk_end`); the result says `stopped`. A batch that fails (after retrying
+    /// deadlocks) ends the action the same way as "failed" and throws `JobBulkInterrupted`,
+    /// which says how many jobs were changed before it.
     public func apply(_ preview: JobBulkPreview, priority: Int? = nil, batchSize: Int = 1000,
-                      batchTimeout: Double = 60, progress: (Int) -> Void = { _ in }) throws -> BulkResult {
+                      batchTimeout: Double = 60, shouldStop: () -> Bool = { false },
+                      progress: (JobBulkProgress) -> Void = { _ in }) throws -> JobBulkResult {
         guard (1...100_000).contains(batchSize) else {
             throw QueueStoreError.invalidInput("batch size must be between 1 and 100000, got \(batchSize)")
         }
@@ -109,9 +116,18 @@ public struct JobBulkStore: Sendable {
             + (preview.action == .priority ? ",\"priority\":\(priority!)" : "") + "}"
         let auditID = try cliSafe { try AuditStore(connection: connection).begin(action: preview.action.auditAction, filter: JSONText(filterJSON)) }
         let search = JobSearchStore(connection: connection, clock: clock)
+        let started = DispatchTime.now()
+        func report(_ done: Int) -> JobBulkProgress {
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+            return JobBulkProgress(action: preview.action, done: done, total: preview.count, elapsed: elapsed)
+        }
         var cursor: UUID?
         var total = 0, batches = 0, transient = 0
         while true {
+            if shouldStop() {
+                try end(auditID, "stopped", reason: nil, done: total)
+                return JobBulkResult(affected: total, batches: batches, auditID: auditID, stopped: true)
+            }
             let step: (picked: Int, changed: Int, last: UUID?)
             do {
                 step = try search.timed(batchTimeout) { conn in
@@ -139,14 +155,26 @@ public struct JobBulkStore: Sendable {
                 transient += 1
                 Thread.sleep(forTimeInterval: 0.05 * Double(transient))
                 continue
+            } catch {
+                // Best effort: with the link gone the row cannot be closed, but its count
+                // (added by each committed batch) is still the truth.
+                try? end(auditID, "failed", reason: String(describing: error), done: total)
+                throw JobBulkInterrupted(action: preview.action, done: total, total: preview.count, auditID: auditID, underlying: error)
             }
             guard step.picked > 0 else { break }
             batches += 1
             total += step.changed
             cursor = step.last
-            progress(total)
+            progress(report(total))
         }
-        return BulkResult(affected: total, batches: batches, auditID: auditID)
+        return JobBulkResult(affected: total, batches: batches, auditID: auditID, stopped: false)
+    }
+
+    /// Closes the audit row of an action that ended early (`jobs_bulk_end`).
+    private func end(_ auditID: Int64, _ outcome: String, reason: String?, done: Int) throws {
+        _ = try cliSafe {
+            try connection.run("SELECT \(qt: "jobs_bulk_end")(\(auditID), \(outcome), \(reason))").scalar() as Int64
+        }
     }
 
     /// The filter, the action's states, and the as-of pin, as one condition over `j`.
@@ -177,5 +205,100 @@ public struct JobBulkStore: Sendable {
     static func isTransient(_ error: QueueStoreError) -> Bool {
         let text = String(describing: error)
         return text.contains("deadlock") || text.contains("could not serialize")
+    }
+}
+
+/// What a bulk action did: jobs changed, batches run, its audit row, and whether the operator
+/// stopped it before the end.
+public struct JobBulkResult: Sendable, Equatable {
+    public let affected: Int
+    public let batches: Int
+    public let auditID: Int64
+    public let stopped: Bool
+    public init(affected: Int, batches: Int, auditID: Int64, stopped: Bool) {
+        self.affected = affected; self.batches = batches; self.auditID = auditID; self.stopped = stopped
+    }
+}
+
+/// A batch failed midway: `done` jobs were changed before it (they stay changed) and the audit
+/// row `auditID` says so.
+public struct JobBulkInterrupted: Error, CustomStringConvertible {
+    public let action: JobBulkAction
+    public let done: Int
+    public let total: Int
+    public let auditID: Int64
+    public let underlying: any Error
+
+    public var description: String {
+        "\(action.verb) stopped by an error after \(JobBulkProgress.grouped(done)) of \(JobBulkProgress.grouped(total)) jobs"
+            + " (they stay done; audit #\(auditID)): \(underlying)"
+    }
+}
+
+/// How far a running bulk action is: the progress line of the dashboard and the CLI
+/// ("cancelling 41,000 / 100,000 · 8.2k/s · 5s").
+public struct JobBulkProgress: Sendable, Equatable {
+    public var action: JobBulkAction
+    /// Jobs changed so far.
+    public var done: Int
+    /// Jobs the preview counted.
+    public var total: Int
+    /// Seconds since the first batch started.
+    public var elapsed: Double
+
+    public init(action: JobBulkAction, done: Int, total: Int, elapsed: Double) {
+        self.action = action; self.done = done; self.total = total; self.elapsed = max(0, elapsed)
+    }
+
+    /// Jobs per second so far; nil before any time has passed.
+    public var rate: Double? { elapsed > 0 ? Double(done) / elapsed : nil }
+
+    /// The line, with `dot` between its parts (" · ", or " - " on an ASCII terminal).
+    /// `elapsed` overrides the time (the dashboard counts on between reports).
+    public func line(dot: String = " · ", elapsed: Double? = nil) -> String {
+        let seconds = max(self.elapsed, elapsed ?? 0)
+        var parts = ["\(action.progressVerb) \(Self.grouped(done)) / \(Self.grouped(total))"]
+        if let rate { parts.append("\(Self.compact(rate))/s") }
+        parts.append(Self.duration(seconds))
+        return parts.joined(separator: dot)
+    }
+
+    /// 41000 -> "41,000".
+    public static func grouped(_ n: Int) -> String {
+        let digits = String(n.magnitude)
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return (n < 0 ? "-" : "") + out
+    }
+
+    /// 8200 -> "8.2k", 950 -> "950", 1.2e6 -> "1.2M".
+    static func compact(_ x: Double) -> String {
+        switch x {
+        case ..<1_000: return String(Int(x.rounded()))
+        case ..<1_000_000: return String(format: "%.1fk", x / 1_000)
+        default: return String(format: "%.1fM", x / 1_000_000)
+        }
+    }
+
+    /// 5 -> "5s", 95 -> "1m35s".
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds)
+        return s < 60 ? "\(s)s" : "\(s / 60)m\(String(format: "%02d", s % 60))s"
+    }
+}
+
+extension JobBulkAction {
+    /// "cancelling": the progress line's verb.
+    public var progressVerb: String {
+        switch self {
+        case .runNow: "making due"
+        case .cancel: "cancelling"
+        case .requeue: "requeueing"
+        case .delete: "deleting"
+        case .priority: "reprioritising"
+        }
     }
 }

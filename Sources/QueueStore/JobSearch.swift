@@ -35,6 +35,16 @@ public struct JobSummary: Sendable, Equatable {
     }
 }
 
+extension JobSummary {
+    /// A dead-letter job as the jobs screen lists it: one shape for every job sample a
+    /// confirmation shows (a DLQ requeue's as well as a Jobs-screen bulk action's).
+    public init(deadLetter job: DLQJob) {
+        self.init(id: job.id, queue: job.queue, jobType: job.jobType, state: .dead, attemptCount: job.attemptCount,
+                  maxAttempts: job.maxAttempts, createdAt: job.createdAt, runAt: job.createdAt,
+                  completedAt: job.lastErrorAt, errorType: job.errorType, errorMessage: job.errorMessage)
+    }
+}
+
 /// Newest first (the default) or oldest first, by creation: ids are UUIDv7, so id order is
 /// creation order and the primary key serves both directions.
 public enum JobSort: String, Sendable, CaseIterable {

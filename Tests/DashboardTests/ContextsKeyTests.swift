@@ -64,6 +64,17 @@ import Testing
         #expect(state.dlqGroups.isEmpty && state.contexts.entries.count == 3, "nothing of a is kept but the contexts")
     }
 
+    /// A bulk action running on the old context is stopped as its runner is let go: the new
+    /// context starts with none running, and the flash says what happened to it.
+    @Test func aSwitchDuringABulkActionSaysItWasStopped() {
+        var state = Self.state()
+        state.bulk = BulkRun(progress: JobBulkProgress(action: .cancel, done: 4_000, total: 50_000, elapsed: 2), startedAt: Self.now)
+        _ = reduce(&state, .contextSwitched(ContextSwitch(name: "c", snapshot: Self.snapshot([("sms", 2, 0)]), standby: nil,
+                                                          readOnly: false, readOnlyReason: nil, openQueue: nil)))
+        #expect(state.bulk == nil)
+        #expect(state.flash?.text.hasSuffix("the running cancel was stopped after its batch in flight") == true, "\(state.flash?.text ?? "")")
+    }
+
     @Test func theAllViewSumsFreshContextsAndEnterCarriesTheContext() {
         var state = Self.state()
         _ = reduce(&state, .contextRefreshed("a", Self.snapshot([("emails", 3, 2)]).summary, nil, at: Self.now))

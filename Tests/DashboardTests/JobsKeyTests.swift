@@ -109,10 +109,11 @@ import Testing
         #expect(press(&state, .character("c")) == [.preview(.jobsByFilter(.cancel, filter, asOf: nil))])
         #expect(state.confirmation?.count == nil)
         #expect(press(&state, .character("y")) == [])  // not before the count is on screen
-        _ = reduce(&state, .previewSampled(.jobsByFilter(.cancel, filter, asOf: nil), count: 3, asOf: t0, sample: [job(1)]))
+        _ = reduce(&state, .previewCounted(.jobsByFilter(.cancel, filter, asOf: nil), count: 3, asOf: t0, sample: [job(1)]))
         #expect(state.confirmation?.prompt == "Cancel 3 jobs matching state:pending?")
-        #expect(state.confirmation?.jobSample == [job(1)])
+        #expect(state.confirmation?.sample == [job(1)])
         #expect(press(&state, .character("y")) == [.perform(.jobsByFilter(.cancel, filter, asOf: t0))])
+        _ = reduce(&state, .bulkEnded("cancelled 3 jobs matching state:pending (audit #1)", failed: false, at: t0))
 
         // Marked rows: the action names only them. r on the dead tab requeues.
         _ = press(&state, .character(" "))

@@ -69,7 +69,8 @@ import Testing
             DLQJob(id: UUID(), queue: "orders", jobType: "ship", errorType: "timeout", errorMessage: "timeout after \(i) ms",
                    attemptCount: 5, maxAttempts: 5, lastErrorAt: t0, createdAt: t0)
         }
-        _ = reduce(&s, .previewCounted(asked, count: 4, asOf: t0, sample: sample))
-        #expect(s.confirmation?.sample == sample && s.confirmation?.count == 4)
+        _ = reduce(&s, .previewCounted(asked, count: 4, asOf: t0, sample: sample.map(JobSummary.init(deadLetter:))))
+        #expect(s.confirmation?.sample.map(\.id) == sample.map(\.id) && s.confirmation?.count == 4)
+        #expect(s.confirmation?.sample.allSatisfy { $0.state == .dead && $0.errorMessage?.hasPrefix("timeout after") == true } == true)
     }
 }

@@ -43,7 +43,7 @@ import Testing
             producer.start()
             Thread.sleep(forTimeInterval: 0.2)
             var progress: [Int] = []
-            let result = try bulk.apply(preview, batchSize: 300) { progress.append($0) }
+            let result = try bulk.apply(preview, batchSize: 300, progress: { progress.append($0.done) })
             stop.set()
             stop.waitDone()
 

@@ -28,7 +28,7 @@ import QueueStore
 
     @Test func confirmationWithTheCountShowsThePromptVerbatim() throws {
         var state = F.state(.dlq)
-        state.confirmation = Confirmation(action: Self.groupRequeue, count: 389, sample: Array(F.jobs.prefix(5)))
+        state.confirmation = Confirmation(action: Self.groupRequeue, count: 389, sample: F.jobs.prefix(5).map(JobSummary.init(deadLetter:)))
         let screen = Self.draw(state)
         try assertScreen(screen, named: "confirm-counted-80x24")
         #expect(screen.plainText().contains("Requeue 389 jobs from emails / smtp_error 5d41402abc4b?"))

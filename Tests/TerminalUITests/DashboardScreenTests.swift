@@ -46,8 +46,29 @@ import QueueStore
             var s = DashboardFixture.jobsState(.pending)
             s.marked = []
             var c = Confirmation(action: .jobsByFilter(.cancel, s.jobs.effectiveFilter, asOf: DashboardFixture.now), count: 1234)
-            c.jobSample = Array(s.jobs.rows.prefix(5))
+            c.sample = Array(s.jobs.rows.prefix(5))
             s.confirmation = c
+            return s
+        }()),
+        ("jobs-confirm-priority", {
+            var s = DashboardFixture.jobsState(.pending)
+            s.marked = []
+            let c = Confirmation(action: .jobsByFilter(.priority, s.jobs.effectiveFilter, asOf: DashboardFixture.now, priority: 50),
+                                 count: 1234, sample: Array(s.jobs.rows.prefix(5)))
+            s.confirmation = c
+            return s
+        }()),
+        ("jobs-priority-prompt", {
+            var s = DashboardFixture.jobsState(.pending)
+            s.jobs.priorityPrompt = "9999999"
+            s.jobs.priorityError = "priority must be between -1000000 and 1000000, got 9999999"
+            return s
+        }()),
+        // A bulk cancel running beside the screen: the footer's progress line instead of the hints.
+        ("jobs-bulk-progress", {
+            var s = DashboardFixture.jobsState(.pending)
+            s.bulk = BulkRun(progress: JobBulkProgress(action: .cancel, done: 41_000, total: 100_000, elapsed: 5),
+                             startedAt: DashboardFixture.now.addingTimeInterval(-5))
             return s
         }()),
         ("log-startup-error", {

@@ -99,22 +99,37 @@ enum Chrome {
     /// did; `status` (possibly empty) on the right.
     static func drawHintsOrFlash(_ context: ScreenContext, status: String, into buffer: inout ScreenBuffer, in rect: Rect) {
         let state = context.state
-        guard let flash = state.flash else {
+        let text: String
+        let style: Style
+        if let flash = state.flash {
+            // The flash outranks the status here: it is the answer to what the operator just did,
+            // and the status is back in a few seconds. It gets up to two thirds of the row.
+            text = (flash.kind == .error ? "! " : "") + ViewText.oneLine(flash.text)
+            style = flash.kind == .error ? .error : flash.kind == .success ? .role(.ok, .bold) : .accent
+        } else if let bulk = state.bulk {
+            // A bulk action running beside the screen: its progress instead of the hints, on every
+            // screen, until it ends.
+            text = bulkProgressText(bulk, context)
+            style = .warn
+        } else {
             StatusLine(hints: KeyMap.footerHints(state), status: status, statusStyle: statusStyle(state))
                 .draw(into: &buffer, in: rect)
             return
         }
-        // The flash outranks the status here: it is the answer to what the operator just did,
-        // and the status is back in a few seconds. It gets up to two thirds of the row.
-        let text = (flash.kind == .error ? "! " : "") + ViewText.oneLine(flash.text)
         let flashWidth = min(DisplayWidth.of(text), rect.width * 2 / 3)
         let statusRoom = max(0, rect.width - flashWidth - 2)
         let shortStatus = statusRoom > 0 ? ScreenBuffer.truncate(status, toWidth: statusRoom, ellipsis: buffer.glyphs.ellipsis) : ""
         StatusLine(hints: [], status: shortStatus, statusStyle: statusStyle(state)).draw(into: &buffer, in: rect)
         let statusWidth = DisplayWidth.of(shortStatus)
         let room = rect.width - statusWidth - (statusWidth > 0 ? 2 : 0)
-        let style: Style = flash.kind == .error ? .error : flash.kind == .success ? .role(.ok, .bold) : .accent
         buffer.write(text, at: Point(x: rect.x, y: rect.y), style: style, maxWidth: room)
+    }
+
+    /// "cancelling 41,000 / 100,000 · 8.2k/s · 5s — Esc stops after this batch".
+    static func bulkProgressText(_ bulk: BulkRun, _ context: ScreenContext) -> String {
+        let elapsed = context.state.now.timeIntervalSince(bulk.startedAt)
+        let line = bulk.progress.line(dot: context.dot, elapsed: elapsed)
+        return line + " \(context.dash) " + (bulk.stopping ? "stopping after this batch\(context.ellipsis)" : "Esc stops after this batch")
     }
 
     /// "4 workers · 44 in flight · connected · 3s ago · every 2s", most urgent first, so when

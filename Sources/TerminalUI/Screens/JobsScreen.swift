@@ -8,7 +8,7 @@ import QueueStore
 enum JobsScreen {
     static func draw(_ context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
         let explorer = context.state.jobs
-        let errorRows = explorer.filterError == nil ? 0 : 1
+        let errorRows = explorer.filterError == nil && explorer.priorityError == nil ? 0 : 1
         let parts = Layout.vertical(rect, [.fixed(1), .fixed(1), .fixed(errorRows), .flexible, .fixed(1)])
         drawStateTabs(context, into: &buffer, in: parts[0])
         drawFilterLine(context, into: &buffer, in: parts[1], errorRow: parts[2])
@@ -37,6 +37,10 @@ enum JobsScreen {
 
     static func drawFilterLine(_ context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect, errorRow: Rect) {
         let explorer = context.state.jobs
+        if let typed = explorer.priorityPrompt {
+            drawPriorityPrompt(typed, context, into: &buffer, in: rect, errorRow: errorRow)
+            return
+        }
         if let editing = explorer.editing {
             buffer.write(" / " + ViewText.oneLine(editing) + "_", at: Point(x: rect.x, y: rect.y), style: .accent, maxWidth: rect.width)
             if let error = explorer.filterError, !errorRow.isEmpty {
@@ -60,6 +64,20 @@ enum JobsScreen {
         buffer.write(count + " ", in: rect, alignment: .right, style: .muted)
         let room = rect.width - DisplayWidth.of(count) - 3
         buffer.write(" / " + filter, at: Point(x: rect.x, y: rect.y), style: explorer.filter.isEmpty ? .muted : .accent, maxWidth: max(0, room))
+    }
+
+    /// `p`: "new priority for the 3 marked jobs (higher runs first): 5_", and under it why what
+    /// was typed is not a priority.
+    static func drawPriorityPrompt(_ typed: String, _ context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect,
+                                   errorRow: Rect) {
+        let marked = context.state.marked.count
+        let whom = marked > 0 ? (marked == 1 ? "the marked job" : "the \(marked) marked jobs")
+            : "every pending, scheduled, retrying job that matches"
+        buffer.write(" new priority for \(whom) (higher runs first; Esc cancels): " + ViewText.oneLine(typed) + "_",
+                     at: Point(x: rect.x, y: rect.y), style: .accent, maxWidth: rect.width)
+        if let error = context.state.jobs.priorityError, !errorRow.isEmpty {
+            buffer.write(" " + ViewText.oneLine(error), at: Point(x: errorRow.x, y: errorRow.y), style: .error, maxWidth: errorRow.width)
+        }
     }
 
     /// "1 job", "412 jobs", "≥ 10,000 jobs" (">= 10,000" on an ASCII terminal).

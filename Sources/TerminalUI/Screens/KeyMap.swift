@@ -83,8 +83,10 @@ enum KeyMap {
                 + (state.focusedBusyJob != nil ? [Entry(keys: "c", does: "cancel the job: its handler is stopped (asks first)")] : [])
         case .jobs:
             return [Entry(keys: "Space", does: "mark / unmark the job"),
-                    Entry(keys: "c x", does: "cancel the marked (or all matching) pending, scheduled, retrying jobs"),
+                    Entry(keys: "c x", does: "cancel the marked (or all matching) pending, scheduled, retrying jobs;"
+                          + " on a running job, stop it"),
                     Entry(keys: "r", does: "run now (pending, scheduled, retrying) or requeue (dead, cancelled)"),
+                    Entry(keys: "p", does: "change the priority of the marked (or all matching) pending, scheduled, retrying jobs"),
                     Entry(keys: "d", does: "delete the marked (or all matching) dead, cancelled, completed jobs")]
         case .audit:
             return [Entry(keys: "u", does: "undo the selected requeue: its jobs not started yet go back")]
@@ -106,6 +108,7 @@ enum KeyMap {
             Entry(keys: updown, does: detail ? "scroll the payload, result and attempts" : "move"),
             Entry(keys: "PgUp PgDn g G", does: detail ? "scroll a page, top, bottom" : "a page up / down, first / last row"),
         ] + (opens ? [Entry(keys: "Enter l", does: "open")] : []) + [
+        ] + (state.bulk.map { $0.stopping } == false ? [Entry(keys: "Esc", does: "stop the running bulk action after this batch")] : []) + [
             Entry(keys: "Esc q h", does: state.activeFilter.isEmpty || state.openedJob != nil ? back : "clear the filter, then \(back)"),
             Entry(keys: "1-9 0 Tab", does: "switch screen (9: jobs, 0: the timeline)"),
             Entry(keys: "y", does: detail ? "copy the payload (OSC 52)" : "copy the selected job's id (OSC 52)"),
@@ -209,8 +212,12 @@ enum KeyMap {
             hints += [KeyHint("Enter", "job"), KeyHint("/", "filter"), KeyHint("Esc", "back")]
         case .jobs:
             if state.jobs.editing != nil { return [KeyHint("Enter", "search"), KeyHint("Tab", "complete"), KeyHint("Esc", "cancel")] }
+            if state.jobs.priorityPrompt != nil { return [KeyHint("Enter", "confirm"), KeyHint("Esc", "cancel")] }
             hints += [KeyHint("/", "search"), KeyHint("< >", "state"), KeyHint("Enter", "open")]
-            if !state.readOnly { hints += [KeyHint("Space", "mark"), KeyHint("c", "cancel"), KeyHint("r", "run/requeue"), KeyHint("d", "delete")] }
+            if !state.readOnly {
+                hints += [KeyHint("Space", "mark"), KeyHint("c", "cancel"), KeyHint("r", "run/requeue"), KeyHint("p", "priority"),
+                          KeyHint("d", "delete")]
+            }
             hints += [KeyHint("s", "sort"), KeyHint("n", "more")]
         case .timeline:
             hints += [KeyHint("Enter", "open")]

@@ -50,13 +50,6 @@ enum HelpOverlay {
 enum ConfirmationDialog {
     static func draw(_ confirmation: Confirmation, _ context: ScreenContext, into buffer: inout ScreenBuffer, in screen: Rect) {
         var body = [confirmation.prompt]
-        if !confirmation.jobSample.isEmpty {
-            // The newest few of the jobs it touches, so the operator sees what the filter caught.
-            body.append("")
-            body += confirmation.jobSample.map {
-                "\(ViewText.shortID($0.id))  \($0.state.rawValue)  \(ViewText.oneLine($0.queue))  \(ViewText.oneLine($0.jobType))  \(context.age($0.createdAt))"
-            }
-        }
         // On a tiny terminal "[y] yes  [n] no" still fits whole; how to answer must never be cut.
         let narrow = screen.width < 40
         let no = DialogButton(key: "n", label: narrow ? "no" : "cancel")
@@ -67,7 +60,10 @@ enum ConfirmationDialog {
             buttons = [no]
         } else {
             buttons = [DialogButton(key: "y", label: narrow ? "yes" : "confirm"), no]
-            body += sampleLines(confirmation)
+            // One row per job, cut at the dialog's width rather than wrapped: five jobs, five rows.
+            body += sampleLines(confirmation, context).map {
+                ScreenBuffer.truncate($0, toWidth: max(1, min(100, screen.width - 4)), ellipsis: buffer.glyphs.ellipsis)
+            }
         }
         // Wide enough that the question stays on one line where the terminal allows: the
         // operator (and the end-to-end test) reads it whole.
@@ -76,12 +72,17 @@ enum ConfirmationDialog {
             .draw(into: &buffer, in: screen)
     }
 
-    /// A requeue shows up to 5 of the very jobs it would requeue: short id, type, last error.
-    static func sampleLines(_ confirmation: Confirmation) -> [String] {
+    /// Up to 5 of the very jobs the action would touch (a DLQ requeue's, a Jobs-screen bulk
+    /// action's), so the operator sees what the group or filter caught: short id, state, queue,
+    /// type, age, and the last error of a failed one.
+    static func sampleLines(_ confirmation: Confirmation, _ context: ScreenContext) -> [String] {
         guard !confirmation.sample.isEmpty, let count = confirmation.count else { return [] }
-        let more = count > confirmation.sample.count ? " (of \(count))" : ""
-        return ["", "Sample\(more):"] + confirmation.sample.prefix(5).map {
-            "  \(ViewText.shortID($0.id))  \(ViewText.oneLine($0.jobType))  \(ViewText.oneLine($0.errorMessage))"
+        let more = count > confirmation.sample.count ? " (of \(ViewText.grouped(Int64(count))))" : ""
+        return ["", "Sample\(more):"] + confirmation.sample.prefix(5).map { job in
+            var line = "  \(ViewText.shortID(job.id))  \(job.state.rawValue)  \(ViewText.oneLine(job.queue))"
+                + "  \(ViewText.oneLine(job.jobType))  \(context.age(job.createdAt))"
+            if let error = job.errorMessage, job.state == .dead || job.state == .retrying { line += "  " + ViewText.oneLine(error) }
+            return line
         }
     }
 
@@ -105,8 +106,8 @@ enum ConfirmationDialog {
         case .cancelRunningJob: return "Cancel job"
         case .triageGroup(let step, _): return step.verb.capitalized
         case .undoRequeue: return "Undo requeue"
-        case .jobsByFilter(let kind, _, _), .jobsByID(let kind, _, _, _):
-            return kind.verb.prefix(1).uppercased() + kind.verb.dropFirst()
+        case .jobsByFilter(let kind, _, _, _), .jobsByID(let kind, _, _, _, _):
+            return kind == .priority ? "Change priority" : kind.verb.prefix(1).uppercased() + kind.verb.dropFirst()
         }
     }
 
@@ -123,15 +124,15 @@ enum ConfirmationDialog {
 
         case .triageGroup(_, let key): return key.label
         case .undoRequeue(let auditID): return "audit row #\(auditID)"
-        case .jobsByFilter(_, let filter, _): return filter.isEmpty ? "every job" : ViewText.oneLine(filter.description)
-        case .jobsByID(_, let ids, _, _): return ids.count == 1 ? "1 marked job" : "\(ids.count) marked jobs"
+        case .jobsByFilter(_, let filter, _, _): return filter.isEmpty ? "every job" : ViewText.oneLine(filter.description)
+        case .jobsByID(_, let ids, _, _, _): return ids.count == 1 ? "1 marked job" : "\(ids.count) marked jobs"
         }
     }
 
     static func isDestructive(_ action: OperatorAction) -> Bool {
         switch action {
         case .deleteGroup, .deleteJobs, .cancelMigration, .cancelRunningJob: return true
-        case .jobsByFilter(let kind, _, _), .jobsByID(let kind, _, _, _): return kind == .delete || kind == .cancel
+        case .jobsByFilter(let kind, _, _, _), .jobsByID(let kind, _, _, _, _): return kind == .delete || kind == .cancel
         default: return false
         }
     }

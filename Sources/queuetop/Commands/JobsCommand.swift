@@ -181,14 +181,28 @@ private func runBulk(_ action: JobBulkAction, connection: ConnectionOptions, tar
         FileHandle.standardError.write(Data((SafeText.lines("for example:\n" + sample) + "\n").utf8))
         try confirmDestructiveAction(question + "?", yes: false)
     }
+    // On a terminal: a progress line on stderr (never in --json output). Anywhere: SIGINT stops
+    // after the batch in flight (a second one ends at once; committed batches stay done either way).
     let showProgress = !options.json && isatty(STDERR_FILENO) == 1
-    let result = try cliErrors {
-        try store.apply(preview, priority: priority, batchSize: options.batchSize, batchTimeout: options.timeout) { done in
-            if showProgress { FileHandle.standardError.write(Data("\r\(done) of \(preview.count) …".utf8)) }
+    let interrupt = BulkInterrupt()
+    defer { interrupt.restore() }
+    let result: JobBulkResult
+    do {
+        result = try cliErrors {
+            try store.apply(preview, priority: priority, batchSize: options.batchSize, batchTimeout: options.timeout,
+                            shouldStop: { interrupt.requested }) { progress in
+                if showProgress {
+                    let hint = isatty(STDIN_FILENO) == 1 ? " — ^C stops after this batch" : ""
+                    FileHandle.standardError.write(Data("\r\u{1b}[K\(progress.line())\(hint)".utf8))
+                }
+            }
         }
+    } catch let interrupted as JobBulkInterrupted {
+        if showProgress { FileHandle.standardError.write(Data("\r\u{1b}[K".utf8)) }
+        throw CLIError("\(SafeText.oneLine(interrupted.description))")
     }
     if showProgress { FileHandle.standardError.write(Data("\r\u{1b}[K".utf8)) }
-    if options.json { printJSON(bulkJSON(action, preview, changed: result.affected, auditID: result.auditID)); return }
+    if options.json { printJSON(bulkJSON(action, preview, changed: result.affected, auditID: result.auditID, stopped: result.stopped)); return }
     let past = switch action {
     case .runNow: "made due now"
     case .cancel: "cancelled"
@@ -197,13 +211,15 @@ private func runBulk(_ action: JobBulkAction, connection: ConnectionOptions, tar
     case .priority: "reprioritised"
     }
     var line = "\(past) \(result.affected) of \(preview.count) job(s)"
-    if result.affected < preview.count { line += "; the others changed state since \(asOf) and were left alone" }
+    if result.stopped { line += "; stopped on ^C, the rest were left as they were" }
+    else if result.affected < preview.count { line += "; the others changed state since \(asOf) and were left alone" }
     print(line + " (audit #\(result.auditID))")
 }
 
-private func bulkJSON(_ action: JobBulkAction, _ preview: JobBulkPreview, changed: Int, auditID: Int64?) -> JobBulkJSON {
+private func bulkJSON(_ action: JobBulkAction, _ preview: JobBulkPreview, changed: Int, auditID: Int64?,
+                      stopped: Bool = false) -> JobBulkJSON {
     JobBulkJSON(action: action.rawValue, where: preview.filter.description, as_of: isoTime(preview.asOf),
-                matched: preview.count, changed: changed, audit_id: auditID,
+                matched: preview.count, changed: changed, stopped: stopped, audit_id: auditID,
                 sample: preview.sample.map { $0.id.uuidString.lowercased() })
 }
 
@@ -218,6 +234,8 @@ struct JobCountJSON: Encodable {
 struct JobBulkJSON: Encodable {
     let action, `where`, as_of: String
     let matched, changed: Int
+    /// SIGINT stopped it between batches: `changed` were done, the rest left as they were.
+    let stopped: Bool
     let audit_id: Int64?
     let sample: [String]
 }

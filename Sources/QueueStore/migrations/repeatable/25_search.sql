@@ -64,7 +64,8 @@ begin
   end if;
   begin
     if (v_audit.filter ->> 'as_of')::timestamptz is distinct from p_as_of
-       or jsonb_typeof(v_audit.filter -> 'where') is distinct from 'string' then
+       or jsonb_typeof(v_audit.filter -> 'where') is distinct from 'string'
+       or v_audit.filter -> 'outcome' is not null then  -- closed by jobs_bulk_end: no more batches
       v_audit := null;
     end if;
   exception when others then
@@ -130,4 +131,40 @@ begin
   update audit_log set affected = affected + n where id = audit_id;
   if n > 0 then perform pg_notify('queuetop_changed', 'jobs.' || p_action); end if;
   return n;
+end $$;
+
+-- Closes a bulk action that did not run to the end: the operator stopped it between batches
+-- ('stopped'), or a batch failed ('failed'). The action's audit row gets {"outcome": …,
+-- "done": <jobs changed so far>, "reason": …} added to its filter, so the trail says how far it
+-- went and why it ended; the jobs already changed stay changed (each batch committed on its own).
+-- Only the role that opened the row may close it, only a jobs.* row, and only once.
+create or replace function jobs_bulk_end(audit_id bigint, outcome text, reason text default null)
+returns bigint
+language plpgsql volatile as $$
+declare
+  p_outcome text := jobs_bulk_end.outcome;
+  v_audit audit_log;
+begin
+  if p_outcome is null or p_outcome not in ('stopped', 'failed') then
+    raise exception 'unknown bulk outcome "%"', p_outcome
+      using errcode = '22023', hint = 'One of stopped, failed.';
+  end if;
+  if audit_id is null then
+    raise exception 'audit_id is required' using errcode = '22023';
+  end if;
+  select * into v_audit from audit_log a where a.id = audit_id for update;
+  if not found or v_audit.action not like 'jobs.%' or v_audit.db_role <> session_user then
+    raise exception 'audit row % is not a bulk jobs action of role %', audit_id, session_user
+      using errcode = '42501', hint = 'Pass the id record_audit returned for this action.';
+  end if;
+  if jsonb_typeof(v_audit.filter) <> 'object' or v_audit.filter -> 'outcome' is not null then
+    raise exception 'audit row % is already closed (%)', audit_id, coalesce(v_audit.filter ->> 'outcome', 'not an object')
+      using errcode = '55000';
+  end if;
+  update audit_log a
+  set filter = a.filter || jsonb_build_object('outcome', p_outcome, 'done', a.affected)
+               || case when reason is null then '{}'::jsonb else jsonb_build_object('reason', left(reason, 500)) end
+  where a.id = audit_id;
+  perform pg_notify('queuetop_changed', v_audit.action);
+  return v_audit.affected;
 end $$;

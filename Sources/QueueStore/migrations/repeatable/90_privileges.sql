@@ -144,6 +144,7 @@ begin
     ('update_queue_settings',           'definer', '{queuetop_operator}'),
     -- 25_search.sql
     ('jobs_bulk_apply',                 'definer', '{queuetop_operator}'),
+    ('jobs_bulk_end',                   'definer', '{queuetop_operator}'),
     -- 30_dlq.sql
     ('_requeue_dlq',                    'invoker', '{}'),
     ('delete_dlq_batch',                'definer', '{queuetop_operator}'),
