@@ -150,4 +150,38 @@ import TestSupport
             #expect(try admin.query("SELECT count(*)::int FROM \(qt: "timeline_marks") WHERE label = 'rewritten'").scalar(Int.self) == 0)
         }
     }
+
+    /// Attacker's view: a producer's credentials (an app's environment) in a loop of marks.
+    /// Without a bound the marks push the operators' actions out of the newest rows the timeline
+    /// shows (and fill a table nothing prunes). At most 60 per login role per hour: the rest are
+    /// refused (54000) and store nothing; the operator's action stays on the list, and another
+    /// role still marks.
+    @Test func aProducerCannotFloodTheTimeline() throws {
+        try TestDatabase.with { db in
+            let admin = try db.connect()
+            defer { admin.close() }
+            try seedDeadLetters(admin, 1, queue: "emails", type: "smtp")
+            _ = try QueueConfigStore(connection: admin).pause("emails")
+            try db.withLoginRole(in: "queuetop_producer") { config, role in
+                let conn = try Connection.connect(config)
+                defer { conn.close() }
+                var stored = 0
+                var refusals: [String?] = []
+                for n in 1...100 {
+                    do {
+                        _ = try conn.query("SELECT id FROM \(qt: "mark_event")(\("spam \(n)"), 'deploy')")
+                        stored += 1
+                    } catch let error as PostgresError {
+                        refusals.append(error.sqlState)
+                    }
+                }
+                #expect(stored == 60)
+                #expect(refusals.count == 40 && refusals.allSatisfy { $0 == "54000" })
+                #expect(try admin.query("SELECT count(*)::int FROM \(qt: "timeline_marks") WHERE db_role = \(role)").scalar(Int.self) == 60)
+            }
+            let newest = try TimelineStore(connection: admin).list(since: Date().addingTimeInterval(-3600), limit: 100)
+            #expect(newest.contains { $0.event == "queue.pause" }, "the operator's action was pushed off the timeline")
+            #expect(try TimelineStore(connection: admin).mark("deploy v43").label == "deploy v43")
+        }
+    }
 }
