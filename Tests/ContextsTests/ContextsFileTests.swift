@@ -67,6 +67,18 @@ import Testing
         #expect(!conninfo.contains("hunter2"))
     }
 
+    /// Attacker's view (a shoulder, a CI log): a connection string pasted where a name or key
+    /// goes is refused without printing its password back.
+    @Test func aURLPastedAsANameOrKeyIsNotPrintedWithItsPassword() {
+        let asName = refusal("[contexts.\"postgresql://app:s3cret@db.example/q\"]\nurl = \"host=a\"\n")
+        #expect(asName.contains("is not allowed") && asName.contains("postgresql://***@db.example/q"), "\(asName)")
+        let asKey = refusal("[contexts.a]\nurl = \"host=a\"\n\"host=db password=hunter2\" = 1\n")
+        #expect(asKey.contains("unknown key \"host=db password=***\""), "\(asKey)")
+        let asShard = refusal("[contexts.a]\nurl = \"host=a\"\n[groups.g]\nqueue = \"q\"\nshards = [\"a\", \"postgres://u:s3cret@h/q\"]\n")
+        #expect(asShard.contains("shard \"postgres://***@h/q\" is not a context"), "\(asShard)")
+        for message in [asName, asKey, asShard] { #expect(!message.contains("s3cret") && !message.contains("hunter2")) }
+    }
+
     @Test func everyBadFileIsRefusedWithWhatAndWhere() {
         // A syntax error: toml++'s own message with its line.
         #expect(refusal("[contexts.a]\nurl = \"x\"\nurl2 = \n").hasPrefix("ctx.toml:3: "))
