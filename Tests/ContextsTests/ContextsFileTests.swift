@@ -65,6 +65,8 @@ import Testing
         let conninfo = refusal("[contexts.eu-2]\nurl = \"x\"\n[contexts.bad]\nreplica = \"host=r password=hunter2\"\n")
         #expect(conninfo.contains("context bad: replica contains a password"), "\(conninfo)")
         #expect(!conninfo.contains("hunter2"))
+        let keyPassword = refusal("[contexts.k]\nurl = \"host=db sslkey=/k.pem sslpassword=hunter2\"\n")
+        #expect(keyPassword.contains("context k: url contains a password") && !keyPassword.contains("hunter2"), "\(keyPassword)")
     }
 
     /// Attacker's view (a shoulder, a CI log): a connection string pasted where a name or key
