@@ -108,8 +108,7 @@ import Testing
             defer { conn.close() }
             _ = try Self.plant(conn)
             let e = Self.evil
-            // mark_event refuses controls but lets a bidi override through; the owner can store anything.
-            try conn.query("SELECT mark_event(\(Self.evilName + " v42"), 'deploy')")
+            // mark_event refuses controls and bidi overrides; the table's owner can store anything.
             try conn.query("INSERT INTO timeline_marks (kind, label, client_label) VALUES ('deploy', \(e), \(e))")
             try conn.query("SELECT record_audit('custom.action', jsonb_build_object('queue', \(e)::text, 'note', \(e)::text), 1)")
             try conn.query("SELECT register_worker(\(e), \(e), 42, ARRAY[\(e)::text], 2)")

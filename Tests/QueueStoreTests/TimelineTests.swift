@@ -79,7 +79,8 @@ import TestSupport
             let store = TimelineStore(connection: conn)
             for (label, kind) in [("", "deploy"), ("   ", "deploy"), (String(repeating: "x", count: 201), "deploy"),
                                   ("deploy\u{1B}[31m red", "deploy"), ("two\nlines", "deploy"), ("ok", "Deploy"),
-                                  ("ok", "a kind"), ("ok", String(repeating: "k", count: 33)), ("bidi \u{85}", "deploy")] {
+                                  ("ok", "a kind"), ("ok", String(repeating: "k", count: 33)), ("bidi \u{85}", "deploy"),
+                                  ("deploy \u{202E}24v", "deploy"), ("zero\u{200B}width", "deploy"), ("line\u{2028}sep", "deploy")] {
                 #expect(throws: QueueStoreError.self, "label \(label.debugDescription) kind \(kind)") {
                     _ = try store.mark(label, kind: kind)
                 }
@@ -87,6 +88,7 @@ import TestSupport
             // Straight to SQL too, past the Swift checks.
             #expect(throws: QueueStoreError.self) { try conn.run("SELECT \(qt: "mark_event")(NULL, 'deploy')") }
             #expect(throws: QueueStoreError.self) { try conn.run("SELECT \(qt: "mark_event")('ok', NULL)") }
+            #expect(throws: QueueStoreError.self) { try conn.run("SELECT \(qt: "mark_event")(\("deploy \u{202E}24v"), 'deploy')") }
             #expect(try conn.query("SELECT count(*)::int FROM \(qt: "timeline_marks")").scalar(Int.self) == 0)
             // Unicode is fine, and 200 characters exactly.
             #expect(try store.mark("déploiement 日本 v42").label == "déploiement 日本 v42")

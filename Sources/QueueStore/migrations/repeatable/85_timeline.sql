@@ -34,8 +34,11 @@ begin
     raise exception 'the mark label is % characters long; at most 200', char_length(v_label)
       using errcode = '22023', hint = 'Shorten it: a version, a ticket, a one-line reason.';
   end if;
-  if v_label ~ '[\x01-\x1f\x7f-\x9f]' then
-    raise exception 'the mark label contains a control character (a line break, a tab, an escape…)'
+  -- What SafeText calls unsafe (docs/RELIABILITY.md, "Output safety"): controls, and the bidi
+  -- overrides, zero-width characters and line separators that make "deploy v42" read as
+  -- something else wherever the label is shown raw (psql, an app reading timeline()).
+  if v_label ~ '[\x01-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]' then
+    raise exception 'the mark label contains a control character (a line break, a tab, an escape, a bidi override…)'
       using errcode = '22023', hint = 'A label is one line of printable text.';
   end if;
   if p_kind is null or p_kind !~ '^[a-z][a-z0-9_-]{0,31}$' then
