@@ -216,7 +216,15 @@ public struct ContextsFile: Sendable {
         }
     }
 
-    private static func quoted(_ text: String) -> String { "\"\(SafeText.oneLine(text))\"" }
+    /// A name or key from the file as an error message shows it. It is normally a word, but a
+    /// connection string pasted in the wrong place (`[contexts."postgresql://app:pw@db/q"]`, a
+    /// shard list of URLs) would otherwise be printed back with its password: the URL's
+    /// `user:password@` and a conninfo `password=` value are masked.
+    private static func quoted(_ text: String) -> String {
+        let masked = redactingURLCredentials(text)
+            .replacingOccurrences(of: #"(?i)(password\s*=\s*)('(\\.|[^'])*'|\S+)"#, with: "$1***", options: .regularExpression)
+        return "\"\(SafeText.oneLine(masked))\""
+    }
 
     /// A service name as one conninfo value.
     private static func quotedConninfo(_ value: String) -> String {

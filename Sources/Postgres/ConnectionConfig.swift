@@ -58,14 +58,18 @@ public struct ConnectionConfig: Sendable, CustomStringConvertible {
         return config
     }
 
-    /// The parameters libpq will use, with the password masked: safe to print.
+    /// The connection parameters that hold a secret: the password, and `sslpassword`, which
+    /// unlocks the client certificate's private key (`sslkey`).
+    static let secretKeys: Set<String> = ["password", "sslpassword"]
+
+    /// The parameters libpq will use, with the password (and sslpassword) masked: safe to print.
     public var redacted: String {
         guard !conninfo.isEmpty, let options = try? Self.parse(conninfo) else {
             return conninfo.isEmpty ? "(libpq defaults: PG* environment, ~/.pgpass)" : "(unparseable connection string)"
         }
         return options
             .filter { $0.value != nil && !$0.value!.isEmpty }
-            .map { key, value in "\(key)=\(key == "password" ? "********" : value!)" }
+            .map { key, value in "\(key)=\(Self.secretKeys.contains(key) ? "********" : value!)" }
             .joined(separator: " ")
     }
 
@@ -80,10 +84,11 @@ public struct ConnectionConfig: Sendable, CustomStringConvertible {
 
     public var description: String { redacted }
 
-    /// Whether the string itself carries a password (`user:secret@` or `password=`); a password
-    /// from ~/.pgpass, PGPASSWORD or a service file is not in it. The contexts file refuses one.
+    /// Whether the string itself carries a password (`user:secret@`, `password=` or the client
+    /// key's `sslpassword=`); a password from ~/.pgpass, PGPASSWORD or a service file is not in
+    /// it. The contexts file refuses one.
     public var containsPassword: Bool {
-        ((try? Self.parse(conninfo)) ?? []).contains { $0.key == "password" && !($0.value ?? "").isEmpty }
+        ((try? Self.parse(conninfo)) ?? []).contains { Self.secretKeys.contains($0.key) && !($0.value ?? "").isEmpty }
     }
 
     /// Keyword/value pairs for PQconnectdbParams. The user's string comes last, expanded as

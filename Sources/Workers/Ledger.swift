@@ -244,6 +244,9 @@ final class Ledger: Sendable {
         }
     }
 
+    /// Whether this worker holds the job, claimed or running (not yet finished).
+    func holds(_ id: JobID) -> Bool { state.withLock { ($0.entries[id].map { $0.phase != .finished }) ?? false } }
+
     /// Whether this job's handler is running here now.
     func isRunning(_ id: JobID) -> Bool { state.withLock { $0.entries[id]?.phase == .running } }
 

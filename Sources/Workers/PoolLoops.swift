@@ -454,7 +454,8 @@ extension WorkerPool {
                 let notifications = try slot.run(stop: { self.isStopping }) { connection in
                     try connection.waitForNotifications(timeout: 0.5)
                 }
-                for cancel in notifications where cancel.channel == "queuetop_cancel" { cancelNotified(cancel.payload) }
+                let cancels = notifications.filter { $0.channel == "queuetop_cancel" }.map(\.payload)
+                if !cancels.isEmpty { cancelNotified(cancels, on: slot) }
                 if notifications.contains(where: { $0.channel == "queuetop_jobs" && (wanted == nil || wanted!.contains($0.payload)) }) {
                     fetchWake.fire()
                 }

@@ -65,10 +65,24 @@ extension WorkerPool {
         cancelRequested(ids, source: "poll")
     }
 
-    /// A notification on queuetop_cancel: its payload is a job id, which may be another worker's.
-    func cancelNotified(_ payload: String) {
-        guard let id = JobID(payload) else { return }
-        cancelRequested([id], source: "notification")
+    /// Notifications on queuetop_cancel: each payload is a job id, which may be another worker's.
+    /// A notification is only a hint to look now, never a request in itself: any role that can
+    /// connect may NOTIFY any channel (PostgreSQL has no privilege for it), so stopping a handler
+    /// on the payload alone would let a producer or a viewer kill running jobs without the
+    /// audited cancel_job. The worker asks worker_cancel_requests on the listener's connection
+    /// and stops only what the database says an operator asked for (cancel_requested_at set on a
+    /// job this worker holds). Ids this worker does not hold cost no query, so a flood of forged
+    /// notifications costs a lookup in the ledger each. If the database cannot be asked, the
+    /// maintenance loop's poll asks on its next pass.
+    func cancelNotified(_ payloads: [String], on slot: ManagedConnection) {
+        let held = payloads.compactMap(JobID.init).filter { ledger.holds($0) }
+        guard !held.isEmpty else { return }
+        do {
+            let asked = try slot.run(stop: { self.isStopping }) { try WorkerStore(connection: $0, workerID: id).cancelRequests() }
+            cancelRequested(asked, source: "notification")
+        } catch {
+            shared.withLock { $0.lastCancelPoll = .distantPast }
+        }
     }
 
     /// Called on the executor thread when a sql handler starts a job on a backend: written on the

@@ -99,6 +99,34 @@ import Testing
         }
     }
 
+    /// The commands added with the jobs explorer, the timeline and the worker fleet: hostile
+    /// job fields (type, error, worker, tenant), a mark label and client label, an audit row's
+    /// filter, a worker's id and host, in text and --json.
+    @Test func theJobsTimelineAndWorkersCommandsPrintHostileFieldsSafely() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            _ = try Self.plant(conn)
+            let e = Self.evil
+            // mark_event refuses controls and bidi overrides; the table's owner can store anything.
+            try conn.query("INSERT INTO timeline_marks (kind, label, client_label) VALUES ('deploy', \(e), \(e))")
+            try conn.query("SELECT record_audit('custom.action', jsonb_build_object('queue', \(e)::text, 'note', \(e)::text), 1)")
+            try conn.query("SELECT register_worker(\(e), \(e), 42, ARRAY[\(e)::text], 2)")
+            let commands: [[String]] = [
+                ["jobs", "list", "--where", "state:dead"], ["jobs", "list", "--where", "state:dead", "--json"],
+                ["jobs", "list", "--where", "state:running"], ["jobs", "list", "--where", "error:pwned"],
+                ["jobs", "count", "--where", "state:dead"],
+                ["timeline"], ["timeline", "--json"],
+                ["workers", "list"], ["workers", "list", "--json"],
+            ]
+            for args in commands {
+                let r = try QueuetopBinary.run(args + ["--db", db.conninfo])
+                #expect(r.status == 0, "\(args): \(r.stderr)")
+                Self.expectClean(r.stdout + r.stderr, args.joined(separator: " "))
+            }
+        }
+    }
+
     @Test func errorMessagesAndServerNoticesAreOneSafeLineOnStderr() throws {
         try TestDatabase.with { db in
             let conn = try db.connect()

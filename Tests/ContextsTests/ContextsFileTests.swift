@@ -65,6 +65,20 @@ import Testing
         let conninfo = refusal("[contexts.eu-2]\nurl = \"x\"\n[contexts.bad]\nreplica = \"host=r password=hunter2\"\n")
         #expect(conninfo.contains("context bad: replica contains a password"), "\(conninfo)")
         #expect(!conninfo.contains("hunter2"))
+        let keyPassword = refusal("[contexts.k]\nurl = \"host=db sslkey=/k.pem sslpassword=hunter2\"\n")
+        #expect(keyPassword.contains("context k: url contains a password") && !keyPassword.contains("hunter2"), "\(keyPassword)")
+    }
+
+    /// Attacker's view (a shoulder, a CI log): a connection string pasted where a name or key
+    /// goes is refused without printing its password back.
+    @Test func aURLPastedAsANameOrKeyIsNotPrintedWithItsPassword() {
+        let asName = refusal("[contexts.\"postgresql://app:s3cret@db.example/q\"]\nurl = \"host=a\"\n")
+        #expect(asName.contains("is not allowed") && asName.contains("postgresql://***@db.example/q"), "\(asName)")
+        let asKey = refusal("[contexts.a]\nurl = \"host=a\"\n\"host=db password=hunter2\" = 1\n")
+        #expect(asKey.contains("unknown key \"host=db password=***\""), "\(asKey)")
+        let asShard = refusal("[contexts.a]\nurl = \"host=a\"\n[groups.g]\nqueue = \"q\"\nshards = [\"a\", \"postgres://u:s3cret@h/q\"]\n")
+        #expect(asShard.contains("shard \"postgres://***@h/q\" is not a context"), "\(asShard)")
+        for message in [asName, asKey, asShard] { #expect(!message.contains("s3cret") && !message.contains("hunter2")) }
     }
 
     @Test func everyBadFileIsRefusedWithWhatAndWhere() {

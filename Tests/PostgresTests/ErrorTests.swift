@@ -94,6 +94,15 @@ import Testing
         }
     }
 
+    /// sslpassword unlocks the client certificate's key: as secret as the password.
+    @Test func redactedFormMasksTheClientKeysPasswordToo() throws {
+        let kv = try ConnectionConfig("host=db sslkey=/k.pem sslpassword=hunter2")
+        #expect(!kv.redacted.contains("hunter2") && kv.redacted.contains("sslpassword=********"), "\(kv.redacted)")
+        let uri = try ConnectionConfig("postgresql://app@db/q?sslpassword=hunter2")
+        #expect(!uri.redacted.contains("hunter2") && !"\(uri)".contains("hunter2"))
+        #expect(kv.containsPassword && uri.containsPassword)
+    }
+
     @Test func redactedFormMasksThePassword() throws {
         let config = try ConnectionConfig("postgresql://ana:pa55word@db.example.com:6543/app?sslmode=verify-full")
         #expect(config.redacted.contains("host=db.example.com"))

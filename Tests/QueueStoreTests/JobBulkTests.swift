@@ -156,6 +156,51 @@ import Testing
             }
         }
     }
+
+    /// Attacker's view: the audit row's filter text is the client's word, and the ids are what
+    /// the client sends. An operator's raw RPC opens a row saying "queue:sandbox" and deletes
+    /// the jobs of another queue under it. The row must say what was really changed: the
+    /// queues and the ids, written by jobs_bulk_apply itself; a row opened with those keys
+    /// already in it (pre-written by the client) is refused and changes nothing.
+    @Test func theAuditRowRecordsWhatChangedWhateverFilterTheClientClaims() throws {
+        try TestDatabase.with { db in
+            let owner = try db.connect()
+            defer { owner.close() }
+            try seedDeadLetters(owner, 3, queue: "billing", type: "charge")
+            let victims: [UUID] = try owner.query("SELECT id FROM job_queue WHERE queue = 'billing' ORDER BY id").map { try $0.decode(0) }
+            try db.withLoginRole(in: "queuetop_operator") { config, _ in
+                let op = try Connection.connect(config)
+                defer { op.close() }
+                let asOf: Date = try op.query("SELECT now()").scalar()
+                let audit: Int64 = try op.query("""
+                    SELECT \(qt: "record_audit")('jobs.delete', jsonb_build_object('where', 'queue:sandbox', 'as_of', \(asOf)::timestamptz), 0)
+                    """).scalar()
+                let n: Int = try op.query("SELECT \(qt: "jobs_bulk_apply")('delete', \(victims)::uuid[], \(asOf)::timestamptz, \(audit))").scalar()
+                #expect(n == 3)
+                let row = try #require(try owner.query("""
+                    SELECT filter->>'where', filter->'queues', (SELECT array_agg(x::uuid ORDER BY x) FROM jsonb_array_elements_text(filter->'changed_ids') x)
+                    FROM audit_log WHERE id = \(audit)
+                    """).first)
+                #expect(try row.decode(0, as: String.self) == "queue:sandbox")
+                #expect(try row.decode(1, as: String.self) == #"["billing"]"#, "the row hides which queue lost its jobs")
+                #expect(try row.decode(2, as: [UUID].self) == victims)
+
+                // Pre-written "changed_ids" or "queues": refused before anything changes.
+                try seedDeadLetters(owner, 1, queue: "billing", type: "charge")
+                let more: [UUID] = try owner.query("SELECT id FROM job_queue WHERE queue = 'billing'").map { try $0.decode(0) }
+                let asOf2: Date = try op.query("SELECT now()").scalar()
+                let forged: Int64 = try op.query("""
+                    SELECT \(qt: "record_audit")('jobs.delete', jsonb_build_object('where', 'queue:sandbox', 'as_of', \(asOf2)::timestamptz,
+                                                                                   'queues', '["sandbox"]'::jsonb), 0)
+                    """).scalar()
+                var state: String?
+                do { _ = try op.query("SELECT \(qt: "jobs_bulk_apply")('delete', \(more)::uuid[], \(asOf2)::timestamptz, \(forged))") }
+                catch let e as PostgresError { state = e.sqlState }
+                #expect(state == "42501")
+                #expect(try owner.query("SELECT count(*)::int FROM job_queue WHERE id = ANY(\(more)::uuid[])").scalar(Int.self) == 1)
+            }
+        }
+    }
 }
 
 /// A stop flag for the producer thread, and a way to wait for it to finish.

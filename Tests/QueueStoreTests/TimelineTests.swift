@@ -79,7 +79,8 @@ import TestSupport
             let store = TimelineStore(connection: conn)
             for (label, kind) in [("", "deploy"), ("   ", "deploy"), (String(repeating: "x", count: 201), "deploy"),
                                   ("deploy\u{1B}[31m red", "deploy"), ("two\nlines", "deploy"), ("ok", "Deploy"),
-                                  ("ok", "a kind"), ("ok", String(repeating: "k", count: 33)), ("bidi \u{85}", "deploy")] {
+                                  ("ok", "a kind"), ("ok", String(repeating: "k", count: 33)), ("bidi \u{85}", "deploy"),
+                                  ("deploy \u{202E}24v", "deploy"), ("zero\u{200B}width", "deploy"), ("line\u{2028}sep", "deploy")] {
                 #expect(throws: QueueStoreError.self, "label \(label.debugDescription) kind \(kind)") {
                     _ = try store.mark(label, kind: kind)
                 }
@@ -87,6 +88,7 @@ import TestSupport
             // Straight to SQL too, past the Swift checks.
             #expect(throws: QueueStoreError.self) { try conn.run("SELECT \(qt: "mark_event")(NULL, 'deploy')") }
             #expect(throws: QueueStoreError.self) { try conn.run("SELECT \(qt: "mark_event")('ok', NULL)") }
+            #expect(throws: QueueStoreError.self) { try conn.run("SELECT \(qt: "mark_event")(\("deploy \u{202E}24v"), 'deploy')") }
             #expect(try conn.query("SELECT count(*)::int FROM \(qt: "timeline_marks")").scalar(Int.self) == 0)
             // Unicode is fine, and 200 characters exactly.
             #expect(try store.mark("déploiement 日本 v42").label == "déploiement 日本 v42")
@@ -148,6 +150,40 @@ import TestSupport
                 #expect(throws: QueueStoreError.self) { _ = try TimelineStore(connection: conn).list(since: Date().addingTimeInterval(-60)) }
             }
             #expect(try admin.query("SELECT count(*)::int FROM \(qt: "timeline_marks") WHERE label = 'rewritten'").scalar(Int.self) == 0)
+        }
+    }
+
+    /// Attacker's view: a producer's credentials (an app's environment) in a loop of marks.
+    /// Without a bound the marks push the operators' actions out of the newest rows the timeline
+    /// shows (and fill a table nothing prunes). At most 60 per login role per hour: the rest are
+    /// refused (54000) and store nothing; the operator's action stays on the list, and another
+    /// role still marks.
+    @Test func aProducerCannotFloodTheTimeline() throws {
+        try TestDatabase.with { db in
+            let admin = try db.connect()
+            defer { admin.close() }
+            try seedDeadLetters(admin, 1, queue: "emails", type: "smtp")
+            _ = try QueueConfigStore(connection: admin).pause("emails")
+            try db.withLoginRole(in: "queuetop_producer") { config, role in
+                let conn = try Connection.connect(config)
+                defer { conn.close() }
+                var stored = 0
+                var refusals: [String?] = []
+                for n in 1...100 {
+                    do {
+                        _ = try conn.query("SELECT id FROM \(qt: "mark_event")(\("spam \(n)"), 'deploy')")
+                        stored += 1
+                    } catch let error as PostgresError {
+                        refusals.append(error.sqlState)
+                    }
+                }
+                #expect(stored == 60)
+                #expect(refusals.count == 40 && refusals.allSatisfy { $0 == "54000" })
+                #expect(try admin.query("SELECT count(*)::int FROM \(qt: "timeline_marks") WHERE db_role = \(role)").scalar(Int.self) == 60)
+            }
+            let newest = try TimelineStore(connection: admin).list(since: Date().addingTimeInterval(-3600), limit: 100)
+            #expect(newest.contains { $0.event == "queue.pause" }, "the operator's action was pushed off the timeline")
+            #expect(try TimelineStore(connection: admin).mark("deploy v43").label == "deploy v43")
         }
     }
 }

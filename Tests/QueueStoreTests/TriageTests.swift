@@ -285,6 +285,27 @@ import Testing
         }
     }
 
+    /// Attacker's view: operators may write any audit row (record_audit). One writes a
+    /// "dlq.undo" row naming another operator's requeue; the real undo must still work.
+    @Test func aForgedUndoAuditRowDoesNotBlockTheRealUndo() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            let ids = try (0..<2).map { try deadJob(conn, message: "timeout after \($0) ms") }
+            let dlq = DLQStore(connection: conn)
+            let requeue = try dlq.requeueAll(DLQFilter(queue: "orders"), asOf: try dlq.now())
+            #expect(requeue.affected == 2)
+            try db.withLoginRole(in: "queuetop_operator") { config, _ in
+                let mallory = try Connection.connect(config)
+                defer { mallory.close() }
+                try mallory.query("SELECT \(qt: "record_audit")('dlq.undo', jsonb_build_object('audit_id', \(requeue.auditID)::bigint), 0)")
+            }
+            #expect(try TriageStore(connection: conn).undoRequeue(auditID: requeue.auditID) == 2)
+            #expect(try jobStatuses(conn, ids) == ["dead_letter"])
+            #expect(throws: (any Error).self, "undone once only") { try TriageStore(connection: conn).undoRequeue(auditID: requeue.auditID) }
+        }
+    }
+
     @Test func singleAndMarkedRequeuesCanBeUndoneToo() throws {
         try TestDatabase.with { db in
             let conn = try db.connect()

@@ -143,6 +143,37 @@ struct RunningJobCancelTests {
         }
     }
 
+    /// Attacker's view: any role that can connect may NOTIFY any channel, so a producer (or a
+    /// viewer) who knows a job id sends `NOTIFY queuetop_cancel, '<id>'` without cancel_job's
+    /// checks and audit row. The worker must check with the database first and leave the job
+    /// running. The operator's real cancel of a second job, notified after the forged one on the
+    /// same channel, shows the worker has read past the forgery (no blind wait).
+    @Test func aForgedCancelNotificationFromAProducerStopsNothing() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            let pool = Self.pool(db, ["cmd": CommandHandler(argv: ["/bin/sh", "-c", "exec sleep 300"], timeout: 600)])
+            try pool.start()
+            defer { pool.stop(grace: 1) }
+            let store = JobStore(connection: conn)
+            let target = try store.enqueue(NewJob(queue: "cancel", type: "cmd")).id
+            let other = try store.enqueue(NewJob(queue: "cancel", type: "cmd")).id
+            #expect(try PoolFixture.eventually(timeout: 30) { try Self.running(conn, target) && Self.running(conn, other) })
+
+            try db.withLoginRole(in: "queuetop_producer") { config, _ in
+                let producer = try Connection.connect(config)
+                defer { producer.close() }
+                // NOTIFY takes no bind parameter; the id is a UUID this test made.
+                try producer.execute("NOTIFY queuetop_cancel, '\(unsafeRaw: target.uuidString.lowercased())'")
+                try producer.execute("SELECT pg_notify('queuetop_cancel', \(target.uuidString.lowercased()))")
+            }
+            try store.cancel(id: other)
+            #expect(try PoolFixture.eventually(timeout: Self.stopBound) { try Self.status(conn, other).0 == "cancelled" })
+            #expect(try Self.status(conn, target) == ("processing", nil), "a NOTIFY alone cancelled a running job")
+            #expect(try Self.auditRows(conn, target) == 0)
+        }
+    }
+
     /// A notification can be lost (the listener was reconnecting; LISTEN does not work behind a
     /// transaction pooler): the worker's poll of worker_cancel_requests finds the request anyway.
     @Test func aCancelWhoseNotificationWasLostIsFoundByThePoll() throws {

@@ -5064,10 +5064,15 @@ $$;
 -- status, attempts, run_at, next_retry_at, the error fields (untouched) and last_error_at. Jobs
 -- that started, finished, were cancelled or deleted meanwhile are left alone. One undo per
 -- requeue. Audited as dlq.undo; returns how many jobs went back.
+-- "Already undone" is read from requeue_undo, which only this function empties, and not from a
+-- dlq.undo audit row alone: an operator may write any audit row with record_audit, and a forged
+-- dlq.undo row naming another operator's requeue must not make that requeue impossible to undo.
+-- Two undos of one requeue at once: the advisory lock makes the second wait and find it done.
 create or replace function undo_requeue(p_audit_id bigint) returns int
 language plpgsql volatile as $$
 declare r audit_log; v_prior bigint; n int;
 begin
+  perform pg_advisory_xact_lock(hashtext('queuetop.undo_requeue'), hashtext(coalesce(p_audit_id, 0)::text));
   select * into r from audit_log where id = p_audit_id;
   if not found then
     raise exception 'unknown audit row %', p_audit_id using errcode = 'P0002';
@@ -5077,7 +5082,9 @@ begin
       using errcode = '55000';
   end if;
   select a.id into v_prior from audit_log a
-  where a.action = 'dlq.undo' and a.filter ->> 'audit_id' = p_audit_id::text limit 1;
+  where a.action = 'dlq.undo' and a.filter ->> 'audit_id' = p_audit_id::text
+    and not exists (select 1 from requeue_undo u where u.audit_id = p_audit_id)
+  order by a.id limit 1;
   if found then
     raise exception 'requeue % was already undone (audit row %)', p_audit_id, v_prior using errcode = '55000';
   end if;
@@ -6306,6 +6313,11 @@ $qt_r20$,
 -- audit_id: the row record_audit('jobs.<action>', {"where": …, "as_of": …}, 0) opened for this
 -- action; this batch's count is added to it, so one action is one audit row however many
 -- batches it takes. A row of another role, action, filter text or as_of is refused (42501).
+-- The filter text is the client's word for which jobs it chose, and the ids are whatever it
+-- sends: so the row also records what this function itself changed. Each batch that changes a
+-- job adds its queues to "queues" (all of them) and its ids to "changed_ids" (the first 1000
+-- of the action); those two keys are this function's, and a row opened with either of them
+-- already in its filter is refused (42501), so a client cannot pre-write them.
 create or replace function jobs_bulk_apply(action text, ids uuid[], as_of timestamptz, audit_id bigint,
                                            new_priority int default null)
 returns int
@@ -6316,6 +6328,8 @@ declare
   v_audit audit_log;
   v_filter jsonb;
   v_queues text[];
+  v_changed uuid[];
+  v_touched text[];
   n int := 0;
 begin
   if p_action is null or p_action not in ('run_now', 'cancel', 'requeue', 'delete', 'priority') then
@@ -6357,6 +6371,10 @@ begin
     raise exception 'audit row % does not record this action''s filter and as_of %', audit_id, p_as_of
       using errcode = '42501', hint = 'record_audit(''jobs.ACTION'', {"where": FILTER, "as_of": AS_OF}, 0)';
   end if;
+  if v_audit.affected = 0 and (v_audit.filter ? 'queues' or v_audit.filter ? 'changed_ids') then
+    raise exception 'audit row % already names queues or changed ids; only jobs_bulk_apply writes them', audit_id
+      using errcode = '42501', hint = 'record_audit(''jobs.ACTION'', {"where": FILTER, "as_of": AS_OF}, 0)';
+  end if;
 
   if p_action = 'delete' then
     with target as (
@@ -6364,9 +6382,11 @@ begin
       where j.id = any(ids) and j.status in ('dead_letter', 'failed', 'cancelled', 'completed')
         and greatest(j.created_at, j.started_at, j.completed_at, j.last_error_at) <= p_as_of
       for update of j
+    ), gone as (
+      delete from job_queue j using target t where j.id = t.id
+      returning j.id, j.queue
     )
-    delete from job_queue j using target t where j.id = t.id;
-    get diagnostics n = row_count;
+    select count(*), array_agg(g.id), array_agg(distinct g.queue) into n, v_changed, v_touched from gone g;
   elsif p_action = 'requeue' then
     -- Dead jobs go through the DLQ's own requeue (dedup rules included); cancelled ones the same
     -- way, minus the cancel reason. Of two with one dedup key, only the older is requeued.
@@ -6385,9 +6405,10 @@ begin
       set status = 'pending', run_at = now(), next_retry_at = null, locked_by = null, heartbeat_at = null,
           attempt_count = 0, cancel_reason = null, completed_at = null
       from target t where j.id = t.id
-      returning j.queue
+      returning j.id, j.queue
     )
-    select count(*), array_agg(distinct m.queue) into n, v_queues from moved m;
+    select count(*), array_agg(distinct m.queue), array_agg(m.id) into n, v_queues, v_changed from moved m;
+    v_touched := v_queues;
   else
     with target as (
       select j.id from job_queue j
@@ -6403,14 +6424,27 @@ begin
           next_retry_at = case when p_action in ('run_now', 'cancel') then null else j.next_retry_at end,
           priority = case when p_action = 'priority' then new_priority else j.priority end
       from target t where j.id = t.id
-      returning j.queue
+      returning j.id, j.queue
     )
-    select count(*), array_agg(distinct c.queue) into n, v_queues from changed c;
+    select count(*), array_agg(distinct c.queue), array_agg(c.id) into n, v_queues, v_changed from changed c;
+    v_touched := v_queues;
     if p_action = 'cancel' then v_queues := null; end if;
   end if;
 
   perform pg_notify('queuetop_jobs', x.q) from unnest(v_queues) x(q);
-  update audit_log set affected = affected + n where id = audit_id;
+  update audit_log a
+  set affected = a.affected + n,
+      filter = case when n = 0 then a.filter else a.filter || jsonb_build_object(
+        'queues', (select jsonb_agg(distinct q.q order by q.q)
+                   from (select jsonb_array_elements_text(coalesce(a.filter -> 'queues', '[]')) union all
+                         select unnest(v_touched)) q(q)),
+        'changed_ids', (select jsonb_agg(x.id order by x.o)
+                        from (select e.id, e.o from jsonb_array_elements_text(coalesce(a.filter -> 'changed_ids', '[]'))
+                                                      with ordinality e(id, o)
+                              union all
+                              select c.id::text, 1000000 + c.o from unnest(v_changed) with ordinality c(id, o)
+                              order by 2 limit 1000) x)) end
+  where a.id = audit_id;
   if n > 0 then perform pg_notify('queuetop_changed', 'jobs.' || p_action); end if;
   return n;
 end $$;
@@ -8903,10 +8937,16 @@ $qt_r80$,
 -- a mark changes no job and no setting, it only adds one bounded row. The label is one line of
 -- at most 200 characters without control characters (screens print it; they sanitise anyway);
 -- the kind is a short lower-case word (deploy, release, config, incident, note…).
+-- At most 60 marks per login role in any hour (54000 beyond): a producer's credentials are
+-- the ones most often found in an app's environment, and without a bound a loop of marks would
+-- grow a table nothing prunes and push the operators' actions and the alerts out of the
+-- newest rows the timeline shows. The count and the insert are serialised per role (an
+-- advisory lock for the transaction), so concurrent callers cannot slip past it together.
 create or replace function mark_event(p_label text, p_kind text default 'deploy')
 returns timeline_marks language plpgsql volatile as $$
 declare
   v_label text := btrim(p_label);
+  v_recent int;
   r timeline_marks;
 begin
   if v_label is null or v_label = '' then
@@ -8916,13 +8956,23 @@ begin
     raise exception 'the mark label is % characters long; at most 200', char_length(v_label)
       using errcode = '22023', hint = 'Shorten it: a version, a ticket, a one-line reason.';
   end if;
-  if v_label ~ '[\x01-\x1f\x7f-\x9f]' then
-    raise exception 'the mark label contains a control character (a line break, a tab, an escape…)'
+  -- What SafeText calls unsafe (docs/RELIABILITY.md, "Output safety"): controls, and the bidi
+  -- overrides, zero-width characters and line separators that make "deploy v42" read as
+  -- something else wherever the label is shown raw (psql, an app reading timeline()).
+  if v_label ~ '[\x01-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]' then
+    raise exception 'the mark label contains a control character (a line break, a tab, an escape, a bidi override…)'
       using errcode = '22023', hint = 'A label is one line of printable text.';
   end if;
   if p_kind is null or p_kind !~ '^[a-z][a-z0-9_-]{0,31}$' then
     raise exception 'mark kind "%" is not a short lower-case word', left(coalesce(p_kind, 'null'), 40)
       using errcode = '22023', hint = 'Use e.g. deploy, release, config, incident or note (a-z, 0-9, _ and -, at most 32).';
+  end if;
+  perform pg_advisory_xact_lock(hashtext('queuetop.mark_event'), hashtext(session_user));
+  select count(*) into v_recent from timeline_marks m
+  where m.at > now() - interval '1 hour' and m.db_role = session_user;
+  if v_recent >= 60 then
+    raise exception 'role % made % marks in the last hour; at most 60', session_user, v_recent
+      using errcode = '54000', hint = 'A mark is for a deploy or an incident, not for every job; try again later.';
   end if;
   insert into timeline_marks (kind, label, db_role, client_label)
   values (p_kind, v_label, session_user,

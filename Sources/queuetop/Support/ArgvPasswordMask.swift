@@ -25,8 +25,8 @@ enum ArgvPasswordMask {
     }
 
     /// Byte ranges that hold a password in one argument: the `password` of a
-    /// `scheme://user:password@host` URI, and the value of `password=` in a URI query string or a
-    /// `key=value` conninfo string (quoted or not). Other arguments yield nothing.
+    /// `scheme://user:password@host` URI, and the value of `password=` or `sslpassword=` in a URI
+    /// query string or a `key=value` conninfo string (quoted or not). Other arguments yield nothing.
     static func passwordRanges(in arg: [UInt8]) -> [Range<Int>] {
         var ranges: [Range<Int>] = []
         let text = String(decoding: arg, as: UTF8.self)
@@ -40,32 +40,34 @@ enum ArgvPasswordMask {
                 ranges.append((colon + 1)..<at)
             }
         }
-        // password=VALUE (URI query parameter or conninfo keyword).
-        let key = Array("password".utf8)
-        var i = 0
-        while i + key.count < arg.count {
-            let startsWord = i == 0 || [UInt8(ascii: " "), UInt8(ascii: "?"), UInt8(ascii: "&"), UInt8(ascii: "\t")].contains(arg[i - 1])
-            if startsWord, Array(arg[i..<(i + key.count)]) == key {
-                var j = i + key.count
-                while j < arg.count, arg[j] == UInt8(ascii: " ") { j += 1 }
-                if j < arg.count, arg[j] == UInt8(ascii: "=") {
-                    j += 1
+        // password=VALUE and sslpassword=VALUE (the client key's passphrase): URI query
+        // parameter or conninfo keyword.
+        for key in [Array("password".utf8), Array("sslpassword".utf8)] {
+            var i = 0
+            while i + key.count < arg.count {
+                let startsWord = i == 0 || [UInt8(ascii: " "), UInt8(ascii: "?"), UInt8(ascii: "&"), UInt8(ascii: "\t")].contains(arg[i - 1])
+                if startsWord, Array(arg[i..<(i + key.count)]) == key {
+                    var j = i + key.count
                     while j < arg.count, arg[j] == UInt8(ascii: " ") { j += 1 }
-                    let quoted = j < arg.count && arg[j] == UInt8(ascii: "'")
-                    let start = quoted ? j + 1 : j
-                    var end = start
-                    while end < arg.count {
-                        let c = arg[end]
-                        if quoted ? c == UInt8(ascii: "'") && arg[end - 1] != UInt8(ascii: "\\")
-                                  : c == UInt8(ascii: " ") || c == UInt8(ascii: "&") || c == UInt8(ascii: "\t") { break }
-                        end += 1
+                    if j < arg.count, arg[j] == UInt8(ascii: "=") {
+                        j += 1
+                        while j < arg.count, arg[j] == UInt8(ascii: " ") { j += 1 }
+                        let quoted = j < arg.count && arg[j] == UInt8(ascii: "'")
+                        let start = quoted ? j + 1 : j
+                        var end = start
+                        while end < arg.count {
+                            let c = arg[end]
+                            if quoted ? c == UInt8(ascii: "'") && arg[end - 1] != UInt8(ascii: "\\")
+                                      : c == UInt8(ascii: " ") || c == UInt8(ascii: "&") || c == UInt8(ascii: "\t") { break }
+                            end += 1
+                        }
+                        if end > start { ranges.append(start..<end) }
+                        i = end
+                        continue
                     }
-                    if end > start { ranges.append(start..<end) }
-                    i = end
-                    continue
                 }
+                i += 1
             }
-            i += 1
         }
         return ranges
     }

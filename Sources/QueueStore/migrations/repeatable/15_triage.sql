@@ -267,10 +267,15 @@ $$;
 -- status, attempts, run_at, next_retry_at, the error fields (untouched) and last_error_at. Jobs
 -- that started, finished, were cancelled or deleted meanwhile are left alone. One undo per
 -- requeue. Audited as dlq.undo; returns how many jobs went back.
+-- "Already undone" is read from requeue_undo, which only this function empties, and not from a
+-- dlq.undo audit row alone: an operator may write any audit row with record_audit, and a forged
+-- dlq.undo row naming another operator's requeue must not make that requeue impossible to undo.
+-- Two undos of one requeue at once: the advisory lock makes the second wait and find it done.
 create or replace function undo_requeue(p_audit_id bigint) returns int
 language plpgsql volatile as $$
 declare r audit_log; v_prior bigint; n int;
 begin
+  perform pg_advisory_xact_lock(hashtext('queuetop.undo_requeue'), hashtext(coalesce(p_audit_id, 0)::text));
   select * into r from audit_log where id = p_audit_id;
   if not found then
     raise exception 'unknown audit row %', p_audit_id using errcode = 'P0002';
@@ -280,7 +285,9 @@ begin
       using errcode = '55000';
   end if;
   select a.id into v_prior from audit_log a
-  where a.action = 'dlq.undo' and a.filter ->> 'audit_id' = p_audit_id::text limit 1;
+  where a.action = 'dlq.undo' and a.filter ->> 'audit_id' = p_audit_id::text
+    and not exists (select 1 from requeue_undo u where u.audit_id = p_audit_id)
+  order by a.id limit 1;
   if found then
     raise exception 'requeue % was already undone (audit row %)', p_audit_id, v_prior using errcode = '55000';
   end if;

@@ -24,6 +24,11 @@
 -- audit_id: the row record_audit('jobs.<action>', {"where": …, "as_of": …}, 0) opened for this
 -- action; this batch's count is added to it, so one action is one audit row however many
 -- batches it takes. A row of another role, action, filter text or as_of is refused (42501).
+-- The filter text is the client's word for which jobs it chose, and the ids are whatever it
+-- sends: so the row also records what this function itself changed. Each batch that changes a
+-- job adds its queues to "queues" (all of them) and its ids to "changed_ids" (the first 1000
+-- of the action); those two keys are this function's, and a row opened with either of them
+-- already in its filter is refused (42501), so a client cannot pre-write them.
 create or replace function jobs_bulk_apply(action text, ids uuid[], as_of timestamptz, audit_id bigint,
                                            new_priority int default null)
 returns int
@@ -34,6 +39,8 @@ declare
   v_audit audit_log;
   v_filter jsonb;
   v_queues text[];
+  v_changed uuid[];
+  v_touched text[];
   n int := 0;
 begin
   if p_action is null or p_action not in ('run_now', 'cancel', 'requeue', 'delete', 'priority') then
@@ -75,6 +82,10 @@ begin
     raise exception 'audit row % does not record this action''s filter and as_of %', audit_id, p_as_of
       using errcode = '42501', hint = 'record_audit(''jobs.ACTION'', {"where": FILTER, "as_of": AS_OF}, 0)';
   end if;
+  if v_audit.affected = 0 and (v_audit.filter ? 'queues' or v_audit.filter ? 'changed_ids') then
+    raise exception 'audit row % already names queues or changed ids; only jobs_bulk_apply writes them', audit_id
+      using errcode = '42501', hint = 'record_audit(''jobs.ACTION'', {"where": FILTER, "as_of": AS_OF}, 0)';
+  end if;
 
   if p_action = 'delete' then
     with target as (
@@ -82,9 +93,11 @@ begin
       where j.id = any(ids) and j.status in ('dead_letter', 'failed', 'cancelled', 'completed')
         and greatest(j.created_at, j.started_at, j.completed_at, j.last_error_at) <= p_as_of
       for update of j
+    ), gone as (
+      delete from job_queue j using target t where j.id = t.id
+      returning j.id, j.queue
     )
-    delete from job_queue j using target t where j.id = t.id;
-    get diagnostics n = row_count;
+    select count(*), array_agg(g.id), array_agg(distinct g.queue) into n, v_changed, v_touched from gone g;
   elsif p_action = 'requeue' then
     -- Dead jobs go through the DLQ's own requeue (dedup rules included); cancelled ones the same
     -- way, minus the cancel reason. Of two with one dedup key, only the older is requeued.
@@ -103,9 +116,10 @@ begin
       set status = 'pending', run_at = now(), next_retry_at = null, locked_by = null, heartbeat_at = null,
           attempt_count = 0, cancel_reason = null, completed_at = null
       from target t where j.id = t.id
-      returning j.queue
+      returning j.id, j.queue
     )
-    select count(*), array_agg(distinct m.queue) into n, v_queues from moved m;
+    select count(*), array_agg(distinct m.queue), array_agg(m.id) into n, v_queues, v_changed from moved m;
+    v_touched := v_queues;
   else
     with target as (
       select j.id from job_queue j
@@ -121,14 +135,27 @@ begin
           next_retry_at = case when p_action in ('run_now', 'cancel') then null else j.next_retry_at end,
           priority = case when p_action = 'priority' then new_priority else j.priority end
       from target t where j.id = t.id
-      returning j.queue
+      returning j.id, j.queue
     )
-    select count(*), array_agg(distinct c.queue) into n, v_queues from changed c;
+    select count(*), array_agg(distinct c.queue), array_agg(c.id) into n, v_queues, v_changed from changed c;
+    v_touched := v_queues;
     if p_action = 'cancel' then v_queues := null; end if;
   end if;
 
   perform pg_notify('queuetop_jobs', x.q) from unnest(v_queues) x(q);
-  update audit_log set affected = affected + n where id = audit_id;
+  update audit_log a
+  set affected = a.affected + n,
+      filter = case when n = 0 then a.filter else a.filter || jsonb_build_object(
+        'queues', (select jsonb_agg(distinct q.q order by q.q)
+                   from (select jsonb_array_elements_text(coalesce(a.filter -> 'queues', '[]')) union all
+                         select unnest(v_touched)) q(q)),
+        'changed_ids', (select jsonb_agg(x.id order by x.o)
+                        from (select e.id, e.o from jsonb_array_elements_text(coalesce(a.filter -> 'changed_ids', '[]'))
+                                                      with ordinality e(id, o)
+                              union all
+                              select c.id::text, 1000000 + c.o from unnest(v_changed) with ordinality c(id, o)
+                              order by 2 limit 1000) x)) end
+  where a.id = audit_id;
   if n > 0 then perform pg_notify('queuetop_changed', 'jobs.' || p_action); end if;
   return n;
 end $$;

@@ -15,10 +15,16 @@
 -- a mark changes no job and no setting, it only adds one bounded row. The label is one line of
 -- at most 200 characters without control characters (screens print it; they sanitise anyway);
 -- the kind is a short lower-case word (deploy, release, config, incident, note…).
+-- At most 60 marks per login role in any hour (54000 beyond): a producer's credentials are
+-- the ones most often found in an app's environment, and without a bound a loop of marks would
+-- grow a table nothing prunes and push the operators' actions and the alerts out of the
+-- newest rows the timeline shows. The count and the insert are serialised per role (an
+-- advisory lock for the transaction), so concurrent callers cannot slip past it together.
 create or replace function mark_event(p_label text, p_kind text default 'deploy')
 returns timeline_marks language plpgsql volatile as $$
 declare
   v_label text := btrim(p_label);
+  v_recent int;
   r timeline_marks;
 begin
   if v_label is null or v_label = '' then
@@ -28,13 +34,23 @@ begin
     raise exception 'the mark label is % characters long; at most 200', char_length(v_label)
       using errcode = '22023', hint = 'Shorten it: a version, a ticket, a one-line reason.';
   end if;
-  if v_label ~ '[\x01-\x1f\x7f-\x9f]' then
-    raise exception 'the mark label contains a control character (a line break, a tab, an escape…)'
+  -- What SafeText calls unsafe (docs/RELIABILITY.md, "Output safety"): controls, and the bidi
+  -- overrides, zero-width characters and line separators that make "deploy v42" read as
+  -- something else wherever the label is shown raw (psql, an app reading timeline()).
+  if v_label ~ '[\x01-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]' then
+    raise exception 'the mark label contains a control character (a line break, a tab, an escape, a bidi override…)'
       using errcode = '22023', hint = 'A label is one line of printable text.';
   end if;
   if p_kind is null or p_kind !~ '^[a-z][a-z0-9_-]{0,31}$' then
     raise exception 'mark kind "%" is not a short lower-case word', left(coalesce(p_kind, 'null'), 40)
       using errcode = '22023', hint = 'Use e.g. deploy, release, config, incident or note (a-z, 0-9, _ and -, at most 32).';
+  end if;
+  perform pg_advisory_xact_lock(hashtext('queuetop.mark_event'), hashtext(session_user));
+  select count(*) into v_recent from timeline_marks m
+  where m.at > now() - interval '1 hour' and m.db_role = session_user;
+  if v_recent >= 60 then
+    raise exception 'role % made % marks in the last hour; at most 60', session_user, v_recent
+      using errcode = '54000', hint = 'A mark is for a deploy or an incident, not for every job; try again later.';
   end if;
   insert into timeline_marks (kind, label, db_role, client_label)
   values (p_kind, v_label, session_user,
