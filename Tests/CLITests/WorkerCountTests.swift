@@ -13,11 +13,16 @@ import Testing
 struct WorkerCountTests {
     typealias W = WorkersCLITests
 
-    @Test func statusAndDashboardAgreeAfterAKillAndAfterBothStop() throws {
+    static func binaryIsBuilt() -> Bool {
         guard FileManager.default.isExecutableFile(atPath: QueuetopBinary.path) else {
             Issue.record("queuetop binary not found at \(QueuetopBinary.path)")
-            return
+            return false
         }
+        return true
+    }
+
+    @Test func statusAndDashboardAgreeAfterAKillAndAfterBothStop() throws {
+        guard Self.binaryIsBuilt() else { return }
         try TestDatabase.with { db in
             let conn = try db.connect()
             defer { conn.close() }
@@ -51,10 +56,7 @@ struct WorkerCountTests {
     /// everyone is asked; a second worker's sweep then declares it dead and takes its jobs back,
     /// and is drained while it runs them.
     @Test func realWorkersAgreeThroughAKillNineAndADrain() throws {
-        guard FileManager.default.isExecutableFile(atPath: QueuetopBinary.path) else {
-            Issue.record("queuetop binary not found at \(QueuetopBinary.path)")
-            return
-        }
+        guard Self.binaryIsBuilt() else { return }
         try TestDatabase.with { db in
             let conn = try db.connect()
             defer { conn.close() }

@@ -13,17 +13,23 @@ import TestSupport
 /// used to forward into or shut down such a socket: a 42 s sql-handler job in DeadWorkerTests
 /// lost its connection to "server closed the connection unexpectedly".)
 @Suite struct SlowProxyTests {
+    /// A proxy stopped while one of its pumps holds a chunk ("held", kept half a second before
+    /// it is forwarded); returns the client's socket, for the caller to close.
+    private func stopWhileAChunkIsHeld(upstream: SilentListener) throws -> Int32 {
+        let proxy = try SlowProxy(upstreamPort: upstream.port, delay: 0.5)
+        let client = try connectLoopback(port: proxy.port)
+        #expect(send(client, "held", 4, Int32(MSG_NOSIGNAL)) == 4)
+        Thread.sleep(forTimeInterval: 0.2)  // the pump has read the chunk and sleeps on it
+        proxy.stop()
+        return client
+    }
+
     @Test func aStoppedProxyNeverTouchesTheDescriptorsItUsed() throws {
         // The upstream never accepts: the kernel completes the proxy's connect all the same.
         let upstream = try SilentListener()
         defer { upstream.close() }
-        // Each chunk is held for half a second: the pump holds "held" while the proxy stops.
-        let proxy = try SlowProxy(upstreamPort: upstream.port, delay: 0.5)
-        let client = try connectLoopback(port: proxy.port)
+        let client = try stopWhileAChunkIsHeld(upstream: upstream)
         defer { _ = Glibc.close(client) }
-        #expect(send(client, "held", 4, Int32(MSG_NOSIGNAL)) == 4)
-        Thread.sleep(forTimeInterval: 0.2)  // the pump has read the chunk and sleeps on it
-        proxy.stop()
 
         // Take the lowest free descriptor numbers, as the next sockets another test opens would.
         var pairs: [[Int32]] = []
@@ -51,12 +57,8 @@ import TestSupport
         try TestDatabase.with { db in
             let upstream = try SilentListener()
             defer { upstream.close() }
-            let proxy = try SlowProxy(upstreamPort: upstream.port, delay: 0.5)
-            let client = try connectLoopback(port: proxy.port)
+            let client = try stopWhileAChunkIsHeld(upstream: upstream)
             defer { _ = Glibc.close(client) }
-            #expect(send(client, "held", 4, Int32(MSG_NOSIGNAL)) == 4)
-            Thread.sleep(forTimeInterval: 0.2)
-            proxy.stop()
             let connections = try (0..<3).map { _ in try db.connect() }
             defer { connections.forEach { $0.close() } }
             for round in 0..<3 {
