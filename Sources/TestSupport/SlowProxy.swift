@@ -40,19 +40,7 @@ public final class SlowProxy: @unchecked Sendable {  // mutable state under `loc
 
     /// Listens on an ephemeral port of 127.0.0.1 and forwards to 127.0.0.1:`upstreamPort`.
     public init(upstreamPort: Int, delay: TimeInterval) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw POSIXError(.EIO) }
-        var address = Self.loopback(port: 0)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 64) == 0 else { close(fd); throw POSIXError(.EADDRINUSE) }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        listener = fd
-        port = Int(UInt16(bigEndian: address.sin_port))
+        (listener, port) = try LoopbackSocket.listen()
         spawn { [self] in acceptLoop(upstreamPort: upstreamPort, delay: delay) }
     }
 
@@ -136,13 +124,10 @@ public final class SlowProxy: @unchecked Sendable {  // mutable state under `loc
             let client = accept(listener, nil, nil)
             if client < 0 { if errno == EINTR || errno == ECONNABORTED { continue } else { return } }
             let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = Self.loopback(port: upstreamPort)
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
+            let connected = server >= 0 && LoopbackSocket.connect(server, port: upstreamPort)
             let link = Link(client: client, server: server)
             let keep = lock.withLock {
-                let keep = !closed && connected == 0
+                let keep = !closed && connected
                 if keep { links[ObjectIdentifier(link)] = link }
                 return keep
             }
@@ -184,13 +169,5 @@ public final class SlowProxy: @unchecked Sendable {  // mutable state under `loc
             }
         }
         shutdown(destination, Int32(SHUT_WR))
-    }
-
-    private static func loopback(port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return address
     }
 }

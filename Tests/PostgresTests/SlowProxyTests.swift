@@ -17,7 +17,7 @@ import TestSupport
     /// it is forwarded); returns the client's socket, for the caller to close.
     private func stopWhileAChunkIsHeld(upstream: SilentListener) throws -> Int32 {
         let proxy = try SlowProxy(upstreamPort: upstream.port, delay: 0.5)
-        let client = try connectLoopback(port: proxy.port)
+        let client = try LoopbackSocket.connect(port: proxy.port)
         #expect(send(client, "held", 4, Int32(MSG_NOSIGNAL)) == 4)
         Thread.sleep(forTimeInterval: 0.2)  // the pump has read the chunk and sleeps on it
         proxy.stop()
@@ -74,7 +74,7 @@ import TestSupport
         defer { upstream.close() }
         let proxy = try SlowProxy(upstreamPort: upstream.port, delay: 0)
         proxy.freeze()
-        let client = try connectLoopback(port: proxy.port)
+        let client = try LoopbackSocket.connect(port: proxy.port)
         defer { _ = Glibc.close(client) }
         #expect(send(client, "frozen", 6, Int32(MSG_NOSIGNAL)) == 6)
         Thread.sleep(forTimeInterval: 0.2)  // the pump holds the chunk, parked by the freeze
@@ -89,18 +89,4 @@ import TestSupport
         #expect(server >= 0)
         #expect(recv(server, &byte, 1, Int32(MSG_DONTWAIT)) <= 0, "the upstream got a held byte after the stop")
     }
-}
-
-/// A client socket connected to 127.0.0.1:`port`.
-private func connectLoopback(port: Int) throws -> Int32 {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = UInt16(port).bigEndian
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard connected == 0 else { _ = Glibc.close(fd); throw POSIXError(.ECONNREFUSED) }
-    return fd
 }
