@@ -43,6 +43,10 @@ public struct ContextDefinition: Sendable, Equatable {
     public func readConnection() throws -> ConnectionConfig {
         try ConnectionConfig(replica ?? primary ?? "")
     }
+
+    /// The server `readConnection()` reads from, as the JSON outputs name it (`reads_from` in
+    /// `contexts list --json` and `status --all-contexts --json`): "replica" or "primary".
+    public var readsFrom: String { replica == nil ? "primary" : "replica" }
 }
 
 /// A queue spread over several contexts: `queuetop enqueue --group NAME` picks one of `shards`

@@ -163,10 +163,10 @@ extension DashboardState {
         snapshot?.workerCounts.live ?? 0
     }
 
-    /// Jobs being processed right now, over every queue (from the counters, so jobs held by a
-    /// worker that is not registered in the snapshot count too).
+    /// Jobs being processed right now, over every queue (`HealthSnapshot.jobsInFlight`, the
+    /// figure `status` prints too).
     public var inFlightCount: Int64 {
-        (snapshot?.queues ?? []).reduce(0) { $0 + $1.counts.processing }
+        snapshot?.jobsInFlight ?? 0
     }
 
     /// Dead-letter jobs over every queue, from the snapshot's exact counters.

@@ -51,21 +51,17 @@ public enum BoundedJSON {
         let b = Array(text.utf8)
         var out = Printer(limits: limits)
         var depth = 0
-        var inString = false, escaped = false
+        var strings = StringTracker()
         var elided = false
         var i = 0
         while i < b.count && !out.full {
             let c = b[i]
-            if inString {
+            if strings.consume(c) {
                 if c == A.lf { out.append(A.space) } else if c != A.cr { out.append(c) }
-                if escaped { escaped = false } else if c == A.backslash { escaped = true } else if c == A.quote { inString = false }
                 i += 1
                 continue
             }
             switch c {
-            case A.quote:
-                inString = true
-                out.append(c)
             case A.openBrace, A.openBracket:
                 // An empty object or array stays on one line: "{}".
                 var j = i + 1
@@ -122,14 +118,9 @@ public enum BoundedJSON {
     /// The deepest nesting in `bytes` (0 for a scalar), skipping strings.
     static func shape(_ b: [UInt8]) -> Int {
         var depth = 0, deepest = 0
-        var inString = false, escaped = false
-        for c in b {
-            if inString {
-                if escaped { escaped = false } else if c == A.backslash { escaped = true } else if c == A.quote { inString = false }
-                continue
-            }
+        var strings = StringTracker()
+        for c in b where !strings.consume(c) {
             switch c {
-            case A.quote: inString = true
             case A.openBrace, A.openBracket: depth += 1; deepest = max(deepest, depth)
             case A.closeBrace, A.closeBracket: depth = max(0, depth - 1)
             default: break
@@ -142,17 +133,13 @@ public enum BoundedJSON {
     /// and how many levels it nests.
     static func subtree(_ b: [UInt8], from start: Int) -> (end: Int, levels: Int) {
         var depth = 0, deepest = 0
-        var inString = false, escaped = false
+        var strings = StringTracker()
         var k = start
         while k < b.count {
             let c = b[k]
             k += 1
-            if inString {
-                if escaped { escaped = false } else if c == A.backslash { escaped = true } else if c == A.quote { inString = false }
-                continue
-            }
+            if strings.consume(c) { continue }
             switch c {
-            case A.quote: inString = true
             case A.openBrace, A.openBracket: depth += 1; deepest = max(deepest, depth)
             case A.closeBrace, A.closeBracket:
                 depth -= 1
@@ -181,6 +168,23 @@ private enum A {
     static func isSpace(_ c: UInt8) -> Bool { c == space || c == tab || c == lf || c == cr }
 }
 
+/// Whether a byte-by-byte scan of JSON text is inside a string: the one place that knows a
+/// quote after a backslash does not end it, so each scanner above sees only the structure.
+private struct StringTracker {
+    private(set) var isInside = false
+    private var escaped = false
+
+    /// Takes the next byte; true when it belongs to a string (its quotes included).
+    mutating func consume(_ c: UInt8) -> Bool {
+        if isInside {
+            if escaped { escaped = false } else if c == A.backslash { escaped = true } else if c == A.quote { isInside = false }
+            return true
+        }
+        if c == A.quote { isInside = true; return true }
+        return false
+    }
+}
+
 /// Lines being written, within the caps.
 private struct Printer {
     let limits: BoundedJSON.Limits
@@ -207,14 +211,10 @@ private struct Printer {
     /// cut. True when they were shown whole.
     mutating func appendCompact(_ bytes: ArraySlice<UInt8>, upTo limit: Int) -> Bool {
         var shown = 0
-        var inString = false, escaped = false
+        var strings = StringTracker()
         for c in bytes {
-            if !inString && A.isSpace(c) { continue }
-            if inString {
-                if escaped { escaped = false } else if c == A.backslash { escaped = true } else if c == A.quote { inString = false }
-            } else if c == A.quote {
-                inString = true
-            }
+            if !strings.isInside && A.isSpace(c) { continue }
+            _ = strings.consume(c)
             if shown >= limit { trimPartialCharacter(); append("…"); return false }
             append(c == A.lf || c == A.cr ? A.space : c)
             shown += 1

@@ -288,6 +288,13 @@ public struct CircuitInfo: Sendable, Equatable, Codable {
 
 
 extension HealthSnapshot {
+    /// Jobs being processed right now over every queue, from the exact counters: the one figure
+    /// `status` and the dashboard footer call "in flight". It counts the jobs a lost worker
+    /// still holds until the sweep hands them back (they are not done, and the RUNNING column
+    /// counts them too), and jobs claimed ahead; the workers' own `in_flight` would not (a
+    /// lost worker shows 0, a live one is a heartbeat, up to a second, old).
+    public var jobsInFlight: Int64 { queues.reduce(0) { $0 + $1.counts.processing } }
+
     /// Decodes the JSON text `queue_health_snapshot()` returns.
     public static func decode(json: String) throws -> HealthSnapshot {
         let decoder = healthJSONDecoder()

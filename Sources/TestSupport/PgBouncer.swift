@@ -120,16 +120,10 @@ public final class PgBouncer: Sendable {
 
     /// A loopback port nothing listens on right now (bound to port 0, read back, closed).
     static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        guard bound == 0 else { throw PostgresError(kind: .connection, message: "cannot find a free port") }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
+        guard let (fd, port) = try? LoopbackSocket.listen() else {
+            throw PostgresError(kind: .connection, message: "cannot find a free port")
+        }
+        close(fd)
+        return port
     }
 }

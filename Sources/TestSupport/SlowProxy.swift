@@ -9,33 +9,39 @@ import Foundation
 /// `freeze()` makes it a frozen proxy: it stops forwarding both ways without closing anything,
 /// and keeps accepting new connections, which are frozen too; the kernel still acks what each
 /// side sends, so TCP keepalives see a live peer. `thaw()` forwards what was held, in order.
-public final class SlowProxy: @unchecked Sendable {  // the fds are only closed once, under `lock`
+///
+/// Descriptors are closed only by the last thread that uses them (a link's second pump, the
+/// accept loop for the listener), never by `stop()`, which only shuts the sockets down to wake
+/// those threads and then waits for them. Every test runs in one process, and a descriptor
+/// closed under a thread that still uses it is reused at once (the lowest free number) by the
+/// next socket anyone opens: a pump woken after `stop()` would then forward into, read from or
+/// shut down another test's PostgreSQL connection ("server closed the connection
+/// unexpectedly" in a test that never touched the proxy).
+public final class SlowProxy: @unchecked Sendable {  // mutable state under `lock` or `gate`
     public let port: Int
     private let listener: Int32
     private let lock = NSLock()
-    private var sockets: [Int32] = []
-    private var closed = false
+    private var links: [ObjectIdentifier: Link] = [:]  // under `lock`
+    private var closed = false  // under `lock`
+    private var listenerClosed = false  // under `lock`
+    /// Entered by every thread the proxy starts; `stop()` waits for it.
+    private let threads = DispatchGroup()
     private let gate = NSCondition()
     private var frozen = false  // under `gate`
     private var freezeTrigger: [UInt8]?  // under `gate`
 
+    /// One forwarded connection: its two sockets, closed by whichever of its pumps ends last.
+    private final class Link: @unchecked Sendable {  // runningPumps under the proxy's `lock`
+        let client: Int32
+        let server: Int32
+        var runningPumps = 2
+        init(client: Int32, server: Int32) { self.client = client; self.server = server }
+    }
+
     /// Listens on an ephemeral port of 127.0.0.1 and forwards to 127.0.0.1:`upstreamPort`.
     public init(upstreamPort: Int, delay: TimeInterval) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw POSIXError(.EIO) }
-        var address = Self.loopback(port: 0)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 64) == 0 else { close(fd); throw POSIXError(.EADDRINUSE) }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        listener = fd
-        port = Int(UInt16(bigEndian: address.sin_port))
-        let thread = Thread { [self] in acceptLoop(upstreamPort: upstreamPort, delay: delay) }
-        thread.start()
+        (listener, port) = try LoopbackSocket.listen()
+        spawn { [self] in acceptLoop(upstreamPort: upstreamPort, delay: delay) }
     }
 
     deinit { stop() }
@@ -79,34 +85,66 @@ public final class SlowProxy: @unchecked Sendable {  // the fds are only closed 
 
     private var isClosed: Bool { lock.withLock { closed } }
 
-    /// Closes the listener and every connection (the client sees the link drop).
+    /// Drops the listener and every connection (the client sees the link drop). Returns once
+    /// every thread of the proxy has ended and closed its descriptors (they end within `delay`
+    /// plus a moment: a shut-down socket fails every wait on it).
     public func stop() {
-        defer { thaw() }  // wakes pumps parked by a freeze, which then see the sockets closed
-        lock.lock(); defer { lock.unlock() }
-        guard !closed else { return }
-        closed = true
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
-        for fd in sockets { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
-        sockets = []
+        lock.withLock {
+            guard !closed else { return }
+            closed = true
+            // shutdown, not close: it wakes the threads blocked on these sockets, which close
+            // them once nothing uses them any more (see the type's comment).
+            if !listenerClosed { shutdown(listener, Int32(SHUT_RDWR)) }
+            for link in links.values {
+                shutdown(link.client, Int32(SHUT_RDWR))
+                shutdown(link.server, Int32(SHUT_RDWR))
+            }
+        }
+        thaw()  // wakes pumps parked by a freeze, which then find their sockets shut down
+        _ = threads.wait(timeout: .now() + 30)
+    }
+
+    /// Starts a thread the proxy owns; `stop()` waits for it to end.
+    private func spawn(_ body: @escaping @Sendable () -> Void) {
+        threads.enter()
+        Thread { [threads] in
+            body()
+            threads.leave()
+        }.start()
     }
 
     private func acceptLoop(upstreamPort: Int, delay: TimeInterval) {
+        defer {
+            lock.withLock {
+                listenerClosed = true
+                close(listener)
+            }
+        }
         while true {
             let client = accept(listener, nil, nil)
-            if client < 0 { if errno == EINTR { continue } else { return } }
+            if client < 0 { if errno == EINTR || errno == ECONNABORTED { continue } else { return } }
             let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = Self.loopback(port: upstreamPort)
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            let connected = server >= 0 && LoopbackSocket.connect(server, port: upstreamPort)
+            let link = Link(client: client, server: server)
+            let keep = lock.withLock {
+                let keep = !closed && connected
+                if keep { links[ObjectIdentifier(link)] = link }
+                return keep
             }
-            lock.lock()
-            let keep = !closed && connected == 0
-            if keep { sockets += [client, server] }
-            lock.unlock()
-            guard keep else { close(client); close(server); continue }
-            Thread { [self] in pump(from: client, to: server, delay: delay, fromClient: true) }.start()
-            Thread { [self] in pump(from: server, to: client, delay: delay, fromClient: false) }.start()
+            guard keep else { close(client); if server >= 0 { close(server) }; continue }
+            spawn { [self] in pump(from: client, to: server, delay: delay, fromClient: true); finished(link) }
+            spawn { [self] in pump(from: server, to: client, delay: delay, fromClient: false); finished(link) }
+        }
+    }
+
+    /// A pump of `link` ended: the second one closes both sockets, which no thread uses any more.
+    private func finished(_ link: Link) {
+        lock.withLock {
+            link.runningPumps -= 1
+            guard link.runningPumps == 0 else { return }
+            links[ObjectIdentifier(link)] = nil
+            close(link.client)
+            close(link.server)
         }
     }
 
@@ -131,13 +169,5 @@ public final class SlowProxy: @unchecked Sendable {  // the fds are only closed 
             }
         }
         shutdown(destination, Int32(SHUT_WR))
-    }
-
-    private static func loopback(port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return address
     }
 }

@@ -7,20 +7,7 @@ import Testing
 /// Faults injected into the real dashboard in a real terminal (tmux): a dropped SSH session,
 /// small and plain terminals, PostgreSQL going away, a slow link. docs/RELIABILITY.md records
 /// the runs. Serialized: each runs a dashboard process, and the machine is small.
-@Suite(.serialized) struct DashboardFaultTests {
-    static func count(_ conn: Connection, _ sql: Query) throws -> Int { try conn.query(sql).scalar() }
-
-    /// Polls `sql` (a count) until `condition` holds or `timeout` passes; returns the last value.
-    @discardableResult
-    static func poll(_ conn: Connection, _ sql: Query, timeout: Double, until condition: (Int) -> Bool) throws -> Int {
-        let deadline = Date().addingTimeInterval(timeout)
-        var value = try count(conn, sql)
-        while !condition(value), Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.1)
-            value = try count(conn, sql)
-        }
-        return value
-    }
+@Suite(.serialized) struct DashboardFaultTests: CountPolling {
 
     /// SSH session dropped: SIGHUP while the embedded workers are busy. The terminal comes back,
     /// the process exits 0 within the grace, nothing is left processing, and a headless worker

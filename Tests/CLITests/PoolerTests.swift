@@ -7,21 +7,8 @@ import Testing
 /// queuetop behind PgBouncer (issue 17, item 6): the real binary, the suite's cluster and a
 /// private PgBouncer. Transaction mode with one server connection makes every client share it,
 /// so any session state one client leaves behind is what the next one gets.
-@Suite(.serialized) struct PoolerTests {
+@Suite(.serialized) struct PoolerTests: CountPolling {
     static let lostLine = "notifications are not delivered on this connection"
-
-    static func count(_ conn: Connection, _ sql: Query) throws -> Int { try conn.query(sql).scalar() }
-
-    @discardableResult
-    static func poll(_ conn: Connection, _ sql: Query, timeout: Double, until condition: (Int) -> Bool) throws -> Int {
-        let deadline = Date().addingTimeInterval(timeout)
-        var value = try count(conn, sql)
-        while !condition(value), Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.1)
-            value = try count(conn, sql)
-        }
-        return value
-    }
 
     /// A worker config binding job type `nap` to a sql function that takes a moment, with a
     /// statement timeout of 1 s. Returns the config path.

@@ -2,17 +2,20 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import TestSupport
 
 /// A tiny HTTP/1.1 server on 127.0.0.1 for the http handler's tests. Each request is answered by
 /// path: /ok 200, /429 (Retry-After: 7), /503-date (Retry-After as an HTTP date), /500, /404,
 /// /slow (answers after 5 s), /hang (never answers), /reset (closes the socket without answering).
-final class LoopbackHTTPServer: @unchecked Sendable {  // fd set once in init; bodies under lock
+final class LoopbackHTTPServer: @unchecked Sendable {  // fd set once in init, closed by the accept loop; bodies under lock
     let port: Int
     private let fd: Int32
     private let lock = NSLock()
     private var _bodies: [String] = []
     private var _requests: [Request] = []
     private var _abandoned = 0
+    private let listenerClosed = DispatchSemaphore(value: 0)
+    private var _shutDown = false
 
     /// How many /hang requests the client closed without an answer (an aborted request).
     var abandoned: Int { lock.withLock { _abandoned } }
@@ -29,29 +32,22 @@ final class LoopbackHTTPServer: @unchecked Sendable {  // fd set once in init; b
 
     init() throws {
         signal(SIGPIPE, SIG_IGN)  // a client that gave up must not kill the test process
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.fd = fd
-        var yes: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 64) == 0 else { throw POSIXError(.EADDRINUSE) }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        self.port = Int(UInt16(bigEndian: address.sin_port))
+        (fd, port) = try LoopbackSocket.listen(reuseAddress: true)
         Thread { self.acceptLoop() }.start()
     }
 
     func url(_ path: String) -> URL { URL(string: "http://127.0.0.1:\(port)\(path)")! }
 
-    func shutdown() { Glibc.shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
+    /// Stops listening. Only the accept loop closes the socket, once it has returned from
+    /// accept: closing it here could hand its number to another test's new socket (PostgreSQL
+    /// connections included: every suite shares this process) while the loop still calls
+    /// accept on it. Returns once the port refuses connections.
+    func shutdown() {
+        let first = lock.withLock { defer { _shutDown = true }; return !_shutDown }
+        guard first else { return }
+        Glibc.shutdown(fd, Int32(SHUT_RDWR))  // wakes the accept loop
+        listenerClosed.wait()
+    }
 
     /// A port with nothing listening: bind, read the port, close.
     static func refusedPort() -> Int {
@@ -62,9 +58,10 @@ final class LoopbackHTTPServer: @unchecked Sendable {  // fd set once in init; b
     }
 
     private func acceptLoop() {
+        defer { close(fd); listenerClosed.signal() }
         while true {
             let client = accept(fd, nil, nil)
-            if client < 0 { return }
+            if client < 0 { if errno == EINTR || errno == ECONNABORTED { continue } else { return } }
             Thread { self.serve(client) }.start()
         }
     }

@@ -85,7 +85,7 @@ struct ContextsCommand: ParsableCommand {
         var json: ProbeJSON {
             func redacted(_ s: String?) -> String? { s.flatMap { try? ConnectionConfig($0).redacted } }
             return ProbeJSON(name: context.name, read_only: context.isReadOnly,
-                             reads_from: context.replica == nil ? "primary" : "replica",
+                             reads_from: context.readsFrom,
                              region: context.region, shard: context.shard, primary: primary?.json, replica: replica?.json,
                              primary_connection: redacted(context.primary), replica_connection: redacted(context.replica))
         }

@@ -77,20 +77,14 @@ struct DLQCommand: ParsableCommand {
         func ref() throws -> ErrorGroupRef { try cliErrors { try ErrorGroupRef(parsing: group) } }
     }
 
-    struct Ack: ParsableCommand {
+    struct Ack: GroupTriageCommand {
         static let configuration = CommandConfiguration(
             commandName: "ack",
             abstract: "Acknowledge an error group: seen by your database role, no longer NEW until it fails again.")
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var target: GroupArgument
-
-        func run() throws {
-            let group = try target.ref()
-            let conn = try connection.connectToWrite()
-            defer { conn.close() }
-            try cliErrors { try TriageStore(connection: conn).acknowledge(group) }
-            print("acknowledged \(safe: group.description)")
-        }
+        static let done = "acknowledged"
+        static func apply(_ triage: TriageStore, _ group: ErrorGroupRef) throws { try triage.acknowledge(group) }
     }
 
     struct Snooze: ParsableCommand {
@@ -120,33 +114,21 @@ struct DLQCommand: ParsableCommand {
         }
     }
 
-    struct Resolve: ParsableCommand {
+    struct Resolve: GroupTriageCommand {
         static let configuration = CommandConfiguration(
             abstract: "Resolve an error group: its next failure marks it REGRESSED and fires the alert hooks once.")
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var target: GroupArgument
-
-        func run() throws {
-            let group = try target.ref()
-            let conn = try connection.connectToWrite()
-            defer { conn.close() }
-            try cliErrors { try TriageStore(connection: conn).resolve(group) }
-            print("resolved \(safe: group.description)")
-        }
+        static let done = "resolved"
+        static func apply(_ triage: TriageStore, _ group: ErrorGroupRef) throws { try triage.resolve(group) }
     }
 
-    struct Reopen: ParsableCommand {
+    struct Reopen: GroupTriageCommand {
         static let configuration = CommandConfiguration(abstract: "Reopen an error group (after resolve or snooze).")
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var target: GroupArgument
-
-        func run() throws {
-            let group = try target.ref()
-            let conn = try connection.connectToWrite()
-            defer { conn.close() }
-            try cliErrors { try TriageStore(connection: conn).reopen(group) }
-            print("reopened \(safe: group.description)")
-        }
+        static let done = "reopened"
+        static func apply(_ triage: TriageStore, _ group: ErrorGroupRef) throws { try triage.reopen(group) }
     }
 
     struct Undo: ParsableCommand {
@@ -309,13 +291,33 @@ struct DLQCommand: ParsableCommand {
     }
 }
 
-/// Turns store and server errors into the one-line CLI error.
+/// ack, resolve and reopen: one error group, one triage call, one line saying it was done.
+/// (The SQL audits each one.)
+protocol GroupTriageCommand: ParsableCommand {
+    var connection: ConnectionOptions { get }
+    var target: DLQCommand.GroupArgument { get }
+    /// The past tense the confirmation line starts with.
+    static var done: String { get }
+    static func apply(_ triage: TriageStore, _ group: ErrorGroupRef) throws
+}
+
+extension GroupTriageCommand {
+    func run() throws {
+        let group = try target.ref()
+        let conn = try connection.connectToWrite()
+        defer { conn.close() }
+        try cliErrors { try Self.apply(TriageStore(connection: conn), group) }
+        print("\(Self.done) \(safe: group.description)")
+    }
+}
+
 /// A `--queue` that names no queue is a typo, not an empty DLQ: say so and exit non-zero.
 func requireKnownQueue(_ name: String?, _ conn: Connection) throws {
     guard let name else { return }
     _ = try cliErrors { try QueueConfigStore(connection: conn).get(name) }
 }
 
+/// Turns store and server errors into the one-line CLI error.
 func cliErrors<T>(_ body: () throws -> T) throws -> T {
     do { return try body() }
     catch let error as QueueStoreError { throw CLIError(error.description) }

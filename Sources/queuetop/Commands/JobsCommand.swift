@@ -109,54 +109,68 @@ struct JobsCommand: ParsableCommand {
         }
     }
 
-    struct Cancel: ParsableCommand {
+    struct Cancel: JobsBulkSubcommand {
         static let configuration = CommandConfiguration(abstract: "Cancel matching pending, scheduled and retrying jobs (audited).")
+        static var action: JobBulkAction { .cancel }
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var target: Where
         @OptionGroup var options: BulkOptions
-        func validate() throws { _ = try target.filter() }
-        func run() throws { try runBulk(.cancel, connection: connection, target: target, options: options) }
     }
 
-    struct Retry: ParsableCommand {
+    struct Retry: JobsBulkSubcommand {
         static let configuration = CommandConfiguration(abstract: "Run matching pending, scheduled and retrying jobs now (audited).")
+        static var action: JobBulkAction { .runNow }
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var target: Where
         @OptionGroup var options: BulkOptions
-        func validate() throws { _ = try target.filter() }
-        func run() throws { try runBulk(.runNow, connection: connection, target: target, options: options) }
     }
 
-    struct Requeue: ParsableCommand {
+    struct Requeue: JobsBulkSubcommand {
         static let configuration = CommandConfiguration(abstract: "Requeue matching dead and cancelled jobs, attempts reset (audited).")
+        static var action: JobBulkAction { .requeue }
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var target: Where
         @OptionGroup var options: BulkOptions
-        func validate() throws { _ = try target.filter() }
-        func run() throws { try runBulk(.requeue, connection: connection, target: target, options: options) }
     }
 
-    struct Delete: ParsableCommand {
+    struct Delete: JobsBulkSubcommand {
         static let configuration = CommandConfiguration(abstract: "Delete matching dead, cancelled and completed jobs for good (audited).")
+        static var action: JobBulkAction { .delete }
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var target: Where
         @OptionGroup var options: BulkOptions
-        func validate() throws { _ = try target.filter() }
-        func run() throws { try runBulk(.delete, connection: connection, target: target, options: options) }
     }
 
-    struct Priority: ParsableCommand {
+    struct Priority: JobsBulkSubcommand {
         static let configuration = CommandConfiguration(abstract: "Set the priority of matching pending, scheduled and retrying jobs (audited).")
+        static var action: JobBulkAction { .priority }
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var target: Where
         @Option(name: .long, help: "The new priority, -1000000 to 1000000 (higher runs first).") var set: Int
         @OptionGroup var options: BulkOptions
+        var priority: Int? { self.set }
         func validate() throws {
             guard (-1_000_000...1_000_000).contains(set) else { throw ValidationError("--set must be between -1000000 and 1000000, got \(set)") }
             _ = try target.filter()
         }
-        func run() throws { try runBulk(.priority, connection: connection, target: target, options: options, priority: set) }
     }
+}
+
+/// cancel, retry, requeue, delete and priority: one shape (the filter, the bulk options, one
+/// action); each subcommand names its action, priority adds the new value.
+protocol JobsBulkSubcommand: ParsableCommand {
+    static var action: JobBulkAction { get }
+    var connection: ConnectionOptions { get }
+    var target: JobsCommand.Where { get }
+    var options: JobsCommand.BulkOptions { get }
+    /// The new priority (`jobs priority --set`); nil for the other actions.
+    var priority: Int? { get }
+}
+
+extension JobsBulkSubcommand {
+    var priority: Int? { nil }
+    func validate() throws { _ = try target.filter() }
+    func run() throws { try runBulk(Self.action, connection: connection, target: target, options: options, priority: priority) }
 }
 
 /// Preview (exact count and five jobs, pinned to the server's now), confirm, run in batches with a

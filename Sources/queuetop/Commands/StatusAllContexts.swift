@@ -46,7 +46,7 @@ enum StatusAllContexts {
         return AllContextsJSON(
             contexts: readings.map { r in
                 ContextJSON(name: r.context.name, state: r.summary == nil ? "disconnected" : "ok",
-                            reads_from: r.context.replica == nil ? "primary" : "replica",
+                            reads_from: r.context.readsFrom,
                             error: r.error.map { SafeText.oneLine($0) }, status: r.json.map(EmbeddedJSON.init))
             },
             total: TotalJSON(pending: totals.pending, processing: totals.processing, backlog: totals.backlog,

@@ -10,7 +10,9 @@ enum StatusReport {
         var out: [String] = []
         // Live workers only (the count the dashboard footer shows); lost ones are named apart.
         let live = s.workerCounts.live, lost = s.workerCounts.lost
-        let inFlight = s.workers.reduce(0) { $0 + $1.inFlight }
+        // The dashboard footer's figure: the queues' processing counters, not the sum of the
+        // workers' heartbeats (which leave out a lost worker's jobs until they are handed back).
+        let inFlight = s.jobsInFlight
         // On a standby the data is as of the last replayed transaction, not of this read: a
         // paused replay must not show old figures under the current time.
         let asOf = standby == nil ? timestamp(s.generatedAt) : standby?.lastReplayedAt.map(timestamp) ?? "-"
