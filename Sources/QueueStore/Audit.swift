@@ -22,10 +22,18 @@ public struct AuditEntry: Sendable, Equatable {
     }
 
     /// The actor as screens show it: "alice (claims alice@laptop)" when the client named itself.
+    /// The CLI and the dashboard send "queuetop user@host" (`OperatorIdentity.applicationName`);
+    /// the "queuetop " is which program, not who, and would push the claim itself out of an
+    /// 80-column audit screen, so it is left out. Any other label is shown as sent.
     public var actorDescription: String? {
         guard let label = clientLabel, label != actor else { return actor }
-        return "\(actor ?? databaseRole) (claims \(label))"
+        let claim = label.hasPrefix(Self.queuetopClientPrefix) && label.count > Self.queuetopClientPrefix.count
+            ? String(label.dropFirst(Self.queuetopClientPrefix.count)) : label
+        return "\(actor ?? databaseRole) (claims \(claim))"
     }
+
+    /// What `OperatorIdentity.applicationName` puts before `user@host`.
+    static let queuetopClientPrefix = "queuetop "
 }
 
 public struct AuditStore: Sendable {
