@@ -8,12 +8,12 @@ struct MigrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
         abstract: "Install or upgrade queuetop's schema (one transaction); --status says what the database holds.",
-        discussion: """
+        discussion: HelpText.reflow("""
             Everything lives in one schema, `queuetop` unless --schema (or QUEUETOP_SCHEMA) names \
             another at install time. An install from before 0013 (in `public`) is moved there; \
             objects applied by hand without bookkeeping are verified and adopted. \
             migrations/queuetop.sql does the same for a paste into an SQL editor (docs/SQL_LAYOUT.md).
-            """)
+            """))
 
     @OptionGroup var connection: ConnectionOptions
 

@@ -9,11 +9,11 @@ struct MarkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mark",
         abstract: "Put a deploy (or other) mark on the incident timeline and the throughput charts.",
-        discussion: """
+        discussion: HelpText.reflow("""
             The mark is stored with the database login role that made it. From an app or CI:
               SELECT queuetop.mark_event('deploy v42', 'deploy');
             (operators and producers may call it).
-            """)
+            """))
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "One line, at most 200 characters, e.g. \"deploy v42\".") var label: String
     @Option(name: .long, help: "A short lower-case word: deploy, release, config, incident, note…") var kind = "deploy"
