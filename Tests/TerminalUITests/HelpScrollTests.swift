@@ -53,3 +53,29 @@ import TerminalUI
         #expect(state.helpScroll == 0, "nothing to scroll: j moves nothing")
     }
 }
+
+/// A footer message longer than the row (walking the demo at 80x24: `:job 123`, `:ctx` without
+/// a contexts file) lost what it says to do at the 80th column. It now takes both footer rows
+/// for its few seconds.
+@Suite struct LongFlashTests {
+    @Test func aLongErrorUsesBothFooterRowsAndEndsWhole() throws {
+        var state = DashboardFixture.state(.overview)
+        let message = "'123' is not a job id (a UUID such as 01a201e7-a38f-72ad-9bc7-bfa9eb24a81f, "
+            + "or 4 or more of its hex digits, such as the short id bfa9eb24)"
+        state.flash = Flash(message, kind: .error, at: DashboardFixture.now)
+        var buffer = ScreenBuffer(width: 80, height: 24, glyphs: .select(ascii: false))
+        DashboardView.draw(state, into: &buffer)
+        try assertScreen(buffer, named: "footer-long-flash-80x24")
+        let rows = buffer.plainText().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let footer = rows.suffix(3).joined(separator: " ")
+        #expect(footer.contains("such as the short id bfa9eb24)"), "\(rows.suffix(3))")
+        #expect(rows[rows.count - 3].hasPrefix("! '123' is not a job id") || rows[rows.count - 2].hasPrefix("! '123' is not a job id"))
+
+        // A short one keeps its row, with the status above it.
+        state.flash = Flash("requeued 412 jobs", kind: .success, at: DashboardFixture.now)
+        var short = ScreenBuffer(width: 80, height: 24, glyphs: .select(ascii: false))
+        DashboardView.draw(state, into: &short)
+        let shortRows = short.plainText().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(shortRows.suffix(3).joined(separator: "\n").contains("in flight"))
+    }
+}
