@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TerminalUI
+@testable import TerminalUI
 
 /// Help on the terminal the console is built for, 80x24 over SSH: the keys fill it, and the `:`
 /// commands under them (`:ctx`, `:all`, `:dump`…) were cut with "more help on a taller
@@ -77,5 +77,23 @@ import TerminalUI
         DashboardView.draw(state, into: &short)
         let shortRows = short.plainText().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(shortRows.suffix(3).joined(separator: "\n").contains("in flight"))
+    }
+}
+
+/// `c` on a lead migration that has ended: walking the demo, the completed runs listed first
+/// offered "c cancel" and the key then did nothing at all.
+@Suite struct EndedMigrationCancelTests {
+    @Test func cOnAnEndedMigrationSaysWhyAndTheHintIsGone() throws {
+        var state = DashboardFixture.state(.leads)
+        // The running one first: the hint is there and c asks.
+        #expect(state.focusedMigration?.status == .running)
+        #expect(KeyMap.footerHints(state).contains { $0.key == "c" })
+        // The completed one: no hint, and c says why it does nothing.
+        _ = reduce(&state, .key(.character("j")))
+        #expect(state.focusedMigration?.runName == "nov-cleanup")
+        #expect(!KeyMap.footerHints(state).contains { $0.key == "c" })
+        let effects = reduce(&state, .key(.character("c")))
+        #expect(effects.isEmpty && state.confirmation == nil)
+        #expect(state.flash?.text == "nov-cleanup already ended (completed): nothing to cancel", "\(String(describing: state.flash))")
     }
 }
