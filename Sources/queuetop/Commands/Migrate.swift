@@ -79,7 +79,12 @@ struct MigrateCommand: ParsableCommand {
         default:
             print("found    no install; `queuetop migrate` creates schema \(runner.schema)")
         }
-        for a in s.applied { print("\(a.how.padding(toLength: 8, withPad: " ", startingAt: 0)) \(a.name)  \(iso.string(from: a.appliedAt))") }
+        // Labels fill 8 columns and are never cut: padding(toLength: 8) printed "repeatab" for
+        // the repeatable files.
+        for a in s.applied {
+            let label = a.how.count >= 8 ? a.how : a.how.padding(toLength: 8, withPad: " ", startingAt: 0)
+            print("\(label) \(a.name)  \(iso.string(from: a.appliedAt))")
+        }
         for p in s.pending { print("pending  \(p)") }
         for p in s.repeatablePending where s.found == "recorded" { print("pending  \(p)") }
         for m in s.missing { print("missing  \(m)  (applied, but not in this build's migrations)") }
