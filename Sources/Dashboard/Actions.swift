@@ -16,6 +16,12 @@ func handleActionKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
         refuseReadOnly(&state)
         return []
     }
+    // A migration that has ended has nothing left to cancel: say so, rather than let `c` do
+    // nothing at all (walking the demo, the completed runs listed first took the key silently).
+    if state.screen == .leads, c == "c", state.openedJob == nil, let m = state.focusedMigration, !m.status.isActive {
+        state.flash = Flash("\(m.runName) already ended (\(m.status.rawValue)): nothing to cancel", kind: .error, at: state.now)
+        return []
+    }
     let chosen: OperatorAction?
     if c == "c", state.openedJob != nil || state.focusedBusyJob != nil {
         chosen = cancelJobAction(in: &state)

@@ -73,6 +73,12 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
         return []
     case .detailViewportMeasured(let viewport):
         state.detailViewport = viewport
+        // While help is open the pane on top is help's: clamp its offset, leave the job's alone
+        // (the first frame after help closes measures the job's pane again).
+        if state.showHelp {
+            if let viewport { state.helpScroll = min(state.helpScroll, viewport.maxOffset) }
+            return []
+        }
         // A smaller terminal (or a shorter payload after a reload) leaves less to scroll.
         if let viewport { state.detailScroll = min(state.detailScroll, viewport.maxOffset) }
         return []
@@ -173,8 +179,7 @@ private func handleKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
     // Anywhere else Q quits: any screen, the opened job, the help overlay.
     if key == .character("Q") { state.quitting = true; return [.quit] }
     if state.showHelp {
-        // Any key closes help; `?` too.
-        state.showHelp = false
+        handleHelpKey(&state, key)
         return []
     }
     // While a bulk action runs, Esc stops it after the batch in flight (the progress line says
@@ -192,7 +197,7 @@ private func handleKey(_ state: inout DashboardState, _ key: Key) -> [Effect] {
         return openJobsScreen(&state, filterText: JobFilter([FilterTerm(.queue(queue))]).description)
     }
     switch key {
-    case .character("?"): state.showHelp = true
+    case .character("?"): state.showHelp = true; state.helpScroll = 0
     case .character("q"): return goBack(&state, quitsAtHome: true)
     // Esc never quits: an operator presses it repeatedly to close things and get home.
     case .escape: return goBack(&state, quitsAtHome: false)
@@ -358,6 +363,26 @@ private func moveCursor(_ state: inout DashboardState, to row: Int) {
 /// Keeps the payload offset within what the view can show, so every `k` after `G` moves the
 /// text at once. Until the first measurement there is no known end: `G` parks the offset past
 /// it and `.detailViewportMeasured` clamps it (the runtime measures after every frame).
+/// Help's keys: the moving keys scroll it (a short terminal cannot show it all); any other key
+/// closes it, `?` and Esc included, as before.
+private func handleHelpKey(_ state: inout DashboardState, _ key: Key) {
+    // The runtime measures every frame before the next key, so no viewport means help fits.
+    let page = max(1, state.detailViewport?.visibleRows ?? 10)
+    let limit = state.detailViewport?.maxOffset ?? 0
+    func scroll(to offset: Int) { state.helpScroll = min(max(0, offset), limit) }
+    switch key {
+    case .down, .character("j"): scroll(to: state.helpScroll + 1)
+    case .up, .character("k"): scroll(to: state.helpScroll - 1)
+    case .pageDown: scroll(to: state.helpScroll + page)
+    case .pageUp: scroll(to: state.helpScroll - page)
+    case .home, .character("g"): scroll(to: 0)
+    case .end, .character("G"): scroll(to: Int.max / 2)
+    default:
+        state.showHelp = false
+        state.helpScroll = 0
+    }
+}
+
 private func scrollDetail(_ state: inout DashboardState, to offset: Int) {
     let limit = state.detailViewport?.maxOffset ?? Int.max / 2
     state.detailScroll = min(max(0, offset), limit)

@@ -225,6 +225,10 @@ public struct DashboardState: Sendable, Equatable {
     public var bulk: BulkRun?
     public var flash: Flash?
     public var showHelp = false
+    /// The first line of help shown: on 80x24 the keys and the `:` commands do not all fit, so
+    /// j k PgUp PgDn g G scroll it. Kept within what the overlay can show by the viewport the
+    /// runtime measures (`.detailViewportMeasured`, which reports help's pane while it is open).
+    public var helpScroll = 0
     public var quitting = false
 
     public init(now: Date, readOnly: Bool = false) {

@@ -22,22 +22,32 @@ public struct AuditEntry: Sendable, Equatable {
     }
 
     /// The actor as screens show it: "alice (claims alice@laptop)" when the client named itself.
+    /// The CLI and the dashboard send "queuetop user@host" (`OperatorIdentity.applicationName`);
+    /// the "queuetop " is which program, not who, and would push the claim itself out of an
+    /// 80-column audit screen, so it is left out. Any other label is shown as sent.
     public var actorDescription: String? {
         guard let label = clientLabel, label != actor else { return actor }
-        return "\(actor ?? databaseRole) (claims \(label))"
+        let claim = label.hasPrefix(Self.queuetopClientPrefix) && label.count > Self.queuetopClientPrefix.count
+            ? String(label.dropFirst(Self.queuetopClientPrefix.count)) : label
+        return "\(actor ?? databaseRole) (claims \(claim))"
     }
+
+    /// What `OperatorIdentity.applicationName` puts before `user@host`.
+    static let queuetopClientPrefix = "queuetop "
 }
 
 public struct AuditStore: Sendable {
     public let connection: Connection
     public init(connection: Connection) { self.connection = connection }
 
-    /// Newest first.
+    /// Newest first, by the time of the action (then by id): ids are the order rows were
+    /// written, and a row written with its own time (the demo's back-dated history, an import)
+    /// would otherwise put "27m ago" above "now" on a list that says newest first.
     public func list(limit: Int = 100, action: String? = nil) throws -> [AuditEntry] {
         let rows = try connection.run("""
             SELECT id, at, db_role, actor, action, filter, affected, client_label FROM \(qt: "audit_log")
             WHERE \(action)::text IS NULL OR action = \(action)
-            ORDER BY id DESC LIMIT \(max(1, min(limit, 10000)))
+            ORDER BY at DESC, id DESC LIMIT \(max(1, min(limit, 10000)))
             """)
         return try rows.map {
             AuditEntry(id: try $0.decode("id"), at: try $0.decode("at"), databaseRole: try $0.decode("db_role"),

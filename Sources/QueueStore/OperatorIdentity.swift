@@ -22,7 +22,7 @@ public enum OperatorIdentity {
     /// (A session `set_config('queuetop.actor', …)` did both.) The server keeps 63 bytes; the
     /// cut here falls on a character boundary so the label stays valid text.
     public static func applicationName(actor: String = current) -> String {
-        var name = "queuetop \(actor)"
+        var name = AuditEntry.queuetopClientPrefix + actor
         while name.utf8.count > 63 { name.removeLast() }
         return name
     }

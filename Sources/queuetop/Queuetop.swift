@@ -8,12 +8,12 @@ struct Queuetop: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "queuetop",
         abstract: "Operations console and worker runtime for job queues that live in PostgreSQL.",
-        discussion: """
+        discussion: HelpText.reflow("""
             Connects to --db, else DATABASE_URL, else libpq's defaults (PG* variables, ~/.pgpass);
             or --context NAME from the contexts file (docs/SCALING.md): reads from its replica
             when it has one, writes to its primary.
             Both a postgres:// URI and a 'host=… dbname=…' string work; sslmode is honoured.
-            """,
+            """),
         subcommands: [
             DashCommand.self,
             MigrateCommand.self,

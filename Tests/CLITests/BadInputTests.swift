@@ -69,6 +69,9 @@ import Testing
             let status = try QueuetopBinary.run(["migrate", "--status", "--db", db.conninfo])
             #expect(status.stdout.contains("applied  0001_"))
             #expect(!status.stdout.contains("pending"))
+            // Each row's label whole (it printed "repeatab repeatable/80_audit.sql").
+            #expect(status.stdout.contains("repeatable repeatable/90_privileges.sql"), "\(status.stdout)")
+            #expect(!status.stdout.contains("repeatab "))
         }
     }
 }

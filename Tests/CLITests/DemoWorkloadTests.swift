@@ -100,6 +100,10 @@ import Testing
             #expect(timeline.contains { $0.source == .mark && $0.event == "deploy" && $0.summary.hasPrefix("deploy v42") })
             #expect(timeline.contains { $0.event == "alert.firing" } && timeline.contains { $0.event == "alert.cleared" })
             #expect(timeline.contains { $0.event == "schedule.add" } && timeline.contains { $0.event == "dlq.requeue" })
+            // Seeded audit rows look like live ones: the actor is the login role (since 0014), so
+            // the audit screen at 80 columns needs no ROLE column beside it.
+            let audit = try AuditStore(connection: conn).list(limit: 1000)
+            #expect(!audit.isEmpty && audit.allSatisfy { $0.actor == $0.databaseRole }, "\(audit.filter { $0.actor != $0.databaseRole })")
 
             // No payload carries simulation settings any more.
             let simulated: Int = try conn.query("""

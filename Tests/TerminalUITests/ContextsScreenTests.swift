@@ -85,6 +85,10 @@ import QueueStore
         #expect(text.contains("backlog \(Format.count(Int(totals.backlog)))"), "\(text)")
         // Alerts from eu-1 name their context.
         #expect(text.contains("eu-1: "), "\(text)")
+        // A queue with nothing pending has no oldest job: "-", as on the overview, never "0s"
+        // (the demo's all view said "0s" where the overview of the same context said "-").
+        let idle = text.split(separator: "\n").first { $0.contains("lead-migration") }.map(String.init) ?? ""
+        #expect(idle.hasSuffix("-│") && !idle.contains("0s"), "\(idle)")
 
         state.contexts.sumByQueue = true
         try assertScreen(Self.draw(state, 120, 40), named: "contexts-all-summed-120x40")

@@ -16,14 +16,24 @@ enum AuditScreen {
             context.message(state.snapshot == nil ? context.noSnapshotText : "No operator action recorded yet.", in: area, into: &buffer)
             return
         }
+        // What was done and to how many rows is what the operator reads the list for: ACTION and
+        // N are never cut (the table grows columns left to right, so a minimum is what holds
+        // them at 80 columns, where "lead_migration.queue" and "60k" once showed as "lead_…" and
+        // "…"). ROLE goes when it only repeats the actor: since 0014 the actor is the login role.
+        let actionWidth = min(20, entries.map { DisplayWidth.of($0.action) }.max() ?? 6)
+        let countWidth = entries.map { DisplayWidth.of(ViewText.count($0.affected)) }.max() ?? 1
+        let showsRole = entries.contains { $0.actor != $0.databaseRole }
         var columns = [TableColumn("TIME UTC", alignment: .right), TableColumn("AGO", alignment: .right),
                        TableColumn("ACTOR", minWidth: 8, maxWidth: 28), TableColumn("ROLE", minWidth: 4, maxWidth: 16),
-                       TableColumn("ACTION", minWidth: 6, maxWidth: 20), TableColumn("N", alignment: .right),
+                       TableColumn("ACTION", minWidth: max(6, actionWidth), maxWidth: 20),
+                       TableColumn("N", alignment: .right, minWidth: countWidth),
                        TableColumn("FILTER", minWidth: 8, flexible: true)]
+        if !showsRole { columns.remove(at: 3) }
         if context.compact { columns.remove(at: 1) }
         let rows = entries.map { e -> TableRow in
             var cells = [ViewText.clock(e.at, now: state.now), context.age(e.at), AuditFilterText.actor(e, unknown: "(unknown)"), e.databaseRole,
                          e.action, ViewText.count(e.affected), AuditFilterText.summary(e, context: context)]
+            if !showsRole { cells.remove(at: 3) }
             if context.compact { cells.remove(at: 1) }
             return TableRow(cells)
         }

@@ -63,6 +63,7 @@ enum Chrome {
         guard !rect.isEmpty else { return }
         let bottom = rect.row(rect.height - 1)
         if rect.height >= 2 {
+            if drawLongFlash(context, into: &buffer, in: rect) { return }
             let top = rect.row(0)
             buffer.fill(top)
             buffer.write(" " + statusText(context), at: Point(x: top.x, y: top.y), style: statusStyle(context.state),
@@ -75,6 +76,28 @@ enum Chrome {
         if !drawPrompt(context, into: &buffer, in: bottom) {
             drawHintsOrFlash(context, status: statusText(context), into: &buffer, in: bottom)
         }
+    }
+
+    /// A flash wider than the row gets both footer rows for its few seconds, so what it says to
+    /// do is not cut: at 80 columns "'123' is not a job id (a UUID such as …, or 4 or more of its
+    /// hex digits…)" lost the part that says what an id looks like. The status returns with the
+    /// hints. Returns false (drawing nothing) when the flash fits one row or a line is typed.
+    static func drawLongFlash(_ context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) -> Bool {
+        let state = context.state
+        guard let flash = state.flash, state.commandLine == nil, !state.filterEditing else { return false }
+        let text = (flash.kind == .error ? "! " : "") + ViewText.oneLine(flash.text)
+        guard DisplayWidth.of(text) > rect.width else { return false }
+        let style: Style = flash.kind == .error ? .error : flash.kind == .success ? .role(.ok, .bold) : .accent
+        let lines = TextWrap.wrap(text, width: rect.width)
+        let shown = min(lines.count, rect.height)
+        for i in 0..<shown {
+            var line = lines[i]
+            // More than fits: the last row ends with an ellipsis instead of stopping mid-word.
+            if i == shown - 1 && lines.count > shown { line = lines[i...].joined(separator: " ") }
+            buffer.fill(rect.row(i))
+            _ = buffer.write(line, at: Point(x: rect.x, y: rect.y + i), style: style, maxWidth: rect.width)
+        }
+        return true
     }
 
     /// The `:` command or `/` filter being typed, if any; true when it drew one.

@@ -67,7 +67,10 @@ enum AllContextsScreen {
             var cells = [r.context ?? r.contexts.joined(separator: ","), ViewText.oneLine(r.queue), r.paused ? "paused" : "active",
                          ViewText.count(r.pending), ViewText.count(r.processing)]
             if !context.compact { cells.append(ViewText.count(r.completedLastHour)) }
-            cells += [ViewText.count(r.deadLetter), Format.age(seconds: Int(r.oldestPendingSeconds))]
+            // As the overview says it (QueueText.oldest): "-" for a queue with nothing pending, not
+            // "0s", which reads as a job that just arrived; the two screens must not disagree.
+            cells += [ViewText.count(r.deadLetter),
+                      r.pending == 0 && r.oldestPendingSeconds == 0 ? "-" : Format.age(seconds: Int(r.oldestPendingSeconds))]
             return TableRow(cells, style: r.paused ? .muted : .normal)
         }
         Table(columns: columns, rows: tableRows, selectedIndex: rows.isEmpty ? nil : min(state.contexts.allCursor, rows.count - 1),

@@ -38,7 +38,8 @@ public enum DashboardView {
         } else if state.contexts.pickerCursor != nil {
             ContextPickerOverlay.draw(context, into: &buffer, in: Rect(x: 0, y: 1, width: buffer.width, height: buffer.height - 1 - footerRows))
         } else if state.showHelp {
-            HelpOverlay.draw(context, into: &buffer, in: Rect(x: 0, y: 1, width: buffer.width, height: buffer.height - 1 - footerRows))
+            // Help is the pane on top now: its room is what `j`/`k` scroll (Reducer handleHelpKey).
+            viewport = HelpOverlay.draw(context, into: &buffer, in: Rect(x: 0, y: 1, width: buffer.width, height: buffer.height - 1 - footerRows))
         }
         if buffer.glyphs.isASCII { ASCIIFallback.apply(to: &buffer) }
         return viewport

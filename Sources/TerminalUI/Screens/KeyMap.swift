@@ -191,7 +191,8 @@ enum KeyMap {
                 hints += [KeyHint("Esc", "back")]
             }
         case .leads:
-            if !state.readOnly { hints += [KeyHint("c", "cancel")] }
+            // Only a pending or running migration can be cancelled: no hint for one that ended.
+            if !state.readOnly, state.focusedMigration?.status.isActive == true { hints += [KeyHint("c", "cancel")] }
             hints += [KeyHint("/", "filter")]
         case .schedules:
             if !state.readOnly, state.focusedSchedule != nil {

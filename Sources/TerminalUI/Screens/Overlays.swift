@@ -1,9 +1,13 @@
 import Foundation
 import QueueStore
 
-/// `?`: the keys of the current screen, in a centred box over it. Any key closes it.
+/// `?`: the keys of the current screen, in a centred box over it. When the terminal is too short
+/// for all of it (80x24 cannot show the `:` commands under the keys), j k PgUp PgDn g G scroll
+/// it and the last row says where you are; any other key closes it.
 enum HelpOverlay {
-    static func draw(_ context: ScreenContext, into buffer: inout ScreenBuffer, in screen: Rect) {
+    /// Draws help from `state.helpScroll` and returns its scrolling room (nil when it all fits).
+    @discardableResult
+    static func draw(_ context: ScreenContext, into buffer: inout ScreenBuffer, in screen: Rect) -> DetailViewport? {
         let sections = KeyMap.sections(context.state, ascii: context.glyphs.isASCII)
         let keyWidth = sections.flatMap(\.entries).map { DisplayWidth.of($0.keys) }.max() ?? 0
         let width = min(screen.width, 76)
@@ -18,15 +22,20 @@ enum HelpOverlay {
                 }
             }
         }
-        let title = "Help" + context.dot + screenName(context.state) + context.dot + "any key closes"
         let box = screen.centered(width: width, height: min(screen.height, lines.count + 2))
+        // When the screen is short the last row says which lines show, and the rest scroll.
+        let innerHeight = max(0, box.height - 2)
+        let scrolls = lines.count > innerHeight
+        let rows = scrolls ? max(0, innerHeight - 1) : innerHeight
+        let maxOffset = max(0, lines.count - rows)
+        let offset = scrolls ? min(max(0, context.state.helpScroll), maxOffset) : 0
+        let closes = scrolls ? "j k scroll, any other key closes" : "any key closes"
+        let title = "Help" + context.dot + screenName(context.state) + context.dot + closes
         buffer.fill(box)
         let inner = Box(title: title, borderStyle: .role(.accent), titleStyle: .title).draw(into: &buffer, in: box)
             .inset(dx: 1, dy: 0)
-        guard !inner.isEmpty else { return }
-        // When the screen is short the last row says so, and the lines above it are cut.
-        let rows = lines.count > inner.height ? max(0, inner.height - 1) : inner.height
-        for (i, line) in lines.prefix(rows).enumerated() {
+        guard !inner.isEmpty else { return nil }
+        for (i, line) in lines.dropFirst(offset).prefix(rows).enumerated() {
             let y = inner.y + i
             if line.isHeading {
                 buffer.write(line.key, at: Point(x: inner.x, y: y), style: .title, maxWidth: inner.width)
@@ -35,9 +44,11 @@ enum HelpOverlay {
             buffer.write(line.key, at: Point(x: inner.x, y: y), style: .role(.accent, .bold), maxWidth: keyWidth)
             buffer.write(line.text, at: Point(x: inner.x + keyWidth + 2, y: y), maxWidth: max(0, inner.width - keyWidth - 2))
         }
-        if lines.count > rows {
-            buffer.write("more help on a taller terminal", in: inner.row(inner.height - 1), alignment: .right, style: .muted)
-        }
+        guard scrolls else { return nil }
+        let more = offset < maxOffset ? "more below: j or PgDn" : "the end: k or PgUp goes back"
+        buffer.write("lines \(offset + 1)-\(offset + rows) of \(lines.count)\(context.dot)\(more)", in: inner.row(inner.height - 1),
+                     alignment: .right, style: .muted)
+        return DetailViewport(maxOffset: maxOffset, visibleRows: max(1, rows))
     }
 
     static func screenName(_ state: DashboardState) -> String {

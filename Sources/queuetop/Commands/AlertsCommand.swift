@@ -9,10 +9,10 @@ struct AlertsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "alerts",
         abstract: "Webhooks for health alerts, and their delivery history.",
-        discussion: """
+        discussion: HelpText.reflow("""
             Running `queuetop worker` processes deliver: one JSON POST per hook when an alert starts
             firing and one when it clears, retried with backoff when the receiver fails.
-            """,
+            """),
         subcommands: [Hooks.self, Deliveries.self])
 
     struct Hooks: ParsableCommand {
@@ -36,12 +36,13 @@ struct AlertsCommand: ParsableCommand {
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Add a webhook.",
-                discussion: """
+                discussion: HelpText.reflow("""
                     The secret header's value is never stored: name the environment variable that holds
                     it, and set that variable for every `queuetop worker`. Example:
                       queuetop alerts hooks add slack https://hooks.example.com/T0/B0 \\
-                        --secret-header Authorization --secret-env SLACK_TOKEN --secret-prefix 'Bearer '
-                    """)
+                        --secret-header Authorization --secret-env SLACK_TOKEN \\
+                        --secret-prefix 'Bearer '
+                    """))
             @OptionGroup var connection: ConnectionOptions
             @Argument(help: "Unique name (letters, digits, . _ : -).") var name: String
             @Argument(help: "http:// or https:// URL to POST to.") var url: String

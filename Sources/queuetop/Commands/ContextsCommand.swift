@@ -16,12 +16,12 @@ struct ContextsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "list",
             abstract: "One line per context: where reads and writes go, labels, and whether each server answers.",
-            discussion: """
+            discussion: HelpText.reflow("""
                 Every context is tried at the same time, on its own connection (at most 5 s each). \
                 STATE is ok, standby (with its replay lag) or the reason it cannot be reached; a \
                 context with only a replica is read-only. Exit status 0 even when some are down: \
                 the list is the answer.
-                """)
+                """))
 
         @OptionGroup var connection: ConnectionOptions
         @Flag(name: .long, help: "Print JSON.") var json = false

@@ -18,7 +18,7 @@ struct DashCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dash",
         abstract: "Open the dashboard: live queue health, DLQ triage and operator actions (the default command).",
-        discussion: """
+        discussion: HelpText.reflow("""
             Runs the worker pool in the same process unless --no-workers or read-only (worker options as for
             `queuetop worker`; worker log lines go to --worker-log, since the terminal belongs to the
             dashboard). The database must be reachable at start: otherwise queuetop says why and exits 1
@@ -29,7 +29,7 @@ struct DashCommand: ParsableCommand {
             The dashboard is read-only with --read-only, or when the database role may not act (a
             viewer) or the server is a standby: then it runs no workers and writes nothing, and it
             says why when it opens.
-            """)
+            """))
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var pool: WorkerPoolOptions

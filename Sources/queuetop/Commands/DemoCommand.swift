@@ -27,13 +27,13 @@ struct DemoSeedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seed",
         abstract: "Fill an empty, migrated database with the demo's queues, 24 h of history, a DLQ and lead migrations.",
-        discussion: """
+        discussion: HelpText.reflow("""
             Queues emails, store_sync (at most 3 at once, dedup per store and period) and campaigns (at most 5,
             retries after 5/15/30 s); 24 h of completions and failures in the health rollups; a few hundred
             dead-lettered jobs over several error types; lead migrations of 992 and 60,000 leads.
             Refuses a database that already holds other queues or runs (changing nothing); a database it
             seeded before is left as it is.
-            """)
+            """))
 
     @OptionGroup var connection: ConnectionOptions
 
@@ -55,12 +55,12 @@ struct DemoProduceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "produce",
         abstract: "Keep the demo's jobs arriving and its lead migrations moving until stopped.",
-        discussion: """
+        discussion: HelpText.reflow("""
             Emails (~6/s), store-sync waves every 2 s, a campaign run every 8 s, one lead-migration batch
             every 0.5 s and a new run to migrate every minute. Stops on SIGTERM/SIGINT/SIGHUP, after --for
             seconds, or when the process --stop-with names exits (scripts/demo passes its own, so a killed
             demo leaves no producer behind).
-            """)
+            """))
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var logging: LoggingOptions

@@ -76,7 +76,9 @@ struct DemoSeeder {
 
     /// Seeds 002/004 skip campaign messages that are too old to send: a few bursts of them in the
     /// last 24 h (the last one 20 minutes ago), each with the audit row the expirer writes, so
-    /// queue detail and the audit screen show expiry from the first frame.
+    /// queue detail and the audit screen show expiry from the first frame. As the live expirer
+    /// writes it: the login role is the actor, the worker's application_name the claim (an actor
+    /// of 'queuetop worker', as before 0014, made the audit screen keep a ROLE column for it).
     private func seedExpiredCampaignMessages(_ conn: Connection) throws {
         let queue = DemoWorkload.campaigns.name, type = DemoWorkload.campaigns.jobType
         try conn.execute("""
@@ -92,8 +94,9 @@ struct DemoSeeder {
                   FROM bursts, generate_series(1, n) k
                 RETURNING id, completed_at
             )
-            INSERT INTO \(qt: "audit_log") (at, action, filter, affected, actor)
-            SELECT j.completed_at, 'job.expire', jsonb_build_object('queue', \(queue)::text, 'ids', jsonb_agg(j.id)), count(*), 'queuetop worker'
+            INSERT INTO \(qt: "audit_log") (at, action, filter, affected, client_label)
+            SELECT j.completed_at, 'job.expire', jsonb_build_object('queue', \(queue)::text, 'ids', jsonb_agg(j.id)), count(*),
+                   'queuetop worker maintenance'
               FROM jobs j GROUP BY j.completed_at
             """)
     }

@@ -9,24 +9,28 @@ struct EnqueueCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enqueue",
         abstract: "Enqueue one job, or many from JSON lines (--from).",
-        discussion: """
+        discussion: HelpText.reflow("""
             An unknown queue is created with default settings. With --dedup-key, while a job with the
             same queue and key is pending or processing, its id is returned instead of a new job; add
             --unique-for 10m and a job of that key that completed in the last 10 minutes is returned
             with its result instead (cache-first: no work is queued). --expires-in/--expires-at: a job
             still pending then is cancelled as expired, never run. --tenant: whose job it is, for the
             queue's per-tenant caps (tenant_concurrency_limit, tenant_rate_limit_per_s).
-            --from reads one JSON object per line: either a bare payload, or
-            {"type": …, "payload": …, "priority": …, "dedup_key": …, "run_at": …, "max_attempts": …,
-             "unique_for_s": …, "expires_at": …, "tenant": …, "queue": …}
-            when it has a "payload" key; missing (or null) fields come from the options. Every field is
+
+            --from reads one JSON object per line: either a bare payload, or, when it has a "payload"
+            key, an object of these (missing or null fields come from the options):
+              {"type": …, "payload": …, "priority": …, "dedup_key": …, "run_at": …,
+               "max_attempts": …, "unique_for_s": …, "expires_at": …,
+               "tenant": …, "queue": …}
+            Every field is
             type-checked and an unknown key is an error: the whole input is checked before anything
             is sent, and a bad line enqueues nothing. Times are ISO 8601 with a zone, between
             1970-01-01 and 9999-12-31 UTC; a payload may be at most 1 MiB.
+
             --group G (a [groups.G] of the contexts file) sends the job to one shard of G, chosen by a stable
             hash of --tenant, else of --dedup-key (one of them is required), so a key always lands on the
             same database and dedup and tenant caps hold (docs/SCALING.md, "Choosing the shard").
-            """)
+            """))
 
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "Queue name.") var queue: String

@@ -12,12 +12,12 @@ struct ExporterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exporter",
         abstract: "Serve queue health (counts, ages, throughput, percentiles, alerts) as Prometheus metrics.",
-        discussion: """
+        discussion: HelpText.reflow("""
             Run one per database. Each scrape of http://ADDR:PORT/metrics reads queue_health_snapshot() \
             once, read-only: the queuetop_viewer role and a hot standby are enough. Scrapes that arrive \
             together share one read. While the database cannot be read, scrapes answer queuetop_up 0. \
             Every metric is described in docs/OBSERVABILITY.md. SIGTERM, SIGINT and SIGHUP stop it.
-            """)
+            """))
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var logging: LoggingOptions

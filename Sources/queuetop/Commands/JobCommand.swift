@@ -49,13 +49,13 @@ struct JobCommand: ParsableCommand {
     struct Cancel: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Cancel a pending or running job (audited).",
-            discussion: """
+            discussion: HelpText.reflow("""
                 A pending job is cancelled at once. A running job's worker is told at once and stops \
                 its handler (a command gets SIGTERM, then SIGKILL after 2 s; an HTTP request is \
                 aborted; a SQL statement is cancelled); the job then ends cancelled (operator) with \
                 its partial output in its error details, and is never run again, even if its worker \
                 died. See docs/WORKERS.md, "Cancelling a running job".
-                """)
+                """))
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var job: JobID
 

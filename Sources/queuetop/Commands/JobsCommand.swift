@@ -10,12 +10,12 @@ struct JobsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jobs",
         abstract: "Find jobs with a filter (queue:emails state:dead payload.to=…) and act on all that match.",
-        discussion: """
+        discussion: HelpText.reflow("""
             Terms: queue: type: state:(pending|scheduled|retrying|running|completed|cancelled|dead) tenant: key: \
             error:"text" worker: age>30m age<2h since:14:00 since:2026-12-01T10:00 id:PART payload.a.b=value \
             payload?key. Terms combine with AND; -term negates; quote values with "..." (\\" and \\\\ escape). \
             The language is in docs/JOBS.md.
-            """,
+            """),
         subcommands: [List.self, Count.self, Cancel.self, Retry.self, Requeue.self, Delete.self, Priority.self])
 
     /// `--where`, parsed before anything connects: a bad filter is a usage error naming the term.

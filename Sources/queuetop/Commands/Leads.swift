@@ -23,14 +23,14 @@ struct LeadsMoveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "move",
         abstract: "Queue the move of every lead of a run into a funnel column.",
-        discussion: """
+        discussion: HelpText.reflow("""
             The worker pool (queue 'lead_migrations') runs the batches. --wait runs them from this
             process instead and prints progress; interrupting it stops only the waiting; the
             migration stays queued (stop it with `queuetop leads cancel RUN`).
             Queueing the same run to the same column again returns the active migration.
             It is a bulk change: on a terminal it shows how many leads will move and asks; without
             a terminal (scripts) it refuses unless --yes.
-            """)
+            """))
 
     @OptionGroup var connection: ConnectionOptions
 

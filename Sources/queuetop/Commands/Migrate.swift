@@ -8,12 +8,12 @@ struct MigrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
         abstract: "Install or upgrade queuetop's schema (one transaction); --status says what the database holds.",
-        discussion: """
+        discussion: HelpText.reflow("""
             Everything lives in one schema, `queuetop` unless --schema (or QUEUETOP_SCHEMA) names \
             another at install time. An install from before 0013 (in `public`) is moved there; \
             objects applied by hand without bookkeeping are verified and adopted. \
             migrations/queuetop.sql does the same for a paste into an SQL editor (docs/SQL_LAYOUT.md).
-            """)
+            """))
 
     @OptionGroup var connection: ConnectionOptions
 
@@ -79,7 +79,12 @@ struct MigrateCommand: ParsableCommand {
         default:
             print("found    no install; `queuetop migrate` creates schema \(runner.schema)")
         }
-        for a in s.applied { print("\(a.how.padding(toLength: 8, withPad: " ", startingAt: 0)) \(a.name)  \(iso.string(from: a.appliedAt))") }
+        // Labels fill 8 columns and are never cut: padding(toLength: 8) printed "repeatab" for
+        // the repeatable files.
+        for a in s.applied {
+            let label = a.how.count >= 8 ? a.how : a.how.padding(toLength: 8, withPad: " ", startingAt: 0)
+            print("\(label) \(a.name)  \(iso.string(from: a.appliedAt))")
+        }
         for p in s.pending { print("pending  \(p)") }
         for p in s.repeatablePending where s.found == "recorded" { print("pending  \(p)") }
         for m in s.missing { print("missing  \(m)  (applied, but not in this build's migrations)") }

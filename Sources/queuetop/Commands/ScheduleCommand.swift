@@ -9,10 +9,10 @@ struct ScheduleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schedule",
         abstract: "Recurring jobs: cron expressions (UTC, optional seconds field) that enqueue a job.",
-        discussion: """
+        discussion: HelpText.reflow("""
             Running `queuetop worker` processes enqueue due schedules, exactly once per tick however
             many run; ticks missed while no worker ran are coalesced into one run.
-            """,
+            """),
         subcommands: [List.self, Add.self, Enable.self, Disable.self, Run.self, Delete.self])
 
     struct List: ParsableCommand {
@@ -32,12 +32,13 @@ struct ScheduleCommand: ParsableCommand {
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add a schedule.",
-            discussion: """
+            discussion: HelpText.reflow("""
                 CRON has 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first,
                 or a macro (@hourly, @daily, …). Examples:
                   queuetop schedule add fetch-emails '*/5 * * * *' emails fetch_emails
-                  queuetop schedule add sync '*/10 * * * * *' sync sync_store --payload '{"full":false}'
-                """)
+                  queuetop schedule add sync '*/10 * * * * *' sync sync_store \\
+                    --payload '{"full":false}'
+                """))
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "Unique name (letters, digits, . _ : -).") var name: String
         @Argument(help: "Cron expression, quoted.") var cron: String

@@ -8,14 +8,14 @@ struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Print queue health: one line per queue, the top error types, then alerts.",
-        discussion: """
+        discussion: HelpText.reflow("""
             --json prints the snapshot exactly as queue_health_snapshot() returns it (the stable \
             shape in docs/HEALTH.md); with --watch it prints one JSON document per line. \
             p50/p95/p99 are histogram estimates within 4.9 % of the exact percentile; counts, \
             throughput, avg and max are exact. On a hot standby the text says "standby" and how far \
             replay is behind, its time is that of the last replayed transaction, and the JSON \
             carries "standby": true and a "replay" object (docs/RELIABILITY.md, Standbys).
-            """)
+            """))
 
     @OptionGroup var connection: ConnectionOptions
 

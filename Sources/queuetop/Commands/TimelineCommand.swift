@@ -9,11 +9,11 @@ struct MarkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mark",
         abstract: "Put a deploy (or other) mark on the incident timeline and the throughput charts.",
-        discussion: """
+        discussion: HelpText.reflow("""
             The mark is stored with the database login role that made it. From an app or CI:
               SELECT queuetop.mark_event('deploy v42', 'deploy');
             (operators and producers may call it).
-            """)
+            """))
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "One line, at most 200 characters, e.g. \"deploy v42\".") var label: String
     @Option(name: .long, help: "A short lower-case word: deploy, release, config, incident, note…") var kind = "deploy"
@@ -58,11 +58,14 @@ struct TimelineCommand: ParsableCommand {
             print("nothing on the timeline in the last \(since) (add a mark with `queuetop mark \"deploy v42\"`)")
             return
         }
+        // Six tab-separated fields on every line, "-" where an entry has none (a mark names no
+        // queue, an alert no actor): a field left out shifted the rest, so `cut -f3` gave a
+        // queue on one line and a summary on the next.
         for e in entries {
-            let who = e.actor.map { "\tby \(SafeText.oneLine($0))" } ?? ""
-            let queue = e.queue.map { "\t\(SafeText.oneLine($0))" } ?? ""
-            let opens = e.jobID.map { "\tjob \($0.uuidString.lowercased())" } ?? (e.source == .audit ? "\taudit #\(e.id)" : "")
-            print("\(isoTime(e.at))\t\(SafeText.oneLine(e.event))\(queue)\t\(SafeText.oneLine(e.summary))\(who)\(opens)")
+            let who = e.actor.map { "by \(SafeText.oneLine($0))" } ?? "-"
+            let queue = e.queue.map { SafeText.oneLine($0) } ?? "-"
+            let opens = e.jobID.map { "job \($0.uuidString.lowercased())" } ?? (e.source == .audit ? "audit #\(e.id)" : "-")
+            print([isoTime(e.at), SafeText.oneLine(e.event), queue, SafeText.oneLine(e.summary), who, opens].joined(separator: "\t"))
         }
     }
 }

@@ -14,12 +14,12 @@ struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "Run the worker pool headless: claim jobs, run their handlers, commit the outcomes.",
-        discussion: """
+        discussion: HelpText.reflow("""
             Job types noop and simulate need no config. Other types are bound to handlers (http, command,
             sql) in a JSON config file: --config FILE or $\(WorkerPoolOptions.configVariable); see docs/WORKERS.md.
             SIGTERM, SIGINT and SIGHUP stop claiming, give running jobs --grace seconds, then hand the
             unfinished back to the queue (not counted as an attempt). A second signal skips the grace.
-            """)
+            """))
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var pool: WorkerPoolOptions

@@ -9,11 +9,11 @@ struct WorkersCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "workers",
         abstract: "List workers; quiet, resume or drain them.",
-        discussion: """
+        discussion: HelpText.reflow("""
             quiet: stop claiming, keep running the jobs already held. resume: claim again.
             drain: finish the jobs held, then exit 0. Each takes WORKER (an id from `workers list`),
             --host H (every worker on that host) or --all, needs the queuetop_operator role, and is audited.
-            """,
+            """),
         subcommands: [List.self, Quiet.self, Resume.self, Drain.self])
 
     struct List: ParsableCommand {
