@@ -11,7 +11,10 @@ import Testing
     /// Queue `mixed`: 12 types, t01 with 120 jobs down to t12 with 10; every 5th job of a type
     /// fails once (retryable), the rest complete with known, spread processing times. Plus
     /// completions of t01 from 70 minutes ago, outside the last hour.
-    static func makeMixed(_ conn: Connection) throws {
+    /// With `chunks` > 1 the completions arrive in that many statements (every 4th of the jobs
+    /// still running, then every 3rd, ..., then the rest) with a fold after each, so every type's
+    /// histogram is merged into its stored arrays more than once (0029).
+    static func makeMixed(_ conn: Connection, chunks: Int = 1) throws {
         try conn.executeScript("""
             SELECT enqueue_job('mixed', format('t%s', lpad(k::text, 2, '0')), jsonb_build_object('i', i))
               FROM generate_series(1, 12) k, generate_series(1, (13 - k) * 10) i;
@@ -19,10 +22,17 @@ import Testing
             SELECT fail_jobs('w1', array_agg(id), array_agg('boom'::text), array_agg('boom_error'::text))
               FROM (SELECT id, row_number() OVER (PARTITION BY job_type ORDER BY id) AS n FROM job_queue
                     WHERE locked_by = 'w1') x WHERE n % 5 = 0;
-            SELECT complete_jobs('w1', array_agg(id ORDER BY id),
-                                 array_agg((1 + (n * 37 * k) % 2000)::int ORDER BY id))
-              FROM (SELECT id, row_number() OVER (ORDER BY id) AS n, substr(job_type, 2)::int AS k
-                    FROM job_queue WHERE locked_by = 'w1' AND status = 'processing') x;
+            """)
+        for chunk in 0..<chunks {
+            try conn.executeScript("""
+                SELECT complete_jobs('w1', array_agg(id ORDER BY id),
+                                     array_agg((1 + (n * 37 * k) % 2000)::int ORDER BY id))
+                  FROM (SELECT id, row_number() OVER (ORDER BY id) AS n, substr(job_type, 2)::int AS k
+                        FROM job_queue WHERE locked_by = 'w1' AND status = 'processing') x
+                 WHERE n % \(chunks - chunk) = 0;
+                """ + (chunks > 1 ? "SELECT health_fold();" : ""))
+        }
+        try conn.executeScript("""
             INSERT INTO job_queue (queue, job_type, status, created_at, started_at, completed_at, processing_time_ms)
             SELECT 'mixed', 't01', 'completed', now() - interval '71 minutes', now() - interval '71 minutes',
                    now() - interval '70 minutes', 5 FROM generate_series(1, 50);
@@ -83,6 +93,60 @@ import Testing
         }
     }
 
+    /// The histograms are stored as cumulative arrays that every fold merges into (0029): after
+    /// four folds, each adding to every type's arrays, the figures still equal plain SQL.
+    @Test func perTypeFiguresEqualPlainSQLAfterManyFolds() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            try Self.makeMixed(conn, chunks: 4)
+            #expect(try conn.query("SELECT count(*) FROM queue_event_deltas").scalar(Int64.self) > 0,
+                    "the back-dated rows wait in the deltas for the snapshot's fold")
+            try conn.transaction { tx in try Self.expectTypesMatchRawRows(tx) }
+            // Each array is ascending and cumulative: the last entry is the type's samples.
+            let bad: Int64 = try conn.query("""
+                SELECT count(*) FROM queue_type_recent r
+                WHERE cardinality(r.lat_buckets) <> cardinality(r.lat_cums)
+                   OR r.lat_cums[cardinality(r.lat_cums)] IS DISTINCT FROM
+                      nullif((SELECT count(*) FROM job_queue j WHERE j.queue = r.queue AND j.job_type = r.job_type
+                                AND j.status = 'completed' AND j.completed_at >= date_trunc('minute', now()) - interval '59 minutes'), 0)
+                   OR EXISTS (SELECT 1 FROM generate_series(2, cardinality(r.lat_buckets)) i
+                              WHERE r.lat_buckets[i] <= r.lat_buckets[i - 1] OR r.lat_cums[i] <= r.lat_cums[i - 1])
+                """).scalar()
+            #expect(bad == 0)
+        }
+    }
+
+    /// A database of the layout before 0029 (one queue_type_latency_recent row per type and
+    /// bucket, as main kept it) shows the same per-type figures right after `migrate`: 0029
+    /// carries the rows over into the arrays. The old layout is rebuilt from a folded fixture,
+    /// 0029's record removed, and the real runner applies it again.
+    @Test func anUpgradeFromRowsPerBucketKeepsThePerTypeFigures() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            try Self.makeMixed(conn, chunks: 2)
+            try conn.executeScript("SELECT health_fold()")
+            let before = try HealthStore(connection: conn).snapshot().snapshot.queue(named: "mixed")?.types
+            try conn.executeScript("""
+                CREATE TABLE queue_type_latency_recent (
+                    queue text NOT NULL, job_type text NOT NULL, bucket smallint NOT NULL, count bigint NOT NULL,
+                    PRIMARY KEY (queue, job_type, bucket));
+                INSERT INTO queue_type_latency_recent
+                SELECT r.queue, r.job_type, h.bucket, h.n FROM queue_type_recent r, health_hist_counts(r.lat_buckets, r.lat_cums) h;
+                ALTER TABLE queue_type_recent DROP COLUMN lat_buckets, DROP COLUMN lat_cums;
+                DELETE FROM schema_migrations WHERE name = '0029_type_histogram_arrays.sql';
+                """)
+            #expect(try conn.query("SELECT count(*) FROM queue_type_latency_recent").scalar(Int64.self) > 100)
+            let applied = try MigrationRunner(try MigrationFiles.loadSet()).migrate(on: conn)
+            #expect(applied.contains("0029_type_histogram_arrays.sql"))
+            #expect(try conn.query("SELECT to_regclass('queue_type_latency_recent') IS NULL").scalar(Bool.self))
+            let after = try HealthStore(connection: conn).snapshot().snapshot.queue(named: "mixed")?.types
+            #expect(after != nil && after == before)
+            try conn.transaction { tx in try Self.expectTypesMatchRawRows(tx) }
+        }
+    }
+
     /// A producer that sends a new type with every job: the rollups keep at most type_cap names
     /// per queue (plus other) across folds, and the counts stay whole.
     @Test func theTypeCapHoldsAgainstThousandsOfInventedTypes() throws {
@@ -102,7 +166,7 @@ import Testing
             let rows = try conn.query("""
                 SELECT (SELECT count(*) FROM queue_type_recent WHERE queue = 'hostile') AS recent,
                        (SELECT count(DISTINCT job_type) FROM queue_type_minute WHERE queue = 'hostile') AS minute,
-                       (SELECT count(DISTINCT job_type) FROM queue_type_latency_recent WHERE queue = 'hostile') AS latency
+                       (SELECT count(*) FROM queue_type_recent WHERE queue = 'hostile' AND cardinality(lat_buckets) > 0) AS latency
                 """).first!
             #expect(try rows.decode("recent", as: Int64.self) == 6)
             #expect(try rows.decode("minute", as: Int64.self) == 6)
@@ -127,8 +191,8 @@ import Testing
                 SELECT concat_ws(' / ',
                   (SELECT string_agg(concat_ws(':', queue, job_type, completed, failed, dead_lettered), ',' ORDER BY queue, job_type)
                      FROM queue_type_recent),
-                  (SELECT string_agg(concat_ws(':', queue, job_type, bucket, count), ',' ORDER BY queue, job_type, bucket)
-                     FROM queue_type_latency_recent),
+                  (SELECT string_agg(concat_ws(':', queue, job_type, lat_buckets, lat_cums), ',' ORDER BY queue, job_type)
+                     FROM queue_type_recent),
                   (SELECT string_agg(concat_ws(':', queue, minute, job_type, completed, failed), ',' ORDER BY queue, minute, job_type)
                      FROM queue_type_minute),
                   (SELECT string_agg(concat_ws(':', queue, minute, job_type, bucket, count), ',' ORDER BY queue, minute, job_type, bucket)
@@ -155,15 +219,21 @@ import Testing
                 try tx.executeScript("""
                     UPDATE health_settings SET window_start = date_trunc('minute', now()) - interval '70 minutes';
                     INSERT INTO queue_type_minute VALUES ('q', date_trunc('minute', now()) - interval '65 minutes', 'old', 3, 1, 0),
-                                                         ('q', date_trunc('minute', now()) - interval '10 minutes', 'new', 2, 0, 0);
+                                                         ('q', date_trunc('minute', now()) - interval '65 minutes', 'new', 3, 0, 0),
+                                                         ('q', date_trunc('minute', now()) - interval '10 minutes', 'new', 3, 0, 0);
                     INSERT INTO queue_type_latency_minute VALUES ('q', date_trunc('minute', now()) - interval '65 minutes', 'old', 10, 3),
-                                                                 ('q', date_trunc('minute', now()) - interval '10 minutes', 'new', 10, 2);
-                    INSERT INTO queue_type_recent VALUES ('q', 'old', 3, 1, 0), ('q', 'new', 2, 0, 0);
-                    INSERT INTO queue_type_latency_recent VALUES ('q', 'old', 10, 3), ('q', 'new', 10, 2);
+                                                                 ('q', date_trunc('minute', now()) - interval '65 minutes', 'new', 10, 1),
+                                                                 ('q', date_trunc('minute', now()) - interval '65 minutes', 'new', 12, 2),
+                                                                 ('q', date_trunc('minute', now()) - interval '10 minutes', 'new', 10, 2),
+                                                                 ('q', date_trunc('minute', now()) - interval '10 minutes', 'new', 14, 1);
+                    -- The rolling sums of those minutes: new's buckets 10, 12, 14 hold 3, 2, 1.
+                    INSERT INTO queue_type_recent VALUES ('q', 'old', 3, 1, 0, '{10}', '{3}'), ('q', 'new', 6, 0, 0, '{10,12,14}', '{3,5,6}');
                     SELECT health_fold();
                     """)
-                #expect(try tx.query("SELECT string_agg(job_type || ':' || completed, ',') FROM queue_type_recent").scalar(String.self) == "new:2")
-                #expect(try tx.query("SELECT string_agg(job_type || ':' || count, ',') FROM queue_type_latency_recent").scalar(String.self) == "new:2")
+                #expect(try tx.query("SELECT string_agg(job_type || ':' || completed, ',') FROM queue_type_recent").scalar(String.self) == "new:3")
+                // Bucket 12 empties and goes; 10 keeps the later minute's 2; the arrays stay cumulative.
+                #expect(try tx.query("SELECT string_agg(job_type || ':' || lat_buckets::text || lat_cums::text, ',') FROM queue_type_recent")
+                            .scalar(String.self) == "new:{10,14}{2,3}")
                 #expect(try tx.query("SELECT string_agg(job_type, ',') FROM queue_type_minute").scalar(String.self) == "new")
             }
         }

@@ -49,7 +49,8 @@ import Testing
     static let pure = ["uuid_v7", "_uuid_v7_floor", "health_bucket", "health_bucket_value", "backoff_delay_s",
                        "_bucket_level", "health_ts", "health_latency_relative_error", "_audit_ids",
                        "alert_history_retention", "_sane_time", "_redact_userinfo", "worker_silence_limit",
-                       "health_forecast", "health_interpolate", "_uuid_or_null", "error_pattern"]
+                       "health_forecast", "health_interpolate", "_uuid_or_null", "error_pattern",
+                       "health_hist_counts"]
 
     @Test func pureHelpersAreInvokerWithoutSearchPathAndEveryOtherFunctionPinsIt() throws {
         try TestDatabase.with { db in

@@ -87,7 +87,8 @@ declare
     '0021_triage.sql',
     '0022_timeline.sql',
     '0024_worker_buffered.sql',
-    '0025_error_rollup_fingerprints.sql'];
+    '0025_error_rollup_fingerprints.sql',
+    '0029_type_histogram_arrays.sql'];
   v_sql text[] := array[
     $qt_0001$-- 0001 — the queue engine: tables, indexes and the public SQL API of queuetop.
 --
@@ -4676,7 +4677,41 @@ alter table queue_errors_hour drop constraint queue_errors_hour_pkey,
   add primary key (queue, hour, error_type, fingerprint);
 alter table queue_error_latest drop constraint queue_error_latest_pkey,
   add primary key (queue, error_type, fingerprint);
-$qt_0025$];
+$qt_0025$,
+    $qt_0029$-- 0029 — each tracked job type's rolling-hour latency histogram is stored on its
+-- queue_type_recent row as two arrays, instead of one queue_type_latency_recent row per bucket
+-- (issue 19 item 5: per-type figures without a slower refresh; docs/HEALTH.md "Per-type
+-- figures"). A refresh read ~80 bucket rows per shown type through the primary key, then sorted
+-- and summed them into cumulative counts; now it reads one row per shown type whose arrays are
+-- already cumulative, so a percentile is a binary search (width_bucket) on them. The fold keeps
+-- the arrays (health_hist_add, repeatable/40_health.sql, which runs after this file).
+--
+--   lat_buckets  the buckets the type saw in the rolling hour, ascending, each once
+--   lat_cums     the count of samples in that bucket and every lower one (same length)
+--
+-- queue_type_latency_minute keeps its rows: the fold subtracts them when their minute leaves
+-- the hour, and a window other than the rolling hour reads them.
+
+alter table queue_type_recent
+    add column lat_buckets smallint[] not null default '{}',
+    add column lat_cums    bigint[]   not null default '{}';
+
+-- Carry the histograms over, so the per-type figures read the same right after the upgrade.
+-- A bucket whose count the old fold left at 0 or below was deleted by it; such rows are skipped.
+-- A histogram row of a type without a queue_type_recent row (which the old fold never left
+-- behind) has no type to attach to and goes with its table.
+update queue_type_recent r
+   set lat_buckets = h.buckets, lat_cums = h.cums
+  from (select queue, job_type, array_agg(bucket order by bucket) as buckets,
+               array_agg(cum order by bucket) as cums
+          from (select queue, job_type, bucket,
+                       sum(count) over (partition by queue, job_type order by bucket)::bigint as cum
+                  from queue_type_latency_recent where count > 0) c
+         group by 1, 2) h
+ where r.queue = h.queue and r.job_type = h.job_type;
+
+drop table queue_type_latency_recent;
+$qt_0029$];
   v_markers text[] := array[
     'relation:queues relation:queue_rate_buckets relation:job_queue relation:job_attempts relation:audit_log relation:workers relation:circuit_breakers relation:job_queue_claim_idx relation:job_queue_dedup_idx relation:job_queue_dedup_dead_idx relation:job_queue_processing_idx relation:job_queue_dlq_idx relation:job_attempts_job_idx relation:audit_log_at_idx function:uuid_v7 function:_uuid_v7_floor function:_check_batch_size function:_require_queue function:record_audit function:_audit_add function:_audit_ids function:backoff_delay_s function:_fail_jobs function:_claim function:_enqueue function:enqueue_job function:enqueue_jobs function:claim_jobs function:complete_jobs function:fail_job function:fail_jobs function:release_jobs function:heartbeat_jobs function:rescue_stale_jobs function:_requeue_dlq function:requeue_dlq_job function:requeue_dlq_jobs function:requeue_dlq_batch function:requeue_dlq function:delete_dlq_jobs function:delete_dlq_batch function:cancel_job function:update_queue_settings function:_set_queue_paused function:pause_queue function:resume_queue function:set_queue_concurrency function:prune_completed_jobs',
     'relation:bulk_operation_kinds relation:bulk_operations relation:extraction_runs relation:funnels relation:funnel_columns relation:leads relation:bulk_operations_active relation:bulk_operations_kind_created relation:bulk_operations_kind_finished relation:leads_run_id_id relation:bulk_operations_one_lead_migration_per_run relation:bulk_operation_progress relation:lead_migration_progress type:bulk_step_result type:bulk_batch_result function:bulk_operation_kinds_check function:_bulk_run_locked_batch function:run_bulk_operation_batch function:run_next_bulk_operation_batch function:_bulk_cancel function:cancel_bulk_operation function:_lead_migration_move function:lead_migration_step function:_lead_migration_check_target function:queue_lead_migration function:process_lead_migration_batch function:get_lead_migration_queue_status function:cancel_lead_migration',
@@ -4700,7 +4735,8 @@ $qt_0025$];
     'relation:fingerprint_backfill relation:error_groups relation:error_group_acks relation:requeue_undo relation:requeue_undo_job_idx column:job_queue.error_fingerprint column:job_attempts.error_fingerprint',
     'relation:timeline_marks relation:alert_timeline_states relation:alert_events relation:timeline_marks_at_idx relation:alert_events_at_idx',
     'column:workers.buffered',
-    'column:queue_error_deltas.fingerprint column:queue_errors_hour.fingerprint column:queue_error_latest.fingerprint'];
+    'column:queue_error_deltas.fingerprint column:queue_errors_hour.fingerprint column:queue_error_latest.fingerprint',
+    'column:queue_type_recent.lat_buckets column:queue_type_recent.lat_cums'];
   v_rnames text[] := array[
     'repeatable/10_util.sql',
     'repeatable/15_triage.sql',
@@ -6749,6 +6785,18 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
                                     ceil(power(1.1::float8, bucket + 1)) - 1)) END
 $$;
 
+-- A tracked type's rolling-hour histogram is held on its queue_type_recent row as two arrays
+-- (0029): `buckets` ascending, each once, and `cums`, the count of samples in that bucket and
+-- every lower one. Cumulative, so a reader finds the bucket holding rank r by binary search
+-- (width_bucket(r, cums)) without summing anything; whoever changes a histogram (the fold, once
+-- per type and fold) re-sums it. This gives the histogram back as (bucket, count) rows.
+create or replace function health_hist_counts(buckets smallint[], cums bigint[])
+RETURNS TABLE (bucket smallint, n bigint)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT u.bucket, u.cum - coalesce(cums[u.i - 1], 0)
+    FROM unnest(buckets, cums) WITH ORDINALITY AS u(bucket, cum, i)
+$$;
+
 -- The stated bound, in one place, so views and the snapshot quote the same figure.
 create or replace function health_latency_relative_error() RETURNS float8
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT sqrt(1.1::float8) - 1 $$;
@@ -6981,17 +7029,40 @@ BEGIN
         DELETE FROM queue_latency_recent WHERE count <= 0;
         -- Per type the same, and the minute rows are then spent: per type only the hour is kept.
         -- A type whose row empties is no longer tracked, which frees its place under type_cap.
+        -- A histogram (0029: cumulative arrays on the type's row) loses those minutes' buckets in
+        -- one set-based pass over the types that had any: counts back out of the arrays, minus
+        -- the minutes, a bucket left at 0 dropped, summed up again.
+        WITH gone AS (
+            SELECT queue, job_type, sum(completed) AS c, sum(failed) AS f, sum(dead_lettered) AS dl
+            FROM queue_type_minute WHERE minute >= old_start AND minute < new_start GROUP BY 1, 2
+        ), gone_hist AS (
+            SELECT queue, job_type, bucket, sum(count) AS n FROM queue_type_latency_minute
+            WHERE minute >= old_start AND minute < new_start GROUP BY 1, 2, 3
+        ), left_hist AS (
+            SELECT k.queue, k.job_type, array_agg(k.bucket ORDER BY k.bucket) AS buckets,
+                   array_agg(k.cum ORDER BY k.bucket) AS cums
+            FROM (SELECT x.queue, x.job_type, x.bucket,
+                         sum(sum(x.n)) OVER (PARTITION BY x.queue, x.job_type ORDER BY x.bucket)::bigint AS cum
+                  FROM (SELECT r.queue, r.job_type, h.bucket, h.n
+                        FROM queue_type_recent r
+                        JOIN (SELECT DISTINCT g.queue, g.job_type FROM gone_hist g) g
+                          ON g.queue = r.queue AND g.job_type = r.job_type
+                        CROSS JOIN LATERAL health_hist_counts(r.lat_buckets, r.lat_cums) h
+                        UNION ALL
+                        SELECT g.queue, g.job_type, g.bucket, -g.n FROM gone_hist g) x
+                  GROUP BY 1, 2, 3
+                  HAVING sum(x.n) > 0) k
+            GROUP BY 1, 2
+        )
         UPDATE queue_type_recent r SET completed = r.completed - m.c, failed = r.failed - m.f,
-                                       dead_lettered = r.dead_lettered - m.dl
-        FROM (SELECT queue, job_type, sum(completed) AS c, sum(failed) AS f, sum(dead_lettered) AS dl
-              FROM queue_type_minute WHERE minute >= old_start AND minute < new_start GROUP BY 1, 2) m
+                                       dead_lettered = r.dead_lettered - m.dl,
+                                       lat_buckets = CASE WHEN m.had_hist THEN coalesce(m.buckets, '{}') ELSE r.lat_buckets END,
+                                       lat_cums = CASE WHEN m.had_hist THEN coalesce(m.cums, '{}') ELSE r.lat_cums END
+        FROM (SELECT g.*, EXISTS (SELECT 1 FROM gone_hist x WHERE x.queue = g.queue AND x.job_type = g.job_type) AS had_hist,
+                     h.buckets, h.cums
+              FROM gone g LEFT JOIN left_hist h ON h.queue = g.queue AND h.job_type = g.job_type) m
         WHERE r.queue = m.queue AND r.job_type = m.job_type;
         DELETE FROM queue_type_recent WHERE completed <= 0 AND failed <= 0;
-        UPDATE queue_type_latency_recent r SET count = r.count - m.n
-        FROM (SELECT queue, job_type, bucket, sum(count) AS n FROM queue_type_latency_minute
-              WHERE minute >= old_start AND minute < new_start GROUP BY 1, 2, 3) m
-        WHERE r.queue = m.queue AND r.job_type = m.job_type AND r.bucket = m.bucket;
-        DELETE FROM queue_type_latency_recent WHERE count <= 0;
         DELETE FROM queue_type_minute WHERE minute < new_start;
         DELETE FROM queue_type_latency_minute WHERE minute < new_start;
         UPDATE health_settings SET window_start = new_start;
@@ -7058,14 +7129,38 @@ BEGIN
             completed = t.completed + EXCLUDED.completed, failed = t.failed + EXCLUDED.failed,
             dead_lettered = t.dead_lettered + EXCLUDED.dead_lettered
         RETURNING 1
+    ), type_hist AS (
+        -- Each folded type's histogram (0029: cumulative arrays on its queue_type_recent row):
+        -- its stored buckets plus these deltas', summed and re-cumulated in one set-based pass.
+        -- Read as of before this statement, like keyed; type_recent below writes the result.
+        SELECT k.queue, k.job_type, array_agg(k.bucket ORDER BY k.bucket) AS buckets,
+               array_agg(k.cum ORDER BY k.bucket) AS cums
+        FROM (SELECT x.queue, x.job_type, x.bucket,
+                     sum(sum(x.n)) OVER (PARTITION BY x.queue, x.job_type ORDER BY x.bucket)::bigint AS cum
+              FROM (SELECT y.queue, y.job_type, u.bucket, u.n::bigint AS n
+                    FROM typed y, unnest(y.lat_buckets, y.lat_counts) AS u(bucket, n)
+                    UNION ALL
+                    SELECT r.queue, r.job_type, h.bucket, h.n
+                    FROM queue_type_recent r
+                    JOIN (SELECT DISTINCT y.queue, y.job_type FROM typed y WHERE cardinality(y.lat_buckets) > 0) y
+                      ON y.queue = r.queue AND y.job_type = r.job_type
+                    CROSS JOIN LATERAL health_hist_counts(r.lat_buckets, r.lat_cums) h) x
+              GROUP BY 1, 2, 3
+              HAVING sum(x.n) > 0) k
+        GROUP BY 1, 2
     ), type_recent AS (
-        INSERT INTO queue_type_recent AS t (queue, job_type, completed, failed, dead_lettered)
-        SELECT queue, job_type, sum(completed), sum(failed), sum(dead_lettered)
-        FROM typed
-        GROUP BY 1, 2 ORDER BY 1, 2
+        -- A type without new samples keeps its arrays (no type_hist row).
+        INSERT INTO queue_type_recent AS t (queue, job_type, completed, failed, dead_lettered, lat_buckets, lat_cums)
+        SELECT s.queue, s.job_type, s.c, s.f, s.dl, coalesce(h.buckets, '{}'), coalesce(h.cums, '{}')
+        FROM (SELECT queue, job_type, sum(completed) AS c, sum(failed) AS f, sum(dead_lettered) AS dl
+              FROM typed GROUP BY 1, 2) s
+        LEFT JOIN type_hist h ON h.queue = s.queue AND h.job_type = s.job_type
+        ORDER BY 1, 2
         ON CONFLICT (queue, job_type) DO UPDATE SET
             completed = t.completed + EXCLUDED.completed, failed = t.failed + EXCLUDED.failed,
-            dead_lettered = t.dead_lettered + EXCLUDED.dead_lettered
+            dead_lettered = t.dead_lettered + EXCLUDED.dead_lettered,
+            lat_buckets = CASE WHEN cardinality(EXCLUDED.lat_buckets) > 0 THEN EXCLUDED.lat_buckets ELSE t.lat_buckets END,
+            lat_cums = CASE WHEN cardinality(EXCLUDED.lat_buckets) > 0 THEN EXCLUDED.lat_cums ELSE t.lat_cums END
         RETURNING 1
     ), type_latency_minute AS (
         INSERT INTO queue_type_latency_minute AS t (queue, minute, job_type, bucket, count)
@@ -7073,13 +7168,6 @@ BEGIN
         FROM typed y, unnest(y.lat_buckets, y.lat_counts) AS u(bucket, n)
         GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
         ON CONFLICT (queue, minute, job_type, bucket) DO UPDATE SET count = t.count + EXCLUDED.count
-        RETURNING 1
-    ), type_latency_recent AS (
-        INSERT INTO queue_type_latency_recent AS t (queue, job_type, bucket, count)
-        SELECT y.queue, y.job_type, u.bucket, sum(u.n)
-        FROM typed y, unnest(y.lat_buckets, y.lat_counts) AS u(bucket, n)
-        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-        ON CONFLICT (queue, job_type, bucket) DO UPDATE SET count = t.count + EXCLUDED.count
         RETURNING 1
     )
     INSERT INTO queue_latency_minute AS t (queue, minute, bucket, count)
@@ -7139,7 +7227,7 @@ BEGIN
     DELETE FROM queue_latency_minute; DELETE FROM queue_errors_hour;
     DELETE FROM queue_latency_recent; DELETE FROM queue_error_latest;
     DELETE FROM queue_type_minute; DELETE FROM queue_type_latency_minute;
-    DELETE FROM queue_type_recent; DELETE FROM queue_type_latency_recent;
+    DELETE FROM queue_type_recent;
 
     INSERT INTO queue_stats_minute (queue, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms, arrived)
     SELECT queue, minute, sum(c), sum(f), sum(d), sum(mc), sum(ms), max(mx), sum(a)
@@ -7207,13 +7295,17 @@ BEGIN
         INSERT INTO queue_type_latency_minute (queue, minute, job_type, bucket, count)
         SELECT queue, minute, job_type, bucket, count(*) FROM typed WHERE bucket IS NOT NULL GROUP BY 1, 2, 3, 4
         RETURNING 1
-    ), recent AS (
-        INSERT INTO queue_type_recent (queue, job_type, completed, failed, dead_lettered)
-        SELECT queue, job_type, sum(c), sum(f), sum(dl) FROM typed GROUP BY 1, 2
-        RETURNING 1
+    ), hist AS (
+        SELECT h.queue, h.job_type, array_agg(h.bucket ORDER BY h.bucket) AS buckets, array_agg(h.cum ORDER BY h.bucket) AS cums
+        FROM (SELECT queue, job_type, bucket,
+                     sum(count(*)) OVER (PARTITION BY queue, job_type ORDER BY bucket)::bigint AS cum
+              FROM typed WHERE bucket IS NOT NULL GROUP BY 1, 2, 3) h
+        GROUP BY 1, 2
     )
-    INSERT INTO queue_type_latency_recent (queue, job_type, bucket, count)
-    SELECT queue, job_type, bucket, count(*) FROM typed WHERE bucket IS NOT NULL GROUP BY 1, 2, 3;
+    INSERT INTO queue_type_recent (queue, job_type, completed, failed, dead_lettered, lat_buckets, lat_cums)
+    SELECT t.queue, t.job_type, sum(t.c), sum(t.f), sum(t.dl), coalesce(h.buckets, '{}'), coalesce(h.cums, '{}')
+    FROM typed t LEFT JOIN hist h ON h.queue = t.queue AND h.job_type = t.job_type
+    GROUP BY t.queue, t.job_type, h.buckets, h.cums;
 END $$;
 
 -- =============================================================================================
@@ -7320,11 +7412,15 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT lo + (k - floor(k)) * (hi - lo
 -- a one-time filter and costs nothing. An unfolded delta of a type the queue does not track
 -- yet counts as other (only a read-only reader sees one, for the seconds until the next fold).
 --
--- Histograms: a queue's ~100 rolling rows, and its top types' rows through the primary key
--- (top x buckets rows). The other row's histogram is the queue's minus its top types', so it
--- costs the same however many types hide in it. Percentiles: one window pass (cumulative count
--- per histogram, buckets ascending) and one aggregate; bucket values grow with the bucket, so
--- the value at 0-based rank r is the smallest value whose cumulative count exceeds r.
+-- Histograms: a queue's ~100 rolling rows, and one queue_type_recent row per top type, whose
+-- arrays hold its histogram already cumulative (0029): its percentiles are binary searches, no
+-- bucket row is read, sorted or summed for it (before 0029: ~80 rows per type through the
+-- primary key, then the window pass; the refresh was ~1.5x its cost without per-type figures).
+-- The other row's histogram is the queue's minus its top types', so it costs the same however
+-- many types hide in it; it is the one per-type cost left (top x buckets array elements).
+-- Percentiles: one window pass (cumulative count per histogram, buckets ascending) for the
+-- queue and other rows; bucket values grow with the bucket, so the value at 0-based rank r is
+-- the smallest value whose cumulative count exceeds r.
 -- PL/pgSQL for its plan cache (a SQL function's body is planned on every call), and a generic
 -- plan from the first call: planning this statement costs about as much as running it, and
 -- PL/pgSQL would otherwise plan it afresh for each of a session's first 5 calls. The generic
@@ -7354,17 +7450,20 @@ BEGIN
         WHERE s.minute >= since AND (only_queue IS NULL OR s.queue = only_queue)
         GROUP BY 1
     ), queue_hist AS (
-        SELECT qs.base, x.bucket, sum(x.n)::bigint AS n
-        FROM (SELECT r.queue, r.bucket, r.count AS n FROM queue_latency_recent r
-              WHERE current AND (only_queue IS NULL OR r.queue = only_queue)
-              UNION ALL
-              SELECT l.queue, l.bucket, l.count FROM queue_latency_minute l
-              WHERE NOT current AND l.minute >= since AND (only_queue IS NULL OR l.queue = only_queue)
-              UNION ALL
-              SELECT d.queue, u.bucket, u.n FROM queue_event_deltas d, unnest(d.lat_buckets, d.lat_counts) AS u(bucket, n)
-              WHERE d.minute >= since AND (only_queue IS NULL OR d.queue = only_queue)) x
-        JOIN qs ON qs.queue = x.queue
-        GROUP BY 1, 2
+        -- Summed per queue first, then given its id: joined before the sum, the planner (which
+        -- expects one queue row) rescanned the rolling rows once per queue.
+        SELECT qs.base, g.bucket, g.n
+        FROM (SELECT x.queue, x.bucket, sum(x.n)::bigint AS n
+              FROM (SELECT r.queue, r.bucket, r.count AS n FROM queue_latency_recent r
+                    WHERE current AND (only_queue IS NULL OR r.queue = only_queue)
+                    UNION ALL
+                    SELECT l.queue, l.bucket, l.count FROM queue_latency_minute l
+                    WHERE NOT current AND l.minute >= since AND (only_queue IS NULL OR l.queue = only_queue)
+                    UNION ALL
+                    SELECT d.queue, u.bucket, u.n FROM queue_event_deltas d, unnest(d.lat_buckets, d.lat_counts) AS u(bucket, n)
+                    WHERE d.minute >= since AND (only_queue IS NULL OR d.queue = only_queue)) x
+              GROUP BY 1, 2) g
+        JOIN qs ON qs.queue = g.queue
     ), totals AS (
         SELECT x.queue, x.job_type, sum(x.c)::bigint AS c, sum(x.f)::bigint AS f, sum(x.dl)::bigint AS dl
         FROM (SELECT t.queue, t.job_type, t.completed AS c, t.failed AS f, t.dead_lettered AS dl FROM queue_type_recent t
@@ -7386,40 +7485,68 @@ BEGIN
               FROM totals t WHERE t.job_type <> '') y
         JOIN qs ON qs.queue = y.queue
         WHERE y.rank <= top
-    ), type_hist AS (
-        -- Not summed per bucket: a bucket both folded and in a delta comes twice, and the
-        -- window below counts such peers (same id and bucket) together.
-        SELECT t.base, t.base + t.rank AS id, l.bucket, l.count AS n
-        FROM top_types t JOIN queue_type_latency_recent l ON l.queue = t.queue AND l.job_type = t.job_type
-        WHERE current
-        UNION ALL
-        SELECT t.base, t.base + t.rank, l.bucket, l.count
+    ), type_extra AS (
+        -- Histogram rows of the top types that their stored arrays do not hold: the minute rows
+        -- when `since` is not the rolling window, and unfolded deltas (usually none: the
+        -- snapshot folded just before).
+        SELECT t.queue, t.job_type, l.bucket, l.count AS n
         FROM top_types t JOIN queue_type_latency_minute l ON l.queue = t.queue AND l.job_type = t.job_type
         WHERE NOT current AND l.minute >= since
         UNION ALL
-        SELECT t.base, t.base + t.rank, u.bucket, u.n
+        SELECT t.queue, t.job_type, u.bucket, u.n
         FROM top_types t JOIN queue_event_deltas d ON d.queue = t.queue AND d.job_type = t.job_type
              CROSS JOIN LATERAL unnest(d.lat_buckets, d.lat_counts) AS u(bucket, n)
         WHERE d.minute >= since
+    ), type_merged AS (
+        -- The top types that have such rows: stored histogram (when current) plus those rows,
+        -- cumulated again.
+        SELECT k.queue, k.job_type, array_agg(k.bucket ORDER BY k.bucket) AS buckets,
+               array_agg(k.cum ORDER BY k.bucket) AS cums
+        FROM (SELECT x.queue, x.job_type, x.bucket,
+                     sum(sum(x.n)) OVER (PARTITION BY x.queue, x.job_type ORDER BY x.bucket)::bigint AS cum
+              FROM (SELECT e.queue, e.job_type, e.bucket, e.n::bigint AS n FROM type_extra e
+                    UNION ALL
+                    SELECT r.queue, r.job_type, h.bucket, h.n
+                    FROM queue_type_recent r
+                    JOIN (SELECT DISTINCT e.queue, e.job_type FROM type_extra e) e
+                      ON e.queue = r.queue AND e.job_type = r.job_type
+                    CROSS JOIN LATERAL health_hist_counts(r.lat_buckets, r.lat_cums) h
+                    WHERE current) x
+              GROUP BY 1, 2, 3
+              HAVING sum(x.n) > 0) k
+        GROUP BY 1, 2
+    ), type_arr AS (
+        -- Each top type's cumulative histogram: one row, no bucket rows to read or sum.
+        SELECT t.base, t.base + t.rank AS id,
+               coalesce(m.buckets, r.lat_buckets, '{}') AS buckets, coalesce(m.cums, r.lat_cums, '{}') AS cums
+        FROM top_types t
+        LEFT JOIN queue_type_recent r ON current AND r.queue = t.queue AND r.job_type = t.job_type
+        LEFT JOIN type_merged m ON m.queue = t.queue AND m.job_type = t.job_type
+    ), type_hist AS (
+        -- The top types' samples per queue and bucket: what the other row does not hold.
+        SELECT a.base, h.bucket, sum(h.n::float8)::bigint AS n
+        FROM type_arr a CROSS JOIN LATERAL health_hist_counts(a.buckets, a.cums) h
+        WHERE top > 0
+        GROUP BY 1, 2
     ), hist AS (
         SELECT h.base AS id, h.bucket, h.n FROM queue_hist h
-        UNION ALL
-        SELECT h.id, h.bucket, h.n FROM type_hist h
         UNION ALL
         -- Clamped: a delta committed between two reads must not make a bucket negative.
         SELECT h.base + top + 1, h.bucket, greatest(h.n - coalesce(t.n, 0), 0)
         FROM queue_hist h
-        LEFT JOIN (SELECT th.base, th.bucket, sum(th.n::float8)::bigint AS n FROM type_hist th GROUP BY 1, 2) t
-               ON t.base = h.base AND t.bucket = h.bucket
+        LEFT JOIN type_hist t ON t.base = h.base AND t.bucket = h.bucket
         WHERE top > 0
     ), ranked AS (
-        -- Each histogram as two arrays in bucket order: its buckets, and the cumulative count
-        -- up to each (peers share one). One sort of integers, one window pass; float8 sums (exact
-        -- below 2^53) because sum(bigint) accumulates in numeric, several times slower.
+        -- The queue's and the other row's histograms as two arrays in bucket order: its buckets,
+        -- and the cumulative count up to each. One sort of integers, one window pass; float8
+        -- sums (exact below 2^53) because sum(bigint) accumulates in numeric, several times
+        -- slower. The top types' arrays are stored that way already.
         SELECT c.id, array_agg(c.bucket) AS buckets, array_agg(c.cum) AS cums
         FROM (SELECT h.id, h.bucket, sum(h.n::float8) OVER (PARTITION BY h.id ORDER BY h.bucket) AS cum
               FROM hist h WHERE h.n > 0 ORDER BY h.id, h.bucket) c
         GROUP BY c.id
+        UNION ALL
+        SELECT a.id, a.buckets, a.cums::float8[] FROM type_arr a WHERE cardinality(a.cums) > 0
     ), pct AS (
         -- percentile_cont's rule: rank k = p * (total - 1), between the values at ranks floor(k)
         -- and ceil(k). The value at rank r is the first bucket whose cumulative count exceeds r:
@@ -9252,6 +9379,7 @@ begin
     ('health_bucket_value',             'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('health_fold',                     'definer', '{}'),
     ('health_forecast',                 'pure',    '{queuetop_viewer,queuetop_operator}'),
+    ('health_hist_counts',              'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('health_interpolate',              'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('health_job_queue_trigger',        'invoker', '{}'),
     ('health_job_queue_truncated',      'invoker', '{}'),

@@ -173,6 +173,7 @@ begin
     ('health_bucket_value',             'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('health_fold',                     'definer', '{}'),
     ('health_forecast',                 'pure',    '{queuetop_viewer,queuetop_operator}'),
+    ('health_hist_counts',              'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('health_interpolate',              'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('health_job_queue_trigger',        'invoker', '{}'),
     ('health_job_queue_truncated',      'invoker', '{}'),
