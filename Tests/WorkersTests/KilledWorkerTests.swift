@@ -112,7 +112,8 @@ struct KilledWorkerTests {
     /// What a kill -9 can run twice at the defaults, at worst: `complete_jobs` is held up (the
     /// test holds a share lock on the rows the worker holds, as a slow or locked database would),
     /// so handled results pile up unwritten until running + unwritten fill the window, and no
-    /// further. Every one of them ran and is run again after the kill; nothing else is.
+    /// further. Only those can run again after the kill (fewer when the held write still
+    /// commits after it).
     @Test func killNineWithWritesHeldUpRerunsAtMostTheWindow() throws {
         try killWithWritesHeldUp(extra: [], window: Self.defaultWindow)
     }
@@ -139,11 +140,12 @@ struct KilledWorkerTests {
                 try PoolFixture.count(conn, "SELECT count(*)::int FROM ledger") >= 20
             })
             // Hold up the completer: its complete_jobs waits on these row locks; handlers and
-            // claims (of pending rows) do not.
+            // claims (of pending rows) do not. SKIP LOCKED: rows a write in flight has already
+            // updated are left to it (waiting for them could deadlock with that write).
             let blocker = try db.connect()
             defer { blocker.close() }
             _ = try blocker.execute("BEGIN")
-            _ = try blocker.query("SELECT id FROM job_queue WHERE status = 'processing' FOR SHARE")
+            _ = try blocker.query("SELECT id FROM job_queue WHERE status = 'processing' FOR SHARE SKIP LOCKED")
             // Ran (the handler's ledger row is committed) and still processing: unwritten.
             func ranUnwritten() throws -> Int {
                 try PoolFixture.count(conn, """
@@ -176,7 +178,9 @@ struct KilledWorkerTests {
             #expect(try PoolFixture.count(conn, "SELECT count(DISTINCT k)::int FROM ledger") == total)
             let duplicates = try PoolFixture.count(conn, "SELECT (count(*) - count(DISTINCT k))::int FROM ledger")
             print("duplicates after kill -9 with writes held up (\(extra)): \(duplicates)")
-            #expect(duplicates == atKill, "exactly the jobs that ran and were not committed ran twice")
+            // At most the jobs that ran and were not committed at the kill: the write that was
+            // held up may still commit once the lock goes (its backend finishes the statement).
+            #expect(duplicates > 0 && duplicates <= atKill)
             #expect(duplicates <= window)
         }
     }
