@@ -18,18 +18,22 @@ public struct WorkerPoolConfiguration: Sendable {
     /// Handled jobs whose results are not committed yet, at most: with `concurrency`, the most a
     /// crash can run twice (`atLeastOnceWindow`). A handler does not start while running +
     /// unwritten would pass that window, and the pool stops claiming while this many results wait.
-    /// Twice a write's worth, so one write can be in flight while the next results pile up: with
-    /// only one, claiming and completing took turns and a drain lost ~25 % (docs/BENCHMARKS.md
-    /// NOTES). It was 2 × max(batch, concurrency); the batch now counts only up to 100, so a
-    /// larger claim batch (500 by default) does not widen the window, and a smaller one keeps
-    /// the narrower window it had.
+    /// It sets a fast drain's pace: a `complete_jobs` round trip costs about the same for 1 job as
+    /// for 200 (its commit's WAL flush), so the results one write can carry, and whether the next
+    /// claim's jobs can run while it is in flight, decide how many jobs a round trip completes
+    /// (docs/WORKERS.md "The window"). Callers choose it with `--rerun-window` (window minus
+    /// concurrency).
     public var maxUnwrittenResults: Int
     /// Running plus handled-but-unwritten jobs, at most: what a kill -9 can run twice.
     public var atLeastOnceWindow: Int { concurrency + maxUnwrittenResults }
-    /// The default `maxUnwrittenResults`: 2 × max(min(batch, 100), concurrency), 200 at the
-    /// defaults (10, 500), never more than the 2 × max(batch, concurrency) it was.
+    /// The default `maxUnwrittenResults`: 2 × max(batch, concurrency), two claims' worth, so one
+    /// batch's results are written while the next batch runs: 1,000 at the defaults (10, 500: a
+    /// window of 1,010), 2,000 at 1000 / 500 (3,000), 200 at 10 / 100 (210). Branches fast2 and
+    /// fast3 capped the batch's part at 100 (a window of 210 at the defaults); with one write of
+    /// ≤ 200 results per round trip a default worker drained at ~35 % of the raw-SQL limit, and one
+    /// batch's worth without the overlap (510) was no faster than 210 (docs/BENCHMARKS-defaults.md).
     public static func defaultMaxUnwrittenResults(concurrency: Int, batchSize: Int) -> Int {
-        2 * max(min(batchSize, 100), concurrency)
+        2 * max(batchSize, concurrency)
     }
     /// The longest a claimed job may wait for a handler slot before it is released back to
     /// pending (seconds; 0: claim only free slots, no prefetch buffer). Jobs that finish fast are

@@ -32,4 +32,21 @@ struct CLIStartupTests {
             #expect(!stderr.contains("pw-should-not-show"))
         }
     }
+
+    /// `--rerun-window` (what a crash can run twice) must leave room for a handled result to
+    /// wait for its write: more than --concurrency. A bad value is a usage error, before connecting.
+    @Test func rerunWindowAtOrBelowConcurrencyIsRefused() throws {
+        guard FileManager.default.isExecutableFile(atPath: QueuetopBinary.path) else {
+            Issue.record("queuetop binary not found at \(QueuetopBinary.path)")
+            return
+        }
+        for arguments in [["--rerun-window", "10"], ["--concurrency", "40", "--rerun-window", "40"], ["--rerun-window", "0"],
+                          ["--rerun-window", "-5"], ["--rerun-window", "20000000"]] {
+            let result = try QueuetopBinary.run(["worker", "--db", "postgresql://u:pw-should-not-show@127.0.0.1:1/none"] + arguments,
+                                                timeout: 20)
+            #expect(result.status == 64, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains("--rerun-window"), "\(arguments): \(result.stderr)")
+            #expect(!result.stderr.contains("pw-should-not-show"))
+        }
+    }
 }

@@ -76,10 +76,11 @@ enum PoolFixture {
     /// Starts `queuetop worker` with DATABASE_URL = `conninfo` (never on the command line), its
     /// stderr appended to `log`. nil concurrency / batch: the CLI's defaults (no flag).
     static func spawnWorker(conninfo: String, queues: [String], config: String, log: String,
-                            concurrency: Int? = 8, batch: Int? = 20) throws -> Process {
+                            concurrency: Int? = 8, batch: Int? = 20, extra: [String] = []) throws -> Process {
         var arguments = ["worker", "--queues", queues.joined(separator: ","), "--config", config]
         if let concurrency { arguments += ["--concurrency", "\(concurrency)"] }
         if let batch { arguments += ["--batch-size", "\(batch)"] }
+        arguments += extra
         return try QueuetopBinary.start(arguments, environment: ["DATABASE_URL": conninfo], stderrLog: log)
     }
 

@@ -19,6 +19,11 @@ struct WorkerPoolOptions: ParsableArguments {
     @Option(name: .long, help: "Most jobs per claim round trip, and the most claimed ahead of free handler slots (claimed jobs that never started are not rerun after a crash).")
     var batchSize = 500
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Most jobs a crash (kill -9) can run twice: running + handled whose results are not committed yet; more than --concurrency (default: concurrency + 2 x max(batch-size, concurrency), 1010 at the defaults). Smaller reruns fewer, drains fast jobs slower.",
+        valueName: "jobs"))
+    var rerunWindow: Int?
+
     @Option(name: .long, help: "Claiming threads, each with its own connection (2 helps a deep backlog when concurrency >= 2 batches).")
     var claimers = 1
 
@@ -37,6 +42,9 @@ struct WorkerPoolOptions: ParsableArguments {
     func validate() throws {
         guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 10000") }
         guard (1...10_000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 10000") }
+        if let rerunWindow, !(concurrency + 1...10_000_000).contains(rerunWindow) {
+            throw ValidationError("--rerun-window must be more than --concurrency (\(concurrency)), so a handled result can wait for its write, and at most 10000000")
+        }
         guard (1...8).contains(claimers) else { throw ValidationError("--claimers must be between 1 and 8") }
         guard (0...60).contains(prefetchWait) else { throw ValidationError("--prefetch-wait must be between 0 and 60 seconds") }
         guard vacuumAfter >= 0 else { throw ValidationError("--vacuum-after must be 0 or more jobs") }
@@ -64,7 +72,8 @@ struct WorkerPoolOptions: ParsableArguments {
         for warning in file.warnings { logger.warning("\(warning)") }
         let queueList = queues?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         var configuration = WorkerPoolConfiguration(
-            database: database, queues: queueList, concurrency: concurrency, batchSize: batchSize, claimers: claimers,
+            database: database, queues: queueList, concurrency: concurrency, batchSize: batchSize,
+            maxUnwrittenResults: rerunWindow.map { $0 - concurrency }, claimers: claimers,
             prefetchWait: prefetchWait, vacuumAfterClaims: vacuumAfter, handlers: file.handlers, breaker: file.breaker,
             alertHookSecrets: file.alertHookSecrets, logger: logger)
         configuration.metrics = metrics
