@@ -13,8 +13,9 @@ import Postgres
 /// Resumable: a concurrent build that fails or is interrupted (the connection drops, the
 /// process is killed, a deadlock) leaves an INVALID index behind, which the planner never uses
 /// but every write still maintains. The next `migrate` finds it, drops it (DROP INDEX
-/// CONCURRENTLY) and builds it again. Two `migrate`s at once take turns on an advisory lock, so
-/// one never drops the index the other is still building.
+/// CONCURRENTLY) and builds it again. An index another session is still building (it is INVALID
+/// until the build ends) is left to that session: two `migrate`s at once never drop each other's
+/// build. No session advisory lock: it would leak through a transaction pooler.
 ///
 /// Why these (docs/JOBS.md "How a search stays cheap", figures in docs/BENCHMARKS-search.md): a
 /// filter on a rare tenant or a dedup key had no index to start from and walked the primary key
@@ -32,9 +33,6 @@ public enum OnlineIndexes {
         Index(name: "job_queue_key_id_idx", definition: "(dedup_key, id) WHERE dedup_key IS NOT NULL"),
     ]
 
-    /// One key for every `migrate` of this database (any schema): builds take turns.
-    static let lockKey = "queuetop.online_indexes"
-
     /// Builds each index of `indexes` that `schema.job_queue` lacks or holds INVALID, and returns
     /// the names built (empty when all were there and valid). Does nothing when the schema has
     /// no `job_queue` (a migration set without the queue engine). Must run outside a transaction.
@@ -45,21 +43,23 @@ public enum OnlineIndexes {
         guard hasTable else { return [] }
         let quotedSchema = quote(schema)
         return try conn.withPatience(.unbounded) {
-            // No statement timeout from the role or a pooler: a build at 10 M rows takes minutes.
+            // No statement timeout from the role: a build at 10 M rows takes minutes. A session
+            // setting (CONCURRENTLY cannot run in a transaction, where SET LOCAL would do),
+            // reset when done.
             try conn.executeScript("SET statement_timeout = 0")
-            _ = try conn.query("SELECT pg_advisory_lock(hashtext(\(lockKey)))")
-            defer {
-                _ = try? conn.query("SELECT pg_advisory_unlock(hashtext(\(lockKey)))")
-                _ = try? conn.executeScript("RESET statement_timeout")
-            }
+            defer { _ = try? conn.executeScript("RESET statement_timeout") }
             var built: [String] = []
             for index in indexes {
-                let valid: Bool? = try conn.query("""
-                    SELECT i.indisvalid AND i.indisready AS valid FROM pg_index i
-                    JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+                let state = try conn.query("""
+                    SELECT i.indisvalid AND i.indisready AS valid,
+                           EXISTS (SELECT 1 FROM pg_stat_progress_create_index p
+                                   WHERE p.index_relid = i.indexrelid AND p.pid <> pg_backend_pid()) AS building
+                    FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
                     WHERE n.nspname = \(schema) AND c.relname = \(index.name)
-                    """).first?.decode("valid")
-                if valid == true { continue }
+                    """).first
+                let valid: Bool? = try state?.decode("valid")
+                let building: Bool = try state?.decode("building") ?? false
+                if valid == true || building { continue }
                 let qualified = quotedSchema + "." + quote(index.name)
                 if valid == false {
                     // Left by a build that did not finish: never used by the planner, still costs
