@@ -687,8 +687,12 @@ def render(args):
     report = Report(run_dir)
     text = report.render()
     if out is None:
-        out = os.path.join(ROOT, ".bench", "BENCHMARKS-quick.md") if report.run.get("quick") == 1 \
-            else os.path.join(ROOT, "docs", "BENCHMARKS.md")
+        if report.run.get("quick") == 1:
+            out = os.path.join(ROOT, ".bench", "BENCHMARKS-quick.md")
+        elif report.run.get("only") == "search":  # the job explorer alone: not the whole suite's report
+            out = os.path.join(ROOT, "docs", "BENCHMARKS-search.md")
+        else:
+            out = os.path.join(ROOT, "docs", "BENCHMARKS.md")
     if out == "-":
         sys.stdout.write(text)
         return
