@@ -43,7 +43,8 @@ import Testing
             defer { conn.close() }
             let fresh = try indexes(conn)
             #expect(Set(fresh.keys) == Set(Self.names), "0026 builds them on an empty job_queue")
-            #expect(fresh.values.allSatisfy(\.1))
+            let allValid = fresh.values.allSatisfy { $0.1 }
+            #expect(allValid)
             try fill(conn, rows: 100)
             try dropExplorerIndexes(conn)
             let built = try MigrationRunner(try MigrationFiles.loadSet()).migrate(on: conn)
@@ -97,7 +98,8 @@ import Testing
             #expect(built.count == Self.names.count, "migrate built \(built)")
             #expect(failures.isEmpty, "an insert waited for the build: \(failures)")
             #expect(duringBuild > 0, "inserts ran while an index was being built (\(inserted) inserts in all)")
-            #expect(try indexes(conn).values.allSatisfy(\.1))
+            let allValid = try indexes(conn).values.allSatisfy { $0.1 }
+            #expect(allValid, "every index valid after the build")
             let live: Int = try conn.query("SELECT count(*)::int FROM queuetop.job_queue WHERE tenant = 'shop-x'").scalar()
             #expect(live == inserted, "every insert is there")
         }
