@@ -87,7 +87,8 @@ declare
     '0021_triage.sql',
     '0022_timeline.sql',
     '0024_worker_buffered.sql',
-    '0025_error_rollup_fingerprints.sql'];
+    '0025_error_rollup_fingerprints.sql',
+    '0026_explorer_indexes.sql'];
   v_sql text[] := array[
     $qt_0001$-- 0001 — the queue engine: tables, indexes and the public SQL API of queuetop.
 --
@@ -4676,7 +4677,27 @@ alter table queue_errors_hour drop constraint queue_errors_hour_pkey,
   add primary key (queue, hour, error_type, fingerprint);
 alter table queue_error_latest drop constraint queue_error_latest_pkey,
   add primary key (queue, error_type, fingerprint);
-$qt_0025$];
+$qt_0025$,
+    $qt_0026$-- 0026 — indexes for the job explorer's rare values (issue 18; docs/JOBS.md "How a search
+-- stays cheap", figures in docs/BENCHMARKS-search.md). `tenant:X` for a tenant with a handful of
+-- jobs and `key:X` had no index to start from: they walked the primary key through the whole
+-- table, and timed out at 10 M rows. Partial, so a job without a tenant or a dedup key adds no
+-- entry.
+--
+-- Built here only when job_queue is empty (a fresh install: instant, and a paste of
+-- migrations/queuetop.sql gets them too). On a table with rows, CREATE INDEX inside this
+-- transaction would block every enqueue, claim and completion for the whole build, so
+-- `queuetop migrate` builds them after the install commits, with CREATE INDEX CONCURRENTLY,
+-- resuming a build that was interrupted (QueueStore/OnlineIndexes.swift; the same definitions,
+-- kept equal by OnlineIndexTests).
+do $$
+begin
+  if not exists (select 1 from job_queue limit 1) then
+    create index if not exists job_queue_tenant_id_idx on job_queue (tenant, id) where tenant is not null;
+    create index if not exists job_queue_key_id_idx on job_queue (dedup_key, id) where dedup_key is not null;
+  end if;
+end $$;
+$qt_0026$];
   v_markers text[] := array[
     'relation:queues relation:queue_rate_buckets relation:job_queue relation:job_attempts relation:audit_log relation:workers relation:circuit_breakers relation:job_queue_claim_idx relation:job_queue_dedup_idx relation:job_queue_dedup_dead_idx relation:job_queue_processing_idx relation:job_queue_dlq_idx relation:job_attempts_job_idx relation:audit_log_at_idx function:uuid_v7 function:_uuid_v7_floor function:_check_batch_size function:_require_queue function:record_audit function:_audit_add function:_audit_ids function:backoff_delay_s function:_fail_jobs function:_claim function:_enqueue function:enqueue_job function:enqueue_jobs function:claim_jobs function:complete_jobs function:fail_job function:fail_jobs function:release_jobs function:heartbeat_jobs function:rescue_stale_jobs function:_requeue_dlq function:requeue_dlq_job function:requeue_dlq_jobs function:requeue_dlq_batch function:requeue_dlq function:delete_dlq_jobs function:delete_dlq_batch function:cancel_job function:update_queue_settings function:_set_queue_paused function:pause_queue function:resume_queue function:set_queue_concurrency function:prune_completed_jobs',
     'relation:bulk_operation_kinds relation:bulk_operations relation:extraction_runs relation:funnels relation:funnel_columns relation:leads relation:bulk_operations_active relation:bulk_operations_kind_created relation:bulk_operations_kind_finished relation:leads_run_id_id relation:bulk_operations_one_lead_migration_per_run relation:bulk_operation_progress relation:lead_migration_progress type:bulk_step_result type:bulk_batch_result function:bulk_operation_kinds_check function:_bulk_run_locked_batch function:run_bulk_operation_batch function:run_next_bulk_operation_batch function:_bulk_cancel function:cancel_bulk_operation function:_lead_migration_move function:lead_migration_step function:_lead_migration_check_target function:queue_lead_migration function:process_lead_migration_batch function:get_lead_migration_queue_status function:cancel_lead_migration',
@@ -4700,7 +4721,8 @@ $qt_0025$];
     'relation:fingerprint_backfill relation:error_groups relation:error_group_acks relation:requeue_undo relation:requeue_undo_job_idx column:job_queue.error_fingerprint column:job_attempts.error_fingerprint',
     'relation:timeline_marks relation:alert_timeline_states relation:alert_events relation:timeline_marks_at_idx relation:alert_events_at_idx',
     'column:workers.buffered',
-    'column:queue_error_deltas.fingerprint column:queue_errors_hour.fingerprint column:queue_error_latest.fingerprint'];
+    'column:queue_error_deltas.fingerprint column:queue_errors_hour.fingerprint column:queue_error_latest.fingerprint',
+    'relation:job_queue_tenant_id_idx relation:job_queue_key_id_idx'];
   v_rnames text[] := array[
     'repeatable/10_util.sql',
     'repeatable/15_triage.sql',
