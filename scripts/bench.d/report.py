@@ -641,8 +641,7 @@ class Report:
             self.say("", f"Building the indexes on the {fmt(n)}-row table: `queuetop migrate` (0026's two, CREATE INDEX CONCURRENTLY",
                      f"after the install) took {f2(d.get('build_s'))} s while a claim-probe worked: claims meanwhile p99",
                      f"{f2(d.get('build_claim_p99_ms'))} ms, max {f2(d.get('build_claim_max_ms'))} ms, {fmt(d.get('build_claims'))} claims"
-                     f" ({fmt(d.get('build_claimed_jobs'))} jobs claimed and completed). Then the two rejected candidates, by the bench,",
-                     "also CONCURRENTLY.", "",
+                     f" ({fmt(d.get('build_claimed_jobs'))} jobs claimed and completed).", "",
                      "| index | built by | build (s) | size (MB) |", "|---|---|---:|---:|",
                      *[f"| `{r.get('index')}` | {r.get('by')} | {f2(r.get('seconds')) if num(r.get('seconds')) else 'see above'} | "
                        f"{fmt(div(r.get('bytes'), 1048576))} |" for r in builds])

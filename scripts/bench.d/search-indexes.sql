@@ -4,8 +4,8 @@
 -- the same definitions; `queuetop migrate` builds them CONCURRENTLY on a table with rows),
 -- partial, so jobs without a tenant or a dedup key add no entry. The last two are candidates
 -- that were measured and not adopted (every job would pay for them). The section measures what
--- they buy (the searches at the largest size) and what they cost (enqueue, claim and complete
--- throughput without and with them).
+-- 0026's buy (the searches at the largest size, after `queuetop migrate` built them) and what
+-- the sets cost (enqueue, claim and complete throughput without and with them).
 CREATE INDEX CONCURRENTLY IF NOT EXISTS job_queue_tenant_id_idx ON job_queue (tenant, id) WHERE tenant IS NOT NULL;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS job_queue_key_id_idx ON job_queue (dedup_key, id) WHERE dedup_key IS NOT NULL;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS bench_job_queue_queue_id_idx ON job_queue (queue, id);
