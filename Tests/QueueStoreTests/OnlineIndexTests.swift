@@ -25,6 +25,11 @@ import Testing
 
     /// Rows enough that building an index takes a while (each with a tenant and a dedup key).
     func fill(_ conn: Connection, rows: Int) throws {
+        // Hundreds of thousands of rows take longer than the liveness bound on a loaded machine.
+        try conn.withPatience(.batch) { try fillRows(conn, rows: rows) }
+    }
+
+    private func fillRows(_ conn: Connection, rows: Int) throws {
         try conn.executeScript("""
             INSERT INTO queuetop.queues (name) VALUES ('big') ON CONFLICT DO NOTHING;
             INSERT INTO queuetop.job_queue (queue, job_type, status, tenant, dedup_key, completed_at)
