@@ -96,7 +96,7 @@ let package = Package(
             ]
         ),
         // Measurements of scripts/bench that need an in-process clock (pickup latency, claim waits).
-        .executableTarget(name: "queuetop-bench", dependencies: ["Postgres", "QueueStore", "Workers", "QueuetopLogging", "Contexts"]),
+        .executableTarget(name: "queuetop-bench", dependencies: ["Postgres", "QueueStore", "Workers", "QueuetopLogging", "Contexts", "JobFilter"]),
         // Test helpers: a private-Postgres fixture (a migrated template database cloned per
         // test), snapshot assertions, data generators.
         .target(name: "TestSupport", dependencies: ["Postgres", "QueueStore"]),

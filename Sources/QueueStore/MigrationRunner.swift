@@ -95,8 +95,11 @@ public struct MigrationRunner: Sendable {
         }
     }
 
-    /// Applies what is pending, all in one transaction, and returns the names applied (versioned
-    /// files, then `repeatable/…` files; empty when up to date).
+    /// Applies what is pending, all in one transaction, then builds the online indexes
+    /// (OnlineIndexes: CREATE INDEX CONCURRENTLY, outside that transaction, so writers never wait
+    /// for a build), and returns what it did: the names applied (versioned files, then
+    /// `repeatable/…` files), then `index NAME (built concurrently)` for each index built; empty
+    /// when up to date.
     @discardableResult
     public func migrate(on conn: Connection) throws -> [String] {
         try InstallScript.validateSchema(schema)
@@ -110,7 +113,15 @@ public struct MigrationRunner: Sendable {
         }
         let ranVersioned = !before.pending.isEmpty
         let repeatables = ranVersioned || !before.repeatablePending.isEmpty ? repeatable.map { "repeatable/" + $0.name } : []
-        return before.pending + repeatables
+        let online: [String]
+        do {
+            online = try OnlineIndexes.build(schema: schema, on: conn)
+        } catch let error as PostgresError {
+            // The install itself committed; the next `migrate` drops what this build left
+            // INVALID and builds it again.
+            throw QueueStoreError.migrationFailed(file: "online indexes", reason: error.description)
+        }
+        return before.pending + repeatables + online.map { "index \($0) (built concurrently)" }
     }
 
     /// The install script in one transaction, tried again when the server picks it as a

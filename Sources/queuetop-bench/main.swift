@@ -15,9 +15,17 @@
 //       connection, and added up, against the slowest single context's whole-snapshot refresh
 //       and the slowest single summary read. Prints one JSON object of medians (slowest_single_ms,
 //       all_ms, beyond_ms = all - slowest single, beyond_summary_ms = all - slowest summary).
+//   queuetop-bench search URL RUNS FILTER...
+//       The job explorer's first page (50 jobs, newest first, the default window and 5 s timeout:
+//       what `queuetop jobs list --where FILTER` asks) for each FILTER, RUNS times each after one
+//       warm-up, on one connection, through the same JobSearchStore the CLI and the dashboard
+//       call. Only the search is timed, not a process start or a connection. Prints one JSON
+//       object: per filter the median and slowest ms, the jobs found, what a window read, and
+//       the error if the search failed (a timeout, say).
 // Only scripts/bench runs it; the figures go to docs/BENCHMARKS.md.
 import Contexts
 import Foundation
+import JobFilter
 import Postgres
 import QueueStore
 import Workers
@@ -176,6 +184,43 @@ func contextsRefresh(rounds: Int, urls: [String]) throws {
                  median(clientWhole), bytes.0, bytes.1, ProcessInfo.processInfo.activeProcessorCount))
 }
 
+/// The first page of each filter, timed in-process (see the comment at the top).
+func searchFirstPages(url: String, runs: Int, filters: [String]) throws {
+    let connection = try Connection.connect(try ConnectionConfig(url))
+    defer { connection.close() }
+    let store = JobSearchStore(connection: connection)
+    var rows: [[String: Any]] = []
+    for text in filters {
+        let filter: JobFilter
+        do { filter = try JobFilter.parse(text) } catch { fail("search: bad filter \(text.debugDescription): \(error)") }
+        let request = JobSearchRequest(filter: filter)
+        var row: [String: Any] = ["filter": text]
+        var times: [Double] = []
+        var last: JobSearchPage?
+        for n in 0..<(runs + 1) {  // the first run warms the plan cache and the buffers
+            let start = nowNanos()
+            do {
+                last = try store.search(request)
+            } catch {
+                row["error"] = "\(error)"
+                break
+            }
+            if n > 0 { times.append(Double(nowNanos() - start) / 1e6) }
+        }
+        if row["error"] == nil, let page = last {
+            let sorted = times.sorted()
+            row["median_ms"] = (percentile(sorted, 0.5) * 100).rounded() / 100
+            row["max_ms"] = ((sorted.last ?? .nan) * 100).rounded() / 100
+            row["jobs"] = page.jobs.count
+            if let w = page.window { row["rows_read"] = w.rowsRead; row["window_full"] = w.truncated }
+        }
+        rows.append(row)
+    }
+    let out: [String: Any] = ["runs": runs, "filters": rows]
+    let data = try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
+
 let args = CommandLine.arguments
 do {
     switch args.dropFirst().first {
@@ -187,8 +232,11 @@ do {
     case "contexts" where args.count >= 4:
         guard let rounds = Int(args[2]), rounds > 0 else { fail("contexts: ROUNDS > 0") }
         try contextsRefresh(rounds: rounds, urls: Array(args.dropFirst(3)))
+    case "search" where args.count >= 5:
+        guard let runs = Int(args[3]), runs > 0 else { fail("search: RUNS > 0") }
+        try searchFirstPages(url: args[2], runs: runs, filters: Array(args.dropFirst(4)))
     default:
-        fail("usage: queuetop-bench pickup URL JOBS GAP_MS | claim-probe URL QUEUE STOP_FILE | contexts ROUNDS URL...")
+        fail("usage: queuetop-bench pickup URL JOBS GAP_MS | claim-probe URL QUEUE STOP_FILE | contexts ROUNDS URL... | search URL RUNS FILTER...")
     }
 } catch {
     fail("\(error)")

@@ -25,7 +25,7 @@ import Testing
         #expect(text.contains("## Targets"))
         for heading in ["## 1. Drain", "## 3. The raw-SQL limit", "## 5. Pickup", "## 2. Continuous",
                         "## 4. pgqueuer", "## 6. Dashboard refresh", "## 7. The dashboard process",
-                        "## 8. Bulk requeue", "## 9. Lead migration", "## Fast by default"] {
+                        "## 8. Bulk requeue", "## 9. Lead migration", "## Fast by default", "## Job explorer at size"] {
             #expect(text.contains(heading), "missing section \(heading)")
         }
         // Drain figures are 0 unless every job was completed by the worker.
@@ -49,6 +49,14 @@ import Testing
         let defaults = tableRows(text, after: "## Fast by default")
         #expect(defaults.count == 1, "defaults rows \(defaults)")
         for cell in defaults.first?.dropFirst().prefix(3) ?? [] { #expect((Double(cell) ?? 0) > 0, "defaults row \(defaults)") }
+        // Issue 18's explorer: the table was loaded, and every filter's first page answered
+        // (no "timeout" or "error" cell at the quick size).
+        let loads = tableRows(text, after: "## Job explorer at size")
+        #expect(loads.count == 1 && (Double(loads.first?[1] ?? "") ?? 0) > 0, "search loads \(loads)")
+        if let explorer = text.range(of: "## Job explorer at size") {
+            let body = String(text[explorer.upperBound...]).components(separatedBy: "\n## ").first ?? ""
+            #expect(!body.contains("| timeout") && !body.contains("| error"), "a search failed at the quick size")
+        }
         let leads = tableRows(text, after: "## 9. Lead migration")
         #expect(leads.count == 2)
         for row in leads { #expect((Double(row.last ?? "") ?? 0) > 0, "leads row \(row)") }

@@ -88,6 +88,7 @@ declare
     '0022_timeline.sql',
     '0024_worker_buffered.sql',
     '0025_error_rollup_fingerprints.sql',
+    '0026_explorer_indexes.sql',
     '0029_type_histogram_arrays.sql'];
   v_sql text[] := array[
     $qt_0001$-- 0001 — the queue engine: tables, indexes and the public SQL API of queuetop.
@@ -4678,6 +4679,26 @@ alter table queue_errors_hour drop constraint queue_errors_hour_pkey,
 alter table queue_error_latest drop constraint queue_error_latest_pkey,
   add primary key (queue, error_type, fingerprint);
 $qt_0025$,
+    $qt_0026$-- 0026 — indexes for the job explorer's rare values (issue 18; docs/JOBS.md "How a search
+-- stays cheap", figures in docs/BENCHMARKS-search.md). `tenant:X` for a tenant with a handful of
+-- jobs and `key:X` had no index to start from: they walked the primary key through the whole
+-- table, and timed out at 10 M rows. Partial, so a job without a tenant or a dedup key adds no
+-- entry.
+--
+-- Built here only when job_queue is empty (a fresh install: instant, and a paste of
+-- migrations/queuetop.sql gets them too). On a table with rows, CREATE INDEX inside this
+-- transaction would block every enqueue, claim and completion for the whole build, so
+-- `queuetop migrate` builds them after the install commits, with CREATE INDEX CONCURRENTLY,
+-- resuming a build that was interrupted (QueueStore/OnlineIndexes.swift; the same definitions,
+-- kept equal by OnlineIndexTests).
+do $$
+begin
+  if not exists (select 1 from job_queue limit 1) then
+    create index if not exists job_queue_tenant_id_idx on job_queue (tenant, id) where tenant is not null;
+    create index if not exists job_queue_key_id_idx on job_queue (dedup_key, id) where dedup_key is not null;
+  end if;
+end $$;
+$qt_0026$,
     $qt_0029$-- 0029 — each tracked job type's rolling-hour latency histogram is stored on its
 -- queue_type_recent row as two arrays, instead of one queue_type_latency_recent row per bucket
 -- (issue 19 item 5: per-type figures without a slower refresh; docs/HEALTH.md "Per-type
@@ -4736,6 +4757,7 @@ $qt_0029$];
     'relation:timeline_marks relation:alert_timeline_states relation:alert_events relation:timeline_marks_at_idx relation:alert_events_at_idx',
     'column:workers.buffered',
     'column:queue_error_deltas.fingerprint column:queue_errors_hour.fingerprint column:queue_error_latest.fingerprint',
+    'relation:job_queue_tenant_id_idx relation:job_queue_key_id_idx',
     'column:queue_type_recent.lat_buckets column:queue_type_recent.lat_cums'];
   v_rnames text[] := array[
     'repeatable/10_util.sql',
