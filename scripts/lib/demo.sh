@@ -75,6 +75,8 @@ demo_binary() {
     bin=$(cd "$QT_ROOT" && swift build --show-bin-path)/queuetop
   fi
   # `dash --help` alone proves nothing: the argument parser answers --help for any word.
-  "$bin" dash --help 2>/dev/null | grep -q -- '--no-workers' \
+  # Not `grep -q`: it exits at the first match, the help's writer then gets SIGPIPE, and with
+  # pipefail a build that has the dashboard reads as one that hasn't.
+  "$bin" dash --help 2>/dev/null | grep -- '--no-workers' >/dev/null \
     || qt_die "this build of queuetop has no dashboard (queuetop dash); build a version that has it"
 }
