@@ -59,7 +59,11 @@ enum HelpOverlay {
 /// The question before a bulk or destructive action. It shows `Confirmation.prompt` verbatim;
 /// while the exact count is still being fetched it says so, and `y` is not offered.
 enum ConfirmationDialog {
-    static func draw(_ confirmation: Confirmation, _ context: ScreenContext, into buffer: inout ScreenBuffer, in screen: Rect) {
+    static func draw(_ confirmation: Confirmation, _ context: ScreenContext, into buffer: inout ScreenBuffer, in fullScreen: Rect) {
+        // Two columns clear of each edge where there is room: a dialog as wide as the terminal
+        // (a sample line cut at its width made it so at 80x24) laid its border over the
+        // screen frame's, one column out on the right. Inset on both sides, it stays centred.
+        let screen = fullScreen.width >= 40 ? fullScreen.inset(dx: 2, dy: 0) : fullScreen
         var body = [confirmation.prompt]
         // On a tiny terminal "[y] yes  [n] no" still fits whole; how to answer must never be cut.
         let narrow = screen.width < 40
