@@ -82,9 +82,12 @@ enum ConfirmationDialog {
         }
         // Wide enough that the question stays on one line where the terminal allows: the
         // operator (and the end-to-end test) reads it whole.
-        Dialog(title: title(confirmation.action), body: body, buttons: buttons,
-               style: isDestructive(confirmation.action) ? .error : .warn, maxWidth: 100)
-            .draw(into: &buffer, in: screen)
+        let dialog = Dialog(title: title(confirmation.action), body: body, buttons: buttons,
+                            style: isDestructive(confirmation.action) ? .error : .warn, maxWidth: 100)
+        // A blank column either side, so the text under it does not run up against its border.
+        let box = dialog.frame(in: screen)
+        if screen != fullScreen { buffer.fill(Rect(x: box.x - 1, y: box.y, width: box.width + 2, height: box.height).intersection(fullScreen)) }
+        dialog.draw(into: &buffer, in: screen)
     }
 
     /// Up to 5 of the very jobs the action would touch (a DLQ requeue's, a Jobs-screen bulk
