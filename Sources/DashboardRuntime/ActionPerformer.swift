@@ -160,15 +160,13 @@ struct ActionPerformer {
         }
         let asOf = try dlq.now()
         switch action {
-        case .requeueGroup(let key, _, _):
+        // Delete shows the same sample as requeue: it cannot be undone, so the operator must
+        // see which jobs it takes.
+        case .requeueGroup(let key, _, _), .deleteGroup(let key, _):
             let filter = DLQFilter(queue: key.queue, fingerprint: key.fingerprint)
             return (try dlq.count(filter, asOf: asOf), asOf, try dlq.sample(filter, asOf: asOf).map(JobSummary.init(deadLetter:)))
-        case .deleteGroup(let key, _):
-            return (try dlq.count(inGroup: key.queue, fingerprint: key.fingerprint, asOf: asOf), asOf, [])
-        case .requeueJobs(let ids, _):
+        case .requeueJobs(let ids, _), .deleteJobs(let ids):
             return (ids.count, asOf, try dlq.jobs(ids: Array(ids.prefix(5))).map(JobSummary.init(deadLetter:)))
-        case .deleteJobs(let ids):
-            return (ids.count, asOf, [])
         case .undoRequeue(let auditID):
             return (try TriageStore(connection: connection).undoableCount(auditID: auditID), asOf, [])
         case .cancelMigration, .pause, .resume, .setConcurrency, .trigger, .setScheduleEnabled, .runSchedule, .commandWorker,

@@ -49,6 +49,14 @@ public enum Format {
         return duration(seconds: seconds)
     }
 
+    /// A queue's OLDEST cell: "-" when nothing is pending (an empty queue has no oldest job;
+    /// "0s" read as one that just arrived), else `render(seconds)`. The one rule for the
+    /// overview, the all-contexts view, `status` and `status --all`.
+    public static func oldestPending(seconds: Int64, pending: Int64,
+                                     _ render: (Int64) -> String = { age(seconds: Int(clamping: $0)) }) -> String {
+        pending == 0 && seconds == 0 ? "-" : render(seconds)
+    }
+
     /// The age of `timestamp` as seen at `now` (both as seconds since any common epoch).
     public static func age(from timestamp: Double, to now: Double) -> String {
         age(seconds: clampedInt((now - timestamp).rounded(.down)))

@@ -313,6 +313,13 @@ final class Ledger: Sendable {
     }
 
     var slotsInUse: Int { state.withLock { $0.slotsInUse } }
+    /// What the registry heartbeat reports, read under one lock so the two agree: the jobs this
+    /// worker holds (handlers running plus claimed ahead) and, of those, the ones not started.
+    /// Not `slotsInUse`: that also counts slots reserved for a claim that has not returned yet,
+    /// jobs nobody holds, and put BUSY above CONC on the Workers screen while BUF read 0.
+    func heartbeatFigures() -> (held: Int, buffered: Int) {
+        state.withLock { ($0.running + $0.waiting, $0.waiting) }
+    }
     /// Claimed jobs whose handler has not started (the prefetch buffer).
     var waiting: Int { state.withLock { $0.waiting } }
     var unwrittenResults: Int { state.withLock { $0.finishedUnwritten } }

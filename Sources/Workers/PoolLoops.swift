@@ -343,8 +343,9 @@ extension WorkerPool {
                 try writeHandlerBackends(slot)
                 var status: String? = "running"
                 if !shared.withLock({ $0.registryHeartbeatHeld }) {
+                    let figures = ledger.heartbeatFigures()
                     status = try slot.run(stop: stop) {
-                        try WorkerStore(connection: $0, workerID: id).registryHeartbeat(inFlight: ledger.slotsInUse, buffered: ledger.waiting)
+                        try WorkerStore(connection: $0, workerID: id).registryHeartbeat(inFlight: figures.held, buffered: figures.buffered)
                     }
                 }
                 if status == nil {

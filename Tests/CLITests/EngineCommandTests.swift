@@ -166,6 +166,27 @@ import Testing
 
     // MARK: dlq
 
+    /// A requeue without --reset-attempts keeps the count and grants more tries, so a job can
+    /// die again with 6 attempts and max_attempts 5: printed "6/5" that reads as impossible.
+    /// `dlq list` and `job show` say "6 (max 5)", as the dashboard does (AttemptsText).
+    @Test func attemptsBeyondTheLimitAreWrittenTruthfully() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            let ids = try JobFixtures.deadLetters(conn, 2, type: "smtp_error")
+            // What requeue-without-reset then one more failure leaves; the other job stays within.
+            try conn.execute("UPDATE job_queue SET attempt_count = 6, max_attempts = 5 WHERE id = \(ids[0])")
+            try conn.execute("UPDATE job_queue SET attempt_count = 2, max_attempts = 5 WHERE id = \(ids[1])")
+            let list = try Self.queuetop(db, ["dlq", "list", "--queue", "emails"])
+            #expect(list.status == 0, "\(list.stderr)")
+            #expect(list.stdout.contains("attempts 6 (max 5)") && list.stdout.contains("attempts 2/5"), "\(list.stdout)")
+            #expect(!list.stdout.contains("6/5"))
+            let shown = try Self.queuetop(db, ["job", "show", ids[0].uuidString])
+            #expect(shown.status == 0 && shown.stdout.contains("6 (max 5)") && !shown.stdout.contains("6/5"), "\(shown.stdout)")
+            #expect(AttemptsText.of(6, max: 5) == "6 (max 5)" && AttemptsText.of(5, max: 5) == "5/5")
+        }
+    }
+
     @Test func dlqListGroupsAndBulkRequeueAndDeleteConfirmAndAudit() throws {
         try TestDatabase.with { db in
             let conn = try db.connect()

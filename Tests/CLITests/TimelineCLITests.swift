@@ -31,6 +31,31 @@ import Testing
         }
     }
 
+    /// The expirer's rows are worded as on the audit screen (queue, short ids, how many more),
+    /// not its raw {"ids": [...]} filter; a lead migration's rows say the queue its jobs run in.
+    @Test func expiryRowsAreWordedAndLeadMigrationsNameTheirQueue() throws {
+        try TestDatabase.with { db in
+            let env = ["DATABASE_URL": db.conninfo]
+            let conn = try db.connect()
+            defer { conn.close() }
+            let ids = (0..<3).map { _ in UUID().uuidString.lowercased() }
+            try conn.query("SELECT record_audit('job.expire', jsonb_build_object('queue', 'emails', 'ids', \(ids)::text[]), 5)")
+            try conn.query("SELECT record_audit('lead_migration.cancel', jsonb_build_object('run_id', 'r-7'), 1)")
+            let text = try QueuetopBinary.run(["timeline", "--since", "10m"], environment: env)
+            #expect(text.status == 0, "\(text.stderr)")
+            let lines = text.stdout.split(separator: "\n").map(String.init)
+            let expiry = try #require(lines.first { $0.contains("job.expire") }, "\(text.stdout)")
+            let short = ids.map { String($0.suffix(8)) }.joined(separator: " ")
+            #expect(expiry.contains("job.expire\temails\t") && expiry.contains("emails: ids \(short) +2 more"), "\(expiry)")
+            #expect(!expiry.contains("{") && !expiry.contains("\"ids\""), "\(expiry)")
+            let lead = try #require(lines.first { $0.contains("lead_migration.cancel") }, "\(text.stdout)")
+            #expect(lead.contains("lead_migration.cancel\tlead_migrations\t"), "\(lead)")
+            // Other audit rows keep their filter as JSON.
+            let rows = try conn.query("SELECT summary FROM timeline() WHERE event = 'lead_migration.cancel'")
+            #expect(try rows.first?.decode(0, as: String.self) == #"{"run_id": "r-7"}"#)
+        }
+    }
+
     @Test func marksAndActionsPrintNewestFirstAndHostileTextEscaped() throws {
         try TestDatabase.with { db in
             let env = ["DATABASE_URL": db.conninfo]

@@ -32,4 +32,30 @@ import Testing
             #expect(lines.contains { $0.contains("evil") && $0.contains("reply") }, "\(status.stdout)")
         }
     }
+
+    /// A queue with nothing pending has no oldest job: OLDEST reads "-", as on the dashboard's
+    /// overview, not "0s" (which reads as a job that just arrived).
+    @Test func oldestOfAnEmptyQueueIsADash() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            try conn.executeScript("""
+                SELECT enqueue_job('drained', 'send', '{}');
+                SELECT count(*) FROM claim_jobs('w', ARRAY['drained'], 1);
+                SELECT complete_jobs('w', array_agg(id), array_agg(5)) FROM job_queue WHERE locked_by = 'w';
+                SELECT enqueue_job('waiting', 'send', '{}');
+                """)
+            let status = try QueuetopBinary.run(["status", "--db", db.conninfo])
+            #expect(status.status == 0, "\(status.stderr)")
+            let lines = status.stdout.split(separator: "\n")
+            let header = try #require(lines.first { $0.hasPrefix("QUEUE") }, "\(status.stdout)")
+            let oldestColumn = try #require(header.split(separator: " ").firstIndex(of: "OLDEST"))
+            func oldest(_ queue: String) throws -> String {
+                let row = try #require(lines.first { $0.hasPrefix(queue + " ") }, "\(status.stdout)")
+                return String(row.split(separator: " ")[oldestColumn])
+            }
+            #expect(try oldest("drained") == "-", "\(status.stdout)")
+            #expect(try oldest("waiting") != "-", "a pending job has an age: \(status.stdout)")
+        }
+    }
 }

@@ -62,6 +62,32 @@ import Testing
         }
     }
 
+    /// Delete cannot be undone: its dialog shows the same sample of the very jobs as requeue's,
+    /// for a group and for marked jobs.
+    @Test func deleteDialogsShowASampleOfTheJobsTheyDelete() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            let smtp = try seedDeadLetters(conn, 7, type: "smtp_error")
+            _ = try seedDeadLetters(conn, 2, type: "timeout")
+            let harness = RunnerHarness(db.config)
+            let smtpGroup = try DLQStore(connection: conn).groups().first(where: { $0.errorType == "smtp_error" })
+            guard let smtpGroup else { Issue.record("no smtp_error group"); return }
+            let asked = OperatorAction.deleteGroup(DLQGroupKey(smtpGroup), asOf: nil)
+            let preview = harness.post([.preview(asked)]) {
+                if case .previewCounted(_, let count, _, let sample) = $0 { (count, sample) } else { nil }
+            }
+            #expect(preview?.0 == 7)
+            #expect(preview.map { $0.1.count == 5 && Set($0.1.map(\.id)).isSubset(of: Set(smtp)) } == true)
+            let marked = Array(smtp.prefix(2))
+            let byID = harness.post([.preview(.deleteJobs(marked))]) {
+                if case .previewCounted(_, let count, _, let sample) = $0 { (count, sample) } else { nil }
+            }
+            #expect(byID?.0 == 2 && Set(byID?.1.map(\.id) ?? []) == Set(marked))
+            #expect(try jobStatuses(conn, smtp) == ["dead_letter"], "a preview changes nothing")
+        }
+    }
+
     @Test func jobsWithoutAnErrorTypeAreAGroupOfTheirOwn() throws {
         try TestDatabase.with { db in
             let conn = try db.connect()

@@ -96,6 +96,26 @@ import QueueStore
         #expect(summed.contains("eu-1,us-1"), "a queue in both is one row naming both: \(summed)")
     }
 
+    /// With nothing pending anywhere the totals line has no oldest job either: "oldest -",
+    /// not "oldest 0s" (which reads as a job that just arrived).
+    @Test func theAllViewTotalsSayNoOldestWhenNothingIsPending() throws {
+        var state = Self.state
+        state.contexts.allView = true
+        for i in state.contexts.entries.indices {
+            guard var summary = state.contexts.entries[i].summary else { continue }
+            summary.queues = summary.queues.map { q in
+                var q = q
+                q.counts.pending = 0
+                q.oldestPendingSeconds = 0
+                return q
+            }
+            state.contexts.entries[i].summary = summary
+        }
+        let text = Self.draw(state, 120, 40).plainText()
+        #expect(text.contains("oldest -"), "\(text)")
+        #expect(!text.contains("oldest 0s"), "\(text)")
+    }
+
     @Test func theConfirmationNamesTheContext() throws {
         var state = F.state(.dlq)
         state.contexts = Self.state.contexts

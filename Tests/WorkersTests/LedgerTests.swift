@@ -18,6 +18,22 @@ import TestSupport
         }
     }
 
+    /// The registry heartbeat reports the jobs held, not the slots reserved for a claim still
+    /// on its way: the Workers screen showed BUSY 36 with CONC 16 and BUF 0 from those.
+    @Test func heartbeatFiguresCountHeldJobsNotReservedSlots() {
+        let ledger = Ledger()
+        #expect(ledger.reserve(upTo: 36, capacity: 36, minimum: 1, maxUnwritten: 100) == 36)
+        #expect(ledger.heartbeatFigures() == (held: 0, buffered: 0), "a claim in flight holds no job yet")
+        let held = jobs(20)
+        ledger.claimed(held, reserved: 36)
+        for job in held.prefix(16) { _ = ledger.start(job.id) }
+        let figures = ledger.heartbeatFigures()
+        #expect(figures == (held: 20, buffered: 4))
+        #expect(figures.held - figures.buffered == 16, "BUSY: handlers running")
+        ledger.finish(held[0].id, outcome: .completed, handlerNanos: 1_000_000)
+        #expect(ledger.heartbeatFigures() == (held: 19, buffered: 4), "a handled job is no longer in flight")
+    }
+
     @Test func unwrittenResultsHoldBackClaimsUntilTheyAreCommitted() {
         let ledger = Ledger()
         // 4 slots; claiming stops once 6 handled results are unwritten.

@@ -9178,6 +9178,27 @@ language sql immutable as $$
   select case when t ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then t::uuid end
 $$;
 
+-- How the timeline words an audit row: its filter as JSON (operator actions read well so),
+-- except the expirer's job.expire rows, whose filter is {"queue": q, "ids": [first <= 20 ids]}:
+-- as JSON that is quotes and hex before it says anything, so it is worded as the audit screen
+-- words it (AuditFilterText.swift): "emails: ids 9bc7bfa9 3e1f08c2 +37 more", ids as their
+-- last 8 characters (ShortJobID). A filter not of that shape falls back to its JSON.
+create or replace function _audit_summary(p_action text, p_filter jsonb, p_affected bigint) returns text
+language sql immutable as $$
+  select case
+    when p_action = 'job.expire' and jsonb_typeof(p_filter->'queue') = 'string'
+         and coalesce(jsonb_typeof(p_filter->'ids'), 'array') = 'array' then
+      left(p_filter->>'queue', 200)
+      || coalesce(': ids ' || nullif((select string_agg(lower(right(i.id, 8)), ' ' order by i.n)
+                                      from jsonb_array_elements_text(p_filter->'ids') with ordinality as i(id, n)
+                                      where i.n <= 20), ''), '')
+      || case when p_affected > least(coalesce(jsonb_array_length(p_filter->'ids'), 0), 20)
+              then ' +' || (p_affected - least(coalesce(jsonb_array_length(p_filter->'ids'), 0), 20)) || ' more'
+              else '' end
+    else left(p_filter::text, 300)
+  end
+$$;
+
 -- Everything that happened between p_since and p_until (default: the last 24 hours up to now),
 -- newest first, at most p_limit rows (1…1000): deploy marks, alerts fired and cleared, and the
 -- audit trail (operator actions, schedule changes, workers declared dead, expiries). Each row
@@ -9213,8 +9234,11 @@ begin
      order by e.at desc, e.id desc limit v_limit)
     union all
     (select a.at, 'audit', a.action,
-            case when jsonb_typeof(a.filter->'queue') = 'string' then a.filter->>'queue' end,
-            coalesce(a.actor, a.db_role), left(a.filter::text, 300), a.id,
+            -- A lead migration's rows name no queue in their filter; their jobs run in
+            -- lead_migrations (55_leads.sql), which is what the QUEUE column should say.
+            case when jsonb_typeof(a.filter->'queue') = 'string' then a.filter->>'queue'
+                 when a.action like 'lead\_migration.%' then 'lead_migrations' end,
+            coalesce(a.actor, a.db_role), _audit_summary(a.action, a.filter, a.affected), a.id,
             coalesce(_uuid_or_null(a.filter->>'job_id'),
                      case when jsonb_typeof(a.filter->'ids') = 'array' and jsonb_array_length(a.filter->'ids') = 1
                           then _uuid_or_null(a.filter->'ids'->>0) end),
@@ -9466,6 +9490,7 @@ begin
     ('sync_alert_states',               'definer', '{queuetop_worker}'),
     -- 85_timeline.sql
     ('_record_alert_events',            'invoker', '{}'),
+    ('_audit_summary',                  'invoker', '{queuetop_viewer,queuetop_operator}'),
     ('_uuid_or_null',                   'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('mark_event',                      'definer', '{queuetop_operator,queuetop_producer}'),
     ('timeline',                        'invoker', '{queuetop_viewer,queuetop_operator}'),

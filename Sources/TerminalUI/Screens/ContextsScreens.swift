@@ -51,7 +51,7 @@ enum AllContextsScreen {
         buffer.write(" " + states, in: parts[0].row(0), style: .muted)
         let down = state.contexts.entries.filter { $0.stateWord(now: state.now, interval: state.refreshInterval) != "ok" }
         let totalsText = " TOTAL\(context.dot)backlog \(ViewText.count(totals.backlog))\(context.dot)DLQ \(ViewText.count(totals.deadLetter))"
-            + "\(context.dot)oldest \(Format.age(seconds: Int(totals.oldestPendingSeconds)))\(context.dot)\(fresh.count) of \(state.contexts.entries.count) contexts"
+            + "\(context.dot)oldest \(Format.oldestPending(seconds: totals.oldestPendingSeconds, pending: totals.pending))\(context.dot)\(fresh.count) of \(state.contexts.entries.count) contexts"
             + (down.isEmpty ? "" : " (not counted: \(down.map(\.name).joined(separator: ", ")))")
         buffer.write(totalsText, in: parts[0].row(1), style: down.isEmpty ? .title : .role(.warn, .bold))
 
@@ -70,7 +70,7 @@ enum AllContextsScreen {
             // As the overview says it (QueueText.oldest): "-" for a queue with nothing pending, not
             // "0s", which reads as a job that just arrived; the two screens must not disagree.
             cells += [ViewText.count(r.deadLetter),
-                      r.pending == 0 && r.oldestPendingSeconds == 0 ? "-" : Format.age(seconds: Int(r.oldestPendingSeconds))]
+                      Format.oldestPending(seconds: r.oldestPendingSeconds, pending: r.pending)]
             return TableRow(cells, style: r.paused ? .muted : .normal)
         }
         Table(columns: columns, rows: tableRows, selectedIndex: rows.isEmpty ? nil : min(state.contexts.allCursor, rows.count - 1),

@@ -113,7 +113,7 @@ enum DLQScreen {
         var marked = Set<Int>()
         let rows = jobs.enumerated().map { index, job -> TableRow in
             if state.marked.contains(job.id) { marked.insert(index) }
-            var cells = [ViewText.shortID(job.id), job.jobType, "\(job.attemptCount)/\(job.maxAttempts)"]
+            var cells = [ViewText.shortID(job.id), job.jobType, AttemptsText.of(job.attemptCount, max: job.maxAttempts)]
             if !context.compact { cells += [context.age(job.createdAt), context.age(job.lastErrorAt)] }
             cells.append(ViewText.oneLine(job.errorMessage))
             return TableRow(cells)

@@ -187,7 +187,7 @@ struct JobFields {
         add(&what, "status", job.status + (job.cancelReason.map { " (\($0))" } ?? "") + (cancelling ? " (cancelling)" : ""),
             cancelling ? .warn : Self.statusStyle(job.status))
         add(&what, "priority", String(job.priority))
-        add(&what, "attempts", "\(job.attemptCount)/\(job.maxAttempts)")
+        add(&what, "attempts", AttemptsText.of(job.attemptCount, max: job.maxAttempts))
         add(&what, "tenant", job.tenant)
         add(&what, "dedup key", job.dedupKey)
         add(&what, "worker", job.lockedBy)

@@ -127,7 +127,7 @@ enum JobsScreen {
             case .scheduled:
                 cells += [context.countdown(to: job.runAt), ViewText.oneLine(job.tenant ?? "-")]
             case .retrying, .dead:
-                cells += ["\(job.attemptCount)/\(job.maxAttempts)", ViewText.oneLine(job.errorMessage)]
+                cells += [AttemptsText.of(job.attemptCount, max: job.maxAttempts), ViewText.oneLine(job.errorMessage)]
             default:
                 if !context.compact { cells.append("\(job.priority)") }
                 cells.append(ViewText.oneLine(job.tenant ?? "-"))

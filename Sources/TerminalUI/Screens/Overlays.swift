@@ -59,7 +59,11 @@ enum HelpOverlay {
 /// The question before a bulk or destructive action. It shows `Confirmation.prompt` verbatim;
 /// while the exact count is still being fetched it says so, and `y` is not offered.
 enum ConfirmationDialog {
-    static func draw(_ confirmation: Confirmation, _ context: ScreenContext, into buffer: inout ScreenBuffer, in screen: Rect) {
+    static func draw(_ confirmation: Confirmation, _ context: ScreenContext, into buffer: inout ScreenBuffer, in fullScreen: Rect) {
+        // Two columns clear of each edge where there is room: a dialog as wide as the terminal
+        // (a sample line cut at its width made it so at 80x24) laid its border over the
+        // screen frame's, one column out on the right. Inset on both sides, it stays centred.
+        let screen = fullScreen.width >= 40 ? fullScreen.inset(dx: 2, dy: 0) : fullScreen
         var body = [confirmation.prompt]
         // On a tiny terminal "[y] yes  [n] no" still fits whole; how to answer must never be cut.
         let narrow = screen.width < 40
@@ -78,9 +82,12 @@ enum ConfirmationDialog {
         }
         // Wide enough that the question stays on one line where the terminal allows: the
         // operator (and the end-to-end test) reads it whole.
-        Dialog(title: title(confirmation.action), body: body, buttons: buttons,
-               style: isDestructive(confirmation.action) ? .error : .warn, maxWidth: 100)
-            .draw(into: &buffer, in: screen)
+        let dialog = Dialog(title: title(confirmation.action), body: body, buttons: buttons,
+                            style: isDestructive(confirmation.action) ? .error : .warn, maxWidth: 100)
+        // A blank column either side, so the text under it does not run up against its border.
+        let box = dialog.frame(in: screen)
+        if screen != fullScreen { buffer.fill(Rect(x: box.x - 1, y: box.y, width: box.width + 2, height: box.height).intersection(fullScreen)) }
+        dialog.draw(into: &buffer, in: screen)
     }
 
     /// Up to 5 of the very jobs the action would touch (a DLQ requeue's, a Jobs-screen bulk

@@ -191,7 +191,7 @@ enum QueueText {
     }
 
     static func oldest(_ q: QueueHealth) -> String {
-        q.counts.pending == 0 && q.oldestPendingSeconds == 0 ? "-" : Format.age(seconds: Int(clamping: q.oldestPendingSeconds))
+        Format.oldestPending(seconds: q.oldestPendingSeconds, pending: q.counts.pending)
     }
 
     /// "drains in ~104m", "backlog growing": the forecast in a figure line.

@@ -36,8 +36,11 @@ enum WorkersScreen {
         if !context.compact { columns.append(TableColumn("UP", alignment: .right)) }
         let rows = workers.map { w -> TableRow in
             let buffered: String = w.buffered.map(String.init) ?? "-"
+            // BUSY is the handlers running (never above CONC); the registry's in_flight also
+            // counts the jobs claimed ahead, which are BUF.
+            let busy = max(0, w.inFlight - (w.buffered ?? 0))
             var cells: [String] = [w.host ?? "?", w.pid.map(String.init) ?? "-", w.queues.isEmpty ? "(all)" : w.queues.joined(separator: ","),
-                                   w.concurrency.map(String.init) ?? "-", "\(w.inFlight)", buffered, w.status, context.age(w.lastSeen)]
+                                   w.concurrency.map(String.init) ?? "-", "\(busy)", buffered, w.status, context.age(w.lastSeen)]
             if !context.compact { cells.append(context.age(w.startedAt)) }
             let style: Style = w.status == "lost" ? .error : w.status == "running" ? .role(.ok) : .warn
             return TableRow(cells, style: w.status == "stopped" || w.status == "dead" ? .muted : .normal, cellStyles: [6: style])

@@ -35,7 +35,7 @@ struct DLQCommand: ParsableCommand {
             }
             if jobs.isEmpty { print("the DLQ is empty\(queue.map { " for queue \(safe: $0)" } ?? "")"); return }
             for j in jobs {
-                print("\(j.id.uuidString.lowercased())  \(safe: j.queue)  \(safe: j.errorType ?? "-")  attempts \(j.attemptCount)/\(j.maxAttempts)  \(j.lastErrorAt.map(isoTime) ?? "-")  \(safe: (j.errorMessage ?? "").prefix(80))")
+                print("\(j.id.uuidString.lowercased())  \(safe: j.queue)  \(safe: j.errorType ?? "-")  attempts \(AttemptsText.of(j.attemptCount, max: j.maxAttempts))  \(j.lastErrorAt.map(isoTime) ?? "-")  \(safe: (j.errorMessage ?? "").prefix(80))")
             }
         }
     }

@@ -84,7 +84,7 @@ enum JobReport {
         if j.status == "pending", let retry = j.nextRetryAt { status += " (retry at \(isoTime(retry)))" }
         let fields: [(String, String?)] = [
             ("id", j.id.uuidString.lowercased()), ("queue", j.queue), ("type", j.jobType), ("status", status),
-            ("priority", String(j.priority)), ("attempts", "\(j.attemptCount)/\(j.maxAttempts)"),
+            ("priority", String(j.priority)), ("attempts", AttemptsText.of(j.attemptCount, max: j.maxAttempts)),
             ("tenant", j.tenant), ("dedup key", j.dedupKey), ("worker", j.lockedBy),
             ("created", isoTime(j.createdAt)), ("run at", isoTime(j.runAt)), ("started", j.startedAt.map(isoTime)),
             ("finished", j.completedAt.map(isoTime)), ("expires", j.expiresAt.map(isoTime)),

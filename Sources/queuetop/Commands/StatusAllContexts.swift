@@ -127,12 +127,12 @@ enum StatusAllContexts {
         }
         out.append("")
         out.append("TOTAL  backlog \(StatusReport.count(totals.backlog)) (pending \(StatusReport.count(totals.pending)), running \(StatusReport.count(totals.processing)))"
-                   + "  DLQ \(StatusReport.count(totals.deadLetter))  oldest \(StatusReport.duration(Double(totals.oldestPendingSeconds)))")
+                   + "  DLQ \(StatusReport.count(totals.deadLetter))  oldest \(StatusReport.oldest(totals.oldestPendingSeconds, pending: totals.pending))")
         out.append("")
         var rows = [["CONTEXT", "QUEUE", "STATE", "PENDING", "RUNNING", "DLQ", "OLDEST"]]
         for r in HealthSum.perContext(snapshots) {
             rows.append([r.context ?? "", SafeText.oneLine(r.queue), r.paused ? "paused" : "active", StatusReport.count(r.pending),
-                         StatusReport.count(r.processing), StatusReport.count(r.deadLetter), StatusReport.duration(Double(r.oldestPendingSeconds))])
+                         StatusReport.count(r.processing), StatusReport.count(r.deadLetter), StatusReport.oldest(r.oldestPendingSeconds, pending: r.pending)])
         }
         if rows.count == 1 { out.append("no queues") } else { out += StatusReport.table(rows) }
         out.append("")

@@ -30,7 +30,7 @@ enum StatusReport {
             let state = q.paused ? "paused" : (q.circuit == "closed" ? "active" : "circuit \(q.circuit)")
             rows.append([
                 SafeText.oneLine(q.name), SafeText.oneLine(state), count(q.counts.pending), count(q.counts.processing), count(q.lastHour.completed),
-                count(q.lastHour.failed), count(q.counts.deadLetter), duration(Double(q.oldestPendingSeconds)),
+                count(q.lastHour.failed), count(q.counts.deadLetter), oldest(q.oldestPendingSeconds, pending: q.counts.pending),
                 millis(q.latencyMs.p50), millis(q.latencyMs.p95), millis(q.latencyMs.p99), q.forecast?.short ?? "-",
             ])
         }
@@ -124,6 +124,11 @@ enum StatusReport {
         if ms < 1_000 { return String(format: "%.0fms", ms) }
         if ms < 60_000 { return String(format: "%.2fs", ms / 1_000) }
         return String(format: "%.1fm", ms / 60_000)
+    }
+
+    /// OLDEST: "-" for a queue with nothing pending, as on the dashboard (Format.oldestPending).
+    static func oldest(_ seconds: Int64, pending: Int64) -> String {
+        Format.oldestPending(seconds: seconds, pending: pending) { duration(Double($0)) }
     }
 
     static func duration(_ seconds: Double) -> String {

@@ -238,6 +238,7 @@ begin
     ('sync_alert_states',               'definer', '{queuetop_worker}'),
     -- 85_timeline.sql
     ('_record_alert_events',            'invoker', '{}'),
+    ('_audit_summary',                  'invoker', '{queuetop_viewer,queuetop_operator}'),
     ('_uuid_or_null',                   'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('mark_event',                      'definer', '{queuetop_operator,queuetop_producer}'),
     ('timeline',                        'invoker', '{queuetop_viewer,queuetop_operator}'),
