@@ -111,7 +111,7 @@ let package = Package(
             dependencies: ["TerminalUI", "Dashboard", "QueueStore", "JobFilter", "Postgres", "TestSupport"],
             exclude: ["Snapshots"]
         ),
-        .testTarget(name: "DashboardRuntimeTests", dependencies: ["DashboardRuntime", "Dashboard", "QueueStore", "Postgres", "TestSupport"]),
+        .testTarget(name: "DashboardRuntimeTests", dependencies: ["DashboardRuntime", "Dashboard", "QueueStore", "JobFilter", "Postgres", "TestSupport"]),
         .testTarget(name: "ContextsTests", dependencies: ["Contexts", "Postgres", "QueueStore", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Postgres", "QueueStore", "Dashboard", "TestSupport"]),
     ],
