@@ -47,7 +47,15 @@ public final class TmuxSession: @unchecked Sendable {  // used from one test thr
     }
 
     /// The visible screen as text, one line per row.
-    public func screen() -> String { (try? tmux(["capture-pane", "-p", "-t", name])) ?? "" }
+    public func screen() -> String {
+        let started = Date()
+        let text = (try? tmux(["capture-pane", "-p", "-t", name])) ?? ""
+        // A slow capture is the machine, not the dashboard: say so in the log, where a failed
+        // wait's cause is looked for.
+        let seconds = Date().timeIntervalSince(started)
+        if seconds > 5 { FileHandle.standardError.write(Data("TMUX | capture-pane of \(name) took \(Int(seconds)) s\n".utf8)) }
+        return text
+    }
 
     /// The visible screen with its SGR escapes (`capture-pane -e`), to check colour and attributes.
     public func screenWithEscapes() -> String { (try? tmux(["capture-pane", "-p", "-e", "-t", name])) ?? "" }
@@ -83,7 +91,12 @@ public final class TmuxSession: @unchecked Sendable {  // used from one test thr
             if condition(text) { return text }
             Thread.sleep(forTimeInterval: 0.1)
         } while Date() < deadline
-        return nil
+        // One capture after the deadline: a capture that itself outlasted the deadline (tmux
+        // starved in a full suite run) may have been taken before the screen changed, and the
+        // failure message's capture then shows what the loop never looked at (seen twice in CI:
+        // DashboardModesTests' filter text on screen in the message of a failed wait).
+        let last = screen()
+        return condition(last) ? last : nil
     }
 
     @discardableResult

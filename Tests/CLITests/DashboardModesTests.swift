@@ -23,10 +23,12 @@ import Testing
             // Pasted into the filter (send-keys -l sends it as typed text).
             try tmux.type("/")
             try tmux.type("Quarterly Q4")
-            // 60 s: on a loaded 2-core CI machine the echo of pasted text once took just over 30 s
-            // (the screen dumped right after the wait held it); a dashboard that quit fails the
-            // alternate-screen check below instead.
-            let filtered = tmux.waitFor(timeout: 60) { $0.contains("/Quarterly Q4") || $0.contains("/ Quarterly Q4") }
+            // 120 s: on a loaded 2-core CI machine the echo of pasted text once took just over 30 s,
+            // and in two full runs of 2026-12-02 the 60 s wait failed with the text on the screen
+            // dumped right after it (whether the dashboard or tmux's capture was slow is not known:
+            // Tmux.screen() now logs a capture over 5 s). What this test checks is that Q is a
+            // letter here; a dashboard that quit fails the alternate-screen check below.
+            let filtered = tmux.waitFor(timeout: 120) { $0.contains("/Quarterly Q4") || $0.contains("/ Quarterly Q4") }
             #expect(filtered != nil, "the filter holds the text: \(tmux.screen())")
             #expect(tmux.alternateScreenOn, "still running")
             try tmux.keys("Escape")
