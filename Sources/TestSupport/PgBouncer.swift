@@ -20,7 +20,9 @@ public final class PgBouncer: Sendable {
 
     /// - Parameter poolSize: `default_pool_size`: 1 makes every client share one server
     ///   connection (transaction mode), which is what shows session state leaking.
-    public init(mode: PoolMode, poolSize: Int = 1) throws {
+    /// - Parameter users: roles besides the admin that may log in through it (a non-superuser
+    ///   owner, say); `auth_type = trust` still needs each name in the auth file.
+    public init(mode: PoolMode, poolSize: Int = 1, users: [String] = []) throws {
         try Self.ensureInstalled()
         let admin = try TestDatabase.adminConfig()
         let conn = try Connection.connect(admin)
@@ -60,7 +62,8 @@ public final class PgBouncer: Sendable {
 
             """
         try ini.write(toFile: directory + "/pgbouncer.ini", atomically: true, encoding: .utf8)
-        try "\"\(role)\" \"\"\n".write(toFile: directory + "/userlist.txt", atomically: true, encoding: .utf8)
+        try ([role] + users).map { "\"\($0)\" \"\"\n" }.joined()
+            .write(toFile: directory + "/userlist.txt", atomically: true, encoding: .utf8)
         let asRoot = geteuid() == 0
         if asRoot { _ = try QueuetopBinary.output(of: "/usr/bin/chown", ["-R", "postgres:postgres", directory]) }
         // In the foreground (a daemon's exit confuses Foundation's Process); `stop()` ends it by

@@ -112,6 +112,38 @@ import Testing
 
     /// A concurrent build that did not finish leaves an INVALID index: never used by the planner,
     /// still maintained by every write. The next `migrate` drops it and builds it again.
+    /// Where users install: a non-superuser owner with Supabase-style default privileges, and
+    /// `queuetop migrate` through a transaction-mode PgBouncer of one server connection (each
+    /// statement may land on a different session; CONCURRENTLY cannot run in a transaction block).
+    /// The upgrade path: a job_queue with rows and without the indexes gets them, valid, owned by
+    /// the owner.
+    @Test func aNonSuperuserOwnerBuildsThemThroughATransactionPooler() throws {
+        try HostDatabase.with { host in
+            try host.addSupabase()
+            let first = try host.migrate()
+            #expect(first.status == 0, "install: \(first.stderr)")
+            let owner = try Connection.connect(host.ownerConfig)
+            defer { owner.close() }
+            try fill(owner, rows: 20_000)
+            try dropExplorerIndexes(owner)
+            #expect(try indexes(owner).isEmpty, "the table is as a database installed before 0026 had it")
+
+            let bouncer = try PgBouncer(mode: .transaction, poolSize: 1, users: [host.owner])
+            defer { bouncer.stop() }
+            let url = try bouncer.config(host.ownerConfig).unredactedConninfo()
+            let upgrade = try QueuetopBinary.run(["migrate", "--db", url], timeout: 120)
+            #expect(upgrade.status == 0, "migrate through the pooler: \(upgrade.stderr)")
+            let built = try indexes(owner)
+            #expect(Set(built.keys) == Set(Self.names), "both built: \(built.keys.sorted())")
+            #expect(built.values.allSatisfy { $0.1 }, "and valid: \(built)")
+            let owners: [String] = try owner.query("""
+                SELECT c.relowner::regrole::text AS owner FROM pg_class c
+                WHERE c.relnamespace = 'queuetop'::regnamespace AND c.relname = ANY(\(Self.names)::text[])
+                """).map { try $0.decode("owner") }
+            #expect(Set(owners) == [host.owner], "owned by the owner, not a superuser: \(owners)")
+        }
+    }
+
     @Test func anInvalidIndexLeftByAFailedBuildIsRebuilt() throws {
         try TestDatabase.with { db in
             let conn = try db.connect()
