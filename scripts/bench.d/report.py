@@ -8,8 +8,8 @@
 
 render reads nothing but RUN_DIR and scripts/bench.d/NOTES.md (appended at the end): every figure,
 ratio and verdict is computed here from the figures of that one run, so the same folder always
-gives the same report. RUN_DIR defaults to .bench/results/latest; FILE to docs/BENCHMARKS.md, or
-.bench/BENCHMARKS-quick.md when the run was --quick; `--out -` writes to standard output.
+gives the same report. RUN_DIR defaults to .bench/results/latest; FILE to docs/BENCHMARKS.md,
+docs/BENCHMARKS-A-B.md for an `--only A,B` run, or .bench/BENCHMARKS-quick.md when the run was --quick; `--out -` writes to standard output.
 """
 import json
 import statistics
@@ -693,8 +693,8 @@ def render(args):
     if out is None:
         if report.run.get("quick") == 1:
             out = os.path.join(ROOT, ".bench", "BENCHMARKS-quick.md")
-        elif report.run.get("only") == "search":  # the job explorer alone: not the whole suite's report
-            out = os.path.join(ROOT, "docs", "BENCHMARKS-search.md")
+        elif report.run.get("only"):  # a subset of the sections never overwrites the whole suite's report
+            out = os.path.join(ROOT, "docs", "BENCHMARKS-" + report.run["only"].replace(",", "-") + ".md")
         else:
             out = os.path.join(ROOT, "docs", "BENCHMARKS.md")
     if out == "-":
