@@ -25,6 +25,18 @@ public enum Screen: Int, CaseIterable, Sendable, Equatable {
         case .timeline: return "Timeline"
         }
     }
+
+    /// The name on the tab line when the full names do not fit (80 columns): short enough that
+    /// all ten tabs keep a word, the ones already short unchanged.
+    public var shortTitle: String {
+        switch self {
+        case .overview: return "Over"
+        case .workers: return "Wkrs"
+        case .schedules: return "Sched"
+        case .timeline: return "Time"
+        default: return title
+        }
+    }
 }
 
 /// Which group of dead-letter jobs is open: one queue and one error fingerprint (error type plus

@@ -36,6 +36,15 @@ import Testing
                 #expect(q.latencyMs.p50 != nil && q.latencyMs.p99 != nil)
                 #expect(q.counts.deadLetter > 0)
             }
+            // walk2: the last hour's history runs at the live producer's rate (emails: 6 a second,
+            // ±50 %), so the TREND and per-minute charts do not step up when the pool starts;
+            // and it is continuous: the hour's first and last ten minutes are alike.
+            let emails = try #require(snapshot.queues.first { $0.name == "emails" })
+            let minutes = emails.throughputPerMinute.dropLast().map { Double($0.completed) }
+            #expect(minutes.count >= 50)
+            let recent = minutes.suffix(10).reduce(0, +) / 10, early = minutes.prefix(10).reduce(0, +) / 10
+            #expect((200...520).contains(recent), "the live rate is ~360 a minute; the seeded last minutes: \(minutes)")
+            #expect(abs(recent - early) / recent < 0.25, "a step within the last hour: \(minutes)")
             // A DLQ of a few hundred over several error types, each job with its attempt history.
             let dlq = try DLQStore(connection: conn).groups()
             let total = dlq.reduce(0) { $0 + $1.count }

@@ -31,6 +31,10 @@ import Testing
             try tmux.keys("0")
             #expect(tmux.waitFor(timeout: 20) { $0.contains("Timeline, 24h") && $0.contains("deploy v42") && $0.contains("job.cancel") } != nil,
                     "the timeline lists the mark and the cancel: \(tmux.screen())")
+            // The cancel in words from the real audit row, not its JSON (walk2).
+            let short = String(id.suffix(8))
+            #expect(tmux.screen().contains("cancelled job \(short) (pending)") && !tmux.screen().contains(#"{"ids""#),
+                    "\(tmux.screen())")
 
             // The cancel is the second row (the mark came after it). tmux's default set-clipboard
             // (external) drops an application's OSC 52: the footer says so and shows the id.

@@ -331,9 +331,20 @@ enum DashboardFixture {
                       detail: JSONText("{}")),
         TimelineEntry(at: ago(1_500), source: .mark, event: "deploy", queue: nil, actor: "ci_deploy",
                       summary: "deploy v42 (api 3f9c2e1)", id: 7, jobID: nil, affected: 0, detail: JSONText("{}")),
+        // Cancels as the database records them (filter in `detail`, its JSON text as `summary`):
+        // one pending job, one running job whose worker id carries an escape sequence, and a
+        // bulk cancel by filter that was stopped early.
+        TimelineEntry(at: ago(1_700), source: .audit, event: "jobs.cancel", queue: nil, actor: "ana",
+                      summary: #"{"where": "queue:emails state:pending", "as_of": "2026-11-22 03:01:40+00", "outcome": "stopped", "done": 1200}"#,
+                      id: 5, jobID: nil, affected: 1_200,
+                      detail: JSONText(#"{"where": "queue:emails state:pending", "as_of": "2026-11-22 03:01:40+00", "outcome": "stopped", "done": 1200}"#)),
+        TimelineEntry(at: ago(1_750), source: .audit, event: "job.cancel", queue: nil, actor: "bruno",
+                      summary: #"{"ids": ["0193a1b2-7c1e-7a2b-9f00-000000000008"], "running": true, "worker_id": "app-1:42\u001b[2J"}"#,
+                      id: 4, jobID: id(8), affected: 1,
+                      detail: JSONText(#"{"ids": ["0193a1b2-7c1e-7a2b-9f00-000000000008"], "running": true, "worker_id": "app-1:42\u001b[2J"}"#)),
         TimelineEntry(at: ago(1_800), source: .audit, event: "job.cancel", queue: nil, actor: "bruno",
                       summary: #"{"ids": ["0193a1b2-7c1e-7a2b-9f00-000000000007"]}"#, id: 2, jobID: id(7), affected: 1,
-                      detail: JSONText("{}")),
+                      detail: JSONText(#"{"ids": ["0193a1b2-7c1e-7a2b-9f00-000000000007"]}"#)),
         TimelineEntry(at: ago(5_400), source: .alert, event: "alert.cleared", queue: "store-sync", actor: nil,
                       summary: "store-sync: circuit breaker is open", id: 11, jobID: nil, affected: 0, detail: JSONText("{}")),
         TimelineEntry(at: ago(7_000), source: .alert, event: "alert.firing", queue: "store-sync", actor: nil,

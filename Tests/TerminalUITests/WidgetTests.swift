@@ -39,7 +39,7 @@ import TerminalUI
         #expect(wide[14, 0].style.background == .selected)
         #expect(wide[2, 0].style.background == .normal)
         let narrow = render(30, 1) { tabs.draw(into: &$0, in: $0.bounds) }
-        #expect(narrow.line(0) == " 1  2 DLQ  3  4  5    queuetop")
+        #expect(narrow.line(0) == " 1 2 DLQ  3 4 5       queuetop")
     }
 
     @Test func textViewScrollsAndClamps() throws {

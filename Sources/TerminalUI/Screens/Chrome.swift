@@ -13,7 +13,7 @@ enum Chrome {
         if state.isStale { trailing = trailing.isEmpty ? "STALE" : "STALE " + trailing }
         // The context is always in the header: an action goes to exactly this database.
         if let label = contextLabel(state) { trailing = trailing.isEmpty ? label : label + " " + trailing }
-        Tabs(titles: Screen.allCases.map(\.title), keys: Screen.allCases.map(\.key),
+        Tabs(titles: Screen.allCases.map(\.title), shortTitles: Screen.allCases.map(\.shortTitle), keys: Screen.allCases.map(\.key),
              selected: Screen.allCases.firstIndex(of: state.screen) ?? 0, trailing: trailing)
             .draw(into: &buffer, in: rect)
     }
@@ -165,7 +165,9 @@ enum Chrome {
         if state.readOnly { parts.append("READ-ONLY") }
         // Before the counts: on a standby how old the data is matters more than what it says.
         if let standby = state.standby { parts.append(StandbyText.line(standby)) }
-        if state.snapshot != nil {
+        if state.contexts.allView && state.screen == .overview {
+            parts += allViewCounts(state)
+        } else if state.snapshot != nil {
             let workers = state.liveWorkerCount
             parts.append(workers == 1 ? "1 worker" : "\(workers) workers")
             parts.append("\(ViewText.count(state.inFlightCount)) in flight")
@@ -183,6 +185,21 @@ enum Chrome {
         }
         parts.append(state.refreshPaused ? "refresh paused" : "every \(state.refreshIntervalText)")
         return parts.joined(separator: context.dot)
+    }
+
+    /// The all view's counts: jobs in flight summed over the contexts the view adds up (the
+    /// same ones as its TOTAL line), and the worker count, which only the current context's
+    /// snapshot has, named as that context's so it is not read as the estate's.
+    static func allViewCounts(_ state: DashboardState) -> [String] {
+        let fresh = state.freshContextSummaries
+        let inFlight = HealthSum.totals(fresh).processing
+        let contexts = state.contexts.entries.count
+        var parts = ["\(ViewText.count(inFlight)) in flight in \(fresh.count) of \(contexts) contexts"]
+        if state.snapshot != nil, let current = state.contexts.current {
+            let workers = state.liveWorkerCount
+            parts.append((workers == 1 ? "1 worker" : "\(workers) workers") + " in " + ViewText.oneLine(current))
+        }
+        return parts
     }
 
     static func statusStyle(_ state: DashboardState) -> Style {

@@ -81,8 +81,8 @@ enum OverviewScreen {
                         style: { QueueText.dlqAlarming($0) ? .error : nil }),
             QueueColumn(id: "OLDEST", column: TableColumn("OLDEST", alignment: .right), cell: QueueText.oldest,
                         style: { QueueText.oldestAlarming($0) ? .warn : nil }),
-            QueueColumn(id: "DRAIN", column: TableColumn("DRAIN", alignment: .right), cell: { $0.forecast?.short ?? "" },
-                        style: { $0.forecast?.state == "growing" ? .warn : nil }),
+            QueueColumn(id: "DRAIN", column: TableColumn("DRAIN", alignment: .right), cell: QueueText.drainCell,
+                        style: { QueueText.growingAlarm($0) ? .warn : nil }),
             QueueColumn(id: "P50", column: TableColumn("P50", alignment: .right), cell: { ViewText.latency($0.latencyMs.p50) }),
             QueueColumn(id: "P95", column: TableColumn("P95", alignment: .right), cell: { ViewText.latency($0.latencyMs.p95) }),
             QueueColumn(id: "P99", column: TableColumn("P99", alignment: .right), cell: { ViewText.latency($0.latencyMs.p99) }),
@@ -185,9 +185,23 @@ enum QueueText {
         }
     }
 
+    /// A pause is an operator's decision (the demo's lead_migrations is paused so the producer
+    /// paces it), not a fault: it reads dim, like the row, and only a circuit breaker warns.
     static func stateStyle(_ q: QueueHealth) -> Style {
         if q.circuit == "open" { return .error }
-        return q.paused || q.circuit == "half_open" ? .warn : .role(.ok)
+        if q.circuit == "half_open" { return .warn }
+        return q.paused ? .muted : .role(.ok)
+    }
+
+    /// The DRAIN cell: the forecast, except on a paused queue, which does not drain by design
+    /// ("growing" there would be an alarm about the pause itself).
+    static func drainCell(_ q: QueueHealth) -> String {
+        q.paused ? "-" : q.forecast?.short ?? ""
+    }
+
+    /// A backlog growing while workers take from it; a paused queue's backlog may grow.
+    static func growingAlarm(_ q: QueueHealth) -> Bool {
+        !q.paused && q.forecast?.state == "growing"
     }
 
     static func oldest(_ q: QueueHealth) -> String {

@@ -70,8 +70,10 @@ enum QueueDetailScreen {
         p.add("processing", ViewText.count(q.counts.processing))
         // The drain forecast rides on the throughput line, so the box keeps its height and the
         // panes below keep their rows at 80x24.
-        let drain = q.forecast.flatMap { $0.state == "no_backlog" ? nil : dot + QueueText.drain($0) } ?? ""
-        p.add("done 1h", ViewText.count(q.lastHour.completed) + drain, q.forecast?.state == "growing" ? .warn : .normal)
+        // A paused queue does not drain by design: say so, not "backlog growing" in alarm colours.
+        let drain = q.paused ? dot + "paused: not draining"
+            : q.forecast.flatMap { $0.state == "no_backlog" ? nil : dot + QueueText.drain($0) } ?? ""
+        p.add("done 1h", ViewText.count(q.lastHour.completed) + drain, QueueText.growingAlarm(q) ? .warn : .normal)
         p.add("failed 1h", "\(ViewText.count(q.lastHour.failed)) attempts\(dot)\(ViewText.count(q.lastHour.deadLettered)) to DLQ")
         p.add("dead_letter", ViewText.count(q.counts.deadLetter), QueueText.dlqAlarming(q) ? .error : .normal)
         p.add("expired", QueueTenantsPane.expiredText(tenants, context: context))

@@ -17,13 +17,18 @@ enum SchedulesScreen {
             return
         }
         // What a narrower table gives up: the job type and missed ticks (both in the detail box
-        // below), and on a compact terminal the queue too (the name usually says it).
+        // below), and on a compact terminal the queue too (the name usually says it). Every
+        // header keeps its whole title (minWidth): the long values (names, six-field crons,
+        // queues) are capped and end in an ellipsis instead, and "LAST OUTCOME" says "OUTCOME".
         let wide = area.width >= 110
-        var columns = [TableColumn("NAME", minWidth: 6, maxWidth: 28), TableColumn("CRON", minWidth: 6, maxWidth: 20)]
-        if !context.compact { columns.append(TableColumn(wide ? "QUEUE / TYPE" : "QUEUE", minWidth: 6, maxWidth: 32)) }
-        columns += [TableColumn("ON"), TableColumn("NEXT", alignment: .right), TableColumn("LAST RUN", alignment: .right),
-                    TableColumn("LAST OUTCOME", minWidth: 8, flexible: true)]
-        if wide { columns.append(TableColumn("MISSED", alignment: .right)) }
+        func column(_ title: String, _ alignment: Alignment = .left, max: Int? = nil, flexible: Bool = false) -> TableColumn {
+            TableColumn(title, alignment: alignment, minWidth: DisplayWidth.of(title), maxWidth: max, flexible: flexible)
+        }
+        var columns = [column("NAME", max: wide ? 28 : 20), column("CRON", max: wide ? 20 : 14)]
+        if !context.compact { columns.append(column(wide ? "QUEUE / TYPE" : "QUEUE", max: wide ? 32 : 12)) }
+        columns += [column("ON"), column("NEXT", .right), column("LAST RUN", .right),
+                    column(wide ? "LAST OUTCOME" : "OUTCOME", flexible: true)]
+        if wide { columns.append(column("MISSED", .right)) }
         let rows = schedules.map { s -> TableRow in
             var cells = [s.name, s.cron]
             if !context.compact { cells.append(wide ? "\(s.queue) / \(s.jobType)" : s.queue) }

@@ -30,7 +30,7 @@ enum TimelineScreen {
             if !context.compact { cells.append(context.age(e.at)) }
             cells += [eventLabel(e, context: context), e.queue ?? "-"]
             if wide { cells.append(e.actor ?? "-") }
-            cells.append(ViewText.oneLine(summary(e)))
+            cells.append(ViewText.oneLine(summary(e, dot: context.dot)))
             let event = context.compact ? 1 : 2
             return TableRow(cells, cellStyles: [event: style(e)])
         }
@@ -55,12 +55,13 @@ enum TimelineScreen {
         }
     }
 
-    /// What the WHAT column says: the mark's label, the alert's message, the action's filter
-    /// with its row count.
-    static func summary(_ e: TimelineEntry) -> String {
+    /// What the WHAT column says: the mark's label, the alert's message, a cancel in words
+    /// (CancelAuditText), other actions' filter with its row count.
+    static func summary(_ e: TimelineEntry, dot: String) -> String {
         switch e.source {
         case .mark, .alert: return e.summary
         case .audit:
+            if let words = CancelAuditText.summary(e, dot: dot) { return words }
             let rows = e.affected == 1 ? "1 row" : "\(ViewText.grouped(e.affected)) rows"
             return "\(rows): \(e.summary)"
         }
@@ -88,7 +89,7 @@ enum TimelineScreen {
         if let queue = e.queue { what += "\(context.dot)queue \(queue)" }
         if let actor = e.actor { what += "\(context.dot)by \(actor)" }
         p.add("what", what, style(e))
-        for (i, line) in TextWrap.wrap(ViewText.oneLine(summary(e)), width: max(1, box.width - 12)).prefix(2).enumerated() {
+        for (i, line) in TextWrap.wrap(ViewText.oneLine(summary(e, dot: context.dot)), width: max(1, box.width - 12)).prefix(2).enumerated() {
             p.add(i == 0 ? "detail" : "", line)
         }
         p.add("Enter", opens(e), .muted)

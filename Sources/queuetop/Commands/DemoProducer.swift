@@ -22,6 +22,21 @@ final class DemoProducer {
     static let tick = 0.25, emailsPerSecond = 6.0, storeWaveEvery = 2.0, syncPeriod = 30.0
     static let campaignEvery = 8.0, campaignSize = 25, leadBatchEvery = 0.5, newRunEvery = 60.0
     static let stores = 12
+
+    /// The jobs an hour this producer brings to a queue on average: what the live pool completes
+    /// once it runs, and so where the seeded history must arrive at "now" (DemoSeeder) for the
+    /// charts not to step up when the demo starts. Nil for a queue it does not feed.
+    static func arrivalsPerHour(_ queue: String) -> Double? {
+        switch queue {
+        case DemoWorkload.emails.name: return emailsPerSecond * 3600
+        // Each store syncs at most once a sync period (the dedup key folds the repeats).
+        case DemoWorkload.storeSync.name: return Double(stores) / syncPeriod * 3600
+        case DemoWorkload.campaigns.name:
+            let meanSize = campaignShops.reduce(0.0) { $0 + Double($1 == 1 ? campaignSize * 2 : campaignSize) } / Double(campaignShops.count)
+            return meanSize / campaignEvery * 3600
+        default: return nil
+        }
+    }
     /// Shops whose campaigns arrive; loja-1 is the big one (twice as often, twice the size).
     static let campaignShops = [1, 1, 2, 3, 4, 5, 6]
 

@@ -104,18 +104,34 @@ struct DemoSeeder {
     /// 24 h of completions, minute by minute, following a daily curve (trough at 04:00 UTC, peak
     /// at 16:00 UTC, ±20 % noise) between the profile's hourly low and high, with log-normal
     /// processing times of the live workload's median and p99. Returns the rows added.
+    ///
+    /// The live producer brings several times the curve's rate (DemoProducer.arrivalsPerHour), so
+    /// a history that followed the curve up to now made the last hour's charts (TREND, the queue's
+    /// per-minute chart) step up the moment the pool started. Instead the history blends from the
+    /// curve into the live rate over the 7 h to 1 h before now (a half cosine: no kink at either
+    /// end, a swell on the 24 h chart rather than a cliff), and the last hour runs at the live rate: the day keeps its shape, and the first frame
+    /// continues into the live one whatever the time of day.
     private func backfillHistory(_ p: DemoQueueProfile, _ conn: Connection) throws -> Int {
-        try conn.execute("""
+        let live = DemoProducer.arrivalsPerHour(p.name) ?? 0
+        return try conn.execute("""
             WITH minutes AS (
-                SELECT date_trunc('minute', now()) - m * interval '1 minute' AS minute
-                  FROM generate_series(1, 1440) m
-            ), counts AS (
-                SELECT minute, round((\(p.historyPerHour.low)::float8 + \(p.historyPerHour.high - p.historyPerHour.low)::float8
-                         * (0.5 - 0.5 * cos(2 * pi() * (extract(epoch FROM minute) / 3600 - 4) / 24)))
-                         / 60.0 * (0.8 + 0.4 * random()))::int AS n
+                SELECT date_trunc('minute', now()) - m * interval '1 minute' AS minute, m / 60.0 AS hours_ago
+                  FROM generate_series(0, 1440) m
+            ), curve AS (
+                SELECT minute,
+                       \(p.historyPerHour.low)::float8 + \(p.historyPerHour.high - p.historyPerHour.low)::float8
+                         * (0.5 - 0.5 * cos(2 * pi() * (extract(epoch FROM minute) / 3600 - 4) / 24)) AS per_hour,
+                       CASE WHEN hours_ago <= 1 THEN 1 WHEN hours_ago >= 7 THEN 0
+                            ELSE 0.5 + 0.5 * cos(pi() * (hours_ago - 1) / 6) END AS live_share
                   FROM minutes
+            ), counts AS (
+                -- The minute the seed runs in counts up to now, so the first live minute has no dip.
+                SELECT minute, round(((1 - live_share) * per_hour + live_share * greatest(per_hour, \(live)::float8))
+                         / 60.0 * (0.8 + 0.4 * random())
+                         * least(1, extract(epoch FROM now() - minute) / 60))::int AS n
+                  FROM curve
             ), done AS (
-                SELECT c.minute + random() * interval '59 seconds' AS at,
+                SELECT c.minute + random() * least(interval '59 seconds', now() - c.minute) AS at,
                        least(600000, greatest(1, round(exp(ln(\(p.latencyP50)::float8) + ln(\(p.latencyP99)::float8 / \(p.latencyP50)::float8) / 2.326
                              * sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random())))))::int AS ms
                   FROM counts c, generate_series(1, c.n) k
