@@ -38,7 +38,7 @@ import Testing
                 """)
             // The control: a plain statement of this session is JIT-compiled, so JIT is
             // available on this server and the settings above force it.
-            _ = try conn.query("SELECT count(*) FROM job_queue WHERE payload ? 'x'")
+            _ = try conn.query("SELECT count(*) FROM \"queuetop\".job_queue WHERE payload ? 'x'")
             try #require(plans.all.contains { $0.contains("JIT:") },
                          "this server cannot JIT (no llvmjit): the test cannot tell anything")
 
