@@ -600,16 +600,17 @@ class Report:
         self.section("Job explorer at size (issue 18)")
         if d.get("claims_only"):
             self.say("Claim rounds only (`scripts/bench-search --claims-only`): the largest table, no filter pages, no index",
-                     "builds, no index cost.")
-        self.say("A database per size, job_queue filled set-based (scripts/bench.d/search-fill.sql, seed-shaped: queues emails and sync,",
-                 "three types, the 7 states in turn, 100 tenants, a dedup key on every 11th job, payloads with `to`, `order.id` and",
-                 "`coupon`; three jobs each of tenant `shop-rare`, queue `audit` and type `rebuild_index`, at a third, two thirds",
-                 "and the end of the table). Each figure is the first page (50 jobs, newest first, 5 s statement timeout) of",
-                 f"`queuetop jobs list --where F`, timed in-process around the same JobSearchStore call, on one connection: median / max",
-                 f"of {d.get('runs')} runs after a warm-up, in ms. \"(read N)\": the term read a bounded window of N rows; \"timeout\": the",
-                 "5 s statement timeout stopped it. The last column's table also holds the jobs the claim rounds added (all newer than",
-                 "the seeded ones).")
-        self.cmdline(f"queuetop-bench search URL {d.get('runs')} FILTER...")
+                     "builds, no index cost.", "")
+        else:
+            self.say("A database per size, job_queue filled set-based (scripts/bench.d/search-fill.sql, seed-shaped: queues emails and sync,",
+                     "three types, the 7 states in turn, 100 tenants, a dedup key on every 11th job, payloads with `to`, `order.id` and",
+                     "`coupon`; three jobs each of tenant `shop-rare`, queue `audit` and type `rebuild_index`, at a third, two thirds",
+                     "and the end of the table). Each figure is the first page (50 jobs, newest first, 5 s statement timeout) of",
+                     f"`queuetop jobs list --where F`, timed in-process around the same JobSearchStore call, on one connection: median / max",
+                     f"of {d.get('runs')} runs after a warm-up, in ms. \"(read N)\": the term read a bounded window of N rows; \"timeout\": the",
+                     "5 s statement timeout stopped it. The last column's table also holds the jobs the claim rounds added (all newer than",
+                     "the seeded ones).")
+            self.cmdline(f"queuetop-bench search URL {d.get('runs')} FILTER...")
         loads = d.get("loads", [])
         if loads:
             self.say("| rows | load + index rebuild + VACUUM ANALYZE (s) | job_queue with indexes (MB) |", "|---:|---:|---:|",
@@ -617,12 +618,13 @@ class Report:
         extra = [(w, t) for w, t in (("0026", f"{fmt(n)} rows, 0026's indexes (built by migrate, after the claim rounds)"),
                                      ("all", f"{fmt(n)} rows, + (queue, id), (job_type, id)"))
                  if any(k[1] == w for k in table)]
-        self.say("| filter | " + " | ".join([f"{fmt(x)} rows" for x in sizes] + [t for _, t in extra]) + " |",
-                 "|---|" + "---:|" * (len(sizes) + len(extra)))
-        for label in order:
-            cells = [self.search_cell(table.get((label, "none"), {}).get(x)) for x in sizes]
-            cells += [self.search_cell(table.get((label, w), {}).get(n)) for w, _ in extra]
-            self.say(f"| `{label}` | " + " | ".join(cells) + " |")
+        if order:
+            self.say("| filter | " + " | ".join([f"{fmt(x)} rows" for x in sizes] + [t for _, t in extra]) + " |",
+                     "|---|" + "---:|" * (len(sizes) + len(extra)))
+            for label in order:
+                cells = [self.search_cell(table.get((label, "none"), {}).get(x)) for x in sizes]
+                cells += [self.search_cell(table.get((label, w), {}).get(n)) for w, _ in extra]
+                self.say(f"| `{label}` | " + " | ".join(cells) + " |")
         claims = d.get("claims", [])
         if claims:
             self.say("", f"Claims while the explorer works ({fmt(n)} rows): `queuetop-bench claim-probe` claims up to 100 jobs of",
