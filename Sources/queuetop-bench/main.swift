@@ -9,7 +9,8 @@
 //   queuetop-bench claim-probe URL QUEUE STOP_FILE
 //       A worker's view of a concurrent bulk operation: claims up to 100 jobs of QUEUE and
 //       completes them, in a loop, until STOP_FILE exists. Prints: max_ms p99_ms claims jobs
-//       (max and p99 of the claim_jobs round trip).
+//       (max and p99 of the claim_jobs round trip). With QUEUETOP_PROBE_TRACE=FILE it also
+//       writes one line per claim to FILE: wall-clock ms, claim ms, complete ms, jobs.
 //   queuetop-bench contexts ROUNDS URL...
 //       The all-contexts refresh: every URL's health summary read at once, each on its own
 //       connection, and added up, against the slowest single context's whole-snapshot refresh
@@ -107,15 +108,26 @@ func claimProbe(url: String, queue: String, stopFile: String) throws {
     let store = JobStore(connection: connection)
     var waits: [Double] = []
     var total = 0
+    // QUEUETOP_PROBE_TRACE=FILE: one line per claim (wall-clock ms, claim ms, complete ms, jobs),
+    // so a slow claim can be matched with what the server was waiting on at that moment.
+    var trace = ""
+    let tracePath = ProcessInfo.processInfo.environment["QUEUETOP_PROBE_TRACE"]
     while !FileManager.default.fileExists(atPath: stopFile) {
         let start = nowNanos()
         let claimed = try store.claim(worker: "bench-claim-probe", queues: [queue], max: 100)
-        waits.append(Double(nowNanos() - start) / 1e6)
+        let claimMs = Double(nowNanos() - start) / 1e6
+        waits.append(claimMs)
         if claimed.isEmpty { usleep(2_000); continue }
         total += claimed.count
+        let completeStart = nowNanos()
         try store.complete(worker: "bench-claim-probe", ids: claimed.map(\.id))
+        if tracePath != nil {
+            trace += String(format: "%.0f %.2f %.2f %d\n", Date().timeIntervalSince1970 * 1000, claimMs,
+                            Double(nowNanos() - completeStart) / 1e6, claimed.count)
+        }
     }
     connection.close()
+    if let tracePath { try trace.write(toFile: tracePath, atomically: true, encoding: .utf8) }
     let sorted = waits.sorted()
     print(String(format: "%.2f %.2f %d %d", sorted.last ?? .nan, percentile(sorted, 0.99), sorted.count, total))
 }

@@ -69,6 +69,44 @@ import Testing
         }
     }
 
+    /// Issue 18: large sets run in batches that never stall claims. A batch's transaction holds
+    /// row locks on the jobs it cancels; a worker claiming the same queue meanwhile skips those
+    /// rows and takes the others at once, on the plain path and on a concurrency-limited queue
+    /// (whose claim locks the queue's row). `lock_timeout` makes any wait an error, not a delay.
+    @Test func aBulkBatchInFlightNeverMakesAClaimWait() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            let worker = try db.connect()
+            defer { conn.close(); worker.close() }
+            let jobs = JobStore(connection: conn)
+            for queue in ["plain", "limited"] {
+                _ = try jobs.enqueue((0..<40).map { _ in NewJob(queue: queue, type: "t", tenant: "shop-9") })
+                _ = try jobs.enqueue((0..<10).map { _ in NewJob(queue: queue, type: "t", tenant: "shop-1") })
+            }
+            _ = try QueueConfigStore(connection: conn).setConcurrency("limited", 1000)
+            let bulk = JobBulkStore(connection: conn)
+            let preview = try bulk.preview(.cancel, filter: try JobFilter.parse("tenant:shop-9"))
+            #expect(preview.count == 80)
+            let filter = "{\"where\":\"tenant:shop-9\",\"as_of\":\"\(PostgresTimestamp.format(preview.asOf))\"}"
+            let audit = try AuditStore(connection: conn).begin(action: "jobs.cancel", filter: JSONText(filter))
+            let ids: [UUID] = try conn.query("SELECT id FROM job_queue WHERE tenant = 'shop-9'").map { try $0.decode(0) }
+            try worker.executeScript("SET lock_timeout = '20ms'")
+            let workerJobs = JobStore(connection: worker)
+            try conn.transaction { tx in
+                let changed: Int = try tx.query("""
+                    SELECT jobs_bulk_apply('cancel', \(ids)::uuid[], \(preview.asOf)::timestamptz, \(audit))
+                    """).scalar()
+                #expect(changed == 80)
+                // The batch is not committed: its 80 rows are locked. Claims take the 20 others.
+                for queue in ["plain", "limited"] {
+                    let claimed = try workerJobs.claim(worker: "w", queues: [queue], max: 50)
+                    #expect(claimed.count == 10 && claimed.allSatisfy { $0.tenant == "shop-1" }, "\(queue): \(claimed.count)")
+                }
+            }
+            #expect(try Self.statuses(conn, ids) == ["cancelled"])
+        }
+    }
+
     @Test func eachActionTouchesOnlyTheStatesItsRulesAllow() throws {
         try TestDatabase.with { db in
             let conn = try db.connect()

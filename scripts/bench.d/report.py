@@ -570,10 +570,10 @@ class Report:
 
     def search_targets(self):
         d = self.s.get("search")
-        if not d or not d.get("pages"):
+        if not d or not (d.get("pages") or d.get("claims")):
             return
         table, order, sizes = self.search_pages(d)
-        n = max(sizes)
+        n = max(sizes) if sizes else max((r.get("rows") for r in d.get("loads", []) if num(r.get("rows"))), default=None)
         for which, title in (("none", "without 0026's indexes"), ("0026", "with 0026's indexes"),
                              ("all", "with 0026's and the two rejected candidates")):
             rows = [(label, table.get((label, which), {}).get(n)) for label in order]
@@ -596,17 +596,21 @@ class Report:
 
     def section_search(self, d):
         table, order, sizes = self.search_pages(d)
-        n = max(sizes) if sizes else None
+        n = max(sizes) if sizes else max((r.get("rows") for r in d.get("loads", []) if num(r.get("rows"))), default=None)
         self.section("Job explorer at size (issue 18)")
-        self.say("A database per size, job_queue filled set-based (scripts/bench.d/search-fill.sql, seed-shaped: queues emails and sync,",
-                 "three types, the 7 states in turn, 100 tenants, a dedup key on every 11th job, payloads with `to`, `order.id` and",
-                 "`coupon`; three jobs each of tenant `shop-rare`, queue `audit` and type `rebuild_index`, at a third, two thirds",
-                 "and the end of the table). Each figure is the first page (50 jobs, newest first, 5 s statement timeout) of",
-                 f"`queuetop jobs list --where F`, timed in-process around the same JobSearchStore call, on one connection: median / max",
-                 f"of {d.get('runs')} runs after a warm-up, in ms. \"(read N)\": the term read a bounded window of N rows; \"timeout\": the",
-                 "5 s statement timeout stopped it. The last column's table also holds the jobs the claim rounds added (all newer than",
-                 "the seeded ones).")
-        self.cmdline(f"queuetop-bench search URL {d.get('runs')} FILTER...")
+        if d.get("claims_only"):
+            self.say("Claim rounds only (`scripts/bench-search --claims-only`): the largest table, no filter pages, no index",
+                     "builds, no index cost.", "")
+        else:
+            self.say("A database per size, job_queue filled set-based (scripts/bench.d/search-fill.sql, seed-shaped: queues emails and sync,",
+                     "three types, the 7 states in turn, 100 tenants, a dedup key on every 11th job, payloads with `to`, `order.id` and",
+                     "`coupon`; three jobs each of tenant `shop-rare`, queue `audit` and type `rebuild_index`, at a third, two thirds",
+                     "and the end of the table). Each figure is the first page (50 jobs, newest first, 5 s statement timeout) of",
+                     f"`queuetop jobs list --where F`, timed in-process around the same JobSearchStore call, on one connection: median / max",
+                     f"of {d.get('runs')} runs after a warm-up, in ms. \"(read N)\": the term read a bounded window of N rows; \"timeout\": the",
+                     "5 s statement timeout stopped it. The last column's table also holds the jobs the claim rounds added (all newer than",
+                     "the seeded ones).")
+            self.cmdline(f"queuetop-bench search URL {d.get('runs')} FILTER...")
         loads = d.get("loads", [])
         if loads:
             self.say("| rows | load + index rebuild + VACUUM ANALYZE (s) | job_queue with indexes (MB) |", "|---:|---:|---:|",
@@ -614,12 +618,13 @@ class Report:
         extra = [(w, t) for w, t in (("0026", f"{fmt(n)} rows, 0026's indexes (built by migrate, after the claim rounds)"),
                                      ("all", f"{fmt(n)} rows, + (queue, id), (job_type, id)"))
                  if any(k[1] == w for k in table)]
-        self.say("| filter | " + " | ".join([f"{fmt(x)} rows" for x in sizes] + [t for _, t in extra]) + " |",
-                 "|---|" + "---:|" * (len(sizes) + len(extra)))
-        for label in order:
-            cells = [self.search_cell(table.get((label, "none"), {}).get(x)) for x in sizes]
-            cells += [self.search_cell(table.get((label, w), {}).get(n)) for w, _ in extra]
-            self.say(f"| `{label}` | " + " | ".join(cells) + " |")
+        if order:
+            self.say("| filter | " + " | ".join([f"{fmt(x)} rows" for x in sizes] + [t for _, t in extra]) + " |",
+                     "|---|" + "---:|" * (len(sizes) + len(extra)))
+            for label in order:
+                cells = [self.search_cell(table.get((label, "none"), {}).get(x)) for x in sizes]
+                cells += [self.search_cell(table.get((label, w), {}).get(n)) for w, _ in extra]
+                self.say(f"| `{label}` | " + " | ".join(cells) + " |")
         claims = d.get("claims", [])
         if claims:
             self.say("", f"Claims while the explorer works ({fmt(n)} rows): `queuetop-bench claim-probe` claims up to 100 jobs of",
@@ -638,6 +643,21 @@ class Report:
                 return statistics.median(v) if v else None
             self.say(f"| median | {f2(med('alone_p99_ms'))} | {f2(med('alone_max_ms'))} | {f2(med('during_p99_ms'))} | {f2(med('during_max_ms'))} | "
                      f"{f2(div(med('during_p99_ms'), med('alone_p99_ms')))} | | | | | |")
+            waits = d.get("waits", [])
+            if waits:
+                rounds = []
+                for r in waits:
+                    if r.get("round") not in rounds:
+                        rounds.append(r.get("round"))
+                kinds = []
+                for r in sorted(waits, key=lambda r: -(r.get("samples") or 0)):
+                    if r.get("wait") not in kinds:
+                        kinds.append(r.get("wait"))
+                cell = {(r.get("round"), r.get("wait")): r.get("percent") for r in waits}
+                self.say("", "What the probe's backend was doing during each round (pg_stat_activity sampled every ~10 ms,",
+                         "scripts/bench.d/wait-sampler.sql; % of the samples in a claim or a completion; `CPU:-` = running, no wait event):", "",
+                         "| wait | " + " | ".join(f"round {x}" for x in rounds) + " |", "|---|" + "---:|" * len(rounds),
+                         *[f"| `{k}` | " + " | ".join(f2(cell.get((x, k))) if num(cell.get((x, k))) else "" for x in rounds) + " |" for k in kinds])
         builds = d.get("builds", [])
         if builds:
             self.say("", f"Building the indexes on the {fmt(n)}-row table: `queuetop migrate` (0026's two, CREATE INDEX CONCURRENTLY",

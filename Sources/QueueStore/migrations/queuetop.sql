@@ -5180,6 +5180,14 @@ $qt_r15$,
 --   * Status moves: pending -> processing -> completed | pending (retry, release, rescue)
 --     | dead_letter; pending -> cancelled | dead_letter (fail_job on a pending job); dead_letter
 --     -> pending (requeue, 30_dlq.sql) or deleted.
+--   * The functions workers and producers call (enqueue, claim, complete, fail, heartbeat,
+--     release, rescue, expiry, retention) run with `set jit = off`. Each touches at most one
+--     batch of rows through an index, but its statements are planned with their arguments as
+--     parameters, so at millions of rows the planner prices them as if they read a queue's whole
+--     backlog (the claim: ~1.7 M cost units for 100 rows at 10 M rows) and JIT-compiles them on
+--     every call: 0.3-1.1 s of LLVM compile for a claim whose execution took ~17 ms
+--     (auto_explain, docs/BENCHMARKS.md "Job explorer"). A SET clause costs no inlining here:
+--     these functions already carry search_path (90_privileges.sql).
 --
 -- Repeatable (docs/SQL_LAYOUT.md): the one definition of each object below. All repeatable
 -- files run in name order, in one transaction, with search_path = <schema>, pg_temp; bodies name
@@ -5367,7 +5375,7 @@ create or replace function enqueue_job(queue text, job_type text, payload jsonb 
                                        unique_for_s int default null, expires_at timestamptz default null,
                                        tenant text default null)
 returns uuid
-language sql volatile as $$
+language sql volatile set jit = off as $$
   select e.id from _enqueue(array[$1], array[$2], array[$3], array[$4], array[$5], array[$6], array[$7],
                             array[$8], array[$9], array[$10]) e
 $$;
@@ -5379,7 +5387,7 @@ $$;
 -- Returns one row per input element, in input order: (ord, id, deduplicated, status, result).
 create or replace function enqueue_jobs(jobs jsonb)
 returns table (ord int, id uuid, deduplicated boolean, status text, result jsonb)
-language plpgsql volatile as $$
+language plpgsql volatile set jit = off as $$
 declare
   v_q text[]; v_t text[]; v_p jsonb[]; v_pr int[]; v_at timestamptz[]; v_dk text[]; v_ma int[];
   v_uf int[]; v_exp timestamptz[]; v_ten text[];
@@ -5574,7 +5582,7 @@ end $$;
 create or replace function claim_jobs(worker_id text, queues text[], max_jobs int)
 returns table (id uuid, queue text, job_type text, payload jsonb, attempt_count int,
                max_attempts int, priority int, created_at timestamptz, tenant text)
-language plpgsql volatile as $$
+language plpgsql volatile set jit = off as $$
 #variable_conflict use_column
 declare
   v_left int := max_jobs;
@@ -5665,7 +5673,7 @@ end $$;
 create or replace function complete_jobs(worker_id text, ids uuid[], processing_ms int[] default null,
                                          results jsonb[] default null)
 returns int
-language sql volatile as $$
+language sql volatile set jit = off as $$
   with done as (
     update job_queue j
     set status = 'completed', completed_at = now(), locked_by = null, heartbeat_at = null,
@@ -5785,7 +5793,7 @@ $$;
 create or replace function fail_job(job_id uuid, error_message text, error_type text, error_details jsonb,
                                     is_retryable boolean default true)
 returns text
-language plpgsql volatile as $$
+language plpgsql volatile set jit = off as $$
 declare v_status text;
 begin
   select f.new_status into v_status
@@ -5809,7 +5817,7 @@ create or replace function fail_jobs(worker_id text, ids uuid[], messages text[]
                                      details jsonb[] default null, retryable boolean[] default null,
                                      retry_after_s int[] default null)
 returns int
-language plpgsql volatile as $$
+language plpgsql volatile set jit = off as $$
 declare n int := coalesce(cardinality(ids), 0);
 begin
   if n = 0 then return 0; end if;
@@ -5828,7 +5836,7 @@ end $$;
 
 -- Gives unfinished jobs back (graceful shutdown): pending again at once, no attempt counted.
 create or replace function release_jobs(worker_id text, ids uuid[]) returns int
-language plpgsql volatile as $$
+language plpgsql volatile set jit = off as $$
 #variable_conflict use_column
 declare v_queues text[]; n int;
 begin
@@ -5850,7 +5858,7 @@ end $$;
 -- Proves the worker is alive. Touches no indexed column, so it is a HOT update. Returns how many
 -- of the jobs the worker still holds (fewer means some were rescued and must be abandoned).
 create or replace function heartbeat_jobs(worker_id text, ids uuid[]) returns int
-language sql volatile as $$
+language sql volatile set jit = off as $$
   with hb as (
     update job_queue j set heartbeat_at = now()
     where j.id = any($2) and j.status = (select 'processing') and j.locked_by = $1
@@ -5883,7 +5891,7 @@ $$;
 -- In both, a job an operator asked to stop (cancel_requested_at, cancel_job) is never handed back
 -- or retried: it ends 'cancelled' (operator), as its worker would have ended it.
 create or replace function rescue_stale_jobs(max_jobs int default 1000) returns int
-language plpgsql volatile as $$
+language plpgsql volatile set jit = off as $$
 declare
   v_limit constant interval := worker_silence_limit();
   w record;
@@ -5977,7 +5985,7 @@ end $$;
 -- count). Workers call it every second or so; claims already skip expired jobs, so the delay
 -- only affects when the cancellation becomes visible. Returns how many were cancelled.
 create or replace function expire_jobs(max_jobs int default 1000) returns int
-language plpgsql volatile as $$
+language plpgsql volatile set jit = off as $$
 declare
   n int := 0;
   r record;
@@ -6287,7 +6295,7 @@ $$;
 -- created), so completion needs no extra index. Call until it returns 0. The workers' own
 -- retention uses prune_jobs_batch, which keeps a cursor.
 create or replace function prune_completed_jobs(batch_size int default 1000) returns int
-language plpgsql volatile as $$
+language plpgsql volatile set jit = off as $$
 declare n int; v_bound uuid;
 begin
   perform _check_batch_size(batch_size, 'batch_size');
