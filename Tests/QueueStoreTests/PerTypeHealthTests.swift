@@ -187,6 +187,30 @@ import Testing
         }
     }
 
+    /// A window other than the rolling hour reads a top type's histogram from its minute rows'
+    /// arrays (0030), not from the stored rolling sums: over a window holding the same events,
+    /// every type's counts and percentiles equal the rolling hour's.
+    @Test func aWindowOtherThanTheRollingHourReadsTheMinuteArrays() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            try Self.makeMixed(conn, chunks: 3)
+            try conn.executeScript("SELECT health_fold()")
+            let rows = """
+                SELECT string_agg(concat_ws(':', queue, rank, job_type, completed, failed, samples, p50, p95, p99), ','
+                                  ORDER BY queue, rank)
+                FROM health_breakdown(%@, 10) WHERE rank > 0
+                """
+            let hour = try conn.query("\(unsafeRaw: rows.replacingOccurrences(of: "%@", with: "(SELECT window_start FROM health_settings)"))")
+                .scalar(String.self)
+            let other = try conn.query("\(unsafeRaw: rows.replacingOccurrences(of: "%@", with: "(SELECT window_start + interval '1 minute' FROM health_settings)"))")
+                .scalar(String.self)
+            #expect(hour.contains("t01") && hour.contains("t10"))
+            #expect(other == hour)
+            #expect(try conn.query("SELECT count(*) FROM queue_type_minute WHERE cardinality(lat_buckets) > 0").scalar(Int64.self) >= 12)
+        }
+    }
+
     /// A producer that sends a new type with every job: the rollups keep at most type_cap names
     /// per queue (plus other) across folds, and the counts stay whole.
     @Test func theTypeCapHoldsAgainstThousandsOfInventedTypes() throws {
