@@ -6854,10 +6854,10 @@ $$;
 -- A stored cumulative histogram plus (bucket, count) pairs (in any order, repeats allowed;
 -- negative counts subtract), cumulated again; a bucket left at 0 is dropped, and an empty
 -- result is (NULL, NULL). The stored counts come back out as health_hist_counts does (written
--- out here: a pure helper's body names no other object). Called once per changed type (LATERAL) by the fold and the slide:
--- each call sorts one type's ~100 buckets, where one set-based pass over every type sorted
--- and windowed all of them together (~80,000 rows for the slide of 1,000 types, spilling to
--- disk at the default work_mem), about 3x the time.
+-- out here: a pure helper's body names no other object). Called once per changed type
+-- (LATERAL) by the fold and the slide: each call sorts one type's ~100 buckets, where one
+-- set-based pass over every type sorted and windowed all of them together (~80,000 rows for
+-- the slide of 1,000 types, spilling to disk at the default work_mem), about 3x the time.
 create or replace function health_hist_merge(b smallint[], c bigint[], add_b smallint[], add_n bigint[])
 RETURNS TABLE (merged_buckets smallint[], merged_cums bigint[])
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
@@ -6943,9 +6943,7 @@ BEGIN
         (queue, job_type, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms, lat_buckets, lat_counts)
     SELECT s.queue, s.job_type, s.minute, s.completed, s.failed, s.dead_lettered, s.ms_count, s.sum_ms, s.max_ms,
            coalesce(h.buckets, '{}'), coalesce(h.counts, '{}')
-    -- job_type is never '' (0001 checks its length), so coalesce(job_type, '') keys a NULL type
-    -- apart from every real one, and the join can hash (IS NOT DISTINCT FROM cannot).
-    FROM s LEFT JOIN h ON h.queue = s.queue AND h.minute = s.minute AND coalesce(h.job_type, '') = coalesce(s.job_type, '');
+    FROM s LEFT JOIN h ON h.queue = s.queue AND h.minute = s.minute AND h.job_type IS NOT DISTINCT FROM s.job_type;
 
     -- Errors per (queue, hour, type, fingerprint). The fingerprint is the one _fail_jobs stored
     -- on the row; only a failure recorded some other way (a direct UPDATE or INSERT, a row
