@@ -147,6 +147,70 @@ import Testing
         }
     }
 
+    /// A database of 0029's layout (one queue_type_latency_minute row per minute, type and
+    /// bucket) keeps every minute's histogram through `migrate`: 0030 carries the rows into the
+    /// minute rows' arrays, so the minutes sliding out later subtract the same counts, and the
+    /// figures read the same. Built like the 0029 test above: the old layout from a folded
+    /// fixture, 0030's record removed, the real runner applying it again.
+    @Test func anUpgradeFromMinuteBucketRowsKeepsTheMinuteHistograms() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            try Self.makeMixed(conn, chunks: 2)
+            try conn.executeScript("SELECT health_fold()")
+            let dump = """
+                SELECT string_agg(concat_ws(':', queue, minute, job_type, completed, failed, lat_buckets, lat_counts), ','
+                                  ORDER BY queue, minute, job_type)
+                FROM queue_type_minute
+                """
+            let minutes = try conn.query("\(unsafeRaw: dump)").scalar(String.self)
+            let before = try HealthStore(connection: conn).snapshot().snapshot.queue(named: "mixed")?.types
+            try conn.executeScript("""
+                CREATE TABLE queue_type_latency_minute (
+                    queue text NOT NULL, minute timestamptz NOT NULL, job_type text NOT NULL,
+                    bucket smallint NOT NULL, count bigint NOT NULL,
+                    PRIMARY KEY (queue, minute, job_type, bucket));
+                INSERT INTO queue_type_latency_minute
+                SELECT m.queue, m.minute, m.job_type, u.bucket, u.n
+                FROM queue_type_minute m, unnest(m.lat_buckets, m.lat_counts) AS u(bucket, n);
+                ALTER TABLE queue_type_minute DROP COLUMN lat_buckets, DROP COLUMN lat_counts;
+                DELETE FROM schema_migrations WHERE name = '0030_type_minute_histogram_arrays.sql';
+                """)
+            #expect(try conn.query("SELECT count(*) FROM queue_type_latency_minute").scalar(Int64.self) > 100)
+            let applied = try MigrationRunner(try MigrationFiles.loadSet()).migrate(on: conn)
+            #expect(applied.contains("0030_type_minute_histogram_arrays.sql"))
+            #expect(try conn.query("SELECT to_regclass('queue_type_latency_minute') IS NULL").scalar(Bool.self))
+            #expect(try conn.query("\(unsafeRaw: dump)").scalar(String.self) == minutes)
+            let after = try HealthStore(connection: conn).snapshot().snapshot.queue(named: "mixed")?.types
+            #expect(after != nil && after == before)
+            try conn.transaction { tx in try Self.expectTypesMatchRawRows(tx) }
+        }
+    }
+
+    /// A window other than the rolling hour reads a top type's histogram from its minute rows'
+    /// arrays (0030), not from the stored rolling sums: over a window holding the same events,
+    /// every type's counts and percentiles equal the rolling hour's.
+    @Test func aWindowOtherThanTheRollingHourReadsTheMinuteArrays() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            try Self.makeMixed(conn, chunks: 3)
+            try conn.executeScript("SELECT health_fold()")
+            let rows = """
+                SELECT string_agg(concat_ws(':', queue, rank, job_type, completed, failed, samples, p50, p95, p99), ','
+                                  ORDER BY queue, rank)
+                FROM health_breakdown(%@, 10) WHERE rank > 0
+                """
+            let hour = try conn.query("\(unsafeRaw: rows.replacingOccurrences(of: "%@", with: "(SELECT window_start FROM health_settings)"))")
+                .scalar(String.self)
+            let other = try conn.query("\(unsafeRaw: rows.replacingOccurrences(of: "%@", with: "(SELECT window_start + interval '1 minute' FROM health_settings)"))")
+                .scalar(String.self)
+            #expect(hour.contains("t01") && hour.contains("t10"))
+            #expect(other == hour)
+            #expect(try conn.query("SELECT count(*) FROM queue_type_minute WHERE cardinality(lat_buckets) > 0").scalar(Int64.self) >= 12)
+        }
+    }
+
     /// A producer that sends a new type with every job: the rollups keep at most type_cap names
     /// per queue (plus other) across folds, and the counts stay whole.
     @Test func theTypeCapHoldsAgainstThousandsOfInventedTypes() throws {
@@ -195,8 +259,8 @@ import Testing
                      FROM queue_type_recent),
                   (SELECT string_agg(concat_ws(':', queue, minute, job_type, completed, failed), ',' ORDER BY queue, minute, job_type)
                      FROM queue_type_minute),
-                  (SELECT string_agg(concat_ws(':', queue, minute, job_type, bucket, count), ',' ORDER BY queue, minute, job_type, bucket)
-                     FROM queue_type_latency_minute))
+                  (SELECT string_agg(concat_ws(':', queue, minute, job_type, lat_buckets, lat_counts), ',' ORDER BY queue, minute, job_type)
+                     FROM queue_type_minute))
                 """
             try conn.transaction { tx in
                 let before = try HealthStore(connection: tx).snapshot().snapshot.queue(named: "mixed")?.types
@@ -218,14 +282,10 @@ import Testing
             try conn.transaction { tx in
                 try tx.executeScript("""
                     UPDATE health_settings SET window_start = date_trunc('minute', now()) - interval '70 minutes';
-                    INSERT INTO queue_type_minute VALUES ('q', date_trunc('minute', now()) - interval '65 minutes', 'old', 3, 1, 0),
-                                                         ('q', date_trunc('minute', now()) - interval '65 minutes', 'new', 3, 0, 0),
-                                                         ('q', date_trunc('minute', now()) - interval '10 minutes', 'new', 3, 0, 0);
-                    INSERT INTO queue_type_latency_minute VALUES ('q', date_trunc('minute', now()) - interval '65 minutes', 'old', 10, 3),
-                                                                 ('q', date_trunc('minute', now()) - interval '65 minutes', 'new', 10, 1),
-                                                                 ('q', date_trunc('minute', now()) - interval '65 minutes', 'new', 12, 2),
-                                                                 ('q', date_trunc('minute', now()) - interval '10 minutes', 'new', 10, 2),
-                                                                 ('q', date_trunc('minute', now()) - interval '10 minutes', 'new', 14, 1);
+                    INSERT INTO queue_type_minute VALUES
+                        ('q', date_trunc('minute', now()) - interval '65 minutes', 'old', 3, 1, 0, '{10}', '{3}'),
+                        ('q', date_trunc('minute', now()) - interval '65 minutes', 'new', 3, 0, 0, '{10,12}', '{1,2}'),
+                        ('q', date_trunc('minute', now()) - interval '10 minutes', 'new', 3, 0, 0, '{10,14}', '{2,1}');
                     -- The rolling sums of those minutes: new's buckets 10, 12, 14 hold 3, 2, 1.
                     INSERT INTO queue_type_recent VALUES ('q', 'old', 3, 1, 0, '{10}', '{3}'), ('q', 'new', 6, 0, 0, '{10,12,14}', '{3,5,6}');
                     SELECT health_fold();

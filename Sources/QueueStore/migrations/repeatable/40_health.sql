@@ -49,6 +49,39 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     FROM unnest(buckets, cums) WITH ORDINALITY AS u(bucket, cum, i)
 $$;
 
+-- A stored cumulative histogram plus (bucket, count) pairs (in any order, repeats allowed;
+-- negative counts subtract), cumulated again; a bucket left at 0 is dropped, and an empty
+-- result is (NULL, NULL). The stored counts come back out as health_hist_counts does (written
+-- out here: a pure helper's body names no other object). Called once per changed type
+-- (LATERAL) by the fold and the slide: each call sorts one type's ~100 buckets, where one
+-- set-based pass over every type sorted and windowed all of them together (~80,000 rows for
+-- the slide of 1,000 types, spilling to disk at the default work_mem), about 3x the time.
+create or replace function health_hist_merge(b smallint[], c bigint[], add_b smallint[], add_n bigint[])
+RETURNS TABLE (merged_buckets smallint[], merged_cums bigint[])
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT array_agg(y.bucket ORDER BY y.bucket), array_agg(y.cum ORDER BY y.bucket)
+    FROM (SELECT x.bucket, sum(sum(x.n)) OVER (ORDER BY x.bucket)::bigint AS cum
+          FROM (SELECT u.bucket, u.cum - coalesce(c[u.i - 1], 0) AS n
+                FROM unnest(b, c) WITH ORDINALITY AS u(bucket, cum, i)
+                UNION ALL
+                SELECT u.bucket, u.n FROM unnest(add_b, add_n) AS u(bucket, n)) x
+          GROUP BY x.bucket
+          HAVING sum(x.n) > 0) y
+$$;
+
+-- The same for a minute's plain (not cumulative) counts, as queue_type_minute holds them (0030).
+create or replace function health_hist_sum(b smallint[], n int[], add_b smallint[], add_n int[])
+RETURNS TABLE (sum_buckets smallint[], sum_counts int[])
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT array_agg(y.bucket ORDER BY y.bucket), array_agg(y.n ORDER BY y.bucket)
+    FROM (SELECT x.bucket, sum(x.n)::int AS n
+          FROM (SELECT u.bucket, u.n FROM unnest(b, n) AS u(bucket, n)
+                UNION ALL
+                SELECT u.bucket, u.n FROM unnest(add_b, add_n) AS u(bucket, n)) x
+          GROUP BY x.bucket
+          HAVING sum(x.n) > 0) y
+$$;
+
 -- The stated bound, in one place, so views and the snapshot quote the same figure.
 create or replace function health_latency_relative_error() RETURNS float8
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT sqrt(1.1::float8) - 1 $$;
@@ -288,23 +321,14 @@ BEGIN
             SELECT queue, job_type, sum(completed) AS c, sum(failed) AS f, sum(dead_lettered) AS dl
             FROM queue_type_minute WHERE minute >= old_start AND minute < new_start GROUP BY 1, 2
         ), gone_hist AS (
-            SELECT queue, job_type, bucket, sum(count) AS n FROM queue_type_latency_minute
-            WHERE minute >= old_start AND minute < new_start GROUP BY 1, 2, 3
+            SELECT m.queue, m.job_type, u.bucket, sum(u.n) AS n
+            FROM queue_type_minute m, unnest(m.lat_buckets, m.lat_counts) AS u(bucket, n)
+            WHERE m.minute >= old_start AND m.minute < new_start GROUP BY 1, 2, 3
         ), left_hist AS (
-            SELECT k.queue, k.job_type, array_agg(k.bucket ORDER BY k.bucket) AS buckets,
-                   array_agg(k.cum ORDER BY k.bucket) AS cums
-            FROM (SELECT x.queue, x.job_type, x.bucket,
-                         sum(sum(x.n)) OVER (PARTITION BY x.queue, x.job_type ORDER BY x.bucket)::bigint AS cum
-                  FROM (SELECT r.queue, r.job_type, h.bucket, h.n
-                        FROM queue_type_recent r
-                        JOIN (SELECT DISTINCT g.queue, g.job_type FROM gone_hist g) g
-                          ON g.queue = r.queue AND g.job_type = r.job_type
-                        CROSS JOIN LATERAL health_hist_counts(r.lat_buckets, r.lat_cums) h
-                        UNION ALL
-                        SELECT g.queue, g.job_type, g.bucket, -g.n FROM gone_hist g) x
-                  GROUP BY 1, 2, 3
-                  HAVING sum(x.n) > 0) k
-            GROUP BY 1, 2
+            SELECT r.queue, r.job_type, m.merged_buckets AS buckets, m.merged_cums AS cums
+            FROM (SELECT queue, job_type, array_agg(bucket) AS b, array_agg(-n) AS n FROM gone_hist GROUP BY 1, 2) g
+            JOIN queue_type_recent r ON r.queue = g.queue AND r.job_type = g.job_type
+            CROSS JOIN LATERAL health_hist_merge(r.lat_buckets, r.lat_cums, g.b, g.n::bigint[]) m
         )
         UPDATE queue_type_recent r SET completed = r.completed - m.c, failed = r.failed - m.f,
                                        dead_lettered = r.dead_lettered - m.dl,
@@ -316,7 +340,6 @@ BEGIN
         WHERE r.queue = m.queue AND r.job_type = m.job_type;
         DELETE FROM queue_type_recent WHERE completed <= 0 AND failed <= 0;
         DELETE FROM queue_type_minute WHERE minute < new_start;
-        DELETE FROM queue_type_latency_minute WHERE minute < new_start;
         UPDATE health_settings SET window_start = new_start;
     END IF;
 
@@ -357,7 +380,11 @@ BEGIN
     -- already, or if it is among the (type_cap - tracked) busiest new ones; the rest fold into
     -- '' ("other"). keyed reads queue_type_recent as it was before this statement. Events older
     -- than the rolling hour (back-dated rows) have no per-type figure to join: they are skipped.
-    keyed AS (
+    -- MATERIALIZED: computed once. Inlined, a plan made while queue_event_deltas looked empty
+    -- (it usually is when analyzed) joined it to d by nested loop and recomputed it, with its
+    -- scans of queue_type_recent, once per delta row: 50 deltas over 1,100 tracked types read
+    -- ~100,000 buffers, most of such a fold's time.
+    keyed AS MATERIALIZED (
         SELECT s.queue, s.job_type,
                CASE WHEN r.job_type IS NOT NULL
                       OR row_number() OVER (PARTITION BY s.queue, r.job_type IS NULL ORDER BY s.n DESC, s.job_type)
@@ -366,40 +393,47 @@ BEGIN
         FROM (SELECT queue, job_type, sum(completed + failed) AS n FROM d
               WHERE job_type IS NOT NULL AND minute >= greatest(new_start, old_start) GROUP BY 1, 2) s
         LEFT JOIN queue_type_recent r ON r.queue = s.queue AND r.job_type = s.job_type
-        LEFT JOIN (SELECT queue, count(*) AS n FROM queue_type_recent WHERE job_type <> '' GROUP BY 1) t ON t.queue = s.queue
+        LEFT JOIN (SELECT queue, count(*) AS n FROM queue_type_recent
+                   WHERE job_type <> '' AND queue IN (SELECT queue FROM d) GROUP BY 1) t ON t.queue = s.queue
     ),
     typed AS (
         SELECT d.queue, k.key AS job_type, d.minute, d.completed, d.failed, d.dead_lettered, d.lat_buckets, d.lat_counts
         FROM d JOIN keyed k ON k.queue = d.queue AND k.job_type = d.job_type
         WHERE d.minute >= greatest(new_start, old_start)
     ),
-    type_minute AS (
-        INSERT INTO queue_type_minute AS t (queue, minute, job_type, completed, failed, dead_lettered)
-        SELECT queue, minute, job_type, sum(completed), sum(failed), sum(dead_lettered)
-        FROM typed GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+    minute_hist AS MATERIALIZED (
+        -- Each folded (queue, minute, type)'s histogram (0030: arrays on its queue_type_minute
+        -- row): the stored counts plus these deltas'. Read as of before this statement; only the
+        -- folder (holding the advisory lock) writes these rows. MATERIALIZED, as keyed is, and
+        -- type_hist below: a nested loop would otherwise recompute it for each row it joins.
+        SELECT a.queue, a.minute, a.job_type, m.sum_buckets AS buckets, m.sum_counts AS counts
+        FROM (SELECT y.queue, y.minute, y.job_type, array_agg(u.bucket) AS b, array_agg(u.n) AS n
+              FROM typed y, unnest(y.lat_buckets, y.lat_counts) AS u(bucket, n) GROUP BY 1, 2, 3) a
+        LEFT JOIN queue_type_minute t ON t.queue = a.queue AND t.minute = a.minute AND t.job_type = a.job_type
+        CROSS JOIN LATERAL health_hist_sum(t.lat_buckets, t.lat_counts, a.b, a.n) m
+    ), type_minute AS (
+        -- A minute without new samples keeps its arrays (no minute_hist row).
+        INSERT INTO queue_type_minute AS t (queue, minute, job_type, completed, failed, dead_lettered, lat_buckets, lat_counts)
+        SELECT s.queue, s.minute, s.job_type, s.c, s.f, s.dl, coalesce(h.buckets, '{}'), coalesce(h.counts, '{}')
+        FROM (SELECT queue, minute, job_type, sum(completed) AS c, sum(failed) AS f, sum(dead_lettered) AS dl
+              FROM typed GROUP BY 1, 2, 3) s
+        LEFT JOIN minute_hist h ON h.queue = s.queue AND h.minute = s.minute AND h.job_type = s.job_type
+        ORDER BY 1, 2, 3
         ON CONFLICT (queue, minute, job_type) DO UPDATE SET
             completed = t.completed + EXCLUDED.completed, failed = t.failed + EXCLUDED.failed,
-            dead_lettered = t.dead_lettered + EXCLUDED.dead_lettered
+            dead_lettered = t.dead_lettered + EXCLUDED.dead_lettered,
+            lat_buckets = CASE WHEN cardinality(EXCLUDED.lat_buckets) > 0 THEN EXCLUDED.lat_buckets ELSE t.lat_buckets END,
+            lat_counts = CASE WHEN cardinality(EXCLUDED.lat_buckets) > 0 THEN EXCLUDED.lat_counts ELSE t.lat_counts END
         RETURNING 1
-    ), type_hist AS (
+    ), type_hist AS MATERIALIZED (
         -- Each folded type's histogram (0029: cumulative arrays on its queue_type_recent row):
-        -- its stored buckets plus these deltas', summed and re-cumulated in one set-based pass.
-        -- Read as of before this statement, like keyed; type_recent below writes the result.
-        SELECT k.queue, k.job_type, array_agg(k.bucket ORDER BY k.bucket) AS buckets,
-               array_agg(k.cum ORDER BY k.bucket) AS cums
-        FROM (SELECT x.queue, x.job_type, x.bucket,
-                     sum(sum(x.n)) OVER (PARTITION BY x.queue, x.job_type ORDER BY x.bucket)::bigint AS cum
-              FROM (SELECT y.queue, y.job_type, u.bucket, u.n::bigint AS n
-                    FROM typed y, unnest(y.lat_buckets, y.lat_counts) AS u(bucket, n)
-                    UNION ALL
-                    SELECT r.queue, r.job_type, h.bucket, h.n
-                    FROM queue_type_recent r
-                    JOIN (SELECT DISTINCT y.queue, y.job_type FROM typed y WHERE cardinality(y.lat_buckets) > 0) y
-                      ON y.queue = r.queue AND y.job_type = r.job_type
-                    CROSS JOIN LATERAL health_hist_counts(r.lat_buckets, r.lat_cums) h) x
-              GROUP BY 1, 2, 3
-              HAVING sum(x.n) > 0) k
-        GROUP BY 1, 2
+        -- its stored buckets plus these deltas', re-cumulated. Read as of before this statement,
+        -- like keyed; type_recent below writes the result.
+        SELECT a.queue, a.job_type, m.merged_buckets AS buckets, m.merged_cums AS cums
+        FROM (SELECT y.queue, y.job_type, array_agg(u.bucket) AS b, array_agg(u.n::bigint) AS n
+              FROM typed y, unnest(y.lat_buckets, y.lat_counts) AS u(bucket, n) GROUP BY 1, 2) a
+        LEFT JOIN queue_type_recent r ON r.queue = a.queue AND r.job_type = a.job_type
+        CROSS JOIN LATERAL health_hist_merge(r.lat_buckets, r.lat_cums, a.b, a.n) m
     ), type_recent AS (
         -- A type without new samples keeps its arrays (no type_hist row).
         INSERT INTO queue_type_recent AS t (queue, job_type, completed, failed, dead_lettered, lat_buckets, lat_cums)
@@ -413,13 +447,6 @@ BEGIN
             dead_lettered = t.dead_lettered + EXCLUDED.dead_lettered,
             lat_buckets = CASE WHEN cardinality(EXCLUDED.lat_buckets) > 0 THEN EXCLUDED.lat_buckets ELSE t.lat_buckets END,
             lat_cums = CASE WHEN cardinality(EXCLUDED.lat_buckets) > 0 THEN EXCLUDED.lat_cums ELSE t.lat_cums END
-        RETURNING 1
-    ), type_latency_minute AS (
-        INSERT INTO queue_type_latency_minute AS t (queue, minute, job_type, bucket, count)
-        SELECT y.queue, y.minute, y.job_type, u.bucket, sum(u.n)
-        FROM typed y, unnest(y.lat_buckets, y.lat_counts) AS u(bucket, n)
-        GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-        ON CONFLICT (queue, minute, job_type, bucket) DO UPDATE SET count = t.count + EXCLUDED.count
         RETURNING 1
     )
     INSERT INTO queue_latency_minute AS t (queue, minute, bucket, count)
@@ -478,7 +505,7 @@ BEGIN
     DELETE FROM queue_stats_minute; DELETE FROM queue_stats_hour;
     DELETE FROM queue_latency_minute; DELETE FROM queue_errors_hour;
     DELETE FROM queue_latency_recent; DELETE FROM queue_error_latest;
-    DELETE FROM queue_type_minute; DELETE FROM queue_type_latency_minute;
+    DELETE FROM queue_type_minute;
     DELETE FROM queue_type_recent;
 
     INSERT INTO queue_stats_minute (queue, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms, arrived)
@@ -540,12 +567,15 @@ BEGIN
                r.c, r.f, r.dl, r.bucket
         FROM raw r JOIN ranked k USING (queue, job_type) CROSS JOIN health_settings s
     ), by_minute AS (
-        INSERT INTO queue_type_minute (queue, minute, job_type, completed, failed, dead_lettered)
-        SELECT queue, minute, job_type, sum(c), sum(f), sum(dl) FROM typed GROUP BY 1, 2, 3
-        RETURNING 1
-    ), latency_by_minute AS (
-        INSERT INTO queue_type_latency_minute (queue, minute, job_type, bucket, count)
-        SELECT queue, minute, job_type, bucket, count(*) FROM typed WHERE bucket IS NOT NULL GROUP BY 1, 2, 3, 4
+        INSERT INTO queue_type_minute (queue, minute, job_type, completed, failed, dead_lettered, lat_buckets, lat_counts)
+        SELECT t.queue, t.minute, t.job_type, sum(t.c), sum(t.f), sum(t.dl), coalesce(h.buckets, '{}'), coalesce(h.counts, '{}')
+        FROM typed t
+        LEFT JOIN (SELECT queue, minute, job_type, array_agg(bucket ORDER BY bucket) AS buckets,
+                          array_agg(n ORDER BY bucket) AS counts
+                   FROM (SELECT queue, minute, job_type, bucket, count(*)::int AS n FROM typed
+                         WHERE bucket IS NOT NULL GROUP BY 1, 2, 3, 4) b
+                   GROUP BY 1, 2, 3) h ON h.queue = t.queue AND h.minute = t.minute AND h.job_type = t.job_type
+        GROUP BY t.queue, t.minute, t.job_type, h.buckets, h.counts
         RETURNING 1
     ), hist AS (
         SELECT h.queue, h.job_type, array_agg(h.bucket ORDER BY h.bucket) AS buckets, array_agg(h.cum ORDER BY h.bucket) AS cums
@@ -741,8 +771,9 @@ BEGIN
         -- Histogram rows of the top types that their stored arrays do not hold: the minute rows
         -- when `since` is not the rolling window, and unfolded deltas (usually none: the
         -- snapshot folded just before).
-        SELECT t.queue, t.job_type, l.bucket, l.count AS n
-        FROM top_types t JOIN queue_type_latency_minute l ON l.queue = t.queue AND l.job_type = t.job_type
+        SELECT t.queue, t.job_type, u.bucket, u.n::bigint AS n
+        FROM top_types t JOIN queue_type_minute l ON l.queue = t.queue AND l.job_type = t.job_type
+             CROSS JOIN LATERAL unnest(l.lat_buckets, l.lat_counts) AS u(bucket, n)
         WHERE NOT current AND l.minute >= since
         UNION ALL
         SELECT t.queue, t.job_type, u.bucket, u.n

@@ -174,6 +174,8 @@ begin
     ('health_fold',                     'definer', '{}'),
     ('health_forecast',                 'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('health_hist_counts',              'pure',    '{queuetop_viewer,queuetop_operator}'),
+    ('health_hist_merge',               'pure',    '{queuetop_viewer,queuetop_operator}'),
+    ('health_hist_sum',                 'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('health_interpolate',              'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('health_job_queue_trigger',        'invoker', '{}'),
     ('health_job_queue_truncated',      'invoker', '{}'),
