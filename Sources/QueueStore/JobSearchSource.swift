@@ -1,0 +1,156 @@
+import Foundation
+import JobFilter
+import Postgres
+
+/// Where a search reads its rows: the jobs its indexed terms select, newest (or oldest) first,
+/// at most `limit` of them, through an access path that yields them in id order, so a first
+/// page reads about as many rows as it shows.
+///
+/// Why not always `WHERE terms ORDER BY id LIMIT n`: for a term whose rows are rare among the
+/// newest jobs (a small queue, a rare type, running jobs while the newest million are pending)
+/// the planner walks the primary key and reads every newer row that does not match (1-2 s at
+/// 10 M rows; docs/JOBS.md "How a search stays cheap"). Migration 0027's (queue, job_type, id)
+/// answers `queue:X type:Y` as one range; for `queue:X` alone or `type:Y` alone this reads the
+/// newest rows of each (queue, type) pair and merges them (UNION ALL under one ORDER BY … LIMIT:
+/// a Merge Append that stops after `limit` rows). The pairs come from a loose scan of that same
+/// index (a recursive CTE, one index descent per distinct value), never from a catalogue that
+/// could be incomplete, in the same snapshot as the read (a REPEATABLE READ transaction), so no
+/// queue or type is missed. A part of an id is a range of the primary key (a prefix) plus a
+/// range of job_queue_id_tail_idx (a suffix). Everything else is one branch; the planner picks
+/// among the partial indexes (tenant, key, running, dead, cancelled).
+enum JobSearchSource {
+    /// How many distinct queues (or types of a queue) a loose scan merges at most; beyond that
+    /// the one-branch read is cheaper to plan than hundreds of branches.
+    static let maxBranches = 64
+    static let pairIndex = "job_queue_queue_type_id_idx"
+
+    /// The extra condition of each branch; nil: one plain branch.
+    enum Split: Equatable {
+        case plain
+        /// Each type of this queue.
+        case typesOf(queue: String)
+        /// Each queue, this type.
+        case queuesOf(type: String)
+        /// An id prefix range and a suffix range (job_queue_id_tail_idx).
+        case idPart(String)
+    }
+
+    /// Which split the indexed terms call for. A term with an index of its own that selects few
+    /// rows (a tenant, a key, a whole id, running/dead/cancelled, a worker) is left to the
+    /// planner; a loose scan would only walk each pair's rows past it.
+    static func split(for indexed: [FilterTerm]) -> Split {
+        let positive = indexed.filter { !$0.negated }.map(\.predicate)
+        for p in positive { if case .id(let hex) = p, hex.count < 32 { return .idPart(hex) } }
+        var queue: String?, type: String?, selective = false
+        for p in positive {
+            switch p {
+            case .queue(let v): queue = queue ?? v
+            case .type(let v): type = type ?? v
+            case .tenant, .key, .id, .worker: selective = true
+            case .state(let s): if [.running, .dead, .cancelled].contains(s) { selective = true }
+            default: break
+            }
+        }
+        if selective { return .plain }
+        switch (queue, type) {
+        case (let q?, nil): return .typesOf(queue: q)
+        case (nil, let t?): return .queuesOf(type: t)
+        default: return .plain
+        }
+    }
+
+    /// Appends `(SELECT * FROM (branches) u ORDER BY u.id … LIMIT limit) j`: the rows of
+    /// job_queue matching `scope` (the indexed terms and keyset position, appended by
+    /// `appendScope`), in the request's order. Runs the loose scan first when the split needs
+    /// one (on `conn`, inside the caller's snapshot transaction).
+    static func append(_ indexed: [FilterTerm], sort: JobSort, limit: Int, conn: Connection,
+                       appendScope: (inout Query.StringInterpolation) -> Void,
+                       to q: inout Query.StringInterpolation) throws {
+        let dir = sort == .newestFirst ? "DESC" : "ASC"
+        var branches: [(inout Query.StringInterpolation) -> Void] = []
+        switch split(for: indexed) {
+        case .plain:
+            branches = [{ _ in }]
+        case .typesOf(let queue):
+            if let types = try looseScan(typesOf: queue, conn) {
+                branches = types.map { type in { q in q.appendLiteral(" AND j.job_type = "); q.appendInterpolation(type) } }
+            } else {
+                branches = [{ _ in }]
+            }
+        case .queuesOf(let type):
+            if let queues = try looseScan(typesOf: nil, conn) {
+                branches = queues.map { queue in
+                    { q in q.appendLiteral(" AND j.queue = "); q.appendInterpolation(queue); q.appendLiteral(" AND j.job_type = "); q.appendInterpolation(type) }
+                }
+            } else {
+                branches = [{ _ in }]
+            }
+        case .idPart(let hex):
+            let (low, high) = JobFilterSQL.prefixRange(hex)
+            branches = [
+                { q in
+                    q.appendLiteral(" AND j.id BETWEEN "); q.appendInterpolation(low)
+                    q.appendLiteral("::uuid AND "); q.appendInterpolation(high); q.appendLiteral("::uuid")
+                },
+                { q in
+                    JobFilterSQL.appendSuffix(hex, to: &q)
+                    q.appendLiteral(" AND j.id NOT BETWEEN "); q.appendInterpolation(low)
+                    q.appendLiteral("::uuid AND "); q.appendInterpolation(high); q.appendLiteral("::uuid")
+                },
+            ]
+        }
+        q.appendLiteral("(SELECT * FROM (")
+        if branches.isEmpty {
+            // The queue has no jobs at all (or the table none): nothing to read.
+            q.appendLiteral("SELECT * FROM ")
+            q.appendInterpolation(qt: "job_queue")
+            q.appendLiteral(" j WHERE false")
+        }
+        for (n, branch) in branches.enumerated() {
+            if n > 0 { q.appendLiteral(" UNION ALL ") }
+            q.appendLiteral("SELECT * FROM ")
+            q.appendInterpolation(qt: "job_queue")
+            q.appendLiteral(" j WHERE ")
+            appendScope(&q)
+            branch(&q)
+        }
+        q.appendLiteral(") u ORDER BY u.id \(dir) LIMIT ")
+        q.appendInterpolation(limit)
+        q.appendLiteral(") j")
+    }
+
+    /// The distinct job types of `queue` (or, with nil, the distinct queues), by a loose scan of
+    /// job_queue_queue_type_id_idx. Nil when that index is missing or not yet valid (a loose
+    /// scan without it reads the table once per value) or when there are more than
+    /// `maxBranches` values: the caller then reads one plain branch. (An empty table has no
+    /// tableoid to find the index by: nil, and the plain read finds nothing at once.)
+    static func looseScan(typesOf queue: String?, _ conn: Connection) throws -> [String]? {
+        let usable: Bool = try conn.run("""
+            SELECT coalesce(bool_and(i.indisvalid AND i.indisready), false) FROM pg_index i
+            JOIN pg_class c ON c.oid = i.indexrelid
+            WHERE i.indrelid = (SELECT j.tableoid FROM \(qt: "job_queue") j LIMIT 1) AND c.relname = \(pairIndex)
+            """).scalar()
+        guard usable else { return nil }
+        let rows: [String]
+        if let queue {
+            rows = try conn.run("""
+                WITH RECURSIVE t(v) AS (
+                  SELECT min(j.job_type) FROM \(qt: "job_queue") j WHERE j.queue = \(queue)
+                  UNION ALL
+                  SELECT (SELECT min(j.job_type) FROM \(qt: "job_queue") j WHERE j.queue = \(queue) AND j.job_type > t.v)
+                  FROM t WHERE t.v IS NOT NULL)
+                SELECT t.v FROM t WHERE t.v IS NOT NULL LIMIT \(maxBranches + 1)
+                """).map { try $0.decode("v") }
+        } else {
+            rows = try conn.run("""
+                WITH RECURSIVE t(v) AS (
+                  SELECT min(j.queue) FROM \(qt: "job_queue") j
+                  UNION ALL
+                  SELECT (SELECT min(j.queue) FROM \(qt: "job_queue") j WHERE j.queue > t.v)
+                  FROM t WHERE t.v IS NOT NULL)
+                SELECT t.v FROM t WHERE t.v IS NOT NULL LIMIT \(maxBranches + 1)
+                """).map { try $0.decode("v") }
+        }
+        return rows.count > maxBranches ? nil : rows
+    }
+}
