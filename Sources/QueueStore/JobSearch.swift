@@ -157,7 +157,7 @@ public struct JobSearchStore: Sendable {
             var q = Query.StringInterpolation(literalCapacity: 512, interpolationCount: 8)
             q.appendLiteral("SELECT \(Self.columns) FROM ")
             try JobSearchSource.append(indexed, sort: request.sort, limit: bounded.isEmpty ? request.limit + 1 : request.window,
-                                       conn: conn, appendScope: { appendScope(indexed, request: request, to: &$0) }, to: &q)
+                                       conn: conn, appendScope: { appendScope($0, request: request, to: &$1) }, to: &q)
             q.appendLiteral(" WHERE ")
             JobFilterSQL.appendCondition(bounded, clock: clock, to: &q)
             q.appendLiteral(" ORDER BY j.id \(desc ? "DESC" : "ASC") LIMIT ")
@@ -186,7 +186,7 @@ public struct JobSearchStore: Sendable {
         var q = Query.StringInterpolation(literalCapacity: 256, interpolationCount: 6)
         q.appendLiteral("SELECT count(*)::int AS n, \(desc ? "min" : "max")(j.id::text)::uuid AS edge FROM ")
         try JobSearchSource.append(indexed, sort: request.sort, limit: request.window, conn: conn,
-                                   appendScope: { appendScope(indexed, request: request, to: &$0) }, to: &q)
+                                   appendScope: { appendScope($0, request: request, to: &$1) }, to: &q)
         guard let row = try conn.run(Query(stringInterpolation: q)).first else { return (0, nil) }
         return (try row.decode("n"), try row.decode("edge"))
     }
@@ -217,7 +217,7 @@ public struct JobSearchStore: Sendable {
                 // Through the search's own access path: a rare type has no index leading with it.
                 q.appendLiteral("SELECT count(*)::int AS hits, 0 AS read FROM ")
                 try JobSearchSource.append(indexed, sort: .newestFirst, limit: cap + 1, conn: conn,
-                                           appendScope: { JobFilterSQL.appendCondition(indexed, clock: clock, to: &$0) }, to: &q)
+                                           appendScope: { JobFilterSQL.appendCondition($0, clock: clock, to: &$1) }, to: &q)
                 let hits: Int = try conn.run(Query(stringInterpolation: q)).first!.decode("hits")
                 return JobCount(value: min(hits, cap), exact: hits <= cap)
             }
@@ -225,7 +225,7 @@ public struct JobSearchStore: Sendable {
             JobFilterSQL.appendCondition(bounded, clock: clock, to: &q)
             q.appendLiteral("))::int AS hits, count(*)::int AS read FROM ")
             try JobSearchSource.append(indexed, sort: .newestFirst, limit: window, conn: conn,
-                                       appendScope: { JobFilterSQL.appendCondition(indexed, clock: clock, to: &$0) }, to: &q)
+                                       appendScope: { JobFilterSQL.appendCondition($0, clock: clock, to: &$1) }, to: &q)
             let row = try conn.run(Query(stringInterpolation: q)).first!
             let hits: Int = try row.decode("hits"), read: Int = try row.decode("read")
             return JobCount(value: min(hits, cap), exact: hits <= cap && read < window)
@@ -242,6 +242,10 @@ public struct JobSearchStore: Sendable {
         do {
             let run = { (tx: Connection) throws -> T in
                 try tx.setLocalStatementTimeout(seconds)
+                // No JIT: a search reads a few hundred rows, but a loose scan's branches are
+                // estimated (pessimistically) above jit_above_cost, and compiling them took
+                // 10-300 ms of a first page that otherwise reads in a few.
+                try tx.execute("SELECT set_config('jit', 'off', true)")
                 return try body(tx)
             }
             return try snapshot ? connection.snapshotTransaction(run) : connection.transaction(run)

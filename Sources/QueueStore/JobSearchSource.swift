@@ -31,6 +31,8 @@ enum JobSearchSource {
         case typesOf(queue: String)
         /// Each queue, this type.
         case queuesOf(type: String)
+        /// One queue and type: one range of the pair index.
+        case pair(queue: String, type: String)
         /// An id prefix range and a suffix range (job_queue_id_tail_idx).
         case idPart(String)
     }
@@ -55,33 +57,64 @@ enum JobSearchSource {
         switch (queue, type) {
         case (let q?, nil): return .typesOf(queue: q)
         case (nil, let t?): return .queuesOf(type: t)
+        case (let q?, let t?): return .pair(queue: q, type: t)
         default: return .plain
         }
     }
 
     /// Appends `(SELECT * FROM (branches) u ORDER BY u.id … LIMIT limit) j`: the rows of
-    /// job_queue matching `scope` (the indexed terms and keyset position, appended by
-    /// `appendScope`), in the request's order. Runs the loose scan first when the split needs
-    /// one (on `conn`, inside the caller's snapshot transaction).
+    /// job_queue matching the indexed terms (and keyset position: `appendScope` appends both for
+    /// the terms it is given), in the request's order. Runs the loose scan first when the split
+    /// needs one (on `conn`, inside the caller's snapshot transaction).
+    ///
+    /// A loose-scan branch reads one (queue, type) pair `ORDER BY queue, job_type, id` with the
+    /// pair as a range (`queue >= $q AND queue <= $q`), not an equality: with an equality the
+    /// planner drops the constant columns from the order, sees that the primary key gives id
+    /// order too, and prefers walking it for a common pair (it cannot know the newest rows are
+    /// other queues' — the 1-2 s walks this replaces). As a range only the pair index yields that
+    /// order, so each branch reads at most `limit` index entries; the branches are then sorted
+    /// by id (pairs × limit rows).
     static func append(_ indexed: [FilterTerm], sort: JobSort, limit: Int, conn: Connection,
-                       appendScope: (inout Query.StringInterpolation) -> Void,
+                       appendScope: ([FilterTerm], inout Query.StringInterpolation) -> Void,
                        to q: inout Query.StringInterpolation) throws {
         let dir = sort == .newestFirst ? "DESC" : "ASC"
         var branches: [(inout Query.StringInterpolation) -> Void] = []
+        var scope = indexed
+        var pairOrder = false
+        func pair(_ queue: String, _ type: String) -> (inout Query.StringInterpolation) -> Void {
+            { q in
+                q.appendLiteral(" AND j.queue >= "); q.appendInterpolation(queue)
+                q.appendLiteral("::text AND j.queue <= "); q.appendInterpolation(queue)
+                q.appendLiteral("::text AND j.job_type >= "); q.appendInterpolation(type)
+                q.appendLiteral("::text AND j.job_type <= "); q.appendInterpolation(type); q.appendLiteral("::text")
+            }
+        }
         switch split(for: indexed) {
         case .plain:
             branches = [{ _ in }]
         case .typesOf(let queue):
             if let types = try looseScan(typesOf: queue, conn) {
-                branches = types.map { type in { q in q.appendLiteral(" AND j.job_type = "); q.appendInterpolation(type) } }
+                scope = without(indexed) { if case .queue(queue) = $0 { true } else { false } }
+                branches = types.map { pair(queue, $0) }
+                pairOrder = true
             } else {
                 branches = [{ _ in }]
             }
         case .queuesOf(let type):
             if let queues = try looseScan(typesOf: nil, conn) {
-                branches = queues.map { queue in
-                    { q in q.appendLiteral(" AND j.queue = "); q.appendInterpolation(queue); q.appendLiteral(" AND j.job_type = "); q.appendInterpolation(type) }
+                scope = without(indexed) { if case .type(type) = $0 { true } else { false } }
+                branches = queues.map { pair($0, type) }
+                pairOrder = true
+            } else {
+                branches = [{ _ in }]
+            }
+        case .pair(let queue, let type):
+            if try pairIndexUsable(conn) {
+                scope = without(without(indexed) { if case .queue(queue) = $0 { true } else { false } }) {
+                    if case .type(type) = $0 { true } else { false }
                 }
+                branches = [pair(queue, type)]
+                pairOrder = true
             } else {
                 branches = [{ _ in }]
             }
@@ -108,15 +141,37 @@ enum JobSearchSource {
         }
         for (n, branch) in branches.enumerated() {
             if n > 0 { q.appendLiteral(" UNION ALL ") }
-            q.appendLiteral("SELECT * FROM ")
+            q.appendLiteral("(SELECT * FROM ")
             q.appendInterpolation(qt: "job_queue")
             q.appendLiteral(" j WHERE ")
-            appendScope(&q)
+            appendScope(scope, &q)
             branch(&q)
+            q.appendLiteral(pairOrder ? " ORDER BY j.queue \(dir), j.job_type \(dir), j.id \(dir)" : " ORDER BY j.id \(dir)")
+            q.appendLiteral(" LIMIT ")
+            q.appendInterpolation(limit)
+            q.appendLiteral(")")
         }
         q.appendLiteral(") u ORDER BY u.id \(dir) LIMIT ")
         q.appendInterpolation(limit)
         q.appendLiteral(") j")
+    }
+
+    /// `terms` without the first positive term `matches` selects (the one a split turned into
+    /// its branches' own condition).
+    private static func without(_ terms: [FilterTerm], _ matches: (FilterPredicate) -> Bool) -> [FilterTerm] {
+        guard let i = terms.firstIndex(where: { !$0.negated && matches($0.predicate) }) else { return terms }
+        var rest = terms
+        rest.remove(at: i)
+        return rest
+    }
+
+    /// Whether job_queue_queue_type_id_idx is there and valid (`migrate` may not have built it yet).
+    static func pairIndexUsable(_ conn: Connection) throws -> Bool {
+        try conn.run("""
+            SELECT coalesce(bool_and(i.indisvalid AND i.indisready), false) FROM pg_index i
+            JOIN pg_class c ON c.oid = i.indexrelid
+            WHERE i.indrelid = (SELECT j.tableoid FROM \(qt: "job_queue") j LIMIT 1) AND c.relname = \(pairIndex)
+            """).scalar()
     }
 
     /// The distinct job types of `queue` (or, with nil, the distinct queues), by a loose scan of
@@ -125,12 +180,7 @@ enum JobSearchSource {
     /// `maxBranches` values: the caller then reads one plain branch. (An empty table has no
     /// tableoid to find the index by: nil, and the plain read finds nothing at once.)
     static func looseScan(typesOf queue: String?, _ conn: Connection) throws -> [String]? {
-        let usable: Bool = try conn.run("""
-            SELECT coalesce(bool_and(i.indisvalid AND i.indisready), false) FROM pg_index i
-            JOIN pg_class c ON c.oid = i.indexrelid
-            WHERE i.indrelid = (SELECT j.tableoid FROM \(qt: "job_queue") j LIMIT 1) AND c.relname = \(pairIndex)
-            """).scalar()
-        guard usable else { return nil }
+        guard try pairIndexUsable(conn) else { return nil }
         let rows: [String]
         if let queue {
             rows = try conn.run("""

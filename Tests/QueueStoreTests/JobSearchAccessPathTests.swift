@@ -44,6 +44,8 @@ import Testing
         ("type:bulk_2 state:completed", "job_type = 'bulk_2' AND status = 'completed'"),
         ("queue:emails age>3h", "queue = 'emails' AND created_at < now() - interval '3 hours'"),
         ("queue:emails -type:send_email", "queue = 'emails' AND job_type <> 'send_email'"),
+        ("queue:sync type:once", "queue = 'sync' AND job_type = 'once'"),
+        ("queue:emails type:send_email state:pending", "queue = 'emails' AND job_type = 'send_email' AND status = 'pending' AND run_at <= now()"),
         ("queue:nope", "false"),
         ("type:nope", "false"),
         ("state:running", "status = 'processing'"),
@@ -167,7 +169,7 @@ import Testing
         }
         #expect(try split("queue:emails") == .typesOf(queue: "emails"))
         #expect(try split("type:x") == .queuesOf(type: "x"))
-        #expect(try split("queue:emails type:x") == .plain)
+        #expect(try split("queue:emails type:x") == .pair(queue: "emails", type: "x"))
         #expect(try split("queue:emails state:dead") == .plain)
         #expect(try split("queue:emails state:completed") == .typesOf(queue: "emails"))
         #expect(try split("type:x tenant:shop-1") == .plain)
