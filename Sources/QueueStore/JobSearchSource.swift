@@ -11,8 +11,8 @@ import Postgres
 /// the planner walks the primary key and reads every newer row that does not match (1-2 s at
 /// 10 M rows; docs/JOBS.md "How a search stays cheap"). Migration 0027's (queue, job_type, id)
 /// answers `queue:X type:Y` as one range; for `queue:X` alone or `type:Y` alone this reads the
-/// newest rows of each (queue, type) pair and merges them (UNION ALL under one ORDER BY … LIMIT:
-/// a Merge Append that stops after `limit` rows). The pairs come from a loose scan of that same
+/// newest `limit` rows of each (queue, type) pair and sorts those by id (UNION ALL under one
+/// ORDER BY … LIMIT; see `append` for the shape of a branch). The pairs come from a loose scan of that same
 /// index (a recursive CTE, one index descent per distinct value), never from a catalogue that
 /// could be incomplete, in the same snapshot as the read (a REPEATABLE READ transaction), so no
 /// queue or type is missed. A part of an id is a range of the primary key (a prefix) plus a
@@ -67,13 +67,14 @@ enum JobSearchSource {
     /// the terms it is given), in the request's order. Runs the loose scan first when the split
     /// needs one (on `conn`, inside the caller's snapshot transaction).
     ///
-    /// A loose-scan branch reads one (queue, type) pair `ORDER BY queue, job_type, id` with the
-    /// pair as a range (`queue >= $q AND queue <= $q`), not an equality: with an equality the
-    /// planner drops the constant columns from the order, sees that the primary key gives id
+    /// A branch reads one (queue, type) pair `WHERE queue = $q AND job_type >= $t AND job_type
+    /// <= $t ORDER BY job_type, id`: the type as a range, not an equality. With an equality the
+    /// planner drops both constant columns from the order, sees that the primary key gives id
     /// order too, and prefers walking it for a common pair (it cannot know the newest rows are
     /// other queues' — the 1-2 s walks this replaces). As a range only the pair index yields that
-    /// order, so each branch reads at most `limit` index entries; the branches are then sorted
-    /// by id (pairs × limit rows).
+    /// order; the queue stays an equality so the range still positions the index scan (a range
+    /// on the first column would read the whole queue). Each branch reads at most `limit` index
+    /// entries; the branches are then sorted by id (pairs × limit rows).
     static func append(_ indexed: [FilterTerm], sort: JobSort, limit: Int, conn: Connection,
                        appendScope: ([FilterTerm], inout Query.StringInterpolation) -> Void,
                        to q: inout Query.StringInterpolation) throws {
@@ -83,8 +84,7 @@ enum JobSearchSource {
         var pairOrder = false
         func pair(_ queue: String, _ type: String) -> (inout Query.StringInterpolation) -> Void {
             { q in
-                q.appendLiteral(" AND j.queue >= "); q.appendInterpolation(queue)
-                q.appendLiteral("::text AND j.queue <= "); q.appendInterpolation(queue)
+                q.appendLiteral(" AND j.queue = "); q.appendInterpolation(queue)
                 q.appendLiteral("::text AND j.job_type >= "); q.appendInterpolation(type)
                 q.appendLiteral("::text AND j.job_type <= "); q.appendInterpolation(type); q.appendLiteral("::text")
             }
@@ -146,7 +146,7 @@ enum JobSearchSource {
             q.appendLiteral(" j WHERE ")
             appendScope(scope, &q)
             branch(&q)
-            q.appendLiteral(pairOrder ? " ORDER BY j.queue \(dir), j.job_type \(dir), j.id \(dir)" : " ORDER BY j.id \(dir)")
+            q.appendLiteral(pairOrder ? " ORDER BY j.job_type \(dir), j.id \(dir)" : " ORDER BY j.id \(dir)")
             q.appendLiteral(" LIMIT ")
             q.appendInterpolation(limit)
             q.appendLiteral(")")
