@@ -17,7 +17,7 @@ import Postgres
 /// could be incomplete, in the same snapshot as the read (a REPEATABLE READ transaction), so no
 /// queue or type is missed. A part of an id is a range of the primary key (a prefix) plus a
 /// range of job_queue_id_tail_idx (a suffix). Everything else is one branch; the planner picks
-/// among the partial indexes (tenant, key, running, dead, cancelled).
+/// among the partial indexes (tenant, key, running, dead, cancelled, retrying).
 enum JobSearchSource {
     /// How many distinct queues (or types of a queue) a loose scan merges at most; beyond that
     /// the one-branch read is cheaper to plan than hundreds of branches.
@@ -38,7 +38,7 @@ enum JobSearchSource {
     }
 
     /// Which split the indexed terms call for. A term with an index of its own that selects few
-    /// rows (a tenant, a key, a whole id, running/dead/cancelled, a worker) is left to the
+    /// rows (a tenant, a key, a whole id, running/dead/cancelled/retrying, a worker) is left to the
     /// planner; a loose scan would only walk each pair's rows past it.
     static func split(for indexed: [FilterTerm]) -> Split {
         let positive = indexed.filter { !$0.negated }.map(\.predicate)
@@ -49,7 +49,7 @@ enum JobSearchSource {
             case .queue(let v): queue = queue ?? v
             case .type(let v): type = type ?? v
             case .tenant, .key, .id, .worker: selective = true
-            case .state(let s): if [.running, .dead, .cancelled].contains(s) { selective = true }
+            case .state(let s): if [.running, .dead, .cancelled, .retrying].contains(s) { selective = true }
             default: break
             }
         }

@@ -19,9 +19,9 @@ import Postgres
 ///
 /// Why these (docs/JOBS.md "How a search stays cheap", figures in docs/BENCHMARKS.md): a filter on
 /// a rare tenant or a dedup key (0026), a rare queue or type, or running, dead or cancelled jobs
-/// (0027) had no index yielding its rows newest first and walked the primary key through every
+/// or waiting to retry (0027) had no index yielding its rows newest first and walked the primary key through every
 /// newer row (1-4 s or a timeout at 10 M rows). All but (queue, job_type, id) are partial: a job
-/// takes an entry only when it has a tenant or a key, is claimed, dies or is cancelled.
+/// takes an entry only when it has a tenant or a key, is claimed, dies, is cancelled or fails.
 public enum OnlineIndexes {
     public struct Index: Sendable, Equatable {
         public let name: String
@@ -37,6 +37,7 @@ public enum OnlineIndexes {
         Index(name: "job_queue_running_id_idx", definition: "(id) WHERE status = 'processing' OR locked_by IS NOT NULL"),
         Index(name: "job_queue_dead_id_idx", definition: "(id) WHERE status IN ('dead_letter', 'failed')"),
         Index(name: "job_queue_cancelled_id_idx", definition: "(id) WHERE status = 'cancelled'"),
+        Index(name: "job_queue_retrying_id_idx", definition: "(id) WHERE status = 'pending' AND attempt_count > 0"),
     ]
 
     /// Builds each index of `indexes` that `schema.job_queue` lacks or holds INVALID, and returns

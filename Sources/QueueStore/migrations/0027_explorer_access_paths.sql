@@ -7,8 +7,9 @@
 -- - (queue, job_type, id): `queue:X type:Y` is one range, newest first. `queue:X` alone takes
 --   the newest rows of each of X's types (a loose scan over the types, so none is missed) and
 --   merges them; `type:Y` alone does the same over every queue (JobSearchStore).
--- - (id) of running jobs, of dead jobs and of cancelled jobs: partial, so a job takes an entry
---   only when it is claimed, dies or is cancelled — an enqueue and a completion pay nothing.
+-- - (id) of running jobs, of dead jobs, of cancelled jobs and of jobs waiting to retry: partial,
+--   so a job takes an entry only when it is claimed, dies, is cancelled or fails an attempt — an
+--   enqueue and a completion pay nothing.
 --   The running one also holds any job with a worker (locked_by), so `worker:` is answered by
 --   it however a job came to keep one.
 --
@@ -23,5 +24,6 @@ begin
       where status = 'processing' or locked_by is not null;
     create index if not exists job_queue_dead_id_idx on job_queue (id) where status in ('dead_letter', 'failed');
     create index if not exists job_queue_cancelled_id_idx on job_queue (id) where status = 'cancelled';
+    create index if not exists job_queue_retrying_id_idx on job_queue (id) where status = 'pending' and attempt_count > 0;
   end if;
 end $$;
