@@ -58,7 +58,7 @@ public struct JobSearchRequest: Sendable, Equatable {
     /// Continue after this id (the previous page's `next`); nil: the first page.
     public var after: UUID?
     public var limit: Int
-    /// How many rows (of those the indexed terms select) a payload, error or id-part term may
+    /// How many rows (of those the indexed terms select) a payload or error term may
     /// read per page. The newest first, or the oldest first when sorted so.
     public var window: Int
     /// The statement timeout of each query, in seconds.
