@@ -216,7 +216,7 @@ public struct JobSearchStore: Sendable {
             if bounded.isEmpty {
                 // Through the search's own access path: a rare type has no index leading with it.
                 q.appendLiteral("SELECT count(*)::int AS hits, 0 AS read FROM ")
-                try JobSearchSource.append(indexed, sort: .newestFirst, limit: cap + 1, conn: conn,
+                try JobSearchSource.append(indexed, sort: nil, limit: cap + 1, conn: conn,
                                            appendScope: { JobFilterSQL.appendCondition($0, clock: clock, to: &$1) }, to: &q)
                 let hits: Int = try conn.run(Query(stringInterpolation: q)).first!.decode("hits")
                 return JobCount(value: min(hits, cap), exact: hits <= cap)

@@ -75,10 +75,13 @@ enum JobSearchSource {
     /// order; the queue stays an equality so the range still positions the index scan (a range
     /// on the first column would read the whole queue). Each branch reads at most `limit` index
     /// entries; the branches are then sorted by id (pairs × limit rows).
-    static func append(_ indexed: [FilterTerm], sort: JobSort, limit: Int, conn: Connection,
+    ///
+    /// `sort` nil: any `limit` of them, unordered (a capped count needs no order, and sorting
+    /// pairs × a million rows for one would be most of its cost).
+    static func append(_ indexed: [FilterTerm], sort: JobSort?, limit: Int, conn: Connection,
                        appendScope: ([FilterTerm], inout Query.StringInterpolation) -> Void,
                        to q: inout Query.StringInterpolation) throws {
-        let dir = sort == .newestFirst ? "DESC" : "ASC"
+        let dir = sort == .oldestFirst ? "ASC" : "DESC"
         var branches: [(inout Query.StringInterpolation) -> Void] = []
         var scope = indexed
         var pairOrder = false
@@ -146,12 +149,14 @@ enum JobSearchSource {
             q.appendLiteral(" j WHERE ")
             appendScope(scope, &q)
             branch(&q)
-            q.appendLiteral(pairOrder ? " ORDER BY j.job_type \(dir), j.id \(dir)" : " ORDER BY j.id \(dir)")
+            if sort != nil {
+                q.appendLiteral(pairOrder ? " ORDER BY j.job_type \(dir), j.id \(dir)" : " ORDER BY j.id \(dir)")
+            }
             q.appendLiteral(" LIMIT ")
             q.appendInterpolation(limit)
             q.appendLiteral(")")
         }
-        q.appendLiteral(") u ORDER BY u.id \(dir) LIMIT ")
+        q.appendLiteral(sort == nil ? ") u LIMIT " : ") u ORDER BY u.id \(dir) LIMIT ")
         q.appendInterpolation(limit)
         q.appendLiteral(") j")
     }
