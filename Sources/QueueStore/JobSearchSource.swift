@@ -173,8 +173,8 @@ enum JobSearchSource {
     /// Whether job_queue_queue_type_id_idx is there and valid (`migrate` may not have built it yet).
     static func pairIndexUsable(_ conn: Connection) throws -> Bool {
         try conn.run("""
-            SELECT coalesce(bool_and(i.indisvalid AND i.indisready), false) FROM pg_index i
-            JOIN pg_class c ON c.oid = i.indexrelid
+            SELECT coalesce(bool_and(i.indisvalid AND i.indisready), false) FROM pg_catalog.pg_index i
+            JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
             WHERE i.indrelid = (SELECT j.tableoid FROM \(qt: "job_queue") j LIMIT 1) AND c.relname = \(pairIndex)
             """).scalar()
     }

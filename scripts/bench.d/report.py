@@ -541,9 +541,9 @@ class Report:
 
     @staticmethod
     def search_indexed(f):
-        """Issue 18's indexed fields (queue, state, type, tenant, key, id, time), no payload/error/worker term."""
+        """Issue 18's indexed fields (queue, state, type, tenant, key, id or a part of one (0027), time), no payload/error/worker term."""
         terms = f.split()
-        return all(re.match(r"^(queue|type|state|tenant|key|since):|^age[<>]|^id:[0-9a-f-]{36}$", t) for t in terms)
+        return all(re.match(r"^(queue|type|state|tenant|key|since):|^age[<>]|^id:[0-9a-f-]{3,36}$", t) for t in terms)
 
     @staticmethod
     def search_cell(row):
