@@ -12,7 +12,8 @@ import Postgres
 /// 10 M rows; docs/JOBS.md "How a search stays cheap"). Migration 0027's (queue, job_type, id)
 /// answers `queue:X type:Y` as one range; for `queue:X` alone or `type:Y` alone this reads the
 /// newest `limit` rows of each (queue, type) pair and sorts those by id (UNION ALL under one
-/// ORDER BY … LIMIT; see `append` for the shape of a branch). The pairs come from a loose scan of that same
+/// ORDER BY … LIMIT; `append` says why a branch is shaped as it is). The pairs come from a loose
+/// scan of that same
 /// index (a recursive CTE, one index descent per distinct value), never from a catalogue that
 /// could be incomplete, in the same snapshot as the read (a REPEATABLE READ transaction), so no
 /// queue or type is missed. A part of an id is a range of the primary key (a prefix) plus a
@@ -24,7 +25,7 @@ enum JobSearchSource {
     static let maxBranches = 64
     static let pairIndex = "job_queue_queue_type_id_idx"
 
-    /// The extra condition of each branch; nil: one plain branch.
+    /// Which branches a search reads (each a UNION ALL member with its own condition).
     enum Split: Equatable {
         case plain
         /// Each type of this queue.
