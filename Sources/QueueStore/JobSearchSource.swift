@@ -13,8 +13,7 @@ import Postgres
 /// answers `queue:X type:Y` as one range; for `queue:X` alone or `type:Y` alone this reads the
 /// newest `limit` rows of each (queue, type) pair and sorts those by id (UNION ALL under one
 /// ORDER BY … LIMIT; `append` says why a branch is shaped as it is). The pairs come from a loose
-/// scan of that same
-/// index (a recursive CTE, one index descent per distinct value), never from a catalogue that
+/// scan of that same index (a recursive CTE, one index descent per distinct value), never from a catalogue that
 /// could be incomplete, in the same snapshot as the read (a REPEATABLE READ transaction), so no
 /// queue or type is missed. A part of an id is a range of the primary key (a prefix) plus a
 /// range of job_queue_id_tail_idx (a suffix). Everything else is one branch; the planner picks
