@@ -96,7 +96,7 @@ public enum FilterPredicate: Equatable, Hashable, Sendable, CustomStringConverti
     /// Age since creation, in seconds.
     case age(Comparison, seconds: Int)
     case since(SinceTime)
-    /// Lowercase hex digits (dashes dropped): a prefix, a suffix or any part of the id.
+    /// Lowercase ASCII hex digits (dashes dropped): a prefix or a suffix of the id (as `:job` reads a part).
     case id(String)
     /// The scalar at `path` of the payload, as text, equals `value` (`payload.order.id=123`
     /// matches the number 123 and the string "123").

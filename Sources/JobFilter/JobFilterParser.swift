@@ -100,7 +100,7 @@ struct JobFilterParser {
                 return .since(time)
             case "id":
                 let hex = value.lowercased().filter { $0 != "-" }
-                guard (3...32).contains(hex.count), hex.allSatisfy(\.isHexDigit) else {
+                guard (3...32).contains(hex.count), hex.allSatisfy({ $0.isASCII && $0.isHexDigit }) else {
                     throw JobFilterError("'\(value)' is not part of a job id", hint: "give 3 to 32 hex digits", column: valueStart)
                 }
                 return .id(hex)

@@ -183,6 +183,13 @@ public final class Connection: @unchecked Sendable {
         try transaction(begin: "BEGIN READ ONLY", body)
     }
 
+    /// `readOnlyTransaction(_:)` at REPEATABLE READ: every statement in it sees one snapshot,
+    /// so a read that takes two statements (a list of values, then the rows of each) cannot
+    /// miss what was committed between them.
+    public func snapshotTransaction<T>(_ body: (Connection) throws -> T) throws -> T {
+        try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
+    }
+
     private func transaction<T>(begin: Query, _ body: (Connection) throws -> T) throws -> T {
         try execute(begin)
         // A statement timeout set inside lasts until COMMIT or ROLLBACK, and so does its patience.

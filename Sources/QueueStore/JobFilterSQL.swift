@@ -6,8 +6,8 @@ import Postgres
 /// becomes a bind parameter; the only SQL text is the fixed fragments below.
 ///
 /// Terms split in two: the ones an index or a cheap column comparison answers ("indexed":
-/// queue, type, state, tenant, key, worker, age, since, a whole id) and the ones that must read
-/// every row they look at (`error:`, `payload…`, a part of an id). A search runs the second kind
+/// queue, type, state, tenant, key, worker, age, since, an id or a prefix or suffix of one) and the
+/// ones that must read every row they look at (`error:`, `payload…`). A search runs the second kind
 /// only over a bounded window of the rows the first kind selects (JobSearchStore).
 public enum JobFilterSQL {
     /// What `since:14:00` and local dates mean: the operator's clock and time zone.
@@ -25,7 +25,6 @@ public enum JobFilterSQL {
     public static func isIndexed(_ term: FilterTerm) -> Bool {
         switch term.predicate {
         case .error, .payloadEquals, .payloadHas: false
-        case .id(let hex): hex.count == 32
         default: true
         }
     }
@@ -67,13 +66,15 @@ public enum JobFilterSQL {
             q.appendInterpolation(v)
             q.appendLiteral("::text)) > 0)")
         case .worker(let v):
-            q.appendLiteral("(j.locked_by = ")
+            // `locked_by IS NOT NULL` says nothing new (both arms need a worker) but lets the
+            // planner prove the partial job_queue_running_id_idx (0027) covers the term.
+            q.appendLiteral("(j.locked_by IS NOT NULL AND (j.locked_by = ")
             q.appendInterpolation(v)
             q.appendLiteral(" OR j.locked_by IN (SELECT w.id FROM ")
             q.appendInterpolation(qt: "workers")
             q.appendLiteral(" w WHERE w.host = ")
             q.appendInterpolation(v)
-            q.appendLiteral("))")
+            q.appendLiteral(")))")
         case .age(let comparison, let seconds):
             // age>30m: created before now - 30m. The server's clock, like everything it stores.
             let op = switch comparison {
@@ -95,9 +96,16 @@ public enum JobFilterSQL {
                 q.appendInterpolation(uuid)
                 q.appendLiteral("::uuid")
             } else {
-                q.appendLiteral("strpos(replace(j.id::text, '-', ''), ")
-                q.appendInterpolation(hex)
-                q.appendLiteral("::text) > 0")
+                // A prefix (a range of the primary key) or a suffix (a range of
+                // job_queue_id_tail_idx, 0020), as find_job_ids and `:job` read a part.
+                let (low, high) = prefixRange(hex)
+                q.appendLiteral("(j.id BETWEEN ")
+                q.appendInterpolation(low)
+                q.appendLiteral("::uuid AND ")
+                q.appendInterpolation(high)
+                q.appendLiteral("::uuid OR (true")
+                appendSuffix(hex, to: &q)
+                q.appendLiteral("))")
             }
         case .payloadEquals(let path, let value):
             q.appendLiteral("j.payload #>> ")
@@ -142,6 +150,29 @@ public enum JobFilterSQL {
             if let offset { calendar.timeZone = TimeZone(secondsFromGMT: offset * 60) ?? clock.timeZone }
             return calendar.date(from: DateComponents(year: y, month: mo, day: d, hour: h, minute: mi, second: s)) ?? clock.now
         }
+    }
+
+    /// The smallest and largest id that start with `hex` (1 to 31 hex digits).
+    static func prefixRange(_ hex: String) -> (UUID, UUID) {
+        let pad = 32 - hex.count
+        let low = UUID(uuidString: dashed(hex + String(repeating: "0", count: pad)))!
+        let high = UUID(uuidString: dashed(hex + String(repeating: "f", count: pad)))!
+        return (low, high)
+    }
+
+    /// ` AND <the id ends with hex>`, through job_queue_id_tail_idx: its key is the last 12 hex
+    /// digits reversed, so any suffix is a range of it (a longer one is checked in full too).
+    static func appendSuffix(_ hex: String, to q: inout Query.StringInterpolation) {
+        let tail = String(hex.suffix(12).reversed())
+        q.appendLiteral(" AND reverse(right(j.id::text, 12)) COLLATE \"C\" >= ")
+        q.appendInterpolation(tail)
+        q.appendLiteral("::text COLLATE \"C\" AND reverse(right(j.id::text, 12)) COLLATE \"C\" < ")
+        q.appendInterpolation(tail + "g")
+        q.appendLiteral("::text COLLATE \"C\" AND right(replace(j.id::text, '-', ''), ")
+        q.appendInterpolation(hex.count)
+        q.appendLiteral("::int) = ")
+        q.appendInterpolation(hex)
+        q.appendLiteral("::text")
     }
 
     private static func dashed(_ hex: String) -> String {

@@ -58,7 +58,7 @@ public struct JobSearchRequest: Sendable, Equatable {
     /// Continue after this id (the previous page's `next`); nil: the first page.
     public var after: UUID?
     public var limit: Int
-    /// How many rows (of those the indexed terms select) a payload, error or id-part term may
+    /// How many rows (of those the indexed terms select) a payload or error term may
     /// read per page. The newest first, or the oldest first when sorted so.
     public var window: Int
     /// The statement timeout of each query, in seconds.
@@ -151,24 +151,15 @@ public struct JobSearchStore: Sendable {
         let indexed = request.filter.terms.filter(JobFilterSQL.isIndexed)
         let bounded = request.filter.terms.filter { !JobFilterSQL.isIndexed($0) }
         let desc = request.sort == .newestFirst
-        return try timed(request.timeout) { conn in
-            // One more row than asked tells whether there is a next page.
+        return try timed(request.timeout, snapshot: true) { conn in
+            // One more row than asked tells whether there is a next page. Payload and error
+            // terms read only the window: the newest `window` rows of those the indexed terms select.
             var q = Query.StringInterpolation(literalCapacity: 512, interpolationCount: 8)
             q.appendLiteral("SELECT \(Self.columns) FROM ")
-            if bounded.isEmpty {
-                q.appendInterpolation(qt: "job_queue")
-                q.appendLiteral(" j WHERE ")
-                appendScope(indexed, request: request, to: &q)
-            } else {
-                q.appendLiteral("(SELECT * FROM ")
-                q.appendInterpolation(qt: "job_queue")
-                q.appendLiteral(" j WHERE ")
-                appendScope(indexed, request: request, to: &q)
-                q.appendLiteral(" ORDER BY j.id \(desc ? "DESC" : "ASC") LIMIT ")
-                q.appendInterpolation(request.window)
-                q.appendLiteral(") j WHERE ")
-                JobFilterSQL.appendCondition(bounded, clock: clock, to: &q)
-            }
+            try JobSearchSource.append(indexed, sort: request.sort, limit: bounded.isEmpty ? request.limit + 1 : request.window,
+                                       conn: conn, appendScope: { appendScope($0, request: request, to: &$1) }, to: &q)
+            q.appendLiteral(" WHERE ")
+            JobFilterSQL.appendCondition(bounded, clock: clock, to: &q)
             q.appendLiteral(" ORDER BY j.id \(desc ? "DESC" : "ASC") LIMIT ")
             q.appendInterpolation(request.limit + 1)
             var jobs = try conn.run(Query(stringInterpolation: q)).map(Self.decode)
@@ -193,13 +184,9 @@ public struct JobSearchStore: Sendable {
     private func windowExtent(_ indexed: [FilterTerm], request: JobSearchRequest, _ conn: Connection) throws -> (Int, UUID?) {
         let desc = request.sort == .newestFirst
         var q = Query.StringInterpolation(literalCapacity: 256, interpolationCount: 6)
-        q.appendLiteral("SELECT count(*)::int AS n, \(desc ? "min" : "max")(w.id::text)::uuid AS edge FROM (SELECT j.id FROM ")
-        q.appendInterpolation(qt: "job_queue")
-        q.appendLiteral(" j WHERE ")
-        appendScope(indexed, request: request, to: &q)
-        q.appendLiteral(" ORDER BY j.id \(desc ? "DESC" : "ASC") LIMIT ")
-        q.appendInterpolation(request.window)
-        q.appendLiteral(") w")
+        q.appendLiteral("SELECT count(*)::int AS n, \(desc ? "min" : "max")(j.id::text)::uuid AS edge FROM ")
+        try JobSearchSource.append(indexed, sort: request.sort, limit: request.window, conn: conn,
+                                   appendScope: { appendScope($0, request: request, to: &$1) }, to: &q)
         guard let row = try conn.run(Query(stringInterpolation: q)).first else { return (0, nil) }
         return (try row.decode("n"), try row.decode("edge"))
     }
@@ -224,28 +211,21 @@ public struct JobSearchStore: Sendable {
         }
         let indexed = filter.terms.filter(JobFilterSQL.isIndexed)
         let bounded = filter.terms.filter { !JobFilterSQL.isIndexed($0) }
-        return try timed(timeout) { conn in
+        return try timed(timeout, snapshot: true) { conn in
             var q = Query.StringInterpolation(literalCapacity: 256, interpolationCount: 6)
             if bounded.isEmpty {
-                q.appendLiteral("SELECT count(*)::int AS hits, 0 AS read FROM (SELECT 1 FROM ")
-                q.appendInterpolation(qt: "job_queue")
-                q.appendLiteral(" j WHERE ")
-                JobFilterSQL.appendCondition(indexed, clock: clock, to: &q)
-                q.appendLiteral(" LIMIT ")
-                q.appendInterpolation(cap + 1)
-                q.appendLiteral(") c")
+                // Through the search's own access path: a rare type has no index leading with it.
+                q.appendLiteral("SELECT count(*)::int AS hits, 0 AS read FROM ")
+                try JobSearchSource.append(indexed, sort: nil, limit: cap + 1, conn: conn,
+                                           appendScope: { JobFilterSQL.appendCondition($0, clock: clock, to: &$1) }, to: &q)
                 let hits: Int = try conn.run(Query(stringInterpolation: q)).first!.decode("hits")
                 return JobCount(value: min(hits, cap), exact: hits <= cap)
             }
             q.appendLiteral("SELECT (count(*) FILTER (WHERE ")
             JobFilterSQL.appendCondition(bounded, clock: clock, to: &q)
-            q.appendLiteral("))::int AS hits, count(*)::int AS read FROM (SELECT * FROM ")
-            q.appendInterpolation(qt: "job_queue")
-            q.appendLiteral(" j WHERE ")
-            JobFilterSQL.appendCondition(indexed, clock: clock, to: &q)
-            q.appendLiteral(" ORDER BY j.id DESC LIMIT ")
-            q.appendInterpolation(window)
-            q.appendLiteral(") j")
+            q.appendLiteral("))::int AS hits, count(*)::int AS read FROM ")
+            try JobSearchSource.append(indexed, sort: .newestFirst, limit: window, conn: conn,
+                                       appendScope: { JobFilterSQL.appendCondition($0, clock: clock, to: &$1) }, to: &q)
             let row = try conn.run(Query(stringInterpolation: q)).first!
             let hits: Int = try row.decode("hits"), read: Int = try row.decode("read")
             return JobCount(value: min(hits, cap), exact: hits <= cap && read < window)
@@ -253,16 +233,22 @@ public struct JobSearchStore: Sendable {
     }
 
     /// Runs `body` in a transaction with a statement timeout, so no search runs unbounded; a
-    /// timeout becomes an error that says what to do.
-    func timed<T>(_ seconds: Double, _ body: (Connection) throws -> T) throws -> T {
+    /// timeout becomes an error that says what to do. `snapshot`: a read-only REPEATABLE READ
+    /// transaction, for a read in several statements (JobSearchSource's loose scan, then its rows).
+    func timed<T>(_ seconds: Double, snapshot: Bool = false, _ body: (Connection) throws -> T) throws -> T {
         guard seconds > 0, seconds <= 3600 else {
             throw QueueStoreError.invalidInput("timeout must be between 0 and 3600 seconds, got \(seconds)")
         }
         do {
-            return try connection.transaction { tx in
+            let run = { (tx: Connection) throws -> T in
                 try tx.setLocalStatementTimeout(seconds)
+                // No JIT: a search reads a few hundred rows, but a loose scan's branches are
+                // estimated (pessimistically) above jit_above_cost, and compiling them took
+                // 10-300 ms of a first page that otherwise reads in a few.
+                try tx.execute("SELECT set_config('jit', 'off', true)")
                 return try body(tx)
             }
+            return try snapshot ? connection.snapshotTransaction(run) : connection.transaction(run)
         } catch let error as PostgresError where error.sqlState == "57014" {
             throw QueueStoreError.invalidInput(
                 "the search took longer than \(seconds) s and was stopped; narrow it with queue:, state:, type: or since:")

@@ -541,9 +541,9 @@ class Report:
 
     @staticmethod
     def search_indexed(f):
-        """Issue 18's indexed fields (queue, state, type, tenant, key, id, time), no payload/error/worker term."""
+        """Issue 18's indexed fields (queue, state, type, tenant, key, id or a part of one (0027), time), no payload/error/worker term."""
         terms = f.split()
-        return all(re.match(r"^(queue|type|state|tenant|key|since):|^age[<>]|^id:[0-9a-f-]{36}$", t) for t in terms)
+        return all(re.match(r"^(queue|type|state|tenant|key|since):|^age[<>]|^id:[0-9a-f-]{3,36}$", t) for t in terms)
 
     @staticmethod
     def search_cell(row):
@@ -575,6 +575,7 @@ class Report:
         table, order, sizes = self.search_pages(d)
         n = max(sizes) if sizes else max((r.get("rows") for r in d.get("loads", []) if num(r.get("rows"))), default=None)
         for which, title in (("none", "without 0026's indexes"), ("0026", "with 0026's indexes"),
+                             ("0027", "with 0026's and 0027's indexes"),
                              ("all", "with 0026's and the two rejected candidates")):
             rows = [(label, table.get((label, which), {}).get(n)) for label in order]
             rows = [(label, r) for label, r in rows if r is not None and self.search_indexed(r["filter"])]
@@ -616,6 +617,7 @@ class Report:
             self.say("| rows | load + index rebuild + VACUUM ANALYZE (s) | job_queue with indexes (MB) |", "|---:|---:|---:|",
                      *[f"| {fmt(r.get('rows'))} | {f2(r.get('seconds'))} | {fmt(div(r.get('bytes'), 1048576))} |" for r in loads], "")
         extra = [(w, t) for w, t in (("0026", f"{fmt(n)} rows, 0026's indexes (built by migrate, after the claim rounds)"),
+                                     ("0027", f"{fmt(n)} rows, 0026's and 0027's indexes (built by migrate, after the claim rounds)"),
                                      ("all", f"{fmt(n)} rows, + (queue, id), (job_type, id)"))
                  if any(k[1] == w for k in table)]
         if order:
@@ -660,7 +662,7 @@ class Report:
                          *[f"| `{k}` | " + " | ".join(f2(cell.get((x, k))) if num(cell.get((x, k))) else "" for x in rounds) + " |" for k in kinds])
         builds = d.get("builds", [])
         if builds:
-            self.say("", f"Building the indexes on the {fmt(n)}-row table: `queuetop migrate` (0026's two, CREATE INDEX CONCURRENTLY",
+            self.say("", f"Building the indexes on the {fmt(n)}-row table: `queuetop migrate` (the explorer's, CREATE INDEX CONCURRENTLY",
                      f"after the install) took {f2(d.get('build_s'))} s while a claim-probe worked: claims meanwhile p99",
                      f"{f2(d.get('build_claim_p99_ms'))} ms, max {f2(d.get('build_claim_max_ms'))} ms, {fmt(d.get('build_claims'))} claims"
                      f" ({fmt(d.get('build_claimed_jobs'))} jobs claimed and completed).", "",
@@ -680,15 +682,16 @@ class Report:
             self.say("", f"What they cost the worker's hot path: on a database of its own, {fmt(d.get('cost_jobs'))} jobs (each with a tenant and",
                      "its own dedup key) enqueued by one pgbench client in 100-job INSERTs (scripts/bench.d/search-enqueue.pgbench), then",
                      "claimed and completed by two pgbench clients at batch 100 (section 3's script); without the explorer's indexes,",
-                     "with 0026's two (partial: tenant, dedup key) and with those plus (queue, id) and (job_type, id), alternating, "
+                     "with 0026's two (partial: tenant, dedup key) and with those plus 0027's (or, in runs before 0027, (queue, id) and (job_type, id)), alternating, "
                      f"{d.get('rounds')} rounds; medians, jobs/s. A claim or completion is not a HOT update (status is in partial",
                      "index predicates), so each index takes an entry on every state change too.", "",
                      "| indexes | enqueue jobs/s | ÷ none | claim + complete jobs/s | ÷ none |", "|---|---:|---:|---:|---:|")
             names = {"none": "none (before 0026)", "0026": "0026's two: (tenant, id), (dedup_key, id), partial",
+                     "0027": "0026's two + 0027's: (queue, job_type, id); (id) of running, dead, cancelled, retrying jobs, partial",
                      "all": "0026's two + (queue, id), (job_type, id)"}
             for name in sets:
                 e, c = med(name, "enqueue_jobs_s"), med(name, "claim_complete_jobs_s")
-                label = names.get("0026" if name == 26 else name, name)  # the record keeps "0026" as a number
+                label = names.get({26: "0026", 27: "0027"}.get(name, name), name)  # the record keeps "0026" as a number
                 self.say(f"| {label} | {fmt(e)} | {f2(div(e, base_e))} | {fmt(c)} | {f2(div(c, base_c))} |")
             short = [r for r in cost if num(r.get("completed")) and num(r.get("expected")) and r["completed"] < r["expected"]]
             if short:

@@ -32,7 +32,7 @@ struct JobsCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List matching jobs, newest first.",
-            discussion: "Payload, error and id-part terms read at most --window rows per page (newest first); --after continues.")
+            discussion: "Payload and error terms read at most --window rows per page (newest first); --after continues.")
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var target: Where
         @Option(name: .long, help: "At most this many jobs, 1 to 10000.") var limit = 50

@@ -1,0 +1,211 @@
+import Foundation
+import JobFilter
+import Postgres
+
+/// Where a search reads its rows: the jobs its indexed terms select, newest (or oldest) first,
+/// at most `limit` of them, through an access path that yields them in id order, so a first
+/// page reads about as many rows as it shows.
+///
+/// Why not always `WHERE terms ORDER BY id LIMIT n`: for a term whose rows are rare among the
+/// newest jobs (a small queue, a rare type, running jobs while the newest million are pending)
+/// the planner walks the primary key and reads every newer row that does not match (1-2 s at
+/// 10 M rows; docs/JOBS.md "How a search stays cheap"). Migration 0027's (queue, job_type, id)
+/// answers `queue:X type:Y` as one range; for `queue:X` alone or `type:Y` alone this reads the
+/// newest `limit` rows of each (queue, type) pair and sorts those by id (UNION ALL under one
+/// ORDER BY … LIMIT; `append` says why a branch is shaped as it is). The pairs come from a loose
+/// scan of that same index (a recursive CTE, one index descent per distinct value), never from a catalogue that
+/// could be incomplete, in the same snapshot as the read (a REPEATABLE READ transaction), so no
+/// queue or type is missed. A part of an id is a range of the primary key (a prefix) plus a
+/// range of job_queue_id_tail_idx (a suffix). Everything else is one branch; the planner picks
+/// among the partial indexes (tenant, key, running, dead, cancelled, retrying).
+enum JobSearchSource {
+    /// How many distinct queues (or types of a queue) a loose scan merges at most; beyond that
+    /// the one-branch read is cheaper to plan than hundreds of branches.
+    static let maxBranches = 64
+    static let pairIndex = "job_queue_queue_type_id_idx"
+
+    /// Which branches a search reads (each a UNION ALL member with its own condition).
+    enum Split: Equatable {
+        case plain
+        /// Each type of this queue.
+        case typesOf(queue: String)
+        /// Each queue, this type.
+        case queuesOf(type: String)
+        /// One queue and type: one range of the pair index.
+        case pair(queue: String, type: String)
+        /// An id prefix range and a suffix range (job_queue_id_tail_idx).
+        case idPart(String)
+    }
+
+    /// Which split the indexed terms call for. A term with an index of its own that selects few
+    /// rows (a tenant, a key, a whole id, running/dead/cancelled/retrying, a worker) is left to the
+    /// planner; a loose scan would only walk each pair's rows past it.
+    static func split(for indexed: [FilterTerm]) -> Split {
+        let positive = indexed.filter { !$0.negated }.map(\.predicate)
+        for p in positive { if case .id(let hex) = p, hex.count < 32 { return .idPart(hex) } }
+        var queue: String?, type: String?, selective = false
+        for p in positive {
+            switch p {
+            case .queue(let v): queue = queue ?? v
+            case .type(let v): type = type ?? v
+            case .tenant, .key, .id, .worker: selective = true
+            case .state(let s): if [.running, .dead, .cancelled, .retrying].contains(s) { selective = true }
+            default: break
+            }
+        }
+        if selective { return .plain }
+        switch (queue, type) {
+        case (let q?, nil): return .typesOf(queue: q)
+        case (nil, let t?): return .queuesOf(type: t)
+        case (let q?, let t?): return .pair(queue: q, type: t)
+        default: return .plain
+        }
+    }
+
+    /// Appends `(SELECT * FROM (branches) u ORDER BY u.id … LIMIT limit) j`: the rows of
+    /// job_queue matching the indexed terms (and keyset position: `appendScope` appends both for
+    /// the terms it is given), in the request's order. Runs the loose scan first when the split
+    /// needs one (on `conn`, inside the caller's snapshot transaction).
+    ///
+    /// A branch reads one (queue, type) pair `WHERE queue = $q AND job_type >= $t AND job_type
+    /// <= $t ORDER BY job_type, id`: the type as a range, not an equality. With an equality the
+    /// planner drops both constant columns from the order, sees that the primary key gives id
+    /// order too, and prefers walking it for a common pair (it cannot know the newest rows are
+    /// other queues' — the 1-2 s walks this replaces). As a range only the pair index yields that
+    /// order; the queue stays an equality so the range still positions the index scan (a range
+    /// on the first column would read the whole queue). Each branch reads at most `limit` index
+    /// entries; the branches are then sorted by id (pairs × limit rows).
+    ///
+    /// `sort` nil: any `limit` of them, unordered (a capped count needs no order, and sorting
+    /// pairs × a million rows for one would be most of its cost).
+    static func append(_ indexed: [FilterTerm], sort: JobSort?, limit: Int, conn: Connection,
+                       appendScope: ([FilterTerm], inout Query.StringInterpolation) -> Void,
+                       to q: inout Query.StringInterpolation) throws {
+        let dir = sort == .oldestFirst ? "ASC" : "DESC"
+        var branches: [(inout Query.StringInterpolation) -> Void] = []
+        var scope = indexed
+        var pairOrder = false
+        func pair(_ queue: String, _ type: String) -> (inout Query.StringInterpolation) -> Void {
+            { q in
+                q.appendLiteral(" AND j.queue = "); q.appendInterpolation(queue)
+                q.appendLiteral("::text AND j.job_type >= "); q.appendInterpolation(type)
+                q.appendLiteral("::text AND j.job_type <= "); q.appendInterpolation(type); q.appendLiteral("::text")
+            }
+        }
+        switch split(for: indexed) {
+        case .plain:
+            branches = [{ _ in }]
+        case .typesOf(let queue):
+            if let types = try looseScan(typesOf: queue, conn) {
+                scope = without(indexed) { if case .queue(queue) = $0 { true } else { false } }
+                branches = types.map { pair(queue, $0) }
+                pairOrder = true
+            } else {
+                branches = [{ _ in }]
+            }
+        case .queuesOf(let type):
+            if let queues = try looseScan(typesOf: nil, conn) {
+                scope = without(indexed) { if case .type(type) = $0 { true } else { false } }
+                branches = queues.map { pair($0, type) }
+                pairOrder = true
+            } else {
+                branches = [{ _ in }]
+            }
+        case .pair(let queue, let type):
+            if try pairIndexUsable(conn) {
+                scope = without(without(indexed) { if case .queue(queue) = $0 { true } else { false } }) {
+                    if case .type(type) = $0 { true } else { false }
+                }
+                branches = [pair(queue, type)]
+                pairOrder = true
+            } else {
+                branches = [{ _ in }]
+            }
+        case .idPart(let hex):
+            let (low, high) = JobFilterSQL.prefixRange(hex)
+            branches = [
+                { q in
+                    q.appendLiteral(" AND j.id BETWEEN "); q.appendInterpolation(low)
+                    q.appendLiteral("::uuid AND "); q.appendInterpolation(high); q.appendLiteral("::uuid")
+                },
+                { q in
+                    JobFilterSQL.appendSuffix(hex, to: &q)
+                    q.appendLiteral(" AND j.id NOT BETWEEN "); q.appendInterpolation(low)
+                    q.appendLiteral("::uuid AND "); q.appendInterpolation(high); q.appendLiteral("::uuid")
+                },
+            ]
+        }
+        q.appendLiteral("(SELECT * FROM (")
+        if branches.isEmpty {
+            // The queue has no jobs at all (or the table none): nothing to read.
+            q.appendLiteral("SELECT * FROM ")
+            q.appendInterpolation(qt: "job_queue")
+            q.appendLiteral(" j WHERE false")
+        }
+        for (n, branch) in branches.enumerated() {
+            if n > 0 { q.appendLiteral(" UNION ALL ") }
+            q.appendLiteral("(SELECT * FROM ")
+            q.appendInterpolation(qt: "job_queue")
+            q.appendLiteral(" j WHERE ")
+            appendScope(scope, &q)
+            branch(&q)
+            if sort != nil {
+                q.appendLiteral(pairOrder ? " ORDER BY j.job_type \(dir), j.id \(dir)" : " ORDER BY j.id \(dir)")
+            }
+            q.appendLiteral(" LIMIT ")
+            q.appendInterpolation(limit)
+            q.appendLiteral(")")
+        }
+        q.appendLiteral(sort == nil ? ") u LIMIT " : ") u ORDER BY u.id \(dir) LIMIT ")
+        q.appendInterpolation(limit)
+        q.appendLiteral(") j")
+    }
+
+    /// `terms` without the first positive term `matches` selects (the one a split turned into
+    /// its branches' own condition).
+    private static func without(_ terms: [FilterTerm], _ matches: (FilterPredicate) -> Bool) -> [FilterTerm] {
+        guard let i = terms.firstIndex(where: { !$0.negated && matches($0.predicate) }) else { return terms }
+        var rest = terms
+        rest.remove(at: i)
+        return rest
+    }
+
+    /// Whether job_queue_queue_type_id_idx is there and valid (`migrate` may not have built it yet).
+    static func pairIndexUsable(_ conn: Connection) throws -> Bool {
+        try conn.run("""
+            SELECT coalesce(bool_and(i.indisvalid AND i.indisready), false) FROM pg_catalog.pg_index i
+            JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+            WHERE i.indrelid = (SELECT j.tableoid FROM \(qt: "job_queue") j LIMIT 1) AND c.relname = \(pairIndex)
+            """).scalar()
+    }
+
+    /// The distinct job types of `queue` (or, with nil, the distinct queues), by a loose scan of
+    /// job_queue_queue_type_id_idx. Nil when that index is missing or not yet valid (a loose
+    /// scan without it reads the table once per value) or when there are more than
+    /// `maxBranches` values: the caller then reads one plain branch. (An empty table has no
+    /// tableoid to find the index by: nil, and the plain read finds nothing at once.)
+    static func looseScan(typesOf queue: String?, _ conn: Connection) throws -> [String]? {
+        guard try pairIndexUsable(conn) else { return nil }
+        let rows: [String]
+        if let queue {
+            rows = try conn.run("""
+                WITH RECURSIVE t(v) AS (
+                  SELECT min(j.job_type) FROM \(qt: "job_queue") j WHERE j.queue = \(queue)
+                  UNION ALL
+                  SELECT (SELECT min(j.job_type) FROM \(qt: "job_queue") j WHERE j.queue = \(queue) AND j.job_type > t.v)
+                  FROM t WHERE t.v IS NOT NULL)
+                SELECT t.v FROM t WHERE t.v IS NOT NULL LIMIT \(maxBranches + 1)
+                """).map { try $0.decode("v") }
+        } else {
+            rows = try conn.run("""
+                WITH RECURSIVE t(v) AS (
+                  SELECT min(j.queue) FROM \(qt: "job_queue") j
+                  UNION ALL
+                  SELECT (SELECT min(j.queue) FROM \(qt: "job_queue") j WHERE j.queue > t.v)
+                  FROM t WHERE t.v IS NOT NULL)
+                SELECT t.v FROM t WHERE t.v IS NOT NULL LIMIT \(maxBranches + 1)
+                """).map { try $0.decode("v") }
+        }
+        return rows.count > maxBranches ? nil : rows
+    }
+}
