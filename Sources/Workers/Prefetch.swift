@@ -10,7 +10,10 @@ import Foundation
 /// executors not tied up by a job already running longer than that. Until a job has finished
 /// (a fresh worker, nothing known) and while every executor is busy with long jobs it is 0,
 /// and the pool claims only free slots, as it did before there was a buffer. It never exceeds
-/// one batch, so a worker holds at most `concurrency + batchSize` jobs claimed or running, nor
+/// two batches (`limit`), so a worker holds at most `concurrency + 2 × batchSize` jobs claimed or
+/// running (a claim still takes at most one batch: the second lets the fetcher claim the next
+/// batch while the last one waits for room in the at-least-once window, so claim round trips
+/// follow each other instead of waiting for the executors; NOTES part 5), nor
 /// the number of jobs finished so far: the mean of a few runs underestimates a skewed latency
 /// (one run of a log-normal 120 ms median sized a buffer of 80, and half of it waited past the
 /// bound), so the buffer grows with the evidence, about doubling per claim for fast jobs.
@@ -22,7 +25,7 @@ import Foundation
 struct PrefetchPolicy: Sendable {
     /// The longest a claimed job may wait for an executor before it is released; 0 = no buffer.
     var maxWait: TimeInterval
-    /// Most jobs held beyond the handler slots (the batch size).
+    /// Most jobs held beyond the handler slots (two batches in the pool).
     var limit: Int
 
     /// What the buffer aims to hold, in seconds of executor work; also the age after which a
