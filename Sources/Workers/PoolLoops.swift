@@ -19,13 +19,7 @@ extension WorkerPool {
             releaseUnstarted(slot, &unreleased)
             if phase == .draining || phase == .quiet { fetchWake.wait(timeout: nextFetchCheck()); continue }
             let capacity = configuration.concurrency + prefetchAllowance()
-            // After a full batch, wait for a whole batch of free slots rather than claiming one
-            // job per finished job: a claim round trip costs about the same at 250 jobs as at 500.
-            // Half a batch (branch fast3) made a third of a default drain's claims ~260 jobs: the
-            // fetcher looked right after a claim, while that claim's jobs still held their slots.
-            // With a buffer of two batches (Prefetch.swift) a whole batch is free at once then, so
-            // the next claim starts as soon as the last returns (NOTES part 5).
-            let lowWater = lastClaimWasFull ? max(1, min(configuration.batchSize, capacity)) : 1
+            let lowWater = PrefetchPolicy.claimLowWater(batch: configuration.batchSize, capacity: capacity, afterFullClaim: lastClaimWasFull)
             let reserved = ledger.reserve(upTo: configuration.batchSize, capacity: capacity,
                                           minimum: lowWater, maxUnwritten: configuration.maxUnwrittenResults,
                                           writeStartedAfter: Ledger.ago(Self.slowWrite))

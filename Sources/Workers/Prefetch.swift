@@ -42,6 +42,18 @@ struct PrefetchPolicy: Sendable {
         let startable = Double(available) * target / max(mean, 1e-6)
         return Int(min(Double(min(limit, pace.finished)), startable.rounded(.down)))
     }
+
+    /// The free slots the fetcher waits for before its next claim. After a full claim: a batch,
+    /// but at most half of `capacity` (handler slots plus buffer), so slow jobs never leave
+    /// executors idle until every slot is free; a claim round trip costs about the same at 250
+    /// jobs as at 500, so claiming one job per finished job would waste round trips. Half a
+    /// batch (branch fast3) made a third of a default drain's claims ~260 jobs: the fetcher
+    /// looked right after a claim, while that claim's jobs still held their slots. With a buffer
+    /// of two batches a whole batch is free then, so the next claim starts as soon as the last
+    /// returns, and carries a batch (scripts/bench.d/NOTES.md part 5). Otherwise 1.
+    static func claimLowWater(batch: Int, capacity: Int, afterFullClaim: Bool) -> Int {
+        afterFullClaim ? max(1, min(batch, capacity / 2)) : 1
+    }
 }
 
 /// An exponentially weighted mean of handler run times: recent jobs count most, so the buffer
