@@ -19,10 +19,7 @@ extension WorkerPool {
             releaseUnstarted(slot, &unreleased)
             if phase == .draining || phase == .quiet { fetchWake.wait(timeout: nextFetchCheck()); continue }
             let capacity = configuration.concurrency + prefetchAllowance()
-            // After a full batch, wait for half a batch of free slots rather than claiming one
-            // job per finished job: a claim round trip costs about the same at 250 jobs as at 500
-            // (a quarter batch made claims of ~130 once the window, not the claim, was the limit).
-            let lowWater = lastClaimWasFull ? max(1, min(configuration.batchSize, capacity) / 2) : 1
+            let lowWater = PrefetchPolicy.claimLowWater(batch: configuration.batchSize, capacity: capacity, afterFullClaim: lastClaimWasFull)
             let reserved = ledger.reserve(upTo: configuration.batchSize, capacity: capacity,
                                           minimum: lowWater, maxUnwritten: configuration.maxUnwrittenResults,
                                           writeStartedAfter: Ledger.ago(Self.slowWrite))

@@ -10,7 +10,10 @@ import Foundation
 /// executors not tied up by a job already running longer than that. Until a job has finished
 /// (a fresh worker, nothing known) and while every executor is busy with long jobs it is 0,
 /// and the pool claims only free slots, as it did before there was a buffer. It never exceeds
-/// one batch, so a worker holds at most `concurrency + batchSize` jobs claimed or running, nor
+/// two batches (`limit`), so a worker holds at most `concurrency + 2 × batchSize` jobs claimed or
+/// running (a claim still takes at most one batch: the second lets the fetcher claim the next
+/// batch while the last one waits for room in the at-least-once window, so claim round trips
+/// follow each other instead of waiting for the executors; NOTES part 5), nor
 /// the number of jobs finished so far: the mean of a few runs underestimates a skewed latency
 /// (one run of a log-normal 120 ms median sized a buffer of 80, and half of it waited past the
 /// bound), so the buffer grows with the evidence, about doubling per claim for fast jobs.
@@ -22,7 +25,7 @@ import Foundation
 struct PrefetchPolicy: Sendable {
     /// The longest a claimed job may wait for an executor before it is released; 0 = no buffer.
     var maxWait: TimeInterval
-    /// Most jobs held beyond the handler slots (the batch size).
+    /// Most jobs held beyond the handler slots (two batches in the pool).
     var limit: Int
 
     /// What the buffer aims to hold, in seconds of executor work; also the age after which a
@@ -38,6 +41,18 @@ struct PrefetchPolicy: Sendable {
         // A no-op handler takes about a microsecond; the floor keeps the quotient finite.
         let startable = Double(available) * target / max(mean, 1e-6)
         return Int(min(Double(min(limit, pace.finished)), startable.rounded(.down)))
+    }
+
+    /// The free slots the fetcher waits for before its next claim. After a full claim: a batch,
+    /// but at most half of `capacity` (handler slots plus buffer), so slow jobs never leave
+    /// executors idle until every slot is free; a claim round trip costs about the same at 250
+    /// jobs as at 500, so claiming one job per finished job would waste round trips. Half a
+    /// batch (branch fast3) made a third of a default drain's claims ~260 jobs: the fetcher
+    /// looked right after a claim, while that claim's jobs still held their slots. With a buffer
+    /// of two batches a whole batch is free then, so the next claim starts as soon as the last
+    /// returns, and carries a batch (scripts/bench.d/NOTES.md part 5). Otherwise 1.
+    static func claimLowWater(batch: Int, capacity: Int, afterFullClaim: Bool) -> Int {
+        afterFullClaim ? max(1, min(batch, capacity / 2)) : 1
     }
 }
 

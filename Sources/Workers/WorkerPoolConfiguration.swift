@@ -10,8 +10,8 @@ public struct WorkerPoolConfiguration: Sendable {
     public var queues: [String]?
     /// Handler threads, and the most jobs this process holds claimed at once.
     public var concurrency: Int
-    /// Most jobs per claim_jobs round trip, and the most claimed ahead of the free handler slots
-    /// (the prefetch buffer). 500 by default: a claim of 500 commits a fifth as often per job as
+    /// Most jobs per claim_jobs round trip; the prefetch buffer holds at most two of them beyond
+    /// the free handler slots. 500 by default: a claim of 500 commits a fifth as often per job as
     /// one of 100 (docs/BENCHMARKS-defaults.md). Jobs claimed and not started never ran, so the
     /// batch does not widen what a crash can run twice; `maxUnwrittenResults` does.
     public var batchSize: Int
@@ -39,7 +39,12 @@ public struct WorkerPoolConfiguration: Sendable {
     /// pending (seconds; 0: claim only free slots, no prefetch buffer). Jobs that finish fast are
     /// claimed a batch at a time, up to `batchSize` beyond the free slots (Prefetch.swift).
     public var prefetchWait: TimeInterval
-    var prefetch: PrefetchPolicy { PrefetchPolicy(maxWait: prefetchWait, limit: batchSize) }
+    /// Up to two batches beyond the free slots, so the next batch is claimed while the last one
+    /// still waits for room in the at-least-once window (Prefetch.swift).
+    var prefetch: PrefetchPolicy { PrefetchPolicy(maxWait: prefetchWait, limit: Self.prefetchBatches * batchSize) }
+    /// Batches the prefetch buffer may hold: 2 keeps one claim always in flight in a fast drain
+    /// (docs/WORKERS.md "Claiming ahead"; scripts/bench.d/NOTES.md part 5).
+    static let prefetchBatches = 2
     /// Claiming threads (each with its own connection). claim_jobs uses SKIP LOCKED, so two
     /// claimers overlap their round trips; only useful when concurrency is at least 2 batches.
     public var claimers: Int

@@ -14,7 +14,7 @@ import QueuetopLogging
         #expect(policy.allowance(concurrency: 10, busyExecutors: 0, pace: HandlerPace()) == 0)
     }
 
-    @Test func fastJobsGetUpToOneBatchAhead() {
+    @Test func fastJobsGetUpToTheLimitAhead() {
         #expect(policy.allowance(concurrency: 10, busyExecutors: 0, pace: HandlerPace(meanSeconds: 0.000_002, finished: 1000)) == 100)
         // 40 ms jobs on 10 executors: what they start in a quarter second (Little's law).
         #expect(policy.allowance(concurrency: 10, busyExecutors: 0, pace: HandlerPace(meanSeconds: 0.04, finished: 1000)) == 62)
@@ -31,6 +31,21 @@ import QueuetopLogging
         #expect(policy.allowance(concurrency: 10, busyExecutors: 10, pace: HandlerPace(meanSeconds: 0.001, finished: 1000)) == 0)
         #expect(policy.allowance(concurrency: 10, busyExecutors: 9, pace: HandlerPace(meanSeconds: 0.01, finished: 1000)) == 25)
         #expect(PrefetchPolicy(maxWait: 0, limit: 100).allowance(concurrency: 10, busyExecutors: 0, pace: HandlerPace(meanSeconds: 0.001, finished: 1000)) == 0)
+    }
+
+    /// A pool buffers up to two batches, and after a full claim waits for a whole batch of room
+    /// when the capacity holds two (a fast drain), half the capacity when it does not (slow jobs:
+    /// executors never wait for every slot to be free). Half a batch at the defaults (250 of
+    /// 1,010) made the fetcher claim ~260 right after each claim (NOTES part 5).
+    @Test func afterAFullClaimTheFetcherWaitsForAWholeBatchWhenTwoFit() {
+        let defaults = WorkerPoolConfiguration(database: try! ConnectionConfig("postgresql://localhost/none"))
+        #expect(defaults.prefetch.limit == 2 * defaults.batchSize)
+        // Defaults, fast jobs: 10 slots + a buffer of 1,000.
+        #expect(PrefetchPolicy.claimLowWater(batch: 500, capacity: 1010, afterFullClaim: true) == 500)
+        // Slow jobs: 10 slots + 2 buffered: 6, not all 12.
+        #expect(PrefetchPolicy.claimLowWater(batch: 500, capacity: 12, afterFullClaim: true) == 6)
+        #expect(PrefetchPolicy.claimLowWater(batch: 500, capacity: 1, afterFullClaim: true) == 1)
+        #expect(PrefetchPolicy.claimLowWater(batch: 500, capacity: 1010, afterFullClaim: false) == 1)
     }
 
     @Test func theLedgerHandsOutOnlyJobsThatWaitedPastTheCutoff() {
@@ -88,6 +103,38 @@ struct PrefetchPoolTests {
             let claims = try PoolFixture.count(conn, "SELECT count(DISTINCT started_at)::int FROM job_queue")
             print("2000 no-op jobs in \(claims) claims")
             #expect(claims <= 2000 / 50, "claims of at most the 10 free slots would take at least 200")
+        }
+    }
+
+    /// A fast drain's claims carry whole batches, and the pool holds no more than
+    /// `concurrency + 2 × batch` jobs claimed or running (sampled). Not a discriminating test of
+    /// branch fast5's change (the old half-batch rule also passes it when the fetcher is
+    /// scheduled late); `afterAFullClaimTheFetcherWaitsForAWholeBatchWhenTwoFit` is.
+    @Test func aFastDrainClaimsWholeBatchesWithinTwoBatchesHeld() throws {
+        try TestDatabase.with { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            let jobs = 3000, batch = 100, concurrency = 10
+            try PoolFixture.enqueue(conn, queue: "fast", type: "noop", count: jobs)
+            let pool = WorkerPool(configuration: WorkerPoolConfiguration(
+                database: db.config, queues: ["fast"], concurrency: concurrency, batchSize: batch,
+                handlers: HandlerTable(), pollInterval: 0.5, rescueInterval: 1))
+            try pool.start()
+            var mostHeld = 0
+            let done = try PoolFixture.eventually(timeout: 90) {
+                let now = pool.snapshot()
+                mostHeld = max(mostHeld, now.waiting + now.running)
+                return try PoolFixture.count(conn, "SELECT count(*)::int FROM job_queue WHERE status = 'completed'") == jobs
+            }
+            pool.stop(grace: 5)
+            #expect(done)
+            let claims = try PoolFixture.count(conn, "SELECT count(DISTINCT started_at)::int FROM job_queue")
+            let inWholeBatches = try PoolFixture.count(conn, "SELECT coalesce(sum(n), 0)::int FROM (SELECT count(*)::int AS n FROM job_queue GROUP BY started_at) c WHERE n = \(batch)")
+            print("\(jobs) no-op jobs at batch \(batch) in \(claims) claims, \(inWholeBatches) in whole batches; at most \(mostHeld) held")
+            #expect(inWholeBatches >= jobs * 85 / 100, "most jobs come in claims of a whole batch")
+            // 30 whole batches, plus the buffer's start (it grows with the jobs finished: 10, 20, 40, ...).
+            #expect(claims <= jobs / batch + 8, "claims of half a batch take more")
+            #expect(mostHeld <= concurrency + 2 * batch)
         }
     }
 

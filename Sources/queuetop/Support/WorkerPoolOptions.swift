@@ -16,7 +16,7 @@ struct WorkerPoolOptions: ParsableArguments {
     @Option(name: .long, help: "Handler threads: jobs run at once by this process.")
     var concurrency = 10
 
-    @Option(name: .long, help: "Most jobs per claim round trip, and the most claimed ahead of free handler slots (claimed jobs that never started are not rerun after a crash).")
+    @Option(name: .long, help: "Most jobs per claim round trip; up to two batches are claimed ahead of free handler slots (claimed jobs that never started are not rerun after a crash).")
     var batchSize = 500
 
     @Option(name: .long, help: ArgumentHelp(
