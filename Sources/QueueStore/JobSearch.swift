@@ -193,7 +193,7 @@ public struct JobSearchStore: Sendable {
             let size = min(chunkRows, request.window - read)
             // One snapshot per chunk: the rows, and (when they did not fill the page) how far
             // the chunk reached, must agree, or a row could fall between two chunks.
-            let (found, extent) = try timed(try deadline.remaining(), snapshot: true) { conn in
+            let (found, extent) = try timed(try deadline.remaining(), snapshot: true, deadline: deadline) { conn in
                 let found = try pageRows(indexed, bounded, request: chunk, sourceLimit: size,
                                          want: request.limit + 1 - jobs.count, conn)
                 if jobs.count + found.count > request.limit { return (found, (0, UUID?.none)) }
@@ -286,7 +286,7 @@ public struct JobSearchStore: Sendable {
         var after: UUID?
         while true {
             let size = min(chunkRows, window - read)
-            let (chunkHits, chunkRead, edge) = try timed(try deadline.remaining(), snapshot: true) { conn -> (Int, Int, UUID?) in
+            let (chunkHits, chunkRead, edge) = try timed(try deadline.remaining(), snapshot: true, deadline: deadline) { conn -> (Int, Int, UUID?) in
                 var q = Query.StringInterpolation(literalCapacity: 256, interpolationCount: 6)
                 q.appendLiteral("SELECT (count(*) FILTER (WHERE ")
                 JobFilterSQL.appendCondition(bounded, clock: clock, to: &q)
@@ -313,7 +313,10 @@ public struct JobSearchStore: Sendable {
     /// Runs `body` in a transaction with a statement timeout, so no search runs unbounded; a
     /// timeout becomes an error that says what to do. `snapshot`: a read-only REPEATABLE READ
     /// transaction, for a read in several statements (JobSearchSource's loose scan, then its rows).
-    func timed<T>(_ seconds: Double, snapshot: Bool = false, _ body: (Connection) throws -> T) throws -> T {
+    /// `deadline`: the chunked read this statement belongs to, whose whole time limit a timeout
+    /// reports (not the remainder `seconds` is).
+    func timed<T>(_ seconds: Double, snapshot: Bool = false, deadline: Deadline? = nil,
+                  _ body: (Connection) throws -> T) throws -> T {
         guard seconds > 0, seconds <= 3600 else {
             throw QueueStoreError.invalidInput("timeout must be between 0 and 3600 seconds, got \(seconds)")
         }
@@ -328,7 +331,7 @@ public struct JobSearchStore: Sendable {
             }
             return try snapshot ? connection.snapshotTransaction(run) : connection.transaction(run)
         } catch let error as PostgresError where error.sqlState == "57014" {
-            throw Self.tookTooLong(seconds)
+            throw Self.tookTooLong(deadline?.seconds ?? seconds)
         } catch let error as PostgresError where !error.isConnectionProblem && !error.meansSchemaMoved {
             throw QueueStoreError.from(error)
         }
