@@ -130,6 +130,23 @@ public struct JobSearchStore: Sendable {
     public let connection: Connection
     public var clock: JobFilterSQL.Clock
 
+    /// The most rows one statement of a window read reads (a payload or error search, or a count
+    /// with such a term). Each chunk is its own short transaction, so the snapshot (and with it
+    /// the database's oldest xmin) moves on between chunks. Why it matters: a claim walks its
+    /// index from the head of the queue, where every job claimed since the last VACUUM still has
+    /// an entry; while any older snapshot is open none can be marked dead, so each claim re-reads
+    /// them all. At 10 M rows a whole-table search in one statement ran 30-50 s and a claim read
+    /// 7,717 buffers instead of ~300 (docs/BENCHMARKS.md, "Job explorer"). 100,000 rows is ~0.3-0.5 s
+    /// a chunk there: short enough for the head to be cleaned up between chunks, long enough
+    /// that the per-chunk round trips and index descents cost nothing measurable.
+    public static let windowChunk = 100_000
+
+    /// `windowChunk`, smaller only in tests (a chunk of 3 exercises every chunk boundary).
+    var chunkRows = JobSearchStore.windowChunk
+    /// Tests only: called after each chunk of a window read with how many rows it read, while
+    /// no transaction of the search is open.
+    var afterChunk: (@Sendable (Int) throws -> Void)?
+
     public init(connection: Connection, clock: JobFilterSQL.Clock = .init()) {
         self.connection = connection
         self.clock = clock
@@ -150,42 +167,79 @@ public struct JobSearchStore: Sendable {
         }
         let indexed = request.filter.terms.filter(JobFilterSQL.isIndexed)
         let bounded = request.filter.terms.filter { !JobFilterSQL.isIndexed($0) }
-        let desc = request.sort == .newestFirst
-        return try timed(request.timeout, snapshot: true) { conn in
-            // One more row than asked tells whether there is a next page. Payload and error
-            // terms read only the window: the newest `window` rows of those the indexed terms select.
-            var q = Query.StringInterpolation(literalCapacity: 512, interpolationCount: 8)
-            q.appendLiteral("SELECT \(Self.columns) FROM ")
-            try JobSearchSource.append(indexed, sort: request.sort, limit: bounded.isEmpty ? request.limit + 1 : request.window,
-                                       conn: conn, appendScope: { appendScope($0, request: request, to: &$1) }, to: &q)
-            q.appendLiteral(" WHERE ")
-            JobFilterSQL.appendCondition(bounded, clock: clock, to: &q)
-            q.appendLiteral(" ORDER BY j.id \(desc ? "DESC" : "ASC") LIMIT ")
-            q.appendInterpolation(request.limit + 1)
-            var jobs = try conn.run(Query(stringInterpolation: q)).map(Self.decode)
-            let more = jobs.count > request.limit
-            if more { jobs.removeLast() }
-            guard !bounded.isEmpty else {
+        guard !bounded.isEmpty else {
+            // Only indexed terms: one statement that reads about as many rows as the page shows.
+            return try timed(request.timeout, snapshot: true) { conn in
+                var jobs = try pageRows(indexed, [], request: request, sourceLimit: request.limit + 1,
+                                        want: request.limit + 1, conn)
+                let more = jobs.count > request.limit
+                if more { jobs.removeLast() }
                 return JobSearchPage(jobs: jobs, next: more ? jobs.last?.id : nil, window: nil)
             }
-            if more {
+        }
+        return try searchWindow(indexed, bounded, request: request)
+    }
+
+    /// A payload or error search: the window read in chunks of at most `chunkRows` rows, each
+    /// chunk its own short transaction (see `windowChunk`), until the page is full or the window
+    /// is used up. The same jobs, in the same order, as one read of the whole window.
+    private func searchWindow(_ indexed: [FilterTerm], _ bounded: [FilterTerm],
+                              request: JobSearchRequest) throws -> JobSearchPage {
+        let deadline = try Deadline(seconds: request.timeout)
+        var jobs: [JobSummary] = []
+        var read = 0
+        var chunk = request
+        while true {
+            let size = min(chunkRows, request.window - read)
+            // One snapshot per chunk: the rows, and (when they did not fill the page) how far
+            // the chunk reached, must agree, or a row could fall between two chunks.
+            let (found, extent) = try timed(try deadline.remaining(), snapshot: true, deadline: deadline) { conn in
+                let found = try pageRows(indexed, bounded, request: chunk, sourceLimit: size,
+                                         want: request.limit + 1 - jobs.count, conn)
+                if jobs.count + found.count > request.limit { return (found, (0, UUID?.none)) }
+                return (found, try windowExtent(indexed, request: chunk, limit: size, conn))
+            }
+            jobs += found
+            if jobs.count > request.limit {
                 // The page filled before the window ended: the next page starts after its last job.
+                jobs.removeLast()
                 return JobSearchPage(jobs: jobs, next: jobs.last?.id, window: nil)
             }
-            // The window ran out first: say how far it reached, and continue from its end.
-            let (read, edge) = try windowExtent(indexed, request: request, conn)
-            let truncated = read >= request.window
-            return JobSearchPage(jobs: jobs, next: truncated ? edge : nil,
-                                 window: WindowScan(rowsRead: read, limit: request.window, truncated: truncated))
+            let (chunkRead, edge) = extent
+            read += chunkRead
+            try afterChunk?(chunkRead)
+            let exhausted = chunkRead < size
+            if exhausted || read >= request.window {
+                // The window ran out first: say how far it reached, and continue from its end.
+                let truncated = !exhausted
+                return JobSearchPage(jobs: jobs, next: truncated ? edge : nil,
+                                     window: WindowScan(rowsRead: read, limit: request.window, truncated: truncated))
+            }
+            chunk.after = edge
         }
     }
 
-    /// How many rows the window read and the id it ended at (only the indexed terms: cheap).
-    private func windowExtent(_ indexed: [FilterTerm], request: JobSearchRequest, _ conn: Connection) throws -> (Int, UUID?) {
+    /// `SELECT … FROM (the indexed terms' first sourceLimit rows) WHERE bounded ORDER BY id LIMIT want`.
+    private func pageRows(_ indexed: [FilterTerm], _ bounded: [FilterTerm], request: JobSearchRequest,
+                          sourceLimit: Int, want: Int, _ conn: Connection) throws -> [JobSummary] {
+        var q = Query.StringInterpolation(literalCapacity: 512, interpolationCount: 8)
+        q.appendLiteral("SELECT \(Self.columns) FROM ")
+        try JobSearchSource.append(indexed, sort: request.sort, limit: sourceLimit, conn: conn,
+                                   appendScope: { appendScope($0, request: request, to: &$1) }, to: &q)
+        q.appendLiteral(" WHERE ")
+        JobFilterSQL.appendCondition(bounded, clock: clock, to: &q)
+        q.appendLiteral(" ORDER BY j.id \(request.sort == .newestFirst ? "DESC" : "ASC") LIMIT ")
+        q.appendInterpolation(want)
+        return try conn.run(Query(stringInterpolation: q)).map(Self.decode)
+    }
+
+    /// How many rows a chunk of the window read and the id it ended at (only the indexed terms: cheap).
+    private func windowExtent(_ indexed: [FilterTerm], request: JobSearchRequest, limit: Int,
+                              _ conn: Connection) throws -> (Int, UUID?) {
         let desc = request.sort == .newestFirst
         var q = Query.StringInterpolation(literalCapacity: 256, interpolationCount: 6)
         q.appendLiteral("SELECT count(*)::int AS n, \(desc ? "min" : "max")(j.id::text)::uuid AS edge FROM ")
-        try JobSearchSource.append(indexed, sort: request.sort, limit: request.window, conn: conn,
+        try JobSearchSource.append(indexed, sort: request.sort, limit: limit, conn: conn,
                                    appendScope: { appendScope($0, request: request, to: &$1) }, to: &q)
         guard let row = try conn.run(Query(stringInterpolation: q)).first else { return (0, nil) }
         return (try row.decode("n"), try row.decode("edge"))
@@ -211,31 +265,58 @@ public struct JobSearchStore: Sendable {
         }
         let indexed = filter.terms.filter(JobFilterSQL.isIndexed)
         let bounded = filter.terms.filter { !JobFilterSQL.isIndexed($0) }
+        guard bounded.isEmpty else { return try countWindow(indexed, bounded, cap: cap, window: window, timeout: timeout) }
         return try timed(timeout, snapshot: true) { conn in
+            // Through the search's own access path: a rare type has no index leading with it.
             var q = Query.StringInterpolation(literalCapacity: 256, interpolationCount: 6)
-            if bounded.isEmpty {
-                // Through the search's own access path: a rare type has no index leading with it.
-                q.appendLiteral("SELECT count(*)::int AS hits, 0 AS read FROM ")
-                try JobSearchSource.append(indexed, sort: nil, limit: cap + 1, conn: conn,
-                                           appendScope: { JobFilterSQL.appendCondition($0, clock: clock, to: &$1) }, to: &q)
-                let hits: Int = try conn.run(Query(stringInterpolation: q)).first!.decode("hits")
-                return JobCount(value: min(hits, cap), exact: hits <= cap)
-            }
-            q.appendLiteral("SELECT (count(*) FILTER (WHERE ")
-            JobFilterSQL.appendCondition(bounded, clock: clock, to: &q)
-            q.appendLiteral("))::int AS hits, count(*)::int AS read FROM ")
-            try JobSearchSource.append(indexed, sort: .newestFirst, limit: window, conn: conn,
+            q.appendLiteral("SELECT count(*)::int AS hits FROM ")
+            try JobSearchSource.append(indexed, sort: nil, limit: cap + 1, conn: conn,
                                        appendScope: { JobFilterSQL.appendCondition($0, clock: clock, to: &$1) }, to: &q)
-            let row = try conn.run(Query(stringInterpolation: q)).first!
-            let hits: Int = try row.decode("hits"), read: Int = try row.decode("read")
-            return JobCount(value: min(hits, cap), exact: hits <= cap && read < window)
+            let hits: Int = try conn.run(Query(stringInterpolation: q)).first!.decode("hits")
+            return JobCount(value: min(hits, cap), exact: hits <= cap)
+        }
+    }
+
+    /// A count with payload or error terms: inside the window, chunk by chunk like a search's
+    /// window read (`windowChunk`), stopping once past the cap or at the window's end.
+    private func countWindow(_ indexed: [FilterTerm], _ bounded: [FilterTerm], cap: Int, window: Int,
+                             timeout: Double) throws -> JobCount {
+        let deadline = try Deadline(seconds: timeout)
+        var hits = 0, read = 0
+        var after: UUID?
+        while true {
+            let size = min(chunkRows, window - read)
+            let (chunkHits, chunkRead, edge) = try timed(try deadline.remaining(), snapshot: true, deadline: deadline) { conn -> (Int, Int, UUID?) in
+                var q = Query.StringInterpolation(literalCapacity: 256, interpolationCount: 6)
+                q.appendLiteral("SELECT (count(*) FILTER (WHERE ")
+                JobFilterSQL.appendCondition(bounded, clock: clock, to: &q)
+                q.appendLiteral("))::int AS hits, count(*)::int AS read, min(j.id::text)::uuid AS edge FROM ")
+                try JobSearchSource.append(indexed, sort: .newestFirst, limit: size, conn: conn, appendScope: { terms, q in
+                    JobFilterSQL.appendCondition(terms, clock: clock, to: &q)
+                    if let after {
+                        q.appendLiteral(" AND j.id < "); q.appendInterpolation(after); q.appendLiteral("::uuid")
+                    }
+                }, to: &q)
+                let row = try conn.run(Query(stringInterpolation: q)).first!
+                return (try row.decode("hits"), try row.decode("read"), try row.decode("edge"))
+            }
+            hits += chunkHits
+            read += chunkRead
+            try afterChunk?(chunkRead)
+            if hits > cap { return JobCount(value: cap, exact: false) }
+            if chunkRead < size { return JobCount(value: hits, exact: true) }
+            if read >= window { return JobCount(value: hits, exact: false) }
+            after = edge
         }
     }
 
     /// Runs `body` in a transaction with a statement timeout, so no search runs unbounded; a
     /// timeout becomes an error that says what to do. `snapshot`: a read-only REPEATABLE READ
     /// transaction, for a read in several statements (JobSearchSource's loose scan, then its rows).
-    func timed<T>(_ seconds: Double, snapshot: Bool = false, _ body: (Connection) throws -> T) throws -> T {
+    /// `deadline`: the chunked read this statement belongs to, whose whole time limit a timeout
+    /// reports (not the remainder `seconds` is).
+    func timed<T>(_ seconds: Double, snapshot: Bool = false, deadline: Deadline? = nil,
+                  _ body: (Connection) throws -> T) throws -> T {
         guard seconds > 0, seconds <= 3600 else {
             throw QueueStoreError.invalidInput("timeout must be between 0 and 3600 seconds, got \(seconds)")
         }
@@ -250,10 +331,36 @@ public struct JobSearchStore: Sendable {
             }
             return try snapshot ? connection.snapshotTransaction(run) : connection.transaction(run)
         } catch let error as PostgresError where error.sqlState == "57014" {
-            throw QueueStoreError.invalidInput(
-                "the search took longer than \(seconds) s and was stopped; narrow it with queue:, state:, type: or since:")
+            throw Self.tookTooLong(deadline?.seconds ?? seconds)
         } catch let error as PostgresError where !error.isConnectionProblem && !error.meansSchemaMoved {
             throw QueueStoreError.from(error)
+        }
+    }
+
+    static func tookTooLong(_ seconds: Double) -> QueueStoreError {
+        .invalidInput("the search took longer than \(seconds) s and was stopped; narrow it with queue:, state:, type: or since:")
+    }
+
+    /// The whole of a chunked read's time limit: each chunk's statements get what is left of it
+    /// as their statement timeout, so the chunks together never run longer than one statement could.
+    struct Deadline {
+        let seconds: Double
+        let end: Date
+
+        init(seconds: Double) throws {
+            guard seconds > 0, seconds <= 3600 else {
+                throw QueueStoreError.invalidInput("timeout must be between 0 and 3600 seconds, got \(seconds)")
+            }
+            self.seconds = seconds
+            end = Date().addingTimeInterval(seconds)
+        }
+
+        /// The time left, or the timeout's own error once under a millisecond is (a statement
+        /// timeout of 0 would mean none at all).
+        func remaining() throws -> Double {
+            let left = end.timeIntervalSinceNow
+            guard left >= 0.001 else { throw JobSearchStore.tookTooLong(seconds) }
+            return left
         }
     }
 

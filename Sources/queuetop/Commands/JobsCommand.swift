@@ -39,7 +39,7 @@ struct JobsCommand: ParsableCommand {
         @Option(name: .long, help: "newest or oldest first.") var sort = "newest"
         @Option(name: .long, help: "Continue after this job id (the previous page's next).") var after: String?
         @Option(name: .long, help: "Rows a payload/error term may read, 1 to 10000000.") var window = JobSearchRequest.defaultWindow
-        @Option(name: .long, help: "Statement timeout in seconds.") var timeout = 5.0
+        @Option(name: .long, help: "Time limit in seconds (all chunks of a payload window read together).") var timeout = 5.0
         @Flag(name: .long, help: "Print JSON.") var json = false
 
         func validate() throws {
@@ -76,7 +76,7 @@ struct JobsCommand: ParsableCommand {
         @OptionGroup var target: Where
         @Option(name: .long, help: "Count exactly up to this many.") var cap = 1_000_000
         @Option(name: .long, help: "Rows a payload/error term may read.") var window = JobSearchRequest.defaultWindow
-        @Option(name: .long, help: "Statement timeout in seconds.") var timeout = 30.0
+        @Option(name: .long, help: "Time limit in seconds (all chunks of a payload window read together).") var timeout = 30.0
         @Flag(name: .long, help: "Print JSON.") var json = false
 
         func validate() throws {
