@@ -96,7 +96,21 @@ public final class TmuxSession: @unchecked Sendable {  // used from one test thr
         // failure message's capture then shows what the loop never looked at (seen twice in CI:
         // DashboardModesTests' filter text on screen in the message of a failed wait).
         let last = screen()
-        return condition(last) ? last : nil
+        if condition(last) { return last }
+        // The failure message usually prints a fresh capture; when that one passes the condition
+        // (seen in DashboardModesTests under load), the capture the loop judged is the evidence.
+        FileHandle.standardError.write(Data("TMUX | wait of \(timeout) s on \(name) failed; the last capture it judged:\n\(last)\nTMUX | end of capture; its non-ASCII or control scalars: \(Self.unusualScalars(last))\n".utf8))
+        return nil
+    }
+
+    /// Every scalar of `text` outside printable ASCII but for newlines and the box drawing the screens
+    /// use, with its offset: what a capture that looks right but fails a `contains` holds.
+    static func unusualScalars(_ text: String) -> String {
+        text.unicodeScalars.enumerated().compactMap { offset, scalar in
+            let v = scalar.value
+            if v == 10 || (32..<127).contains(v) || (0x2500..<0x2580).contains(v) || v == 0xB7 { return nil }
+            return "\(offset):U+\(String(v, radix: 16, uppercase: true))"
+        }.prefix(40).joined(separator: " ")
     }
 
     @discardableResult
@@ -135,6 +149,10 @@ public final class TmuxSession: @unchecked Sendable {  // used from one test thr
         guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+        // Bytes, then a native Swift string: under CPU load, a capture read with
+        // String(contentsOfFile:encoding:) printed right but failed `contains`/`range(of:)` for text
+        // it showed (DashboardModesTests, 2026-12-02, reproduced with the test alone on busy cores).
+        guard let bytes = FileManager.default.contents(atPath: file) else { return "" }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

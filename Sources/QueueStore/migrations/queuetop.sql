@@ -90,7 +90,8 @@ declare
     '0025_error_rollup_fingerprints.sql',
     '0026_explorer_indexes.sql',
     '0027_explorer_access_paths.sql',
-    '0029_type_histogram_arrays.sql'];
+    '0029_type_histogram_arrays.sql',
+    '0030_type_minute_histogram_arrays.sql'];
   v_sql text[] := array[
     $qt_0001$-- 0001 — the queue engine: tables, indexes and the public SQL API of queuetop.
 --
@@ -4763,7 +4764,37 @@ update queue_type_recent r
  where r.queue = h.queue and r.job_type = h.job_type;
 
 drop table queue_type_latency_recent;
-$qt_0029$];
+$qt_0029$,
+    $qt_0030$-- 0030 — each per-type minute row carries its latency histogram as two arrays, instead of one
+-- queue_type_latency_minute row per (queue, minute, type, bucket) (issue 19 item 5: per-type
+-- figures whose cost stays flat; docs/HEALTH.md "Per-type figures", "What it costs"). Folding
+-- 5,000 completions of 50 types upserted ~2,700 bucket rows into that table (~870,000 rows with
+-- the bench's hour, two indexes): about 60 % of the fold's time. Now the fold writes the 50
+-- queue_type_minute rows it already wrote, each with its merged histogram.
+--
+--   lat_buckets  the buckets the type saw in that minute, ascending, each once
+--   lat_counts   the samples in each bucket (same length; per minute, so int4 suffices)
+--
+-- At most 227 buckets (bucket -1 .. 225 for any int4 of milliseconds), so a row stays under the
+-- ~2 kB at which PostgreSQL would compress or move the arrays out of line (TOAST).
+
+alter table queue_type_minute
+    add column lat_buckets smallint[] not null default '{}',
+    add column lat_counts  int[]      not null default '{}';
+
+-- Carry the histograms over, so the slide subtracts the same counts after the upgrade. A bucket
+-- row of a minute without a queue_type_minute row (which the old fold never left behind) has no
+-- row to attach to and goes with its table.
+update queue_type_minute m
+   set lat_buckets = h.buckets, lat_counts = h.counts
+  from (select queue, minute, job_type, array_agg(bucket order by bucket) as buckets,
+               array_agg(count::int order by bucket) as counts
+          from queue_type_latency_minute where count > 0
+         group by 1, 2, 3) h
+ where m.queue = h.queue and m.minute = h.minute and m.job_type = h.job_type;
+
+drop table queue_type_latency_minute;
+$qt_0030$];
   v_markers text[] := array[
     'relation:queues relation:queue_rate_buckets relation:job_queue relation:job_attempts relation:audit_log relation:workers relation:circuit_breakers relation:job_queue_claim_idx relation:job_queue_dedup_idx relation:job_queue_dedup_dead_idx relation:job_queue_processing_idx relation:job_queue_dlq_idx relation:job_attempts_job_idx relation:audit_log_at_idx function:uuid_v7 function:_uuid_v7_floor function:_check_batch_size function:_require_queue function:record_audit function:_audit_add function:_audit_ids function:backoff_delay_s function:_fail_jobs function:_claim function:_enqueue function:enqueue_job function:enqueue_jobs function:claim_jobs function:complete_jobs function:fail_job function:fail_jobs function:release_jobs function:heartbeat_jobs function:rescue_stale_jobs function:_requeue_dlq function:requeue_dlq_job function:requeue_dlq_jobs function:requeue_dlq_batch function:requeue_dlq function:delete_dlq_jobs function:delete_dlq_batch function:cancel_job function:update_queue_settings function:_set_queue_paused function:pause_queue function:resume_queue function:set_queue_concurrency function:prune_completed_jobs',
     'relation:bulk_operation_kinds relation:bulk_operations relation:extraction_runs relation:funnels relation:funnel_columns relation:leads relation:bulk_operations_active relation:bulk_operations_kind_created relation:bulk_operations_kind_finished relation:leads_run_id_id relation:bulk_operations_one_lead_migration_per_run relation:bulk_operation_progress relation:lead_migration_progress type:bulk_step_result type:bulk_batch_result function:bulk_operation_kinds_check function:_bulk_run_locked_batch function:run_bulk_operation_batch function:run_next_bulk_operation_batch function:_bulk_cancel function:cancel_bulk_operation function:_lead_migration_move function:lead_migration_step function:_lead_migration_check_target function:queue_lead_migration function:process_lead_migration_batch function:get_lead_migration_queue_status function:cancel_lead_migration',
@@ -4790,7 +4821,8 @@ $qt_0029$];
     'column:queue_error_deltas.fingerprint column:queue_errors_hour.fingerprint column:queue_error_latest.fingerprint',
     'relation:job_queue_tenant_id_idx relation:job_queue_key_id_idx',
     'relation:job_queue_queue_type_id_idx relation:job_queue_running_id_idx relation:job_queue_dead_id_idx relation:job_queue_cancelled_id_idx relation:job_queue_retrying_id_idx',
-    'column:queue_type_recent.lat_buckets column:queue_type_recent.lat_cums'];
+    'column:queue_type_recent.lat_buckets column:queue_type_recent.lat_cums',
+    'column:queue_type_minute.lat_buckets column:queue_type_minute.lat_counts'];
   v_rnames text[] := array[
     'repeatable/10_util.sql',
     'repeatable/15_triage.sql',
@@ -5212,6 +5244,14 @@ $qt_r15$,
 --   * Status moves: pending -> processing -> completed | pending (retry, release, rescue)
 --     | dead_letter; pending -> cancelled | dead_letter (fail_job on a pending job); dead_letter
 --     -> pending (requeue, 30_dlq.sql) or deleted.
+--   * The functions workers and producers call (enqueue, claim, complete, fail, heartbeat,
+--     release, rescue, expiry, retention) run with `set jit = off`. Each touches at most one
+--     batch of rows through an index, but its statements are planned with their arguments as
+--     parameters, so at millions of rows the planner prices them as if they read a queue's whole
+--     backlog (the claim: ~1.7 M cost units for 100 rows at 10 M rows) and JIT-compiles them on
+--     every call: 0.3-1.1 s of LLVM compile for a claim whose execution took ~17 ms
+--     (auto_explain, docs/BENCHMARKS.md "Job explorer"). A SET clause costs no inlining here:
+--     these functions already carry search_path (90_privileges.sql).
 --
 -- Repeatable (docs/SQL_LAYOUT.md): the one definition of each object below. All repeatable
 -- files run in name order, in one transaction, with search_path = <schema>, pg_temp; bodies name
@@ -5399,7 +5439,7 @@ create or replace function enqueue_job(queue text, job_type text, payload jsonb 
                                        unique_for_s int default null, expires_at timestamptz default null,
                                        tenant text default null)
 returns uuid
-language sql volatile as $$
+language sql volatile set jit = off as $$
   select e.id from _enqueue(array[$1], array[$2], array[$3], array[$4], array[$5], array[$6], array[$7],
                             array[$8], array[$9], array[$10]) e
 $$;
@@ -5411,7 +5451,7 @@ $$;
 -- Returns one row per input element, in input order: (ord, id, deduplicated, status, result).
 create or replace function enqueue_jobs(jobs jsonb)
 returns table (ord int, id uuid, deduplicated boolean, status text, result jsonb)
-language plpgsql volatile as $$
+language plpgsql volatile set jit = off as $$
 declare
   v_q text[]; v_t text[]; v_p jsonb[]; v_pr int[]; v_at timestamptz[]; v_dk text[]; v_ma int[];
   v_uf int[]; v_exp timestamptz[]; v_ten text[];
@@ -5606,7 +5646,7 @@ end $$;
 create or replace function claim_jobs(worker_id text, queues text[], max_jobs int)
 returns table (id uuid, queue text, job_type text, payload jsonb, attempt_count int,
                max_attempts int, priority int, created_at timestamptz, tenant text)
-language plpgsql volatile as $$
+language plpgsql volatile set jit = off as $$
 #variable_conflict use_column
 declare
   v_left int := max_jobs;
@@ -5697,7 +5737,7 @@ end $$;
 create or replace function complete_jobs(worker_id text, ids uuid[], processing_ms int[] default null,
                                          results jsonb[] default null)
 returns int
-language sql volatile as $$
+language sql volatile set jit = off as $$
   with done as (
     update job_queue j
     set status = 'completed', completed_at = now(), locked_by = null, heartbeat_at = null,
@@ -5817,7 +5857,7 @@ $$;
 create or replace function fail_job(job_id uuid, error_message text, error_type text, error_details jsonb,
                                     is_retryable boolean default true)
 returns text
-language plpgsql volatile as $$
+language plpgsql volatile set jit = off as $$
 declare v_status text;
 begin
   select f.new_status into v_status
@@ -5841,7 +5881,7 @@ create or replace function fail_jobs(worker_id text, ids uuid[], messages text[]
                                      details jsonb[] default null, retryable boolean[] default null,
                                      retry_after_s int[] default null)
 returns int
-language plpgsql volatile as $$
+language plpgsql volatile set jit = off as $$
 declare n int := coalesce(cardinality(ids), 0);
 begin
   if n = 0 then return 0; end if;
@@ -5860,7 +5900,7 @@ end $$;
 
 -- Gives unfinished jobs back (graceful shutdown): pending again at once, no attempt counted.
 create or replace function release_jobs(worker_id text, ids uuid[]) returns int
-language plpgsql volatile as $$
+language plpgsql volatile set jit = off as $$
 #variable_conflict use_column
 declare v_queues text[]; n int;
 begin
@@ -5882,7 +5922,7 @@ end $$;
 -- Proves the worker is alive. Touches no indexed column, so it is a HOT update. Returns how many
 -- of the jobs the worker still holds (fewer means some were rescued and must be abandoned).
 create or replace function heartbeat_jobs(worker_id text, ids uuid[]) returns int
-language sql volatile as $$
+language sql volatile set jit = off as $$
   with hb as (
     update job_queue j set heartbeat_at = now()
     where j.id = any($2) and j.status = (select 'processing') and j.locked_by = $1
@@ -5915,7 +5955,7 @@ $$;
 -- In both, a job an operator asked to stop (cancel_requested_at, cancel_job) is never handed back
 -- or retried: it ends 'cancelled' (operator), as its worker would have ended it.
 create or replace function rescue_stale_jobs(max_jobs int default 1000) returns int
-language plpgsql volatile as $$
+language plpgsql volatile set jit = off as $$
 declare
   v_limit constant interval := worker_silence_limit();
   w record;
@@ -6009,7 +6049,7 @@ end $$;
 -- count). Workers call it every second or so; claims already skip expired jobs, so the delay
 -- only affects when the cancellation becomes visible. Returns how many were cancelled.
 create or replace function expire_jobs(max_jobs int default 1000) returns int
-language plpgsql volatile as $$
+language plpgsql volatile set jit = off as $$
 declare
   n int := 0;
   r record;
@@ -6319,7 +6359,7 @@ $$;
 -- created), so completion needs no extra index. Call until it returns 0. The workers' own
 -- retention uses prune_jobs_batch, which keeps a cursor.
 create or replace function prune_completed_jobs(batch_size int default 1000) returns int
-language plpgsql volatile as $$
+language plpgsql volatile set jit = off as $$
 declare n int; v_bound uuid;
 begin
   perform _check_batch_size(batch_size, 'batch_size');
@@ -6851,6 +6891,39 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     FROM unnest(buckets, cums) WITH ORDINALITY AS u(bucket, cum, i)
 $$;
 
+-- A stored cumulative histogram plus (bucket, count) pairs (in any order, repeats allowed;
+-- negative counts subtract), cumulated again; a bucket left at 0 is dropped, and an empty
+-- result is (NULL, NULL). The stored counts come back out as health_hist_counts does (written
+-- out here: a pure helper's body names no other object). Called once per changed type
+-- (LATERAL) by the fold and the slide: each call sorts one type's ~100 buckets, where one
+-- set-based pass over every type sorted and windowed all of them together (~80,000 rows for
+-- the slide of 1,000 types, spilling to disk at the default work_mem), about 3x the time.
+create or replace function health_hist_merge(b smallint[], c bigint[], add_b smallint[], add_n bigint[])
+RETURNS TABLE (merged_buckets smallint[], merged_cums bigint[])
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT array_agg(y.bucket ORDER BY y.bucket), array_agg(y.cum ORDER BY y.bucket)
+    FROM (SELECT x.bucket, sum(sum(x.n)) OVER (ORDER BY x.bucket)::bigint AS cum
+          FROM (SELECT u.bucket, u.cum - coalesce(c[u.i - 1], 0) AS n
+                FROM unnest(b, c) WITH ORDINALITY AS u(bucket, cum, i)
+                UNION ALL
+                SELECT u.bucket, u.n FROM unnest(add_b, add_n) AS u(bucket, n)) x
+          GROUP BY x.bucket
+          HAVING sum(x.n) > 0) y
+$$;
+
+-- The same for a minute's plain (not cumulative) counts, as queue_type_minute holds them (0030).
+create or replace function health_hist_sum(b smallint[], n int[], add_b smallint[], add_n int[])
+RETURNS TABLE (sum_buckets smallint[], sum_counts int[])
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT array_agg(y.bucket ORDER BY y.bucket), array_agg(y.n ORDER BY y.bucket)
+    FROM (SELECT x.bucket, sum(x.n)::int AS n
+          FROM (SELECT u.bucket, u.n FROM unnest(b, n) AS u(bucket, n)
+                UNION ALL
+                SELECT u.bucket, u.n FROM unnest(add_b, add_n) AS u(bucket, n)) x
+          GROUP BY x.bucket
+          HAVING sum(x.n) > 0) y
+$$;
+
 -- The stated bound, in one place, so views and the snapshot quote the same figure.
 create or replace function health_latency_relative_error() RETURNS float8
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT sqrt(1.1::float8) - 1 $$;
@@ -7090,23 +7163,14 @@ BEGIN
             SELECT queue, job_type, sum(completed) AS c, sum(failed) AS f, sum(dead_lettered) AS dl
             FROM queue_type_minute WHERE minute >= old_start AND minute < new_start GROUP BY 1, 2
         ), gone_hist AS (
-            SELECT queue, job_type, bucket, sum(count) AS n FROM queue_type_latency_minute
-            WHERE minute >= old_start AND minute < new_start GROUP BY 1, 2, 3
+            SELECT m.queue, m.job_type, u.bucket, sum(u.n) AS n
+            FROM queue_type_minute m, unnest(m.lat_buckets, m.lat_counts) AS u(bucket, n)
+            WHERE m.minute >= old_start AND m.minute < new_start GROUP BY 1, 2, 3
         ), left_hist AS (
-            SELECT k.queue, k.job_type, array_agg(k.bucket ORDER BY k.bucket) AS buckets,
-                   array_agg(k.cum ORDER BY k.bucket) AS cums
-            FROM (SELECT x.queue, x.job_type, x.bucket,
-                         sum(sum(x.n)) OVER (PARTITION BY x.queue, x.job_type ORDER BY x.bucket)::bigint AS cum
-                  FROM (SELECT r.queue, r.job_type, h.bucket, h.n
-                        FROM queue_type_recent r
-                        JOIN (SELECT DISTINCT g.queue, g.job_type FROM gone_hist g) g
-                          ON g.queue = r.queue AND g.job_type = r.job_type
-                        CROSS JOIN LATERAL health_hist_counts(r.lat_buckets, r.lat_cums) h
-                        UNION ALL
-                        SELECT g.queue, g.job_type, g.bucket, -g.n FROM gone_hist g) x
-                  GROUP BY 1, 2, 3
-                  HAVING sum(x.n) > 0) k
-            GROUP BY 1, 2
+            SELECT r.queue, r.job_type, m.merged_buckets AS buckets, m.merged_cums AS cums
+            FROM (SELECT queue, job_type, array_agg(bucket) AS b, array_agg(-n) AS n FROM gone_hist GROUP BY 1, 2) g
+            JOIN queue_type_recent r ON r.queue = g.queue AND r.job_type = g.job_type
+            CROSS JOIN LATERAL health_hist_merge(r.lat_buckets, r.lat_cums, g.b, g.n::bigint[]) m
         )
         UPDATE queue_type_recent r SET completed = r.completed - m.c, failed = r.failed - m.f,
                                        dead_lettered = r.dead_lettered - m.dl,
@@ -7118,7 +7182,6 @@ BEGIN
         WHERE r.queue = m.queue AND r.job_type = m.job_type;
         DELETE FROM queue_type_recent WHERE completed <= 0 AND failed <= 0;
         DELETE FROM queue_type_minute WHERE minute < new_start;
-        DELETE FROM queue_type_latency_minute WHERE minute < new_start;
         UPDATE health_settings SET window_start = new_start;
     END IF;
 
@@ -7159,7 +7222,11 @@ BEGIN
     -- already, or if it is among the (type_cap - tracked) busiest new ones; the rest fold into
     -- '' ("other"). keyed reads queue_type_recent as it was before this statement. Events older
     -- than the rolling hour (back-dated rows) have no per-type figure to join: they are skipped.
-    keyed AS (
+    -- MATERIALIZED: computed once. Inlined, a plan made while queue_event_deltas looked empty
+    -- (it usually is when analyzed) joined it to d by nested loop and recomputed it, with its
+    -- scans of queue_type_recent, once per delta row: 50 deltas over 1,100 tracked types read
+    -- ~100,000 buffers, most of such a fold's time.
+    keyed AS MATERIALIZED (
         SELECT s.queue, s.job_type,
                CASE WHEN r.job_type IS NOT NULL
                       OR row_number() OVER (PARTITION BY s.queue, r.job_type IS NULL ORDER BY s.n DESC, s.job_type)
@@ -7168,40 +7235,47 @@ BEGIN
         FROM (SELECT queue, job_type, sum(completed + failed) AS n FROM d
               WHERE job_type IS NOT NULL AND minute >= greatest(new_start, old_start) GROUP BY 1, 2) s
         LEFT JOIN queue_type_recent r ON r.queue = s.queue AND r.job_type = s.job_type
-        LEFT JOIN (SELECT queue, count(*) AS n FROM queue_type_recent WHERE job_type <> '' GROUP BY 1) t ON t.queue = s.queue
+        LEFT JOIN (SELECT queue, count(*) AS n FROM queue_type_recent
+                   WHERE job_type <> '' AND queue IN (SELECT queue FROM d) GROUP BY 1) t ON t.queue = s.queue
     ),
     typed AS (
         SELECT d.queue, k.key AS job_type, d.minute, d.completed, d.failed, d.dead_lettered, d.lat_buckets, d.lat_counts
         FROM d JOIN keyed k ON k.queue = d.queue AND k.job_type = d.job_type
         WHERE d.minute >= greatest(new_start, old_start)
     ),
-    type_minute AS (
-        INSERT INTO queue_type_minute AS t (queue, minute, job_type, completed, failed, dead_lettered)
-        SELECT queue, minute, job_type, sum(completed), sum(failed), sum(dead_lettered)
-        FROM typed GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+    minute_hist AS MATERIALIZED (
+        -- Each folded (queue, minute, type)'s histogram (0030: arrays on its queue_type_minute
+        -- row): the stored counts plus these deltas'. Read as of before this statement; only the
+        -- folder (holding the advisory lock) writes these rows. MATERIALIZED, as keyed is, and
+        -- type_hist below: a nested loop would otherwise recompute it for each row it joins.
+        SELECT a.queue, a.minute, a.job_type, m.sum_buckets AS buckets, m.sum_counts AS counts
+        FROM (SELECT y.queue, y.minute, y.job_type, array_agg(u.bucket) AS b, array_agg(u.n) AS n
+              FROM typed y, unnest(y.lat_buckets, y.lat_counts) AS u(bucket, n) GROUP BY 1, 2, 3) a
+        LEFT JOIN queue_type_minute t ON t.queue = a.queue AND t.minute = a.minute AND t.job_type = a.job_type
+        CROSS JOIN LATERAL health_hist_sum(t.lat_buckets, t.lat_counts, a.b, a.n) m
+    ), type_minute AS (
+        -- A minute without new samples keeps its arrays (no minute_hist row).
+        INSERT INTO queue_type_minute AS t (queue, minute, job_type, completed, failed, dead_lettered, lat_buckets, lat_counts)
+        SELECT s.queue, s.minute, s.job_type, s.c, s.f, s.dl, coalesce(h.buckets, '{}'), coalesce(h.counts, '{}')
+        FROM (SELECT queue, minute, job_type, sum(completed) AS c, sum(failed) AS f, sum(dead_lettered) AS dl
+              FROM typed GROUP BY 1, 2, 3) s
+        LEFT JOIN minute_hist h ON h.queue = s.queue AND h.minute = s.minute AND h.job_type = s.job_type
+        ORDER BY 1, 2, 3
         ON CONFLICT (queue, minute, job_type) DO UPDATE SET
             completed = t.completed + EXCLUDED.completed, failed = t.failed + EXCLUDED.failed,
-            dead_lettered = t.dead_lettered + EXCLUDED.dead_lettered
+            dead_lettered = t.dead_lettered + EXCLUDED.dead_lettered,
+            lat_buckets = CASE WHEN cardinality(EXCLUDED.lat_buckets) > 0 THEN EXCLUDED.lat_buckets ELSE t.lat_buckets END,
+            lat_counts = CASE WHEN cardinality(EXCLUDED.lat_buckets) > 0 THEN EXCLUDED.lat_counts ELSE t.lat_counts END
         RETURNING 1
-    ), type_hist AS (
+    ), type_hist AS MATERIALIZED (
         -- Each folded type's histogram (0029: cumulative arrays on its queue_type_recent row):
-        -- its stored buckets plus these deltas', summed and re-cumulated in one set-based pass.
-        -- Read as of before this statement, like keyed; type_recent below writes the result.
-        SELECT k.queue, k.job_type, array_agg(k.bucket ORDER BY k.bucket) AS buckets,
-               array_agg(k.cum ORDER BY k.bucket) AS cums
-        FROM (SELECT x.queue, x.job_type, x.bucket,
-                     sum(sum(x.n)) OVER (PARTITION BY x.queue, x.job_type ORDER BY x.bucket)::bigint AS cum
-              FROM (SELECT y.queue, y.job_type, u.bucket, u.n::bigint AS n
-                    FROM typed y, unnest(y.lat_buckets, y.lat_counts) AS u(bucket, n)
-                    UNION ALL
-                    SELECT r.queue, r.job_type, h.bucket, h.n
-                    FROM queue_type_recent r
-                    JOIN (SELECT DISTINCT y.queue, y.job_type FROM typed y WHERE cardinality(y.lat_buckets) > 0) y
-                      ON y.queue = r.queue AND y.job_type = r.job_type
-                    CROSS JOIN LATERAL health_hist_counts(r.lat_buckets, r.lat_cums) h) x
-              GROUP BY 1, 2, 3
-              HAVING sum(x.n) > 0) k
-        GROUP BY 1, 2
+        -- its stored buckets plus these deltas', re-cumulated. Read as of before this statement,
+        -- like keyed; type_recent below writes the result.
+        SELECT a.queue, a.job_type, m.merged_buckets AS buckets, m.merged_cums AS cums
+        FROM (SELECT y.queue, y.job_type, array_agg(u.bucket) AS b, array_agg(u.n::bigint) AS n
+              FROM typed y, unnest(y.lat_buckets, y.lat_counts) AS u(bucket, n) GROUP BY 1, 2) a
+        LEFT JOIN queue_type_recent r ON r.queue = a.queue AND r.job_type = a.job_type
+        CROSS JOIN LATERAL health_hist_merge(r.lat_buckets, r.lat_cums, a.b, a.n) m
     ), type_recent AS (
         -- A type without new samples keeps its arrays (no type_hist row).
         INSERT INTO queue_type_recent AS t (queue, job_type, completed, failed, dead_lettered, lat_buckets, lat_cums)
@@ -7215,13 +7289,6 @@ BEGIN
             dead_lettered = t.dead_lettered + EXCLUDED.dead_lettered,
             lat_buckets = CASE WHEN cardinality(EXCLUDED.lat_buckets) > 0 THEN EXCLUDED.lat_buckets ELSE t.lat_buckets END,
             lat_cums = CASE WHEN cardinality(EXCLUDED.lat_buckets) > 0 THEN EXCLUDED.lat_cums ELSE t.lat_cums END
-        RETURNING 1
-    ), type_latency_minute AS (
-        INSERT INTO queue_type_latency_minute AS t (queue, minute, job_type, bucket, count)
-        SELECT y.queue, y.minute, y.job_type, u.bucket, sum(u.n)
-        FROM typed y, unnest(y.lat_buckets, y.lat_counts) AS u(bucket, n)
-        GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-        ON CONFLICT (queue, minute, job_type, bucket) DO UPDATE SET count = t.count + EXCLUDED.count
         RETURNING 1
     )
     INSERT INTO queue_latency_minute AS t (queue, minute, bucket, count)
@@ -7280,7 +7347,7 @@ BEGIN
     DELETE FROM queue_stats_minute; DELETE FROM queue_stats_hour;
     DELETE FROM queue_latency_minute; DELETE FROM queue_errors_hour;
     DELETE FROM queue_latency_recent; DELETE FROM queue_error_latest;
-    DELETE FROM queue_type_minute; DELETE FROM queue_type_latency_minute;
+    DELETE FROM queue_type_minute;
     DELETE FROM queue_type_recent;
 
     INSERT INTO queue_stats_minute (queue, minute, completed, failed, dead_lettered, ms_count, sum_ms, max_ms, arrived)
@@ -7342,12 +7409,15 @@ BEGIN
                r.c, r.f, r.dl, r.bucket
         FROM raw r JOIN ranked k USING (queue, job_type) CROSS JOIN health_settings s
     ), by_minute AS (
-        INSERT INTO queue_type_minute (queue, minute, job_type, completed, failed, dead_lettered)
-        SELECT queue, minute, job_type, sum(c), sum(f), sum(dl) FROM typed GROUP BY 1, 2, 3
-        RETURNING 1
-    ), latency_by_minute AS (
-        INSERT INTO queue_type_latency_minute (queue, minute, job_type, bucket, count)
-        SELECT queue, minute, job_type, bucket, count(*) FROM typed WHERE bucket IS NOT NULL GROUP BY 1, 2, 3, 4
+        INSERT INTO queue_type_minute (queue, minute, job_type, completed, failed, dead_lettered, lat_buckets, lat_counts)
+        SELECT t.queue, t.minute, t.job_type, sum(t.c), sum(t.f), sum(t.dl), coalesce(h.buckets, '{}'), coalesce(h.counts, '{}')
+        FROM typed t
+        LEFT JOIN (SELECT queue, minute, job_type, array_agg(bucket ORDER BY bucket) AS buckets,
+                          array_agg(n ORDER BY bucket) AS counts
+                   FROM (SELECT queue, minute, job_type, bucket, count(*)::int AS n FROM typed
+                         WHERE bucket IS NOT NULL GROUP BY 1, 2, 3, 4) b
+                   GROUP BY 1, 2, 3) h ON h.queue = t.queue AND h.minute = t.minute AND h.job_type = t.job_type
+        GROUP BY t.queue, t.minute, t.job_type, h.buckets, h.counts
         RETURNING 1
     ), hist AS (
         SELECT h.queue, h.job_type, array_agg(h.bucket ORDER BY h.bucket) AS buckets, array_agg(h.cum ORDER BY h.bucket) AS cums
@@ -7543,8 +7613,9 @@ BEGIN
         -- Histogram rows of the top types that their stored arrays do not hold: the minute rows
         -- when `since` is not the rolling window, and unfolded deltas (usually none: the
         -- snapshot folded just before).
-        SELECT t.queue, t.job_type, l.bucket, l.count AS n
-        FROM top_types t JOIN queue_type_latency_minute l ON l.queue = t.queue AND l.job_type = t.job_type
+        SELECT t.queue, t.job_type, u.bucket, u.n::bigint AS n
+        FROM top_types t JOIN queue_type_minute l ON l.queue = t.queue AND l.job_type = t.job_type
+             CROSS JOIN LATERAL unnest(l.lat_buckets, l.lat_counts) AS u(bucket, n)
         WHERE NOT current AND l.minute >= since
         UNION ALL
         SELECT t.queue, t.job_type, u.bucket, u.n
@@ -9458,6 +9529,8 @@ begin
     ('health_fold',                     'definer', '{}'),
     ('health_forecast',                 'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('health_hist_counts',              'pure',    '{queuetop_viewer,queuetop_operator}'),
+    ('health_hist_merge',               'pure',    '{queuetop_viewer,queuetop_operator}'),
+    ('health_hist_sum',                 'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('health_interpolate',              'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('health_job_queue_trigger',        'invoker', '{}'),
     ('health_job_queue_truncated',      'invoker', '{}'),
