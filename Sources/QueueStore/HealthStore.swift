@@ -23,7 +23,7 @@ public struct HealthStore: Sendable {
         case all
         /// None: every queue's `types` is nil. The dashboard's per-tick refresh.
         case none
-        /// One queue's (queue detail, `queue show`): the snapshot without types plus
+        /// One queue's (queue detail, `queue show`): the snapshot without types, then
         /// `health_queue_types(name)`, which reads only that queue's per-type rows.
         case queue(String)
     }
@@ -37,18 +37,13 @@ public struct HealthStore: Sendable {
             let json = try snapshotJSON(types: types == .all)
             return Reading(snapshot: try HealthSnapshot.decode(json: json), json: json)
         case .queue(let name):
-            // One round trip: the snapshot folds, and health_queue_types counts unfolded deltas
-            // itself, so the order the two are evaluated in does not change the figures.
-            let result = try connection.run("""
-                SELECT \(qt: "queue_health_snapshot")(false)::text AS snapshot,
-                       \(qt: "health_queue_types")(\(name)::text)::text AS types
-                """)
-            guard let row = result.first else { throw QueueStoreError.database("the health snapshot returned no row") }
-            let json: String = try row.decode("snapshot")
+            // Two statements, the fold first: a statement's snapshot is taken before the fold
+            // inside it, so health_queue_types in the same one would count the deltas of a type
+            // the queue does not track yet as "other" (it is exact otherwise).
+            let json = try snapshotJSON(types: false)
             var snapshot = try HealthSnapshot.decode(json: json)
-            let typesJSON: String? = try row.decode("types")
-            if let typesJSON, let i = snapshot.queues.firstIndex(where: { $0.name == name }) {
-                snapshot.queues[i].types = try Self.decodeTypes(json: typesJSON)
+            if let i = snapshot.queues.firstIndex(where: { $0.name == name }) {
+                snapshot.queues[i].types = try queueTypes(name)
             }
             return Reading(snapshot: snapshot, json: json)
         }
