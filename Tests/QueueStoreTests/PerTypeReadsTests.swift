@@ -141,4 +141,32 @@ import Testing
             #expect(noneQueues.count == 2 && noneQueues.allSatisfy { $0["types"] == nil && $0["latency_ms"] != nil })
         }
     }
+
+    /// The viewer (the dashboard's least role) reads all three ways; a worker and a producer,
+    /// whose names say nothing of reading health, read none of them.
+    @Test func theViewerReadsEveryWayAndTheWorkerAndProducerNone() throws {
+        try TestDatabase.with { db in
+            let owner = try db.connect()
+            defer { owner.close() }
+            try Self.makeTwoQueues(owner)
+            let expected = try HealthStore(connection: owner).queueTypes("second")
+            try db.withLoginRole(in: "queuetop_viewer") { config, _ in
+                let viewer = try Connection.connect(config)
+                defer { viewer.close() }
+                let store = HealthStore(connection: viewer)
+                #expect(try store.snapshot(types: .none).snapshot.queues.count == 2)
+                #expect(try store.snapshot(types: .queue("second")).snapshot.queue(named: "second")?.types == expected)
+                #expect(try store.snapshot(types: .all).snapshot.queue(named: "second")?.types == expected)
+            }
+            for group in ["queuetop_worker", "queuetop_producer"] {
+                try db.withLoginRole(in: group) { config, _ in
+                    let conn = try Connection.connect(config)
+                    defer { conn.close() }
+                    for sql in ["SELECT \(qt: "queue_health_snapshot")(false)", "SELECT \(qt: "health_queue_types")('second')"] as [Query] {
+                        #expect(throws: PostgresError.self, "\(group): \(sql)") { try conn.query(sql) }
+                    }
+                }
+            }
+        }
+    }
 }
