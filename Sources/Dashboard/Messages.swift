@@ -28,6 +28,8 @@ public enum Message: Sendable {
     case terminalEffectDone(String, ok: Bool, at: Date)
     /// Queue detail's tenant caps, top tenants by backlog and expired counts.
     case queueTenantsLoaded(QueueTenantReport)
+    /// Queue detail's per-type figures of one queue (nil: the queue no longer exists).
+    case queueTypesLoaded(String, [TypeHealth]?)
     /// The jobs every worker holds now (busy view), oldest first per worker.
     case workerJobsLoaded([InFlightJob])
     /// The embedded pool's recent events, oldest first (all of them, not a delta).
@@ -86,6 +88,10 @@ public enum Effect: Sendable, Equatable {
     /// Queue detail's tenant report for one queue. Only while that screen is open: ranking
     /// tenants costs a query that the other screens' refreshes must not pay.
     case loadQueueTenants(String)
+    /// Queue detail's per-type figures for one queue. Only while that screen is open: the
+    /// per-tick snapshot reads none (docs/HEALTH.md, "Per-type figures"), so the refresh the
+    /// other screens pay stays what it was before per-type figures existed.
+    case loadQueueTypes(String)
     /// The Workers screen's busy view: in-flight jobs per worker. Only while that screen is open.
     case loadWorkerJobs
     /// The Jobs screen's page (and count) for this request. Only while that screen is open.

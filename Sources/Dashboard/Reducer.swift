@@ -65,6 +65,9 @@ public func reduce(_ state: inout DashboardState, _ message: Message) -> [Effect
     case .queueTenantsLoaded(let report):
         state.queueTenants = report
         return []
+    case .queueTypesLoaded(let queue, let types):
+        state.queueTypes = QueueTypesReading(queue: queue, types: types)
+        return []
     case .workerJobsLoaded(let jobs):
         state.workerJobs = jobs
         return []
@@ -157,7 +160,7 @@ func reloadCurrentList(_ state: DashboardState) -> [Effect] {
     case .audit: return [.loadAudit]
     case .schedules: return [.loadSchedules]
     case .timeline: return [.loadTimeline]
-    case .queue: return state.selectedQueue.map { [.loadQueueTenants($0)] } ?? []
+    case .queue: return state.selectedQueue.map { [.loadQueueTenants($0), .loadQueueTypes($0)] } ?? []
     case .workers: return [.loadWorkerJobs]
     case .jobs: return state.jobs.refreshesByItself ? [.loadJobs(state.jobs.request)] : []
     case .overview, .leads, .log: return []

@@ -77,7 +77,10 @@ extension DashboardState {
             let rows = visibleQueues
             return rows.isEmpty ? nil : rows[cursorRow]
         case .queue:
-            return selectedQueue.flatMap { snapshot?.queue(named: $0) }
+            guard var queue = selectedQueue.flatMap({ snapshot?.queue(named: $0) }) else { return nil }
+            // The refresh reads no per-type figures; this queue's come from their own read.
+            if let reading = queueTypes, reading.queue == queue.name, let types = reading.types { queue.types = types }
+            return queue
         default:
             return nil
         }

@@ -217,6 +217,9 @@ public struct DashboardState: Sendable, Equatable {
     /// Tenant caps, top tenants and expired counts of the last queue whose detail was open
     /// (its `queue` says which: views show it only for that queue, never for another).
     public var queueTenants: QueueTenantReport?
+    /// Per-type figures of the last queue whose detail was open, and which queue: the per-tick
+    /// snapshot carries none, so `focusedQueue` lays these over that queue's snapshot row.
+    public var queueTypes: QueueTypesReading?
     /// The embedded worker pool's recent events (bounded by the runtime's ring), oldest first.
     public var poolLog: [PoolLogLine] = []
     /// Why the embedded pool did not start (a bad handler config, a missing secret variable):
@@ -254,6 +257,15 @@ public struct DashboardState: Sendable, Equatable {
 
 /// How far the job-detail payload can scroll at the current terminal size, and how many of its
 /// lines one screenful shows (a PgUp/PgDn step).
+/// One queue's per-type figures as queue detail read them (`HealthStore.queueTypes`); `types`
+/// nil when the queue no longer existed.
+public struct QueueTypesReading: Sendable, Equatable {
+    public var queue: String
+    public var types: [TypeHealth]?
+
+    public init(queue: String, types: [TypeHealth]?) { self.queue = queue; self.types = types }
+}
+
 public struct DetailViewport: Sendable, Equatable {
     public var maxOffset: Int
     public var visibleRows: Int

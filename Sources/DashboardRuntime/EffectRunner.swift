@@ -121,7 +121,8 @@ public final class EffectRunner: Sendable {
         let dlq = DLQStore(connection: connection)
         switch effect {
         case .refresh:
-            let snapshot = try HealthStore(connection: connection).snapshot().snapshot
+            // Every screen's refresh: no per-type figures (queue detail reads its queue's apart).
+            let snapshot = try HealthStore(connection: connection).snapshot(types: .none).snapshot
             let standby = try ServerRoleStore(connection: connection).standby()
             return [.snapshotLoaded(snapshot, at: clock()), .standbyLoaded(standby)] + (try alertHookSummary(connection))
                 + (try chartMarks(connection))
@@ -152,6 +153,8 @@ public final class EffectRunner: Sendable {
                                                                                    limit: 500))]
         case .loadQueueTenants(let queue):
             return [.queueTenantsLoaded(try QueueTenantStore(connection: connection).report(queue: queue))]
+        case .loadQueueTypes(let queue):
+            return [.queueTypesLoaded(queue, try HealthStore(connection: connection).queueTypes(queue))]
         case .loadJobs(let request):
             let started = DispatchTime.now()
             let search = JobSearchStore(connection: connection)
@@ -224,6 +227,7 @@ public final class EffectRunner: Sendable {
         case .loadTimeline: return "cannot load the timeline: \(error)"
         case .dumpScreen, .copy: return "\(error)"
         case .loadQueueTenants(let queue): return "cannot load the tenants of \(queue): \(error)"
+        case .loadQueueTypes(let queue): return "cannot load the job types of \(queue): \(error)"
         case .loadWorkerJobs: return "cannot load the workers' jobs: \(error)"
         case .loadJobs: return "cannot search jobs: \(error)"
         case .quit, .switchContext, .stopBulk: return "\(error)"

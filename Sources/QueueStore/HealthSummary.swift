@@ -71,7 +71,7 @@ extension HealthStore {
 
     /// The summary as JSON text.
     public func summaryJSON() throws -> String {
-        try connection.run("SELECT \(unsafeRaw: Self.summarySQL) AS summary FROM \(qt: "queue_health_snapshot")() AS s")
+        try connection.run("SELECT \(unsafeRaw: Self.summarySQL) AS summary FROM \(qt: "queue_health_snapshot")(false) AS s")
             .scalar(String.self)
     }
 

@@ -44,7 +44,8 @@ public final class HealthExporter: Sendable {
                 let snapshot = try connection.run { conn in
                     try conn.readOnlyTransaction { tx in
                         try tx.setLocalStatementTimeout(statementTimeout)
-                        return try HealthStore(connection: tx).snapshot().snapshot
+                        // No per-type series are exported, so none are read.
+                        return try HealthStore(connection: tx).snapshot(types: .none).snapshot
                     }
                 }
                 health = HealthExposition.render(snapshot)

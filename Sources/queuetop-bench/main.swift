@@ -141,7 +141,8 @@ func contextsRefresh(rounds: Int, urls: [String]) throws {
     let connections = try urls.map { try Connection.connect(try ConnectionConfig($0)) }
     defer { connections.forEach { $0.close() } }
     @Sendable func readSnapshot(_ conn: Connection) -> HealthSnapshot? {
-        try? conn.readOnlyTransaction { try HealthStore(connection: $0).snapshot().snapshot }
+        // The dashboard's refresh: the snapshot without per-type figures.
+        try? conn.readOnlyTransaction { try HealthStore(connection: $0).snapshot(types: .none).snapshot }
     }
     @Sendable func readSummary(_ conn: Connection) -> HealthSummary? {
         try? conn.readOnlyTransaction { try HealthStore(connection: $0).summary() }

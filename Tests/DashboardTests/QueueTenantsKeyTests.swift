@@ -3,8 +3,9 @@ import Foundation
 import QueueStore
 import Testing
 
-/// Queue detail's tenant report is loaded while that screen is open and with every refresh of
-/// it, and never on another screen (ranking tenants costs a query).
+/// Queue detail's tenant report (and its per-type figures, PerTypeReadsTests) is loaded while
+/// that screen is open and with every refresh of it, and never on another screen (ranking
+/// tenants costs a query).
 @Suite struct QueueTenantsKeyTests {
     let t0 = Date(timeIntervalSince1970: 1_795_000_000)
 
@@ -30,24 +31,24 @@ import Testing
     @Test func everyWayIntoQueueDetailLoadsTheTenantsOfThatQueue() throws {
         var enter = try connected()
         _ = reduce(&enter, .key(.down))
-        #expect(reduce(&enter, .key(.enter)) == [.loadQueueTenants("sync")])
+        #expect(reduce(&enter, .key(.enter)) == [.loadQueueTenants("sync"), .loadQueueTypes("sync")])
         #expect(enter.screen == .queue)
 
         var two = try connected()
-        #expect(reduce(&two, .key(.character("2"))) == [.loadQueueTenants("emails")])
+        #expect(reduce(&two, .key(.character("2"))) == [.loadQueueTenants("emails"), .loadQueueTypes("emails")])
 
         var command = try connected()
         for c in ":queue sync" { _ = reduce(&command, .key(.character(c))) }
-        #expect(reduce(&command, .key(.enter)) == [.loadQueueTenants("sync")])
+        #expect(reduce(&command, .key(.enter)) == [.loadQueueTenants("sync"), .loadQueueTypes("sync")])
     }
 
     @Test func everyRefreshOfQueueDetailReloadsThemAndNoOtherScreenDoes() throws {
         var s = try connected()
         _ = reduce(&s, .key(.character("2")))
-        #expect(reduce(&s, .tick(t0.addingTimeInterval(2))) == [.refresh, .loadQueueTenants("emails")])
-        #expect(reduce(&s, .changed(at: t0.addingTimeInterval(2.1))) == [.refresh, .loadQueueTenants("emails")])
-        #expect(reduce(&s, .key(.control("r"))) == [.refresh, .loadQueueTenants("emails")])
-        #expect(reduce(&s, .actionFinished("paused emails", at: t0)) == [.refresh, .loadQueueTenants("emails")])
+        #expect(reduce(&s, .tick(t0.addingTimeInterval(2))) == [.refresh, .loadQueueTenants("emails"), .loadQueueTypes("emails")])
+        #expect(reduce(&s, .changed(at: t0.addingTimeInterval(2.1))) == [.refresh, .loadQueueTenants("emails"), .loadQueueTypes("emails")])
+        #expect(reduce(&s, .key(.control("r"))) == [.refresh, .loadQueueTenants("emails"), .loadQueueTypes("emails")])
+        #expect(reduce(&s, .actionFinished("paused emails", at: t0)) == [.refresh, .loadQueueTenants("emails"), .loadQueueTypes("emails")])
 
         for screen in "134567" {
             var other = try connected()
@@ -67,7 +68,7 @@ import Testing
         // Back to the overview and into the other queue: the emails report must not show as sync's.
         _ = reduce(&s, .key(.escape))
         _ = reduce(&s, .key(.down))
-        #expect(reduce(&s, .key(.enter)) == [.loadQueueTenants("sync")])
+        #expect(reduce(&s, .key(.enter)) == [.loadQueueTenants("sync"), .loadQueueTypes("sync")])
         #expect(s.focusedQueueTenants == nil)
         _ = reduce(&s, .queueTenantsLoaded(report("sync", tenants: [])))
         #expect(s.focusedQueueTenants?.queue == "sync" && s.focusedQueueTenants?.tenants == [])

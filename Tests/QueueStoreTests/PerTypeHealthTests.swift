@@ -60,9 +60,10 @@ import Testing
         return abs(estimate - exact) <= exact * relativeError + 0.05
     }
 
-    /// The snapshot's `types` of `mixed` against plain SQL over the raw rows.
-    static func expectTypesMatchRawRows(_ tx: Connection) throws {
-        let q = try #require(try HealthStore(connection: tx).snapshot().snapshot.queue(named: "mixed"))
+    /// The snapshot's `types` of `mixed` against plain SQL over the raw rows; `read` says which
+    /// snapshot read: the whole one (`status --json`) or queue detail's (`.queue("mixed")`).
+    static func expectTypesMatchRawRows(_ tx: Connection, read: HealthStore.TypeFigures = .all) throws {
+        let q = try #require(try HealthStore(connection: tx).snapshot(types: read).snapshot.queue(named: "mixed"))
         let types = try #require(q.types)
         // The 10 busiest by name, busiest first, then other for t11 and t12.
         #expect(types.map(\.type) == (1...10).map { String(format: "t%02d", $0) } + [nil])

@@ -7535,6 +7535,9 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT lo + (k - floor(k)) * (hi - lo
 -- not fold) the minute rows do: `current` is a plan-time constant, so the branch not taken is
 -- a one-time filter and costs nothing. An unfolded delta of a type the queue does not track
 -- yet counts as other (only a read-only reader sees one, for the seconds until the next fold).
+-- With top = 0 it reads no per-type table at all: every per-type branch below is gated by
+-- `top > 0`, a one-time filter, so its scans never start. That is what the overview refresh
+-- (queue_health_snapshot(false)) and the latency views call.
 --
 -- Histograms: a queue's ~100 rolling rows, and one queue_type_recent row per top type, whose
 -- arrays hold its histogram already cumulative (0029): its percentiles are binary searches, no
@@ -7557,8 +7560,15 @@ SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     current boolean;
+    lo text;
+    hi text;
 BEGIN
     SELECT s.window_start = since INTO current FROM health_settings s;
+    -- The queues read, as a range of names: every rollup read below is `queue BETWEEN lo AND
+    -- hi`, which the one generic plan serves through each table's (queue, ...) key, so one
+    -- queue's read (queue detail, health_queue_types) touches that queue's rows only. An
+    -- `only_queue IS NULL OR queue = only_queue` filter could only be a scan of every queue's.
+    SELECT min(q.name), max(q.name) INTO lo, hi FROM queues q WHERE only_queue IS NULL OR q.name = only_queue;
     RETURN QUERY
     -- Each histogram has an integer id, so the window sorts and groups integers, not names:
     -- a queue's is its base (its position by name x (top + 2)), a top type's base + rank, the
@@ -7571,7 +7581,7 @@ BEGIN
                sum(s.ms_count)::bigint AS samples, sum(s.sum_ms)::float8 / nullif(sum(s.ms_count), 0) AS avg_ms,
                max(s.max_ms) AS max_ms
         FROM queue_stats_minutely s
-        WHERE s.minute >= since AND (only_queue IS NULL OR s.queue = only_queue)
+        WHERE s.minute >= since AND s.queue BETWEEN lo AND hi
         GROUP BY 1
     ), queue_hist AS (
         -- Summed per queue first, then given its id: joined before the sum, the planner (which
@@ -7579,29 +7589,29 @@ BEGIN
         SELECT qs.base, g.bucket, g.n
         FROM (SELECT x.queue, x.bucket, sum(x.n)::bigint AS n
               FROM (SELECT r.queue, r.bucket, r.count AS n FROM queue_latency_recent r
-                    WHERE current AND (only_queue IS NULL OR r.queue = only_queue)
+                    WHERE current AND r.queue BETWEEN lo AND hi
                     UNION ALL
                     SELECT l.queue, l.bucket, l.count FROM queue_latency_minute l
-                    WHERE NOT current AND l.minute >= since AND (only_queue IS NULL OR l.queue = only_queue)
+                    WHERE NOT current AND l.minute >= since AND l.queue BETWEEN lo AND hi
                     UNION ALL
                     SELECT d.queue, u.bucket, u.n FROM queue_event_deltas d, unnest(d.lat_buckets, d.lat_counts) AS u(bucket, n)
-                    WHERE d.minute >= since AND (only_queue IS NULL OR d.queue = only_queue)) x
+                    WHERE d.minute >= since AND d.queue BETWEEN lo AND hi) x
               GROUP BY 1, 2) g
         JOIN qs ON qs.queue = g.queue
     ), totals AS (
         SELECT x.queue, x.job_type, sum(x.c)::bigint AS c, sum(x.f)::bigint AS f, sum(x.dl)::bigint AS dl
         FROM (SELECT t.queue, t.job_type, t.completed AS c, t.failed AS f, t.dead_lettered AS dl FROM queue_type_recent t
-              WHERE top > 0 AND current AND (only_queue IS NULL OR t.queue = only_queue)
+              WHERE top > 0 AND current AND t.queue BETWEEN lo AND hi
               UNION ALL
               SELECT t.queue, t.job_type, t.completed, t.failed, t.dead_lettered FROM queue_type_minute t
-              WHERE top > 0 AND NOT current AND t.minute >= since AND (only_queue IS NULL OR t.queue = only_queue)
+              WHERE top > 0 AND NOT current AND t.minute >= since AND t.queue BETWEEN lo AND hi
               UNION ALL
               SELECT d.queue, CASE WHEN EXISTS (SELECT 1 FROM queue_type_recent r WHERE r.queue = d.queue AND r.job_type = d.job_type)
                                    THEN d.job_type ELSE '' END,
                      d.completed, d.failed, d.dead_lettered
               FROM queue_event_deltas d
               WHERE top > 0 AND d.minute >= since AND d.job_type IS NOT NULL
-                AND (only_queue IS NULL OR d.queue = only_queue)) x
+                AND d.queue BETWEEN lo AND hi) x
         GROUP BY 1, 2
     ), top_types AS (
         SELECT y.queue, y.job_type, y.c, y.f, y.dl, y.rank, qs.base
@@ -7616,12 +7626,12 @@ BEGIN
         SELECT t.queue, t.job_type, u.bucket, u.n::bigint AS n
         FROM top_types t JOIN queue_type_minute l ON l.queue = t.queue AND l.job_type = t.job_type
              CROSS JOIN LATERAL unnest(l.lat_buckets, l.lat_counts) AS u(bucket, n)
-        WHERE NOT current AND l.minute >= since
+        WHERE top > 0 AND NOT current AND l.minute >= since
         UNION ALL
         SELECT t.queue, t.job_type, u.bucket, u.n
         FROM top_types t JOIN queue_event_deltas d ON d.queue = t.queue AND d.job_type = t.job_type
              CROSS JOIN LATERAL unnest(d.lat_buckets, d.lat_counts) AS u(bucket, n)
-        WHERE d.minute >= since
+        WHERE top > 0 AND d.minute >= since
     ), type_merged AS (
         -- The top types that have such rows: stored histogram (when current) plus those rows,
         -- cumulated again.
@@ -7636,7 +7646,7 @@ BEGIN
                     JOIN (SELECT DISTINCT e.queue, e.job_type FROM type_extra e) e
                       ON e.queue = r.queue AND e.job_type = r.job_type
                     CROSS JOIN LATERAL health_hist_counts(r.lat_buckets, r.lat_cums) h
-                    WHERE current) x
+                    WHERE top > 0 AND current AND r.queue BETWEEN lo AND hi) x
               GROUP BY 1, 2, 3
               HAVING sum(x.n) > 0) k
         GROUP BY 1, 2
@@ -7647,6 +7657,7 @@ BEGIN
         FROM top_types t
         LEFT JOIN queue_type_recent r ON current AND r.queue = t.queue AND r.job_type = t.job_type
         LEFT JOIN type_merged m ON m.queue = t.queue AND m.job_type = t.job_type
+        WHERE top > 0
     ), type_hist AS (
         -- The top types' samples per queue and bucket: what the other row does not hold.
         SELECT a.base, h.bucket, sum(h.n::float8)::bigint AS n
@@ -7785,11 +7796,42 @@ LEFT JOIN health_breakdown(date_trunc('minute', now()) - interval '59 minutes', 
 -- =============================================================================================
 -- The snapshot
 
--- Everything `queuetop status --json` and the dashboard show, in one round trip. Folds first
--- (unless the transaction is read-only, e.g. a hot standby: the reads stay exact without it).
--- Its cost depends on the number of queues, workers and retained rollup rows, never on the
--- number of jobs. The shape is a contract: docs/HEALTH.md. Fields may be added, never renamed.
-create or replace function queue_health_snapshot() RETURNS jsonb
+-- One per-type entry of the snapshot's `queues[].types` (docs/HEALTH.md, "Per-type figures"),
+-- from a health_breakdown row of rank > 0; job_type NULL is the "other" entry. The snapshot and
+-- health_queue_types both build their entries here, so the two shapes cannot drift apart.
+create or replace function health_type_entry(job_type text, completed bigint, failed bigint, dead_lettered bigint,
+                                             p50 float8, p95 float8, p99 float8, samples bigint) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT jsonb_build_object(
+        'type', job_type, 'other', job_type IS NULL, 'completed', completed, 'failed', failed,
+        'dead_lettered', dead_lettered,
+        'fail_rate', CASE WHEN completed + failed > 0 THEN round(failed::numeric / (completed + failed), 4) END,
+        'p50', round(p50::numeric, 1), 'p95', round(p95::numeric, 1), 'p99', round(p99::numeric, 1),
+        'samples', samples)
+$$;
+
+-- One queue's `types` over the rolling hour, exactly as queue_health_snapshot() shows them
+-- for it: what queue detail and `queue show` read beside the overview snapshot, so only the
+-- open queue's per-type rows are read. NULL for a queue that does not exist. It does not fold:
+-- health_breakdown counts unfolded deltas, and the snapshot read with it folds anyway.
+create or replace function health_queue_types(q text) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN EXISTS (SELECT 1 FROM queues WHERE name = q) THEN (
+        SELECT coalesce(jsonb_agg(health_type_entry(b.job_type, b.completed, b.failed, b.dead_lettered,
+                                                    b.p50, b.p95, b.p99, b.samples) ORDER BY b.rank), '[]')
+        FROM health_breakdown(date_trunc('minute', now()) - interval '59 minutes', 10, q) b
+        WHERE b.rank > 0) END
+$$;
+
+-- The snapshot. Folds first (unless the transaction is read-only, e.g. a hot standby: the
+-- reads stay exact without it). Its cost depends on the number of queues, workers and retained
+-- rollup rows, never on the number of jobs. The shape is a contract: docs/HEALTH.md. Fields
+-- may be added, never renamed.
+-- with_types false is the dashboard's per-tick refresh (the overview): the same object
+-- without `queues[].types`, and it reads no per-type rollup (health_breakdown with top 0), so
+-- the refresh costs what it did before per-type figures existed. Queue detail and `queue
+-- show` add health_queue_types(name) for the one queue they show.
+create or replace function queue_health_snapshot(with_types boolean) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
     t_now     timestamptz := now();
@@ -7817,6 +7859,7 @@ BEGIN
 
     -- Latency and per-type figures of every queue in one statement (health_breakdown): the
     -- loop below only looks them up, so no percentile is computed, or planned, per queue.
+    -- Without types, top 0: only the rank-0 rows, no per-type table read.
     SELECT coalesce(jsonb_object_agg(x.queue, x.figures), '{}') INTO per_queue
     FROM (SELECT b.queue, jsonb_build_object(
                'latency', (array_agg(jsonb_build_object(
@@ -7824,13 +7867,11 @@ BEGIN
                    'avg', round(b.avg_ms::numeric, 1), 'max', b.max_ms, 'samples', b.samples,
                    'relative_error', round(health_latency_relative_error()::numeric, 5),
                    'estimated', jsonb_build_array('p50', 'p95', 'p99'))) FILTER (WHERE b.rank = 0))[1],
-               'types', coalesce(jsonb_agg(jsonb_build_object(
-                   'type', b.job_type, 'other', b.job_type IS NULL, 'completed', b.completed, 'failed', b.failed,
-                   'dead_lettered', b.dead_lettered,
-                   'fail_rate', CASE WHEN b.completed + b.failed > 0 THEN round(b.failed::numeric / (b.completed + b.failed), 4) END,
-                   'p50', round(b.p50::numeric, 1), 'p95', round(b.p95::numeric, 1), 'p99', round(b.p99::numeric, 1),
-                   'samples', b.samples) ORDER BY b.rank) FILTER (WHERE b.rank > 0), '[]')) AS figures
-          FROM health_breakdown(this_min - interval '59 minutes') b GROUP BY b.queue) x;
+               'types', coalesce(jsonb_agg(health_type_entry(b.job_type, b.completed, b.failed, b.dead_lettered,
+                                                             b.p50, b.p95, b.p99, b.samples)
+                                           ORDER BY b.rank) FILTER (WHERE b.rank > 0), '[]')) AS figures
+          FROM health_breakdown(this_min - interval '59 minutes', CASE WHEN with_types THEN 10 ELSE 0 END) b
+          GROUP BY b.queue) x;
 
     -- Every queue's counters, oldest pending job, last-hour sums and breaker in one statement
     -- (planned once per session), so the loop runs no query of its own but the two series.
@@ -7920,12 +7961,13 @@ BEGIN
                 LEFT JOIN queue_stats_minutely s ON s.queue = q.name AND s.minute = g.m
                                                 AND s.minute >= this_min - interval '59 minutes'),
             'latency_ms', q.figures -> 'latency',
+            -- Absent without types (dropped below), not an empty list: none were read.
             'types', q.figures -> 'types',
             -- The current minute and the 9 before it, as far as it has gone: 540 to 600 s.
             'forecast', health_forecast((counts ->> 'pending')::bigint + (counts ->> 'processing')::bigint,
                                         q.a10m::bigint, q.d10m::bigint,
                                         extract(epoch FROM t_now - (this_min - interval '9 minutes'))::float8),
-            'alerts', alerts));
+            'alerts', alerts) - CASE WHEN with_types THEN '' ELSE 'types' END);
     END LOOP;
 
     -- A worker silent for worker_silence_limit() and not yet declared dead: worker_registry
@@ -7988,6 +8030,13 @@ BEGIN
             FROM circuit_breakers),
         'lead_migrations', leads);
 END $$;
+
+-- Everything `queuetop status --json` shows, in one round trip: the snapshot with every
+-- queue's per-type figures (queue_health_snapshot(true)). Its shape is the contract.
+create or replace function queue_health_snapshot() RETURNS jsonb
+LANGUAGE sql AS $$
+    SELECT queue_health_snapshot(true)
+$$;
 $qt_r40$,
     $qt_r50$-- Bulk operations: a general batched-operation mechanism.
 --
@@ -9538,9 +9587,11 @@ begin
     ('health_latency_relative_error',   'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('health_oldest_pending_seconds',   'invoker', '{queuetop_viewer,queuetop_operator}'),
     ('health_prune',                    'definer', '{}'),
+    ('health_queue_types',              'invoker', '{queuetop_viewer,queuetop_operator}'),
     ('health_rebuild',                  'definer', '{}'),
     ('health_record_changes',           'invoker', '{}'),
     ('health_ts',                       'pure',    '{queuetop_viewer,queuetop_operator}'),
+    ('health_type_entry',               'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('queue_health_snapshot',           'definer', '{queuetop_viewer,queuetop_operator}'),
     -- 50_bulk_operations.sql
     ('_bulk_cancel',                    'invoker', '{}'),

@@ -1,16 +1,17 @@
 import Foundation
 import QueueStore
 
-/// The queue screen's per-type table: each job type's last hour (the snapshot's `types`: the 10
-/// busiest by name, then "other"). Type names are producers' free text; the screen buffer shows
-/// any control character in them as `?`.
+/// The queue screen's per-type table: each job type's last hour (`types`: the 10 busiest by name,
+/// then "other"; read for the open queue only, beside the refresh). Type names are producers'
+/// free text; the screen buffer shows any control character in them as `?`.
 enum QueueTypesPane {
     static let title = "Job types, last hour"
 
     static func draw(_ queue: QueueHealth, context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
         let area = context.section(title, in: rect, into: &buffer, framed: true)
         guard let types = queue.types else {
-            context.message("per-type figures need `queuetop migrate` (0017)", in: area, into: &buffer)
+            // Until this queue's own read answers (the refresh carries no per-type figures).
+            context.message("loading the job types\(context.ellipsis)", in: area, into: &buffer)
             return
         }
         table(types, narrow: area.width < 44).draw(into: &buffer, in: area)

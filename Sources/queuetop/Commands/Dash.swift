@@ -171,9 +171,9 @@ enum DashStartup {
             snapshot = try readOnlyFlag
                 ? conn.transaction { c in
                     _ = try c.execute("SET TRANSACTION READ ONLY")
-                    return try HealthStore(connection: c).snapshot().snapshot
+                    return try HealthStore(connection: c).snapshot(types: .none).snapshot
                 }
-                : HealthStore(connection: conn).snapshot().snapshot
+                : HealthStore(connection: conn).snapshot(types: .none).snapshot
         } catch {
             throw CLIError("cannot read queue health from \(database.redacted): \(error) — is the schema installed? run `queuetop migrate`")
         }

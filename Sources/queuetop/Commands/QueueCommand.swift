@@ -43,7 +43,7 @@ struct QueueCommand: ParsableCommand {
             let (config, report, health) = try cliErrors {
                 (try QueueConfigStore(connection: conn).get(queue),
                  try QueueTenantStore(connection: conn).report(queue: queue, maxTenants: tenants),
-                 try HealthStore(connection: conn).snapshot().snapshot.queue(named: queue))
+                 try HealthStore(connection: conn).snapshot(types: .queue(queue)).snapshot.queue(named: queue))
             }
             if json { printJSON(QueueShowReport.JSON(config, report, health: health)) }
             else { print(QueueShowReport.text(config, report, health: health)) }

@@ -114,7 +114,8 @@ struct StatusCommand: ParsableCommand {
                 let snapshot = try HealthStore(connection: conn).snapshotJSON()
                 format = { StatusReport.json(snapshot, standby: $0, notificationsDelivered: $1) }
             } else {
-                let snapshot = try HealthStore(connection: conn).snapshot().snapshot
+                // The text shows no per-type figures, so it reads none.
+                let snapshot = try HealthStore(connection: conn).snapshot(types: .none).snapshot
                 format = { standby, delivered in
                     let text = StatusReport.text(snapshot, standby: standby)
                     return delivered == false ? text + "\nnote: " + Connection.notificationsLostMessage : text

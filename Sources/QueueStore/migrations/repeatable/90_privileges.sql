@@ -183,9 +183,11 @@ begin
     ('health_latency_relative_error',   'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('health_oldest_pending_seconds',   'invoker', '{queuetop_viewer,queuetop_operator}'),
     ('health_prune',                    'definer', '{}'),
+    ('health_queue_types',              'invoker', '{queuetop_viewer,queuetop_operator}'),
     ('health_rebuild',                  'definer', '{}'),
     ('health_record_changes',           'invoker', '{}'),
     ('health_ts',                       'pure',    '{queuetop_viewer,queuetop_operator}'),
+    ('health_type_entry',               'pure',    '{queuetop_viewer,queuetop_operator}'),
     ('queue_health_snapshot',           'definer', '{queuetop_viewer,queuetop_operator}'),
     -- 50_bulk_operations.sql
     ('_bulk_cancel',                    'invoker', '{}'),
