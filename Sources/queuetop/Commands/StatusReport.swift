@@ -35,6 +35,16 @@ enum StatusReport {
             ])
         }
         if s.queues.isEmpty { out.append("no queues yet (a queue is created by enqueueing into it)") } else { out += table(rows) }
+        // Who paused what, and when (the STATE column only says "paused"): the same words as
+        // the dashboard's queue screen (PauseText).
+        let paused = s.queues.compactMap { q in
+            PauseText.line(q, now: s.generatedAt).map { "  \(SafeText.oneLine(q.name)): \($0)" + (q.pausedAt.map { " (\(timestamp($0)))" } ?? "") }
+        }
+        if !paused.isEmpty {
+            out.append("")
+            out.append("PAUSED")
+            out += paused
+        }
         out.append("")
 
         // One line per error group (queue, type and fingerprint): the pattern names the group,
