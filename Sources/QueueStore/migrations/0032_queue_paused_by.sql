@@ -12,7 +12,14 @@ alter table queues
 
 -- The trigger keeps the two columns from being written by hand, this backfill included; the
 -- repeatable files, which run again after every versioned migration, put it back.
-drop trigger if exists queues_paused_by on queues;
+-- (Not "drop trigger if exists": on a fresh install it is not there yet, and the NOTICE that
+-- would print reads as a fault in `queuetop migrate`.)
+do $$
+begin
+  if exists (select 1 from pg_trigger where tgname = 'queues_paused_by' and tgrelid = 'queues'::regclass) then
+    drop trigger queues_paused_by on queues;
+  end if;
+end $$;
 
 -- Queues paused before this migration: the latest queue.pause (or settings with paused true)
 -- audit row of the queue names who, if the audit log still has it. Otherwise both stay null,

@@ -93,7 +93,7 @@ enum QueueDetailScreen {
         // At 80 columns a value has 24 cells: "1.2k attempts · 130 to DLQ" on one line was cut
         // to "1.2k attempts · 130 to D…". The hour's dead-letterings sit with the DLQ instead.
         p.add("failed 1h", "\(ViewText.count(q.lastHour.failed)) attempts")
-        p.add("dead_letter", ViewText.count(q.counts.deadLetter) + "\(dot)+\(ViewText.count(q.lastHour.deadLettered)) in 1h",
+        p.add("dead_letter", ViewText.count(q.counts.deadLetter) + (q.lastHour.deadLettered == 0 ? "" : "\(dot)+\(ViewText.count(q.lastHour.deadLettered)) in 1h"),
               QueueText.dlqAlarming(q) ? .error : .normal)
         p.add("expired", QueueTenantsPane.expiredText(tenants, context: context))
         let alarming = q.errorRate5m.map { $0 >= q.settings.errorRateAlert } ?? false
