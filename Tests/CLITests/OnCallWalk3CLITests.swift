@@ -30,6 +30,12 @@ import Testing
             let header = try #require(lines.firstIndex(of: "PAUSED"), "\(text.stdout)")
             let line = lines[header + 1]
             #expect(line.hasPrefix("  lead-migration: paused by \(escaped) ") && line.contains("s ago (20") && line.hasSuffix("Z)"), "\(line)")
+            // Its DRAIN is "-" (the walk's demo said "growing" for the paused queue, an alarm
+            // about the pause itself); the queue that runs keeps its forecast.
+            let row = try #require(lines.first { $0.hasPrefix("lead-migration ") }, "\(text.stdout)")
+            #expect(row.split(separator: " ").last == "-", "\(row)")
+            let running = try #require(lines.first { $0.hasPrefix("emails ") }, "\(text.stdout)")
+            #expect(running.split(separator: " ").last != "-", "\(running)")
             // The running queue is not listed.
             #expect(!lines.contains { $0.hasPrefix("  emails:") }, "\(text.stdout)")
 

@@ -90,6 +90,20 @@ import Postgres
         try assertScreen(Self.draw(state), named: "queue-big-figures-80x24")
     }
 
+    // MARK: The walk: the overview chart's legend at 80 columns
+
+    @Test func theHourlyChartKeepsItsLegendAt80Columns() {
+        var state = F.state(.overview)
+        state.cursor[.overview] = 0
+        let ascii = Self.draw(state, ascii: true).plainText()
+        for (text, legend) in [(Self.draw(state).plainText(), "▼ deploy ! alert"), (ascii, "v deploy ! alert")] {
+            let title = Self.lines(Self.draw(state)).first { $0.contains("done/h") || $0.contains("completed/hour") } ?? ""
+            #expect(text.contains(legend), "\(title)")
+        }
+        // 120 columns keep the long title.
+        #expect(Self.draw(state, 120, 40).plainText().contains("completed/hour, 24h UTC"))
+    }
+
     // MARK: 2. Audit at 80 columns
 
     @Test(arguments: [false, true])
