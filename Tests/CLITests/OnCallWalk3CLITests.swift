@@ -51,6 +51,37 @@ import Testing
         }
     }
 
+    /// End to end in tmux at 80x24: the queue screen of a queue a hostile-named role paused says
+    /// who and when, the name's escape shown as text, the screen not cleared by it.
+    @Test func theDashboardsQueueScreenSaysWhoPausedIt() throws {
+        try TestDatabase.with { db in
+            let admin = try db.connect()
+            defer { admin.close() }
+            try admin.executeScript("SELECT enqueue_job('lead-migration', 'move'); SELECT enqueue_job('emails', 'send')")
+            let tag = UUID().uuidString.prefix(6).lowercased()
+            let role = "qt_bo_\(tag)\u{1b}[2J"
+            try admin.executeScript("CREATE ROLE \"\(role)\" LOGIN IN ROLE queuetop_operator")
+            defer {
+                _ = try? admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = \(role)")
+                _ = try? admin.executeScript("DROP ROLE IF EXISTS \"\(role)\"")
+            }
+            let op = try Connection.connect(db.sqlConfig.overriding("user", role))
+            try op.query("SELECT pause_queue('lead-migration')")
+            op.close()
+
+            let tmux = try TmuxSession(width: 80, height: 24, environment: ["QT_BIN": QueuetopBinary.path, "QT_DB": db.conninfo])
+            defer { tmux.close() }
+            try tmux.launchDashboard("dash --no-workers")
+            #expect(tmux.waitFor(timeout: 20) { $0.contains("lead-migration") } != nil, "\(tmux.screen())")
+            try tmux.type(":queue lead-migration", enter: true)
+            let line = "paused by qt_bo_\(tag)\\x1b[2J "
+            let screen = tmux.waitFor(timeout: 15) { $0.contains(line) && $0.contains("s ago") }
+            #expect(screen != nil, "\(tmux.screen())")
+            // Nothing cleared the screen: the tabs and the footer are still there.
+            #expect(screen.map { $0.contains("1 Over") && $0.contains("p resume") } == true, "\(screen ?? "")")
+        }
+    }
+
     @Test func timelinePrintsCancelsInWords() throws {
         try TestDatabase.with { db in
             let conn = try db.connect()
