@@ -104,6 +104,16 @@ import Postgres
         #expect(Self.draw(state, 120, 40).plainText().contains("completed/hour, 24h UTC"))
     }
 
+    // MARK: The walk: the way back in the footer
+
+    @Test func leadsAndDLQGroupsNameTheirWayBack() {
+        // Leads said only "? help  / filter" at 80 columns.
+        let leads = Self.draw(F.state(.leads))
+        #expect(leads.line(23).contains("Esc back"), "\(leads.line(23))")
+        let dlq = Self.draw(F.state(.dlq), 120, 40)
+        #expect(dlq.line(39).contains("/ filter  Esc back"), "\(dlq.line(39))")
+    }
+
     // MARK: 2. Audit at 80 columns
 
     @Test(arguments: [false, true])
