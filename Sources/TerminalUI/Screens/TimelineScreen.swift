@@ -21,13 +21,14 @@ enum TimelineScreen {
         }
         // Below 110 columns WHAT, the column read, was left ~28 cells by a clock of 14 ("11-21
         // 19:10:00" on an entry of yesterday). There only AGO stays (the detail box below says
-        // the time) and QUEUE is held to 14 cells; a compact screen, which has no detail box,
-        // keeps the clock instead of AGO. WHO needs 110 columns (WHAT says "by ana" for a cancel).
+        // the time) and QUEUE is held to 16 cells (the demo's lead_migrations whole); a compact
+        // screen, which has no detail box, keeps the clock instead of AGO. WHO needs 110 columns
+        // (WHAT says "by ana" for a cancel).
         let wide = area.width >= 110
         var columns: [TableColumn] = []
         if wide || context.compact { columns.append(TableColumn("TIME UTC", alignment: .right)) }
         if !context.compact { columns.append(TableColumn("AGO", alignment: .right)) }
-        columns += [TableColumn("EVENT", minWidth: 6, maxWidth: 20), TableColumn("QUEUE", minWidth: 5, maxWidth: wide ? 20 : 14)]
+        columns += [TableColumn("EVENT", minWidth: 6, maxWidth: 20), TableColumn("QUEUE", minWidth: 5, maxWidth: wide ? 20 : 16)]
         if wide { columns.append(TableColumn("WHO", minWidth: 4, maxWidth: 20)) }
         columns.append(TableColumn("WHAT", minWidth: 8, flexible: true))
         let event = (wide || context.compact ? 1 : 0) + (context.compact ? 0 : 1)
