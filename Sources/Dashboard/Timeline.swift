@@ -47,13 +47,18 @@ func openTimelineEntry(_ state: inout DashboardState) -> [Effect] {
 }
 
 /// Puts the Audit screen's cursor on the row the Timeline opened, once that row is loaded. A row
-/// older than the audit list's 500 says so instead of leaving the cursor somewhere else.
+/// older than the audit list's 500 says so instead of leaving the cursor somewhere else. A row
+/// newer than the list on hand (an action taken since the Audit screen last loaded) waits for
+/// the reload that opening the screen asks for: it was once called "older than the 500 rows".
 func focusAuditRow(_ state: inout DashboardState) {
     guard let id = state.auditFocus, state.screen == .audit, !state.audit.isEmpty else { return }
-    state.auditFocus = nil
     if let row = state.visibleAudit.firstIndex(where: { $0.id == id }) {
+        state.auditFocus = nil
         state.cursor[.audit] = row
+    } else if let newest = state.audit.map(\.id).max(), id > newest {
+        return
     } else {
+        state.auditFocus = nil
         state.flash = Flash("audit row #\(id) is older than the 500 rows this screen lists: `queuetop timeline --json` has it",
                             kind: .info, at: state.now)
     }

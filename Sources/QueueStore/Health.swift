@@ -38,6 +38,10 @@ public struct HealthSnapshot: Sendable, Equatable, Codable {
 public struct QueueHealth: Sendable, Equatable, Codable {
     public var name: String
     public var paused: Bool
+    /// Who paused the queue (the login role) and when, while it is paused; nil when it is not,
+    /// before 0032, or for a queue paused before 0032 whose audit row was gone.
+    public var pausedBy: String? = nil
+    public var pausedAt: Date? = nil
     public var settings: QueueSettings
     /// Exact, from counters (not an estimate).
     public var counts: StatusCounts

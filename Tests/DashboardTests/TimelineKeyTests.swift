@@ -63,6 +63,20 @@ import Testing
         #expect(s.flash?.text.contains("names no queue on screen") == true)
     }
 
+    /// The walk3 demo: an action newer than the audit list last loaded (the lead migration's
+    /// latest batch) was opened from the Timeline with "older than the 500 rows" in the footer.
+    /// It waits for the reload instead, then gets the cursor.
+    @Test func aRowNewerThanTheLoadedAuditListWaitsForTheReload() {
+        var s = onTimeline()
+        let rows = (1...5).map { AuditEntry(id: Int64(6 - $0), at: t0, databaseRole: "r", actor: nil, action: "a", filter: JSONText("{}"), affected: 0) }
+        _ = reduce(&s, .auditLoaded(Array(rows.suffix(2))))  // ids 2 and 1: the list before action #3 and on
+        _ = reduce(&s, .timelineLoaded([entry(.audit, "queue.pause", id: 4, queue: "emails")]))
+        #expect(reduce(&s, .key(.enter)) == [.loadAudit])
+        #expect(s.screen == .audit && s.flash == nil, "\(s.flash?.text ?? "")")
+        _ = reduce(&s, .auditLoaded(rows))
+        #expect(s.flash == nil && s.visibleAudit[s.cursorRow].id == 4)
+    }
+
     @Test func yCopiesTheSelectedJobIDOrTheOpenPayload() {
         var s = onTimeline()
         #expect(reduce(&s, .key(.character("y"))) == [.copy(text: "0193a1b2-7c1e-7a2b-9f00-000000000007", what: "job id")])

@@ -140,7 +140,11 @@ import Testing
                                      String(hex.prefix(5)), String(hex.dropFirst(10).prefix(8))]
             for part in fixed + fromAna {
                 let p = part.lowercased()
-                let want = try JobSearchTests.expected(conn, "replace(id::text, '-', '') LIKE '\(p)%' OR replace(id::text, '-', '') LIKE '%\(p)'")
+                // The part is a value: bound, never spliced into the SQL text (docs/SQL_LAYOUT.md).
+                let want: [UUID] = try conn.query("""
+                    SELECT id FROM job_queue WHERE replace(id::text, '-', '') LIKE \(p)::text || '%' OR replace(id::text, '-', '') LIKE '%' || \(p)::text
+                    ORDER BY id DESC
+                    """).map { try $0.decode("id") }
                 for limit in [1, 5, 1000] {
                     #expect(try Self.all(store, "id:" + part, sort: .newestFirst, limit: limit) == want, "id:\(part) limit \(limit)")
                     #expect(try Self.all(store, "id:" + part, sort: .oldestFirst, limit: limit) == want.reversed(), "id:\(part) oldest")
@@ -148,7 +152,10 @@ import Testing
                 let page = try store.search(JobSearchRequest(filter: try JobFilter.parse("id:" + part), limit: 1000))
                 #expect(page.window == nil, "id:\(part) is indexed: no window")
                 #expect(try store.count(try JobFilter.parse("id:" + part)) == JobCount(value: want.count, exact: true))
-                let negated = try JobSearchTests.expected(conn, "NOT (replace(id::text, '-', '') LIKE '\(p)%' OR replace(id::text, '-', '') LIKE '%\(p)')")
+                let negated: [UUID] = try conn.query("""
+                    SELECT id FROM job_queue WHERE NOT (replace(id::text, '-', '') LIKE \(p)::text || '%' OR replace(id::text, '-', '') LIKE '%' || \(p)::text)
+                    ORDER BY id DESC
+                    """).map { try $0.decode("id") }
                 #expect(try Self.all(store, "-id:" + part, sort: .newestFirst, limit: 1000) == negated, "-id:\(part)")
             }
             let abc = Set(try Self.all(store, "id:abc", sort: .newestFirst, limit: 1000).map { $0.uuidString.lowercased() })

@@ -70,6 +70,8 @@ import Testing
             // coupon is in 3 of every 4 payloads (g % 4 = 1 or 2): a page of 3 ends mid-chunk, of 6 at
             // a chunk boundary or not depending on where the matches fall; windows end both ways.
             for (limit, window) in [(3, 9), (6, 9), (3, 4), (100, 9), (100, 10), (1000, 100_000)] {
+                // \(window) and \(limit) are bind parameters ($1, $2): Query's interpolation of a
+                // value binds it; only \(unsafeRaw:) splices text.
                 let want: [UUID] = try conn.query("""
                     SELECT id FROM (SELECT * FROM job_queue ORDER BY id DESC LIMIT \(window)) w
                     WHERE payload ? 'coupon' ORDER BY id DESC LIMIT \(limit)

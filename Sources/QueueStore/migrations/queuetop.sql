@@ -91,7 +91,8 @@ declare
     '0026_explorer_indexes.sql',
     '0027_explorer_access_paths.sql',
     '0029_type_histogram_arrays.sql',
-    '0030_type_minute_histogram_arrays.sql'];
+    '0030_type_minute_histogram_arrays.sql',
+    '0032_queue_paused_by.sql'];
   v_sql text[] := array[
     $qt_0001$-- 0001 — the queue engine: tables, indexes and the public SQL API of queuetop.
 --
@@ -4794,7 +4795,42 @@ update queue_type_minute m
  where m.queue = h.queue and m.minute = h.minute and m.job_type = h.job_type;
 
 drop table queue_type_latency_minute;
-$qt_0030$];
+$qt_0030$,
+    $qt_0032$-- 0032 — a paused queue says who paused it and when (walk3 item 1): the queue detail and
+-- `queuetop status` print "paused by ana 12m ago", `status --json` paused_by and paused_at.
+-- The trigger queues_paused_by (repeatable/20_jobs.sql) keeps both: set when paused turns on,
+-- by whichever path (pause_queue, update_queue_settings, an owner's UPDATE), cleared on resume.
+--
+--   paused_by  the login role that paused the queue (session_user, like audit_log.actor)
+--   paused_at  when it did
+
+alter table queues
+    add column paused_by text,
+    add column paused_at timestamptz;
+
+-- The trigger keeps the two columns from being written by hand, this backfill included; the
+-- repeatable files, which run again after every versioned migration, put it back.
+-- (Not "drop trigger if exists": on a fresh install it is not there yet, and the NOTICE that
+-- would print reads as a fault in `queuetop migrate`.)
+do $$
+begin
+  if exists (select 1 from pg_trigger where tgname = 'queues_paused_by' and tgrelid = 'queues'::regclass) then
+    drop trigger queues_paused_by on queues;
+  end if;
+end $$;
+
+-- Queues paused before this migration: the latest queue.pause (or settings with paused true)
+-- audit row of the queue names who, if the audit log still has it. Otherwise both stay null,
+-- and the screens say "paused" alone, as they did.
+update queues q
+   set paused_by = a.actor, paused_at = a.at
+  from (select distinct on (filter ->> 'queue') filter ->> 'queue' as queue, coalesce(actor, db_role) as actor, at
+          from audit_log
+         where action = 'queue.pause'
+            or (action = 'queue.settings' and filter -> 'settings' -> 'paused' = 'true')
+         order by filter ->> 'queue', at desc, id desc) a
+ where q.paused and a.queue = q.name;
+$qt_0032$];
   v_markers text[] := array[
     'relation:queues relation:queue_rate_buckets relation:job_queue relation:job_attempts relation:audit_log relation:workers relation:circuit_breakers relation:job_queue_claim_idx relation:job_queue_dedup_idx relation:job_queue_dedup_dead_idx relation:job_queue_processing_idx relation:job_queue_dlq_idx relation:job_attempts_job_idx relation:audit_log_at_idx function:uuid_v7 function:_uuid_v7_floor function:_check_batch_size function:_require_queue function:record_audit function:_audit_add function:_audit_ids function:backoff_delay_s function:_fail_jobs function:_claim function:_enqueue function:enqueue_job function:enqueue_jobs function:claim_jobs function:complete_jobs function:fail_job function:fail_jobs function:release_jobs function:heartbeat_jobs function:rescue_stale_jobs function:_requeue_dlq function:requeue_dlq_job function:requeue_dlq_jobs function:requeue_dlq_batch function:requeue_dlq function:delete_dlq_jobs function:delete_dlq_batch function:cancel_job function:update_queue_settings function:_set_queue_paused function:pause_queue function:resume_queue function:set_queue_concurrency function:prune_completed_jobs',
     'relation:bulk_operation_kinds relation:bulk_operations relation:extraction_runs relation:funnels relation:funnel_columns relation:leads relation:bulk_operations_active relation:bulk_operations_kind_created relation:bulk_operations_kind_finished relation:leads_run_id_id relation:bulk_operations_one_lead_migration_per_run relation:bulk_operation_progress relation:lead_migration_progress type:bulk_step_result type:bulk_batch_result function:bulk_operation_kinds_check function:_bulk_run_locked_batch function:run_bulk_operation_batch function:run_next_bulk_operation_batch function:_bulk_cancel function:cancel_bulk_operation function:_lead_migration_move function:lead_migration_step function:_lead_migration_check_target function:queue_lead_migration function:process_lead_migration_batch function:get_lead_migration_queue_status function:cancel_lead_migration',
@@ -4822,7 +4858,8 @@ $qt_0030$];
     'relation:job_queue_tenant_id_idx relation:job_queue_key_id_idx',
     'relation:job_queue_queue_type_id_idx relation:job_queue_running_id_idx relation:job_queue_dead_id_idx relation:job_queue_cancelled_id_idx relation:job_queue_retrying_id_idx',
     'column:queue_type_recent.lat_buckets column:queue_type_recent.lat_cums',
-    'column:queue_type_minute.lat_buckets column:queue_type_minute.lat_counts'];
+    'column:queue_type_minute.lat_buckets column:queue_type_minute.lat_counts',
+    'column:queues.paused_by column:queues.paused_at'];
   v_rnames text[] := array[
     'repeatable/10_util.sql',
     'repeatable/15_triage.sql',
@@ -6262,6 +6299,26 @@ begin
   if not pause then perform pg_notify('queuetop_jobs', queue_name); end if;
   return r;
 end $$;
+
+-- Who paused a queue and when (0032), whichever path paused it: pause_queue, a settings change
+-- with "paused": true, an owner's UPDATE. Set when paused turns on, kept while it stays on (a
+-- second pause does not rename who stopped the queue, and nobody writes the two columns
+-- directly), cleared on resume. session_user is the login role, as in audit_log.actor.
+create or replace function queues_paused_by() returns trigger
+language plpgsql as $$
+begin
+  if not new.paused then
+    new.paused_by := null; new.paused_at := null;
+  elsif tg_op = 'INSERT' or not old.paused then
+    new.paused_by := session_user; new.paused_at := now();
+  else
+    new.paused_by := old.paused_by; new.paused_at := old.paused_at;
+  end if;
+  return new;
+end $$;
+
+create or replace trigger queues_paused_by before insert or update on queues
+  for each row execute function queues_paused_by();
 
 create or replace function pause_queue(queue_name text) returns queues
 language sql volatile as $$ select _set_queue_paused(queue_name, true) $$;
@@ -7936,6 +7993,8 @@ BEGIN
         queues_j := array_append(queues_j, jsonb_build_object(
             'name', q.name,
             'paused', q.paused,
+            'paused_by', q.paused_by,
+            'paused_at', health_ts(q.paused_at),
             'settings', jsonb_build_object('concurrency_limit', q.concurrency_limit, 'max_attempts', q.max_attempts,
                 'rate_limit_per_s', q.rate_limit_per_s, 'visibility_timeout_s', q.visibility_timeout_s,
                 'backoff_base_s', q.backoff_base_s, 'backoff_cap_s', q.backoff_cap_s, 'backoff_schedule_s', q.backoff_schedule_s,
@@ -9540,6 +9599,7 @@ begin
     ('prune_jobs_batch',                'definer', '{queuetop_worker}'),
     ('queue_expired_counts',            'invoker', '{queuetop_viewer,queuetop_operator,queuetop_worker}'),
     ('queue_tenants',                   'invoker', '{queuetop_viewer,queuetop_operator,queuetop_worker}'),
+    ('queues_paused_by',                'invoker', '{}'),
     ('release_jobs',                    'definer', '{queuetop_worker}'),
     ('rescue_stale_jobs',               'definer', '{queuetop_worker}'),
     ('resume_queue',                    'definer', '{queuetop_operator}'),

@@ -23,18 +23,26 @@ enum AuditScreen {
         let actionWidth = min(20, entries.map { DisplayWidth.of($0.action) }.max() ?? 6)
         let countWidth = entries.map { DisplayWidth.of(ViewText.count($0.affected)) }.max() ?? 1
         let showsRole = entries.contains { $0.actor != $0.databaseRole }
+        // Below 110 columns the FILTER column was left ~6 cells, unreadable. There the clock goes
+        // (AGO stays; the detail pane below gives the time) and the actor is held to 16 cells
+        // (the detail pane has it whole): the filter gets what they gave up. A compact screen,
+        // which has no detail pane, keeps the clock and drops AGO instead.
+        let narrow = !context.compact && area.width < 110
         var columns = [TableColumn("TIME UTC", alignment: .right), TableColumn("AGO", alignment: .right),
-                       TableColumn("ACTOR", minWidth: 8, maxWidth: 28), TableColumn("ROLE", minWidth: 4, maxWidth: 16),
+                       TableColumn("ACTOR", minWidth: 8, maxWidth: narrow ? 16 : 28), TableColumn("ROLE", minWidth: 4, maxWidth: narrow ? 12 : 16),
                        TableColumn("ACTION", minWidth: max(6, actionWidth), maxWidth: 20),
                        TableColumn("N", alignment: .right, minWidth: countWidth),
                        TableColumn("FILTER", minWidth: 8, flexible: true)]
-        if !showsRole { columns.remove(at: 3) }
-        if context.compact { columns.remove(at: 1) }
+        func drop<T>(_ list: inout [T]) {
+            if !showsRole { list.remove(at: 3) }
+            if context.compact { list.remove(at: 1) }
+            if narrow { list.remove(at: 0) }
+        }
+        drop(&columns)
         let rows = entries.map { e -> TableRow in
             var cells = [ViewText.clock(e.at, now: state.now), context.age(e.at), AuditFilterText.actor(e, unknown: "(unknown)"), e.databaseRole,
                          e.action, ViewText.count(e.affected), AuditFilterText.summary(e, context: context)]
-            if !showsRole { cells.remove(at: 3) }
-            if context.compact { cells.remove(at: 1) }
+            drop(&cells)
             return TableRow(cells)
         }
         Table(columns: columns, rows: rows, selectedIndex: rows.isEmpty ? nil : state.cursorRow,

@@ -9,10 +9,11 @@ import QueueStore
 /// reason: operator cancel" — what first, since at 80 columns the row is cut and has no WHO
 /// column. A row not of that shape (an operator's raw record_audit call) keeps its JSON.
 /// Every value here came from the database: the caller puts the line through `ViewText.oneLine`
-/// and the table's sanitising write, like any other cell.
-enum CancelAuditText {
+/// and the table's sanitising write, like any other cell; `queuetop timeline` (the one other
+/// caller, so the CLI and the dashboard word a cancel alike) through `SafeText.oneLine`.
+public enum CancelAuditText {
     /// The worded line, or nil when the entry is not a cancel this knows how to read.
-    static func summary(_ e: TimelineEntry, dot: String) -> String? {
+    public static func summary(_ e: TimelineEntry, dot: String) -> String? {
         guard e.source == .audit,
               let filter = try? JSONSerialization.jsonObject(with: Data(e.detail.raw.utf8)) as? [String: Any] else { return nil }
         let who = e.actor.map { ViewText.oneLine($0) } ?? "someone"

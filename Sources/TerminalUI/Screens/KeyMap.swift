@@ -181,7 +181,7 @@ enum KeyMap {
                     hints += [KeyHint("r", "requeue"), KeyHint("a", "ack"), KeyHint("x", "resolve"),
                               KeyHint("z", "snooze"), KeyHint("o", "reopen"), KeyHint("d", "delete")]
                 }
-                hints += [KeyHint("/", "filter")]
+                hints += [KeyHint("/", "filter"), KeyHint("Esc", "back")]
             case .jobs:
                 if !state.readOnly { hints += [KeyHint("Space", "mark"), KeyHint("r", "requeue"), KeyHint("d", "delete")] }
                 hints += [KeyHint("Enter", "detail"), KeyHint("Esc", "back")]
@@ -193,7 +193,8 @@ enum KeyMap {
         case .leads:
             // Only a pending or running migration can be cancelled: no hint for one that ended.
             if !state.readOnly, state.focusedMigration?.status.isActive == true { hints += [KeyHint("c", "cancel")] }
-            hints += [KeyHint("/", "filter")]
+            // Every other screen names its way back; this one said only "? help / filter".
+            hints += [KeyHint("/", "filter"), KeyHint("Esc", "back")]
         case .schedules:
             if !state.readOnly, state.focusedSchedule != nil {
                 hints += [KeyHint("e", state.focusedSchedule?.enabled == false ? "enable" : "disable"), KeyHint("t", "run now")]

@@ -227,7 +227,13 @@ enum QueueCharts {
     static func drawHourly(_ queue: QueueHealth, context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
         let markers = ChartMarks.hourly(queue, context: context)
         let legend = ChartMarks.legend(markers, context: context)
-        let area = context.section("\(queue.name)\(context.dot)completed/hour, 24h UTC\(legend)", in: rect, into: &buffer, framed: true)
+        // At 80 columns the long title cut the legend to "▼ dep…", leaving the "!" over the bars
+        // unexplained: a shorter one keeps it (the axis says the 24 hours), the shortest only the
+        // queue's name and the legend.
+        let titles = ["\(queue.name)\(context.dot)completed/hour, 24h UTC\(legend)",
+                      "\(queue.name)\(context.dot)done/h, UTC\(legend)", "\(queue.name)\(legend)"]
+        let title = titles.first { DisplayWidth.of($0) + 4 <= rect.width } ?? titles[2]
+        let area = context.section(title, in: rect, into: &buffer, framed: true)
         guard !area.isEmpty else { return }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!

@@ -19,10 +19,11 @@ enum QueueDetailScreen {
         if context.compact {
             // One column, no frames: the worst alert, figures, top tenants (what this screen is
             // opened for when one tenant floods), then settings.
-            let parts = Layout.vertical(rect, [.fixed(1), .fixed(min(1, alerts.count)), .fixed(figures.items.count),
+            let pause = PauseText.line(queue, now: context.now)
+            let parts = Layout.vertical(rect, [.fixed(1), .fixed((pause == nil ? 0 : 1) + min(1, alerts.count)), .fixed(figures.items.count),
                                                .fixed(QueueTenantsPane.compactRows(tenants)), .flexible])
             buffer.write(" " + title(queue, context: context), in: parts[0], style: .title)
-            AlertLines.draw(alerts, context: context, into: &buffer, in: parts[1])
+            drawStatusLines(pause, alerts: alerts, context: context, into: &buffer, in: parts[1])
             func indented(_ r: Rect) -> Rect { Rect(x: r.x + 1, y: r.y, width: max(0, r.width - 1), height: r.height) }
             figures.draw(into: &buffer, in: indented(parts[2]))
             // The table's cursor gutter is its indent.
@@ -31,12 +32,15 @@ enum QueueDetailScreen {
             return
         }
         let boxRows = max(figures.items.count, settings.items.count) + 2
-        let alertRows = rect.height >= 36 ? min(4, max(1, alerts.count)) : 1
-        let parts = Layout.vertical(rect, [.fixed(boxRows), .fixed(alertRows), .flexible])
+        // Under the boxes: who paused the queue (when it is paused), then its alerts; one row
+        // of alerts below 36 rows, where the panes need the rest.
+        let pause = PauseText.line(queue, now: context.now)
+        let alertRows = pause != nil && alerts.isEmpty ? 0 : rect.height >= 36 ? min(4, max(1, alerts.count)) : 1
+        let parts = Layout.vertical(rect, [.fixed(boxRows), .fixed((pause == nil ? 0 : 1) + alertRows), .flexible])
         let top = Layout.horizontal(parts[0], [.flexible(weight: 1), .flexible(weight: 1)])
         figures.draw(into: &buffer, in: context.section(title(queue, context: context), in: top[0], into: &buffer).inset(dx: 1, dy: 0))
         settings.draw(into: &buffer, in: context.section("Settings", in: top[1], into: &buffer).inset(dx: 1, dy: 0))
-        AlertLines.draw(alerts, context: context, into: &buffer, in: parts[1])
+        drawStatusLines(pause, alerts: alerts, context: context, into: &buffer, in: parts[1])
         guard parts[2].height >= 4 else { return }
         let halves = Layout.horizontal(parts[2], [.flexible(weight: 3), .flexible(weight: 2)])
         guard parts[2].height >= 20 else {
@@ -56,6 +60,17 @@ enum QueueDetailScreen {
         QueueCharts.drawErrors(queue.name, snapshot: snapshot, context: context, into: &buffer, in: side[1])
     }
 
+    /// "paused by ana 12m ago" (PauseText), dim like the paused row on the overview: a decision,
+    /// not an alarm. Then the alerts, or "no alerts" when the queue is neither paused nor alarming.
+    static func drawStatusLines(_ pause: String?, alerts: [Alert], context: ScreenContext, into buffer: inout ScreenBuffer, in rect: Rect) {
+        guard let pause else { return AlertLines.draw(alerts, context: context, into: &buffer, in: rect) }
+        guard !rect.isEmpty else { return }
+        buffer.write(" " + pause, in: rect.row(0), style: .muted)
+        if !alerts.isEmpty {
+            AlertLines.draw(alerts, context: context, into: &buffer, in: Rect(x: rect.x, y: rect.y + 1, width: rect.width, height: rect.height - 1))
+        }
+    }
+
     static func title(_ queue: QueueHealth, context: ScreenContext) -> String {
         let state = QueueText.state(queue)
         return "Queue \(queue.name)" + (state.isEmpty ? "" : context.dot + state)
@@ -71,11 +86,15 @@ enum QueueDetailScreen {
         // The drain forecast rides on the throughput line, so the box keeps its height and the
         // panes below keep their rows at 80x24.
         // A paused queue does not drain by design: say so, not "backlog growing" in alarm colours.
-        let drain = q.paused ? dot + "paused: not draining"
+        // (The title and the line under the box say who paused it.)
+        let drain = q.paused ? dot + "not draining"
             : q.forecast.flatMap { $0.state == "no_backlog" ? nil : dot + QueueText.drain($0) } ?? ""
         p.add("done 1h", ViewText.count(q.lastHour.completed) + drain, QueueText.growingAlarm(q) ? .warn : .normal)
-        p.add("failed 1h", "\(ViewText.count(q.lastHour.failed)) attempts\(dot)\(ViewText.count(q.lastHour.deadLettered)) to DLQ")
-        p.add("dead_letter", ViewText.count(q.counts.deadLetter), QueueText.dlqAlarming(q) ? .error : .normal)
+        // At 80 columns a value has 24 cells: "1.2k attempts · 130 to DLQ" on one line was cut
+        // to "1.2k attempts · 130 to D…". The hour's dead-letterings sit with the DLQ instead.
+        p.add("failed 1h", "\(ViewText.count(q.lastHour.failed)) attempts")
+        p.add("dead_letter", ViewText.count(q.counts.deadLetter) + (q.lastHour.deadLettered == 0 ? "" : "\(dot)+\(ViewText.count(q.lastHour.deadLettered)) in 1h"),
+              QueueText.dlqAlarming(q) ? .error : .normal)
         p.add("expired", QueueTenantsPane.expiredText(tenants, context: context))
         let alarming = q.errorRate5m.map { $0 >= q.settings.errorRateAlert } ?? false
         p.add("errors 5m", q.errorRate5m.map(ViewText.percent) ?? "- (nothing finished)", alarming ? .warn : .normal)

@@ -34,6 +34,6 @@ enum QueueTypesPane {
             let failing = (t.failRate ?? 0) >= 0.5
             return TableRow(cells, style: t.other ? .muted : .normal, cellStyles: failing ? [narrow ? 2 : 3: .error] : [:])
         }
-        return Table(columns: columns, rows: rows, emptyText: "no job finished in the last hour")
+        return Table(columns: columns, rows: rows, emptyText: "nothing finished in 1h")
     }
 }

@@ -19,19 +19,26 @@ enum TimelineScreen {
             context.message(emptyText(context), in: area, into: &buffer)
             return
         }
+        // Below 110 columns WHAT, the column read, was left ~28 cells by a clock of 14 ("11-21
+        // 19:10:00" on an entry of yesterday). There only AGO stays (the detail box below says
+        // the time) and QUEUE is held to 16 cells (the demo's lead_migrations whole); a compact
+        // screen, which has no detail box, keeps the clock instead of AGO. WHO needs 110 columns
+        // (WHAT says "by ana" for a cancel).
         let wide = area.width >= 110
-        var columns = [TableColumn("TIME UTC", alignment: .right)]
+        var columns: [TableColumn] = []
+        if wide || context.compact { columns.append(TableColumn("TIME UTC", alignment: .right)) }
         if !context.compact { columns.append(TableColumn("AGO", alignment: .right)) }
-        columns += [TableColumn("EVENT", minWidth: 6, maxWidth: 20), TableColumn("QUEUE", minWidth: 5, maxWidth: 20)]
+        columns += [TableColumn("EVENT", minWidth: 6, maxWidth: 20), TableColumn("QUEUE", minWidth: 5, maxWidth: wide ? 20 : 16)]
         if wide { columns.append(TableColumn("WHO", minWidth: 4, maxWidth: 20)) }
         columns.append(TableColumn("WHAT", minWidth: 8, flexible: true))
+        let event = (wide || context.compact ? 1 : 0) + (context.compact ? 0 : 1)
         let rows = entries.map { e -> TableRow in
-            var cells = [ViewText.clock(e.at, now: state.now)]
+            var cells: [String] = []
+            if wide || context.compact { cells.append(ViewText.clock(e.at, now: state.now)) }
             if !context.compact { cells.append(context.age(e.at)) }
             cells += [eventLabel(e, context: context), e.queue ?? "-"]
             if wide { cells.append(e.actor ?? "-") }
             cells.append(ViewText.oneLine(summary(e, dot: context.dot)))
-            let event = context.compact ? 1 : 2
             return TableRow(cells, cellStyles: [event: style(e)])
         }
         Table(columns: columns, rows: rows, selectedIndex: rows.isEmpty ? nil : state.cursorRow,

@@ -31,10 +31,21 @@ enum StatusReport {
             rows.append([
                 SafeText.oneLine(q.name), SafeText.oneLine(state), count(q.counts.pending), count(q.counts.processing), count(q.lastHour.completed),
                 count(q.lastHour.failed), count(q.counts.deadLetter), oldest(q.oldestPendingSeconds, pending: q.counts.pending),
-                millis(q.latencyMs.p50), millis(q.latencyMs.p95), millis(q.latencyMs.p99), q.forecast?.short ?? "-",
+                // A paused queue does not drain by design: "-", as on the dashboard, not "growing".
+                millis(q.latencyMs.p50), millis(q.latencyMs.p95), millis(q.latencyMs.p99), q.paused ? "-" : q.forecast?.short ?? "-",
             ])
         }
         if s.queues.isEmpty { out.append("no queues yet (a queue is created by enqueueing into it)") } else { out += table(rows) }
+        // Who paused what, and when (the STATE column only says "paused"): the same words as
+        // the dashboard's queue screen (PauseText).
+        let paused = s.queues.compactMap { q in
+            PauseText.line(q, now: s.generatedAt).map { "  \(SafeText.oneLine(q.name)): \($0)" + (q.pausedAt.map { " (\(timestamp($0)))" } ?? "") }
+        }
+        if !paused.isEmpty {
+            out.append("")
+            out.append("PAUSED")
+            out += paused
+        }
         out.append("")
 
         // One line per error group (queue, type and fingerprint): the pattern names the group,

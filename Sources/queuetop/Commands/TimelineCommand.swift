@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Postgres
 import QueueStore
+import TerminalUI
 
 /// `queuetop mark "deploy v42"`: puts a mark on the incident timeline. Apps and CI that hold no
 /// queuetop binary call the same SQL function, `mark_event(label, kind)`.
@@ -65,7 +66,10 @@ struct TimelineCommand: ParsableCommand {
             let who = e.actor.map { "by \(SafeText.oneLine($0))" } ?? "-"
             let queue = e.queue.map { SafeText.oneLine($0) } ?? "-"
             let opens = e.jobID.map { "job \($0.uuidString.lowercased())" } ?? (e.source == .audit ? "audit #\(e.id)" : "-")
-            print([isoTime(e.at), SafeText.oneLine(e.event), queue, SafeText.oneLine(e.summary), who, opens].joined(separator: "\t"))
+            // A cancel in words, as the dashboard's Timeline says it (CancelAuditText), not its
+            // filter JSON; ASCII separators, like the rest of the line.
+            let what = CancelAuditText.summary(e, dot: " - ") ?? e.summary
+            print([isoTime(e.at), SafeText.oneLine(e.event), queue, SafeText.oneLine(what), who, opens].joined(separator: "\t"))
         }
     }
 }

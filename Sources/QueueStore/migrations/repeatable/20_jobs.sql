@@ -1032,6 +1032,26 @@ begin
   return r;
 end $$;
 
+-- Who paused a queue and when (0032), whichever path paused it: pause_queue, a settings change
+-- with "paused": true, an owner's UPDATE. Set when paused turns on, kept while it stays on (a
+-- second pause does not rename who stopped the queue, and nobody writes the two columns
+-- directly), cleared on resume. session_user is the login role, as in audit_log.actor.
+create or replace function queues_paused_by() returns trigger
+language plpgsql as $$
+begin
+  if not new.paused then
+    new.paused_by := null; new.paused_at := null;
+  elsif tg_op = 'INSERT' or not old.paused then
+    new.paused_by := session_user; new.paused_at := now();
+  else
+    new.paused_by := old.paused_by; new.paused_at := old.paused_at;
+  end if;
+  return new;
+end $$;
+
+create or replace trigger queues_paused_by before insert or update on queues
+  for each row execute function queues_paused_by();
+
 create or replace function pause_queue(queue_name text) returns queues
 language sql volatile as $$ select _set_queue_paused(queue_name, true) $$;
 

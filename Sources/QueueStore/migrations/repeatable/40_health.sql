@@ -1094,6 +1094,8 @@ BEGIN
         queues_j := array_append(queues_j, jsonb_build_object(
             'name', q.name,
             'paused', q.paused,
+            'paused_by', q.paused_by,
+            'paused_at', health_ts(q.paused_at),
             'settings', jsonb_build_object('concurrency_limit', q.concurrency_limit, 'max_attempts', q.max_attempts,
                 'rate_limit_per_s', q.rate_limit_per_s, 'visibility_timeout_s', q.visibility_timeout_s,
                 'backoff_base_s', q.backoff_base_s, 'backoff_cap_s', q.backoff_cap_s, 'backoff_schedule_s', q.backoff_schedule_s,

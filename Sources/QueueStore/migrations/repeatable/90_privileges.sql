@@ -136,6 +136,7 @@ begin
     ('prune_jobs_batch',                'definer', '{queuetop_worker}'),
     ('queue_expired_counts',            'invoker', '{queuetop_viewer,queuetop_operator,queuetop_worker}'),
     ('queue_tenants',                   'invoker', '{queuetop_viewer,queuetop_operator,queuetop_worker}'),
+    ('queues_paused_by',                'invoker', '{}'),
     ('release_jobs',                    'definer', '{queuetop_worker}'),
     ('rescue_stale_jobs',               'definer', '{queuetop_worker}'),
     ('resume_queue',                    'definer', '{queuetop_operator}'),
