@@ -12,27 +12,51 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent()
     static var set: MigrationSet { get throws { try MigrationFiles.loadSet() } }
 
+    /// `create or replace function NAME(ARGS)`; ARGS may hold one level of parentheses
+    /// (`numeric(10,2)`, `DEFAULT now()`).
     static let definition = try! NSRegularExpression(
-        pattern: #"create\s+or\s+replace\s+(?:function|procedure)\s+([a-z_][a-z0-9_]*)\s*\("#,
+        pattern: #"create\s+or\s+replace\s+(?:function|procedure)\s+([a-z_][a-z0-9_]*)\s*\(((?:[^()]|\([^()]*\))*)\)"#,
         options: [.caseInsensitive])
 
-    /// function name -> the repeatable files that define it (once per definition).
-    static func definitions() throws -> [String: [String]] {
-        var found: [String: [String]] = [:]
+    /// One definition as written: its file and its argument list, whitespace collapsed.
+    struct Definition: Hashable { let file: String; let arguments: String }
+
+    /// function name -> every definition of it in the repeatable files.
+    static func definitionsBySignature() throws -> [String: [Definition]] {
+        var found: [String: [Definition]] = [:]
         for file in try set.repeatable {
             let text = file.sql
             for m in definition.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
-                found[String(text[Range(m.range(at: 1), in: text)!]).lowercased(), default: []].append(file.name)
+                let name = String(text[Range(m.range(at: 1), in: text)!]).lowercased()
+                let arguments = String(text[Range(m.range(at: 2), in: text)!]).lowercased()
+                    .split(whereSeparator: \.isWhitespace).joined(separator: " ")
+                found[name, default: []].append(Definition(file: file.name, arguments: arguments))
             }
         }
         return found
     }
 
+    /// function name -> the one file that holds it (the first, when the test below fails).
+    static func definitions() throws -> [String: [String]] {
+        try definitionsBySignature().mapValues { defs in
+            defs.map(\.file).reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
+        }
+    }
+
+    /// A name lives in one file: overloads of it (`queue_health_snapshot()` and
+    /// `queue_health_snapshot(boolean)`) sit side by side there. The same signature written twice
+    /// is a merge accident, whichever file holds it.
     @Test func everyFunctionHasExactlyOneCanonicalDefinition() throws {
-        let defs = try Self.definitions()
+        let defs = try Self.definitionsBySignature()
         #expect(defs.count > 90, "the repeatable files were read (\(defs.count) functions)")
-        for (name, files) in defs.sorted(by: { $0.key < $1.key }) where files.count != 1 {
-            Issue.record("\(name) is defined \(files.count) times: \(files.joined(separator: ", "))")
+        for (name, found) in defs.sorted(by: { $0.key < $1.key }) {
+            let files = Set(found.map(\.file))
+            if files.count != 1 {
+                Issue.record("\(name) is defined in \(files.count) files: \(files.sorted().joined(separator: ", "))")
+            }
+            if Set(found).count != found.count {
+                Issue.record("\(name) has one signature defined twice: \(found.map(\.arguments))")
+            }
         }
     }
 
