@@ -35,6 +35,12 @@ enum JobSearchSource {
         case pair(queue: String, type: String)
         /// An id prefix range and a suffix range (job_queue_id_tail_idx).
         case idPart(String)
+        /// A created_at filter: a primary-key range plus the jobs whose created_at disagrees
+        /// with their id's time (JobCreatedTime).
+        case time(FilterPredicate)
+        /// Scheduled jobs: job_queue_scheduled_id_idx (run_at later than created_at) plus the
+        /// few scheduled jobs it cannot hold (created_at later than now, see `append`).
+        case scheduled
     }
 
     /// Which split the indexed terms call for. A term with an index of its own that selects few
@@ -58,8 +64,13 @@ enum JobSearchSource {
         case (let q?, nil): return .typesOf(queue: q)
         case (nil, let t?): return .queuesOf(type: t)
         case (let q?, let t?): return .pair(queue: q, type: t)
-        default: return .plain
+        default: break
         }
+        if let time = positive.first(where: { if case .age = $0 { true } else if case .since = $0 { true } else { false } }) {
+            return .time(time)
+        }
+        if positive.contains(.state(.scheduled)) { return .scheduled }
+        return .plain
     }
 
     /// Appends `(SELECT * FROM (branches) u ORDER BY u.id … LIMIT limit) j`: the rows of
@@ -78,7 +89,7 @@ enum JobSearchSource {
     ///
     /// `sort` nil: any `limit` of them, unordered (a capped count needs no order, and sorting
     /// pairs × a million rows for one would be most of its cost).
-    static func append(_ indexed: [FilterTerm], sort: JobSort?, limit: Int, conn: Connection,
+    static func append(_ indexed: [FilterTerm], sort: JobSort?, limit: Int, clock: JobFilterSQL.Clock, conn: Connection,
                        appendScope: ([FilterTerm], inout Query.StringInterpolation) -> Void,
                        to q: inout Query.StringInterpolation) throws {
         let dir = sort == .oldestFirst ? "ASC" : "DESC"
@@ -121,6 +132,28 @@ enum JobSearchSource {
             } else {
                 branches = [{ _ in }]
             }
+        case .time(let term):
+            guard let time = JobFilterSQL.createdTime(term, clock: clock) else { preconditionFailure("a time split has a time term") }
+            branches = [
+                { q in
+                    q.appendLiteral(" AND NOT \(JobCreatedTime.drift())")
+                    JobCreatedTime.appendIdRange(time.side, time.appendT, to: &q)
+                },
+                { q in q.appendLiteral(" AND \(JobCreatedTime.drift())") },
+            ]
+        case .scheduled:
+            // The index's rows: run_at later than created_at (the predicate, spelled out so the
+            // planner sees the index covers the branch). A scheduled job outside it has
+            // created_at >= run_at > now(): created in the future, so it is in the time
+            // ranges of `created_at > now()` (usually no job at all).
+            branches = [
+                { q in q.appendLiteral(" AND j.status = 'pending' AND j.run_at > j.created_at") },
+                { q in
+                    q.appendLiteral(" AND j.run_at <= j.created_at AND NOT \(JobCreatedTime.drift())")
+                    JobCreatedTime.appendIdRange(.after, { $0.appendLiteral("now()") }, to: &q)
+                },
+                { q in q.appendLiteral(" AND j.run_at <= j.created_at AND \(JobCreatedTime.drift())") },
+            ]
         case .idPart(let hex):
             let (low, high) = JobFilterSQL.prefixRange(hex)
             branches = [

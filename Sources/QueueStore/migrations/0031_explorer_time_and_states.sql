@@ -1,0 +1,34 @@
+-- 0031 — access paths for the job explorer's last slow indexed filters at size (issue 18; docs/JOBS.md
+-- "How a search stays cheap", figures in docs/BENCHMARKS.md "Job explorer"): time (`age>`,
+-- `since:`), `state:completed` and `state:scheduled`. Without them a first page walked the
+-- primary key newest first through every newer row that does not match (1-2 s or the 5 s timeout
+-- at 10 M rows).
+--
+-- - Time. Ids are UUIDv7: their first 48 bits are the milliseconds of the clock when the id was
+--   drawn, and created_at is the enqueue transaction's start, so for a job enqueued the usual way
+--   created_at lies between 1 s before its id's time and 1 ms after it. A time filter then reads
+--   a primary-key range of those jobs (JobSearchSource). The jobs where the two disagree by more
+--   (created_at set by hand or by an import, an id not drawn by uuid_v7(), an enqueue
+--   transaction that ran over 1 s before drawing the id) are this partial index: a search reads
+--   them besides the range, so its answer is exactly created_at's. An ordinary enqueue adds no
+--   entry; the predicate is only immutable built-ins (the id's milliseconds from its text),
+--   written the same way in QueueStore/JobCreatedTime.swift.
+-- - (id) of completed jobs: a completion adds one entry (it is not a HOT update: every index
+--   takes an entry for the new row version anyway).
+-- - (id) of pending jobs whose run_at is later than created_at: enqueued for later, or put off
+--   by a retry or a priority change of a scheduled job. A due enqueue adds no entry; the row leaves it
+--   when claimed or cancelled.
+--
+-- Like 0026 and 0027: built here only on an empty job_queue (a fresh install); on a table with
+-- rows, `queuetop migrate` builds them after the install, CONCURRENTLY (QueueStore/OnlineIndexes.swift,
+-- the same definitions, kept equal by OnlineIndexTests).
+do $$
+begin
+  if not exists (select 1 from job_queue limit 1) then
+    create index if not exists job_queue_time_drift_id_idx on job_queue (id)
+      where (created_at - to_timestamp(('x' || translate(left(id::text, 13), '-', ''))::bit(48)::bigint / 1000.0))
+            not between interval '-1 s' and interval '1 ms';
+    create index if not exists job_queue_completed_id_idx on job_queue (id) where status = 'completed';
+    create index if not exists job_queue_scheduled_id_idx on job_queue (id) where status = 'pending' and run_at > created_at;
+  end if;
+end $$;
