@@ -38,7 +38,7 @@ enum JobSearchSource {
         /// A created_at filter: a primary-key range plus the jobs whose created_at disagrees
         /// with their id's time (JobCreatedTime).
         case time(FilterPredicate)
-        /// Scheduled jobs: job_queue_scheduled_id_idx (run_at later than created_at) plus the
+        /// Scheduled jobs: job_queue_scheduled_id_idx (never attempted, run_at later than created_at) plus the
         /// few scheduled jobs it cannot hold (created_at later than now, see `append`).
         case scheduled
     }
@@ -134,26 +134,20 @@ enum JobSearchSource {
             }
         case .time(let term):
             guard let time = JobFilterSQL.createdTime(term, clock: clock) else { preconditionFailure("a time split has a time term") }
-            branches = [
-                { q in
-                    q.appendLiteral(" AND NOT \(JobCreatedTime.drift())")
-                    JobCreatedTime.appendIdRange(time.side, time.appendT, to: &q)
-                },
-                { q in q.appendLiteral(" AND \(JobCreatedTime.drift())") },
-            ]
+            branches = JobCreatedTime.branches(time.side, time.appendT)
         case .scheduled:
             // The index's rows: run_at later than created_at (the predicate, spelled out so the
             // planner sees the index covers the branch). A scheduled job outside it has
             // created_at >= run_at > now(): created in the future, so it is in the time
             // ranges of `created_at > now()` (usually no job at all).
             branches = [
-                { q in q.appendLiteral(" AND j.status = 'pending' AND j.run_at > j.created_at") },
+                { q in q.appendLiteral(" AND j.status = 'pending' AND j.attempt_count = 0 AND j.run_at > j.created_at") },
+            ] + JobCreatedTime.branches(.after, { $0.appendLiteral("now()") }).map { branch in
                 { q in
-                    q.appendLiteral(" AND j.run_at <= j.created_at AND NOT \(JobCreatedTime.drift())")
-                    JobCreatedTime.appendIdRange(.after, { $0.appendLiteral("now()") }, to: &q)
-                },
-                { q in q.appendLiteral(" AND j.run_at <= j.created_at AND \(JobCreatedTime.drift())") },
-            ]
+                    q.appendLiteral(" AND j.run_at <= j.created_at")
+                    branch(&q)
+                }
+            }
         case .idPart(let hex):
             let (low, high) = JobFilterSQL.prefixRange(hex)
             branches = [

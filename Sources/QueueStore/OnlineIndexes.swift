@@ -40,10 +40,11 @@ public enum OnlineIndexes {
         Index(name: "job_queue_dead_id_idx", definition: "(id) WHERE status IN ('dead_letter', 'failed')"),
         Index(name: "job_queue_cancelled_id_idx", definition: "(id) WHERE status = 'cancelled'"),
         Index(name: "job_queue_retrying_id_idx", definition: "(id) WHERE status = 'pending' AND attempt_count > 0"),
-        // 0031: time (jobs whose created_at disagrees with their id's time), completed, scheduled.
+        // 0031: time (jobs whose created_at is far from their id's time), completed, scheduled.
+        Index(name: "job_queue_time_late_id_idx", definition: "(id) WHERE \(JobCreatedTime.late(table: nil))"),
         Index(name: "job_queue_time_drift_id_idx", definition: "(id) WHERE \(JobCreatedTime.drift(table: nil))"),
         Index(name: "job_queue_completed_id_idx", definition: "(id) WHERE status = 'completed'"),
-        Index(name: "job_queue_scheduled_id_idx", definition: "(id) WHERE status = 'pending' AND run_at > created_at"),
+        Index(name: "job_queue_scheduled_id_idx", definition: "(id) WHERE status = 'pending' AND attempt_count = 0 AND run_at > created_at"),
     ]
 
     /// Builds each index of `indexes` that `schema.job_queue` lacks or holds INVALID, and returns
