@@ -91,7 +91,8 @@ declare
     '0026_explorer_indexes.sql',
     '0027_explorer_access_paths.sql',
     '0029_type_histogram_arrays.sql',
-    '0030_type_minute_histogram_arrays.sql'];
+    '0030_type_minute_histogram_arrays.sql',
+    '0031_explorer_time_and_states.sql'];
   v_sql text[] := array[
     $qt_0001$-- 0001 — the queue engine: tables, indexes and the public SQL API of queuetop.
 --
@@ -4794,7 +4795,44 @@ update queue_type_minute m
  where m.queue = h.queue and m.minute = h.minute and m.job_type = h.job_type;
 
 drop table queue_type_latency_minute;
-$qt_0030$];
+$qt_0030$,
+    $qt_0031$-- 0031 — access paths for the job explorer's last slow indexed filters at size (issue 18; docs/JOBS.md
+-- "How a search stays cheap", figures in docs/BENCHMARKS.md "Job explorer"): time (`age>`,
+-- `since:`), `state:completed` and `state:scheduled`. Without them a first page walked the
+-- primary key newest first through every newer row that does not match (1-2 s or the 5 s timeout
+-- at 10 M rows).
+--
+-- - Time. Ids are UUIDv7: their first 48 bits are the milliseconds of the clock when the id was
+--   drawn, and created_at is the enqueue transaction's start, so for a job enqueued the usual way
+--   δ = created_at - the id's time is at most 1 ms and at least minus how long its transaction
+--   had run. A time filter reads primary-key ranges (QueueStore/JobCreatedTime.swift) plus two
+--   partial indexes: "late" jobs, δ between -1 min and -1 s (an enqueue transaction that ran over a
+--   second before drawing the id: their ids reach up to a minute past created_at), and "drift"
+--   jobs, δ outside [-1 min, 1 ms] (created_at set by hand or by an import, an id not drawn by
+--   uuid_v7(), a transaction of over a minute). So its answer is exactly created_at's, and an
+--   ordinary enqueue adds no entry. The predicates are immutable built-ins only (the id's
+--   milliseconds from its text), spelled the same way in JobCreatedTime.swift.
+-- - (id) of completed jobs: a completion adds one entry (it is not a HOT update: every index
+--   takes an entry for the new row version anyway).
+-- - (id) of pending jobs never attempted whose run_at is later than created_at: enqueued for
+--   later (or requeued from the dead letters). A due enqueue and a failed attempt add no entry
+--   (retries are 0027's retrying index); a job leaves it when claimed or cancelled.
+--
+-- Like 0026 and 0027: built here only on an empty job_queue (a fresh install); on a table with
+-- rows, `queuetop migrate` builds them after the install, CONCURRENTLY (QueueStore/OnlineIndexes.swift,
+-- the same definitions, kept equal by OnlineIndexTests).
+do $$
+begin
+  if not exists (select 1 from job_queue limit 1) then
+    create index if not exists job_queue_time_late_id_idx on job_queue (id)
+      where (created_at - to_timestamp(('x' || translate(left(id::text, 13), '-', ''))::bit(48)::bigint / 1000.0)) between interval '-1 minute' and interval '-1 s';
+    create index if not exists job_queue_time_drift_id_idx on job_queue (id)
+      where (created_at - to_timestamp(('x' || translate(left(id::text, 13), '-', ''))::bit(48)::bigint / 1000.0)) not between interval '-1 minute' and interval '1 ms';
+    create index if not exists job_queue_completed_id_idx on job_queue (id) where status = 'completed';
+    create index if not exists job_queue_scheduled_id_idx on job_queue (id) where status = 'pending' and attempt_count = 0 and run_at > created_at;
+  end if;
+end $$;
+$qt_0031$];
   v_markers text[] := array[
     'relation:queues relation:queue_rate_buckets relation:job_queue relation:job_attempts relation:audit_log relation:workers relation:circuit_breakers relation:job_queue_claim_idx relation:job_queue_dedup_idx relation:job_queue_dedup_dead_idx relation:job_queue_processing_idx relation:job_queue_dlq_idx relation:job_attempts_job_idx relation:audit_log_at_idx function:uuid_v7 function:_uuid_v7_floor function:_check_batch_size function:_require_queue function:record_audit function:_audit_add function:_audit_ids function:backoff_delay_s function:_fail_jobs function:_claim function:_enqueue function:enqueue_job function:enqueue_jobs function:claim_jobs function:complete_jobs function:fail_job function:fail_jobs function:release_jobs function:heartbeat_jobs function:rescue_stale_jobs function:_requeue_dlq function:requeue_dlq_job function:requeue_dlq_jobs function:requeue_dlq_batch function:requeue_dlq function:delete_dlq_jobs function:delete_dlq_batch function:cancel_job function:update_queue_settings function:_set_queue_paused function:pause_queue function:resume_queue function:set_queue_concurrency function:prune_completed_jobs',
     'relation:bulk_operation_kinds relation:bulk_operations relation:extraction_runs relation:funnels relation:funnel_columns relation:leads relation:bulk_operations_active relation:bulk_operations_kind_created relation:bulk_operations_kind_finished relation:leads_run_id_id relation:bulk_operations_one_lead_migration_per_run relation:bulk_operation_progress relation:lead_migration_progress type:bulk_step_result type:bulk_batch_result function:bulk_operation_kinds_check function:_bulk_run_locked_batch function:run_bulk_operation_batch function:run_next_bulk_operation_batch function:_bulk_cancel function:cancel_bulk_operation function:_lead_migration_move function:lead_migration_step function:_lead_migration_check_target function:queue_lead_migration function:process_lead_migration_batch function:get_lead_migration_queue_status function:cancel_lead_migration',
@@ -4822,7 +4860,8 @@ $qt_0030$];
     'relation:job_queue_tenant_id_idx relation:job_queue_key_id_idx',
     'relation:job_queue_queue_type_id_idx relation:job_queue_running_id_idx relation:job_queue_dead_id_idx relation:job_queue_cancelled_id_idx relation:job_queue_retrying_id_idx',
     'column:queue_type_recent.lat_buckets column:queue_type_recent.lat_cums',
-    'column:queue_type_minute.lat_buckets column:queue_type_minute.lat_counts'];
+    'column:queue_type_minute.lat_buckets column:queue_type_minute.lat_counts',
+    'relation:job_queue_time_late_id_idx relation:job_queue_time_drift_id_idx relation:job_queue_completed_id_idx relation:job_queue_scheduled_id_idx'];
   v_rnames text[] := array[
     'repeatable/10_util.sql',
     'repeatable/15_triage.sql',
