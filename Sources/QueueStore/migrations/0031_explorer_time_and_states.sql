@@ -13,7 +13,7 @@
 --   jobs, δ outside [-1 min, 1 ms] (created_at set by hand or by an import, an id not drawn by
 --   uuid_v7(), a transaction of over a minute). So its answer is exactly created_at's, and an
 --   ordinary enqueue adds no entry. The predicates are immutable built-ins only (the id's
---   milliseconds from its text), spelled the same way in JobCreatedTime.swift.
+--   milliseconds from its first 6 bytes), spelled the same way in JobCreatedTime.swift.
 -- - (id) of completed jobs: a completion adds one entry (it is not a HOT update: every index
 --   takes an entry for the new row version anyway).
 -- - (id) of pending jobs never attempted whose run_at is later than created_at: enqueued for
@@ -27,9 +27,9 @@ do $$
 begin
   if not exists (select 1 from job_queue limit 1) then
     create index if not exists job_queue_time_late_id_idx on job_queue (id)
-      where (created_at - to_timestamp(('x' || translate(left(id::text, 13), '-', ''))::bit(48)::bigint / 1000.0)) between interval '-1 minute' and interval '-1 s';
+      where (created_at - to_timestamp(('x' || encode(substring(uuid_send(id) from 1 for 6), 'hex'))::bit(48)::bigint / 1000.0::float8)) between interval '-1 minute' and interval '-1 s';
     create index if not exists job_queue_time_drift_id_idx on job_queue (id)
-      where (created_at - to_timestamp(('x' || translate(left(id::text, 13), '-', ''))::bit(48)::bigint / 1000.0)) not between interval '-1 minute' and interval '1 ms';
+      where (created_at - to_timestamp(('x' || encode(substring(uuid_send(id) from 1 for 6), 'hex'))::bit(48)::bigint / 1000.0::float8)) not between interval '-1 minute' and interval '1 ms';
     create index if not exists job_queue_completed_id_idx on job_queue (id) where status = 'completed';
     create index if not exists job_queue_scheduled_id_idx on job_queue (id) where status = 'pending' and attempt_count = 0 and run_at > created_at;
   end if;
