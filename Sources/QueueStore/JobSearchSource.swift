@@ -16,8 +16,10 @@ import Postgres
 /// scan of that same index (a recursive CTE, one index descent per distinct value), never from a catalogue that
 /// could be incomplete, in the same snapshot as the read (a REPEATABLE READ transaction), so no
 /// queue or type is missed. A part of an id is a range of the primary key (a prefix) plus a
-/// range of job_queue_id_tail_idx (a suffix). Everything else is one branch; the planner picks
-/// among the partial indexes (tenant, key, running, dead, cancelled, retrying).
+/// range of job_queue_id_tail_idx (a suffix). A time term is primary-key ranges plus two small
+/// partial indexes (JobCreatedTime), `state:scheduled` a partial index plus those ranges
+/// (0031). Everything else is one branch; the planner picks among the partial indexes (tenant,
+/// key, running, dead, cancelled, retrying, completed).
 enum JobSearchSource {
     /// How many distinct queues (or types of a queue) a loose scan merges at most; beyond that
     /// the one-branch read is cheaper to plan than hundreds of branches.
@@ -35,11 +37,11 @@ enum JobSearchSource {
         case pair(queue: String, type: String)
         /// An id prefix range and a suffix range (job_queue_id_tail_idx).
         case idPart(String)
-        /// A created_at filter: a primary-key range plus the jobs whose created_at disagrees
-        /// with their id's time (JobCreatedTime).
+        /// A created_at filter (`age`, `since`): primary-key ranges plus 0031's late and drift
+        /// indexes, for the jobs whose created_at is far from their id's time (JobCreatedTime).
         case time(FilterPredicate)
-        /// Scheduled jobs: job_queue_scheduled_id_idx (never attempted, run_at later than created_at) plus the
-        /// few scheduled jobs it cannot hold (created_at later than now, see `append`).
+        /// Scheduled jobs: job_queue_scheduled_id_idx (never attempted, run_at later than
+        /// created_at) plus the few scheduled jobs it cannot hold (created in the future).
         case scheduled
     }
 
