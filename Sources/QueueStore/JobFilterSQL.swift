@@ -75,21 +75,10 @@ public enum JobFilterSQL {
             q.appendLiteral(" w WHERE w.host = ")
             q.appendInterpolation(v)
             q.appendLiteral(")))")
-        case .age(let comparison, let seconds):
-            // age>30m: created before now - 30m. The server's clock, like everything it stores.
-            let op = switch comparison {
-            case .greater: "<"
-            case .greaterOrEqual: "<="
-            case .less: ">"
-            case .lessOrEqual: ">="
-            }
-            q.appendLiteral("j.created_at \(op) now() - make_interval(secs => ")
-            q.appendInterpolation(seconds)
-            q.appendLiteral(")")
-        case .since(let time):
-            q.appendLiteral("j.created_at >= ")
-            q.appendInterpolation(resolve(time, clock: clock))
-            q.appendLiteral("::timestamptz")
+        case .age, .since:
+            guard let time = createdTime(p, clock: clock) else { preconditionFailure("age and since are time terms") }
+            q.appendLiteral("j.created_at \(time.op) ")
+            time.appendT(&q)
         case .id(let hex):
             if hex.count == 32, let uuid = UUID(uuidString: dashed(hex)) {
                 q.appendLiteral("j.id = ")
@@ -117,6 +106,34 @@ public enum JobFilterSQL {
             q.appendLiteral("j.payload #> ")
             q.appendInterpolation(path)
             q.appendLiteral("::text[] IS NOT NULL")
+        }
+    }
+
+    /// A time term as `created_at <op> T`: the operator, T's SQL, and which side of T it keeps
+    /// (what JobCreatedTime turns into a primary-key range). Nil for any other term.
+    static func createdTime(_ p: FilterPredicate, clock: Clock) -> FilterTermTime? {
+        switch p {
+        case .age(let comparison, let seconds):
+            // age>30m: created before now - 30m. The server's clock, like everything it stores.
+            let (op, side): (String, JobCreatedTime.Side) = switch comparison {
+            case .greater: ("<", .before)
+            case .greaterOrEqual: ("<=", .before)
+            case .less: (">", .after)
+            case .lessOrEqual: (">=", .after)
+            }
+            return FilterTermTime(side: side, op: op) { q in
+                q.appendLiteral("(now() - make_interval(secs => ")
+                q.appendInterpolation(seconds)
+                q.appendLiteral("))")
+            }
+        case .since(let time):
+            let at = resolve(time, clock: clock)
+            return FilterTermTime(side: .after, op: ">=") { q in
+                q.appendInterpolation(at)
+                q.appendLiteral("::timestamptz")
+            }
+        default:
+            return nil
         }
     }
 

@@ -224,7 +224,7 @@ public struct JobSearchStore: Sendable {
                           sourceLimit: Int, want: Int, _ conn: Connection) throws -> [JobSummary] {
         var q = Query.StringInterpolation(literalCapacity: 512, interpolationCount: 8)
         q.appendLiteral("SELECT \(Self.columns) FROM ")
-        try JobSearchSource.append(indexed, sort: request.sort, limit: sourceLimit, conn: conn,
+        try JobSearchSource.append(indexed, sort: request.sort, limit: sourceLimit, clock: clock, conn: conn,
                                    appendScope: { appendScope($0, request: request, to: &$1) }, to: &q)
         q.appendLiteral(" WHERE ")
         JobFilterSQL.appendCondition(bounded, clock: clock, to: &q)
@@ -239,7 +239,7 @@ public struct JobSearchStore: Sendable {
         let desc = request.sort == .newestFirst
         var q = Query.StringInterpolation(literalCapacity: 256, interpolationCount: 6)
         q.appendLiteral("SELECT count(*)::int AS n, \(desc ? "min" : "max")(j.id::text)::uuid AS edge FROM ")
-        try JobSearchSource.append(indexed, sort: request.sort, limit: limit, conn: conn,
+        try JobSearchSource.append(indexed, sort: request.sort, limit: limit, clock: clock, conn: conn,
                                    appendScope: { appendScope($0, request: request, to: &$1) }, to: &q)
         guard let row = try conn.run(Query(stringInterpolation: q)).first else { return (0, nil) }
         return (try row.decode("n"), try row.decode("edge"))
@@ -270,7 +270,7 @@ public struct JobSearchStore: Sendable {
             // Through the search's own access path: a rare type has no index leading with it.
             var q = Query.StringInterpolation(literalCapacity: 256, interpolationCount: 6)
             q.appendLiteral("SELECT count(*)::int AS hits FROM ")
-            try JobSearchSource.append(indexed, sort: nil, limit: cap + 1, conn: conn,
+            try JobSearchSource.append(indexed, sort: nil, limit: cap + 1, clock: clock, conn: conn,
                                        appendScope: { JobFilterSQL.appendCondition($0, clock: clock, to: &$1) }, to: &q)
             let hits: Int = try conn.run(Query(stringInterpolation: q)).first!.decode("hits")
             return JobCount(value: min(hits, cap), exact: hits <= cap)
@@ -291,7 +291,7 @@ public struct JobSearchStore: Sendable {
                 q.appendLiteral("SELECT (count(*) FILTER (WHERE ")
                 JobFilterSQL.appendCondition(bounded, clock: clock, to: &q)
                 q.appendLiteral("))::int AS hits, count(*)::int AS read, min(j.id::text)::uuid AS edge FROM ")
-                try JobSearchSource.append(indexed, sort: .newestFirst, limit: size, conn: conn, appendScope: { terms, q in
+                try JobSearchSource.append(indexed, sort: .newestFirst, limit: size, clock: clock, conn: conn, appendScope: { terms, q in
                     JobFilterSQL.appendCondition(terms, clock: clock, to: &q)
                     if let after {
                         q.appendLiteral(" AND j.id < "); q.appendInterpolation(after); q.appendLiteral("::uuid")

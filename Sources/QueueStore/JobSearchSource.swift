@@ -16,8 +16,10 @@ import Postgres
 /// scan of that same index (a recursive CTE, one index descent per distinct value), never from a catalogue that
 /// could be incomplete, in the same snapshot as the read (a REPEATABLE READ transaction), so no
 /// queue or type is missed. A part of an id is a range of the primary key (a prefix) plus a
-/// range of job_queue_id_tail_idx (a suffix). Everything else is one branch; the planner picks
-/// among the partial indexes (tenant, key, running, dead, cancelled, retrying).
+/// range of job_queue_id_tail_idx (a suffix). A time term is primary-key ranges plus two small
+/// partial indexes (JobCreatedTime), `state:scheduled` a partial index plus those ranges
+/// (0031). Everything else is one branch; the planner picks among the partial indexes (tenant,
+/// key, running, dead, cancelled, retrying, completed).
 enum JobSearchSource {
     /// How many distinct queues (or types of a queue) a loose scan merges at most; beyond that
     /// the one-branch read is cheaper to plan than hundreds of branches.
@@ -35,6 +37,12 @@ enum JobSearchSource {
         case pair(queue: String, type: String)
         /// An id prefix range and a suffix range (job_queue_id_tail_idx).
         case idPart(String)
+        /// A created_at filter (`age`, `since`): primary-key ranges plus 0031's late and drift
+        /// indexes, for the jobs whose created_at is far from their id's time (JobCreatedTime).
+        case time(FilterPredicate)
+        /// Scheduled jobs: job_queue_scheduled_id_idx (never attempted, run_at later than
+        /// created_at) plus the few scheduled jobs it cannot hold (created in the future).
+        case scheduled
     }
 
     /// Which split the indexed terms call for. A term with an index of its own that selects few
@@ -58,8 +66,13 @@ enum JobSearchSource {
         case (let q?, nil): return .typesOf(queue: q)
         case (nil, let t?): return .queuesOf(type: t)
         case (let q?, let t?): return .pair(queue: q, type: t)
-        default: return .plain
+        default: break
         }
+        if let time = positive.first(where: { if case .age = $0 { true } else if case .since = $0 { true } else { false } }) {
+            return .time(time)
+        }
+        if positive.contains(.state(.scheduled)) { return .scheduled }
+        return .plain
     }
 
     /// Appends `(SELECT * FROM (branches) u ORDER BY u.id … LIMIT limit) j`: the rows of
@@ -78,7 +91,7 @@ enum JobSearchSource {
     ///
     /// `sort` nil: any `limit` of them, unordered (a capped count needs no order, and sorting
     /// pairs × a million rows for one would be most of its cost).
-    static func append(_ indexed: [FilterTerm], sort: JobSort?, limit: Int, conn: Connection,
+    static func append(_ indexed: [FilterTerm], sort: JobSort?, limit: Int, clock: JobFilterSQL.Clock, conn: Connection,
                        appendScope: ([FilterTerm], inout Query.StringInterpolation) -> Void,
                        to q: inout Query.StringInterpolation) throws {
         let dir = sort == .oldestFirst ? "ASC" : "DESC"
@@ -120,6 +133,22 @@ enum JobSearchSource {
                 pairOrder = true
             } else {
                 branches = [{ _ in }]
+            }
+        case .time(let term):
+            guard let time = JobFilterSQL.createdTime(term, clock: clock) else { preconditionFailure("a time split has a time term") }
+            branches = JobCreatedTime.branches(time.side, time.appendT)
+        case .scheduled:
+            // The index's rows: run_at later than created_at (the predicate, spelled out so the
+            // planner sees the index covers the branch). A scheduled job outside it has
+            // created_at >= run_at > now(): created in the future, so it is in the time
+            // ranges of `created_at > now()` (usually no job at all).
+            branches = [
+                { q in q.appendLiteral(" AND j.status = 'pending' AND j.attempt_count = 0 AND j.run_at > j.created_at") },
+            ] + JobCreatedTime.branches(.after, { $0.appendLiteral("now()") }).map { branch in
+                { q in
+                    q.appendLiteral(" AND j.run_at <= j.created_at")
+                    branch(&q)
+                }
             }
         case .idPart(let hex):
             let (low, high) = JobFilterSQL.prefixRange(hex)

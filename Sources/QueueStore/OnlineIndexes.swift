@@ -20,8 +20,10 @@ import Postgres
 /// Why these (docs/JOBS.md "How a search stays cheap", figures in docs/BENCHMARKS.md): a filter on
 /// a rare tenant or a dedup key (0026), a rare queue or type, or running, dead or cancelled jobs
 /// or waiting to retry (0027) had no index yielding its rows newest first and walked the primary key through every
-/// newer row (1-4 s or a timeout at 10 M rows). All but (queue, job_type, id) are partial: a job
-/// takes an entry only when it has a tenant or a key, is claimed, dies, is cancelled or fails.
+/// newer row (1-4 s or a timeout at 10 M rows); likewise time filters, completed and scheduled
+/// jobs (0031). All but (queue, job_type, id) are partial: a job takes an entry only when it has
+/// a tenant or a key, is claimed, dies, is cancelled, fails, completes, is enqueued for later,
+/// or its created_at disagrees with its id's time.
 public enum OnlineIndexes {
     public struct Index: Sendable, Equatable {
         public let name: String
@@ -38,6 +40,11 @@ public enum OnlineIndexes {
         Index(name: "job_queue_dead_id_idx", definition: "(id) WHERE status IN ('dead_letter', 'failed')"),
         Index(name: "job_queue_cancelled_id_idx", definition: "(id) WHERE status = 'cancelled'"),
         Index(name: "job_queue_retrying_id_idx", definition: "(id) WHERE status = 'pending' AND attempt_count > 0"),
+        // 0031: time (jobs whose created_at is far from their id's time), completed, scheduled.
+        Index(name: "job_queue_time_late_id_idx", definition: "(id) WHERE \(JobCreatedTime.late(table: nil))"),
+        Index(name: "job_queue_time_drift_id_idx", definition: "(id) WHERE \(JobCreatedTime.drift(table: nil))"),
+        Index(name: "job_queue_completed_id_idx", definition: "(id) WHERE status = 'completed'"),
+        Index(name: "job_queue_scheduled_id_idx", definition: "(id) WHERE status = 'pending' AND attempt_count = 0 AND run_at > created_at"),
     ]
 
     /// Builds each index of `indexes` that `schema.job_queue` lacks or holds INVALID, and returns

@@ -5,7 +5,10 @@
 -- partial, so jobs without a tenant or a dedup key add no entry. The next five are migration
 -- 0027's (the same definitions as QueueStore/OnlineIndexes.swift): (queue, job_type, id) for
 -- queue:/type: (JobSearchSource's loose scans) and partial (id) indexes of running, dead,
--- cancelled and retrying jobs. The last two are candidates that were measured and not adopted.
+-- cancelled and retrying jobs. The next four are migration 0031's: jobs whose created_at is
+-- over a second before their id's time, or far from it (time filters read primary-key ranges
+-- plus these), completed jobs, and never-attempted pending jobs due later than created. The last two are candidates that
+-- were measured and not adopted.
 -- The section measures what 0026's and 0027's buy (the searches at the largest size, after
 -- `queuetop migrate` built them) and what the sets cost (enqueue, claim and complete throughput
 -- without and with them).
@@ -16,5 +19,9 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS job_queue_running_id_idx ON job_queue (i
 CREATE INDEX CONCURRENTLY IF NOT EXISTS job_queue_dead_id_idx ON job_queue (id) WHERE status IN ('dead_letter', 'failed');
 CREATE INDEX CONCURRENTLY IF NOT EXISTS job_queue_cancelled_id_idx ON job_queue (id) WHERE status = 'cancelled';
 CREATE INDEX CONCURRENTLY IF NOT EXISTS job_queue_retrying_id_idx ON job_queue (id) WHERE status = 'pending' AND attempt_count > 0;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS job_queue_time_late_id_idx ON job_queue (id) WHERE (created_at - to_timestamp(('x' || encode(substring(uuid_send(id) from 1 for 6), 'hex'))::bit(48)::bigint / 1000.0::float8)) BETWEEN interval '-1 minute' AND interval '-1 s';
+CREATE INDEX CONCURRENTLY IF NOT EXISTS job_queue_time_drift_id_idx ON job_queue (id) WHERE (created_at - to_timestamp(('x' || encode(substring(uuid_send(id) from 1 for 6), 'hex'))::bit(48)::bigint / 1000.0::float8)) NOT BETWEEN interval '-1 minute' AND interval '1 ms';
+CREATE INDEX CONCURRENTLY IF NOT EXISTS job_queue_completed_id_idx ON job_queue (id) WHERE status = 'completed';
+CREATE INDEX CONCURRENTLY IF NOT EXISTS job_queue_scheduled_id_idx ON job_queue (id) WHERE status = 'pending' AND attempt_count = 0 AND run_at > created_at;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS bench_job_queue_queue_id_idx ON job_queue (queue, id);
 CREATE INDEX CONCURRENTLY IF NOT EXISTS bench_job_queue_type_id_idx ON job_queue (job_type, id);
