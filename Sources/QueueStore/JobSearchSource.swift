@@ -16,7 +16,7 @@ import Postgres
 /// scan of that same index (a recursive CTE, one index descent per distinct value), never from a catalogue that
 /// could be incomplete, in the same snapshot as the read (a REPEATABLE READ transaction), so no
 /// queue or type is missed. A part of an id is a range of the primary key (a prefix) plus a
-/// range of job_queue_id_tail_idx (a suffix). Everything else is one branch; the planner picks
+/// probe of it with the ids job_queue_ids (0028) gives for a suffix. Everything else is one branch; the planner picks
 /// among the partial indexes (tenant, key, running, dead, cancelled, retrying).
 enum JobSearchSource {
     /// How many distinct queues (or types of a queue) a loose scan merges at most; beyond that
@@ -33,7 +33,7 @@ enum JobSearchSource {
         case queuesOf(type: String)
         /// One queue and type: one range of the pair index.
         case pair(queue: String, type: String)
-        /// An id prefix range and a suffix range (job_queue_id_tail_idx).
+        /// An id prefix range and the ids ending in the suffix (job_ids_ending, job_queue_ids).
         case idPart(String)
     }
 
