@@ -125,28 +125,38 @@ import Testing
             defer { conn.close() }
             let jobs = JobStore(connection: conn)
             _ = try jobs.enqueue((0..<200).map { _ in NewJob(queue: "tails", type: "send") })
+            // pg_stat_xact_user_tables also holds counts of this session's earlier transactions
+            // not yet flushed to the shared statistics; within one transaction nothing is
+            // flushed, so the difference is exactly what the body wrote.
             func sideWrites(_ body: (Connection) throws -> Void) throws -> Int {
                 try conn.transaction { tx in
-                    try body(tx)
-                    return try tx.query("""
+                    let count: Query = """
                         SELECT (n_tup_ins + n_tup_upd + n_tup_del + n_tup_hot_upd)::int FROM pg_stat_xact_user_tables
                         WHERE relid = to_regclass('queuetop.job_queue_ids')
-                        """).scalar(Int.self)
+                        """
+                    let before = try tx.query(count).scalar(Int.self)
+                    try body(tx)
+                    return try tx.query(count).scalar(Int.self) - before
                 }
             }
-            #expect(try sideWrites { tx in
+            let enqueueWrites = try sideWrites { tx in
                 _ = try tx.query("SELECT \(qt: "enqueue_job")('tails', 'one')")
-            } == 1, "an enqueue writes its tail once")
-            #expect(try sideWrites { tx in
+            }
+            #expect(enqueueWrites == 1, "an enqueue writes its tail once")
+            var claimed = 0
+            let hotPathWrites = try sideWrites { tx in
                 let ids: [UUID] = try tx.query("SELECT id FROM \(qt: "claim_jobs")('w1', ARRAY['tails'], 100)").map { try $0.decode("id") }
-                #expect(ids.count == 100)
+                claimed = ids.count
                 _ = try tx.query("SELECT \(qt: "heartbeat_jobs")('w1', \(ids)::uuid[])")
                 _ = try tx.query("SELECT \(qt: "complete_jobs")('w1', \(Array(ids.prefix(60)))::uuid[], NULL::int[])")
                 _ = try tx.query("""
-                    SELECT \(qt: "fail_jobs")('w1', \(Array(ids.dropFirst(60).prefix(20)))::uuid[], ARRAY['boom'], ARRAY['e'])
+                    SELECT \(qt: "fail_jobs")('w1', \(Array(ids.dropFirst(60).prefix(20)))::uuid[],
+                                               array_fill('boom'::text, ARRAY[20]), array_fill('e'::text, ARRAY[20]))
                     """)
                 _ = try tx.query("SELECT \(qt: "release_jobs")('w1', \(Array(ids.suffix(20)))::uuid[])")
-            } == 0, "claim, heartbeat, complete, fail (retry) and release write no tail")
+            }
+            #expect(claimed == 100)
+            #expect(hotPathWrites == 0, "claim, heartbeat, complete, fail (retry) and release write no tail")
             let completed: Int = try conn.query("SELECT count(*)::int FROM \(qt: "job_queue") WHERE status = 'completed'").scalar()
             #expect(completed == 60)
             let tailIndexes: Int = try conn.query("""
@@ -164,14 +174,16 @@ import Testing
             let conn = try db.connect()
             defer { conn.close() }
             try conn.executeScript("""
-                INSERT INTO queues (name) VALUES ('tails');
-                INSERT INTO job_queue (queue, job_type, status, completed_at)
-                SELECT 'tails', 'old', 'completed', now() - interval '30 days' FROM generate_series(1, 3000);
+                INSERT INTO queues (name, retention_s) VALUES ('tails', 86400);
+                -- Ids of 30 days ago (retention walks ids in time order), random tails.
+                INSERT INTO job_queue (id, queue, job_type, status, completed_at)
+                SELECT (left(_uuid_v7_floor(now() - interval '30 days')::text, 24) || right(gen_random_uuid()::text, 12))::uuid,
+                       'tails', 'old', 'completed', now() - interval '30 days' FROM generate_series(1, 3000);
                 INSERT INTO job_queue (queue, job_type) SELECT 'tails', 'new' FROM generate_series(1, 500);
                 """)
             try seedCraftedIds(conn)
             try assertSideTableMatches(conn, "seeded")
-            let pruned: Int = try conn.query("SELECT \(qt: "prune_completed_jobs")(interval '1 day')::int").scalar()
+            let pruned: Int = try conn.query("SELECT \(qt: "prune_completed_jobs")(5000)").scalar()
             #expect(pruned == 3000)
             try assertSideTableMatches(conn, "after retention")
             try conn.executeScript("DELETE FROM job_queue WHERE id = 'abc00000-0000-7000-8000-000000000abc'")
@@ -197,12 +209,16 @@ import Testing
             defer { conn.close() }
             let set = try MigrationFiles.loadSet()
             try MigrationRunner(files: set.versioned.filter { $0.name < "0028" }).migrate(on: conn)
+            // Only the versioned files ran: the triggers 0003 left call functions of that time
+            // (the repeatable files were not applied), so the rows go in without them.
             try conn.executeScript("""
                 INSERT INTO queuetop.queues (name) VALUES ('tails');
+                ALTER TABLE queuetop.job_queue DISABLE TRIGGER USER;
                 INSERT INTO queuetop.job_queue (queue, job_type, status, completed_at)
                 SELECT 'tails', 'old', CASE WHEN g % 2 = 0 THEN 'completed' ELSE 'pending' END,
                        CASE WHEN g % 2 = 0 THEN now() END
                 FROM generate_series(1, 25000) g;
+                ALTER TABLE queuetop.job_queue ENABLE TRIGGER USER;
                 """)
             let before: [UUID] = try conn.query("SELECT id FROM queuetop.job_queue ORDER BY id").map { try $0.decode("id") }
             let done = try MigrationRunner(set).migrate(on: conn)

@@ -13,7 +13,8 @@
 # Candidates: main (text index on reverse(right(id::text, 12))), none (no tail index), int8 (an
 # expression index on the nibble-reversed tail as int8), side (job_queue_ids(tail int8, id uuid),
 # primary key (tail, id), filled by an AFTER INSERT statement trigger), side_heap (the same side
-# table with an index on tail alone).
+# table with an index on tail alone), branch (BRANCH_BUNDLE installed as it is: 0028's side table
+# and triggers, for the final check of what was built).
 set -euo pipefail
 admin=$1 bundle=$2 ROUNDS=${3:-3} FILL=${4:-1000000} JOBS=${5:-20000}
 D=$(cd "$(dirname "$0")" && pwd)
@@ -36,10 +37,10 @@ TAILKEY="(('x' || reverse(right(id::text, 12)))::bit(48)::int8)"
 setup() {
   local c=$1 db; db=$(url "idtail_$c")
   sql "$admin" -c "DROP DATABASE IF EXISTS idtail_$c" -c "CREATE DATABASE idtail_$c" >/dev/null
-  sql "$db" -f "$bundle" >/dev/null
+  sql "$db" -f "$([ "$c" = branch ] && echo "$BRANCH_BUNDLE" || echo "$bundle")" >/dev/null
   sql "$db" -c "SET search_path = queuetop" -c "INSERT INTO queues (name) VALUES ('bench')" >/dev/null
   case $c in
-    main) ;;
+    main|branch) ;;
     none) sql "$db" -c "DROP INDEX queuetop.job_queue_id_tail_idx" ;;
     int8) sql "$db" -c "DROP INDEX queuetop.job_queue_id_tail_idx" -c "CREATE INDEX job_queue_id_tail_key_idx ON queuetop.job_queue ($TAILKEY)" ;;
     side|side_heap)

@@ -6242,16 +6242,20 @@ begin
   return null;
 end $$;
 
--- An UPDATE that changes an id (queuetop never does; an application could) moves its tail.
--- A row trigger on `update of id`: an UPDATE that does not name id (every claim, completion and
--- retry) never fires it.
+-- An UPDATE that names id (queuetop never does; an application could) re-syncs job_queue_ids
+-- with job_queue: tails of ids that are gone go, tails of ids that are new come. A statement
+-- trigger on `update of id`, checked once per statement: a row trigger, even one that never
+-- fires, cost every claimed and completed job ~15 % more server CPU (three alternating rounds,
+-- scripts/bench.d/NOTES.md "Short ids without a hot-path cost"). Both statements read the whole
+-- of both tables, which only such an UPDATE pays.
 create or replace function job_queue_ids_moved() returns trigger
 language plpgsql as $$
 begin
-  if new.id is distinct from old.id then
-    delete from job_queue_ids s where s.tail = _id_tail_key(old.id) and s.id = old.id;
-    insert into job_queue_ids (tail, id) values (_id_tail_key(new.id), new.id) on conflict do nothing;
-  end if;
+  delete from job_queue_ids s where not exists (select 1 from job_queue j where j.id = s.id);
+  insert into job_queue_ids (tail, id)
+  select _id_tail_key(j.id), j.id from job_queue j
+  where not exists (select 1 from job_queue_ids s where s.tail = _id_tail_key(j.id) and s.id = j.id)
+  on conflict do nothing;
   return null;
 end $$;
 
@@ -6269,7 +6273,7 @@ create or replace trigger job_queue_ids_insert after insert on job_queue
 create or replace trigger job_queue_ids_delete after delete on job_queue
   referencing old table as old_rows for each statement execute function job_queue_ids_removed();
 create or replace trigger job_queue_ids_update after update of id on job_queue
-  for each row execute function job_queue_ids_moved();
+  for each statement execute function job_queue_ids_moved();
 create or replace trigger job_queue_ids_truncate after truncate on job_queue
   for each statement execute function job_queue_ids_truncated();
 
