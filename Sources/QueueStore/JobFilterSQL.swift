@@ -85,8 +85,8 @@ public enum JobFilterSQL {
                 q.appendInterpolation(uuid)
                 q.appendLiteral("::uuid")
             } else {
-                // A prefix (a range of the primary key) or a suffix (a range of
-                // job_queue_id_tail_idx, 0020), as find_job_ids and `:job` read a part.
+                // A prefix (a range of the primary key) or a suffix (job_ids_ending: a range
+                // of job_queue_ids, 0028), as find_job_ids and `:job` read a part.
                 let (low, high) = prefixRange(hex)
                 q.appendLiteral("(j.id BETWEEN ")
                 q.appendInterpolation(low)
@@ -177,19 +177,17 @@ public enum JobFilterSQL {
         return (low, high)
     }
 
-    /// ` AND <the id ends with hex>`, through job_queue_id_tail_idx: its key is the last 12 hex
-    /// digits reversed, so any suffix is a range of it (a longer one is checked in full too).
+    /// ` AND <the id ends with hex>`: the ids job_ids_ending finds in job_queue_ids (0028, one
+    /// range of its key for the last 12 digits, the whole suffix checked), as an array the
+    /// primary key is probed with. A scalar subquery, so it runs once per statement (an
+    /// InitPlan): an index condition inside an OR (a BitmapOr with the prefix range), and under
+    /// `-id:` a per-row filter against that one array, never a lookup per row.
     static func appendSuffix(_ hex: String, to q: inout Query.StringInterpolation) {
-        let tail = String(hex.suffix(12).reversed())
-        q.appendLiteral(" AND reverse(right(j.id::text, 12)) COLLATE \"C\" >= ")
-        q.appendInterpolation(tail)
-        q.appendLiteral("::text COLLATE \"C\" AND reverse(right(j.id::text, 12)) COLLATE \"C\" < ")
-        q.appendInterpolation(tail + "g")
-        q.appendLiteral("::text COLLATE \"C\" AND right(replace(j.id::text, '-', ''), ")
-        q.appendInterpolation(hex.count)
-        q.appendLiteral("::int) = ")
+        q.appendLiteral(" AND j.id = ANY((SELECT ")
+        q.appendInterpolation(qt: "job_ids_ending")
+        q.appendLiteral("(")
         q.appendInterpolation(hex)
-        q.appendLiteral("::text")
+        q.appendLiteral("::text))::uuid[])")
     }
 
     private static func dashed(_ hex: String) -> String {

@@ -16,10 +16,10 @@ import Postgres
 /// scan of that same index (a recursive CTE, one index descent per distinct value), never from a catalogue that
 /// could be incomplete, in the same snapshot as the read (a REPEATABLE READ transaction), so no
 /// queue or type is missed. A part of an id is a range of the primary key (a prefix) plus a
-/// range of job_queue_id_tail_idx (a suffix). A time term is primary-key ranges plus two small
-/// partial indexes (JobCreatedTime), `state:scheduled` a partial index plus those ranges
-/// (0031). Everything else is one branch; the planner picks among the partial indexes (tenant,
-/// key, running, dead, cancelled, retrying, completed).
+/// probe of it with the ids job_queue_ids (0028) gives for a suffix. A time term is primary-key
+/// ranges plus two small partial indexes (JobCreatedTime), `state:scheduled` a partial index plus
+/// those ranges (0031). Everything else is one branch; the planner picks among the partial
+/// indexes (tenant, key, running, dead, cancelled, retrying, completed).
 enum JobSearchSource {
     /// How many distinct queues (or types of a queue) a loose scan merges at most; beyond that
     /// the one-branch read is cheaper to plan than hundreds of branches.
@@ -35,7 +35,7 @@ enum JobSearchSource {
         case queuesOf(type: String)
         /// One queue and type: one range of the pair index.
         case pair(queue: String, type: String)
-        /// An id prefix range and a suffix range (job_queue_id_tail_idx).
+        /// An id prefix range and the ids ending in the suffix (job_ids_ending, job_queue_ids).
         case idPart(String)
         /// A created_at filter (`age`, `since`): primary-key ranges plus 0031's late and drift
         /// indexes, for the jobs whose created_at is far from their id's time (JobCreatedTime).

@@ -97,8 +97,9 @@ public struct MigrationRunner: Sendable {
 
     /// Applies what is pending, all in one transaction, then builds the online indexes
     /// (OnlineIndexes: CREATE INDEX CONCURRENTLY, outside that transaction, so writers never wait
-    /// for a build), and returns what it did: the names applied (versioned files, then
-    /// `repeatable/…` files), then `index NAME (built concurrently)` for each index built; empty
+    /// for a build) and copies the id tails of jobs older than 0028 (IdTailBackfill), and returns
+    /// what it did: the names applied (versioned files, then `repeatable/…` files), then
+    /// `index NAME (built concurrently)` for each index built, then what the copy did; empty
     /// when up to date.
     @discardableResult
     public func migrate(on conn: Connection) throws -> [String] {
@@ -113,15 +114,23 @@ public struct MigrationRunner: Sendable {
         }
         let ranVersioned = !before.pending.isEmpty
         let repeatables = ranVersioned || !before.repeatablePending.isEmpty ? repeatable.map { "repeatable/" + $0.name } : []
-        let online: [String]
+        var online: [String]
         do {
-            online = try OnlineIndexes.build(schema: schema, on: conn)
+            online = try OnlineIndexes.build(schema: schema, on: conn).map { "index \($0) (built concurrently)" }
         } catch let error as PostgresError {
             // The install itself committed; the next `migrate` drops what this build left
             // INVALID and builds it again.
             throw QueueStoreError.migrationFailed(file: "online indexes", reason: error.description)
         }
-        return before.pending + repeatables + online.map { "index \($0) (built concurrently)" }
+        do {
+            let tails = try IdTailBackfill.run(schema: schema, on: conn)
+            if tails.copied > 0 { online.append("job_queue_ids: \(tails.copied) id tails copied (0028)") }
+            if tails.droppedOldIndex { online.append("index \(IdTailBackfill.oldIndex) dropped (concurrently)") }
+        } catch let error as PostgresError {
+            // Each batch committed on its own; the next `migrate` goes on from the last one.
+            throw QueueStoreError.migrationFailed(file: "id tails (0028)", reason: error.description)
+        }
+        return before.pending + repeatables + online
     }
 
     /// The install script in one transaction, tried again when the server picks it as a

@@ -50,7 +50,8 @@ import Testing
                        "_bucket_level", "health_ts", "health_latency_relative_error", "_audit_ids",
                        "alert_history_retention", "_sane_time", "_redact_userinfo", "worker_silence_limit",
                        "health_forecast", "health_interpolate", "_uuid_or_null", "error_pattern",
-                       "health_hist_counts", "health_hist_merge", "health_hist_sum", "health_type_entry"]
+                       "health_hist_counts", "health_hist_merge", "health_hist_sum", "health_type_entry",
+                       "_id_tail_key"]
 
     @Test func pureHelpersAreInvokerWithoutSearchPathAndEveryOtherFunctionPinsIt() throws {
         try TestDatabase.with { db in

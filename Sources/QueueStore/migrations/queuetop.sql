@@ -90,6 +90,7 @@ declare
     '0025_error_rollup_fingerprints.sql',
     '0026_explorer_indexes.sql',
     '0027_explorer_access_paths.sql',
+    '0028_id_tail_side_table.sql',
     '0029_type_histogram_arrays.sql',
     '0030_type_minute_histogram_arrays.sql',
     '0031_explorer_time_and_states.sql',
@@ -4733,6 +4734,50 @@ begin
   end if;
 end $$;
 $qt_0027$,
+    $qt_0028$-- 0028 — short ids without a cost on the hot path (issue 19 item 1, issue 18 item 6; figures in
+-- scripts/bench.d/NOTES.md "Id tail" and docs/HEALTH.md "What it costs (measured)").
+--
+-- 0020's job_queue_id_tail_idx (the random tail of the id, reversed, as text) made `:job 9bc7bfa9`
+-- a range scan, but claim and complete are non-HOT updates (status is in index predicates), so
+-- each one inserted a new entry into it too, on a random leaf page of a large index: ~35 % more
+-- server CPU per claimed and completed job. The tail never changes, so it is written once now,
+-- at enqueue, into a side table that claims, completions and retries never touch:
+--
+--   job_queue_ids  (tail, id): tail = _id_tail_key(id), the last 12 hex digits of the id with
+--                  their order reversed, as a 48-bit integer, so any suffix of up to 12 digits is
+--                  one range of the primary key (tail, id). Filled by an AFTER INSERT statement
+--                  trigger (applications may INSERT into job_queue directly), emptied of a job's
+--                  row by the DELETE / TRUNCATE triggers (retention, `jobs delete`), moved by an
+--                  UPDATE OF id trigger; all in repeatable/20_jobs.sql. A lookup joins job_queue's
+--                  primary key, so a row whose job is gone would only be skipped.
+--   job_queue_ids_backfill  one row while the jobs that existed before this migration are not
+--                  all in job_queue_ids yet: `queuetop migrate` copies them after the install
+--                  commits, in batches of short transactions (QueueStore/IdTailBackfill.swift,
+--                  so no writer waits), then deletes the row and drops job_queue_id_tail_idx
+--                  CONCURRENTLY. Until then job_ids_ending reads the old index, which every job
+--                  still has an entry in.
+create table job_queue_ids (
+  tail bigint not null,
+  id   uuid   not null,
+  primary key (tail, id)
+);
+
+create table job_queue_ids_backfill (
+  one_row  boolean primary key default true check (one_row),
+  -- The largest id copied so far (the copy walks job_queue's primary key upwards); NULL: none yet.
+  after_id uuid
+);
+
+do $$
+begin
+  if exists (select 1 from job_queue limit 1) then
+    insert into job_queue_ids_backfill default values;
+  else
+    -- Nothing to copy (a fresh install): the old index goes now, while the table is empty.
+    drop index if exists job_queue_id_tail_idx;
+  end if;
+end $$;
+$qt_0028$,
     $qt_0029$-- 0029 — each tracked job type's rolling-hour latency histogram is stored on its
 -- queue_type_recent row as two arrays, instead of one queue_type_latency_recent row per bucket
 -- (issue 19 item 5: per-type figures without a slower refresh; docs/HEALTH.md "Per-type
@@ -4895,6 +4940,7 @@ $qt_0032$];
     'column:queue_error_deltas.fingerprint column:queue_errors_hour.fingerprint column:queue_error_latest.fingerprint',
     'relation:job_queue_tenant_id_idx relation:job_queue_key_id_idx',
     'relation:job_queue_queue_type_id_idx relation:job_queue_running_id_idx relation:job_queue_dead_id_idx relation:job_queue_cancelled_id_idx relation:job_queue_retrying_id_idx',
+    'relation:job_queue_ids relation:job_queue_ids_backfill',
     'column:queue_type_recent.lat_buckets column:queue_type_recent.lat_cums',
     'column:queue_type_minute.lat_buckets column:queue_type_minute.lat_counts',
     'relation:job_queue_time_late_id_idx relation:job_queue_time_drift_id_idx relation:job_queue_completed_id_idx relation:job_queue_scheduled_id_idx',
@@ -6234,10 +6280,115 @@ language sql volatile as $$
   select count(*)::int from done
 $$;
 
+-- =============================================================================================
+-- Short ids: the random tail of an id, for `:job 9bc7bfa9` and `--where id:9bc7bfa9`
+
+-- The last 12 hex digits of an id (the random tail of a UUIDv7; its first 12 are a millisecond
+-- clock), in reverse order, as a 48-bit integer: the key of job_queue_ids (0028). Reversed so
+-- that the ids ending in any suffix of up to 12 digits are one range of keys
+-- (job_ids_ending). Pure (no table, no other function): inlined into the triggers.
+create or replace function _id_tail_key(id uuid) returns bigint
+language sql immutable strict parallel safe as $$
+  select ('x' || reverse(right(id::text, 12)))::bit(48)::bigint
+$$;
+
+-- Each new job's tail, written once (0028: claims, completions and retries never touch
+-- job_queue_ids, unlike an index on job_queue that every non-HOT update writes to). A trigger,
+-- not the enqueue functions: an application may INSERT into job_queue directly. Runs as
+-- whoever inserts (queuetop's owner, through enqueue_jobs, or the application as that owner); no
+-- role may write job_queue_ids itself (90_privileges.sql).
+create or replace function job_queue_ids_added() returns trigger
+language plpgsql as $$
+begin
+  insert into job_queue_ids (tail, id) select _id_tail_key(n.id), n.id from new_rows n;
+  return null;
+end $$;
+
+-- Deleted jobs (retention, `jobs delete`, an application's DELETE) take their tails with them,
+-- through the primary key of job_queue_ids: one index probe per deleted job. Hash and merge
+-- joins are off while it runs: PL/pgSQL caches the plan without knowing how many rows a DELETE
+-- will hand it, and either would read the whole of job_queue_ids for one retention batch.
+create or replace function job_queue_ids_removed() returns trigger
+language plpgsql
+set enable_hashjoin = off
+set enable_mergejoin = off
+as $$
+begin
+  delete from job_queue_ids s using old_rows o where s.tail = _id_tail_key(o.id) and s.id = o.id;
+  return null;
+end $$;
+
+-- An UPDATE that names id (queuetop never does; an application could) re-syncs job_queue_ids
+-- with job_queue: tails of ids that are gone go, tails of ids that are new come. A statement
+-- trigger on `update of id`: whether an UPDATE names id is checked once per statement, so a
+-- claim or a completion adds no per-row trigger work (a row trigger is checked for every
+-- updated row; measured, it made no difference beyond this machine's noise, but nothing on the
+-- hot path needs it). Both statements read the whole of both tables, which only such an UPDATE
+-- pays.
+create or replace function job_queue_ids_moved() returns trigger
+language plpgsql as $$
+begin
+  delete from job_queue_ids s where not exists (select 1 from job_queue j where j.id = s.id);
+  insert into job_queue_ids (tail, id)
+  select _id_tail_key(j.id), j.id from job_queue j
+  where not exists (select 1 from job_queue_ids s where s.tail = _id_tail_key(j.id) and s.id = j.id)
+  on conflict do nothing;
+  return null;
+end $$;
+
+-- TRUNCATE holds ACCESS EXCLUSIVE on job_queue, so no insert can race this.
+create or replace function job_queue_ids_truncated() returns trigger
+language plpgsql as $$
+begin
+  truncate job_queue_ids;
+  delete from job_queue_ids_backfill;
+  return null;
+end $$;
+
+create or replace trigger job_queue_ids_insert after insert on job_queue
+  referencing new table as new_rows for each statement execute function job_queue_ids_added();
+create or replace trigger job_queue_ids_delete after delete on job_queue
+  referencing old table as old_rows for each statement execute function job_queue_ids_removed();
+create or replace trigger job_queue_ids_update after update of id on job_queue
+  for each statement execute function job_queue_ids_moved();
+create or replace trigger job_queue_ids_truncate after truncate on job_queue
+  for each statement execute function job_queue_ids_truncated();
+
+-- The ids of the jobs whose id ends with `hex` (1 to 32 hex digits, lower or upper case, no
+-- dashes), in no order, possibly with ids of jobs deleted meanwhile (callers join job_queue).
+-- A range of job_queue_ids' primary key for the last 12 digits, then the whole suffix checked.
+-- While `queuetop migrate` is still copying the tails of the jobs older than 0028
+-- (job_queue_ids_backfill has its row), 0020's index on job_queue answers instead: every job
+-- is in it until the copy is done and drops it. Reads with the caller's privileges. Bad text: 22023.
+create or replace function job_ids_ending(hex text) returns uuid[]
+language plpgsql stable as $$
+declare
+  v_hex text := lower(hex);
+  v_tail text;
+begin
+  if v_hex is null or v_hex !~ '^[0-9a-f]{1,32}$' then
+    raise exception 'not the end of a job id: "%" (give 1 to 32 hex digits)', left(hex, 80)
+      using errcode = '22023';
+  end if;
+  v_tail := reverse(right(v_hex, 12));
+  if exists (select 1 from job_queue_ids_backfill) then
+    return array(
+      select j.id from job_queue j
+      where reverse(right(j.id::text, 12)) collate "C" >= v_tail collate "C"
+        and reverse(right(j.id::text, 12)) collate "C" < (v_tail || 'g') collate "C"
+        and right(replace(j.id::text, '-', ''), length(v_hex)) = v_hex);
+  end if;
+  return array(
+    select s.id from job_queue_ids s
+    where s.tail between ('x' || rpad(v_tail, 12, '0'))::bit(48)::bigint
+                     and ('x' || rpad(v_tail, 12, 'f'))::bit(48)::bigint
+      and right(replace(s.id::text, '-', ''), length(v_hex)) = v_hex);
+end $$;
+
 -- The jobs whose id matches a part a person typed: any prefix or any suffix of the id, with or
 -- without dashes, at least 4 hex digits (fewer would match most of a busy day). Screens show the
 -- random tail of the id (its first 12 hex digits are the creation millisecond), so a suffix is the
--- usual case: job_queue_id_tail_idx (0020) answers up to 12 digits, the primary key a prefix.
+-- usual case: job_ids_ending (job_queue_ids, 0028) answers it, the primary key a prefix.
 -- Returns at most max_rows ids (the caller asks for one more than it shows, to say "ambiguous").
 -- Reads job_queue with the caller's privileges. Bad text: 22023.
 create or replace function find_job_ids(part text, max_rows int default 10)
@@ -6245,7 +6396,6 @@ returns setof uuid
 language plpgsql stable as $$
 declare
   v_hex text := lower(replace(btrim(coalesce(part, ''), E' \t\n\r"''`'), '-', ''));
-  v_tail text;
   v_low uuid; v_high uuid;
 begin
   perform _check_batch_size(max_rows, 'max_rows');
@@ -6259,15 +6409,11 @@ begin
   end if;
   v_low := rpad(v_hex, 32, '0')::uuid;
   v_high := rpad(v_hex, 32, 'f')::uuid;
-  v_tail := reverse(right(v_hex, 12));
   return query
     select m.id from (
       select j.id from job_queue j where j.id between v_low and v_high
       union
-      select j.id from job_queue j
-      where reverse(right(j.id::text, 12)) collate "C" >= v_tail collate "C"
-        and reverse(right(j.id::text, 12)) collate "C" < (v_tail || 'g') collate "C"
-        and right(replace(j.id::text, '-', ''), length(v_hex)) = v_hex
+      select j.id from job_queue j where j.id = any(job_ids_ending(v_hex))
     ) m
     order by m.id
     limit max_rows;
@@ -9618,6 +9764,7 @@ begin
     ('_enqueue',                        'invoker', '{}'),
     ('_fail_jobs',                      'invoker', '{}'),
     ('_finish_cancelled_jobs',          'invoker', '{}'),
+    ('_id_tail_key',                    'pure',    '{}'),
     ('_redact_userinfo',                'pure',    '{}'),
     ('_set_queue_paused',               'invoker', '{}'),
     ('backoff_delay_s',                 'pure',    '{queuetop_viewer,queuetop_operator}'),
@@ -9632,6 +9779,11 @@ begin
     ('fail_jobs',                       'definer', '{queuetop_worker}'),
     ('find_job_ids',                    'invoker', '{queuetop_viewer,queuetop_operator}'),
     ('heartbeat_jobs',                  'definer', '{queuetop_worker}'),
+    ('job_ids_ending',                  'invoker', '{queuetop_viewer,queuetop_operator}'),
+    ('job_queue_ids_added',             'invoker', '{}'),
+    ('job_queue_ids_moved',             'invoker', '{}'),
+    ('job_queue_ids_removed',           'invoker', '{}'),
+    ('job_queue_ids_truncated',         'invoker', '{}'),
     ('job_status',                      'definer', '{queuetop_viewer,queuetop_operator,queuetop_producer}'),
     ('pause_queue',                     'definer', '{queuetop_operator}'),
     ('prune_completed_jobs',            'definer', '{queuetop_operator}'),
