@@ -71,10 +71,12 @@ import Testing
             try durable("enqueue") { _ = try $0.enqueue((0..<4).map { _ in NewJob(queue: "q", type: "t", maxAttempts: 1) }) }
             let claimed = try jobs.claim(worker: "w", queues: ["q"], max: 4).map(\.id)
             try #require(claimed.count == 4)
-            try durable("heartbeat") { #expect(try $0.heartbeat(worker: "w", ids: claimed) == 4) }
-            try durable("complete") { #expect(try $0.complete(worker: "w", ids: [claimed[0]]) == 1) }
-            try durable("fail") { #expect(try $0.fail(worker: "w", [JobFailure(id: claimed[1], message: "x", errorType: "e")]) == 1) }
-            try durable("release") { #expect(try $0.release(worker: "w", ids: [claimed[2]]) == 1) }
+            try durable("heartbeat") { store in let n = try store.heartbeat(worker: "w", ids: claimed); #expect(n == 4) }
+            try durable("complete") { store in let n = try store.complete(worker: "w", ids: [claimed[0]]); #expect(n == 1) }
+            try durable("fail") { store in
+                let n = try store.fail(worker: "w", [JobFailure(id: claimed[1], message: "x", errorType: "e")]); #expect(n == 1)
+            }
+            try durable("release") { store in let n = try store.release(worker: "w", ids: [claimed[2]]); #expect(n == 1) }
             try durable("rescue") { _ = try $0.rescueStale() }
             try durable("cancel") { _ = try $0.cancel(id: claimed[2].uuid) }
             let dead: UUID = claimed[1].uuid
