@@ -438,7 +438,7 @@ begin
   -- after it (the completion, a heartbeat) flushes the claim's WAL with its own. Set locally,
   -- so it ends with this transaction; a SET clause on the function would be undone when the
   -- function returns, before the commit. Every other function keeps the caller's setting.
-  -- At 1 M rows under load the flush was 30-44 % of a claim's time (docs/BENCHMARKS.md).
+  -- The flush was 30-44 % of a claim's time at 10 M rows (scripts/bench.d/NOTES.md).
   perform pg_catalog.set_config('synchronous_commit', 'off', true);
 
   for v_q in
