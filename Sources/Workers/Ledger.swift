@@ -76,7 +76,7 @@ final class Ledger: Sendable {
     /// Returns the jobs to hand to the executors: those this pool did not hold already.
     ///
     /// A job can come back while still held when a server crash lost the claim (claim_jobs
-    /// commits without waiting for its WAL flush, docs/WORKERS.md "At-least-once"): the job is
+    /// commits without waiting for its WAL flush, docs/WORKERS.md "The window"): the job is
     /// pending again and this worker claims it anew under the same worker id. The entry already
     /// here (buffered, running, or handled with its result unwritten) goes on, and its
     /// complete/fail now matches the new claim; a second entry would overwrite it, lose its

@@ -7,7 +7,7 @@ import Testing
 /// claim_jobs commits without waiting for its own WAL flush (synchronous_commit = off for the
 /// claim's transaction only); everything else keeps the caller's durability, and a claim lost
 /// in a server crash is harmless: the jobs are pending again, the losing worker can finish
-/// nothing, and each job completes exactly once (docs/WORKERS.md "At-least-once").
+/// nothing, and each job completes exactly once (docs/WORKERS.md "The window").
 ///
 /// The test clusters run with synchronous_commit = off (scripts/pg --fast), so every session
 /// here sets it to `on` first, as a durable server has it.

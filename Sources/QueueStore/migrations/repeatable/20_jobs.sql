@@ -431,7 +431,7 @@ begin
   if worker_id is null or worker_id = '' then
     raise exception 'worker_id is required' using errcode = '22023';
   end if;
-  -- The claim's commit does not wait for its own WAL flush (docs/WORKERS.md "At-least-once").
+  -- The claim's commit does not wait for its own WAL flush (docs/WORKERS.md "The window").
   -- A claim lost in a server crash never happened: its jobs are pending again, the worker's
   -- complete/fail/heartbeat for them change nothing (they match status 'processing' and
   -- locked_by), and the jobs run again, as after a worker crash. The first synchronous commit
