@@ -73,14 +73,27 @@ final class Ledger: Sendable {
     }
 
     /// The claim for `reserved` slots returned `jobs` (at most that many); the rest are freed.
-    func claimed(_ jobs: [WorkerJob], reserved: Int, at now: Date = Date(), clock: UInt64 = Ledger.now()) {
+    /// Returns the jobs to hand to the executors: those this pool did not hold already.
+    ///
+    /// A job can come back while still held when a server crash lost the claim (claim_jobs
+    /// commits without waiting for its WAL flush, docs/WORKERS.md "The window"): the job is
+    /// pending again and this worker claims it anew under the same worker id. The entry already
+    /// here (buffered, running, or handled with its result unwritten) goes on, and its
+    /// complete/fail now matches the new claim; a second entry would overwrite it, lose its
+    /// slot and run the job twice in one process.
+    @discardableResult
+    func claimed(_ jobs: [WorkerJob], reserved: Int, at now: Date = Date(), clock: UInt64 = Ledger.now()) -> [WorkerJob] {
         state.withLock { s in
-            for job in jobs {
+            var taken: [WorkerJob] = []
+            taken.reserveCapacity(jobs.count)
+            for job in jobs where s.entries[job.id] == nil {
                 s.entries[job.id] = Entry(job: job, phase: .claimed, leaseRenewedAt: now,
                                           cancellation: CancellationFlag(), claimedAt: clock)
+                taken.append(job)
             }
-            s.slotsInUse -= reserved - jobs.count
-            s.waiting += jobs.count
+            s.slotsInUse -= reserved - taken.count
+            s.waiting += taken.count
+            return taken
         }
     }
 

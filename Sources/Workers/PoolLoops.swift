@@ -57,8 +57,7 @@ extension WorkerPool {
                 // half-open breaker would wait for its outcome forever and the queue would never
                 // be claimed again (found by ChaosTests' repeated PostgreSQL restarts).
                 shared.withLock { s in for queue in unclaimedProbes { s.breakers[queue]?.probeFoundNothing() } }
-                ledger.claimed(claimed, reserved: reserved)
-                work.push(claimed)
+                work.push(ledger.claimed(claimed, reserved: reserved))
                 lastClaimWasFull = false
                 continue
             }
@@ -68,10 +67,10 @@ extension WorkerPool {
                 _ = try? slot.run(stop: { false }) { try JobStore(connection: $0).release(worker: id, ids: claimed.map(\.id)) }
                 break
             }
-            ledger.claimed(claimed, reserved: reserved)
-            recordClaimed(claimed)
-            work.push(claimed)
-            claimedTotal.add(claimed.count, ordering: .relaxed)
+            let taken = ledger.claimed(claimed, reserved: reserved)  // without jobs already held
+            recordClaimed(taken)
+            work.push(taken)
+            claimedTotal.add(taken.count, ordering: .relaxed)
             lastClaimWasFull = !claimed.isEmpty && claimed.count >= requested
             if !lastClaimWasFull {
                 // Nothing more is due (or a limit held us back): sleep until NOTIFY, a freed slot

@@ -34,6 +34,32 @@ import TestSupport
         #expect(ledger.heartbeatFigures() == (held: 19, buffered: 4), "a handled job is no longer in flight")
     }
 
+    /// A server crash can lose a claim (claim_jobs commits asynchronously): the job is pending
+    /// again and this worker may claim it anew while its first run is still held. The held entry
+    /// goes on (its complete now matches the new claim); the job is not run a second time in
+    /// this process, and its second slot is freed, not leaked.
+    @Test func aJobClaimedAgainWhileHeldIsNotTakenTwice() {
+        let ledger = Ledger()
+        #expect(ledger.reserve(upTo: 4, capacity: 8, minimum: 1, maxUnwritten: 100) == 4)
+        let first = jobs(4)
+        #expect(ledger.claimed(first, reserved: 4).map(\.id) == first.map(\.id))
+        _ = ledger.start(first[0].id)                                           // running
+        _ = ledger.start(first[1].id)
+        ledger.finish(first[1].id, outcome: .completed, handlerNanos: 1_000_000) // unwritten
+        // first[2] stays buffered; first[3] was written and forgotten.
+        _ = ledger.start(first[3].id)
+        ledger.finish(first[3].id, outcome: .completed, handlerNanos: 1_000_000)
+        ledger.forget([first[3].id])
+        let before = ledger.slotsInUse
+        #expect(ledger.reserve(upTo: 4, capacity: 8, minimum: 1, maxUnwritten: 100) == 4)
+        let again = [first[0], first[1], first[2], first[3]]
+        let taken = ledger.claimed(again, reserved: 4)
+        #expect(taken.map(\.id) == [first[3].id], "only the job no longer held is taken")
+        #expect(ledger.slotsInUse == before + 1, "the held jobs' second slots are freed")
+        #expect(ledger.start(first[0].id) == nil, "the running job is not started again")
+        #expect(ledger.heartbeatFigures() == (held: 3, buffered: 2))
+    }
+
     @Test func unwrittenResultsHoldBackClaimsUntilTheyAreCommitted() {
         let ledger = Ledger()
         // 4 slots; claiming stops once 6 handled results are unwritten.

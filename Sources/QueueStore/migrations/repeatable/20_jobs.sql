@@ -431,6 +431,15 @@ begin
   if worker_id is null or worker_id = '' then
     raise exception 'worker_id is required' using errcode = '22023';
   end if;
+  -- The claim's commit does not wait for its own WAL flush (docs/WORKERS.md "The window").
+  -- A claim lost in a server crash never happened: its jobs are pending again, the worker's
+  -- complete/fail/heartbeat for them change nothing (they match status 'processing' and
+  -- locked_by), and the jobs run again, as after a worker crash. The first synchronous commit
+  -- after it (the completion, a heartbeat) flushes the claim's WAL with its own. Set locally,
+  -- so it ends with this transaction; a SET clause on the function would be undone when the
+  -- function returns, before the commit. Every other function keeps the caller's setting.
+  -- The flush was 30-44 % of a claim's time at 10 M rows (scripts/bench.d/NOTES.md).
+  perform pg_catalog.set_config('synchronous_commit', 'off', true);
 
   for v_q in
     select * from queues q
