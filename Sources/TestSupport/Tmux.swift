@@ -92,13 +92,12 @@ public final class TmuxSession: @unchecked Sendable {  // used from one test thr
             Thread.sleep(forTimeInterval: 0.1)
         } while Date() < deadline
         // One capture after the deadline: a capture that itself outlasted the deadline (tmux
-        // starved in a full suite run) may have been taken before the screen changed, and the
-        // failure message's capture then shows what the loop never looked at (seen twice in CI:
-        // DashboardModesTests' filter text on screen in the message of a failed wait).
+        // starved in a full suite run) may have been taken before the screen changed.
         let last = screen()
         if condition(last) { return last }
-        // The failure message usually prints a fresh capture; when that one passes the condition
-        // (seen in DashboardModesTests under load), the capture the loop judged is the evidence.
+        // The failure message usually prints a fresh capture; the capture the loop judged is the
+        // evidence. One that plainly holds the awaited text means the condition that ran is not the
+        // one written: Swift 6.3.1 can swap a closure for another (scripts/check-closures finds it).
         FileHandle.standardError.write(Data("TMUX | wait of \(timeout) s on \(name) failed; the last capture it judged:\n\(last)\nTMUX | end of capture; its non-ASCII or control scalars: \(Self.unusualScalars(last))\n".utf8))
         return nil
     }
@@ -149,9 +148,8 @@ public final class TmuxSession: @unchecked Sendable {  // used from one test thr
         guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        // Bytes, then a native Swift string: under CPU load, a capture read with
-        // String(contentsOfFile:encoding:) printed right but failed `contains`/`range(of:)` for text
-        // it showed (DashboardModesTests, 2026-12-02, reproduced with the test alone on busy cores).
+        // (A capture that "printed right but failed `contains`" was once blamed on this read; it was
+        // the compiler running another closure as the condition. Every waitpid here returned the pid.)
         guard let bytes = FileManager.default.contents(atPath: file) else { return "" }
         return String(decoding: bytes, as: UTF8.self)
     }

@@ -65,12 +65,16 @@ import Testing
             defer { tmux.close() }
             try tmux.launchDashboard("dash --no-workers")
             try tmux.keys("7")
-            #expect(tmux.waitFor(timeout: 10) { $0.contains("Schedule nightly-report") } != nil, "the schedule is listed and selected")
+            // Waits sit outside #expect: inside it, Swift 6.3.1 gave this closure the symbol of the
+            // "Run schedule … now?" one below, which then passed on the list alone (scripts/check-closures).
+            let listed = tmux.waitFor(timeout: 10) { $0.contains("Schedule nightly-report") }
+            #expect(listed != nil, "the schedule is listed and selected")
             try tmux.keys("e")
             let deadline = Date().addingTimeInterval(15)
             while try store.get("nightly-report").enabled, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
             #expect(try store.get("nightly-report").enabled == false)
-            #expect(tmux.waitFor(timeout: 10) { $0.contains("disabled schedule nightly-report") } != nil)
+            let disabled = tmux.waitFor(timeout: 10) { $0.contains("disabled schedule nightly-report") }
+            #expect(disabled != nil, "the flash says it is disabled: \(tmux.screen())")
 
             try tmux.keys("t")
             let prompt = Confirmation(action: .runSchedule(name: "nightly-report", queue: "reports", jobType: "build_report"), count: 1).prompt
