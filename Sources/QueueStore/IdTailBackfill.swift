@@ -76,6 +76,30 @@ public enum IdTailBackfill {
         return outcome
     }
 
+    /// What `run` still has to do on `schema`, in words for `migrate --status`: the copy (while
+    /// `job_queue_ids_backfill` holds its row) and the old index's drop. Empty before 0028 and
+    /// once both are done. Reads only; a role that may not read the bookkeeping row is told so.
+    public static func pending(schema: String, on conn: Connection) throws -> [String] {
+        try InstallScript.validateSchema(schema)
+        let row = try conn.query("""
+            SELECT t IS NOT NULL AS has_copy, coalesce(has_table_privilege(t, 'SELECT'), false) AS readable,
+                   to_regclass(format('%I.%I', \(schema)::text, \(oldIndex)::text)) IS NOT NULL AS old_index
+            FROM (SELECT to_regclass(format('%I.job_queue_ids_backfill', \(schema)::text)) AS t) x
+            """).first
+        guard let row, try row.decode("has_copy") as Bool else { return [] }
+        let oldIndexThere: Bool = try row.decode("old_index")
+        guard try row.decode("readable") as Bool else {
+            return ["job_queue_ids: this role cannot read job_queue_ids_backfill to tell whether the id tails of older jobs are copied"]
+        }
+        let copyLeft: Bool = try conn.query(Query(unsafeSQL:
+            "SELECT EXISTS (SELECT 1 FROM \(quote(schema)).job_queue_ids_backfill)")).scalar()
+        if copyLeft {
+            return ["job_queue_ids: copy the id tails of the jobs enqueued before 0028, then drop index \(oldIndex) "
+                    + "(`queuetop migrate` does both online)"]
+        }
+        return oldIndexThere ? ["index \(oldIndex): drop it (`queuetop migrate` does, concurrently)"] : []
+    }
+
     private static func quote(_ identifier: String) -> String {
         "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }

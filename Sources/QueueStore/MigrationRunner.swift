@@ -28,6 +28,11 @@ public struct MigrationRunner: Sendable {
         /// Applied files that are no longer on disk (not an error: a newer binary may have been
         /// rolled back; reported so the operator knows).
         public var missing: [String]
+        /// Work `migrate` does after the install's transaction that is not done yet, in words:
+        /// indexes it builds concurrently that are missing or INVALID (a paste of
+        /// migrations/queuetop.sql over a table with rows, an interrupted build), 0028's copy of
+        /// id tails. Searches work meanwhile, slower. Only for a recorded install in the target schema.
+        public var onlinePending: [String] = []
     }
 
     public let files: [MigrationFile]
@@ -77,10 +82,19 @@ public struct MigrationRunner: Sendable {
         where applied.first(where: { $0.name == "repeatable/" + file.name })?.checksum != checksum {
             repeatablePending.append("repeatable/" + file.name)
         }
+        var onlinePending: [String] = []
+        // An install that `migrate` will move first (public, before 0013) gets its online work
+        // after the move: its status already says so.
+        if home == schema, found == "recorded" {
+            onlinePending = try OnlineIndexes.missing(schema: schema, on: conn)
+                .map { "index \($0) (`queuetop migrate` builds it, concurrently)" }
+                + IdTailBackfill.pending(schema: schema, on: conn)
+        }
         return Status(home: home, found: found, applied: applied,
                       pending: files.map(\.name).filter { !appliedNames.contains($0) },
                       repeatablePending: repeatablePending,
-                      missing: applied.map(\.name).filter { !shipped.contains($0) })
+                      missing: applied.map(\.name).filter { !shipped.contains($0) },
+                      onlinePending: onlinePending)
     }
 
     private func readBookkeeping(schema home: String, hasHow: Bool, on conn: Connection) throws -> [Status.Applied] {

@@ -112,4 +112,52 @@ import Testing
             #expect(status.home == "queuetop" && status.pending.isEmpty && status.repeatablePending.isEmpty)
         }
     }
+
+    /// `migrate --status` names the work `migrate` does after the install's transaction and has not
+    /// done: an online index a paste of queuetop.sql over a table with rows never built (or an
+    /// interrupted build left INVALID), 0028's copy of id tails. `migrate` does it; then nothing.
+    @Test func statusNamesOnlineWorkNotDoneUntilMigrateDoesIt() throws {
+        try TestDatabase.with(migrated: false) { db in
+            let conn = try db.connect()
+            defer { conn.close() }
+            let runner = MigrationRunner(try MigrationFiles.loadSet())
+            try runner.migrate(on: conn)
+            #expect(try runner.status(on: conn).onlinePending == [], "a fresh install leaves no online work")
+            try conn.executeScript("""
+                INSERT INTO queuetop.queues (name) VALUES ('online');
+                INSERT INTO queuetop.job_queue (queue, job_type) SELECT 'online', 'x' FROM generate_series(1, 500);
+                DROP INDEX queuetop.job_queue_completed_id_idx;
+                UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'queuetop.job_queue_dead_id_idx'::regclass;
+                CREATE INDEX job_queue_id_tail_idx ON queuetop.job_queue ((reverse(right(id::text, 12))) COLLATE "C");
+                INSERT INTO queuetop.job_queue_ids_backfill DEFAULT VALUES;
+                """)
+            let pending = try runner.status(on: conn).onlinePending
+            #expect(pending.contains { $0.hasPrefix("index job_queue_completed_id_idx ") }, "\(pending)")
+            #expect(pending.contains { $0.hasPrefix("index job_queue_dead_id_idx ") }, "an INVALID index is not built: \(pending)")
+            #expect(pending.contains { $0.hasPrefix("job_queue_ids: copy the id tails") }, "\(pending)")
+            #expect(pending.count == 3, "\(pending)")
+
+            // A role that may read the bookkeeping of files but not the copy's is told so; nothing
+            // fails. (queuetop's own roles read both.)
+            // Roles are the cluster's: a name of its own, dropped at the end, so reruns can create it.
+            let role = "qt_status_" + UUID().uuidString.prefix(8).lowercased()
+            try conn.executeScript("""
+                CREATE ROLE \(role);
+                GRANT USAGE ON SCHEMA queuetop TO \(role);
+                GRANT SELECT ON queuetop.schema_migrations TO \(role);
+                SET ROLE \(role);
+                """)
+            let asViewer = try runner.status(on: conn).onlinePending
+            try conn.executeScript("RESET ROLE; DROP OWNED BY \(role); DROP ROLE \(role)")
+            #expect(asViewer.contains { $0.contains("cannot read job_queue_ids_backfill") }, "\(asViewer)")
+
+            // The copy done but the old index still there (a migrate interrupted between the two).
+            try conn.executeScript("DELETE FROM queuetop.job_queue_ids_backfill")
+            #expect(try runner.status(on: conn).onlinePending.contains { $0.hasPrefix("index job_queue_id_tail_idx: drop") })
+
+            let done = try runner.migrate(on: conn)
+            #expect(done.contains("index job_queue_completed_id_idx (built concurrently)"), "\(done)")
+            #expect(try runner.status(on: conn).onlinePending == [], "migrate did it all")
+        }
+    }
 }
