@@ -9,7 +9,7 @@
 render reads nothing but RUN_DIR and scripts/bench.d/NOTES.md (appended at the end): every figure,
 ratio and verdict is computed here from the figures of that one run, so the same folder always
 gives the same report. RUN_DIR defaults to .bench/results/latest; FILE to docs/BENCHMARKS.md,
-docs/BENCHMARKS-A-B.md for an `--only A,B` run, or .bench/BENCHMARKS-quick.md when the run was --quick; `--out -` writes to standard output.
+docs/BENCHMARKS-A-B.md for an `--only A,B` run (BENCHMARKS-search-claims.md for claim rounds alone), or .bench/BENCHMARKS-quick.md when the run was --quick; `--out -` writes to standard output.
 """
 import json
 import statistics
@@ -786,7 +786,11 @@ def render(args):
         if report.run.get("quick") == 1:
             out = os.path.join(ROOT, ".bench", "BENCHMARKS-quick.md")
         elif report.run.get("only"):  # a subset of the sections never overwrites the whole suite's report
-            out = os.path.join(ROOT, "docs", "BENCHMARKS-" + report.run["only"].replace(",", "-") + ".md")
+            name = report.run["only"].replace(",", "-")
+            # Claim rounds alone never overwrite the search section's filter pages either.
+            if report.s.get("search", {}).get("claims_only"):
+                name += "-claims"
+            out = os.path.join(ROOT, "docs", "BENCHMARKS-" + name + ".md")
         else:
             out = os.path.join(ROOT, "docs", "BENCHMARKS.md")
     if out == "-":
