@@ -18,8 +18,10 @@ import Postgres
 /// queue or type is missed. A part of an id is a range of the primary key (a prefix) plus a
 /// probe of it with the ids job_queue_ids (0028) gives for a suffix. A time term is primary-key
 /// ranges plus two small partial indexes (JobCreatedTime), `state:scheduled` a partial index plus
-/// those ranges (0031). Everything else is one branch; the planner picks among the partial
-/// indexes (tenant, key, running, dead, cancelled, retrying, completed).
+/// those ranges (0031); with `queue:`/`type:` the pairs' id ranges of T's side. `state:pending`
+/// and `state:retrying` are 0033's ready index plus, per kind, a counted range or an id walk
+/// (JobSearchDue). Everything else is one branch; the planner picks among the partial
+/// indexes (tenant, key, running, dead, cancelled, completed).
 enum JobSearchSource {
     /// How many distinct queues (or types of a queue) a loose scan merges at most; beyond that
     /// the one-branch read is cheaper to plan than hundreds of branches.
@@ -48,7 +50,7 @@ enum JobSearchSource {
     }
 
     /// Which split the indexed terms call for. A term with an index of its own that selects few
-    /// rows (a tenant, a key, a whole id, running/dead/cancelled/retrying, a worker) is left to the
+    /// rows (a tenant, a key, a whole id, running/dead/cancelled, a worker) is left to the
     /// planner; a loose scan would only walk each pair's rows past it.
     static func split(for indexed: [FilterTerm]) -> Split {
         let positive = indexed.filter { !$0.negated }.map(\.predicate)
@@ -64,6 +66,10 @@ enum JobSearchSource {
             }
         }
         if selective { return .plain }
+        // Waiting retries are few in a queue that keeps up: their counted range (or, when over
+        // JobSearchDue.smallSide, the retrying index: what the planner read before 0033) beats
+        // walking a pair's jobs for them.
+        if positive.contains(.state(.retrying)) { return .due(.waitingRetries) }
         switch (queue, type) {
         case (let q?, nil): return .typesOf(queue: q)
         case (nil, let t?): return .queuesOf(type: t)
@@ -72,7 +78,6 @@ enum JobSearchSource {
         }
         if let time = timeTerm(indexed) { return .time(time) }
         if positive.contains(.state(.pending)) { return .due(.due) }
-        if positive.contains(.state(.retrying)) { return .due(.waitingRetries) }
         if positive.contains(.state(.scheduled)) { return .scheduled }
         return .plain
     }

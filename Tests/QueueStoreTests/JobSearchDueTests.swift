@@ -174,6 +174,8 @@ import Testing
         #expect(try split("state:retrying") == .due(.waitingRetries))
         #expect(try split("-state:pending") == .plain)
         #expect(try split("state:pending queue:emails") == .typesOf(queue: "emails"))
+        #expect(try split("state:retrying queue:emails") == .due(.waitingRetries), "the waiting retries' range, filtered")
+        #expect(try split("state:retrying age>1h") == .due(.waitingRetries))
         #expect(try split("state:retrying tenant:shop-1") == .plain, "the tenant index selects fewer rows")
         #expect(try split("state:pending age>1h") == .time(.age(.greater, seconds: 3600)))
     }
