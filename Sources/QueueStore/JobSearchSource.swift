@@ -18,8 +18,10 @@ import Postgres
 /// queue or type is missed. A part of an id is a range of the primary key (a prefix) plus a
 /// probe of it with the ids job_queue_ids (0028) gives for a suffix. A time term is primary-key
 /// ranges plus two small partial indexes (JobCreatedTime), `state:scheduled` a partial index plus
-/// those ranges (0031). Everything else is one branch; the planner picks among the partial
-/// indexes (tenant, key, running, dead, cancelled, retrying, completed).
+/// those ranges (0031); with `queue:`/`type:` the pairs' id ranges of T's side. `state:pending`
+/// and `state:retrying` are 0033's ready index plus, per kind, a counted range or an id walk
+/// (JobSearchDue). Everything else is one branch; the planner picks among the partial
+/// indexes (tenant, key, running, dead, cancelled, completed).
 enum JobSearchSource {
     /// How many distinct queues (or types of a queue) a loose scan merges at most; beyond that
     /// the one-branch read is cheaper to plan than hundreds of branches.
@@ -40,13 +42,15 @@ enum JobSearchSource {
         /// A created_at filter (`age`, `since`): primary-key ranges plus 0031's late and drift
         /// indexes, for the jobs whose created_at is far from their id's time (JobCreatedTime).
         case time(FilterPredicate)
+        /// `state:pending` or `state:retrying`: 0033's ready and deferred indexes (JobSearchDue).
+        case due(JobSearchDue.Want)
         /// Scheduled jobs: job_queue_scheduled_id_idx (never attempted, run_at later than
         /// created_at) plus the few scheduled jobs it cannot hold (created in the future).
         case scheduled
     }
 
     /// Which split the indexed terms call for. A term with an index of its own that selects few
-    /// rows (a tenant, a key, a whole id, running/dead/cancelled/retrying, a worker) is left to the
+    /// rows (a tenant, a key, a whole id, running/dead/cancelled, a worker) is left to the
     /// planner; a loose scan would only walk each pair's rows past it.
     static func split(for indexed: [FilterTerm]) -> Split {
         let positive = indexed.filter { !$0.negated }.map(\.predicate)
@@ -57,20 +61,23 @@ enum JobSearchSource {
             case .queue(let v): queue = queue ?? v
             case .type(let v): type = type ?? v
             case .tenant, .key, .id, .worker: selective = true
-            case .state(let s): if [.running, .dead, .cancelled, .retrying].contains(s) { selective = true }
+            case .state(let s): if [.running, .dead, .cancelled].contains(s) { selective = true }
             default: break
             }
         }
         if selective { return .plain }
+        // Waiting retries are few in a queue that keeps up: their counted range (or, when over
+        // JobSearchDue.smallSide, the retrying index: what the planner read before 0033) beats
+        // walking a pair's jobs for them.
+        if positive.contains(.state(.retrying)) { return .due(.waitingRetries) }
         switch (queue, type) {
         case (let q?, nil): return .typesOf(queue: q)
         case (nil, let t?): return .queuesOf(type: t)
         case (let q?, let t?): return .pair(queue: q, type: t)
         default: break
         }
-        if let time = positive.first(where: { if case .age = $0 { true } else if case .since = $0 { true } else { false } }) {
-            return .time(time)
-        }
+        if let time = timeTerm(indexed) { return .time(time) }
+        if positive.contains(.state(.pending)) { return .due(.due) }
         if positive.contains(.state(.scheduled)) { return .scheduled }
         return .plain
     }
@@ -95,34 +102,32 @@ enum JobSearchSource {
                        appendScope: ([FilterTerm], inout Query.StringInterpolation) -> Void,
                        to q: inout Query.StringInterpolation) throws {
         let dir = sort == .oldestFirst ? "ASC" : "DESC"
-        var branches: [(inout Query.StringInterpolation) -> Void] = []
+        var branches: [Branch] = []
         var scope = indexed
-        var pairOrder = false
-        func pair(_ queue: String, _ type: String) -> (inout Query.StringInterpolation) -> Void {
-            { q in
+        func pair(_ queue: String, _ type: String) -> Branch {
+            Branch(order: .typeThenId) { q in
                 q.appendLiteral(" AND j.queue = "); q.appendInterpolation(queue)
                 q.appendLiteral("::text AND j.job_type >= "); q.appendInterpolation(type)
                 q.appendLiteral("::text AND j.job_type <= "); q.appendInterpolation(type); q.appendLiteral("::text")
             }
         }
-        switch split(for: indexed) {
+        let split = split(for: indexed)
+        switch split {
         case .plain:
-            branches = [{ _ in }]
+            branches = [Branch { _ in }]
         case .typesOf(let queue):
             if let types = try looseScan(typesOf: queue, conn) {
                 scope = without(indexed) { if case .queue(queue) = $0 { true } else { false } }
                 branches = types.map { pair(queue, $0) }
-                pairOrder = true
             } else {
-                branches = [{ _ in }]
+                branches = [Branch { _ in }]
             }
         case .queuesOf(let type):
             if let queues = try looseScan(typesOf: nil, conn) {
                 scope = without(indexed) { if case .type(type) = $0 { true } else { false } }
                 branches = queues.map { pair($0, type) }
-                pairOrder = true
             } else {
-                branches = [{ _ in }]
+                branches = [Branch { _ in }]
             }
         case .pair(let queue, let type):
             if try pairIndexUsable(conn) {
@@ -130,39 +135,69 @@ enum JobSearchSource {
                     if case .type(type) = $0 { true } else { false }
                 }
                 branches = [pair(queue, type)]
-                pairOrder = true
             } else {
-                branches = [{ _ in }]
+                branches = [Branch { _ in }]
             }
         case .time(let term):
             guard let time = JobFilterSQL.createdTime(term, clock: clock) else { preconditionFailure("a time split has a time term") }
-            branches = JobCreatedTime.branches(time.side, time.appendT)
+            branches = JobCreatedTime.branches(time.side, time.appendT).map { Branch(condition: $0) }
+        case .due(let want):
+            if let due = try JobSearchDue.branches(want, conn) {
+                branches = due.map { b in Branch(order: b.readWhole ? .readWholeThenId : .id) { $0.appendLiteral(b.condition) } }
+            } else {
+                branches = [Branch { _ in }]
+            }
         case .scheduled:
             // The index's rows: run_at later than created_at (the predicate, spelled out so the
             // planner sees the index covers the branch). A scheduled job outside it has
             // created_at >= run_at > now(): created in the future, so it is in the time
             // ranges of `created_at > now()` (usually no job at all).
             branches = [
-                { q in q.appendLiteral(" AND j.status = 'pending' AND j.attempt_count = 0 AND j.run_at > j.created_at") },
-            ] + JobCreatedTime.branches(.after, { $0.appendLiteral("now()") }).map { branch in
-                { q in
-                    q.appendLiteral(" AND j.run_at <= j.created_at")
+                Branch { q in q.appendLiteral(" AND j.status = 'pending' AND j.attempt_count = 0 AND j.run_at > j.created_at") },
+            ] + JobCreatedTime.branches(.after, { $0.appendLiteral("now()") }).enumerated().map { n, branch in
+                // The drift branch read whole (OFFSET 0): as an id-ordered walk the planner
+                // took 0033's ready index, which holds every job with run_at <= created_at,
+                // and walked all of it to find the few drift ones (1.8 s at 10 M rows).
+                // `IS NOT TRUE` (both columns are NOT NULL: the same as <=) so the planner cannot
+                // prove the ready index's predicate either and walk that index.
+                Branch(order: n == 1 ? .readWholeThenId : .id) { q in
+                    q.appendLiteral(" AND (j.run_at > j.created_at) IS NOT TRUE")
                     branch(&q)
                 }
             }
         case .idPart(let hex):
             let (low, high) = JobFilterSQL.prefixRange(hex)
             branches = [
-                { q in
+                Branch { q in
                     q.appendLiteral(" AND j.id BETWEEN "); q.appendInterpolation(low)
                     q.appendLiteral("::uuid AND "); q.appendInterpolation(high); q.appendLiteral("::uuid")
                 },
-                { q in
+                Branch { q in
                     JobFilterSQL.appendSuffix(hex, to: &q)
                     q.appendLiteral(" AND j.id NOT BETWEEN "); q.appendInterpolation(low)
                     q.appendLiteral("::uuid AND "); q.appendInterpolation(high); q.appendLiteral("::uuid")
                 },
             ]
+        }
+        // A time term with queue:/type: (`queue:emails age>1h`): each pair reads only its id
+        // range of T's side (job_queue_queue_type_id_idx positioned on (queue, type, id bound),
+        // not a walk through the pair's jobs of the last hour), and the drift jobs (a small
+        // partial index, read whole) once, with the whole scope.
+        if branches.contains(where: { $0.order == .typeThenId }),
+           let term = timeTerm(indexed), let time = JobFilterSQL.createdTime(term, clock: clock) {
+            let range = try JobCreatedTime.range(time.side, time.appendT, conn: conn)
+            // The planner multiplies the pair's share by the id range's as if independent, and a
+            // big pair's jobs are all recent (300,000 of 11.5 M rows, all since 00:00): it
+            // expects ~10 rows and reads the whole range by bitmap to sort it (1.2 s). No bitmap
+            // scans in this search's transaction (SET LOCAL: only this read), so each pair walks
+            // its index in order and stops at the page.
+            _ = try conn.execute("SELECT set_config('enable_bitmapscan', 'off', true)")
+            branches = branches.map { pairBranch in
+                Branch(order: .typeThenId) { q in
+                    pairBranch.condition(&q)
+                    range(&q)
+                }
+            } + [Branch(order: .readWholeThenId, wholeScope: true) { $0.appendLiteral(" AND \(JobCreatedTime.drift())") }]
         }
         q.appendLiteral("(SELECT * FROM (")
         if branches.isEmpty {
@@ -173,13 +208,17 @@ enum JobSearchSource {
         }
         for (n, branch) in branches.enumerated() {
             if n > 0 { q.appendLiteral(" UNION ALL ") }
-            q.appendLiteral("(SELECT * FROM ")
+            // A range read whole: OFFSET 0 keeps the planner from pulling the ORDER BY into it,
+            // so it reads the range's index and sorts (at most JobSearchDue.smallSide rows)
+            // instead of walking an id-ordered index past the rows it does not want.
+            q.appendLiteral(branch.order == .readWholeThenId ? "(SELECT * FROM (SELECT * FROM " : "(SELECT * FROM ")
             q.appendInterpolation(qt: "job_queue")
             q.appendLiteral(" j WHERE ")
-            appendScope(scope, &q)
-            branch(&q)
+            appendScope(branch.wholeScope ? indexed : scope, &q)
+            branch.condition(&q)
+            if branch.order == .readWholeThenId { q.appendLiteral(" OFFSET 0) j") }
             if sort != nil {
-                q.appendLiteral(pairOrder ? " ORDER BY j.job_type \(dir), j.id \(dir)" : " ORDER BY j.id \(dir)")
+                q.appendLiteral(branch.order == .typeThenId ? " ORDER BY j.job_type \(dir), j.id \(dir)" : " ORDER BY j.id \(dir)")
             }
             q.appendLiteral(" LIMIT ")
             q.appendInterpolation(limit)
@@ -188,6 +227,26 @@ enum JobSearchSource {
         q.appendLiteral(sort == nil ? ") u LIMIT " : ") u ORDER BY u.id \(dir) LIMIT ")
         q.appendInterpolation(limit)
         q.appendLiteral(") j")
+    }
+
+    /// One UNION ALL member: its own condition after the scope, and the order it yields rows in.
+    struct Branch {
+        enum Order { case id, typeThenId, readWholeThenId }
+        var order: Order = .id
+        /// True: the whole scope (every indexed term), not the split's (a pair's branches leave
+        /// out the queue and type their condition holds).
+        var wholeScope = false
+        let condition: (inout Query.StringInterpolation) -> Void
+    }
+
+    /// The first positive time term (`age`, `since`) of `indexed`.
+    static func timeTerm(_ indexed: [FilterTerm]) -> FilterPredicate? {
+        indexed.first { term in
+            guard !term.negated else { return false }
+            if case .age = term.predicate { return true }
+            if case .since = term.predicate { return true }
+            return false
+        }?.predicate
     }
 
     /// `terms` without the first positive term `matches` selects (the one a split turned into
@@ -201,11 +260,17 @@ enum JobSearchSource {
 
     /// Whether job_queue_queue_type_id_idx is there and valid (`migrate` may not have built it yet).
     static func pairIndexUsable(_ conn: Connection) throws -> Bool {
-        try conn.run("""
-            SELECT coalesce(bool_and(i.indisvalid AND i.indisready), false) FROM pg_catalog.pg_index i
+        try indexesUsable([pairIndex], conn)
+    }
+
+    /// Whether every index of `names` is on job_queue and valid (an empty table: false).
+    static func indexesUsable(_ names: [String], _ conn: Connection) throws -> Bool {
+        let valid: Int = try conn.run("""
+            SELECT count(*) FILTER (WHERE i.indisvalid AND i.indisready)::int FROM pg_catalog.pg_index i
             JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
-            WHERE i.indrelid = (SELECT j.tableoid FROM \(qt: "job_queue") j LIMIT 1) AND c.relname = \(pairIndex)
+            WHERE i.indrelid = (SELECT j.tableoid FROM \(qt: "job_queue") j LIMIT 1) AND c.relname = ANY(\(names)::text[])
             """).scalar()
+        return valid == names.count
     }
 
     /// The distinct job types of `queue` (or, with nil, the distinct queues), by a loose scan of

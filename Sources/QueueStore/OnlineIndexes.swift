@@ -21,9 +21,10 @@ import Postgres
 /// a rare tenant or a dedup key (0026), a rare queue or type, or running, dead or cancelled jobs
 /// or waiting to retry (0027) had no index yielding its rows newest first and walked the primary key through every
 /// newer row (1-4 s or a timeout at 10 M rows); likewise time filters, completed and scheduled
-/// jobs (0031). All but (queue, job_type, id) are partial: a job takes an entry only when it has
-/// a tenant or a key, is claimed, dies, is cancelled, fails, completes, is enqueued for later,
-/// or its created_at disagrees with its id's time.
+/// jobs (0031); pending (due) and retrying jobs whatever the mix of due and waiting ones (0033).
+/// All but (queue, job_type, id) are partial: a job takes an entry only when it has
+/// a tenant or a key, is claimed, dies, is cancelled, fails, completes, is enqueued (for now or
+/// for later), or its created_at disagrees with its id's time.
 public enum OnlineIndexes {
     public struct Index: Sendable, Equatable {
         public let name: String
@@ -45,6 +46,10 @@ public enum OnlineIndexes {
         Index(name: "job_queue_time_drift_id_idx", definition: "(id) WHERE \(JobCreatedTime.drift(table: nil))"),
         Index(name: "job_queue_completed_id_idx", definition: "(id) WHERE status = 'completed'"),
         Index(name: "job_queue_scheduled_id_idx", definition: "(id) WHERE status = 'pending' AND attempt_count = 0 AND run_at > created_at"),
+        // 0033: pending (due) and retrying (waiting), whose line is now(): JobSearchDue.
+        Index(name: "job_queue_ready_id_idx", definition: "(id) WHERE \(JobSearchDue.ready(table: nil))"),
+        Index(name: "job_queue_deferred_run_at_idx",
+              definition: "((\(JobSearchDue.kind(table: nil))), run_at, id) WHERE \(JobSearchDue.deferred(table: nil))"),
     ]
 
     /// Builds each index of `indexes` that `schema.job_queue` lacks or holds INVALID, and returns

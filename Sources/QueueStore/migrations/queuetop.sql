@@ -94,7 +94,8 @@ declare
     '0029_type_histogram_arrays.sql',
     '0030_type_minute_histogram_arrays.sql',
     '0031_explorer_time_and_states.sql',
-    '0032_queue_paused_by.sql'];
+    '0032_queue_paused_by.sql',
+    '0033_explorer_due_paths.sql'];
   v_sql text[] := array[
     $qt_0001$-- 0001 — the queue engine: tables, indexes and the public SQL API of queuetop.
 --
@@ -4913,7 +4914,40 @@ update queues q
             or (action = 'queue.settings' and filter -> 'settings' -> 'paused' = 'true')
          order by filter ->> 'queue', at desc, id desc) a
  where q.paused and a.queue = q.name;
-$qt_0032$];
+$qt_0032$,
+    $qt_0033$-- 0033 — access paths for the job explorer's due-time states at size (issue 18; docs/JOBS.md "How a
+-- search stays cheap", figures in docs/BENCHMARKS.md "0033"): `state:pending` (due now) and
+-- `state:retrying` (a failed job waiting for its next attempt). Both are status 'pending' told
+-- apart by run_at against now(), which no index predicate can hold, so until now a first page
+-- walked an id-ordered index through every job of the other side: `state:pending` the primary
+-- key (the 5 s timeout at 10 M rows when the few due jobs are old among completed ones),
+-- `state:retrying` 0027's retrying index (2.3 s when 1.4 M retries had come due and were not
+-- claimed).
+--
+-- - (id) of "ready" jobs: pending, never attempted, run_at not later than created_at: a job
+--   enqueued to run at once. Due since it was created, it stays so until claimed, so a newest
+--   (or oldest) first read of it is a page of `state:pending` at once. The complement, within
+--   never-attempted pending jobs, of 0031's scheduled index. Every due enqueue adds one entry; a
+--   claim, a completion or a failure none (the new row version fails the predicate).
+-- - ((attempt_count > 0)::int, run_at, id) of "deferred" pending jobs (a retry, or enqueued for
+--   later): for each of the two kinds, its due ones and its waiting ones are each one range, so
+--   the search counts either side cheaply (up to a cap) and reads the smaller one
+--   (QueueStore/JobSearchDue.swift). A scheduled enqueue and a failed attempt add one entry; a
+--   due enqueue, a claim or a completion none.
+--
+-- Like 0026, 0027 and 0031: built here only on an empty job_queue (a fresh install); on a table
+-- with rows, `queuetop migrate` builds them after the install, CONCURRENTLY
+-- (QueueStore/OnlineIndexes.swift, the same definitions, kept equal by OnlineIndexTests).
+do $$
+begin
+  if not exists (select 1 from job_queue limit 1) then
+    create index if not exists job_queue_ready_id_idx on job_queue (id)
+      where status = 'pending' and attempt_count = 0 and run_at <= created_at;
+    create index if not exists job_queue_deferred_run_at_idx on job_queue (((attempt_count > 0)::int), run_at, id)
+      where status = 'pending' and (attempt_count > 0 or run_at > created_at);
+  end if;
+end $$;
+$qt_0033$];
   v_markers text[] := array[
     'relation:queues relation:queue_rate_buckets relation:job_queue relation:job_attempts relation:audit_log relation:workers relation:circuit_breakers relation:job_queue_claim_idx relation:job_queue_dedup_idx relation:job_queue_dedup_dead_idx relation:job_queue_processing_idx relation:job_queue_dlq_idx relation:job_attempts_job_idx relation:audit_log_at_idx function:uuid_v7 function:_uuid_v7_floor function:_check_batch_size function:_require_queue function:record_audit function:_audit_add function:_audit_ids function:backoff_delay_s function:_fail_jobs function:_claim function:_enqueue function:enqueue_job function:enqueue_jobs function:claim_jobs function:complete_jobs function:fail_job function:fail_jobs function:release_jobs function:heartbeat_jobs function:rescue_stale_jobs function:_requeue_dlq function:requeue_dlq_job function:requeue_dlq_jobs function:requeue_dlq_batch function:requeue_dlq function:delete_dlq_jobs function:delete_dlq_batch function:cancel_job function:update_queue_settings function:_set_queue_paused function:pause_queue function:resume_queue function:set_queue_concurrency function:prune_completed_jobs',
     'relation:bulk_operation_kinds relation:bulk_operations relation:extraction_runs relation:funnels relation:funnel_columns relation:leads relation:bulk_operations_active relation:bulk_operations_kind_created relation:bulk_operations_kind_finished relation:leads_run_id_id relation:bulk_operations_one_lead_migration_per_run relation:bulk_operation_progress relation:lead_migration_progress type:bulk_step_result type:bulk_batch_result function:bulk_operation_kinds_check function:_bulk_run_locked_batch function:run_bulk_operation_batch function:run_next_bulk_operation_batch function:_bulk_cancel function:cancel_bulk_operation function:_lead_migration_move function:lead_migration_step function:_lead_migration_check_target function:queue_lead_migration function:process_lead_migration_batch function:get_lead_migration_queue_status function:cancel_lead_migration',
@@ -4944,7 +4978,8 @@ $qt_0032$];
     'column:queue_type_recent.lat_buckets column:queue_type_recent.lat_cums',
     'column:queue_type_minute.lat_buckets column:queue_type_minute.lat_counts',
     'relation:job_queue_time_late_id_idx relation:job_queue_time_drift_id_idx relation:job_queue_completed_id_idx relation:job_queue_scheduled_id_idx',
-    'column:queues.paused_by column:queues.paused_at'];
+    'column:queues.paused_by column:queues.paused_at',
+    'relation:job_queue_ready_id_idx relation:job_queue_deferred_run_at_idx'];
   v_rnames text[] := array[
     'repeatable/10_util.sql',
     'repeatable/15_triage.sql',
