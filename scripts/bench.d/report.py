@@ -643,6 +643,7 @@ class Report:
         for which, title in (("none", "without 0026's indexes"), ("0026", "with 0026's indexes"),
                              ("0027", "with 0026's and 0027's indexes"),
                              ("0031", "with 0026's, 0027's and 0031's indexes"),
+                             ("0033", "with 0026's, 0027's, 0031's and 0033's indexes"),
                              ("all", "with 0026's and the two rejected candidates")):
             rows = [(label, table.get((label, which), {}).get(n)) for label in order]
             rows = [(label, r) for label, r in rows if r is not None and self.search_indexed(r["filter"])]
@@ -686,6 +687,7 @@ class Report:
         extra = [(w, t) for w, t in (("0026", f"{fmt(n)} rows, 0026's indexes (built by migrate, after the claim rounds)"),
                                      ("0027", f"{fmt(n)} rows, 0026's and 0027's indexes (built by migrate, after the claim rounds)"),
                                      ("0031", f"{fmt(n)} rows, 0026's, 0027's and 0031's indexes (built by migrate, after the claim rounds)"),
+                                     ("0033", f"{fmt(n)} rows, 0026's to 0033's indexes (built by migrate, after the claim rounds)"),
                                      ("all", f"{fmt(n)} rows, + (queue, id), (job_type, id)"))
                  if any(k[1] == w for k in table)]
         if order:
@@ -757,10 +759,11 @@ class Report:
             names = {"none": "none (before 0026)", "0026": "0026's two: (tenant, id), (dedup_key, id), partial",
                      "0027": "0026's two + 0027's: (queue, job_type, id); (id) of running, dead, cancelled, retrying jobs, partial",
                      "0031": "those + 0031's: (id) of time-drifting, completed, scheduled jobs, partial",
+                     "0033": "those + 0033's: (id) of pending jobs due since enqueue; (kind, run_at, id) of retries and scheduled jobs, partial",
                      "all": "0026's two + (queue, id), (job_type, id)"}
             for name in sets:
                 e, c = med(name, "enqueue_jobs_s"), med(name, "claim_complete_jobs_s")
-                label = names.get({26: "0026", 27: "0027", 31: "0031"}.get(name, name), name)  # the record keeps "0026" as a number
+                label = names.get({26: "0026", 27: "0027", 31: "0031", 33: "0033"}.get(name, name), name)  # the record keeps "0026" as a number
                 self.say(f"| {label} | {fmt(e)} | {f2(div(e, base_e))} | {fmt(c)} | {f2(div(c, base_c))} |")
             short = [r for r in cost if num(r.get("completed")) and num(r.get("expected")) and r["completed"] < r["expected"]]
             if short:

@@ -7,7 +7,9 @@
 -- queue:/type: (JobSearchSource's loose scans) and partial (id) indexes of running, dead,
 -- cancelled and retrying jobs. The next four are migration 0031's: jobs whose created_at is
 -- over a second before their id's time, or far from it (time filters read primary-key ranges
--- plus these), completed jobs, and never-attempted pending jobs due later than created. The last two are candidates that
+-- plus these), completed jobs, and never-attempted pending jobs due later than created. The next two are
+-- 0033's: pending jobs due since their enqueue, and retries and scheduled jobs by kind and run_at
+-- (state:pending / state:retrying by the due side). The last two are candidates that
 -- were measured and not adopted.
 -- The section measures what 0026's and 0027's buy (the searches at the largest size, after
 -- `queuetop migrate` built them) and what the sets cost (enqueue, claim and complete throughput
@@ -23,5 +25,7 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS job_queue_time_late_id_idx ON job_queue 
 CREATE INDEX CONCURRENTLY IF NOT EXISTS job_queue_time_drift_id_idx ON job_queue (id) WHERE (created_at - to_timestamp(('x' || encode(substring(uuid_send(id) from 1 for 6), 'hex'))::bit(48)::bigint / 1000.0::float8)) NOT BETWEEN interval '-1 minute' AND interval '1 ms';
 CREATE INDEX CONCURRENTLY IF NOT EXISTS job_queue_completed_id_idx ON job_queue (id) WHERE status = 'completed';
 CREATE INDEX CONCURRENTLY IF NOT EXISTS job_queue_scheduled_id_idx ON job_queue (id) WHERE status = 'pending' AND attempt_count = 0 AND run_at > created_at;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS job_queue_ready_id_idx ON job_queue (id) WHERE status = 'pending' AND attempt_count = 0 AND run_at <= created_at;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS job_queue_deferred_run_at_idx ON job_queue (((attempt_count > 0)::int), run_at, id) WHERE status = 'pending' AND (attempt_count > 0 OR run_at > created_at);
 CREATE INDEX CONCURRENTLY IF NOT EXISTS bench_job_queue_queue_id_idx ON job_queue (queue, id);
 CREATE INDEX CONCURRENTLY IF NOT EXISTS bench_job_queue_type_id_idx ON job_queue (job_type, id);
