@@ -7,6 +7,25 @@ import Testing
 /// `queuetop timeline` words a cancel as the dashboard's Timeline does, not as its filter JSON
 /// (walk3 items 1 and 5).
 @Suite struct OnCallWalk3CLITests {
+    /// Creates a login operator role of that (possibly hostile) name and pauses `queue` as it.
+    /// Roles are the cluster's: drop it with `dropRole` when the test ends.
+    static func pause(_ queue: String, asOperatorNamed role: String, db: TestDatabase, admin: Connection) throws {
+        try admin.executeScript("CREATE ROLE \"\(role)\" LOGIN IN ROLE queuetop_operator")
+        do {
+            let op = try Connection.connect(db.sqlConfig.overriding("user", role))
+            defer { op.close() }
+            try op.query("SELECT pause_queue(\(queue))")
+        } catch {
+            dropRole(role, admin: admin)
+            throw error
+        }
+    }
+
+    static func dropRole(_ role: String, admin: Connection) {
+        _ = try? admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = \(role)")
+        _ = try? admin.executeScript("DROP ROLE IF EXISTS \"\(role)\"")
+    }
+
     @Test func statusSaysWhoPausedAQueueAndEscapesTheName() throws {
         try TestDatabase.with { db in
             let admin = try db.connect()
@@ -14,14 +33,8 @@ import Testing
             try admin.executeScript("SELECT enqueue_job('lead-migration', 'move'); SELECT enqueue_job('emails', 'send')")
             // A login role may be named anything, an escape sequence and a bidi override included.
             let role = "qt_ana_\(UUID().uuidString.prefix(8).lowercased())\u{1b}[2J\u{202e}"
-            try admin.executeScript("CREATE ROLE \"\(role)\" LOGIN IN ROLE queuetop_operator")
-            defer {
-                _ = try? admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = \(role)")
-                _ = try? admin.executeScript("DROP ROLE IF EXISTS \"\(role)\"")
-            }
-            let op = try Connection.connect(db.sqlConfig.overriding("user", role))
-            try op.query("SELECT pause_queue('lead-migration')")
-            op.close()
+            try Self.pause("lead-migration", asOperatorNamed: role, db: db, admin: admin)
+            defer { Self.dropRole(role, admin: admin) }
             let text = try QueuetopBinary.run(["status", "--db", db.conninfo])
             #expect(text.status == 0, "\(text.stderr)")
             #expect(!text.stdout.contains("\u{1b}") && !text.stdout.contains("\u{202e}"), "\(text.stdout)")
@@ -60,14 +73,8 @@ import Testing
             try admin.executeScript("SELECT enqueue_job('lead-migration', 'move'); SELECT enqueue_job('emails', 'send')")
             let tag = UUID().uuidString.prefix(6).lowercased()
             let role = "qt_bo_\(tag)\u{1b}[2J"
-            try admin.executeScript("CREATE ROLE \"\(role)\" LOGIN IN ROLE queuetop_operator")
-            defer {
-                _ = try? admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = \(role)")
-                _ = try? admin.executeScript("DROP ROLE IF EXISTS \"\(role)\"")
-            }
-            let op = try Connection.connect(db.sqlConfig.overriding("user", role))
-            try op.query("SELECT pause_queue('lead-migration')")
-            op.close()
+            try Self.pause("lead-migration", asOperatorNamed: role, db: db, admin: admin)
+            defer { Self.dropRole(role, admin: admin) }
 
             let tmux = try TmuxSession(width: 80, height: 24, environment: ["QT_BIN": QueuetopBinary.path, "QT_DB": db.conninfo])
             defer { tmux.close() }
